@@ -1,0 +1,1 @@
+//! Jupyter kernelspec install, uninstall and lookup for prov-kernel.

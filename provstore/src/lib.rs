@@ -1,0 +1,1 @@
+//! The SQLite provenance store.
