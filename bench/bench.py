@@ -1,0 +1,214 @@
+"""Benchmark prov-kernel against plain ipykernel; see BENCHMARKS.md.
+
+Normally run through ``bash scripts/bench.sh``, which builds prov-kernel,
+installs its kernelspec into the venv and then calls this script with the
+venv's Python (kernelspecs are looked up relative to that interpreter).
+
+    python bench/bench.py [--quick] [--only NAME ...] [--markdown BENCHMARKS.md]
+
+Writes bench/out/latest.json and bench/out/latest.md every run; the
+``--markdown`` file is rewritten only by a full run of every benchmark
+against the real kernels, so a smoke run never replaces published figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shlex
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import benchmarks  # noqa: F401 - importing registers the benchmarks
+from harness import REGISTRY, SIDE_LABELS, BenchError, Context, Row, resolve_kernelspec, started_pair
+from report import machine_facts, render_markdown, results_table, write_json
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = REPO_ROOT / "bench" / "out"
+DEFAULT_KERNELS = "python3,python-prov"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Command line; ``--kernels`` is hidden, it exists for harness development."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: few iterations")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help=f"run only this benchmark (repeatable or comma-separated): {', '.join(REGISTRY)}",
+    )
+    parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    parser.add_argument(
+        "--markdown", type=Path, help="report file to rewrite after a full run (e.g. BENCHMARKS.md)"
+    )
+    parser.add_argument("--json", type=Path, default=OUT_DIR / "latest.json", help="JSON output path")
+    parser.add_argument("--command", help="command line to record in the report (default: this one)")
+    # DIRECT,PROV kernelspec names: e.g. python3,python3 to develop the harness
+    # before prov-kernel exists (the ratios should then sit near 1.0).
+    parser.add_argument("--kernels", default=DEFAULT_KERNELS, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def select_benchmarks(only: list[str] | None) -> list[str]:
+    """Registry names to run, in registry order; unknown names are an error."""
+    if not only:
+        return list(REGISTRY)
+    wanted = {name.strip() for item in only for name in item.split(",") if name.strip()}
+    unknown = sorted(wanted - REGISTRY.keys())
+    if unknown:
+        raise BenchError(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
+    return [name for name in REGISTRY if name in wanted]
+
+
+def run_benchmark(name: str, ctx: Context, quick: bool, rows: list[Row]) -> None:
+    """Run one registered benchmark, appending its rows and echoing them."""
+    bench = REGISTRY[name]
+    settings = bench.quick if quick else bench.full
+    print(f"[bench] {name}: {bench.description} {settings}", flush=True)
+    started = time.monotonic()
+    new_rows = bench.func(ctx, **settings)
+    rows.extend(new_rows)
+    for row in new_rows:
+        print(
+            f"[bench]   {row.benchmark} {row.metric}: direct {row.direct:.3f} {row.unit}, "
+            f"prov {row.prov:.3f} {row.unit}, ratio {row.ratio:.3f}",
+            flush=True,
+        )
+    print(f"[bench]   ({time.monotonic() - started:.1f} s)", flush=True)
+
+
+def run_all(names: list[str], ctx: Context, quick: bool, rows: list[Row]) -> None:
+    """Shared-pair benchmarks first (both kernels alive), then the rest alone."""
+    paired = [name for name in names if REGISTRY[name].needs_pair]
+    alone = [name for name in names if not REGISTRY[name].needs_pair]
+    if paired:
+        with started_pair(ctx) as pair:
+            ctx.pair = pair
+            try:
+                for name in paired:
+                    run_benchmark(name, ctx, quick, rows)
+            finally:
+                ctx.pair = None
+    for name in alone:
+        run_benchmark(name, ctx, quick, rows)
+
+
+def preflight_warnings(kernels: dict[str, dict[str, Any]], facts: dict[str, Any]) -> list[str]:
+    """Conditions that make the figures misleading without making them wrong.
+
+    A busy machine (two cores: another build running is enough) turns
+    5 % targets into coin flips, and a kernelspec found outside this venv
+    means something other than the freshly built binary is being measured.
+    """
+    warnings = []
+    load = (facts.get("load_average_at_start") or [0.0])[0]
+    cores = facts.get("usable_cores") or facts.get("cores") or 1
+    if load > 0.5 * cores:
+        warnings.append(
+            f"machine busy at start (1-min load {load:.2f} on {cores} cores): "
+            "ratios are noisier than usual"
+        )
+    prefix = str(Path(sys.prefix).resolve())
+    for label, spec in kernels.items():
+        if not str(Path(spec["resource_dir"]).resolve()).startswith(prefix + "/"):
+            warnings.append(
+                f"{label} kernelspec {spec['name']!r} resolved to {spec['resource_dir']}, outside "
+                f"this Python's prefix {prefix}; a user-level or JUPYTER_PATH spec shadows the venv's"
+            )
+    return warnings
+
+
+def raise_keyboard_interrupt(signum: int, _frame: Any) -> None:
+    """Turn SIGTERM/SIGHUP into KeyboardInterrupt so kernel shutdown still runs."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str]) -> int:
+    """Run the selected benchmarks and write the reports; 0 on success."""
+    args = parse_args(argv)
+    if args.list:
+        for name, bench in REGISTRY.items():
+            print(f"{name:12} {bench.description}")
+        return 0
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, raise_keyboard_interrupt)
+
+    names = select_benchmarks(args.only)
+    kernel_list = [name.strip() for name in args.kernels.split(",")]
+    if len(kernel_list) != len(SIDE_LABELS) or not all(kernel_list):
+        raise BenchError(f"--kernels wants DIRECT,PROV, got {args.kernels!r}")
+    kernel_names = dict(zip(SIDE_LABELS, kernel_list))
+    kernels = {label: resolve_kernelspec(name) for label, name in kernel_names.items()}
+    for label, spec in kernels.items():
+        print(f"[bench] {label}: {spec['name']} -> {' '.join(spec['argv'])}  ({spec['resource_dir']})")
+
+    full_run = not args.quick and not args.only and args.kernels == DEFAULT_KERNELS
+    report: dict[str, Any] = {
+        "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": args.command or shlex.join([Path(sys.executable).name, *sys.argv]),
+        "quick": args.quick,
+        "benchmarks": names,
+        "settings": {n: (REGISTRY[n].quick if args.quick else REGISTRY[n].full) for n in names},
+        "machine": machine_facts(REPO_ROOT),
+        "kernels": kernels,
+        "rows": [],
+        "warnings": [],
+        "error": None,
+    }
+    report["warnings"] = preflight_warnings(kernels, report["machine"])
+    for warning in report["warnings"]:
+        print(f"[bench] warning: {warning}", file=sys.stderr)
+    started = time.monotonic()
+    failure: BaseException | None = None
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    kernel_log_path = OUT_DIR / "kernels.log"
+    with tempfile.TemporaryDirectory(prefix="prov-bench-") as workdir, open(
+        kernel_log_path, "w", encoding="utf-8"
+    ) as kernel_log:
+        ctx = Context(kernel_names=kernel_names, workdir=workdir, kernel_log=kernel_log)
+        try:
+            run_all(names, ctx, args.quick, report["rows"])
+        except (BenchError, KeyboardInterrupt) as exc:
+            failure = exc
+            report["error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            report["warnings"] += ctx.warnings
+            report["machine"]["load_average_at_end"] = list(os.getloadavg())
+            report["duration_s"] = time.monotonic() - started
+            write_json(args.json, report)
+            (OUT_DIR / "latest.md").write_text(render_markdown(report), encoding="utf-8")
+
+    for warning in ctx.warnings:
+        print(f"[bench] warning: {warning}", file=sys.stderr)
+    if failure is not None:
+        print(
+            f"[bench] error: {report['error']} "
+            f"(partial results in {args.json}, kernel output in {kernel_log_path})",
+            file=sys.stderr,
+        )
+        return 130 if isinstance(failure, KeyboardInterrupt) else 1
+
+    print()
+    print(results_table(report["rows"]))
+    print(f"\n[bench] {report['duration_s']:.0f} s; JSON: {args.json}")
+    if args.markdown:
+        if full_run:
+            args.markdown.write_text(render_markdown(report), encoding="utf-8")
+            print(f"[bench] rewrote {args.markdown}")
+        else:
+            print(f"[bench] partial/quick/dev run: left {args.markdown} alone (see {OUT_DIR / 'latest.md'})")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BenchError as error:
+        print(f"[bench] error: {error}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,189 @@
+"""Machine facts and the two outputs: JSON for tools, Markdown for people.
+
+Kept apart from the measuring code so a later change to the report layout
+cannot disturb timings, and so the JSON schema is defined in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from harness import Row
+
+JSON_SCHEMA_VERSION = 1
+
+
+def _cpu_model() -> str:
+    """CPU model name from /proc/cpuinfo, or platform's guess elsewhere."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _version(package: str) -> str:
+    """Installed version of ``package`` in this interpreter, or 'missing'."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
+def _command_output(argv: list[str], cwd: str | None = None) -> str:
+    """First line of a command's stdout, or '' if it fails (facts are best effort)."""
+    try:
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    lines = done.stdout.strip().splitlines()
+    return lines[0] if done.returncode == 0 and lines else ""
+
+
+def machine_facts(repo_root: Path) -> dict[str, Any]:
+    """Facts that decide whether two result sets are comparable at all."""
+    import zmq  # local: only needed here, and already a jupyter_client dependency
+
+    commit = _command_output(["git", "rev-parse", "--short", "HEAD"], cwd=str(repo_root))
+    dirty = _command_output(["git", "status", "--porcelain", "--untracked-files=no"], cwd=str(repo_root))
+    return {
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu_model": _cpu_model(),
+        "os": platform.platform(),
+        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
+        "python_executable": sys.executable,
+        "ipykernel": _version("ipykernel"),
+        "jupyter_client": _version("jupyter_client"),
+        "pyzmq": zmq.__version__,
+        "libzmq": zmq.zmq_version(),
+        "git_commit": commit + ("-dirty" if dirty else "") if commit else "unknown",
+    }
+
+
+def write_json(path: Path, report: dict[str, Any]) -> None:
+    """Write the machine-readable report; rows carry ratio and verdict."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = dict(report, schema_version=JSON_SCHEMA_VERSION)
+    payload["rows"] = [row.to_json() for row in report["rows"]]
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+
+
+def _figure(value: float) -> str:
+    """Three significant-ish figures: 0.412, 41.2, 4120."""
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3f}"
+
+
+def _loads(load: list[float] | None) -> str:
+    return ", ".join(f"{x:.2f}" for x in load) if load else "n/a"
+
+
+def _verdict(row: Row) -> str:
+    if row.passed is None:
+        return "—"
+    return "pass" if row.passed else "**FAIL**"
+
+
+def results_table(rows: list[Row]) -> str:
+    """The results as a Markdown table (also readable as plain text)."""
+    lines = [
+        "| Benchmark | Metric | direct | prov | prov/direct | target | result |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows:
+        target = f"≤ {row.target:.2f}" if row.target is not None else "—"
+        lines.append(
+            f"| {row.benchmark} | {row.metric} ({row.unit}, n={row.samples}) | "
+            f"{_figure(row.direct)} | {_figure(row.prov)} | {row.ratio:.3f} | {target} | {_verdict(row)} |"
+        )
+    return "\n".join(lines)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """BENCHMARKS.md: results first, then how and where they were obtained."""
+    facts = report["machine"]
+    kernels = report["kernels"]
+    rows: list[Row] = report["rows"]
+    notes = [f"- {row.benchmark}: {row.note}" for row in rows if row.note]
+    warnings = [f"- {warning}" for warning in report["warnings"]]
+    load = facts["load_average_at_start"]
+    parts = [
+        "# Benchmarks",
+        "",
+        "prov-kernel against plain ipykernel, measured in one run with both kernels",
+        "driven by jupyter_client.  *direct* is the venv's `python3` kernelspec",
+        "(`python -m ipykernel_launcher`); *prov* is `python-prov` (prov-kernel",
+        "relaying to the same ipykernel).  Lower ratios are better.",
+        "",
+        f"Generated {report['generated_at']} by `{report['command']}`"
+        f" in {report['duration_s']:.0f} s (git {facts['git_commit']}).",
+        "Do not edit the figures by hand: rerun the command.",
+        "",
+        "## Results",
+        "",
+        results_table(rows),
+        "",
+    ]
+    if notes:
+        parts += ["Notes:", "", *notes, ""]
+    if warnings:
+        parts += ["## Warnings seen during the run", "", *warnings, ""]
+    parts += [
+        "## Machine",
+        "",
+        f"- CPU: {facts['cpu_model']}, {facts['cores']} cores "
+        f"({facts['usable_cores']} usable by the run)",
+        f"- OS: {facts['os']}",
+        f"- Load average (1, 5, 15 min) at start: {_loads(load)}; at end: "
+        f"{_loads(facts.get('load_average_at_end'))}",
+        f"- Python {facts['python']}, ipykernel {facts['ipykernel']}, "
+        f"jupyter_client {facts['jupyter_client']}, pyzmq {facts['pyzmq']} (libzmq {facts['libzmq']})",
+        "",
+        "## Kernels",
+        "",
+    ]
+    for label, spec in kernels.items():
+        parts.append(f"- {label}: `{spec['name']}` from `{spec['resource_dir']}`: `{' '.join(spec['argv'])}`")
+    parts += [
+        "",
+        "## Method",
+        "",
+        "- Both kernels of the latency and stream benchmarks are alive at the same",
+        "  time and are measured alternately in blocks (A B, B A, ...), so drift",
+        "  of the machine lands on both; each side is warmed up first.",
+        "- execute `pass`: clock runs from sending execute_request until both the",
+        "  execute_reply and the iopub `idle` status for that request were received.",
+        "- kernel_info: clock runs from sending the request to receiving the reply.",
+        "- stream: `for i in range(100000): print(i)`, timed as above; stdout is",
+        "  checked to be exactly the 100,000 expected lines on every run.",
+        "- start-up: `KernelManager.start_kernel` until `client.wait_for_ready`",
+        "  returns, with no other kernel running.",
+        "- The client's garbage collector is paused within a block and run between",
+        "  blocks.  Kernels run in a scratch directory outside the repository.",
+        "- Raw figures: `bench/out/latest.json` (not committed).  Quick smoke run:",
+        "  `bash scripts/bench.sh --quick`; one benchmark: `--only NAME`",
+        "  (neither rewrites this file).",
+        "",
+        "## Adding a benchmark",
+        "",
+        "Write a function in `bench/benchmarks.py` decorated with",
+        "`@benchmark(name, full={...}, quick={...})`; it gets a `Context` and its",
+        "settings and returns `Row`s.  It then appears here and in the JSON.",
+        "",
+    ]
+    return "\n".join(parts)
