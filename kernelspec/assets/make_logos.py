@@ -3,8 +3,9 @@
 
 The logo is a white lower-case "p" on a navy rounded square, with an orange
 provenance edge: a node inside the bowl of the "p" joined by a line to a node
-it was derived into (up and to the right). Only the standard library is used (zlib + struct), so the
-PNGs can be regenerated anywhere with `python3 make_logos.py` in this folder.
+it was derived into (up and to the right). Only the standard library is used
+(zlib + struct), so the PNGs can be regenerated anywhere with
+`python3 make_logos.py` in this folder.
 The shapes are described once, in a 64-unit square, and drawn both as SVG and
 as anti-aliased PNGs (4x4 supersampling).
 """
