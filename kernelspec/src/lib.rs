@@ -49,8 +49,8 @@ pub struct LocationArgs {
     pub prefix: Option<PathBuf>,
 }
 
-/// The options of `prov-kernel install`, which makes prov-kernel available to
-/// Jupyter as a kernel.
+/// Make prov-kernel available to Jupyter as a kernel, by writing a kernelspec
+/// (the options of `prov-kernel install`).
 ///
 /// Where the kernelspec goes: `--user`, `--sys-prefix` or `--prefix DIR` when
 /// given. Otherwise the default follows the Python environment: if the
@@ -92,10 +92,12 @@ impl Default for InstallArgs {
     }
 }
 
-/// The options of `prov-kernel uninstall`, which removes prov-kernel's
-/// kernelspec. Without a location flag it is removed from every folder on
-/// Jupyter's search path (and the `python3` on `$PATH`'s sys.prefix) where it
-/// is found.
+/// Remove prov-kernel's kernelspec, so Jupyter stops offering it (the options
+/// of `prov-kernel uninstall`).
+///
+/// Without a location flag it is removed from every folder on Jupyter's search
+/// path (plus the sys.prefix of the `python3` on `$PATH`) where it is found.
+/// Same-named kernelspecs that do not run prov-kernel are left alone.
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
 pub struct UninstallArgs {
     #[command(flatten)]
@@ -429,13 +431,9 @@ fn uninstall_with(
                 kept.join("; ")
             );
         }
-        let searched: Vec<String> = kernel_dirs
-            .iter()
-            .map(|d| d.display().to_string())
-            .collect();
         bail!(
             "kernelspec `{name}` is not installed (searched {})",
-            searched.join(", ")
+            paths::list_dirs(&kernel_dirs)
         );
     }
     Ok(removed)

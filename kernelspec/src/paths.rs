@@ -112,6 +112,13 @@ pub(crate) fn share_jupyter(prefix: &Path) -> PathBuf {
     prefix.join("share").join("jupyter")
 }
 
+/// Folders as a comma-separated list, for error messages that say where
+/// something was looked for.
+pub(crate) fn list_dirs(dirs: &[PathBuf]) -> String {
+    let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+    shown.join(", ")
+}
+
 /// jupyter_core's `envset`: set unless it reads as false.
 fn env_flag_set(value: &str) -> bool {
     !matches!(

@@ -37,15 +37,12 @@ pub(crate) fn resolve(given: Option<&Path>, env: &Env) -> anyhow::Result<PathBuf
 }
 
 /// The first executable `name` in the folders of `$PATH`.
-fn on_path(name: &str, env: &Env) -> anyhow::Result<PathBuf> {
-    let path = env.path.as_ref().context("PATH is not set")?;
-    for dir in std::env::split_paths(path).filter(|d| !d.as_os_str().is_empty()) {
-        let candidate = env.absolute(&dir).join(name);
-        if is_executable(&candidate) {
-            return canonical_dir(&candidate);
-        }
-    }
-    bail!("{name} is not on PATH")
+fn on_path(name: &str, env: &Env) -> Option<PathBuf> {
+    std::env::split_paths(env.path.as_ref()?)
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|dir| env.absolute(&dir).join(name))
+        .find(|candidate| is_executable(candidate))
+        .and_then(|found| canonical_dir(&found).ok())
 }
 
 /// `path` with its parent folder canonicalized and its file name kept.

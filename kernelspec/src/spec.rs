@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
-use crate::paths::Env;
+use crate::paths::{list_dirs, Env};
 
 /// An installed Jupyter kernelspec: a folder holding a `kernel.json`.
 ///
@@ -119,14 +119,10 @@ pub(crate) fn find_in(name: &str, kernel_dirs: &[PathBuf]) -> anyhow::Result<Ker
     } else {
         names.join(", ")
     };
-    let searched: Vec<String> = kernel_dirs
-        .iter()
-        .map(|d| d.display().to_string())
-        .collect();
     bail!(
         "no kernelspec named `{name}`; kernelspecs found: {found} (searched {}). \
          Install it first, or pick one of the names found",
-        searched.join(", ")
+        list_dirs(kernel_dirs)
     )
 }
 

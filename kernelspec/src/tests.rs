@@ -203,7 +203,7 @@ fn install_without_python3_on_path_says_to_pass_python() {
     };
     let err = install_with(&InstallArgs::default(), &fake_exe(tmp.path()), &env).unwrap_err();
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         "no python3 on PATH; pass --python /path/to/python"
     );
     let missing = InstallArgs {
