@@ -6,6 +6,8 @@
 //! ([`uninstall`]), and finds other installed kernelspecs ([`find`]) so that
 //! `prov-kernel run --wrap NAME` can launch the kernel it proxies.
 
+#![warn(missing_docs)]
+
 mod paths;
 mod python;
 mod spec;
@@ -62,6 +64,7 @@ pub struct LocationArgs {
 /// has one, else the `python3` on `$PATH`.
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
 pub struct InstallArgs {
+    /// Where to write the kernelspec (see above for the default).
     #[command(flatten)]
     pub location: LocationArgs,
     /// The kernelspec's name (ASCII letters, digits, '-', '.', '_')
@@ -100,6 +103,7 @@ impl Default for InstallArgs {
 /// Same-named kernelspecs that do not run prov-kernel are left alone.
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
 pub struct UninstallArgs {
+    /// Where to remove the kernelspec from (default: everywhere it is found).
     #[command(flatten)]
     pub location: LocationArgs,
     /// The kernelspec's name
