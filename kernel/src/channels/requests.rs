@@ -1,0 +1,99 @@
+//! Shell and control: request/reply channels. Frontends talk to our ROUTER; we talk to the
+//! child through a DEALER. Routing identities are stacked, not rewritten: the child sees
+//! `[our id, frontend id, <IDS|MSG>, …]` and echoes the identities back, so its replies carry
+//! the frontend's id and go straight out of our ROUTER to the right client.
+
+use crate::connection::Channel;
+use crate::pending::Pending;
+use crate::proxy::Shared;
+use crate::wire::RawMessage;
+use crate::{debug, warn};
+use std::sync::Arc;
+use zeromq::{DealerRecvHalf, RouterRecvHalf, RouterSendHalf, SocketRecv, SocketSend};
+
+/// Frontend → child. Checks the signature, notes the request as pending, forwards the frames
+/// unchanged and at once (ipykernel's own queueing and abort-after-error must stay intact).
+pub async fn forward_requests(channel: Channel, mut frontend: RouterRecvHalf, shared: Arc<Shared>) {
+    loop {
+        let msg = match frontend.recv().await {
+            Ok(msg) => msg,
+            Err(e) => {
+                warn!("{} socket closed: {e}", channel.name());
+                return;
+            }
+        };
+        let Some(raw) = shared.check_frontend_message(channel, msg) else {
+            continue;
+        };
+        let header = raw.header();
+        debug!("{} <- frontend {}", channel.name(), header.msg_type);
+        if header.msg_type == "shutdown_request" {
+            shared.note_shutdown_requested();
+        }
+        shared.pending.insert(
+            header.msg_id,
+            Pending {
+                channel,
+                identities: raw.identities.clone(),
+                header: raw.header.clone(),
+                msg_type: header.msg_type,
+            },
+        );
+        if let Err(e) = shared.send_to_child(channel, raw.into_zmq()).await {
+            warn!(
+                "cannot forward a {} request to the child: {e}",
+                channel.name()
+            );
+        }
+    }
+}
+
+/// Child → frontend. Replies go back unchanged to the identities they carry; replies to the
+/// proxy's own requests are handed to whoever is waiting for them.
+pub async fn forward_replies(
+    channel: Channel,
+    mut child: DealerRecvHalf,
+    mut frontend: RouterSendHalf,
+    shared: Arc<Shared>,
+) {
+    loop {
+        let msg = match child.recv().await {
+            Ok(msg) => msg,
+            Err(e) => {
+                debug!("child {} socket closed: {e}", channel.name());
+                return;
+            }
+        };
+        let raw = match RawMessage::parse(msg) {
+            Ok(raw) => raw,
+            Err(e) => {
+                warn!(
+                    "dropping a malformed {} reply from the child: {e}",
+                    channel.name()
+                );
+                continue;
+            }
+        };
+        let parent = raw.parent();
+        shared.pending.remove(&parent.msg_id);
+        let Some(raw) = shared.take_internal_reply(&parent.msg_id, raw) else {
+            continue;
+        };
+        if raw.identities.is_empty() {
+            warn!(
+                "dropping a {} reply with no route to a frontend",
+                channel.name()
+            );
+            continue;
+        }
+        debug!(
+            "{} -> frontend reply to {}",
+            channel.name(),
+            parent.msg_type
+        );
+        if let Err(e) = frontend.send(raw.into_zmq()).await {
+            // The frontend went away; its reply has no one to go to.
+            warn!("cannot deliver a {} reply: {e}", channel.name());
+        }
+    }
+}

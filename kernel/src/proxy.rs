@@ -1,0 +1,488 @@
+//! The proxy's life: bind the frontend sockets Jupyter asked for, start the child kernel,
+//! connect to it, wait until it answers, run one task per channel direction, and watch the child
+//! and our signals until it is time to exit.
+
+use crate::channels::{heartbeat, iopub, requests, stdin};
+use crate::child::{self, ChildCommand};
+use crate::connection::{Channel, ConnectionInfo, RuntimeDir};
+use crate::messages::Author;
+use crate::pending::PendingBook;
+use crate::wire::{RawMessage, Signer};
+use crate::{debug, info, warn};
+use anyhow::{anyhow, bail, Context, Result};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, oneshot, Notify};
+use zeromq::{
+    DealerSendHalf, DealerSocket, RepSocket, ReqSocket, RouterSocket, Socket, SocketOptions,
+    SocketSend, SubSocket, XPubSocket, ZmqMessage,
+};
+
+/// How long the child may take to start answering before we give up.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long replies already in flight get to reach frontends once the child has exited.
+const DRAIN_TIME: Duration = Duration::from_millis(300);
+
+/// State every channel task shares.
+pub struct Shared {
+    pub signer: Signer,
+    pub author: Author,
+    pub pending: PendingBook,
+    /// Waiters for replies to the proxy's own requests, by msg_id.
+    internal_waiters: Mutex<HashMap<String, oneshot::Sender<RawMessage>>>,
+    /// Ids of the proxy's own requests, whose iopub traffic frontends must not see.
+    internal_ids: Mutex<HashSet<String>>,
+    internal_count: AtomicUsize,
+    /// Messages the proxy itself publishes on iopub.
+    iopub_created: mpsc::UnboundedSender<RawMessage>,
+    to_child_shell: tokio::sync::Mutex<DealerSendHalf>,
+    to_child_control: tokio::sync::Mutex<DealerSendHalf>,
+    to_child_stdin: tokio::sync::Mutex<DealerSendHalf>,
+    shutdown_requested: AtomicBool,
+    iopub_seen: AtomicBool,
+    iopub_seen_notify: Notify,
+}
+
+impl Shared {
+    /// Parses a message from a frontend and checks its signature; logs and drops it otherwise.
+    pub fn check_frontend_message(&self, channel: Channel, msg: ZmqMessage) -> Option<RawMessage> {
+        let raw = match RawMessage::parse(msg) {
+            Ok(raw) => raw,
+            Err(e) => {
+                warn!(
+                    "dropping a malformed {} message from a frontend: {e}",
+                    channel.name()
+                );
+                return None;
+            }
+        };
+        if let Err(e) = self.signer.verify(&raw) {
+            warn!(
+                "dropping a {} message from a frontend: {e} (is the client using this kernel's key?)",
+                channel.name()
+            );
+            return None;
+        }
+        Some(raw)
+    }
+
+    /// Sends frames to the child on one of the request channels.
+    pub async fn send_to_child(&self, channel: Channel, msg: ZmqMessage) -> Result<()> {
+        let socket = match channel {
+            Channel::Shell => &self.to_child_shell,
+            Channel::Control => &self.to_child_control,
+            Channel::Stdin => &self.to_child_stdin,
+            other => bail!("{} is not a request channel", other.name()),
+        };
+        socket.lock().await.send(msg).await?;
+        Ok(())
+    }
+
+    /// Sends one of the proxy's own requests to the child; the reply comes on the receiver and
+    /// neither the reply nor its iopub traffic reaches any frontend.
+    pub async fn request_internal(
+        &self,
+        channel: Channel,
+        msg_type: &str,
+        content: &serde_json::Value,
+    ) -> Result<oneshot::Receiver<RawMessage>> {
+        let msg = self.author.message(msg_type, None, content, vec![]);
+        let id = msg.header().msg_id;
+        let (tx, rx) = oneshot::channel();
+        self.internal_waiters.lock().unwrap().insert(id.clone(), tx);
+        if self.internal_ids.lock().unwrap().insert(id) {
+            self.internal_count.fetch_add(1, Ordering::Release);
+        }
+        self.send_to_child(channel, msg.into_zmq()).await?;
+        Ok(rx)
+    }
+
+    /// Hands a reply to the proxy's own request to its waiter (`None`), or gives it back.
+    pub fn take_internal_reply(&self, parent_id: &str, raw: RawMessage) -> Option<RawMessage> {
+        if self.internal_count.load(Ordering::Acquire) == 0 {
+            return Some(raw);
+        }
+        match self.internal_waiters.lock().unwrap().remove(parent_id) {
+            Some(waiter) => {
+                let _ = waiter.send(raw);
+                None
+            }
+            None => Some(raw),
+        }
+    }
+
+    /// Decides whether a message the child published goes on to the frontends.
+    pub fn filter_child_iopub(&self, msg: ZmqMessage) -> Option<ZmqMessage> {
+        if !self.iopub_seen.swap(true, Ordering::AcqRel) {
+            self.iopub_seen_notify.notify_waiters();
+        }
+        let raw = match RawMessage::parse(msg) {
+            Ok(raw) => raw,
+            Err(e) => {
+                warn!("dropping a malformed iopub message from the child: {e}");
+                return None;
+            }
+        };
+        if contains(&raw.header, b"\"iopub_welcome\"") {
+            return None; // addressed to our SUB, not to frontends
+        }
+        if self.internal_count.load(Ordering::Acquire) > 0 {
+            let parent = raw.parent();
+            let mut ids = self.internal_ids.lock().unwrap();
+            if ids.contains(&parent.msg_id) {
+                if contains(&raw.content, b"\"idle\"") && raw.header().msg_type == "status" {
+                    ids.remove(&parent.msg_id);
+                    self.internal_count.fetch_sub(1, Ordering::Release);
+                }
+                return None;
+            }
+        }
+        Some(raw.into_zmq())
+    }
+
+    /// Publishes a message the proxy made on iopub.
+    pub fn publish(&self, msg: RawMessage) {
+        let _ = self.iopub_created.send(msg);
+    }
+
+    /// Remembers that a frontend asked for shutdown, so the child's exit is expected.
+    pub fn note_shutdown_requested(&self) {
+        self.shutdown_requested.store(true, Ordering::Release);
+    }
+
+    async fn wait_iopub_seen(&self, limit: Duration) -> bool {
+        let notified = self.iopub_seen_notify.notified();
+        if self.iopub_seen.load(Ordering::Acquire) {
+            return true;
+        }
+        let _ = tokio::time::timeout(limit, notified).await;
+        self.iopub_seen.load(Ordering::Acquire)
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Runs the proxy until the child exits; returns the process exit code.
+pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
+    // Jupyter may signal our whole process group; install handlers before anything can die.
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+
+    let info = ConnectionInfo::read(connection_file)?;
+    let child_info = info.for_child()?;
+    let runtime = RuntimeDir::create()?;
+    let child_file = runtime.write_connection(&child_info)?;
+
+    let shell_front = bind::<RouterSocket>(&info, Channel::Shell).await?;
+    let control_front = bind::<RouterSocket>(&info, Channel::Control).await?;
+    let stdin_front = bind::<RouterSocket>(&info, Channel::Stdin).await?;
+    let iopub_front = bind::<XPubSocket>(&info, Channel::Iopub).await?;
+    let hb_front = bind::<RepSocket>(&info, Channel::Heartbeat).await?;
+
+    let mut child = child::spawn(&command, &child_file)?;
+    let pid = child
+        .id()
+        .ok_or_else(|| anyhow!("the child kernel exited at once"))?;
+    info!("started child kernel (pid {pid}) with {command:?}");
+
+    let upstream = match connect_upstream(&child_info, &mut child).await {
+        Ok(sockets) => sockets,
+        Err(e) => {
+            let _ = child.start_kill();
+            return Err(e);
+        }
+    };
+
+    let signer = Signer::new(info.key.as_bytes());
+    let (iopub_tx, iopub_rx) = mpsc::unbounded_channel();
+    let (shell_up_tx, shell_up_rx) = upstream.shell.split();
+    let (control_up_tx, control_up_rx) = upstream.control.split();
+    let (stdin_up_tx, stdin_up_rx) = upstream.stdin.split();
+    let shared = Arc::new(Shared {
+        author: Author::new(signer.clone()),
+        signer,
+        pending: PendingBook::default(),
+        internal_waiters: Mutex::default(),
+        internal_ids: Mutex::default(),
+        internal_count: AtomicUsize::new(0),
+        iopub_created: iopub_tx,
+        to_child_shell: tokio::sync::Mutex::new(shell_up_tx),
+        to_child_control: tokio::sync::Mutex::new(control_up_tx),
+        to_child_stdin: tokio::sync::Mutex::new(stdin_up_tx),
+        shutdown_requested: AtomicBool::new(false),
+        iopub_seen: AtomicBool::new(false),
+        iopub_seen_notify: Notify::new(),
+    });
+
+    let (shell_out, shell_in) = shell_front.split();
+    let (control_out, control_in) = control_front.split();
+    let (stdin_out, stdin_in) = stdin_front.split();
+
+    // Child → frontend first, so the handshake's replies and iopub traffic are consumed.
+    tokio::spawn(iopub::relay(
+        upstream.iopub,
+        iopub_front,
+        iopub_rx,
+        shared.clone(),
+    ));
+    tokio::spawn(requests::forward_replies(
+        Channel::Shell,
+        shell_up_rx,
+        shell_out.clone(),
+        shared.clone(),
+    ));
+    tokio::spawn(requests::forward_replies(
+        Channel::Control,
+        control_up_rx,
+        control_out.clone(),
+        shared.clone(),
+    ));
+    tokio::spawn(stdin::forward_input_requests(stdin_up_rx, stdin_out));
+    tokio::spawn(heartbeat::relay(hb_front, upstream.heartbeat));
+
+    tokio::select! {
+        ready = handshake(&shared) => ready?,
+        status = child.wait() => bail!("the child kernel exited while starting: {}", status?),
+    }
+    info!("child kernel is ready; relaying");
+
+    // Frontend → child only now, so nothing a frontend sends can outrun the child's iopub.
+    tokio::spawn(requests::forward_requests(
+        Channel::Shell,
+        shell_in,
+        shared.clone(),
+    ));
+    tokio::spawn(requests::forward_requests(
+        Channel::Control,
+        control_in,
+        shared.clone(),
+    ));
+    tokio::spawn(stdin::forward_input_replies(stdin_in, shared.clone()));
+
+    let mut terminating = false;
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status?,
+            _ = sigint.recv() => {
+                debug!("SIGINT: passing it to the child");
+                child::forward_signal(pid, libc::SIGINT);
+            }
+            _ = sigterm.recv() => {
+                info!("SIGTERM: stopping the child kernel");
+                terminating = true;
+                child::forward_signal(pid, libc::SIGTERM);
+            }
+        }
+    };
+
+    let expected = terminating || shared.shutdown_requested.load(Ordering::Acquire);
+    if expected {
+        info!("child kernel exited ({status}); shutting down");
+        drain(&shared).await;
+        runtime.remove();
+        return Ok(0);
+    }
+    let why = format!("the kernel process (pid {pid}) died unexpectedly: {status}");
+    warn!(
+        "{why}; answering {} waiting request(s)",
+        shared.pending.len()
+    );
+    answer_orphans(&shared, &shell_out, &control_out, &why).await;
+    tokio::time::sleep(DRAIN_TIME).await;
+    runtime.remove();
+    Ok(1)
+}
+
+/// Waits until the child answers a kernel_info request and its iopub reaches us.
+///
+/// Until our SUB's subscription has reached the child, anything it publishes is lost, so
+/// frontends are not let through before we have seen iopub traffic.
+async fn handshake(shared: &Shared) -> Result<()> {
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    while Instant::now() < deadline {
+        let reply = shared
+            .request_internal(
+                Channel::Shell,
+                "kernel_info_request",
+                &serde_json::json!({}),
+            )
+            .await?;
+        if tokio::time::timeout(Duration::from_secs(2), reply)
+            .await
+            .is_ok()
+            && shared.wait_iopub_seen(Duration::from_millis(500)).await
+        {
+            return Ok(());
+        }
+    }
+    bail!(
+        "the child kernel did not answer within {}s",
+        STARTUP_TIMEOUT.as_secs()
+    )
+}
+
+/// Gives replies still on their way a moment to reach the frontends.
+async fn drain(shared: &Shared) {
+    let until = Instant::now() + DRAIN_TIME;
+    while shared.pending.len() > 0 && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Answers every request the dead child left waiting, so no frontend hangs.
+async fn answer_orphans(
+    shared: &Shared,
+    shell: &zeromq::RouterSendHalf,
+    control: &zeromq::RouterSendHalf,
+    why: &str,
+) {
+    for request in shared.pending.drain() {
+        if request.identities.is_empty() {
+            continue;
+        }
+        if request.channel == Channel::Shell && request.msg_type == "execute_request" {
+            shared.publish(
+                shared
+                    .author
+                    .error_output(&request.header, "KernelDied", why),
+            );
+        }
+        let reply = shared.author.death_reply(&request, why);
+        let mut socket = match request.channel {
+            Channel::Control => control.clone(),
+            _ => shell.clone(),
+        };
+        if let Err(e) = socket.send(reply.into_zmq()).await {
+            warn!("cannot tell a frontend that the kernel died: {e}");
+        }
+        shared.publish(
+            shared
+                .author
+                .status(&request.header, jupyter_protocol::Status::idle()),
+        );
+    }
+}
+
+/// Binds one frontend socket where Jupyter's connection file says.
+async fn bind<S: Socket>(info: &ConnectionInfo, channel: Channel) -> Result<S> {
+    let mut socket = S::new();
+    let endpoint = info.endpoint(channel);
+    socket
+        .bind(&endpoint)
+        .await
+        .with_context(|| format!("cannot bind the {} socket on {endpoint}", channel.name()))?;
+    Ok(socket)
+}
+
+/// Our sockets towards the child.
+struct Upstream {
+    shell: DealerSocket,
+    control: DealerSocket,
+    stdin: DealerSocket,
+    iopub: SubSocket,
+    heartbeat: ReqSocket,
+}
+
+/// Connects to the child's five sockets once it listens on them.
+///
+/// Shell and stdin share one identity: ipykernel addresses input requests to the identity of
+/// the shell request being run.
+async fn connect_upstream(
+    info: &ConnectionInfo,
+    child: &mut tokio::process::Child,
+) -> Result<Upstream> {
+    for channel in [
+        Channel::Shell,
+        Channel::Control,
+        Channel::Stdin,
+        Channel::Iopub,
+        Channel::Heartbeat,
+    ] {
+        wait_listening(info, channel, child).await?;
+    }
+    let identity = format!("prov-{}", uuid::Uuid::new_v4().simple()).into_bytes();
+    let with_identity = || {
+        let mut options = SocketOptions::default();
+        options.peer_identity(identity.clone().try_into().expect("a short identity"));
+        options
+    };
+    let mut iopub = SubSocket::new();
+    connect(&mut iopub, info, Channel::Iopub).await?;
+    iopub.subscribe("").await?;
+    let mut shell = DealerSocket::with_options(with_identity());
+    connect(&mut shell, info, Channel::Shell).await?;
+    let mut stdin = DealerSocket::with_options(with_identity());
+    connect(&mut stdin, info, Channel::Stdin).await?;
+    let mut control = DealerSocket::new();
+    connect(&mut control, info, Channel::Control).await?;
+    let mut heartbeat = ReqSocket::new();
+    connect(&mut heartbeat, info, Channel::Heartbeat).await?;
+    Ok(Upstream {
+        shell,
+        control,
+        stdin,
+        iopub,
+        heartbeat,
+    })
+}
+
+/// Polls a child port every few milliseconds until it accepts connections: quicker than the
+/// ZeroMQ client's exponential back-off, which would add up to a second to every start.
+async fn wait_listening(
+    info: &ConnectionInfo,
+    channel: Channel,
+    child: &mut tokio::process::Child,
+) -> Result<()> {
+    let address = info
+        .endpoint(channel)
+        .trim_start_matches("tcp://")
+        .to_string();
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    loop {
+        if tokio::net::TcpStream::connect(&address).await.is_ok() {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the child kernel exited while starting: {status}");
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the child kernel did not open its {} port within {}s",
+                channel.name(),
+                STARTUP_TIMEOUT.as_secs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Connects one socket, retrying a few times: a connection reset while the child is still
+/// setting up its sockets is transient.
+async fn connect<S: Socket>(socket: &mut S, info: &ConnectionInfo, channel: Channel) -> Result<()> {
+    let endpoint = info.endpoint(channel);
+    let mut attempts = 0;
+    loop {
+        match socket.connect(&endpoint).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempts < 20 => {
+                attempts += 1;
+                debug!(
+                    "connecting {} to {endpoint} failed ({e}); retrying",
+                    channel.name()
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!("cannot connect to the child's {} socket", channel.name())
+                })
+            }
+        }
+    }
+}
