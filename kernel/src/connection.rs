@@ -122,6 +122,33 @@ impl ConnectionInfo {
     }
 }
 
+/// Name prefix of runtime directories; the pid of the proxy that made one follows it.
+const PREFIX: &str = "prov-kernel-";
+
+/// Removes runtime directories left by proxies that were killed (SIGKILL skips cleanup).
+fn remove_stale(base: &Path) {
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<libc::pid_t>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: signal 0 only checks whether the process exists.
+        let gone = unsafe { libc::kill(pid, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A private directory for the child's connection file, removed when dropped.
 pub struct RuntimeDir {
     path: PathBuf,
@@ -134,8 +161,9 @@ impl RuntimeDir {
             .map(PathBuf::from)
             .filter(|p| p.is_dir())
             .unwrap_or_else(std::env::temp_dir);
+        remove_stale(&base);
         let path = base.join(format!(
-            "prov-kernel-{}-{}",
+            "{PREFIX}{}-{}",
             std::process::id(),
             uuid::Uuid::new_v4().simple()
         ));
