@@ -1,0 +1,71 @@
+# Shared steps for scripts/setup.sh and scripts/test.sh. Source it; do not run it.
+#
+# Every step is a function so the two scripts (and later ones) can pick the
+# steps they need. All paths are relative to the repository root, found from
+# this file's location, so the scripts work from any current directory.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+VENV_PY="$VENV/bin/python"
+REQUIREMENTS="$ROOT/tests/requirements.txt"
+KERNEL_BIN="$ROOT/target/release/prov-kernel"
+KERNEL_NAME="python-prov"
+PYTHON="${PYTHON:-python3}"
+
+# Prefer the venv's share/jupyter over ~/.local/share/jupyter so a user-level
+# kernelspec of the same name cannot shadow the one installed here.
+export JUPYTER_PREFER_ENV_PATH=1
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
+
+need() {
+    command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH. $2"
+}
+
+# Name the command that failed, so a long log ends with a clear message.
+set -E
+trap 'printf "\nFAILED (exit %s) at %s:%s: %s\n" "$?" "${BASH_SOURCE[0]##*/}" "$LINENO" "$BASH_COMMAND" >&2' ERR
+
+check_tools() {
+    need cargo "Install Rust from https://rustup.rs."
+    need "$PYTHON" "Install Python 3.10 or newer (with the venv module)."
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+        || die "$PYTHON is $("$PYTHON" -V 2>&1); Python 3.10 or newer is needed."
+}
+
+build_kernel() {
+    step "cargo build --release"
+    (cd "$ROOT" && cargo build --release) || die "cargo build --release failed."
+    [ -x "$KERNEL_BIN" ] || die "cargo build succeeded but $KERNEL_BIN is missing."
+}
+
+# Create .venv if needed and install tests/requirements.txt into it. The pip
+# step is skipped when the hash of requirements.txt (plus the interpreter
+# version) matches the one stored after the last successful install.
+ensure_venv() {
+    local stamp="$VENV/.prov-requirements.sha256" want
+    if [ ! -x "$VENV_PY" ] || ! "$VENV_PY" -c 'import sys' >/dev/null 2>&1; then
+        step "creating $VENV"
+        rm -rf "$VENV"
+        "$PYTHON" -m venv "$VENV" \
+            || die "'$PYTHON -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)."
+    fi
+    want="$( { cat "$REQUIREMENTS"; "$VENV_PY" -VV; } | sha256sum | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        step "Python requirements already installed (tests/requirements.txt unchanged)"
+        return
+    fi
+    step "pip install -r tests/requirements.txt into .venv"
+    "$VENV_PY" -m pip install --disable-pip-version-check --progress-bar off \
+        -r "$REQUIREMENTS" || die "pip install failed; see the output above."
+    echo "$want" > "$stamp"
+}
+
+install_kernelspec() {
+    step "installing the $KERNEL_NAME kernelspec into .venv"
+    "$KERNEL_BIN" install --sys-prefix --python "$VENV_PY" \
+        || die "'prov-kernel install --sys-prefix' failed."
+    "$VENV/bin/jupyter" kernelspec list | grep -q "^ *$KERNEL_NAME " \
+        || die "kernelspec $KERNEL_NAME is not visible to the venv's jupyter after install."
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Run every test: build, venv and kernelspec as in setup.sh (no demo), then
+# `cargo test --workspace`, then the Python suite in tests/python with pytest.
+# Usage: bash scripts/test.sh [extra pytest arguments]
+# Environment:
+#   PROV_TEST_KERNEL  kernelspec under test (default python-prov; python3 runs
+#                     the suite against plain ipykernel, skipping prov tests)
+#   PROV_TEST_TIMEOUT per-test timeout in seconds for pytest (default 300)
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+export PROV_TEST_KERNEL="${PROV_TEST_KERNEL:-$KERNEL_NAME}"
+
+run_cargo_tests() {
+    step "cargo test --workspace"
+    (cd "$ROOT" && cargo test --workspace) || die "cargo test failed."
+}
+
+run_pytest() {
+    step "pytest tests/python (kernel under test: $PROV_TEST_KERNEL)"
+    local rc=0
+    (cd "$ROOT" && "$VENV_PY" -m pytest tests/python \
+        --timeout="${PROV_TEST_TIMEOUT:-300}" -ra "$@") || rc=$?
+    case "$rc" in
+        0) ;;
+        5) die "pytest collected no tests (exit 5)." ;;
+        *) die "pytest failed (exit $rc)." ;;
+    esac
+}
+
+main() {
+    check_tools
+    build_kernel
+    ensure_venv
+    install_kernelspec
+    run_cargo_tests
+    run_pytest "$@"
+    printf '\nAll tests passed.\n'
+}
+
+main "$@"
