@@ -1,0 +1,252 @@
+"""Shared fixtures and helpers for the prov Python test suite.
+
+The kernel under test is the kernelspec named by $PROV_TEST_KERNEL (default
+python-prov). Tests marked ``prov`` check behaviour only the prov proxy has and
+are skipped for any other kernel, so ``PROV_TEST_KERNEL=python3`` runs the rest
+of the suite against plain ipykernel as a reference.
+
+Every kernel gets its own provenance store ($PROV_DB) in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty
+from typing import Any, Iterator
+
+import pytest
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import KernelManager
+
+KERNEL_NAME = os.environ.get("PROV_TEST_KERNEL", "python-prov")
+REFERENCE_KERNEL = "python3"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES_DIR = REPO_ROOT / "examples"
+
+# Generous upper bound for any single reply; individual tests assert tighter
+# limits where the contract demands one.
+TIMEOUT = 30
+
+
+def _is_prov_kernel(name: str) -> bool:
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        return name == "python-prov"
+    return Path(spec.argv[0]).name.startswith("prov-kernel")
+
+
+IS_PROV = _is_prov_kernel(KERNEL_NAME)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "prov: behaviour specific to the prov proxy (skipped for other kernels)"
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    kind = "prov proxy" if IS_PROV else "not prov: prov-specific tests are skipped"
+    return f"kernel under test: {KERNEL_NAME} ({kind})"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if IS_PROV:
+        return
+    skip = pytest.mark.skip(reason=f"prov-specific; kernel under test is {KERNEL_NAME}")
+    for item in items:
+        if "prov" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prov_db_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Default $PROV_DB for kernels started without an explicit one (e.g. by
+    jupyter_kernel_test), so no test writes into the repository's .prov/."""
+    d = tmp_path_factory.mktemp("prov")
+    old = os.environ.get("PROV_DB")
+    os.environ["PROV_DB"] = str(d / "session.db")
+    yield d
+    if old is None:
+        os.environ.pop("PROV_DB", None)
+    else:
+        os.environ["PROV_DB"] = old
+
+
+# --------------------------------------------------------------------------
+# A started kernel with one client, plus message helpers.
+
+
+@dataclass
+class Kernel:
+    km: KernelManager
+    kc: BlockingKernelClient
+    db: Path
+    extra_clients: list[BlockingKernelClient] = field(default_factory=list)
+
+    def new_client(self) -> BlockingKernelClient:
+        """A second frontend: its own Session (and so its own zmq identity),
+        connected through the same connection file."""
+        kc = BlockingKernelClient()
+        kc.load_connection_file(self.km.connection_file)
+        kc.start_channels()
+        kc.wait_for_ready(timeout=TIMEOUT)
+        self.extra_clients.append(kc)
+        return kc
+
+    @property
+    def process(self):
+        """The Popen of the process the kernelspec started (prov-kernel itself
+        when testing prov)."""
+        return self.km.provisioner.process  # type: ignore[union-attr]
+
+    def execute(self, code: str, kc: BlockingKernelClient | None = None,
+                timeout: float = TIMEOUT, **kw: Any):
+        """Execute and return (reply, iopub outputs) for that request."""
+        kc = kc or self.kc
+        msg_id = kc.execute(code, **kw)
+        reply = shell_reply(kc, msg_id, timeout)
+        return reply, iopub_until_idle(kc, msg_id, timeout)
+
+    def run(self, code: str, kc: BlockingKernelClient | None = None, **kw: Any) -> str:
+        """Execute, assert success and return everything printed to stdout."""
+        reply, outputs = self.execute(code, kc=kc, **kw)
+        assert reply["content"]["status"] == "ok", error_text(reply)
+        return stream_text(outputs, "stdout")
+
+
+def start_kernel(name: str, db: Path, cwd: Path | None = None) -> Kernel:
+    km = KernelManager(kernel_name=name)
+    env = dict(os.environ, PROV_DB=str(db))
+    km.start_kernel(env=env, cwd=str(cwd or db.parent))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+    except Exception:
+        stop_kernel(Kernel(km, kc, db))
+        raise
+    return Kernel(km, kc, db)
+
+
+def stop_kernel(k: Kernel) -> None:
+    for kc in [k.kc, *k.extra_clients]:
+        kc.stop_channels()
+    if k.km.has_kernel:
+        # Graceful when alive (shutdown_request, then wait); kill otherwise.
+        k.km.shutdown_kernel(now=not k.km.is_alive())
+    k.km.cleanup_resources()
+
+
+@pytest.fixture
+def kernel(tmp_path: Path) -> Iterator[Kernel]:
+    """A fresh kernel under test, shut down afterwards whatever happens."""
+    k = start_kernel(KERNEL_NAME, tmp_path / "prov.db", cwd=tmp_path)
+    try:
+        yield k
+    finally:
+        stop_kernel(k)
+
+
+# --------------------------------------------------------------------------
+# Message helpers (work on any BlockingKernelClient).
+
+
+def shell_reply(kc: BlockingKernelClient, msg_id: str, timeout: float = TIMEOUT) -> dict:
+    """The shell reply to msg_id, skipping replies to other requests."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no shell reply to {msg_id} within {timeout}s")
+        try:
+            msg = kc.get_shell_msg(timeout=remaining)
+        except Empty:
+            continue
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg
+
+
+def control_request(
+    kc: BlockingKernelClient, msg_type: str, content: dict | None = None,
+    timeout: float = TIMEOUT,
+) -> dict:
+    """Send a request on the control channel and return its reply."""
+    msg = kc.session.msg(msg_type, content or {})
+    kc.control_channel.send(msg)
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no control reply to {msg_type} within {timeout}s")
+        try:
+            reply = kc.get_control_msg(timeout=remaining)
+        except Empty:
+            continue
+        if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+            return reply
+
+
+def iopub_until_idle(kc: BlockingKernelClient, msg_id: str, timeout: float = TIMEOUT) -> list[dict]:
+    """All iopub messages caused by msg_id, up to its idle status (excluded),
+    without the busy status and execute_input."""
+    return iopub_until_all_idle(kc, [msg_id], timeout)[msg_id]
+
+
+def iopub_until_all_idle(
+    kc: BlockingKernelClient, msg_ids: list[str], timeout: float = TIMEOUT
+) -> dict[str, list[dict]]:
+    """Like iopub_until_idle for several requests whose messages may arrive in
+    any order (e.g. from different frontends): outputs per msg_id."""
+    out: dict[str, list[dict]] = {m: [] for m in msg_ids}
+    pending = set(msg_ids)
+    deadline = time.monotonic() + timeout
+    while pending:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no idle status for {sorted(pending)} within {timeout}s")
+        try:
+            msg = kc.get_iopub_msg(timeout=remaining)
+        except Empty:
+            continue
+        parent = msg["parent_header"].get("msg_id")
+        if parent not in pending:
+            continue
+        kind = msg["msg_type"]
+        if kind == "status":
+            if msg["content"]["execution_state"] == "idle":
+                pending.discard(parent)
+        elif kind != "execute_input":
+            out[parent].append(msg)
+    return out
+
+
+def stream_text(outputs: list[dict], name: str = "stdout") -> str:
+    return "".join(
+        m["content"]["text"]
+        for m in outputs
+        if m["msg_type"] == "stream" and m["content"]["name"] == name
+    )
+
+
+def error_text(reply: dict) -> str:
+    c = reply["content"]
+    return "\n".join([c.get("ename", ""), c.get("evalue", ""), *c.get("traceback", [])])
+
+
+def no_message(get, timeout: float) -> bool:
+    """True if the channel getter yields nothing within timeout seconds."""
+    try:
+        get(timeout=timeout)
+    except Empty:
+        return True
+    return False
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
