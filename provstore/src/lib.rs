@@ -1,1 +1,88 @@
-//! The SQLite provenance store.
+//! The SQLite provenance store of prov, and the queries that read it.
+//!
+//! The record is the product: every cell run under the `Python (prov)` kernel
+//! ends up here, in order, with what it printed, even if the kernel is killed
+//! and even with several notebooks writing to one store at once. This crate
+//! owns the file format, so the kernel (which writes) and `provctl` and the
+//! magics (which read) agree on it.
+//!
+//! - [`Store`] opens a store (creating it, its folder 0700 and the file 0600),
+//!   migrates it, writes trials and executions, and answers the read queries
+//!   ([`Store::trials`], [`Store::resolve_trial`], [`Store::executions`],
+//!   [`Store::log`]) with plain serialisable data.
+//! - [`Writer`] runs a [`Store`] on its own thread so the kernel's relay never
+//!   waits for the disk, and turns disk trouble into one warning instead of a
+//!   broken kernel.
+//! - [`default_db_path`] and [`discover_db`] say where a store lives.
+//!
+//! # Where the store is
+//!
+//! The kernel writes to `$PROV_DB` if set, else `.prov/prov.db` under its
+//! working directory ([`default_db_path`]). Readers look for the first
+//! `.prov/prov.db` walking up from the current directory ([`discover_db`]).
+//!
+//! # SCHEMA
+//!
+//! One SQLite file in WAL mode with foreign keys on. The schema version is
+//! `PRAGMA user_version`; opening a store runs the forward migrations it lacks
+//! in one transaction. All timestamps are RFC 3339 UTC text with milliseconds
+//! (`2026-11-21T16:30:02.630Z`), so they sort as text. Hashes are lowercase
+//! hex SHA-256.
+//!
+//! Version 1:
+//!
+//! | table | one row per | columns |
+//! | --- | --- | --- |
+//! | `store_info` | fact about the store | `key`, `value` (`store_uuid`, `created_at`, `created_by`) |
+//! | `trials` | kernel process (a restart starts a new trial) | `id` (1, 2, 3… for people), `uuid` (for merging stores), `name` (optional, unique), `status` (`running`, `finished`, `crashed`), `started_at`, `ended_at`, `notebook` (from `JPY_SESSION_NAME`), `cwd`, `python_version`, `ipykernel_version`, `platform`, `hostname`, `pid`, `pid_start` (identity of the process start, so a reused pid is not taken for the kernel) |
+//! | `code` | distinct cell source | `id`, `sha256` (unique), `text`: re-running a cell stores no new text |
+//! | `executions` | `execute_request` that went idle | `id`, `trial_id`, `seq` (order within the trial, 1, 2, 3…; unique per trial), `msg_id`, `execution_count`, `cell_id` (JupyterLab's `metadata.cellId`), `code_id`, `started_at`, `ended_at`, `duration_ms`, `status` (`ok`, `error`, `aborted`), `error_name`, `error_value`, `error_traceback` (JSON array of lines) |
+//! | `outputs` | iopub output of an execution | `id`, `execution_id`, `seq` (order within the execution), `output_type` (`stream`, `display_data`, `update_display_data`, `execute_result`, `error`, `clear_output`), `stream_name` (`stdout`/`stderr` for streams) |
+//! | `output_data` | MIME bundle entry of an output | `output_id`, `position`, `mime_type`, `blob_id` |
+//! | `blobs` | distinct payload | `id`, `sha256` (unique), `size` (bytes), `data` (the bytes, or NULL when larger than the payload cap) |
+//! | `execution_names` | name an execution touched | `execution_id`, `name`, `role` (`defined`, `used`, `mutated`, `deleted`), `statement_index` (NULL: the whole cell) |
+//! | `dependencies` | edge "execution needs what an earlier one made" | `execution_id`, `depends_on_id`, `name` (the variable carrying it: with `depends_on_id` it names a variable version), `kind` (`variable` by default) |
+//! | `variable_tags` | tag on a variable in a trial | `trial_id`, `name`, `label` (optional), `execution_id` (the version tagged, when known), `tagged_at` |
+//! | `cell_stages` | stage tag on a cell in a trial | `trial_id`, `cell_id`, `stage`, `tagged_at` |
+//! | `captured_values` | value captured after an execution | `execution_id`, `name`, `type_name`, `value_json` (scalars), `summary_json` (anything larger: shape, dtype, length…) |
+//! | `trial_packages` | package installed in a trial's environment | `trial_id`, `name`, `version` |
+//!
+//! Indexes: `executions (trial_id, seq)` (a trial in order, and the next
+//! `seq`), `executions (started_at)` (the log), `outputs (execution_id, seq)`,
+//! the unique hashes, running trials (crash detection), and the lookups the
+//! later tables need (by execution, by name). Deleting a trial cascades to
+//! everything recorded under it; `code` and `blobs` are shared and stay.
+//!
+//! # Durability
+//!
+//! `synchronous=NORMAL` in WAL mode: a committed execution survives the
+//! kernel being killed (`kill -9`); only a power loss can take back the last
+//! few commits. A trial left `running` by a process that no longer exists
+//! on this host is marked `crashed` the next time the store is opened for
+//! writing, with `ended_at` = the end of its last execution.
+
+#![warn(missing_docs)]
+
+mod error;
+mod paths;
+mod process;
+mod query;
+mod schema;
+mod store;
+mod types;
+mod writer;
+
+pub use error::StoreError;
+pub use paths::{default_db_path, discover_db, DB_DIR, DB_FILE, ENV_DB};
+pub use process::{hostname, platform};
+pub use schema::SCHEMA_VERSION;
+pub use store::{Store, DEFAULT_PAYLOAD_CAP};
+pub use types::{
+    timestamp, ErrorInfo, ExecStatus, ExecutionDetail, ExecutionRecord, LogEntry, NewTrial,
+    OutputRecord, OutputSummary, PayloadInfo, TrialHandle, TrialStatus, TrialSummary,
+};
+pub use writer::{OnProblem, Writer, WriterConfig, WriterHandle, ENV_MAX_PAYLOAD};
+
+/// The result type of this crate: every fallible call says what went wrong
+/// and what to do through [`StoreError`].
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

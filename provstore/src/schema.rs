@@ -1,0 +1,202 @@
+//! The schema and its forward migrations, keyed on `PRAGMA user_version`.
+//! The crate docs (section SCHEMA) describe the tables in words.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The schema version this build writes and reads (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
+/// append: a released migration never changes.
+const MIGRATIONS: [&str; 1] = [V1];
+
+/// Version 1: trials, executions, content-addressed code and payloads, and
+/// the tables later features fill (names, dependencies, tags, captured
+/// values, packages).
+const V1: &str = r#"
+CREATE TABLE store_info (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE trials (
+    id                INTEGER PRIMARY KEY,
+    uuid              TEXT NOT NULL UNIQUE,
+    name              TEXT UNIQUE,
+    status            TEXT NOT NULL CHECK (status IN ('running', 'finished', 'crashed')),
+    started_at        TEXT NOT NULL,
+    ended_at          TEXT,
+    notebook          TEXT,
+    cwd               TEXT NOT NULL,
+    python_version    TEXT,
+    ipykernel_version TEXT,
+    platform          TEXT NOT NULL,
+    hostname          TEXT NOT NULL,
+    pid               INTEGER NOT NULL,
+    pid_start         TEXT
+);
+CREATE INDEX trials_running ON trials (hostname) WHERE status = 'running';
+
+CREATE TABLE code (
+    id     INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    text   TEXT NOT NULL
+);
+
+CREATE TABLE executions (
+    id              INTEGER PRIMARY KEY,
+    trial_id        INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+    seq             INTEGER NOT NULL,
+    msg_id          TEXT NOT NULL,
+    execution_count INTEGER,
+    cell_id         TEXT,
+    code_id         INTEGER NOT NULL REFERENCES code (id),
+    started_at      TEXT NOT NULL,
+    ended_at        TEXT NOT NULL,
+    duration_ms     INTEGER NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('ok', 'error', 'aborted')),
+    error_name      TEXT,
+    error_value     TEXT,
+    error_traceback TEXT,
+    UNIQUE (trial_id, seq)
+);
+CREATE INDEX executions_by_start ON executions (started_at);
+
+CREATE TABLE outputs (
+    id           INTEGER PRIMARY KEY,
+    execution_id INTEGER NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    seq          INTEGER NOT NULL,
+    output_type  TEXT NOT NULL,
+    stream_name  TEXT,
+    UNIQUE (execution_id, seq)
+);
+
+CREATE TABLE blobs (
+    id     INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    size   INTEGER NOT NULL,
+    data   BLOB
+);
+
+CREATE TABLE output_data (
+    output_id INTEGER NOT NULL REFERENCES outputs (id) ON DELETE CASCADE,
+    position  INTEGER NOT NULL,
+    mime_type TEXT NOT NULL,
+    blob_id   INTEGER NOT NULL REFERENCES blobs (id),
+    PRIMARY KEY (output_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE execution_names (
+    id              INTEGER PRIMARY KEY,
+    execution_id    INTEGER NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    name            TEXT NOT NULL,
+    role            TEXT NOT NULL CHECK (role IN ('defined', 'used', 'mutated', 'deleted')),
+    statement_index INTEGER
+);
+CREATE INDEX execution_names_by_execution ON execution_names (execution_id);
+CREATE INDEX execution_names_by_name ON execution_names (name, role);
+
+CREATE TABLE dependencies (
+    id            INTEGER PRIMARY KEY,
+    execution_id  INTEGER NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    depends_on_id INTEGER NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    name          TEXT,
+    kind          TEXT NOT NULL DEFAULT 'variable'
+);
+CREATE INDEX dependencies_by_execution ON dependencies (execution_id);
+CREATE INDEX dependencies_by_source ON dependencies (depends_on_id);
+
+CREATE TABLE variable_tags (
+    id           INTEGER PRIMARY KEY,
+    trial_id     INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    label        TEXT,
+    execution_id INTEGER REFERENCES executions (id) ON DELETE SET NULL,
+    tagged_at    TEXT NOT NULL
+);
+CREATE INDEX variable_tags_by_trial ON variable_tags (trial_id, name);
+CREATE INDEX variable_tags_by_execution ON variable_tags (execution_id);
+
+CREATE TABLE cell_stages (
+    id        INTEGER PRIMARY KEY,
+    trial_id  INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+    cell_id   TEXT NOT NULL,
+    stage     TEXT NOT NULL,
+    tagged_at TEXT NOT NULL,
+    UNIQUE (trial_id, cell_id, stage)
+);
+
+CREATE TABLE captured_values (
+    id           INTEGER PRIMARY KEY,
+    execution_id INTEGER NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    type_name    TEXT NOT NULL,
+    value_json   TEXT,
+    summary_json TEXT
+);
+CREATE INDEX captured_values_by_execution ON captured_values (execution_id);
+CREATE INDEX captured_values_by_name ON captured_values (name);
+
+CREATE TABLE trial_packages (
+    trial_id INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+    name     TEXT NOT NULL,
+    version  TEXT NOT NULL,
+    PRIMARY KEY (trial_id, name)
+) WITHOUT ROWID;
+"#;
+
+/// What [`migrate`] found.
+pub(crate) enum Migration {
+    /// The store is at [`SCHEMA_VERSION`] (possibly after migrating).
+    Current,
+    /// The store has a newer schema than this build knows.
+    TooNew(i64),
+}
+
+/// Brings the store up to [`SCHEMA_VERSION`]. The check is a plain read, so
+/// an up-to-date store (even a read-only one) is never locked; migrating
+/// takes the write lock first and checks again, so two processes opening a
+/// new store at once migrate it exactly once.
+pub(crate) fn migrate(
+    conn: &mut Connection,
+    store_uuid: &str,
+    now: &str,
+) -> rusqlite::Result<Migration> {
+    let version = user_version(conn)?;
+    if version >= SCHEMA_VERSION {
+        return Ok(if version == SCHEMA_VERSION {
+            Migration::Current
+        } else {
+            Migration::TooNew(version)
+        });
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version = user_version(&tx)?;
+    if version > SCHEMA_VERSION {
+        return Ok(Migration::TooNew(version));
+    }
+    for sql in &MIGRATIONS[version as usize..] {
+        tx.execute_batch(sql)?;
+    }
+    if version == 0 {
+        let created_by = concat!("provstore ", env!("CARGO_PKG_VERSION"));
+        for (key, value) in [
+            ("store_uuid", store_uuid),
+            ("created_at", now),
+            ("created_by", created_by),
+        ] {
+            tx.execute(
+                "INSERT OR IGNORE INTO store_info (key, value) VALUES (?1, ?2)",
+                (key, value),
+            )?;
+        }
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(Migration::Current)
+}
+
+/// The schema version recorded in the file (0 for a new, empty file).
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}

@@ -1,0 +1,489 @@
+//! Opening a store and writing trials and executions into it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
+use sha2::{Digest, Sha256};
+
+use crate::schema::{self, Migration, SCHEMA_VERSION};
+use crate::{
+    paths, process, timestamp, ExecutionRecord, NewTrial, Result, StoreError, TrialHandle,
+    TrialStatus,
+};
+
+/// Payloads larger than this (1 MiB) are recorded by hash and size only,
+/// unless [`Store::set_payload_cap`] says otherwise: a notebook that plots a
+/// huge image a thousand times should not fill the disk.
+pub const DEFAULT_PAYLOAD_CAP: usize = 1 << 20;
+
+/// How long a write waits for another process (another kernel, provctl)
+/// holding the store's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An open provenance store: one SQLite connection, migrated to
+/// [`SCHEMA_VERSION`]. Writers (the kernel, through [`crate::Writer`]) and
+/// readers (provctl, the magics) each open their own.
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+    payload_cap: usize,
+    writable: bool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("payload_cap", &self.payload_cap)
+            .field("writable", &self.writable)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the store at `path` for writing, creating it if needed: missing
+    /// folders 0700, the file 0600, WAL mode, the schema. Trials left
+    /// `running` by dead kernels of this host are marked `crashed`.
+    pub fn open(path: &Path) -> Result<Store> {
+        paths::create_private(path)?;
+        Store::connect(path)
+    }
+
+    /// Opens an existing store (for reading: provctl, the magics). Never
+    /// creates one: a missing file is [`StoreError::Missing`]. The store is
+    /// opened read-write when permissions allow, so a forward migration or
+    /// crash marking can happen; read-only otherwise.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        if !path.is_file() {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        Store::connect(path)
+    }
+
+    fn connect(path: &Path) -> Result<Store> {
+        let sql_err = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        // READ_WRITE falls back to read-only when the OS refuses writing.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(sql_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;
+        let writable = !conn.is_readonly(rusqlite::MAIN_DB).map_err(sql_err)?;
+        if writable {
+            retry_busy(|| {
+                conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            })
+            .map_err(sql_err)?;
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(sql_err)?;
+        }
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(sql_err)?;
+        let now = timestamp(Utc::now());
+        let store_uuid = uuid::Uuid::new_v4().to_string();
+        match schema::migrate(&mut conn, &store_uuid, &now).map_err(sql_err)? {
+            Migration::Current => {}
+            Migration::TooNew(found) => {
+                return Err(StoreError::TooNew {
+                    path: path.to_path_buf(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                })
+            }
+        }
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            payload_cap: DEFAULT_PAYLOAD_CAP,
+            writable,
+        };
+        if writable {
+            store.mark_crashed_trials()?;
+        }
+        Ok(store)
+    }
+
+    /// The file this store was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the store could be opened for writing.
+    pub fn is_writable(&self) -> bool {
+        self.writable
+    }
+
+    /// Sets the largest payload stored with its bytes; larger ones get only
+    /// their hash and size recorded. The kernel sets it from
+    /// `PROV_MAX_PAYLOAD`.
+    pub fn set_payload_cap(&mut self, bytes: usize) {
+        self.payload_cap = bytes;
+    }
+
+    /// The current payload cap in bytes (see [`Store::set_payload_cap`]).
+    pub fn payload_cap(&self) -> usize {
+        self.payload_cap
+    }
+
+    /// Wraps an SQLite error with this store's path, for messages that say
+    /// which file is in trouble.
+    pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Starts a trial for a kernel process: status `running`, a fresh UUID,
+    /// the next per-store id.
+    pub fn begin_trial(&mut self, t: &NewTrial) -> Result<TrialHandle> {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let pid_start = process::start_identity(t.pid);
+        self.conn
+            .execute(
+                "INSERT INTO trials (uuid, status, started_at, notebook, cwd, platform, hostname, pid, pid_start)
+                 VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                (
+                    &uuid,
+                    timestamp(t.started_at),
+                    &t.notebook,
+                    &t.cwd,
+                    &t.platform,
+                    &t.hostname,
+                    i64::from(t.pid),
+                    pid_start,
+                ),
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(TrialHandle {
+            id: self.conn.last_insert_rowid(),
+            uuid,
+        })
+    }
+
+    /// Records one finished execution of `trial` and returns its row id. The
+    /// order within the trial is the next one for that trial, assigned here,
+    /// so kernels sharing a store never collide.
+    pub fn record_execution(&mut self, trial: i64, e: &ExecutionRecord) -> Result<i64> {
+        let ids = self.record_executions(trial, std::slice::from_ref(e))?;
+        Ok(ids[0])
+    }
+
+    /// Records several executions of `trial` in one transaction (the
+    /// [`crate::Writer`] batches what arrived together) and returns their
+    /// row ids. Either all are written or none.
+    pub fn record_executions(
+        &mut self,
+        trial: i64,
+        records: &[ExecutionRecord],
+    ) -> Result<Vec<i64>> {
+        let cap = self.payload_cap;
+        let result = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut ids = Vec::with_capacity(records.len());
+            for e in records {
+                ids.push(insert_execution(&tx, trial, e, cap)?);
+            }
+            tx.commit()?;
+            Ok(ids)
+        })();
+        result.map_err(|e| self.err(e))
+    }
+
+    /// Records the Python and ipykernel versions of a trial once the kernel
+    /// learns them (from the child's `kernel_info_reply`). A None leaves the
+    /// stored value as it is.
+    pub fn set_trial_environment(
+        &mut self,
+        trial: i64,
+        python: Option<&str>,
+        ipykernel: Option<&str>,
+    ) -> Result<()> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE trials SET python_version = COALESCE(?2, python_version),
+                                   ipykernel_version = COALESCE(?3, ipykernel_version)
+                 WHERE id = ?1",
+                (trial, python, ipykernel),
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            return Err(self.trial_not_found(&trial.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Names a trial (`%trial_name NAME`). Names are unique per store; a
+    /// trial may be renamed. Purely numeric names are refused, since `provctl
+    /// show 3` must mean trial 3.
+    pub fn set_trial_name(&mut self, trial: i64, name: &str) -> Result<(), StoreError> {
+        validate_name(name)?;
+        let result = (|| -> rusqlite::Result<Result<()>> {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let exists: bool = tx
+                .query_row("SELECT 1 FROM trials WHERE id = ?1", [trial], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if !exists {
+                return Ok(Err(StoreError::TrialNotFound {
+                    query: trial.to_string(),
+                    available: String::new(),
+                }));
+            }
+            let holder: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM trials WHERE name = ?1 AND id <> ?2",
+                    (name, trial),
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(other) = holder {
+                return Ok(Err(StoreError::NameTaken {
+                    name: name.to_string(),
+                    trial: other,
+                }));
+            }
+            tx.execute("UPDATE trials SET name = ?2 WHERE id = ?1", (trial, name))?;
+            tx.commit()?;
+            Ok(Ok(()))
+        })();
+        match result {
+            Ok(Err(StoreError::TrialNotFound { query, .. })) => Err(self.trial_not_found(&query)),
+            Ok(answer) => answer,
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    /// Ends a trial: its status (normally `Finished`) and `ended_at` = now.
+    pub fn end_trial(&mut self, trial: i64, status: TrialStatus) -> Result<()> {
+        let ended = (status != TrialStatus::Running).then(|| timestamp(Utc::now()));
+        let n = self
+            .conn
+            .execute(
+                "UPDATE trials SET status = ?2, ended_at = ?3 WHERE id = ?1",
+                (trial, status.as_str(), ended),
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            return Err(self.trial_not_found(&trial.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Marks `crashed` every trial of this host still `running` whose kernel
+    /// process is gone (pid dead, or reused by another process), with
+    /// `ended_at` = the end of its last execution (its start if it has
+    /// none). Returns the ids marked. Runs on every writable open.
+    pub fn mark_crashed_trials(&mut self) -> Result<Vec<i64>> {
+        let host = process::hostname();
+        let result = (|| {
+            let candidates: Vec<(i64, i64, Option<String>)> = {
+                let mut stmt = self.conn.prepare(
+                    "SELECT id, pid, pid_start FROM trials WHERE status = 'running' AND hostname = ?1",
+                )?;
+                let rows = stmt.query_map([&host], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let dead: Vec<i64> = candidates
+                .into_iter()
+                .filter(|(_, pid, start)| process::is_dead(*pid, start.as_deref()))
+                .map(|(id, _, _)| id)
+                .collect();
+            if dead.is_empty() {
+                return Ok(dead);
+            }
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for id in &dead {
+                tx.execute(
+                    "UPDATE trials SET status = 'crashed',
+                         ended_at = COALESCE((SELECT MAX(ended_at) FROM executions WHERE trial_id = ?1), started_at)
+                     WHERE id = ?1 AND status = 'running'",
+                    [id],
+                )?;
+            }
+            tx.commit()?;
+            Ok(dead)
+        })();
+        result.map_err(|e| self.err(e))
+    }
+}
+
+/// Retries an operation that failed with `SQLITE_BUSY` outside the busy
+/// handler's reach (switching to WAL while another process creates the same
+/// new store), for up to [`BUSY_TIMEOUT`].
+fn retry_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match op() {
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                ) && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Checks that `name` can name a trial, with a reason when it cannot.
+pub(crate) fn validate_name(name: &str) -> Result<()> {
+    let reason = if name.trim().is_empty() {
+        Some("it is empty")
+    } else if name.trim() != name {
+        Some("it starts or ends with white space")
+    } else if name.chars().all(|c| c.is_ascii_digit()) {
+        Some("it is a number, and numbers are trial ids (add a letter, e.g. \"run-3\")")
+    } else if name.chars().any(char::is_control) {
+        Some("it contains control characters")
+    } else if name.chars().count() > 200 {
+        Some("it is longer than 200 characters")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(StoreError::InvalidName {
+            name: name.to_string(),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Lowercase hex SHA-256: the content address of code and payloads.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Inserts one execution with its code and outputs inside `tx`.
+fn insert_execution(
+    tx: &Transaction<'_>,
+    trial: i64,
+    e: &ExecutionRecord,
+    cap: usize,
+) -> rusqlite::Result<i64> {
+    let seq: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM executions WHERE trial_id = ?1")?
+        .query_row([trial], |r| r.get(0))?;
+    let code_id = upsert_code(tx, &e.code)?;
+    let duration_ms = (e.ended_at - e.started_at)
+        .num_microseconds()
+        .map_or(0, |us| (us + 500).div_euclid(1000))
+        .max(0);
+    let traceback = e
+        .error
+        .as_ref()
+        .map(|err| serde_json::to_string(&err.traceback).expect("a list of strings serializes"));
+    tx.prepare_cached(
+        "INSERT INTO executions (trial_id, seq, msg_id, execution_count, cell_id, code_id,
+             started_at, ended_at, duration_ms, status, error_name, error_value, error_traceback)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(rusqlite::params![
+        trial,
+        seq,
+        e.msg_id,
+        e.execution_count,
+        e.cell_id,
+        code_id,
+        timestamp(e.started_at),
+        timestamp(e.ended_at),
+        duration_ms,
+        e.status.as_str(),
+        e.error.as_ref().map(|x| &x.ename),
+        e.error.as_ref().map(|x| &x.evalue),
+        traceback,
+    ])?;
+    let execution_id = tx.last_insert_rowid();
+    for (i, out) in e.outputs.iter().enumerate() {
+        tx.prepare_cached(
+            "INSERT INTO outputs (execution_id, seq, output_type, stream_name) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute((execution_id, i as i64 + 1, &out.output_type, &out.name))?;
+        let output_id = tx.last_insert_rowid();
+        for (j, (mime, bytes)) in out.payloads.iter().enumerate() {
+            let blob_id = upsert_blob(tx, bytes, cap)?;
+            tx.prepare_cached(
+                "INSERT INTO output_data (output_id, position, mime_type, blob_id) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute((output_id, j as i64, mime, blob_id))?;
+        }
+    }
+    Ok(execution_id)
+}
+
+/// The id of the `code` row holding `text`, inserting it if new.
+fn upsert_code(tx: &Transaction<'_>, text: &str) -> rusqlite::Result<i64> {
+    let sha = sha256_hex(text.as_bytes());
+    let found: Option<i64> = tx
+        .prepare_cached("SELECT id FROM code WHERE sha256 = ?1")?
+        .query_row([&sha], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    tx.prepare_cached("INSERT INTO code (sha256, text) VALUES (?1, ?2)")?
+        .execute((&sha, text))?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// The id of the `blobs` row for `bytes`, inserting it if new: with the
+/// bytes when within `cap`, else hash and size only. A payload first seen
+/// over the cap gets its bytes later if it shows up again under a larger cap.
+fn upsert_blob(tx: &Transaction<'_>, bytes: &[u8], cap: usize) -> rusqlite::Result<i64> {
+    let sha = sha256_hex(bytes);
+    let keep = bytes.len() <= cap;
+    let found: Option<(i64, bool)> = tx
+        .prepare_cached("SELECT id, data IS NOT NULL FROM blobs WHERE sha256 = ?1")?
+        .query_row([&sha], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match found {
+        Some((id, has_data)) => {
+            if keep && !has_data {
+                tx.prepare_cached("UPDATE blobs SET data = ?2 WHERE id = ?1")?
+                    .execute((id, bytes))?;
+            }
+            Ok(id)
+        }
+        None => {
+            tx.prepare_cached("INSERT INTO blobs (sha256, size, data) VALUES (?1, ?2, ?3)")?
+                .execute((&sha, bytes.len() as i64, keep.then_some(bytes)))?;
+            Ok(tx.last_insert_rowid())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert!(validate_name("baseline").is_ok());
+        assert!(validate_name("run 3 (lr=0.1)").is_ok());
+        for bad in ["", "  ", " x", "42", "a\nb"] {
+            let err = validate_name(bad).unwrap_err();
+            assert!(matches!(err, StoreError::InvalidName { .. }), "{bad:?}");
+        }
+        assert!(validate_name("42")
+            .unwrap_err()
+            .to_string()
+            .contains("trial ids"));
+    }
+}

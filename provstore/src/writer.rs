@@ -1,0 +1,576 @@
+//! The recorder's own thread: the kernel hands executions over without ever
+//! waiting for the disk, and disk trouble becomes one warning instead of a
+//! broken kernel.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, TryRecvError};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::{
+    ExecutionRecord, NewTrial, Result, Store, StoreError, TrialHandle, TrialStatus,
+    DEFAULT_PAYLOAD_CAP,
+};
+
+/// The environment variable that sets the payload cap in bytes (suffixes
+/// `k`, `M`, `G` allowed, powers of 1024), read by [`WriterConfig::from_env`].
+pub const ENV_MAX_PAYLOAD: &str = "PROV_MAX_PAYLOAD";
+
+/// At most this many executions go into one transaction.
+const MAX_BATCH: usize = 256;
+/// How long [`WriterHandle::trial`] waits for the store to be opened.
+const TRIAL_WAIT: Duration = Duration::from_secs(2);
+/// How long the blocking calls wait for the writer's answer: longer than the
+/// store's busy timeout, so a merely slow store still answers.
+const ANSWER_WAIT: Duration = Duration::from_secs(15);
+
+/// Settings of a [`Writer`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterConfig {
+    /// Largest payload stored with its bytes (see [`Store::set_payload_cap`]).
+    pub payload_cap: usize,
+    /// After a failed write, how long to drop records before trying the
+    /// store again (so a transient problem recovers without hammering a
+    /// full disk).
+    pub retry_after: Duration,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig {
+            payload_cap: DEFAULT_PAYLOAD_CAP,
+            retry_after: Duration::from_secs(5),
+        }
+    }
+}
+
+impl WriterConfig {
+    /// The default settings with the payload cap from `$PROV_MAX_PAYLOAD`
+    /// when set. An unreadable value is an error naming the variable, so the
+    /// kernel can warn and fall back to the default.
+    pub fn from_env() -> Result<WriterConfig, String> {
+        let mut config = WriterConfig::default();
+        if let Ok(value) = std::env::var(ENV_MAX_PAYLOAD) {
+            config.payload_cap = parse_size(&value).map_err(|e| {
+                format!(
+                    "{ENV_MAX_PAYLOAD}={value:?} is not a size ({e}); using the default of 1 MiB"
+                )
+            })?;
+        }
+        Ok(config)
+    }
+}
+
+/// Parses a size in bytes: `1048576`, `512k`, `1M`, `1MiB`, `2GB` (all
+/// suffixes are powers of 1024).
+fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, suffix) = t.split_at(split);
+    let n: usize = digits
+        .parse()
+        .map_err(|_| "expected a number of bytes, e.g. 1048576 or 512k".to_string())?;
+    let unit: usize = match suffix.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown unit {other:?} (use k, M or G)")),
+    };
+    n.checked_mul(unit).ok_or_else(|| "too large".to_string())
+}
+
+/// Where the writer reports a problem the user must hear about (called at
+/// most once, from the writer thread): the kernel shows it in the notebook.
+pub type OnProblem = Box<dyn Fn(String) + Send>;
+
+/// Starts the recorder thread of a kernel (see [`Writer::start`]).
+#[derive(Debug)]
+pub struct Writer;
+
+/// What the writer thread is asked to do, in order.
+enum Command {
+    Record(Box<ExecutionRecord>),
+    SetName(String, mpsc::SyncSender<Result<()>>),
+    SetEnvironment(Option<String>, Option<String>),
+    /// Runs after everything sent before it (flush, queries).
+    Run(Job),
+    Finish(TrialStatus),
+}
+
+/// Work run on the writer thread with its store (or why there is none).
+type Job = Box<dyn FnOnce(Result<&mut Store>) + Send>;
+
+/// The trial as the handle sees it while the thread opens the store.
+enum TrialSlot {
+    Pending,
+    Ready(TrialHandle),
+    Unavailable,
+}
+
+struct Shared {
+    slot: Mutex<TrialSlot>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn set(&self, slot: TrialSlot) {
+        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = slot;
+        self.changed.notify_all();
+    }
+}
+
+impl Writer {
+    /// Starts the recorder of one kernel process with the default
+    /// [`WriterConfig`]: see [`Writer::start_with`].
+    pub fn start(path: &Path, trial: NewTrial, on_problem: OnProblem) -> Result<WriterHandle> {
+        Writer::start_with(path, trial, on_problem, WriterConfig::default())
+    }
+
+    /// Starts the recorder thread: it opens (or creates) the store at
+    /// `path`, begins the trial, then writes what the handle sends. Returns
+    /// at once; the trial is known shortly after ([`WriterHandle::trial`]).
+    ///
+    /// Nothing the store does can stop the kernel: if the store cannot be
+    /// opened or written (read-only folder, full disk, damaged file),
+    /// `on_problem` is called once with a message for the user, records are
+    /// dropped while the problem lasts, and the store is tried again every
+    /// `config.retry_after`. The only error is the OS refusing a thread.
+    pub fn start_with(
+        path: &Path,
+        trial: NewTrial,
+        on_problem: OnProblem,
+        config: WriterConfig,
+    ) -> Result<WriterHandle> {
+        let (tx, rx) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            slot: Mutex::new(TrialSlot::Pending),
+            changed: Condvar::new(),
+        });
+        let worker = Worker {
+            path: path.to_path_buf(),
+            new_trial: trial,
+            config,
+            on_problem,
+            store: None,
+            trial: None,
+            environment: (None, None),
+            environment_pending: false,
+            shared: Arc::clone(&shared),
+            failed_at: None,
+            problem: None,
+            warned: false,
+            dropped: 0,
+        };
+        let thread = std::thread::Builder::new()
+            .name("prov-writer".into())
+            .spawn(move || worker.run(rx))
+            .map_err(|source| StoreError::Io {
+                path: path.to_path_buf(),
+                action: "start the recorder thread for",
+                source,
+            })?;
+        Ok(WriterHandle {
+            tx,
+            shared,
+            thread: Some(thread),
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+/// The kernel's side of the recorder. Cheap calls ([`record`],
+/// [`set_environment`]) never block; the others wait for the thread's
+/// answer (at most a few seconds), so call them off the async relay (e.g.
+/// `spawn_blocking`). Dropping the handle finishes the trial as `finished`.
+///
+/// [`record`]: WriterHandle::record
+/// [`set_environment`]: WriterHandle::set_environment
+pub struct WriterHandle {
+    tx: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for WriterHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriterHandle")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl WriterHandle {
+    /// The store this recorder writes to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The trial being recorded, once the thread has begun it: waits up to
+    /// 2 s for that (normally milliseconds). None while the store is
+    /// unavailable.
+    pub fn trial(&self) -> Option<TrialHandle> {
+        let slot = self.shared.slot.lock().unwrap_or_else(|p| p.into_inner());
+        let (slot, _) = self
+            .shared
+            .changed
+            .wait_timeout_while(slot, TRIAL_WAIT, |s| matches!(s, TrialSlot::Pending))
+            .unwrap_or_else(|p| p.into_inner());
+        match &*slot {
+            TrialSlot::Ready(handle) => Some(handle.clone()),
+            _ => None,
+        }
+    }
+
+    /// Hands a finished execution to the recorder. Never blocks; written
+    /// within milliseconds (one transaction per batch of what has arrived),
+    /// or dropped while the store is in trouble.
+    pub fn record(&self, e: ExecutionRecord) {
+        let _ = self.tx.send(Command::Record(Box::new(e)));
+    }
+
+    /// Records the Python and ipykernel versions of the trial (None keeps
+    /// what is known). Never blocks.
+    pub fn set_environment(&self, python: Option<String>, ipykernel: Option<String>) {
+        let _ = self.tx.send(Command::SetEnvironment(python, ipykernel));
+    }
+
+    /// Names the trial (`%trial_name`), after everything recorded before.
+    /// Blocks for the answer: a taken or invalid name, or an unavailable
+    /// store, is an error with a message for the user.
+    pub fn set_trial_name(&self, name: &str) -> Result<()> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        if self
+            .tx
+            .send(Command::SetName(name.to_string(), tx))
+            .is_err()
+        {
+            return Err(self.gone());
+        }
+        rx.recv_timeout(ANSWER_WAIT)
+            .unwrap_or_else(|_| Err(self.no_answer()))
+    }
+
+    /// Runs a read on the recorder's own connection, after everything sent
+    /// before it is written, so a magic sees its own kernel's last
+    /// executions. Blocks for the answer.
+    pub fn query<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let run = move |store: Result<&mut Store>| {
+            let _ = tx.send(store.and_then(|s| f(s)));
+        };
+        if self.tx.send(Command::Run(Box::new(run))).is_err() {
+            return Err(self.gone());
+        }
+        rx.recv_timeout(ANSWER_WAIT)
+            .unwrap_or_else(|_| Err(self.no_answer()))
+    }
+
+    /// Waits until everything sent before is written (or dropped), at most
+    /// `timeout`. True when the writer confirmed in time.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let run = move |_: Result<&mut Store>| {
+            let _ = tx.send(());
+        };
+        self.tx.send(Command::Run(Box::new(run))).is_ok() && rx.recv_timeout(timeout).is_ok()
+    }
+
+    /// Writes what is pending, ends the trial with `status` (normally
+    /// `Finished`) and stops the thread. Call it when the kernel shuts down.
+    pub fn finish(mut self, status: TrialStatus) {
+        self.stop(status);
+    }
+
+    fn stop(&mut self, status: TrialStatus) {
+        if let Some(thread) = self.thread.take() {
+            let _ = self.tx.send(Command::Finish(status));
+            let _ = thread.join();
+        }
+    }
+
+    fn gone(&self) -> StoreError {
+        StoreError::Unavailable {
+            path: self.path.clone(),
+            reason: "the recorder thread has stopped".into(),
+        }
+    }
+
+    fn no_answer(&self) -> StoreError {
+        StoreError::Unavailable {
+            path: self.path.clone(),
+            reason: format!(
+                "the recorder did not answer within {} s",
+                ANSWER_WAIT.as_secs()
+            ),
+        }
+    }
+}
+
+impl Drop for WriterHandle {
+    fn drop(&mut self) {
+        self.stop(TrialStatus::Finished);
+    }
+}
+
+/// The state of the writer thread.
+struct Worker {
+    path: PathBuf,
+    new_trial: NewTrial,
+    config: WriterConfig,
+    on_problem: OnProblem,
+    /// The open store; None before opening and after a failure (reopened on
+    /// the next attempt).
+    store: Option<Store>,
+    /// The trial, once begun (it survives reopening the store).
+    trial: Option<TrialHandle>,
+    environment: (Option<String>, Option<String>),
+    environment_pending: bool,
+    shared: Arc<Shared>,
+    /// When the last failure happened; None while healthy.
+    failed_at: Option<Instant>,
+    /// What is wrong, for answers while the store is unavailable.
+    problem: Option<String>,
+    /// Whether the user was told (once, ever).
+    warned: bool,
+    /// Executions dropped since the last failure began.
+    dropped: u64,
+}
+
+impl Worker {
+    fn run(mut self, rx: mpsc::Receiver<Command>) {
+        self.ensure_ready(true);
+        let mut pending: Vec<ExecutionRecord> = Vec::new();
+        loop {
+            let Ok(first) = rx.recv() else {
+                self.finish(TrialStatus::Finished);
+                return;
+            };
+            let mut next = Some(first);
+            while let Some(cmd) = next.take() {
+                match cmd {
+                    Command::Record(e) => {
+                        pending.push(*e);
+                        if pending.len() >= MAX_BATCH {
+                            self.write(&mut pending);
+                        }
+                    }
+                    Command::Finish(status) => {
+                        self.write(&mut pending);
+                        self.finish(status);
+                        return;
+                    }
+                    other => {
+                        self.write(&mut pending);
+                        self.handle(other);
+                    }
+                }
+                match rx.try_recv() {
+                    Ok(cmd) => next = Some(cmd),
+                    Err(TryRecvError::Empty) => self.write(&mut pending),
+                    Err(TryRecvError::Disconnected) => {
+                        self.write(&mut pending);
+                        self.finish(TrialStatus::Finished);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles the commands other than records and finish.
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::SetName(name, reply) => {
+                let _ = reply.send(self.set_name(&name));
+            }
+            Command::SetEnvironment(python, ipykernel) => {
+                self.environment.0 = python.or(self.environment.0.take());
+                self.environment.1 = ipykernel.or(self.environment.1.take());
+                self.environment_pending = true;
+                if self.ensure_ready(false) {
+                    self.apply_environment();
+                }
+            }
+            Command::Run(f) => {
+                self.ensure_ready(false);
+                match self.store.as_mut() {
+                    Some(store) => f(Ok(store)),
+                    None => f(Err(self.unavailable())),
+                }
+            }
+            Command::Record(_) | Command::Finish(_) => unreachable!("handled by run"),
+        }
+    }
+
+    fn set_name(&mut self, name: &str) -> Result<()> {
+        crate::store::validate_name(name)?;
+        if !self.ensure_ready(true) {
+            return Err(self.unavailable());
+        }
+        let (store, trial) = self.ready();
+        let result = store.set_trial_name(trial, name);
+        if let Err(e) = &result {
+            if e.is_store_problem() {
+                self.fail(e);
+            }
+        }
+        result
+    }
+
+    /// Writes the pending records in one transaction, or drops them while
+    /// the store is unavailable.
+    fn write(&mut self, pending: &mut Vec<ExecutionRecord>) {
+        if pending.is_empty() {
+            return;
+        }
+        if self.ensure_ready(false) {
+            let (store, trial) = self.ready();
+            if let Err(e) = store.record_executions(trial, pending) {
+                self.fail(&e);
+                self.dropped += pending.len() as u64;
+            }
+        } else {
+            self.dropped += pending.len() as u64;
+        }
+        pending.clear();
+    }
+
+    fn finish(&mut self, status: TrialStatus) {
+        if self.ensure_ready(true) {
+            let (store, trial) = self.ready();
+            if let Err(e) = store.end_trial(trial, status) {
+                self.fail(&e);
+            }
+        }
+    }
+
+    /// The open store and the trial id; only after `ensure_ready` said yes.
+    fn ready(&mut self) -> (&mut Store, i64) {
+        let trial = self.trial.as_ref().expect("ready: trial begun").id;
+        (self.store.as_mut().expect("ready: store open"), trial)
+    }
+
+    /// Opens the store and begins the trial if not done yet. While failing,
+    /// only tries again after `retry_after` (unless `force`: an explicit
+    /// request of the user, or the last chance at shutdown).
+    fn ensure_ready(&mut self, force: bool) -> bool {
+        if self.store.is_some() && self.trial.is_some() {
+            return true;
+        }
+        if let Some(at) = self.failed_at {
+            if !force && at.elapsed() < self.config.retry_after {
+                return false;
+            }
+        }
+        match self.open() {
+            Ok(()) => {
+                if self.failed_at.take().is_some() {
+                    eprintln!(
+                        "prov: recording provenance to {} again ({} executions were not recorded)",
+                        self.path.display(),
+                        self.dropped
+                    );
+                    self.problem = None;
+                    self.dropped = 0;
+                }
+                true
+            }
+            Err(e) => {
+                self.fail(&e);
+                false
+            }
+        }
+    }
+
+    fn open(&mut self) -> Result<()> {
+        if self.store.is_none() {
+            let mut store = Store::open(&self.path)?;
+            store.set_payload_cap(self.config.payload_cap);
+            self.store = Some(store);
+        }
+        let store = self.store.as_mut().expect("opened above");
+        if self.trial.is_none() {
+            let handle = store.begin_trial(&self.new_trial)?;
+            self.shared.set(TrialSlot::Ready(handle.clone()));
+            self.trial = Some(handle);
+        }
+        self.apply_environment_result()
+    }
+
+    fn apply_environment(&mut self) {
+        if let Err(e) = self.apply_environment_result() {
+            self.fail(&e);
+        }
+    }
+
+    fn apply_environment_result(&mut self) -> Result<()> {
+        if !self.environment_pending {
+            return Ok(());
+        }
+        let (Some(store), Some(trial)) = (self.store.as_mut(), self.trial.as_ref()) else {
+            return Ok(());
+        };
+        let (python, ipykernel) = &self.environment;
+        store.set_trial_environment(trial.id, python.as_deref(), ipykernel.as_deref())?;
+        self.environment_pending = false;
+        Ok(())
+    }
+
+    /// Notes a failure: drops the connection (reopened on retry), tells the
+    /// user the first time ever, and remembers the reason.
+    fn fail(&mut self, e: &StoreError) {
+        let (reason, fix) = e.reason_and_fix();
+        self.store = None;
+        if self.failed_at.is_none() {
+            self.dropped = 0;
+        }
+        self.failed_at = Some(Instant::now());
+        if self.trial.is_none() {
+            self.shared.set(TrialSlot::Unavailable);
+        }
+        if !self.warned {
+            self.warned = true;
+            (self.on_problem)(format!(
+                "prov: cannot write provenance to {}: {reason}; execution continues but is not \
+                 being recorded — {fix}",
+                self.path.display()
+            ));
+        }
+        self.problem = Some(reason);
+    }
+
+    fn unavailable(&self) -> StoreError {
+        StoreError::Unavailable {
+            path: self.path.clone(),
+            reason: self
+                .problem
+                .clone()
+                .unwrap_or_else(|| "the store is not open".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("2 MiB"), Ok(2 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3 parsecs")
+            .unwrap_err()
+            .contains("unknown unit"));
+    }
+}
