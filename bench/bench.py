@@ -24,9 +24,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-import benchmarks  # noqa: F401 - importing registers the benchmarks
-from harness import REGISTRY, SIDE_LABELS, BenchError, Context, Row, resolve_kernelspec, started_pair
-from report import machine_facts, render_markdown, results_table, write_json
+# Look kernelspecs up in this venv before ~/.local/share/jupyter (as
+# scripts/lib.sh does), so a user-level spec cannot shadow the one under test.
+os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")
+
+import benchmarks  # noqa: E402,F401 - importing registers the benchmarks
+from harness import (  # noqa: E402
+    REGISTRY,
+    SIDE_LABELS,
+    BenchError,
+    Context,
+    Row,
+    resolve_kernelspec,
+    started_pair,
+)
+from report import machine_facts, render_markdown, results_table, write_json  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO_ROOT / "bench" / "out"
