@@ -95,20 +95,39 @@ def run_benchmark(name: str, ctx: Context, quick: bool, rows: list[Row]) -> None
     print(f"[bench]   ({time.monotonic() - started:.1f} s)", flush=True)
 
 
-def run_all(names: list[str], ctx: Context, quick: bool, rows: list[Row]) -> None:
-    """Shared-pair benchmarks first (both kernels alive), then the rest alone."""
+def run_all(names: list[str], ctx: Context, quick: bool, rows: list[Row]) -> dict[str, str]:
+    """Shared-pair benchmarks first (both kernels alive), then the rest alone.
+
+    A benchmark that fails is recorded and the others still run: one flaky
+    kernel start at the end should not throw away a minute of figures.
+    Returns {benchmark name: error message}.
+    """
+    errors: dict[str, str] = {}
+
+    def attempt(name: str) -> None:
+        try:
+            run_benchmark(name, ctx, quick, rows)
+        except BenchError as exc:
+            errors[name] = str(exc)
+            print(f"[bench]   FAILED: {exc}", file=sys.stderr, flush=True)
+
     paired = [name for name in names if REGISTRY[name].needs_pair]
     alone = [name for name in names if not REGISTRY[name].needs_pair]
     if paired:
-        with started_pair(ctx) as pair:
-            ctx.pair = pair
-            try:
-                for name in paired:
-                    run_benchmark(name, ctx, quick, rows)
-            finally:
-                ctx.pair = None
+        try:
+            with started_pair(ctx) as pair:
+                ctx.pair = pair
+                try:
+                    for name in paired:
+                        attempt(name)
+                finally:
+                    ctx.pair = None
+        except BenchError as exc:  # the pair itself did not start
+            errors.update({name: str(exc) for name in paired if name not in errors})
+            print(f"[bench] FAILED: {exc}", file=sys.stderr, flush=True)
     for name in alone:
-        run_benchmark(name, ctx, quick, rows)
+        attempt(name)
+    return errors
 
 
 def preflight_warnings(kernels: dict[str, dict[str, Any]], facts: dict[str, Any]) -> list[str]:
@@ -171,13 +190,13 @@ def main(argv: list[str]) -> int:
         "kernels": kernels,
         "rows": [],
         "warnings": [],
-        "error": None,
+        "errors": {},
     }
     report["warnings"] = preflight_warnings(kernels, report["machine"])
     for warning in report["warnings"]:
         print(f"[bench] warning: {warning}", file=sys.stderr)
     started = time.monotonic()
-    failure: BaseException | None = None
+    interrupted = False
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     kernel_log_path = OUT_DIR / "kernels.log"
     with tempfile.TemporaryDirectory(prefix="prov-bench-") as workdir, open(
@@ -185,10 +204,10 @@ def main(argv: list[str]) -> int:
     ) as kernel_log:
         ctx = Context(kernel_names=kernel_names, workdir=workdir, kernel_log=kernel_log)
         try:
-            run_all(names, ctx, args.quick, report["rows"])
-        except (BenchError, KeyboardInterrupt) as exc:
-            failure = exc
-            report["error"] = f"{type(exc).__name__}: {exc}"
+            report["errors"] = run_all(names, ctx, args.quick, report["rows"])
+        except KeyboardInterrupt as exc:
+            interrupted = True
+            report["errors"]["interrupted"] = f"KeyboardInterrupt: {exc}"
         finally:
             report["warnings"] += ctx.warnings
             report["machine"]["load_average_at_end"] = list(os.getloadavg())
@@ -198,17 +217,15 @@ def main(argv: list[str]) -> int:
 
     for warning in ctx.warnings:
         print(f"[bench] warning: {warning}", file=sys.stderr)
-    if failure is not None:
-        print(
-            f"[bench] error: {report['error']} "
-            f"(partial results in {args.json}, kernel output in {kernel_log_path})",
-            file=sys.stderr,
-        )
-        return 130 if isinstance(failure, KeyboardInterrupt) else 1
-
     print()
     print(results_table(report["rows"]))
     print(f"\n[bench] {report['duration_s']:.0f} s; JSON: {args.json}")
+    if report["errors"]:
+        for name, message in report["errors"].items():
+            print(f"[bench] error in {name}: {message}", file=sys.stderr)
+        kept = f"; left {args.markdown} alone" if args.markdown else ""
+        print(f"[bench] kernel output: {kernel_log_path}{kept}", file=sys.stderr)
+        return 130 if interrupted else 1
     if args.markdown:
         if full_run:
             args.markdown.write_text(render_markdown(report), encoding="utf-8")

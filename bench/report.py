@@ -141,6 +141,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     if notes:
         parts += ["Notes:", "", *notes, ""]
+    errors = [f"- {name}: {message}" for name, message in report["errors"].items()]
+    if errors:
+        parts += ["## Failed benchmarks", "", *errors, ""]
     if warnings:
         parts += ["## Warnings seen during the run", "", *warnings, ""]
     parts += [
