@@ -7,9 +7,11 @@ mod channels;
 mod child;
 mod connection;
 mod log;
+mod magics;
 mod messages;
 mod pending;
 mod proxy;
+mod recorder;
 mod wire;
 
 use anyhow::{bail, Context, Result};

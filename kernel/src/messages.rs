@@ -105,6 +105,26 @@ impl Author {
         self.message("error", Some(parent), &content, vec![topic("error")])
     }
 
+    /// An iopub `display_data` with the mime bundle `data`, in the cell of the request `parent`.
+    pub fn display_data(&self, parent: &Bytes, data: serde_json::Value) -> RawMessage {
+        let content = json!({"data": data, "metadata": {}, "transient": {}});
+        self.message(
+            "display_data",
+            Some(parent),
+            &content,
+            vec![topic("display_data")],
+        )
+    }
+
+    /// An iopub `stream` message (stdout or stderr) in the cell of the request `parent`.
+    pub fn stream(&self, parent: &Bytes, name: &str, text: &str) -> RawMessage {
+        let content = match name {
+            "stderr" => jupyter_protocol::StreamContent::stderr(text),
+            _ => jupyter_protocol::StreamContent::stdout(text),
+        };
+        self.message("stream", Some(parent), &content, vec![topic("stream")])
+    }
+
     /// An iopub `status` message for the request `parent`.
     pub fn status(&self, parent: &Bytes, state: jupyter_protocol::Status) -> RawMessage {
         self.message("status", Some(parent), &state, vec![topic("status")])

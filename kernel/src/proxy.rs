@@ -5,11 +5,15 @@
 use crate::channels::{heartbeat, iopub, requests, stdin};
 use crate::child::{self, ChildCommand};
 use crate::connection::{Channel, ConnectionInfo, RuntimeDir};
+use crate::magics::jobs::MagicJobs;
+use crate::magics::MagicContext;
 use crate::messages::Author;
 use crate::pending::PendingBook;
+use crate::recorder::{self, Tap, TapSender};
 use crate::wire::{RawMessage, Signer};
 use crate::{debug, info, warn};
 use anyhow::{anyhow, bail, Context, Result};
+use provstore::{NewTrial, TrialStatus, Writer, WriterConfig, WriterHandle};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -45,6 +49,11 @@ pub struct Shared {
     shutdown_requested: AtomicBool,
     iopub_seen: AtomicBool,
     iopub_seen_notify: Notify,
+    /// Copies of execute traffic for the recorder.
+    pub tap: TapSender,
+    /// Cells whose prov magics are waiting for the cell's reply and idle.
+    pub magic_jobs: MagicJobs,
+    pub magic_context: Arc<MagicContext>,
 }
 
 impl Shared {
@@ -116,7 +125,7 @@ impl Shared {
     }
 
     /// Decides whether a message the child published goes on to the frontends.
-    pub fn filter_child_iopub(&self, msg: ZmqMessage) -> Option<ZmqMessage> {
+    pub fn filter_child_iopub(&self, msg: ZmqMessage) -> Option<RawMessage> {
         if !self.iopub_seen.swap(true, Ordering::AcqRel) {
             self.iopub_seen_notify.notify_waiters();
         }
@@ -141,7 +150,7 @@ impl Shared {
                 return None;
             }
         }
-        Some(raw.into_zmq())
+        Some(raw)
     }
 
     /// Publishes a message the proxy made on iopub.
@@ -175,6 +184,8 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
     let mut sigterm = signal(SignalKind::terminate())?;
 
     let info = ConnectionInfo::read(connection_file)?;
+    let (tap, tap_rx) = recorder::tap();
+    let writer = Arc::new(start_writer(tap.clone())?);
     let child_info = info.for_child()?;
     let runtime = RuntimeDir::create()?;
     let child_file = runtime.write_connection(&child_info)?;
@@ -218,7 +229,18 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
         shutdown_requested: AtomicBool::new(false),
         iopub_seen: AtomicBool::new(false),
         iopub_seen_notify: Notify::new(),
+        tap,
+        magic_jobs: MagicJobs::default(),
+        magic_context: Arc::new(MagicContext {
+            writer: writer.clone(),
+        }),
     });
+    recorder::spawn(
+        tap_rx,
+        writer.clone(),
+        shared.author.clone(),
+        shared.iopub_created.clone(),
+    );
 
     let (shell_out, shell_in) = shell_front.split();
     let (control_out, control_in) = control_front.split();
@@ -246,11 +268,12 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
     tokio::spawn(stdin::forward_input_requests(stdin_up_rx, stdin_out));
     tokio::spawn(heartbeat::relay(hb_front, upstream.heartbeat));
 
-    tokio::select! {
+    let kernel_info = tokio::select! {
         ready = handshake(&shared) => ready?,
         status = child.wait() => bail!("the child kernel exited while starting: {}", status?),
-    }
+    };
     info!("child kernel is ready; relaying");
+    tokio::spawn(record_environment(shared.clone(), kernel_info));
 
     // Frontend → child only now, so nothing a frontend sends can outrun the child's iopub.
     tokio::spawn(requests::forward_requests(
@@ -282,28 +305,83 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
     };
 
     let expected = terminating || shared.shutdown_requested.load(Ordering::Acquire);
-    if expected {
+    let code = if expected {
         info!("child kernel exited ({status}); shutting down");
         drain(&shared).await;
-        runtime.remove();
-        return Ok(0);
-    }
-    let why = format!("the kernel process (pid {pid}) died unexpectedly: {status}");
-    warn!(
-        "{why}; answering {} waiting request(s)",
-        shared.pending.len()
-    );
-    answer_orphans(&shared, &shell_out, &control_out, &why).await;
-    tokio::time::sleep(DRAIN_TIME).await;
+        0
+    } else {
+        let why = format!("the kernel process (pid {pid}) died unexpectedly: {status}");
+        warn!(
+            "{why}; answering {} waiting request(s)",
+            shared.pending.len()
+        );
+        answer_orphans(&shared, &shell_out, &control_out, &why).await;
+        tokio::time::sleep(DRAIN_TIME).await;
+        1
+    };
     runtime.remove();
-    Ok(1)
+    let (done, flushed) = oneshot::channel();
+    shared.tap.send(Tap::Flush(done));
+    let _ = tokio::time::timeout(DRAIN_TIME, flushed).await;
+    let status = if code == 0 {
+        TrialStatus::Finished
+    } else {
+        TrialStatus::Crashed
+    };
+    tokio::task::spawn_blocking(move || writer.finish(status)).await?;
+    Ok(code)
+}
+
+/// Starts the store's writer thread for this kernel's trial. The store is `$PROV_DB`, else
+/// `.prov/prov.db` in the kernel's working directory (the notebook's folder). Problems with the
+/// store are reported through the recorder, in the notebook, and never stop the kernel.
+fn start_writer(tap: TapSender) -> Result<WriterHandle> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let path = provstore::default_db_path(&cwd);
+    let config = WriterConfig::from_env().unwrap_or_else(|e| {
+        warn!("{e}");
+        WriterConfig::default()
+    });
+    let on_problem = Box::new(move |message: String| tap.send(Tap::Problem(message)));
+    let writer = Writer::start_with(&path, NewTrial::for_this_process(&cwd), on_problem, config)
+        .with_context(|| format!("cannot start recording to {}", path.display()))?;
+    info!("recording provenance to {}", path.display());
+    Ok(writer)
+}
+
+/// Records the trial's Python and ipykernel versions: Python's from the handshake's
+/// kernel_info, ipykernel's by asking the child silently (no history, no output).
+async fn record_environment(shared: Arc<Shared>, kernel_info: RawMessage) {
+    let info: serde_json::Value = serde_json::from_slice(&kernel_info.content).unwrap_or_default();
+    let python = info["language_info"]["version"].as_str().map(str::to_owned);
+    let request = serde_json::json!({
+        "code": "", "silent": true, "store_history": false, "allow_stdin": false,
+        "user_expressions": {"ipykernel": "__import__('ipykernel').__version__"},
+    });
+    let mut ipykernel = None;
+    if let Ok(reply) = shared
+        .request_internal(Channel::Shell, "execute_request", &request)
+        .await
+    {
+        if let Ok(Ok(reply)) = tokio::time::timeout(Duration::from_secs(10), reply).await {
+            let content: serde_json::Value =
+                serde_json::from_slice(&reply.content).unwrap_or_default();
+            ipykernel = content["user_expressions"]["ipykernel"]["data"]["text/plain"]
+                .as_str()
+                .map(|repr| repr.trim_matches(['\'', '"']).to_owned());
+        }
+    }
+    shared
+        .magic_context
+        .writer
+        .set_environment(python, ipykernel);
 }
 
 /// Waits until the child answers a kernel_info request and its iopub reaches us.
 ///
 /// Until our SUB's subscription has reached the child, anything it publishes is lost, so
 /// frontends are not let through before we have seen iopub traffic.
-async fn handshake(shared: &Shared) -> Result<()> {
+async fn handshake(shared: &Shared) -> Result<RawMessage> {
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     while Instant::now() < deadline {
         let reply = shared
@@ -313,12 +391,10 @@ async fn handshake(shared: &Shared) -> Result<()> {
                 &serde_json::json!({}),
             )
             .await?;
-        if tokio::time::timeout(Duration::from_secs(2), reply)
-            .await
-            .is_ok()
-            && shared.wait_iopub_seen(Duration::from_millis(500)).await
-        {
-            return Ok(());
+        if let Ok(Ok(reply)) = tokio::time::timeout(Duration::from_secs(2), reply).await {
+            if shared.wait_iopub_seen(Duration::from_millis(500)).await {
+                return Ok(reply);
+            }
         }
     }
     bail!(
@@ -342,6 +418,7 @@ async fn answer_orphans(
     control: &zeromq::RouterSendHalf,
     why: &str,
 ) {
+    shared.magic_jobs.clear();
     for request in shared.pending.drain() {
         if request.identities.is_empty() {
             continue;
@@ -354,6 +431,7 @@ async fn answer_orphans(
             );
         }
         let reply = shared.author.death_reply(&request, why);
+        shared.tap.send(Tap::Reply(reply.clone()));
         let mut socket = match request.channel {
             Channel::Control => control.clone(),
             _ => shell.clone(),

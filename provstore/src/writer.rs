@@ -174,7 +174,7 @@ impl Writer {
         Ok(WriterHandle {
             tx,
             shared,
-            thread: Some(thread),
+            thread: Mutex::new(Some(thread)),
             path: path.to_path_buf(),
         })
     }
@@ -190,7 +190,8 @@ impl Writer {
 pub struct WriterHandle {
     tx: mpsc::Sender<Command>,
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+    /// Taken by the first `finish` (or the drop): shared owners may each try.
+    thread: Mutex<Option<JoinHandle<()>>>,
     path: PathBuf,
 }
 
@@ -284,12 +285,15 @@ impl WriterHandle {
 
     /// Writes what is pending, ends the trial with `status` (normally
     /// `Finished`) and stops the thread. Call it when the kernel shuts down.
-    pub fn finish(mut self, status: TrialStatus) {
+    /// Takes `&self` so a handle shared by several parts of the kernel can be finished by
+    /// whichever ends last; later calls do nothing.
+    pub fn finish(&self, status: TrialStatus) {
         self.stop(status);
     }
 
-    fn stop(&mut self, status: TrialStatus) {
-        if let Some(thread) = self.thread.take() {
+    fn stop(&self, status: TrialStatus) {
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread {
             let _ = self.tx.send(Command::Finish(status));
             let _ = thread.join();
         }

@@ -4,7 +4,9 @@
 //! `iopub_welcome` (protocol 5.5), as ipykernel 7 does. The child's own welcome was meant for our
 //! SUB and is dropped, as is everything the child publishes about the proxy's own requests.
 
+use crate::magics;
 use crate::proxy::Shared;
+use crate::recorder::Tap;
 use crate::wire::RawMessage;
 use crate::{debug, warn};
 use std::sync::Arc;
@@ -19,10 +21,10 @@ pub async fn relay(
     shared: Arc<Shared>,
 ) {
     loop {
-        let outgoing: ZmqMessage = tokio::select! {
+        let outgoing: RawMessage = tokio::select! {
             msg = child.recv() => match msg {
                 Ok(msg) => match shared.filter_child_iopub(msg) {
-                    Some(msg) => msg,
+                    Some(raw) => raw,
                     None => continue,
                 },
                 Err(e) => {
@@ -30,24 +32,37 @@ pub async fn relay(
                     return;
                 }
             },
-            event = frontend.recv() => match event {
-                Ok(event) => match subscription(&event) {
-                    Some(topic) => {
+            event = frontend.recv() => {
+                if let Ok(event) = event {
+                    if let Some(topic) = subscription(&event) {
                         debug!("iopub: new subscriber to {:?}", String::from_utf8_lossy(topic));
-                        shared.author.welcome(topic).into_zmq()
+                        // A greeting is for subscribers, not part of any execution: not tapped.
+                        send(&mut frontend, shared.author.welcome(topic)).await;
                     }
-                    None => continue,
-                },
-                Err(e) => {
-                    debug!("iopub subscriber error: {e}");
-                    continue;
                 }
+                continue;
             },
-            Some(msg) = created.recv() => msg.into_zmq(),
+            Some(msg) = created.recv() => msg,
         };
-        if let Err(e) = frontend.send(outgoing).await {
-            warn!("iopub: cannot publish: {e}");
+        if shared.magic_jobs.is_empty() {
+            publish(&mut frontend, &shared, outgoing).await;
+        } else {
+            for msg in magics::cell::on_iopub(&shared, outgoing).await {
+                publish(&mut frontend, &shared, msg).await;
+            }
         }
+    }
+}
+
+/// Publishes one message to the frontends, and shows it to the recorder.
+async fn publish(frontend: &mut XPubSocket, shared: &Shared, msg: RawMessage) {
+    shared.tap.send(Tap::Iopub(msg.clone(), chrono::Utc::now()));
+    send(frontend, msg).await;
+}
+
+async fn send(frontend: &mut XPubSocket, msg: RawMessage) {
+    if let Err(e) = frontend.send(msg.into_zmq()).await {
+        warn!("iopub: cannot publish: {e}");
     }
 }
 

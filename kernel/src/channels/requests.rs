@@ -4,8 +4,10 @@
 //! the frontend's id and go straight out of our ROUTER to the right client.
 
 use crate::connection::Channel;
+use crate::magics;
 use crate::pending::Pending;
 use crate::proxy::Shared;
+use crate::recorder::Tap;
 use crate::wire::RawMessage;
 use crate::{debug, warn};
 use std::sync::Arc;
@@ -30,6 +32,17 @@ pub async fn forward_requests(channel: Channel, mut frontend: RouterRecvHalf, sh
         if header.msg_type == "shutdown_request" {
             shared.note_shutdown_requested();
         }
+        let raw = if channel == Channel::Shell && header.msg_type == "execute_request" {
+            let (raw, typed_code) = magics::cell::take_out(&shared, raw, &header.msg_id);
+            shared.tap.send(Tap::Request {
+                raw: raw.clone(),
+                at: chrono::Utc::now(),
+                typed_code,
+            });
+            raw
+        } else {
+            raw
+        };
         shared.pending.insert(
             header.msg_id,
             Pending {
@@ -86,6 +99,16 @@ pub async fn forward_replies(
             );
             continue;
         }
+        let raw = if channel == Channel::Shell && parent.msg_type == "execute_request" {
+            let raw = match shared.magic_jobs.ready_to_run(&parent.msg_id) {
+                Some(ready) => magics::cell::answer(&shared, raw, ready).await,
+                None => raw,
+            };
+            shared.tap.send(Tap::Reply(raw.clone()));
+            raw
+        } else {
+            raw
+        };
         debug!(
             "{} -> frontend reply to {}",
             channel.name(),

@@ -1,0 +1,155 @@
+//! The three moments of a cell with magics, as the relay meets them: its request (take the magic
+//! lines out), its reply (run the magics, fix the status), its iopub traffic (show the typed code
+//! in `execute_input`, publish the magics' outputs before the idle).
+
+use super::jobs::ReadyToRun;
+use super::parse::split_cell;
+use crate::proxy::Shared;
+use crate::warn;
+use crate::wire::RawMessage;
+use bytes::Bytes;
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+/// How long the iopub relay holds a cell's idle for its magics' outputs.
+const MAGIC_TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// The `ename` of a failed magic, as shown in the cell.
+const MAGIC_ERROR: &str = "ProvMagicError";
+
+/// At the request: takes prov magic lines out of an `execute_request`, re-signs it and notes
+/// the job. Returns the message to forward and, when changed, the code as typed.
+pub fn take_out(
+    shared: &Shared,
+    mut raw: RawMessage,
+    msg_id: &str,
+) -> (RawMessage, Option<String>) {
+    if !raw.content.contains(&b'%') {
+        return (raw, None);
+    }
+    let Ok(mut content) = serde_json::from_slice::<Map<String, Value>>(&raw.content) else {
+        return (raw, None);
+    };
+    let Some(typed) = content
+        .get("code")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return (raw, None);
+    };
+    let Some(split) = split_cell(&typed, super::is_prov_magic) else {
+        return (raw, None);
+    };
+    content.insert("code".into(), Value::String(split.code));
+    raw.content = Bytes::from(serde_json::to_vec(&content).expect("JSON serialises"));
+    shared.signer.resign(&mut raw);
+    shared.magic_jobs.register(
+        msg_id.to_string(),
+        split.calls,
+        typed.clone(),
+        raw.header.clone(),
+    );
+    (raw, Some(typed))
+}
+
+/// At the reply: runs the cell's magics (if its code succeeded), hands their outputs to the
+/// iopub relay, and turns the reply into an error when a magic failed.
+pub async fn answer(shared: &Shared, mut reply: RawMessage, ready: ReadyToRun) -> RawMessage {
+    let code_ok =
+        serde_json::from_slice::<Value>(&reply.content).is_ok_and(|c| c["status"] == "ok");
+    let results = if code_ok {
+        let context = shared.magic_context.clone();
+        let calls = ready.calls.clone();
+        tokio::task::spawn_blocking(move || {
+            calls
+                .iter()
+                .map(|call| (call.line.clone(), super::run(&context, call)))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_else(|e| vec![(String::new(), Err(format!("the magic failed: {e}")))])
+    } else {
+        Vec::new()
+    };
+
+    let mut outputs = Vec::new();
+    let mut failure = None;
+    for (line, result) in results {
+        match result {
+            Ok(rendered) => outputs.push(display(shared, &ready.header, rendered)),
+            Err(message) => {
+                let evalue = format!("{line}: {message}");
+                outputs.push(
+                    shared
+                        .author
+                        .error_output(&ready.header, MAGIC_ERROR, &evalue),
+                );
+                failure = Some(evalue);
+                break; // like IPython: the lines after a failing one do not run
+            }
+        }
+    }
+    let _ = ready.outputs.send(outputs);
+
+    if let Some(evalue) = failure {
+        if let Ok(mut content) = serde_json::from_slice::<Map<String, Value>>(&reply.content) {
+            content.insert("status".into(), json!("error"));
+            content.insert("ename".into(), json!(MAGIC_ERROR));
+            content.insert("evalue".into(), json!(evalue));
+            content.insert(
+                "traceback".into(),
+                json!([format!("{MAGIC_ERROR}: {evalue}")]),
+            );
+            reply.content = Bytes::from(serde_json::to_vec(&content).expect("JSON serialises"));
+            shared.signer.resign(&mut reply);
+        }
+    }
+    reply
+}
+
+/// On iopub, while cells with magics are in flight: shows the typed cell in `execute_input`,
+/// and before a magic cell's idle, publishes its magics' outputs (returned first).
+pub async fn on_iopub(shared: &Shared, mut raw: RawMessage) -> Vec<RawMessage> {
+    let header = raw.header();
+    let parent = raw.parent().msg_id;
+    match header.msg_type.as_str() {
+        "execute_input" => {
+            if let Some(typed) = shared.magic_jobs.typed_code(&parent) {
+                if let Ok(mut content) = serde_json::from_slice::<Map<String, Value>>(&raw.content)
+                {
+                    content.insert("code".into(), Value::String(typed));
+                    raw.content =
+                        Bytes::from(serde_json::to_vec(&content).expect("JSON serialises"));
+                    shared.signer.resign(&mut raw);
+                }
+            }
+            vec![raw]
+        }
+        "status" if raw.content.windows(6).any(|w| w == b"\"idle\"") => {
+            let Some(outputs) = shared.magic_jobs.finish(&parent) else {
+                return vec![raw];
+            };
+            let mut all = match tokio::time::timeout(MAGIC_TIME_LIMIT, outputs).await {
+                Ok(Ok(outputs)) => outputs,
+                Ok(Err(_)) => Vec::new(), // the cell failed before its magics could run
+                Err(_) => {
+                    warn!(
+                        "magics took longer than {}s; their output is lost",
+                        MAGIC_TIME_LIMIT.as_secs()
+                    );
+                    Vec::new()
+                }
+            };
+            all.push(raw);
+            all
+        }
+        _ => vec![raw],
+    }
+}
+
+/// A magic's rendered answer as a `display_data` in the cell.
+fn display(shared: &Shared, parent: &Bytes, rendered: provrender::Rendered) -> RawMessage {
+    shared
+        .author
+        .display_data(parent, Value::Object(rendered.mime_bundle()))
+}

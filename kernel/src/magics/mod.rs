@@ -1,0 +1,72 @@
+//! prov's magics: lines like `%trials` that the proxy answers itself. `parse.rs` finds them,
+//! `jobs.rs` carries them from a cell's request to its idle, and each magic is one file here
+//! holding its `SPEC`: name, usage, one-line help and the function that runs it.
+//!
+//! To add a magic: write `kernel/src/magics/<name>.rs` with a `pub const SPEC: MagicSpec`, add
+//! it to `MAGICS` below. Its function gets the store through the writer thread and returns
+//! rendered output (from `provrender`) or an error message for the cell.
+
+pub mod cell;
+pub mod jobs;
+pub mod parse;
+mod prov;
+mod trial_name;
+mod trials;
+
+use parse::MagicCall;
+use provrender::Rendered;
+use provstore::WriterHandle;
+use std::sync::Arc;
+
+/// What a magic may use: the store, through the recorder's writer thread, so a magic sees
+/// every execution recorded before it.
+pub struct MagicContext {
+    pub writer: Arc<WriterHandle>,
+}
+
+/// A magic's answer: output for the cell, or a message saying what was wrong and how to fix it.
+pub type MagicResult = Result<Rendered, String>;
+
+/// One magic: how it is called and what it does.
+pub struct MagicSpec {
+    pub name: &'static str,
+    /// Other names it answers to (for noWorkflow users).
+    pub aliases: &'static [&'static str],
+    /// Arguments, as shown in help and in usage errors.
+    pub usage: &'static str,
+    /// One line for `%prov help`.
+    pub help: &'static str,
+    pub run: fn(&MagicContext, &[String]) -> MagicResult,
+}
+
+/// Every magic prov answers.
+pub const MAGICS: &[&MagicSpec] = &[&prov::SPEC, &trials::SPEC, &trial_name::SPEC];
+
+/// The magic called `name` (or one of its aliases).
+pub fn lookup(name: &str) -> Option<&'static MagicSpec> {
+    MAGICS
+        .iter()
+        .copied()
+        .find(|spec| spec.name == name || spec.aliases.contains(&name))
+}
+
+/// Whether a `%name` line is prov's (and so taken out of the code ipykernel sees).
+pub fn is_prov_magic(name: &str) -> bool {
+    lookup(name).is_some()
+}
+
+/// Runs one magic call.
+pub fn run(context: &MagicContext, call: &MagicCall) -> MagicResult {
+    let spec = lookup(&call.name).ok_or_else(|| format!("unknown magic %{}", call.name))?;
+    (spec.run)(context, &call.args)
+}
+
+/// A usage error that quotes the magic's usage line.
+pub fn usage_error(spec: &MagicSpec, problem: &str) -> String {
+    format!("{problem}\nusage: %{} {}", spec.name, spec.usage)
+}
+
+/// The store's error as a message for the cell.
+pub fn store_error(e: provstore::StoreError) -> String {
+    e.to_string()
+}

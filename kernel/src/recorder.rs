@@ -1,0 +1,359 @@
+//! The recorder: assembles each execution from copies of the frames the relay passes (the
+//! request, its iopub outputs, its reply) and hands it to the store's writer thread once the
+//! execution's iopub idle has arrived. It runs as its own task, so the relay only pays for a
+//! channel send; the writer thread owns the disk, so the recorder never waits for it either.
+
+use crate::messages::Author;
+use crate::wire::RawMessage;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use provstore::{ErrorInfo, ExecStatus, ExecutionRecord, OutputRecord, WriterHandle};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// What the relay shows the recorder.
+pub enum Tap {
+    /// An `execute_request` as forwarded; `typed_code` is the cell as the user typed it when
+    /// the proxy took magic lines out of the forwarded code.
+    Request {
+        raw: RawMessage,
+        at: DateTime<Utc>,
+        typed_code: Option<String>,
+    },
+    /// A message published on iopub (relayed from the child or made by the proxy).
+    Iopub(RawMessage, DateTime<Utc>),
+    /// An `execute_reply` on its way to the frontend.
+    Reply(RawMessage),
+    /// The store reported a problem; the user should see it once, in the running cell.
+    Problem(String),
+    /// The kernel is ending: record what is in flight as it stands, then answer.
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Sends taps without ever blocking the relay.
+#[derive(Clone)]
+pub struct TapSender(mpsc::UnboundedSender<Tap>);
+
+impl TapSender {
+    /// Hands one tap to the recorder; if the recorder is gone, the relay carries on regardless.
+    pub fn send(&self, tap: Tap) {
+        let _ = self.0.send(tap);
+    }
+}
+
+/// An execution between its request and its idle.
+struct InFlight {
+    code: String,
+    cell_id: Option<String>,
+    requested_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    idle_at: Option<DateTime<Utc>>,
+    execution_count: Option<i64>,
+    outputs: Vec<OutputRecord>,
+    reply: Option<(ExecStatus, Option<ErrorInfo>)>,
+}
+
+#[derive(Deserialize)]
+struct RequestContent {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    silent: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct RequestMetadata {
+    #[serde(rename = "cellId")]
+    cell_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ReplyContent {
+    #[serde(default)]
+    status: String,
+    execution_count: Option<i64>,
+    #[serde(flatten)]
+    error: Option<ErrorFields>,
+}
+
+#[derive(Deserialize)]
+struct ErrorFields {
+    ename: String,
+    #[serde(default)]
+    evalue: String,
+    #[serde(default)]
+    traceback: Vec<String>,
+}
+
+impl From<ErrorFields> for ErrorInfo {
+    fn from(e: ErrorFields) -> ErrorInfo {
+        ErrorInfo {
+            ename: e.ename,
+            evalue: e.evalue,
+            traceback: e.traceback,
+        }
+    }
+}
+
+/// The recorder's end of the tap.
+pub struct TapReceiver(mpsc::UnboundedReceiver<Tap>);
+
+/// Makes the tap; the sender can be handed out (to the relay, to the writer's problem report)
+/// before the recorder starts.
+pub fn tap() -> (TapSender, TapReceiver) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    (TapSender(tx), TapReceiver(rx))
+}
+
+/// Runs the recorder until every tap sender is gone. A store problem is shown once, as stderr
+/// in the cell that was running, through `publish`.
+pub fn spawn(
+    TapReceiver(mut rx): TapReceiver,
+    writer: Arc<WriterHandle>,
+    author: Author,
+    publish: mpsc::UnboundedSender<RawMessage>,
+) {
+    tokio::spawn(async move {
+        let mut recorder = Recorder {
+            writer,
+            in_flight: HashMap::new(),
+            last_header: None,
+        };
+        while let Some(tap) = rx.recv().await {
+            match tap {
+                Tap::Problem(message) => {
+                    crate::warn!("{message}");
+                    if let Some(header) = &recorder.last_header {
+                        let _ =
+                            publish.send(author.stream(header, "stderr", &format!("{message}\n")));
+                    }
+                }
+                Tap::Flush(done) => {
+                    recorder.finish_all();
+                    let _ = done.send(());
+                }
+                other => recorder.take(other),
+            }
+        }
+    });
+}
+
+struct Recorder {
+    writer: Arc<WriterHandle>,
+    in_flight: HashMap<String, InFlight>,
+    /// The header of the latest execution, where a store problem is shown.
+    last_header: Option<Bytes>,
+}
+
+impl Recorder {
+    fn take(&mut self, tap: Tap) {
+        match tap {
+            Tap::Request {
+                raw,
+                at,
+                typed_code,
+            } => self.request(raw, at, typed_code),
+            Tap::Iopub(raw, at) => self.iopub(raw, at),
+            Tap::Reply(raw) => self.reply(raw),
+            Tap::Problem(_) | Tap::Flush(_) => {}
+        }
+    }
+
+    fn request(&mut self, raw: RawMessage, at: DateTime<Utc>, typed_code: Option<String>) {
+        let Ok(content) = serde_json::from_slice::<RequestContent>(&raw.content) else {
+            return;
+        };
+        if content.silent {
+            return; // inspectors and widgets run silent code; it is not the user's work
+        }
+        let metadata: RequestMetadata = serde_json::from_slice(&raw.metadata).unwrap_or_default();
+        self.last_header = Some(raw.header.clone());
+        self.in_flight.insert(
+            raw.header().msg_id,
+            InFlight {
+                code: typed_code.unwrap_or(content.code),
+                cell_id: metadata.cell_id,
+                requested_at: at,
+                started_at: None,
+                idle_at: None,
+                execution_count: None,
+                outputs: Vec::new(),
+                reply: None,
+            },
+        );
+    }
+
+    fn iopub(&mut self, raw: RawMessage, at: DateTime<Utc>) {
+        if self.in_flight.is_empty() {
+            return;
+        }
+        let parent = raw.parent().msg_id;
+        let Some(exec) = self.in_flight.get_mut(&parent) else {
+            return;
+        };
+        let msg_type = raw.header().msg_type;
+        let Ok(content) = serde_json::from_slice::<Value>(&raw.content) else {
+            return;
+        };
+        match msg_type.as_str() {
+            "status" => match content["execution_state"].as_str() {
+                Some("busy") => exec.started_at = exec.started_at.or(Some(at)),
+                Some("idle") => {
+                    exec.idle_at = Some(at);
+                    if exec.reply.is_some() {
+                        self.finish(&parent);
+                    }
+                }
+                _ => {}
+            },
+            "execute_input" => exec.execution_count = content["execution_count"].as_i64(),
+            "stream" => {
+                let name = content["name"].as_str().unwrap_or("stdout").to_string();
+                let text = content["text"].as_str().unwrap_or_default();
+                append_stream(&mut exec.outputs, name, text);
+            }
+            "display_data" | "execute_result" | "update_display_data" => {
+                exec.outputs.push(OutputRecord {
+                    output_type: msg_type,
+                    name: None,
+                    payloads: mime_payloads(&content["data"]),
+                });
+            }
+            "error" => exec.outputs.push(OutputRecord {
+                output_type: msg_type,
+                name: None,
+                payloads: vec![(
+                    "application/vnd.jupyter.error+json".into(),
+                    raw.content.to_vec(),
+                )],
+            }),
+            "clear_output" => exec.outputs.push(OutputRecord {
+                output_type: msg_type,
+                name: None,
+                payloads: vec![],
+            }),
+            _ => {}
+        }
+    }
+
+    fn reply(&mut self, raw: RawMessage) {
+        let parent = raw.parent().msg_id;
+        let Some(exec) = self.in_flight.get_mut(&parent) else {
+            return;
+        };
+        let Ok(content) = serde_json::from_slice::<ReplyContent>(&raw.content) else {
+            return;
+        };
+        let status = match content.status.as_str() {
+            "ok" => ExecStatus::Ok,
+            "aborted" => ExecStatus::Aborted,
+            _ => ExecStatus::Error,
+        };
+        exec.execution_count = content.execution_count.or(exec.execution_count);
+        let aborted = matches!(status, ExecStatus::Aborted);
+        exec.reply = Some((status, content.error.map(ErrorInfo::from)));
+        // An aborted request may never go busy and idle; it is finished at its reply.
+        if exec.idle_at.is_some() || aborted {
+            self.finish(&parent);
+        }
+    }
+
+    /// Records every execution still in flight; one that never got its reply counts as aborted.
+    fn finish_all(&mut self) {
+        let ids: Vec<String> = self.in_flight.keys().cloned().collect();
+        for id in ids {
+            self.finish(&id);
+        }
+    }
+
+    fn finish(&mut self, msg_id: &str) {
+        let Some(exec) = self.in_flight.remove(msg_id) else {
+            return;
+        };
+        let (status, error) = exec.reply.unwrap_or((ExecStatus::Aborted, None));
+        let ended_at = exec.idle_at.unwrap_or_else(Utc::now);
+        self.writer.record(ExecutionRecord {
+            msg_id: msg_id.to_string(),
+            execution_count: exec.execution_count,
+            cell_id: exec.cell_id,
+            code: exec.code,
+            started_at: exec.started_at.unwrap_or(exec.requested_at),
+            ended_at,
+            status,
+            error,
+            outputs: exec.outputs,
+        });
+    }
+}
+
+/// Adds stream text to the outputs, merged with the previous output when it is the same stream
+/// (as notebooks store it): a 100,000-line print is one output, not thousands.
+fn append_stream(outputs: &mut Vec<OutputRecord>, name: String, text: &str) {
+    if let Some(last) = outputs.last_mut() {
+        if last.output_type == "stream" && last.name.as_deref() == Some(name.as_str()) {
+            if let Some((_, bytes)) = last.payloads.first_mut() {
+                bytes.extend_from_slice(text.as_bytes());
+                return;
+            }
+        }
+    }
+    outputs.push(OutputRecord {
+        output_type: "stream".into(),
+        name: Some(name),
+        payloads: vec![("text/plain".into(), text.as_bytes().to_vec())],
+    });
+}
+
+/// A mime bundle as (mime, bytes): strings as their UTF-8 text (base64 for images, as sent),
+/// JSON values as compact JSON.
+fn mime_payloads(data: &Value) -> Vec<(String, Vec<u8>)> {
+    let Some(bundle) = data.as_object() else {
+        return vec![];
+    };
+    bundle
+        .iter()
+        .map(|(mime, value)| {
+            let bytes = match value {
+                Value::String(s) => s.as_bytes().to_vec(),
+                Value::Array(lines) if lines.iter().all(Value::is_string) => lines
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<String>()
+                    .into_bytes(),
+                other => other.to_string().into_bytes(),
+            };
+            (mime.clone(), bytes)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_stream_chunks_merge_per_stream() {
+        let mut outputs = Vec::new();
+        append_stream(&mut outputs, "stdout".into(), "a\n");
+        append_stream(&mut outputs, "stdout".into(), "b\n");
+        append_stream(&mut outputs, "stderr".into(), "oops\n");
+        append_stream(&mut outputs, "stdout".into(), "c\n");
+        assert_eq!(outputs.len(), 3);
+        assert_eq!(outputs[0].payloads[0].1, b"a\nb\n");
+        assert_eq!(outputs[2].payloads[0].1, b"c\n");
+    }
+
+    #[test]
+    fn mime_bundles_keep_text_and_json() {
+        let payloads = mime_payloads(&serde_json::json!({
+            "text/plain": "1", "application/json": {"a": 1}, "text/html": ["<b>", "x</b>"]
+        }));
+        let get = |m: &str| payloads.iter().find(|(k, _)| k == m).unwrap().1.clone();
+        assert_eq!(get("text/plain"), b"1");
+        assert_eq!(get("application/json"), br#"{"a":1}"#);
+        assert_eq!(get("text/html"), b"<b>x</b>");
+    }
+}
