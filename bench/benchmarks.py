@@ -2,7 +2,9 @@
 
 To add one, write a function here decorated with ``@benchmark(...)``; it
 receives a :class:`harness.Context` plus its settings and returns a list of
-:class:`harness.Row`.  Alternate the sides with ``ctx.sides_in_turn(round)``
+:class:`harness.Row` (``percentile_rows`` and ``median_row`` build them).
+For a per-request latency, ``alternating_samples`` does the warm-up and the
+alternation; otherwise alternate the sides with ``ctx.sides_in_turn(round)``
 so slow drift of the machine lands on both sides equally.
 """
 
@@ -10,35 +12,50 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, Callable
 
 from harness import (
     SIDE_LABELS,
     BenchError,
     Context,
     Row,
+    RunningKernel,
     benchmark,
     gc_paused,
-    median,
+    median_row,
     percentile_rows,
 )
 
 
-def blocks_in_turn(ctx: Context, total: int, block: int):
-    """Yield (side, count) so each side gets ``total`` items in alternating blocks.
+def alternating_samples(
+    ctx: Context,
+    measure: Callable[[RunningKernel], float],
+    total: int,
+    warmup: int,
+    block: int,
+) -> dict[str, list[float]]:
+    """``total`` timings of ``measure`` per side, in alternating blocks.
 
     Blocks rather than single requests keep each side warm: switching side
     on every request made both ~25 % slower in trials.  Short blocks (10)
     still alternate often enough, AB then BA, to spread drift (another
-    build starting on the 2-core machine) evenly over both sides.
+    build starting on the 2-core machine) evenly over both sides.  Both
+    sides are warmed up with ``warmup`` untimed calls first.
     """
-    done = dict.fromkeys(SIDE_LABELS, 0)
+    assert ctx.pair is not None, "needs_pair benchmark run without the pair"
+    for label in SIDE_LABELS:
+        for _ in range(warmup):
+            measure(ctx.pair[label])
+    samples: dict[str, list[float]] = {label: [] for label in SIDE_LABELS}
     for round_index in range(math.ceil(total / block)):
         for label in ctx.sides_in_turn(round_index):
-            count = min(block, total - done[label])
-            if count > 0:
-                done[label] += count
-                yield label, count
+            kernel = ctx.pair[label]
+            count = min(block, total - len(samples[label]))
+            kernel.drain_iopub()
+            with gc_paused():
+                for _ in range(count):
+                    samples[label].append(measure(kernel))
+    return samples
 
 
 @benchmark(
@@ -48,17 +65,7 @@ def blocks_in_turn(ctx: Context, total: int, block: int):
 )
 def execute_pass(ctx: Context, executes: int, warmup: int, block: int) -> list[Row]:
     """`pass` latency: send until both execute_reply and iopub idle arrived."""
-    assert ctx.pair is not None
-    for label in SIDE_LABELS:
-        for _ in range(warmup):
-            ctx.pair[label].execute("pass")
-    samples: dict[str, list[float]] = {label: [] for label in SIDE_LABELS}
-    for label, count in blocks_in_turn(ctx, executes, block):
-        kernel = ctx.pair[label]
-        kernel.drain_iopub()
-        with gc_paused():
-            for _ in range(count):
-                samples[label].append(kernel.execute("pass")[0])
+    samples = alternating_samples(ctx, lambda kernel: kernel.execute("pass")[0], executes, warmup, block)
     return percentile_rows("execute `pass`", samples, {50: 1.05, 95: 1.10})
 
 
@@ -69,17 +76,7 @@ def execute_pass(ctx: Context, executes: int, warmup: int, block: int) -> list[R
 )
 def kernel_info(ctx: Context, requests: int, warmup: int, block: int) -> list[Row]:
     """kernel_info round trip: send until kernel_info_reply arrived."""
-    assert ctx.pair is not None
-    for label in SIDE_LABELS:
-        for _ in range(warmup):
-            ctx.pair[label].kernel_info()
-    samples: dict[str, list[float]] = {label: [] for label in SIDE_LABELS}
-    for label, count in blocks_in_turn(ctx, requests, block):
-        kernel = ctx.pair[label]
-        kernel.drain_iopub()
-        with gc_paused():
-            for _ in range(count):
-                samples[label].append(kernel.kernel_info())
+    samples = alternating_samples(ctx, lambda kernel: kernel.kernel_info(), requests, warmup, block)
     return percentile_rows("kernel_info round trip", samples, {50: None, 95: None})
 
 
@@ -95,7 +92,7 @@ def print_stream(ctx: Context, lines: int, runs: int) -> list[Row]:
     so a proxy that drops or reorders stream messages fails loudly instead
     of looking fast.
     """
-    assert ctx.pair is not None
+    assert ctx.pair is not None, "needs_pair benchmark run without the pair"
     code = f"for i in range({lines}): print(i)"
     expected = "".join(f"{i}\n" for i in range(lines))
     samples: dict[str, list[float]] = {label: [] for label in SIDE_LABELS}
@@ -121,9 +118,9 @@ def print_stream(ctx: Context, lines: int, runs: int) -> list[Row]:
         return elapsed, len(chunks)
 
     warmup_lines = 1000
+    warmup_expected = "".join(f"{i}\n" for i in range(warmup_lines))
     for label in SIDE_LABELS:
-        run_once(label, f"for i in range({warmup_lines}): print(i)",
-                 "".join(f"{i}\n" for i in range(warmup_lines)))
+        run_once(label, f"for i in range({warmup_lines}): print(i)", warmup_expected)
     for round_index in range(runs):
         for label in ctx.sides_in_turn(round_index):
             with gc_paused():
@@ -133,18 +130,8 @@ def print_stream(ctx: Context, lines: int, runs: int) -> list[Row]:
     counts = ", ".join(
         f"{label} {min(message_counts[label])}-{max(message_counts[label])}" for label in SIDE_LABELS
     )
-    return [
-        Row(
-            benchmark=f"stream {lines:,} lines",
-            metric="median",
-            unit="ms",
-            direct=median(samples["direct"]) * 1e3,
-            prov=median(samples["prov"]) * 1e3,
-            samples=runs,
-            target=1.05,
-            note=f"all lines verified; stream messages per run: {counts}",
-        )
-    ]
+    note = f"all lines verified; stream messages per run: {counts}"
+    return [median_row(f"stream {lines:,} lines", samples, target=1.05, note=note)]
 
 
 @benchmark("startup", full={"runs": 5}, quick={"runs": 1}, needs_pair=False)
@@ -161,14 +148,5 @@ def startup(ctx: Context, runs: int) -> list[Row]:
             started = time.perf_counter()
             with ctx.started(label):
                 samples[label].append(time.perf_counter() - started)
-    return [
-        Row(
-            benchmark="start-up to ready",
-            metric="median",
-            unit="ms",
-            direct=median(samples["direct"]) * 1e3,
-            prov=median(samples["prov"]) * 1e3,
-            samples=runs,
-            note="includes jupyter_client's fixed 0.2 s iopub flush in wait_for_ready",
-        )
-    ]
+    note = "includes jupyter_client's fixed 0.2 s iopub flush in wait_for_ready"
+    return [median_row("start-up to ready", samples, note=note)]

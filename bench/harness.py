@@ -133,6 +133,25 @@ def percentile_rows(
     return rows
 
 
+def median_row(
+    benchmark: str,
+    samples: dict[str, list[float]],
+    target: float | None = None,
+    note: str = "",
+) -> Row:
+    """One row with the median of per-side samples (seconds), in ms."""
+    return Row(
+        benchmark=benchmark,
+        metric="median",
+        unit="ms",
+        direct=median(samples["direct"]) * 1e3,
+        prov=median(samples["prov"]) * 1e3,
+        samples=min(len(v) for v in samples.values()),
+        target=target,
+        note=note,
+    )
+
+
 # --------------------------------------------------------------------------
 # Registry
 # --------------------------------------------------------------------------
