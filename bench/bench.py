@@ -182,6 +182,7 @@ def main(argv: list[str]) -> int:
     full_run = not args.quick and not args.only and args.kernels == DEFAULT_KERNELS
     report: dict[str, Any] = {
         "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "repo_root": str(REPO_ROOT),
         "command": args.command or shlex.join([Path(sys.executable).name, *sys.argv]),
         "quick": args.quick,
         "benchmarks": names,

@@ -89,6 +89,11 @@ def _figure(value: float) -> str:
     return f"{value:.3f}"
 
 
+def _repo_relative(text: str, root: str) -> str:
+    """Paths inside the checkout as ./…, so the committed report is not tied to one clone."""
+    return text.replace(root.rstrip("/") + "/", "./") if root else text
+
+
 def _loads(load: list[float] | None) -> str:
     return ", ".join(f"{x:.2f}" for x in load) if load else "n/a"
 
@@ -160,8 +165,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         "## Kernels",
         "",
     ]
+    root = report.get("repo_root", "")
     for label, spec in kernels.items():
-        parts.append(f"- {label}: `{spec['name']}` from `{spec['resource_dir']}`: `{' '.join(spec['argv'])}`")
+        where = _repo_relative(spec["resource_dir"], root)
+        argv = _repo_relative(" ".join(spec["argv"]), root)
+        parts.append(f"- {label}: `{spec['name']}` from `{where}`: `{argv}`")
     parts += [
         "",
         "## Method",
