@@ -102,8 +102,10 @@ struct Selection<'a> {
     limit: Option<i64>,
 }
 
-/// Loads the executions of `sel` with their trial ids, then all their
-/// outputs in one more query.
+/// Loads the executions of `sel` with their trial ids and outputs, in one
+/// query: each execution joined with its outputs and their MIME bundle
+/// entries, in order, so one pass builds everything (no query per
+/// execution, no lookups).
 fn load_executions(
     conn: &Connection,
     sel: &Selection<'_>,
@@ -114,47 +116,45 @@ fn load_executions(
         order,
         limit,
     } = *sel;
-    let limit = limit.map(|n| format!("LIMIT {n}")).unwrap_or_default();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {EXECUTION_COLUMNS} FROM executions e JOIN code c ON c.id = e.code_id
-         WHERE {filter} ORDER BY {order} {limit}"
-    ))?;
-    let mut executions: Vec<(i64, ExecutionDetail)> = stmt
-        .query_map(params_from_iter(params), execution_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
-    let index: HashMap<i64, usize> = executions
-        .iter()
-        .enumerate()
-        .map(|(i, (_, e))| (e.id, i))
-        .collect();
-
-    // Without a limit, join on the filter; with one, the same chosen ids.
-    let chosen = if limit.is_empty() {
-        format!("SELECT e.id FROM executions e WHERE {filter}")
-    } else {
-        format!("SELECT e.id FROM executions e WHERE {filter} ORDER BY {order} {limit}")
+    // A limit counts executions, so it applies before joining the outputs.
+    let source = match limit {
+        Some(n) => {
+            format!("(SELECT * FROM executions e WHERE {filter} ORDER BY {order} LIMIT {n}) e")
+        }
+        None => "executions e".to_string(),
     };
+    let filter = if limit.is_some() { "1" } else { filter };
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT o.execution_id, o.id, o.output_type, o.stream_name, d.mime_type, b.sha256, b.size,
+        "SELECT {EXECUTION_COLUMNS},
+                o.id, o.output_type, o.stream_name, d.mime_type, b.sha256, b.size,
                 b.data IS NOT NULL, CASE WHEN d.mime_type = 'text/plain' THEN b.data END
-         FROM outputs o
+         FROM {source}
+         JOIN code c ON c.id = e.code_id
+         LEFT JOIN outputs o ON o.execution_id = e.id
          LEFT JOIN output_data d ON d.output_id = o.id
          LEFT JOIN blobs b ON b.id = d.blob_id
-         WHERE o.execution_id IN ({chosen})
-         ORDER BY o.execution_id, o.seq, d.position"
+         WHERE {filter}
+         ORDER BY {order}, o.seq, d.position"
     ))?;
+    /// Where the output columns start.
+    const O: usize = 15;
     let mut rows = stmt.query(params_from_iter(params))?;
+    let mut executions: Vec<(i64, ExecutionDetail)> = Vec::new();
     let mut last_output: Option<i64> = None;
     while let Some(r) = rows.next()? {
-        let Some(&i) = index.get(&r.get::<_, i64>(0)?) else {
+        let id: i64 = r.get(0)?;
+        if executions.last().is_none_or(|(_, e)| e.id != id) {
+            executions.push(execution_from_row(r)?);
+            last_output = None;
+        }
+        let Some(output_id) = r.get::<_, Option<i64>>(O)? else {
             continue;
         };
-        let output_id: i64 = r.get(1)?;
-        let outputs = &mut executions[i].1.outputs;
+        let outputs = &mut executions.last_mut().expect("pushed above").1.outputs;
         if last_output != Some(output_id) {
             outputs.push(OutputSummary {
-                output_type: r.get(2)?,
-                name: r.get(3)?,
+                output_type: r.get(O + 1)?,
+                name: r.get(O + 2)?,
                 mime_types: Vec::new(),
                 text: None,
                 payloads: Vec::new(),
@@ -162,17 +162,17 @@ fn load_executions(
             last_output = Some(output_id);
         }
         let out = outputs.last_mut().expect("pushed above");
-        let Some(mime) = r.get::<_, Option<String>>(4)? else {
+        let Some(mime) = r.get::<_, Option<String>>(O + 3)? else {
             continue;
         };
-        if let Some(bytes) = r.get::<_, Option<Vec<u8>>>(8)? {
-            out.text = Some(String::from_utf8_lossy(&bytes).into_owned());
+        if let ValueRef::Blob(bytes) | ValueRef::Text(bytes) = r.get_ref(O + 7)? {
+            out.text = Some(String::from_utf8_lossy(bytes).into_owned());
         }
         out.payloads.push(PayloadInfo {
             mime_type: mime.clone(),
-            sha256: r.get(5)?,
-            size: r.get(6)?,
-            stored: r.get(7)?,
+            sha256: r.get(O + 4)?,
+            size: r.get(O + 5)?,
+            stored: r.get(O + 6)?,
         });
         out.mime_types.push(mime);
     }

@@ -310,7 +310,8 @@ impl Store {
             for id in &dead {
                 tx.execute(
                     "UPDATE trials SET status = 'crashed',
-                         ended_at = COALESCE((SELECT MAX(ended_at) FROM executions WHERE trial_id = ?1), started_at)
+                         ended_at = MAX(started_at, COALESCE(
+                             (SELECT MAX(ended_at) FROM executions WHERE trial_id = ?1), started_at))
                      WHERE id = ?1 AND status = 'running'",
                     [id],
                 )?;
