@@ -1,0 +1,451 @@
+//! One renderer for everything prov shows: the magics answer in the notebook
+//! with all of [`Rendered`] (`text/plain`, `text/html`, `application/json`);
+//! provctl prints the same text ([`trials_text`], [`trial_text`],
+//! [`log_text`]: the `text` alone, without building the rest) or, with
+//! `--json`, the same JSON (serialized straight from the query results, e.g.
+//! [`TrialJson`]). Keeping both on one renderer means the notebook and the
+//! terminal always agree.
+//!
+//! The inputs are the plain query results of [`provstore`]; nothing here
+//! touches the store. The JSON of [`render_trials`], [`render_trial`] and
+//! [`render_log`] is the `provctl --json` contract; the text is aligned
+//! columns with truncated code; the HTML is self-contained (inline styles,
+//! no scripts, everything escaped) and inherits the theme's colours, so it
+//! reads in JupyterLab's light and dark themes alike.
+
+#![warn(missing_docs)]
+
+mod html;
+mod table;
+mod text;
+
+use provstore::{ExecutionDetail, LogEntry, TrialSummary};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use html::{esc, Html};
+use table::{Cell, Table};
+use text::{duration, first_output, preview, when};
+
+/// How wide the code and output previews are in text tables.
+const PREVIEW: usize = 48;
+
+/// One thing to show, in every form a front end may want.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// Plain text: aligned columns, for terminals and `text/plain`.
+    pub text: String,
+    /// An HTML fragment for `text/html`.
+    pub html: String,
+    /// The data itself, for `application/json` and `provctl --json`.
+    pub json: Value,
+    /// A picture for `image/svg+xml`, where one helps (dependency graphs,
+    /// later); None otherwise.
+    pub svg: Option<String>,
+}
+
+impl Rendered {
+    /// The MIME bundle (the `data` of a `display_data` or `execute_result`
+    /// message): what the kernel sends in answer to a magic.
+    pub fn mime_bundle(&self) -> Map<String, Value> {
+        let mut data = Map::new();
+        data.insert("text/plain".into(), Value::String(self.text.clone()));
+        data.insert("text/html".into(), Value::String(self.html.clone()));
+        data.insert("application/json".into(), self.json.clone());
+        if let Some(svg) = &self.svg {
+            data.insert("image/svg+xml".into(), Value::String(svg.clone()));
+        }
+        data
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).expect("query data serializes to JSON")
+}
+
+/// The trials of a store (`%trials`, `provctl trials`). `current` marks the
+/// asking kernel's own trial in text and HTML. JSON: the array of trials.
+pub fn render_trials(trials: &[TrialSummary], current: Option<i64>) -> Rendered {
+    let json = to_json(&trials);
+    let Some(view) = TrialsView::new(trials, current) else {
+        return notice(NO_TRIALS, json);
+    };
+    let mut html = Html::new();
+    html.title(&view.title);
+    html.raw(&view.table.html());
+    if view.marked {
+        html.note(THIS_KERNEL);
+    }
+    Rendered {
+        text: view.text(),
+        html: html.finish(),
+        json,
+        svg: None,
+    }
+}
+
+/// The text alone of [`render_trials`], for provctl (which prints nothing
+/// else, so it need not build the rest).
+pub fn trials_text(trials: &[TrialSummary], current: Option<i64>) -> String {
+    match TrialsView::new(trials, current) {
+        Some(view) => view.text(),
+        None => format!("{NO_TRIALS}\n"),
+    }
+}
+
+const NO_TRIALS: &str =
+    "No trials recorded in this store yet: run a cell with the \"Python (prov)\" kernel.";
+const THIS_KERNEL: &str = "* this kernel's trial";
+
+/// The trial list as a titled table.
+struct TrialsView {
+    title: String,
+    table: Table,
+    marked: bool,
+}
+
+impl TrialsView {
+    fn new(trials: &[TrialSummary], current: Option<i64>) -> Option<TrialsView> {
+        if trials.is_empty() {
+            return None;
+        }
+        let marked = current.is_some_and(|c| trials.iter().any(|t| t.id == c));
+        let mut headers = vec![
+            "id",
+            "name",
+            "status",
+            "started (UTC)",
+            "ended (UTC)",
+            "executions",
+            "notebook",
+        ];
+        if marked {
+            headers.insert(0, "");
+        }
+        let mut table = Table::new(&headers);
+        for t in trials {
+            let mut row = vec![
+                Cell::number(t.id),
+                Cell::opt(t.name.as_deref()),
+                Cell::status(t.status.as_str()),
+                Cell::plain(when(&t.started_at)),
+                Cell::opt(t.ended_at.as_deref().map(when).as_deref()),
+                Cell::number(t.executions),
+                Cell::opt(t.notebook.as_deref()),
+            ];
+            if marked {
+                row.insert(0, Cell::plain(if Some(t.id) == current { "*" } else { "" }));
+            }
+            table.push(row);
+        }
+        Some(TrialsView {
+            title: plural(trials.len(), "trial"),
+            table,
+            marked,
+        })
+    }
+
+    fn text(&self) -> String {
+        let mut text = format!("{}\n{}", self.title, self.table.text());
+        if self.marked {
+            text.push_str(THIS_KERNEL);
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// The JSON of one trial with its executions (`provctl show --json`):
+/// `{"trial": …, "executions": […]}`. Serialize it directly to skip
+/// building a `serde_json::Value` for a large trial.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct TrialJson<'a> {
+    /// The trial.
+    pub trial: &'a TrialSummary,
+    /// Its executions in order.
+    pub executions: &'a [ExecutionDetail],
+}
+
+/// One trial with its executions in order (`provctl show`). JSON:
+/// [`TrialJson`].
+pub fn render_trial(trial: &TrialSummary, executions: &[ExecutionDetail]) -> Rendered {
+    let json = to_json(&TrialJson { trial, executions });
+    let view = TrialView::new(trial, executions);
+    let mut html = Html::new();
+    html.title(&view.title);
+    html.facts(&view.facts);
+    match &view.table {
+        Some(table) => html.raw(&table.html()),
+        None => html.note(NO_EXECUTIONS),
+    }
+    Rendered {
+        text: view.text(),
+        html: html.finish(),
+        json,
+        svg: None,
+    }
+}
+
+/// The text alone of [`render_trial`], for provctl.
+pub fn trial_text(trial: &TrialSummary, executions: &[ExecutionDetail]) -> String {
+    TrialView::new(trial, executions).text()
+}
+
+const NO_EXECUTIONS: &str = "No executions recorded in this trial.";
+
+/// A trial as a title, label/value facts and a table of executions.
+struct TrialView {
+    title: String,
+    facts: Vec<(&'static str, String)>,
+    table: Option<Table>,
+}
+
+impl TrialView {
+    fn new(trial: &TrialSummary, executions: &[ExecutionDetail]) -> TrialView {
+        let mut facts: Vec<(&str, String)> = Vec::new();
+        if let Some(nb) = &trial.notebook {
+            facts.push(("notebook", nb.clone()));
+        }
+        facts.push(("directory", trial.cwd.clone()));
+        facts.push(("started", format!("{} UTC", when(&trial.started_at))));
+        if let Some(end) = &trial.ended_at {
+            facts.push(("ended", format!("{} UTC", when(end))));
+        }
+        let mut env = match (&trial.python_version, &trial.ipykernel_version) {
+            (Some(py), Some(ik)) => format!("Python {py}, ipykernel {ik}, "),
+            (Some(py), None) => format!("Python {py}, "),
+            (None, Some(ik)) => format!("ipykernel {ik}, "),
+            (None, None) => String::new(),
+        };
+        env.push_str(&format!("{} on {}", trial.platform, trial.hostname));
+        facts.push(("runtime", env));
+        facts.push(("uuid", trial.uuid.clone()));
+
+        let table = (!executions.is_empty()).then(|| {
+            let mut table = Table::new(&[
+                "#",
+                "In",
+                "status",
+                "started (UTC)",
+                "duration",
+                "code",
+                "output",
+            ]);
+            for e in executions {
+                table.push(execution_cells(e));
+            }
+            table
+        });
+        TrialView {
+            title: trial_title(trial),
+            facts,
+            table,
+        }
+    }
+
+    fn text(&self) -> String {
+        let width = self.facts.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let mut text = format!("{}\n", self.title);
+        for (k, v) in &self.facts {
+            text.push_str(&format!("  {k:<width$}  {v}\n"));
+        }
+        text.push('\n');
+        match &self.table {
+            Some(table) => text.push_str(&table.text()),
+            None => {
+                text.push_str(NO_EXECUTIONS);
+                text.push('\n');
+            }
+        }
+        text
+    }
+}
+
+/// The cells of an execution after `#`: `In`, status, start, duration,
+/// code, output.
+fn execution_cells(e: &ExecutionDetail) -> Vec<Cell> {
+    vec![
+        Cell::number(e.order),
+        Cell::plain(
+            e.execution_count
+                .map(|n| format!("[{n}]"))
+                .unwrap_or_default(),
+        ),
+        Cell::status(e.status.as_str()),
+        Cell::plain(when(&e.started_at)),
+        Cell::right(duration(e.duration_ms)),
+        Cell::code(preview(&e.code, PREVIEW), &e.code),
+        Cell::output(first_output(e, PREVIEW)),
+    ]
+}
+
+/// The latest executions across trials, newest first (`provctl log`). JSON:
+/// the array of entries, each an execution with `trial_id` and
+/// `trial_name`.
+pub fn render_log(entries: &[LogEntry]) -> Rendered {
+    let json = to_json(&entries);
+    let Some((title, table)) = log_view(entries) else {
+        return notice(NO_LOG, json);
+    };
+    let mut html = Html::new();
+    html.title(&title);
+    html.raw(&table.html());
+    Rendered {
+        text: format!("{title}\n{}", table.text()),
+        html: html.finish(),
+        json,
+        svg: None,
+    }
+}
+
+/// The text alone of [`render_log`], for provctl.
+pub fn log_text(entries: &[LogEntry]) -> String {
+    match log_view(entries) {
+        Some((title, table)) => format!("{title}\n{}", table.text()),
+        None => format!("{NO_LOG}\n"),
+    }
+}
+
+const NO_LOG: &str = "No executions recorded in this store yet.";
+
+fn log_view(entries: &[LogEntry]) -> Option<(String, Table)> {
+    if entries.is_empty() {
+        return None;
+    }
+    let mut table = Table::new(&[
+        "trial",
+        "#",
+        "In",
+        "status",
+        "started (UTC)",
+        "duration",
+        "code",
+        "output",
+    ]);
+    for entry in entries {
+        let trial = match &entry.trial_name {
+            Some(name) => format!("{} {name}", entry.trial_id),
+            None => entry.trial_id.to_string(),
+        };
+        let mut row = vec![Cell::plain(trial)];
+        row.extend(execution_cells(&entry.execution));
+        table.push(row);
+    }
+    let title = format!(
+        "Latest {}, newest first",
+        plural(entries.len(), "execution")
+    );
+    Some((title, table))
+}
+
+/// The list of magics (`%prov`, `%prov help`): `(name, usage, one-line
+/// help)` each, as the kernel defines them. JSON: `{"magics": [{"name",
+/// "usage", "help"}, …]}`.
+pub fn render_help(magics: &[(&str, &str, &str)]) -> Rendered {
+    let json = json!({
+        "magics": magics
+            .iter()
+            .map(|(name, usage, help)| json!({ "name": name, "usage": usage, "help": help }))
+            .collect::<Vec<_>>()
+    });
+    let width = magics
+        .iter()
+        .map(|(_, u, _)| u.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::from("prov magics\n");
+    let mut rows = String::new();
+    for (_, usage, help) in magics {
+        text.push_str(&format!("  {usage:<width$}  {help}\n"));
+        rows.push_str(&format!(
+            "<tr><td style=\"{}\"><code style=\"{}\">{}</code></td><td style=\"{}\">{}</td></tr>",
+            html::TD,
+            html::CODE,
+            esc(usage),
+            html::TD,
+            esc(help)
+        ));
+    }
+    let mut html = Html::new();
+    html.title("prov magics");
+    html.raw(&format!("<table style=\"{}\">{rows}</table>", html::TABLE));
+    Rendered {
+        text,
+        html: html.finish(),
+        json,
+        svg: None,
+    }
+}
+
+/// A plain error: what went wrong and (in `message`) what to do. JSON:
+/// `{"error": message}`.
+pub fn render_error(message: &str) -> Rendered {
+    Rendered {
+        text: format!("error: {message}\n"),
+        html: Html::error(message),
+        json: json!({ "error": message }),
+        svg: None,
+    }
+}
+
+/// A short confirmation (`message`), with `data` as its JSON (an object
+/// gets a `"message"` field added; anything else goes under `"data"`).
+pub fn render_confirmation(message: &str, data: Value) -> Rendered {
+    let json = match data {
+        Value::Object(mut map) => {
+            map.insert("message".into(), Value::String(message.into()));
+            Value::Object(map)
+        }
+        Value::Null => json!({ "message": message }),
+        other => json!({ "message": message, "data": other }),
+    };
+    notice(message, json)
+}
+
+/// The answer to `%trial_name NAME`: the trial as it now is. JSON:
+/// `{"trial": …, "message": …}`.
+pub fn render_trial_named(trial: &TrialSummary) -> Rendered {
+    let name = trial.name.as_deref().unwrap_or_default();
+    render_confirmation(
+        &format!("Trial {} is now named {name:?}.", trial.id),
+        json!({ "trial": to_json(trial) }),
+    )
+}
+
+/// A one-sentence answer.
+fn notice(message: &str, json: Value) -> Rendered {
+    let mut html = Html::new();
+    html.note(message);
+    Rendered {
+        text: format!("{message}\n"),
+        html: html.finish(),
+        json,
+        svg: None,
+    }
+}
+
+/// `Trial 3 "baseline": finished, 42 executions`.
+fn trial_title(t: &TrialSummary) -> String {
+    let name = t
+        .name
+        .as_ref()
+        .map(|n| format!(" {n:?}"))
+        .unwrap_or_default();
+    format!(
+        "Trial {}{name}: {}, {}",
+        t.id,
+        t.status,
+        plural(t.executions as usize, "execution")
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+#[cfg(test)]
+mod tests;

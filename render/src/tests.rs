@@ -1,0 +1,240 @@
+//! The renderer on hand-made data: the JSON contracts, aligned text, escaped
+//! HTML.
+
+use provstore::{ErrorInfo, ExecStatus, OutputSummary, TrialStatus};
+
+use super::*;
+
+fn trial(id: i64, name: Option<&str>) -> TrialSummary {
+    TrialSummary {
+        id,
+        uuid: format!("00000000-0000-4000-8000-00000000000{id}"),
+        name: name.map(String::from),
+        started_at: "2026-11-21T16:30:02.630Z".into(),
+        ended_at: None,
+        status: TrialStatus::Running,
+        notebook: Some("analysis.ipynb".into()),
+        executions: 2,
+        cwd: "/home/me/project".into(),
+        python_version: Some("3.12.1".into()),
+        ipykernel_version: None,
+        platform: "linux-x86_64".into(),
+        hostname: "box".into(),
+        pid: 4242,
+    }
+}
+
+fn execution(order: i64, code: &str, text: Option<&str>) -> ExecutionDetail {
+    ExecutionDetail {
+        id: order + 100,
+        order,
+        msg_id: format!("m{order}"),
+        execution_count: Some(order),
+        cell_id: Some("c1".into()),
+        code: code.into(),
+        code_sha256: "ab".repeat(32),
+        status: ExecStatus::Ok,
+        started_at: "2026-11-21T16:30:03.630Z".into(),
+        ended_at: "2026-11-21T16:30:03.642Z".into(),
+        duration_ms: 12,
+        error: None,
+        outputs: text
+            .map(|t| OutputSummary {
+                output_type: "stream".into(),
+                name: Some("stdout".into()),
+                mime_types: vec!["text/plain".into()],
+                text: Some(t.into()),
+                payloads: vec![],
+            })
+            .into_iter()
+            .collect(),
+    }
+}
+
+#[test]
+fn trials_json_is_the_provctl_contract() {
+    let r = render_trials(&[trial(1, Some("baseline")), trial(2, None)], None);
+    let arr = r.json.as_array().unwrap();
+    assert_eq!(arr.len(), 2);
+    let t = &arr[0];
+    for key in [
+        "id",
+        "uuid",
+        "name",
+        "started_at",
+        "ended_at",
+        "status",
+        "notebook",
+        "executions",
+    ] {
+        assert!(t.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(t["id"], 1);
+    assert_eq!(t["name"], "baseline");
+    assert_eq!(t["status"], "running");
+    assert_eq!(t["executions"], 2);
+    assert!(arr[1]["name"].is_null() && arr[1]["ended_at"].is_null());
+}
+
+#[test]
+fn trials_text_is_aligned_and_marks_this_kernel() {
+    let r = render_trials(&[trial(1, Some("baseline")), trial(12, None)], Some(12));
+    let lines: Vec<&str> = r.text.lines().collect();
+    assert_eq!(lines[0], "2 trials");
+    let header = lines[1];
+    let status_col = header.find("status").unwrap();
+    assert_eq!(lines[2].find("running"), Some(status_col));
+    assert_eq!(lines[3].find("running"), Some(status_col));
+    assert!(lines[3].starts_with('*'), "{}", lines[3]);
+    assert!(r.text.contains("this kernel"));
+    assert!(
+        lines.iter().all(|l| l.trim_end() == *l),
+        "no trailing blanks"
+    );
+    assert!(r.html.contains("this kernel"));
+}
+
+#[test]
+fn show_json_is_the_provctl_contract() {
+    let mut failed = execution(2, "1/0", None);
+    failed.status = ExecStatus::Error;
+    failed.error = Some(ErrorInfo {
+        ename: "ZeroDivisionError".into(),
+        evalue: "division by zero".into(),
+        traceback: vec![],
+    });
+    let r = render_trial(
+        &trial(1, None),
+        &[execution(1, "print('hi')", Some("hi\n")), failed],
+    );
+    assert_eq!(r.json["trial"]["id"], 1);
+    let execs = r.json["executions"].as_array().unwrap();
+    for key in [
+        "execution_count",
+        "cell_id",
+        "code",
+        "code_sha256",
+        "status",
+        "started_at",
+        "duration_ms",
+        "outputs",
+    ] {
+        assert!(execs[0].get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(execs[0]["outputs"][0]["output_type"], "stream");
+    assert_eq!(execs[0]["outputs"][0]["mime_types"][0], "text/plain");
+    assert_eq!(execs[1]["status"], "error");
+    assert!(
+        r.text.contains("ZeroDivisionError: division by zero"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains("print('hi')") && r.text.contains(" hi"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.starts_with("Trial 1: running, 2 executions\n"),
+        "{}",
+        r.text
+    );
+}
+
+#[test]
+fn log_json_is_an_array_of_executions_with_their_trial() {
+    let entries = vec![LogEntry {
+        trial_id: 3,
+        trial_name: Some("base".into()),
+        execution: execution(7, "x", None),
+    }];
+    let r = render_log(&entries);
+    let e = &r.json.as_array().unwrap()[0];
+    assert_eq!(e["trial_id"], 3);
+    assert_eq!(e["trial_name"], "base");
+    assert_eq!(e["code"], "x");
+    assert_eq!(e["order"], 7);
+    assert!(r.text.contains("3 base"));
+}
+
+#[test]
+fn html_is_escaped_and_script_free() {
+    let evil = "<script>alert('x')</script> & \"quotes\"";
+    let r = render_trial(&trial(1, Some(evil)), &[execution(1, evil, Some(evil))]);
+    assert!(!r.html.contains("<script"), "{}", r.html);
+    assert!(r.html.contains("&lt;script&gt;"));
+    assert!(r.html.contains("&amp; &quot;quotes&quot;"));
+    let e = render_error(evil);
+    assert!(!e.html.contains("<script"));
+    assert_eq!(e.json["error"], evil);
+}
+
+#[test]
+fn code_previews_are_one_short_line() {
+    let long = format!("x = {}\ny = 2", "1 + ".repeat(40));
+    let p = text::preview(&long, 20);
+    assert_eq!(p.chars().count(), 20);
+    assert!(p.ends_with('…'));
+    assert_eq!(text::preview("a = 1\n\nb = 2", 20), "a = 1 …");
+    assert_eq!(text::preview("\n\n  pass\n", 20), "  pass");
+    assert_eq!(text::preview("\u{1b}[31mred\u{1b}[0m\tx", 20), "red    x");
+}
+
+#[test]
+fn durations_and_times_read_well() {
+    assert_eq!(text::duration(12), "12 ms");
+    assert_eq!(text::duration(3456), "3.5 s");
+    assert_eq!(text::duration(125_000), "2 min 05 s");
+    assert_eq!(text::duration(3_720_000), "1 h 02 min");
+    assert_eq!(
+        text::when("2026-11-21T16:30:02.630Z"),
+        "2026-11-21 16:30:02"
+    );
+    assert_eq!(text::when("garbage"), "garbage");
+}
+
+#[test]
+fn help_lists_every_magic_in_all_forms() {
+    let magics = [
+        ("prov", "%prov [help]", "List the prov magics."),
+        ("trials", "%trials", "List the trials of this store."),
+        ("trial_name", "%trial_name NAME", "Name the current trial."),
+    ];
+    let r = render_help(&magics);
+    assert_eq!(r.json["magics"].as_array().unwrap().len(), 3);
+    assert_eq!(r.json["magics"][2]["usage"], "%trial_name NAME");
+    assert!(
+        r.text
+            .contains("  %trial_name NAME  Name the current trial."),
+        "{}",
+        r.text
+    );
+    assert!(r.html.contains("%trial_name NAME"));
+    let bundle = r.mime_bundle();
+    assert!(bundle.contains_key("text/plain") && bundle.contains_key("text/html"));
+    assert!(bundle.contains_key("application/json") && !bundle.contains_key("image/svg+xml"));
+}
+
+#[test]
+fn confirmations_carry_their_data() {
+    let mut t = trial(4, Some("final"));
+    t.status = TrialStatus::Finished;
+    let r = render_trial_named(&t);
+    assert_eq!(r.text, "Trial 4 is now named \"final\".\n");
+    assert_eq!(r.json["trial"]["name"], "final");
+    assert_eq!(r.json["message"], "Trial 4 is now named \"final\".");
+    assert_eq!(
+        render_confirmation("done", Value::Null).json,
+        json!({"message": "done"})
+    );
+}
+
+#[test]
+fn empty_lists_say_so() {
+    assert!(render_trials(&[], None).text.contains("No trials"));
+    assert_eq!(render_trials(&[], None).json, json!([]));
+    assert!(render_log(&[]).text.contains("No executions"));
+    let r = render_trial(&trial(1, None), &[]);
+    assert!(r.text.contains("No executions"));
+    assert_eq!(r.json["executions"], json!([]));
+}
