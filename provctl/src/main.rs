@@ -1,0 +1,233 @@
+//! `provctl`: reads the provenance store that prov-kernel writes, from a
+//! terminal or a script: the trials, one trial's executions, and the log
+//! across trials. Every subcommand takes `--json` for exactly one JSON
+//! document on stdout.
+//!
+//! Exit codes: 0 success; 2 a bad argument, no store, or no such trial; 1
+//! a store that cannot be read (damaged, too new).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use provstore::{Store, StoreError, ENV_DB};
+
+/// Command line of provctl.
+#[derive(Parser, Debug)]
+#[command(
+    name = "provctl",
+    version,
+    about = "Read the provenance recorded by the \"Python (prov)\" kernel: trials, executions, outputs",
+    after_help = "The store is --db PATH, else $PROV_DB, else the first .prov/prov.db found in the \
+                  current folder or one of its parents."
+)]
+struct Cli {
+    /// The store to read (default: $PROV_DB, else .prov/prov.db here or in a parent folder).
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Print one JSON document on stdout instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List the trials (one per kernel process) with their status and number of executions.
+    Trials,
+    /// Show one trial and its executions in order: code, status, timing, outputs.
+    Show {
+        /// The trial: its id (as listed by `provctl trials`), name or UUID.
+        trial: String,
+    },
+    /// The latest executions across all trials, newest first.
+    Log {
+        /// How many executions to show.
+        #[arg(short = 'n', long = "limit", value_name = "N", default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+/// Why provctl stops without an answer.
+enum Failure {
+    /// Exit `code` after printing `message` as the error.
+    Exit { code: u8, message: String },
+    /// Writing the answer failed.
+    Output(std::io::Error),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        let code = match e {
+            StoreError::Missing { .. } | StoreError::TrialNotFound { .. } => 2,
+            _ => 1,
+        };
+        Failure::Exit {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        Failure::Output(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let result = run(&cli, &mut out).and_then(|()| out.flush().map_err(Failure::from));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`provctl log | head`) is not an error.
+        Err(Failure::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Output(e)) => {
+            eprintln!("provctl: error: cannot write the output: {e}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Exit { code, message }) => {
+            eprintln!("provctl: error: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// Runs the command, writing the answer to `out`. Everything is read from
+/// the store before anything is written, so a failure prints nothing.
+fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
+    let cwd = std::env::current_dir().map_err(|e| Failure::Exit {
+        code: 1,
+        message: format!("cannot read the current directory: {e}"),
+    })?;
+    let env_db = std::env::var_os(ENV_DB).filter(|v| !v.is_empty());
+    let db = resolve_db(cli.db.as_deref(), env_db.as_deref().map(Path::new), &cwd)?;
+    let store = Store::open_existing(&db).map_err(|e| match e {
+        StoreError::Missing { path } => Failure::Exit {
+            code: 2,
+            message: format!(
+                "no provenance store at {} ({})\n  fix: check the path, or run a notebook with the \
+                 \"Python (prov)\" kernel first",
+                path.display(),
+                if cli.db.is_some() { "from --db" } else { "from $PROV_DB" }
+            ),
+        },
+        other => other.into(),
+    })?;
+    let json = cli.json.then(|| Json {
+        pretty: std::io::stdout().is_terminal(),
+    });
+    match &cli.command {
+        Command::Trials => {
+            let trials = store.trials()?;
+            match json {
+                Some(j) => j.write(out, &trials),
+                None => text(out, &provrender::trials_text(&trials, None)),
+            }
+        }
+        Command::Show { trial } => {
+            let trial = store.resolve_trial(trial)?;
+            let executions = store.executions(trial.id)?;
+            match json {
+                Some(j) => {
+                    let show = provrender::TrialJson {
+                        trial: &trial,
+                        executions: &executions,
+                    };
+                    j.write(out, &show)
+                }
+                None => text(out, &provrender::trial_text(&trial, &executions)),
+            }
+        }
+        Command::Log { limit } => {
+            let entries = store.log(*limit)?;
+            match json {
+                Some(j) => j.write(out, &entries),
+                None => text(out, &provrender::log_text(&entries)),
+            }
+        }
+    }
+}
+
+fn text(out: &mut impl Write, text: &str) -> Result<(), Failure> {
+    Ok(out.write_all(text.as_bytes())?)
+}
+
+/// How `--json` prints: serialized straight from the query results (a
+/// trial of 10,000 executions need not become a `serde_json::Value`
+/// first), pretty on a terminal, one compact line for programs.
+#[derive(Clone, Copy)]
+struct Json {
+    pretty: bool,
+}
+
+impl Json {
+    fn write<T: serde::Serialize>(self, out: &mut impl Write, value: &T) -> Result<(), Failure> {
+        let written = if self.pretty {
+            serde_json::to_writer_pretty(&mut *out, value)
+        } else {
+            serde_json::to_writer(&mut *out, value)
+        };
+        written.map_err(|e| Failure::Output(e.into()))?;
+        Ok(out.write_all(b"\n")?)
+    }
+}
+
+/// The store to read: `--db`, else `$PROV_DB` (relative to `cwd`), else
+/// the first `.prov/prov.db` in `cwd` or a parent. None found is exit 2
+/// with where we looked and how to fix it.
+fn resolve_db(flag: Option<&Path>, env: Option<&Path>, cwd: &Path) -> Result<PathBuf, Failure> {
+    if let Some(p) = flag.or(env) {
+        return Ok(cwd.join(p));
+    }
+    provstore::discover_db(cwd).ok_or_else(|| Failure::Exit {
+        code: 2,
+        message: format!(
+            "no provenance store found\n  looked for: --db (not given), ${ENV_DB} (not set), \
+             {}/{} in {} and every parent folder\n  fix: run a notebook with the \"Python (prov)\" \
+             kernel first, or pass --db PATH",
+            provstore::DB_DIR,
+            provstore::DB_FILE,
+            cwd.display()
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn db_and_json_go_before_or_after_the_subcommand() {
+        let a = Cli::parse_from(["provctl", "--db", "x.db", "--json", "show", "3"]);
+        let b = Cli::parse_from(["provctl", "show", "3", "--db", "x.db", "--json"]);
+        assert_eq!(a.db, b.db);
+        assert!(a.json && b.json);
+        let log = Cli::parse_from(["provctl", "log", "-n", "5"]);
+        assert!(matches!(log.command, Command::Log { limit: 5 }));
+    }
+
+    #[test]
+    fn the_flag_beats_the_environment_and_discovery() {
+        let cwd = Path::new("/nowhere/at/all");
+        let flag = resolve_db(Some(Path::new("a.db")), Some(Path::new("/b.db")), cwd).ok();
+        assert_eq!(flag, Some(PathBuf::from("/nowhere/at/all/a.db")));
+        let env = resolve_db(None, Some(Path::new("/b.db")), cwd).ok();
+        assert_eq!(env, Some(PathBuf::from("/b.db")));
+        let Some(Failure::Exit { code, message }) = resolve_db(None, None, cwd).err() else {
+            panic!("no store is an exit");
+        };
+        assert_eq!(code, 2);
+        assert!(message.contains("/nowhere/at/all"), "{message}");
+        assert!(message.contains("--db"), "{message}");
+    }
+}

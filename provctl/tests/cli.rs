@@ -1,0 +1,299 @@
+//! provctl end to end: the built binary against stores filled through the
+//! provstore API.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use chrono::{Duration, TimeZone, Utc};
+use provstore::{
+    ErrorInfo, ExecStatus, ExecutionRecord, NewTrial, OutputRecord, Store, TrialStatus,
+};
+use serde_json::Value;
+
+fn provctl(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_provctl"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("PROV_DB")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// The one JSON document a `--json` run printed (and nothing else).
+fn json(o: &Output) -> Value {
+    assert!(o.status.success(), "failed: {}", stderr(o));
+    serde_json::from_slice(&o.stdout).expect("stdout is exactly one JSON document")
+}
+
+fn new_trial(cwd: &Path) -> NewTrial {
+    NewTrial {
+        notebook: Some("analysis.ipynb".into()),
+        cwd: cwd.display().to_string(),
+        platform: provstore::platform(),
+        pid: std::process::id(),
+        hostname: provstore::hostname(),
+        started_at: Utc.with_ymd_and_hms(2026, 11, 21, 16, 30, 0).unwrap(),
+    }
+}
+
+fn exec(n: i64, code: &str, printed: &str) -> ExecutionRecord {
+    let started_at = Utc.with_ymd_and_hms(2026, 11, 21, 16, 30, 0).unwrap() + Duration::seconds(n);
+    ExecutionRecord {
+        msg_id: format!("msg-{n}"),
+        execution_count: Some(n),
+        cell_id: Some(format!("cell-{n}")),
+        code: code.into(),
+        started_at,
+        ended_at: started_at + Duration::milliseconds(30),
+        status: ExecStatus::Ok,
+        error: None,
+        outputs: vec![OutputRecord {
+            output_type: "stream".into(),
+            name: Some("stdout".into()),
+            payloads: vec![("text/plain".into(), printed.as_bytes().to_vec())],
+        }],
+    }
+}
+
+/// `dir/.prov/prov.db` with two trials: 1 "baseline" (finished, three
+/// executions, the last one failing) and 2 (running, one execution).
+fn sample_store(dir: &Path) -> PathBuf {
+    let db = dir.join(".prov").join("prov.db");
+    let mut store = Store::open(&db).unwrap();
+    let a = store.begin_trial(&new_trial(dir)).unwrap();
+    store.set_trial_name(a.id, "baseline").unwrap();
+    store
+        .record_execution(a.id, &exec(1, "import pandas as pd", ""))
+        .unwrap();
+    store
+        .record_execution(a.id, &exec(2, "print('hello')", "hello\n"))
+        .unwrap();
+    let mut failing = exec(3, "1/0", "");
+    failing.status = ExecStatus::Error;
+    failing.error = Some(ErrorInfo {
+        ename: "ZeroDivisionError".into(),
+        evalue: "division by zero".into(),
+        traceback: vec!["ZeroDivisionError: division by zero".into()],
+    });
+    failing.outputs = vec![OutputRecord {
+        output_type: "error".into(),
+        name: None,
+        payloads: vec![],
+    }];
+    store.record_execution(a.id, &failing).unwrap();
+    store.end_trial(a.id, TrialStatus::Finished).unwrap();
+    let b = store.begin_trial(&new_trial(dir)).unwrap();
+    store
+        .record_execution(b.id, &exec(10, "x = 1", ""))
+        .unwrap();
+    db
+}
+
+#[test]
+fn trials_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    sample_store(tmp.path());
+    let v = json(&provctl(tmp.path(), &["trials", "--json"]));
+    let trials = v.as_array().unwrap();
+    assert_eq!(trials.len(), 2);
+    let t = &trials[0];
+    assert_eq!(t["id"], 1);
+    assert_eq!(t["name"], "baseline");
+    assert_eq!(t["status"], "finished");
+    assert_eq!(t["executions"], 3);
+    assert_eq!(t["notebook"], "analysis.ipynb");
+    assert_eq!(t["started_at"], "2026-11-21T16:30:00.000Z");
+    assert!(t["uuid"].as_str().unwrap().len() == 36);
+    assert!(t["ended_at"].is_string());
+    assert_eq!(trials[1]["status"], "running");
+    assert!(trials[1]["name"].is_null() && trials[1]["ended_at"].is_null());
+}
+
+#[test]
+fn show_by_id_and_by_name_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    sample_store(tmp.path());
+    let by_id = json(&provctl(tmp.path(), &["show", "1", "--json"]));
+    let by_name = json(&provctl(tmp.path(), &["show", "baseline", "--json"]));
+    assert_eq!(by_id, by_name);
+    assert_eq!(by_id["trial"]["id"], 1);
+    let execs = by_id["executions"].as_array().unwrap();
+    assert_eq!(execs.len(), 3);
+    let e = &execs[1];
+    assert_eq!(e["execution_count"], 2);
+    assert_eq!(e["cell_id"], "cell-2");
+    assert_eq!(e["code"], "print('hello')");
+    assert_eq!(e["code_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(e["status"], "ok");
+    assert_eq!(e["started_at"], "2026-11-21T16:30:02.000Z");
+    assert_eq!(e["duration_ms"], 30);
+    assert_eq!(e["outputs"][0]["output_type"], "stream");
+    assert_eq!(
+        e["outputs"][0]["mime_types"],
+        serde_json::json!(["text/plain"])
+    );
+    assert_eq!(execs[2]["status"], "error");
+    assert_eq!(execs[2]["error"]["ename"], "ZeroDivisionError");
+    let counts: Vec<i64> = execs
+        .iter()
+        .map(|e| e["execution_count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(counts, [1, 2, 3]);
+}
+
+#[test]
+fn db_goes_before_or_after_the_subcommand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = sample_store(tmp.path());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let db = db.to_str().unwrap();
+    let before = json(&provctl(
+        elsewhere.path(),
+        &["--db", db, "trials", "--json"],
+    ));
+    let after = json(&provctl(
+        elsewhere.path(),
+        &["trials", "--json", "--db", db],
+    ));
+    assert_eq!(before, after);
+    assert_eq!(before.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn prov_db_is_used_and_discovery_walks_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = sample_store(tmp.path());
+    let deep = tmp.path().join("notebooks/2026");
+    std::fs::create_dir_all(&deep).unwrap();
+    let found = json(&provctl(&deep, &["trials", "--json"]));
+    assert_eq!(found.as_array().unwrap().len(), 2);
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_provctl"))
+        .args(["log", "--json", "-n", "2"])
+        .current_dir(elsewhere.path())
+        .env("PROV_DB", &db)
+        .output()
+        .unwrap();
+    let log = json(&out);
+    let codes: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["x = 1", "1/0"]);
+    assert_eq!(log[0]["trial_id"], 2);
+    assert_eq!(log[1]["trial_name"], "baseline");
+}
+
+#[test]
+fn a_missing_store_exits_2_and_says_how_to_fix_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = provctl(tmp.path(), &["trials", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert!(err.contains("no provenance store found"), "{err}");
+    assert!(
+        err.contains("Python (prov)") && err.contains("--db"),
+        "{err}"
+    );
+
+    let missing = tmp.path().join("nope.db");
+    let out = provctl(tmp.path(), &["--db", missing.to_str().unwrap(), "trials"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("nope.db"), "{}", stderr(&out));
+    assert!(!missing.exists(), "reading never creates a store");
+}
+
+#[test]
+fn a_missing_trial_or_bad_argument_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    sample_store(tmp.path());
+    for trial in ["99", "nonesuch"] {
+        let out = provctl(tmp.path(), &["show", trial, "--json"]);
+        assert_eq!(out.status.code(), Some(2), "{trial}");
+        assert!(out.stdout.is_empty());
+        let err = stderr(&out);
+        assert!(err.contains(&format!("{trial:?}")), "{err}");
+        assert!(err.contains("baseline (1)"), "lists what exists: {err}");
+    }
+    for args in [&["log", "-n", "many"][..], &["show"], &["frobnicate"], &[]] {
+        let out = provctl(tmp.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn text_output_is_a_readable_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    sample_store(tmp.path());
+    let out = provctl(tmp.path(), &["trials"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("baseline") && text.contains("finished"),
+        "{text}"
+    );
+    let out = provctl(tmp.path(), &["show", "baseline"]);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("Trial 1 \"baseline\": finished, 3 executions"),
+        "{text}"
+    );
+    assert!(
+        text.contains("print('hello')") && text.contains("hello"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ZeroDivisionError: division by zero"),
+        "{text}"
+    );
+    let out = provctl(tmp.path(), &["log"]);
+    assert!(stdout(&out).contains("x = 1"));
+}
+
+/// Not a timed assertion: prints how long `provctl show` takes on a trial
+/// of 10,000 executions, and checks that they all come out.
+#[test]
+fn show_on_10000_executions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join(".prov").join("prov.db");
+    let mut store = Store::open(&db).unwrap();
+    let t = store.begin_trial(&new_trial(tmp.path())).unwrap();
+    let records: Vec<_> = (1..=10_000)
+        .map(|n| {
+            exec(
+                n,
+                &format!("df = load({n})\ndf.describe()"),
+                &format!("{n} rows\n"),
+            )
+        })
+        .collect();
+    store.record_executions(t.id, &records).unwrap();
+    drop(store);
+
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let out = provctl(tmp.path(), &["show", "1", "--json"]);
+        best = best.min(start.elapsed().as_secs_f64() * 1000.0);
+        let v = json(&out);
+        assert_eq!(v["executions"].as_array().unwrap().len(), 10_000);
+    }
+    let start = Instant::now();
+    let out = provctl(tmp.path(), &["show", "1"]);
+    let text_ms = start.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(stdout(&out).lines().count(), 10_000 + 8);
+    eprintln!("provctl show on 10,000 executions: {best:.0} ms (--json, best of 3), {text_ms:.0} ms (text)");
+}
