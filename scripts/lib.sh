@@ -66,6 +66,9 @@ install_kernelspec() {
     step "installing the $KERNEL_NAME kernelspec into .venv"
     "$KERNEL_BIN" install --sys-prefix --python "$VENV_PY" \
         || die "'prov-kernel install --sys-prefix' failed."
-    "$VENV/bin/jupyter" kernelspec list | grep -q "^ *$KERNEL_NAME " \
+    "$VENV_PY" -c 'import sys
+from jupyter_client.kernelspec import KernelSpecManager
+spec = KernelSpecManager().get_kernel_spec(sys.argv[1])
+print(f"  {sys.argv[1]}: {spec.display_name!r} -> {spec.resource_dir}")' "$KERNEL_NAME" \
         || die "kernelspec $KERNEL_NAME is not visible to the venv's jupyter after install."
 }
