@@ -96,6 +96,7 @@ class Kernel:
         kc.load_connection_file(self.km.connection_file)
         kc.start_channels()
         kc.wait_for_ready(timeout=TIMEOUT)
+        drain(kc)
         self.extra_clients.append(kc)
         return kc
 
@@ -131,6 +132,7 @@ def start_kernel(name: str, db: Path, cwd: Path | None = None) -> Kernel:
     except Exception:
         stop_kernel(Kernel(km, kc, db))
         raise
+    drain(kc)
     return Kernel(km, kc, db)
 
 
@@ -155,6 +157,15 @@ def kernel(tmp_path: Path) -> Iterator[Kernel]:
 
 # --------------------------------------------------------------------------
 # Message helpers (work on any BlockingKernelClient).
+
+
+def drain(kc: BlockingKernelClient) -> None:
+    """Discard queued shell and iopub messages. wait_for_ready re-sends
+    kernel_info_request every second until it sees iopub traffic, so on a slow
+    start it leaves late kernel_info replies behind."""
+    for get in (kc.get_shell_msg, kc.get_iopub_msg):
+        while not no_message(get, 0.1):
+            pass
 
 
 def shell_reply(kc: BlockingKernelClient, msg_id: str, timeout: float = TIMEOUT) -> dict:

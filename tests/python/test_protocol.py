@@ -240,8 +240,8 @@ def test_two_frontends_get_their_own_replies(kernel: Kernel):
     id2 = kc2.execute("print('from two')")
     r2 = kc2.get_shell_msg(timeout=TIMEOUT)
     r1 = kc1.get_shell_msg(timeout=TIMEOUT)
-    assert r1["parent_header"]["msg_id"] == id1
-    assert r2["parent_header"]["msg_id"] == id2
+    assert (r1["msg_type"], r1["parent_header"]["msg_id"]) == ("execute_reply", id1)
+    assert (r2["msg_type"], r2["parent_header"]["msg_id"]) == ("execute_reply", id2)
     assert r1["parent_header"]["session"] == kc1.session.session
     assert r2["parent_header"]["session"] == kc2.session.session
     # No reply is delivered twice or to the wrong frontend.
