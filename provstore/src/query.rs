@@ -4,31 +4,13 @@
 
 use std::collections::HashMap;
 
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
+use rusqlite::types::ValueRef;
 use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
 
 use crate::{
-    ErrorInfo, ExecStatus, ExecutionDetail, LogEntry, OutputSummary, PayloadInfo, Result, Store,
-    StoreError, TrialStatus, TrialSummary,
+    ErrorInfo, ExecutionDetail, LogEntry, OutputSummary, PayloadInfo, Result, Store, StoreError,
+    TrialSummary,
 };
-
-impl FromSql for TrialStatus {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        value
-            .as_str()?
-            .parse()
-            .map_err(|e: String| FromSqlError::Other(e.into()))
-    }
-}
-
-impl FromSql for ExecStatus {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        value
-            .as_str()?
-            .parse()
-            .map_err(|e: String| FromSqlError::Other(e.into()))
-    }
-}
 
 /// The trial columns, in the order [`trial_from_row`] reads them.
 const TRIAL_COLUMNS: &str = "t.id, t.uuid, t.name, t.started_at, t.ended_at, t.status, t.notebook,

@@ -87,8 +87,8 @@ pub enum ExecStatus {
     Aborted,
 }
 
-/// Generates `as_str`, `Display` and `FromStr` for the status enums, whose
-/// text form is what the store and the JSON use.
+/// Generates `as_str`, `Display`, `FromStr` and SQLite reading for the
+/// status enums, whose text form is what the store and the JSON use.
 macro_rules! text_enum {
     ($ty:ident { $($variant:ident => $text:literal),* $(,)? }) => {
         impl $ty {
@@ -100,6 +100,14 @@ macro_rules! text_enum {
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+        impl rusqlite::types::FromSql for $ty {
+            fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                value
+                    .as_str()?
+                    .parse()
+                    .map_err(|e: String| rusqlite::types::FromSqlError::Other(e.into()))
             }
         }
         impl FromStr for $ty {

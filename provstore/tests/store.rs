@@ -128,11 +128,8 @@ fn a_file_that_is_not_a_store_says_so() {
 
 #[test]
 fn executions_are_ordered_per_trial_and_code_is_stored_once() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = db_in(tmp.path());
-    let mut store = Store::open(&db).unwrap();
-    let a = store.begin_trial(&this_trial(tmp.path())).unwrap();
-    let b = store.begin_trial(&this_trial(tmp.path())).unwrap();
+    let (_tmp, db, mut store, trials) = store_with_trials(2);
+    let (a, b) = (&trials[0], &trials[1]);
     assert_eq!((a.id, b.id), (1, 2));
     assert_ne!(a.uuid, b.uuid);
 
@@ -263,10 +260,8 @@ fn sha256(bytes: &[u8]) -> String {
 
 #[test]
 fn trials_can_be_named_once_per_store() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&db_in(tmp.path())).unwrap();
-    let a = store.begin_trial(&this_trial(tmp.path())).unwrap();
-    let b = store.begin_trial(&this_trial(tmp.path())).unwrap();
+    let (_tmp, _db, mut store, trials) = store_with_trials(2);
+    let (a, b) = (&trials[0], &trials[1]);
 
     store.set_trial_name(a.id, "baseline").unwrap();
     store.set_trial_name(a.id, "baseline").unwrap();
@@ -304,9 +299,8 @@ fn trials_can_be_named_once_per_store() {
 
 #[test]
 fn environment_and_end_are_recorded() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&db_in(tmp.path())).unwrap();
-    let t = store.begin_trial(&this_trial(tmp.path())).unwrap();
+    let (_tmp, _db, mut store, trials) = store_with_trials(1);
+    let t = &trials[0];
     store
         .set_trial_environment(t.id, Some("3.12.1"), None)
         .unwrap();
@@ -377,10 +371,8 @@ fn trials_of_dead_kernels_are_marked_crashed_on_open() {
 
 #[test]
 fn the_log_is_newest_first_across_trials() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&db_in(tmp.path())).unwrap();
-    let a = store.begin_trial(&this_trial(tmp.path())).unwrap();
-    let b = store.begin_trial(&this_trial(tmp.path())).unwrap();
+    let (_tmp, _db, mut store, trials) = store_with_trials(2);
+    let (a, b) = (&trials[0], &trials[1]);
     store.set_trial_name(b.id, "second").unwrap();
     store.record_execution(a.id, &exec(1, "one", "")).unwrap();
     store
@@ -411,10 +403,8 @@ fn the_log_is_newest_first_across_trials() {
 
 #[test]
 fn the_schema_has_room_for_later_features() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = db_in(tmp.path());
-    let mut store = Store::open(&db).unwrap();
-    let t = store.begin_trial(&this_trial(tmp.path())).unwrap();
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let t = &trials[0];
     let e1 = store.record_execution(t.id, &exec(1, "x = 1", "")).unwrap();
     let e2 = store
         .record_execution(t.id, &exec(2, "y = x + 1", ""))
@@ -454,10 +444,8 @@ fn the_schema_has_room_for_later_features() {
 
 #[test]
 fn bytes_per_execution_of_a_typical_small_execution() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = db_in(tmp.path());
-    let mut store = Store::open(&db).unwrap();
-    let t = store.begin_trial(&this_trial(tmp.path())).unwrap();
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let t = &trials[0];
     let before = file_size(&db, &store);
     let n = 2000;
     let records: Vec<_> = (0..n)

@@ -225,12 +225,7 @@ fn child_records_then_hangs() {
 fn an_unwritable_store_warns_once_and_drops_records() {
     let tmp = tempfile::tempdir().unwrap();
     let (db, blocked_by) = unwritable_db(tmp.path());
-    let (seen, on_problem) = collector();
-    let config = WriterConfig {
-        retry_after: Duration::from_millis(20),
-        ..WriterConfig::default()
-    };
-    let w = Writer::start_with(&db, this_trial(tmp.path()), on_problem, config).unwrap();
+    let (w, seen) = start_retrying(&db, tmp.path());
     assert_eq!(w.trial(), None);
     for n in 1..=50 {
         w.record(exec(n, "x = 1", ""));
@@ -259,12 +254,7 @@ fn an_unwritable_store_warns_once_and_drops_records() {
 fn recording_resumes_when_the_store_becomes_writable() {
     let tmp = tempfile::tempdir().unwrap();
     let (db, blocked_by) = unwritable_db(tmp.path());
-    let (seen, on_problem) = collector();
-    let config = WriterConfig {
-        retry_after: Duration::from_millis(20),
-        ..WriterConfig::default()
-    };
-    let w = Writer::start_with(&db, this_trial(tmp.path()), on_problem, config).unwrap();
+    let (w, seen) = start_retrying(&db, tmp.path());
     w.record(exec(1, "lost = 1", ""));
     assert!(w.flush(Duration::from_secs(5)));
 
@@ -286,6 +276,17 @@ fn recording_resumes_when_the_store_becomes_writable() {
         .collect();
     assert_eq!(codes, ["kept = 2"]);
     assert_eq!(store.trial(trial.id).unwrap().name.as_deref(), Some("late"));
+}
+
+/// A writer that retries a failing store every 20 ms.
+fn start_retrying(db: &Path, cwd: &Path) -> (WriterHandle, Arc<Mutex<Vec<String>>>) {
+    let (seen, on_problem) = collector();
+    let config = WriterConfig {
+        retry_after: Duration::from_millis(20),
+        ..WriterConfig::default()
+    };
+    let w = Writer::start_with(db, this_trial(cwd), on_problem, config).unwrap();
+    (w, seen)
 }
 
 /// What makes a store path unwritable, and how to undo it.

@@ -222,15 +222,7 @@ impl TrialView {
         facts.push(("uuid", trial.uuid.clone()));
 
         let table = (!executions.is_empty()).then(|| {
-            let mut table = Table::new(&[
-                "#",
-                "In",
-                "status",
-                "started (UTC)",
-                "duration",
-                "code",
-                "output",
-            ]);
+            let mut table = Table::new(&EXECUTION_HEADERS);
             for e in executions {
                 table.push(execution_cells(e));
             }
@@ -260,6 +252,17 @@ impl TrialView {
         text
     }
 }
+
+/// The columns of an execution, as [`execution_cells`] fills them.
+const EXECUTION_HEADERS: [&str; 7] = [
+    "#",
+    "In",
+    "status",
+    "started (UTC)",
+    "duration",
+    "code",
+    "output",
+];
 
 /// The cells of an execution after `#`: `In`, status, start, duration,
 /// code, output.
@@ -312,16 +315,9 @@ fn log_view(entries: &[LogEntry]) -> Option<(String, Table)> {
     if entries.is_empty() {
         return None;
     }
-    let mut table = Table::new(&[
-        "trial",
-        "#",
-        "In",
-        "status",
-        "started (UTC)",
-        "duration",
-        "code",
-        "output",
-    ]);
+    let mut headers = vec!["trial"];
+    headers.extend(EXECUTION_HEADERS);
+    let mut table = Table::new(&headers);
     for entry in entries {
         let trial = match &entry.trial_name {
             Some(name) => format!("{} {name}", entry.trial_id),

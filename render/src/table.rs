@@ -89,6 +89,14 @@ impl Table {
         self.rows.push(row);
     }
 
+    /// Which columns are right-aligned (judged by the first row).
+    fn right_aligned(&self) -> Vec<bool> {
+        let first = self.rows.first();
+        (0..self.headers.len())
+            .map(|i| first.is_some_and(|r| matches!(r[i].kind, Kind::Right)))
+            .collect()
+    }
+
     /// Columns padded to their widest cell, two spaces apart, no trailing
     /// blanks; a line per row, headers first.
     pub(crate) fn text(&self) -> String {
@@ -99,13 +107,7 @@ impl Table {
                 *w = (*w).max(width(&cell.text));
             }
         }
-        let right: Vec<bool> = (0..self.headers.len())
-            .map(|i| {
-                self.rows
-                    .first()
-                    .is_some_and(|r| matches!(r[i].kind, Kind::Right))
-            })
-            .collect();
+        let right = self.right_aligned();
         let mut out = String::new();
         let mut line = |cells: Vec<&str>| {
             let mut l = String::new();
@@ -135,13 +137,7 @@ impl Table {
     /// An HTML table with inline styles.
     pub(crate) fn html(&self) -> String {
         let mut out = format!("<table style=\"{}\"><thead><tr>", html::TABLE);
-        let right: Vec<bool> = (0..self.headers.len())
-            .map(|i| {
-                self.rows
-                    .first()
-                    .is_some_and(|r| matches!(r[i].kind, Kind::Right))
-            })
-            .collect();
+        let right = self.right_aligned();
         for (h, r) in self.headers.iter().zip(&right) {
             let align = if *r { "text-align:right;" } else { "" };
             out.push_str(&format!(

@@ -5,7 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use provstore::{ErrorInfo, ExecStatus, ExecutionRecord, NewTrial, OutputRecord};
+use provstore::{
+    ErrorInfo, ExecStatus, ExecutionRecord, NewTrial, OutputRecord, Store, TrialHandle,
+};
+use tempfile::TempDir;
 
 /// A fixed start time, so stored timestamps are predictable.
 pub fn t0() -> DateTime<Utc> {
@@ -83,4 +86,16 @@ pub fn raw(path: &Path) -> rusqlite::Connection {
 /// One integer from a query.
 pub fn count(path: &Path, sql: &str) -> i64 {
     raw(path).query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// A new store in a temporary folder (kept alive by the returned `TempDir`)
+/// with `n` trials of this process begun.
+pub fn store_with_trials(n: usize) -> (TempDir, PathBuf, Store, Vec<TrialHandle>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = db_in(tmp.path());
+    let mut store = Store::open(&db).unwrap();
+    let trials = (0..n)
+        .map(|_| store.begin_trial(&this_trial(tmp.path())).unwrap())
+        .collect();
+    (tmp, db, store, trials)
 }
