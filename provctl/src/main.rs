@@ -45,7 +45,8 @@ enum Command {
     /// The latest executions across all trials, newest first.
     Log {
         /// How many executions to show.
-        #[arg(short = 'n', long = "limit", value_name = "N", default_value_t = 20)]
+        #[arg(short = 'n', long = "limit", value_name = "N", default_value_t = 20,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         limit: usize,
     },
 }

@@ -228,7 +228,13 @@ fn a_missing_trial_or_bad_argument_exits_2() {
         assert!(err.contains(&format!("{trial:?}")), "{err}");
         assert!(err.contains("baseline (1)"), "lists what exists: {err}");
     }
-    for args in [&["log", "-n", "many"][..], &["show"], &["frobnicate"], &[]] {
+    for args in [
+        &["log", "-n", "many"][..],
+        &["log", "-n", "0"],
+        &["show"],
+        &["frobnicate"],
+        &[],
+    ] {
         let out = provctl(tmp.path(), args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
