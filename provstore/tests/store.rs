@@ -446,7 +446,7 @@ fn the_schema_has_room_for_later_features() {
 fn bytes_per_execution_of_a_typical_small_execution() {
     let (_tmp, db, mut store, trials) = store_with_trials(1);
     let t = &trials[0];
-    let before = file_size(&db, &store);
+    let before = file_size(&db);
     let n = 2000;
     let records: Vec<_> = (0..n)
         .map(|i| {
@@ -469,14 +469,27 @@ fn bytes_per_execution_of_a_typical_small_execution() {
         })
         .collect();
     store.record_executions(t.id, &records).unwrap();
-    let after = file_size(&db, &store);
+    let after = file_size(&db);
     let per = (after - before) as f64 / n as f64;
     eprintln!("store bytes per small execution (code ~60 B, one ~40 B execute_result): {per:.0}");
     assert!(per < 2000.0, "{per} bytes per execution");
+
+    // Running the same cells again stores no new code or output text.
+    let again: Vec<_> = records
+        .into_iter()
+        .map(|mut e| {
+            e.msg_id = uuid::Uuid::new_v4().to_string();
+            e
+        })
+        .collect();
+    store.record_executions(t.id, &again).unwrap();
+    let rerun = (file_size(&db) - after) as f64 / n as f64;
+    eprintln!("store bytes per re-run of the same cell with the same output: {rerun:.0}");
+    assert!(rerun < per, "{rerun} bytes per re-run");
 }
 
 /// The store's size with the WAL folded in.
-fn file_size(db: &std::path::Path, _store: &Store) -> u64 {
+fn file_size(db: &std::path::Path) -> u64 {
     raw(db)
         .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
         .unwrap();
