@@ -46,6 +46,8 @@ impl TapSender {
 
 /// An execution between its request and its idle.
 struct InFlight {
+    /// The request's header frame: the parent of anything the recorder shows in the cell.
+    header: Bytes,
     code: String,
     cell_id: Option<String>,
     requested_at: DateTime<Utc>,
@@ -109,7 +111,7 @@ pub fn tap() -> (TapSender, TapReceiver) {
 }
 
 /// Runs the recorder until every tap sender is gone. A store problem is shown once, as stderr
-/// in the cell that was running, through `publish`.
+/// in the running cell (or the next one to start), through `publish`.
 pub fn spawn(
     TapReceiver(mut rx): TapReceiver,
     writer: Arc<WriterHandle>,
@@ -120,17 +122,13 @@ pub fn spawn(
         let mut recorder = Recorder {
             writer,
             in_flight: HashMap::new(),
-            last_header: None,
+            author,
+            publish,
+            unshown_problem: None,
         };
         while let Some(tap) = rx.recv().await {
             match tap {
-                Tap::Problem(message) => {
-                    crate::warn!("{message}");
-                    if let Some(header) = &recorder.last_header {
-                        let _ =
-                            publish.send(author.stream(header, "stderr", &format!("{message}\n")));
-                    }
-                }
+                Tap::Problem(message) => recorder.problem(message),
                 Tap::Flush(done) => {
                     recorder.finish_all();
                     let _ = done.send(());
@@ -144,11 +142,34 @@ pub fn spawn(
 struct Recorder {
     writer: Arc<WriterHandle>,
     in_flight: HashMap<String, InFlight>,
-    /// The header of the latest execution, where a store problem is shown.
-    last_header: Option<Bytes>,
+    author: Author,
+    publish: mpsc::UnboundedSender<RawMessage>,
+    /// A store problem reported while no cell was running: shown in the next cell to start.
+    unshown_problem: Option<String>,
 }
 
 impl Recorder {
+    /// Shows a store problem in the running cell, or keeps it for the next one.
+    fn problem(&mut self, message: String) {
+        crate::warn!("{message}");
+        let running = self
+            .in_flight
+            .values()
+            .find(|exec| exec.started_at.is_some())
+            .map(|exec| exec.header.clone());
+        match running {
+            Some(header) => self.show_problem(&header, &message),
+            None => self.unshown_problem = Some(message),
+        }
+    }
+
+    fn show_problem(&self, header: &Bytes, message: &str) {
+        let text = format!("{message}\n");
+        let _ = self
+            .publish
+            .send(self.author.stream(header, "stderr", &text));
+    }
+
     fn take(&mut self, tap: Tap) {
         match tap {
             Tap::Request {
@@ -170,10 +191,10 @@ impl Recorder {
             return; // inspectors and widgets run silent code; it is not the user's work
         }
         let metadata: RequestMetadata = serde_json::from_slice(&raw.metadata).unwrap_or_default();
-        self.last_header = Some(raw.header.clone());
         self.in_flight.insert(
             raw.header().msg_id,
             InFlight {
+                header: raw.header.clone(),
                 code: typed_code.unwrap_or(content.code),
                 cell_id: metadata.cell_id,
                 requested_at: at,
@@ -195,6 +216,15 @@ impl Recorder {
             return;
         };
         let msg_type = raw.header().msg_type;
+        if msg_type == "status" && exec.started_at.is_none() {
+            if let Some(message) = self.unshown_problem.take() {
+                let header = exec.header.clone();
+                self.show_problem(&header, &message);
+            }
+        }
+        let Some(exec) = self.in_flight.get_mut(&parent) else {
+            return;
+        };
         let Ok(content) = serde_json::from_slice::<Value>(&raw.content) else {
             return;
         };
