@@ -1,0 +1,1067 @@
+//! The dataflow engine: executions in the order they really ran, turned into
+//! versions of symbols and the statements that produced and used them.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::Dfs;
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::{CellAnalysis, FunctionFact, StatementFacts};
+use crate::symbol::{is_prefix, is_strict_prefix, paths_overlap, Symbol};
+
+/// What the runtime probe saw after an execution: the global names whose
+/// binding changed (newly bound, or bound to an object with a different
+/// `id()`), with that `id()`, and the global names that disappeared.
+///
+/// Exists to correct the static answer (`exec`, `globals()[...]`, star
+/// imports, cells stopped by an exception) and to follow aliases: two names
+/// with the same id are one object, so mutating one changes the other.
+/// IPython's own output-caching names (`_`, `_7`, `_i7`, `Out`, ...) may be
+/// included; the engine ignores them unless the code itself bound them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeFacts {
+    /// Globals bound or rebound by the execution, with the object's `id()`.
+    #[serde(default)]
+    pub bound: Vec<(String, u64)>,
+    /// Globals that existed before the execution and not after it.
+    #[serde(default)]
+    pub deleted: Vec<String>,
+}
+
+/// One execution as the engine needs it; what the store keeps per execution
+/// (as JSON) so that any trial can be rebuilt with [`Dataflow::replay`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionInput {
+    /// The store's id of the execution; every answer refers to executions by it.
+    pub execution_id: i64,
+    /// `In[n]`, when the kernel assigned one.
+    #[serde(default)]
+    pub execution_count: Option<i64>,
+    /// The notebook cell id, when the frontend sent one. Only reported back:
+    /// re-running a cell is a new execution, never a replacement.
+    #[serde(default)]
+    pub cell_id: Option<String>,
+    /// [`crate::analyze_cell`] of the executed code.
+    pub analysis: CellAnalysis,
+    /// Index of the statement that raised, if the execution failed: it and
+    /// the statements after it define nothing (what the failing statement
+    /// read still counts as read). Use [`crate::statement_at_line`] on the
+    /// line of the cell's frame in the traceback; `Some(0)` for a
+    /// `SyntaxError` (nothing ran).
+    #[serde(default)]
+    pub failed_at_statement: Option<usize>,
+    /// The runtime probe's answer, when there is one.
+    #[serde(default)]
+    pub runtime: Option<RuntimeFacts>,
+}
+
+/// What one execution did, as the engine resolved it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionFlow {
+    /// Symbols that got a new version: definitions and mutations, including
+    /// those made through aliases, by called notebook functions, or seen only
+    /// by the runtime probe.
+    pub defines: Vec<Symbol>,
+    /// Symbols read whose value came from some execution of this trial (names
+    /// never defined in the trial, such as builtins, are left out).
+    pub uses: Vec<Symbol>,
+    /// Names whose history this execution ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deletes: Vec<Symbol>,
+    /// For each use, the earlier execution that produced the version read
+    /// (uses of values made earlier in the same execution are not listed).
+    pub depends_on: Vec<(i64, Symbol)>,
+}
+
+/// A statement that contributed to a value: what `%backwards_deps
+/// --statements` lists and what a slice is assembled from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementRef {
+    /// The store's id of the execution.
+    pub execution_id: i64,
+    /// `In[n]` of the execution.
+    pub execution_count: Option<i64>,
+    /// Index into the execution's [`CellAnalysis::statements`].
+    pub statement: usize,
+    /// First line (1-based) in the cell.
+    pub line_start: usize,
+    /// Last line (1-based, inclusive).
+    pub line_end: usize,
+    /// `&code[byte_start..byte_end]` is the statement's text.
+    pub byte_start: usize,
+    /// See `byte_start`.
+    pub byte_end: usize,
+    /// The cell could not be analysed (only the runtime probe knew what it
+    /// did): the whole cell's code stands for the statement.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub whole_cell: bool,
+}
+
+/// One execution in the answer of [`Dataflow::backwards_deps`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecDep {
+    /// The store's id of the execution.
+    pub execution_id: i64,
+    /// `In[n]`.
+    pub execution_count: Option<i64>,
+    /// The notebook cell id.
+    pub cell_id: Option<String>,
+    /// Indexes of the statements of this execution that contributed.
+    pub statements: Vec<usize>,
+    /// The versions on the dependency path that this execution produced:
+    /// the variables whose recorded values the magic shows.
+    pub involved: Vec<Symbol>,
+    /// Everything the execution defined ([`ExecutionFlow::defines`]).
+    pub defines: Vec<Symbol>,
+    /// Everything the execution used ([`ExecutionFlow::uses`]).
+    pub uses: Vec<Symbol>,
+}
+
+/// A variable the question was about does not exist (now) in the trial.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnknownVariable {
+    /// What was asked for.
+    pub name: String,
+    /// Current variables with a similar name, best first.
+    pub similar: Vec<String>,
+    /// The execution that deleted it, if it existed and was deleted.
+    pub deleted_by: Option<i64>,
+    /// The text is not a variable (`name`, `name.attr`, `name['key']`, `name[0]`).
+    pub not_a_symbol: bool,
+}
+
+impl fmt::Display for UnknownVariable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.not_a_symbol {
+            write!(
+                f,
+                "{:?} is not a variable (expected name, name.attr, name['key'] or name[0])",
+                self.name
+            )?;
+        } else if let Some(id) = self.deleted_by {
+            write!(f, "{} was deleted by execution {id}", self.name)?;
+        } else {
+            write!(f, "{} is not defined in this trial", self.name)?;
+        }
+        if !self.similar.is_empty() {
+            write!(f, "; similar names: {}", self.similar.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UnknownVariable {}
+
+/// One execution in a [`DepGraph`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphNode {
+    /// The store's id of the execution.
+    pub execution_id: i64,
+    /// `In[n]`.
+    pub execution_count: Option<i64>,
+    /// The notebook cell id.
+    pub cell_id: Option<String>,
+    /// What it defined (all of it for [`Dataflow::graph`], the versions on
+    /// the path for [`Dataflow::backwards_graph`]).
+    pub defines: Vec<Symbol>,
+}
+
+/// `from` produced the version of `symbol` that `to` read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphEdge {
+    /// Producing execution id.
+    pub from: i64,
+    /// Reading execution id.
+    pub to: i64,
+    /// The symbol read.
+    pub symbol: Symbol,
+}
+
+/// Executions and the symbols flowing between them, as plain lists, so the
+/// renderer can draw it (SVG for `%backwards_deps`) without knowing petgraph.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepGraph {
+    /// Executions, in execution order.
+    pub nodes: Vec<GraphNode>,
+    /// Dependencies between them.
+    pub edges: Vec<GraphEdge>,
+}
+
+impl DepGraph {
+    /// The same graph as a petgraph graph, for callers that want its
+    /// algorithms (layout, toposort, ...).
+    pub fn to_petgraph(&self) -> DiGraph<GraphNode, Symbol> {
+        let mut g = DiGraph::new();
+        let mut index = HashMap::new();
+        for node in &self.nodes {
+            index.insert(node.execution_id, g.add_node(node.clone()));
+        }
+        for edge in &self.edges {
+            if let (Some(&a), Some(&b)) = (index.get(&edge.from), index.get(&edge.to)) {
+                g.add_edge(a, b, edge.symbol.clone());
+            }
+        }
+        g
+    }
+
+    /// Graphviz text of the graph, one box per execution labelled `In[n]`.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph deps {\n  rankdir=LR;\n  node [shape=box];\n");
+        for n in &self.nodes {
+            let label = match n.execution_count {
+                Some(c) => format!("In[{c}]"),
+                None => format!("#{}", n.execution_id),
+            };
+            out.push_str(&format!("  e{} [label={:?}];\n", n.execution_id, label));
+        }
+        for e in &self.edges {
+            out.push_str(&format!(
+                "  e{} -> e{} [label={:?}];\n",
+                e.from,
+                e.to,
+                e.symbol.to_string()
+            ));
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+/// A node of the engine's graph. Edges point from what depends to what it
+/// depends on: version → the statement that produced it → the versions that
+/// statement read.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum Node {
+    Statement {
+        exec: u32,
+        stmt: u32,
+    },
+    Version {
+        exec: u32,
+        stmt: u32,
+        symbol: Symbol,
+    },
+}
+
+/// Statements reached by a query, keyed by (execution index, statement
+/// index): the statement's node and the versions it produced on the path.
+type Closure = BTreeMap<(u32, u32), (Option<NodeIndex>, Vec<NodeIndex>)>;
+
+/// What a global name is bound to, as far as the engine knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum Binding {
+    Data,
+    Module,
+    Callable,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct StmtSpan {
+    line_start: usize,
+    line_end: usize,
+    byte_start: usize,
+    byte_end: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ExecRecord {
+    execution_id: i64,
+    execution_count: Option<i64>,
+    cell_id: Option<String>,
+    statements: Vec<StmtSpan>,
+    flow: ExecutionFlow,
+}
+
+/// The dependency graph of one trial: every execution in the order it ran,
+/// the versions of symbols each one produced and the versions each of its
+/// statements read.
+///
+/// Feed it with [`Dataflow::add_execution`] as executions finish. The store
+/// should keep each [`ExecutionInput`] (JSON) and rebuild any trial's
+/// dataflow with [`Dataflow::replay`] — replay is the source of truth, so
+/// queries work on every trial, survive restarts and pick up improved rules
+/// (re-run [`crate::analyze_cell`] on the stored code when a stored
+/// analysis's `analysis_version` is older than [`crate::ANALYSIS_VERSION`]).
+/// The struct is also `Serialize`/`Deserialize`, usable as a cache.
+///
+/// Semantics: each definition or mutation of a symbol is a new version; a
+/// use depends on the current versions of every overlapping symbol
+/// (`d` and `d['a']`, not `d['a']` and `d['b']`); a store into `d['a']`
+/// depends on the versions of its containers (`d`); a call of a notebook
+/// function is expanded, at call time, into what its body reads and writes.
+/// Answers are statement-precise: an execution is in an answer when one of
+/// its statements contributed.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Dataflow {
+    execs: Vec<ExecRecord>,
+    by_id: HashMap<i64, usize>,
+    graph: DiGraph<Node, ()>,
+    /// Per base name, the versions that make up its current value: one
+    /// rebinding, plus later stores/mutations below it.
+    live: HashMap<String, Vec<NodeIndex>>,
+    /// Per base name, every version ever made, in order.
+    history: HashMap<String, Vec<NodeIndex>>,
+    binding: HashMap<String, Binding>,
+    callables: HashMap<String, FunctionFact>,
+    /// Object identity per name: `id:<id()>` from the runtime probe, or
+    /// `s:<n>` made up statically (an alias copies its source's).
+    object: HashMap<String, String>,
+    members: HashMap<String, Vec<String>>,
+    deleted_by: HashMap<String, i64>,
+    next_object: u64,
+}
+
+/// A statement's effects once calls of notebook functions are expanded.
+#[derive(Default)]
+struct Effects {
+    uses: Vec<Symbol>,
+    defines: Vec<(String, Binding)>,
+    stores: Vec<Symbol>,
+    in_place: Vec<Symbol>,
+    deletes: Vec<String>,
+}
+
+#[derive(Default)]
+struct FlowAcc {
+    defines: Vec<Symbol>,
+    defines_seen: HashSet<Symbol>,
+    uses: Vec<Symbol>,
+    uses_seen: HashSet<Symbol>,
+    deletes: Vec<Symbol>,
+    depends_on: Vec<(i64, Symbol)>,
+    depends_seen: HashSet<(i64, Symbol)>,
+}
+
+impl FlowAcc {
+    fn define(&mut self, s: &Symbol) {
+        if self.defines_seen.insert(s.clone()) {
+            self.defines.push(s.clone());
+        }
+    }
+}
+
+/// IPython's output caching and built-in names, which the probe may report
+/// after every execution.
+fn is_ipython_auto_name(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    matches!(
+        name,
+        "_" | "__"
+            | "___"
+            | "_i"
+            | "_ii"
+            | "_iii"
+            | "_ih"
+            | "_oh"
+            | "_dh"
+            | "In"
+            | "Out"
+            | "exit"
+            | "quit"
+            | "get_ipython"
+            | "_exit_code"
+    ) || name.strip_prefix("_i").is_some_and(digits)
+        || name.strip_prefix('_').is_some_and(digits)
+}
+
+impl Dataflow {
+    /// An empty trial.
+    pub fn new() -> Dataflow {
+        Dataflow::default()
+    }
+
+    /// Rebuilds a trial's dataflow from its stored executions, in the order
+    /// they ran.
+    pub fn replay<I: IntoIterator<Item = ExecutionInput>>(executions: I) -> Dataflow {
+        let mut flow = Dataflow::new();
+        for e in executions {
+            flow.add_execution(e);
+        }
+        flow
+    }
+
+    /// Number of executions added.
+    pub fn len(&self) -> usize {
+        self.execs.len()
+    }
+
+    /// Whether no execution was added.
+    pub fn is_empty(&self) -> bool {
+        self.execs.is_empty()
+    }
+
+    /// What an execution did, by store id.
+    pub fn execution_flow(&self, execution_id: i64) -> Option<&ExecutionFlow> {
+        self.by_id.get(&execution_id).map(|&i| &self.execs[i].flow)
+    }
+
+    /// The global names that currently have a value, sorted.
+    pub fn variables(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.live.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Adds the next execution of the trial and returns what it did.
+    pub fn add_execution(&mut self, input: ExecutionInput) -> ExecutionFlow {
+        let e = self.execs.len() as u32;
+        let statements = &input.analysis.statements;
+        let runtime = input.runtime.as_ref();
+        let rt_bound: HashMap<&str, u64> = runtime
+            .map(|r| r.bound.iter().map(|(n, id)| (n.as_str(), *id)).collect())
+            .unwrap_or_default();
+        let rt_deleted: HashSet<&str> = runtime
+            .map(|r| r.deleted.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        let started = match input.failed_at_statement {
+            Some(f) => statements.len().min(f.saturating_add(1)),
+            None => statements.len(),
+        };
+
+        let mut flow = FlowAcc::default();
+        let mut stmt_nodes: Vec<Option<NodeIndex>> = vec![None; statements.len().max(1)];
+        let mut stmt_used: Vec<Vec<NodeIndex>> = vec![Vec::new(); statements.len().max(1)];
+        let mut defined_statically: HashSet<String> = HashSet::new();
+        let mut deleted_statically: HashSet<String> = HashSet::new();
+        let mut last_started = None;
+        let mut first_dynamic = None;
+
+        for (si, st) in statements.iter().enumerate().take(started) {
+            let produces = input.failed_at_statement.is_none_or(|f| si < f);
+            last_started = Some(si);
+            if st.dynamic && first_dynamic.is_none() {
+                first_dynamic = Some(si);
+            }
+            let eff = self.effects(st);
+            let defined_here: HashSet<&str> = eff.defines.iter().map(|(n, _)| n.as_str()).collect();
+
+            // Reads, against the state before the statement.
+            let mut used = Vec::new();
+            for u in &eff.uses {
+                let versions = self.current_versions(u);
+                if versions.is_empty() {
+                    continue;
+                }
+                if flow.uses_seen.insert(u.clone()) {
+                    flow.uses.push(u.clone());
+                }
+                for &v in &versions {
+                    if let Node::Version { exec, .. } = self.graph[v] {
+                        if exec != e {
+                            let pair = (self.execs[exec as usize].execution_id, u.clone());
+                            if flow.depends_seen.insert(pair.clone()) {
+                                flow.depends_on.push(pair);
+                            }
+                        }
+                    }
+                }
+                used.extend(versions);
+            }
+            // A store into `d['a']` needs the container `d` it stores into.
+            for m in eff.stores.iter().chain(eff.in_place.iter()) {
+                if !defined_here.contains(m.base.as_str()) {
+                    used.extend(self.container_versions(m));
+                }
+            }
+            used.sort_unstable();
+            used.dedup();
+            stmt_used[si] = used;
+            if !produces {
+                continue;
+            }
+
+            // Products, in order: bindings, mutations, deletions.
+            for (name, binding) in &eff.defines {
+                if runtime.is_some() && !rt_bound.contains_key(name.as_str()) {
+                    continue; // the probe says it was not (re)bound
+                }
+                let node = self.stmt_node(e, si, &mut stmt_nodes, &stmt_used);
+                let fact = st.functions.iter().find(|f| &f.name == name).cloned();
+                self.define(name, *binding, fact, e, si, node, &mut flow);
+                defined_statically.insert(name.clone());
+            }
+            if runtime.is_none() {
+                for alias in &st.aliases {
+                    if let Some(key) = self.object.get(&alias.source).cloned() {
+                        self.set_object(&alias.target, key);
+                    }
+                }
+            }
+            for m in eff.stores.iter().chain(eff.in_place.iter()) {
+                let propagate = match rt_bound.get(m.base.as_str()) {
+                    Some(id) => self.object.get(&m.base) == Some(&format!("id:{id}")),
+                    None => true,
+                };
+                let node = self.stmt_node(e, si, &mut stmt_nodes, &stmt_used);
+                self.mutate(m, propagate, e, si, node, &mut flow);
+                // `x += 1` on an int rebinds x: the probe reports it, and the
+                // mutation's version already stands for it.
+                defined_statically.insert(m.base.clone());
+            }
+            for name in &eff.deletes {
+                if runtime.is_some()
+                    && !rt_deleted.contains(name.as_str())
+                    && !rt_bound.contains_key(name.as_str())
+                {
+                    continue; // the probe says it still exists
+                }
+                deleted_statically.insert(name.clone());
+                self.delete(name, input.execution_id, &mut flow);
+            }
+        }
+
+        if let Some(rt) = runtime {
+            // What only the probe saw: exec, globals()[...], star imports,
+            // the part of a failing statement that ran.
+            let si = first_dynamic.or(last_started).unwrap_or(0);
+            for (name, id) in &rt.bound {
+                if defined_statically.contains(name) || is_ipython_auto_name(name) {
+                    continue;
+                }
+                let node = self.stmt_node(e, si, &mut stmt_nodes, &stmt_used);
+                self.define(name, Binding::Data, None, e, si, node, &mut flow);
+                self.set_object(name, format!("id:{id}"));
+            }
+            for name in &rt.deleted {
+                if !deleted_statically.contains(name) && !is_ipython_auto_name(name) {
+                    self.delete(name, input.execution_id, &mut flow);
+                }
+            }
+            for (name, id) in &rt.bound {
+                if self.live.contains_key(name) {
+                    self.set_object(name, format!("id:{id}"));
+                }
+            }
+        }
+
+        let result = ExecutionFlow {
+            defines: flow.defines,
+            uses: flow.uses,
+            deletes: flow.deletes,
+            depends_on: flow.depends_on,
+        };
+        self.by_id.insert(input.execution_id, self.execs.len());
+        self.execs.push(ExecRecord {
+            execution_id: input.execution_id,
+            execution_count: input.execution_count,
+            cell_id: input.cell_id,
+            statements: statements
+                .iter()
+                .map(|s| StmtSpan {
+                    line_start: s.line_start,
+                    line_end: s.line_end,
+                    byte_start: s.byte_start,
+                    byte_end: s.byte_end,
+                })
+                .collect(),
+            flow: result.clone(),
+        });
+        result
+    }
+
+    /// A statement's effects with calls of notebook functions expanded (at
+    /// call time: the definitions current now), transitively.
+    fn effects(&self, st: &StatementFacts) -> Effects {
+        let mut eff = Effects {
+            uses: st.uses.clone(),
+            stores: st.mutates.clone(),
+            deletes: st.deletes.iter().map(|s| s.base.clone()).collect(),
+            ..Effects::default()
+        };
+        for d in &st.defines {
+            let binding = if st.functions.iter().any(|f| f.name == d.base) {
+                Binding::Callable
+            } else if st.imports.iter().any(|i| i.bound_as == d.base) {
+                Binding::Module
+            } else {
+                Binding::Data
+            };
+            eff.defines.push((d.base.clone(), binding));
+        }
+        let mut call_mutates: Vec<Symbol> = st.call_mutates.clone();
+
+        let mut queue: Vec<&str> = st.calls.iter().map(String::as_str).collect();
+        queue.extend(st.uses.iter().map(|u| u.base.as_str()));
+        let mut seen: HashSet<&str> = HashSet::new();
+        while let Some(name) = queue.pop() {
+            if !seen.insert(name) {
+                continue;
+            }
+            let Some(fact) = self.callables.get(name) else {
+                continue;
+            };
+            eff.uses.extend(fact.globals_read.iter().cloned());
+            eff.defines.extend(
+                fact.globals_written
+                    .iter()
+                    .map(|n| (n.clone(), Binding::Data)),
+            );
+            eff.stores.extend(fact.globals_mutated.iter().cloned());
+            call_mutates.extend(fact.globals_call_mutated.iter().cloned());
+            eff.deletes.extend(fact.globals_deleted.iter().cloned());
+            queue.extend(fact.calls.iter().map(String::as_str));
+            queue.extend(fact.globals_read.iter().map(|s| s.base.as_str()));
+        }
+        // A method call on a module, function or class (`np.zeros(3)`,
+        // `Model.load()`), or on a name the trial never bound, is not a
+        // mutation of anything the notebook tracks.
+        let defined_here: HashSet<&str> = eff.defines.iter().map(|(n, _)| n.as_str()).collect();
+        for m in call_mutates {
+            let data = defined_here.contains(m.base.as_str())
+                || (self.live.contains_key(&m.base)
+                    && self.binding.get(&m.base).copied().unwrap_or(Binding::Data)
+                        == Binding::Data);
+            if data {
+                eff.in_place.push(m);
+            }
+        }
+        eff
+    }
+
+    fn stmt_node(
+        &mut self,
+        e: u32,
+        si: usize,
+        nodes: &mut [Option<NodeIndex>],
+        used: &[Vec<NodeIndex>],
+    ) -> NodeIndex {
+        if let Some(n) = nodes.get(si).copied().flatten() {
+            return n;
+        }
+        let n = self.graph.add_node(Node::Statement {
+            exec: e,
+            stmt: si as u32,
+        });
+        for &v in used.get(si).map(Vec::as_slice).unwrap_or_default() {
+            self.graph.add_edge(n, v, ());
+        }
+        if let Some(slot) = nodes.get_mut(si) {
+            *slot = Some(n);
+        }
+        n
+    }
+
+    fn new_version(&mut self, symbol: Symbol, e: u32, si: usize, producer: NodeIndex) -> NodeIndex {
+        let base = symbol.base.clone();
+        let v = self.graph.add_node(Node::Version {
+            exec: e,
+            stmt: si as u32,
+            symbol,
+        });
+        self.graph.add_edge(v, producer, ());
+        self.history.entry(base).or_default().push(v);
+        v
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn define(
+        &mut self,
+        name: &str,
+        binding: Binding,
+        fact: Option<FunctionFact>,
+        e: u32,
+        si: usize,
+        producer: NodeIndex,
+        flow: &mut FlowAcc,
+    ) {
+        let symbol = Symbol::name(name);
+        flow.define(&symbol);
+        let v = self.new_version(symbol, e, si, producer);
+        self.live.insert(name.to_string(), vec![v]);
+        self.deleted_by.remove(name);
+        self.binding.insert(name.to_string(), binding);
+        match fact {
+            Some(f) if binding == Binding::Callable => {
+                self.callables.insert(name.to_string(), f);
+            }
+            _ => {
+                self.callables.remove(name);
+            }
+        }
+        self.next_object += 1;
+        let key = format!("s:{}", self.next_object);
+        self.set_object(name, key);
+    }
+
+    fn mutate(
+        &mut self,
+        symbol: &Symbol,
+        propagate: bool,
+        e: u32,
+        si: usize,
+        producer: NodeIndex,
+        flow: &mut FlowAcc,
+    ) {
+        let mut bases = vec![symbol.base.clone()];
+        if propagate {
+            if let Some(members) = self
+                .object
+                .get(&symbol.base)
+                .and_then(|k| self.members.get(k))
+            {
+                bases.extend(members.iter().filter(|m| **m != symbol.base).cloned());
+            }
+        }
+        for base in bases {
+            let s = Symbol {
+                base: base.clone(),
+                path: symbol.path.clone(),
+            };
+            flow.define(&s);
+            let v = self.new_version(s, e, si, producer);
+            let graph = &self.graph;
+            let live = self.live.entry(base.clone()).or_default();
+            // The new version replaces what it covers.
+            live.retain(|&w| match &graph[w] {
+                Node::Version { symbol: ws, .. } => !is_prefix(&symbol.path, &ws.path),
+                Node::Statement { .. } => false,
+            });
+            live.push(v);
+            self.binding.entry(base.clone()).or_insert(Binding::Data);
+            self.deleted_by.remove(&base);
+            if !self.object.contains_key(&base) {
+                self.next_object += 1;
+                let key = format!("s:{}", self.next_object);
+                self.set_object(&base, key);
+            }
+        }
+    }
+
+    fn delete(&mut self, name: &str, execution_id: i64, flow: &mut FlowAcc) {
+        if self.live.remove(name).is_none() {
+            return;
+        }
+        flow.deletes.push(Symbol::name(name));
+        self.binding.remove(name);
+        self.callables.remove(name);
+        self.deleted_by.insert(name.to_string(), execution_id);
+        if let Some(key) = self.object.remove(name) {
+            if let Some(m) = self.members.get_mut(&key) {
+                m.retain(|n| n != name);
+            }
+        }
+    }
+
+    fn set_object(&mut self, name: &str, key: String) {
+        if let Some(old) = self.object.get(name) {
+            if *old == key {
+                return;
+            }
+            if let Some(m) = self.members.get_mut(old) {
+                m.retain(|n| n != name);
+                if m.is_empty() {
+                    let old = old.clone();
+                    self.members.remove(&old);
+                }
+            }
+        }
+        self.members
+            .entry(key.clone())
+            .or_default()
+            .push(name.to_string());
+        self.object.insert(name.to_string(), key);
+    }
+
+    fn symbol_of(&self, v: NodeIndex) -> Option<&Symbol> {
+        match &self.graph[v] {
+            Node::Version { symbol, .. } => Some(symbol),
+            Node::Statement { .. } => None,
+        }
+    }
+
+    /// The versions that make up the current value of `symbol`.
+    fn current_versions(&self, symbol: &Symbol) -> Vec<NodeIndex> {
+        self.live
+            .get(&symbol.base)
+            .map(|vs| {
+                vs.iter()
+                    .copied()
+                    .filter(|&v| {
+                        self.symbol_of(v)
+                            .is_some_and(|s| paths_overlap(&s.path, &symbol.path))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The current versions of the containers of `symbol` (`d` for `d['a']`).
+    fn container_versions(&self, symbol: &Symbol) -> Vec<NodeIndex> {
+        self.live
+            .get(&symbol.base)
+            .map(|vs| {
+                vs.iter()
+                    .copied()
+                    .filter(|&v| {
+                        self.symbol_of(v)
+                            .is_some_and(|s| is_strict_prefix(&s.path, &symbol.path))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn unknown(&self, var: &str, not_a_symbol: bool) -> UnknownVariable {
+        let base = Symbol::parse(var).map(|s| s.base);
+        UnknownVariable {
+            name: var.to_string(),
+            similar: self.similar_names(base.as_deref().unwrap_or(var)),
+            deleted_by: base.and_then(|b| self.deleted_by.get(&b).copied()),
+            not_a_symbol,
+        }
+    }
+
+    fn start_nodes(
+        &self,
+        var: &str,
+        every_version: bool,
+    ) -> Result<Vec<NodeIndex>, UnknownVariable> {
+        let symbol = Symbol::parse(var).ok_or_else(|| self.unknown(var, true))?;
+        let starts: Vec<NodeIndex> = if every_version {
+            self.history
+                .get(&symbol.base)
+                .map(|vs| {
+                    vs.iter()
+                        .copied()
+                        .filter(|&v| self.symbol_of(v).is_some_and(|s| s.overlaps(&symbol)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            self.current_versions(&symbol)
+        };
+        if starts.is_empty() {
+            return Err(self.unknown(var, false));
+        }
+        Ok(starts)
+    }
+
+    /// Statements (and the versions they produced) reachable from `starts`,
+    /// keyed by (execution index, statement index).
+    fn closure(&self, starts: &[NodeIndex]) -> Closure {
+        let mut out = Closure::new();
+        let Some(&first) = starts.first() else {
+            return out;
+        };
+        let mut dfs = Dfs::new(&self.graph, first);
+        for &s in starts {
+            dfs.move_to(s);
+            while let Some(n) = dfs.next(&self.graph) {
+                match &self.graph[n] {
+                    Node::Statement { exec, stmt } => {
+                        out.entry((*exec, *stmt)).or_default().0 = Some(n)
+                    }
+                    Node::Version { exec, stmt, .. } => {
+                        out.entry((*exec, *stmt)).or_default().1.push(n)
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn exec_deps(&self, closure: &Closure) -> Vec<ExecDep> {
+        let mut out: Vec<ExecDep> = Vec::new();
+        for (&(exec, stmt), (_, versions)) in closure {
+            let rec = &self.execs[exec as usize];
+            if out
+                .last()
+                .is_none_or(|d| d.execution_id != rec.execution_id)
+            {
+                out.push(ExecDep {
+                    execution_id: rec.execution_id,
+                    execution_count: rec.execution_count,
+                    cell_id: rec.cell_id.clone(),
+                    statements: Vec::new(),
+                    involved: Vec::new(),
+                    defines: rec.flow.defines.clone(),
+                    uses: rec.flow.uses.clone(),
+                });
+            }
+            if let Some(dep) = out.last_mut() {
+                if dep.statements.last() != Some(&(stmt as usize)) {
+                    dep.statements.push(stmt as usize);
+                }
+                for &v in versions {
+                    if let Some(s) = self.symbol_of(v) {
+                        if !dep.involved.contains(s) {
+                            dep.involved.push(s.clone());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn statement_refs(&self, closure: &Closure) -> Vec<StatementRef> {
+        let mut out: Vec<StatementRef> = Vec::new();
+        for &(exec, stmt) in closure.keys() {
+            let rec = &self.execs[exec as usize];
+            let span = rec.statements.get(stmt as usize);
+            if out
+                .last()
+                .is_some_and(|r| r.execution_id == rec.execution_id && r.statement == stmt as usize)
+            {
+                continue;
+            }
+            out.push(StatementRef {
+                execution_id: rec.execution_id,
+                execution_count: rec.execution_count,
+                statement: stmt as usize,
+                line_start: span.map_or(1, |s| s.line_start),
+                line_end: span.map_or(1, |s| s.line_end),
+                byte_start: span.map_or(0, |s| s.byte_start),
+                byte_end: span.map_or(0, |s| s.byte_end),
+                whole_cell: span.is_none(),
+            });
+        }
+        out
+    }
+
+    /// The executions that contributed to the current value of `var`
+    /// (`x`, `d['a']`, `o.attr`): the one(s) that produced it and,
+    /// transitively, those it depends on, in execution order.
+    pub fn backwards_deps(&self, var: &str) -> Result<Vec<ExecDep>, UnknownVariable> {
+        let starts = self.start_nodes(var, false)?;
+        Ok(self.exec_deps(&self.closure(&starts)))
+    }
+
+    /// [`Self::backwards_deps`] at statement granularity.
+    pub fn backwards_deps_statements(
+        &self,
+        var: &str,
+    ) -> Result<Vec<StatementRef>, UnknownVariable> {
+        let starts = self.start_nodes(var, false)?;
+        Ok(self.statement_refs(&self.closure(&starts)))
+    }
+
+    /// [`Self::backwards_deps`] over every version `var` ever had in the
+    /// trial, including those before a deletion.
+    pub fn global_backwards_deps(&self, var: &str) -> Result<Vec<ExecDep>, UnknownVariable> {
+        let starts = self.start_nodes(var, true)?;
+        Ok(self.exec_deps(&self.closure(&starts)))
+    }
+
+    /// The statements, in execution order, whose code rebuilds the current
+    /// value of `var`: the contributing statements, which include the
+    /// imports and function definitions they need (a call depends on the
+    /// function's definition and on what its body reads).
+    pub fn slice(&self, var: &str) -> Result<Vec<StatementRef>, UnknownVariable> {
+        self.backwards_deps_statements(var)
+    }
+
+    /// The whole trial as executions and the symbols flowing between them.
+    pub fn graph(&self) -> DepGraph {
+        DepGraph {
+            nodes: self
+                .execs
+                .iter()
+                .map(|r| GraphNode {
+                    execution_id: r.execution_id,
+                    execution_count: r.execution_count,
+                    cell_id: r.cell_id.clone(),
+                    defines: r.flow.defines.clone(),
+                })
+                .collect(),
+            edges: self
+                .execs
+                .iter()
+                .flat_map(|r| {
+                    r.flow
+                        .depends_on
+                        .iter()
+                        .map(move |(from, symbol)| GraphEdge {
+                            from: *from,
+                            to: r.execution_id,
+                            symbol: symbol.clone(),
+                        })
+                })
+                .collect(),
+        }
+    }
+
+    /// The subgraph behind [`Self::backwards_deps`]: its executions and the
+    /// dependencies between them that lie on the path.
+    pub fn backwards_graph(&self, var: &str) -> Result<DepGraph, UnknownVariable> {
+        let starts = self.start_nodes(var, false)?;
+        let closure = self.closure(&starts);
+        let deps = self.exec_deps(&closure);
+        let mut edges = Vec::new();
+        let mut seen = HashSet::new();
+        for (&(exec, _), &(node, _)) in &closure {
+            let to = self.execs[exec as usize].execution_id;
+            let Some(node) = node else { continue };
+            for v in self.graph.neighbors(node) {
+                if let Node::Version {
+                    exec: from,
+                    stmt: fs,
+                    symbol,
+                } = &self.graph[v]
+                {
+                    if *from != exec && closure.contains_key(&(*from, *fs)) {
+                        let from = self.execs[*from as usize].execution_id;
+                        if seen.insert((from, to, symbol.clone())) {
+                            edges.push(GraphEdge {
+                                from,
+                                to,
+                                symbol: symbol.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(DepGraph {
+            nodes: deps
+                .into_iter()
+                .map(|d| GraphNode {
+                    execution_id: d.execution_id,
+                    execution_count: d.execution_count,
+                    cell_id: d.cell_id,
+                    defines: d.involved,
+                })
+                .collect(),
+            edges,
+        })
+    }
+
+    /// Current variables whose name is close to `var` (same name in another
+    /// case, prefix either way, or a small edit distance), best first; for
+    /// "unknown variable" errors.
+    pub fn similar_names(&self, var: &str) -> Vec<String> {
+        let lower = var.to_lowercase();
+        let mut scored: Vec<(usize, String)> = self
+            .live
+            .keys()
+            .filter_map(|name| {
+                let nl = name.to_lowercase();
+                let distance = edit_distance(&lower, &nl);
+                let limit = (var.chars().count() / 3).max(1);
+                let prefix =
+                    !lower.is_empty() && (nl.starts_with(&lower) || lower.starts_with(&nl));
+                (distance <= limit || prefix).then(|| (distance, name.clone()))
+            })
+            .collect();
+        scored.sort();
+        scored.into_iter().take(8).map(|(_, n)| n).collect()
+    }
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
