@@ -43,6 +43,8 @@ from report import machine_facts, render_markdown, results_table, write_json  # 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO_ROOT / "bench" / "out"
 DEFAULT_KERNELS = "python3,python-prov"
+# Above this share of CPU used by other work, the report carries a warning.
+BUSY_WARNING_FRACTION = 0.25
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -133,17 +135,16 @@ def run_all(names: list[str], ctx: Context, quick: bool, rows: list[Row]) -> dic
 def preflight_warnings(kernels: dict[str, dict[str, Any]], facts: dict[str, Any]) -> list[str]:
     """Conditions that make the figures misleading without making them wrong.
 
-    A busy machine (two cores: another build running is enough) turns
-    5 % targets into coin flips, and a kernelspec found outside this venv
+    A busy machine (two cores: one other build is enough) turns 5 %
+    targets into coin flips, and a kernelspec found outside this venv
     means something other than the freshly built binary is being measured.
     """
     warnings = []
-    load = (facts.get("load_average_at_start") or [0.0])[0]
-    cores = facts.get("usable_cores") or facts.get("cores") or 1
-    if load > 0.5 * cores:
+    busy = facts.get("cpu_busy_before_run")
+    if busy is not None and busy > BUSY_WARNING_FRACTION:
         warnings.append(
-            f"machine busy at start (1-min load {load:.2f} on {cores} cores): "
-            "ratios are noisier than usual"
+            f"machine busy: {busy:.0%} of the CPUs were in use by other work just before "
+            "the run, so ratios are noisier than usual"
         )
     prefix = str(Path(sys.prefix).resolve())
     for label, spec in kernels.items():

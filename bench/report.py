@@ -11,6 +11,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,32 @@ def _command_output(argv: list[str], cwd: str | None = None) -> str:
     return lines[0] if done.returncode == 0 and lines else ""
 
 
+def _cpu_times() -> tuple[int, int] | None:
+    """(busy, total) jiffies over all CPUs from /proc/stat, or None off Linux."""
+    try:
+        with open("/proc/stat", encoding="utf-8") as handle:
+            fields = [int(x) for x in handle.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy_fraction(seconds: float = 1.0) -> float | None:
+    """Share of all cores busy over the next ``seconds``, before any kernel runs.
+
+    Unlike the load average, which still remembers the release build that
+    scripts/bench.sh ran a moment ago, this sees only what else is running
+    now, which is what disturbs the measurements.
+    """
+    before = _cpu_times()
+    time.sleep(seconds)
+    after = _cpu_times()
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def machine_facts(repo_root: Path) -> dict[str, Any]:
     """Facts that decide whether two result sets are comparable at all."""
     import zmq  # local: only needed here, and already a jupyter_client dependency
@@ -62,6 +89,7 @@ def machine_facts(repo_root: Path) -> dict[str, Any]:
         "cpu_model": _cpu_model(),
         "os": platform.platform(),
         "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "cpu_busy_before_run": cpu_busy_fraction(),
         "python": platform.python_version(),
         "python_executable": sys.executable,
         "ipykernel": _version("ipykernel"),
@@ -92,6 +120,10 @@ def _figure(value: float) -> str:
 def _repo_relative(text: str, root: str) -> str:
     """Paths inside the checkout as ./…, so the committed report is not tied to one clone."""
     return text.replace(root.rstrip("/") + "/", "./") if root else text
+
+
+def _percent(fraction: float | None) -> str:
+    return f"{fraction:.0%}" if fraction is not None else "n/a"
 
 
 def _loads(load: list[float] | None) -> str:
@@ -157,8 +189,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- CPU: {facts['cpu_model']}, {facts['cores']} cores "
         f"({facts['usable_cores']} usable by the run)",
         f"- OS: {facts['os']}",
-        f"- Load average (1, 5, 15 min) at start: {_loads(load)}; at end: "
-        f"{_loads(facts.get('load_average_at_end'))}",
+        f"- Other work: {_percent(facts.get('cpu_busy_before_run'))} of the CPUs busy in the second"
+        f" before the run; load average (1, 5, 15 min) at start {_loads(load)},"
+        f" at end {_loads(facts.get('load_average_at_end'))}",
         f"- Python {facts['python']}, ipykernel {facts['ipykernel']}, "
         f"jupyter_client {facts['jupyter_client']}, pyzmq {facts['pyzmq']} (libzmq {facts['libzmq']})",
         "",
