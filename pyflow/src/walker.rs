@@ -448,14 +448,17 @@ fn strip_timeit_options(mut rest: &str) -> &str {
 }
 
 /// Bounds how deeply `source` can nest before the recursive parser sees it,
-/// with CPython's own limits, using ruff's (iterative) lexer.
+/// with CPython's own limits, using ruff's (iterative) lexer. Also rejects
+/// unmatched and mismatched closing brackets, as CPython's tokenizer does:
+/// ruff's error recovery on them can reach an `unreachable!` in IPython mode
+/// (`[}` then `/f` on the next line).
 fn prescan(source: &str) -> Result<(), String> {
     if source.len() >= u32::MAX as usize {
         return Err("the cell is too large to analyse".into());
     }
-    // One frame per open bracket: operators chained in the current
-    // comma-separated element, and the deepest element seen so far.
-    let mut frames: Vec<(u32, u32)> = vec![(0, 0)];
+    // One frame per open bracket: its opener, the operators chained in the
+    // current comma-separated element, and the deepest element so far.
+    let mut frames: Vec<(TokenKind, u32, u32)> = vec![(TokenKind::Unknown, 0, 0)];
     let mut indent = 0u32;
     let mut lexer = lexer::lex(source, Mode::Ipython);
     loop {
@@ -467,7 +470,7 @@ fn prescan(source: &str) -> Result<(), String> {
             | TokenKind::Lbrace
             | TokenKind::FStringStart
             | TokenKind::TStringStart => {
-                frames.push((0, 0));
+                frames.push((kind, 0, 0));
                 if frames.len() > MAX_BRACKETS + 1 {
                     return Err("too many nested parentheses".into());
                 }
@@ -477,20 +480,40 @@ fn prescan(source: &str) -> Result<(), String> {
             | TokenKind::Rbrace
             | TokenKind::FStringEnd
             | TokenKind::TStringEnd => {
-                if frames.len() > 1 {
-                    let (ops, deepest) = frames.pop().unwrap_or((0, 0));
-                    if let Some(top) = frames.last_mut() {
-                        top.0 = top.0.saturating_add(ops.max(deepest) + 1);
-                        if top.0 > MAX_EXPR_DEPTH {
-                            return Err("expression too deeply nested to compile".into());
-                        }
+                let opener = frames.last().map_or(TokenKind::Unknown, |f| f.0);
+                let expected = match kind {
+                    TokenKind::Rpar => TokenKind::Lpar,
+                    TokenKind::Rsqb => TokenKind::Lsqb,
+                    TokenKind::Rbrace => TokenKind::Lbrace,
+                    TokenKind::FStringEnd => TokenKind::FStringStart,
+                    _ => TokenKind::TStringStart,
+                };
+                if opener != expected {
+                    if matches!(kind, TokenKind::FStringEnd | TokenKind::TStringEnd) {
+                        continue; // a malformed string: the parser reports it
+                    }
+                    let closer = bracket_char(kind);
+                    return Err(if frames.len() == 1 {
+                        format!("unmatched '{closer}'")
+                    } else {
+                        format!(
+                            "closing parenthesis '{closer}' does not match opening parenthesis '{}'",
+                            bracket_char(opener)
+                        )
+                    });
+                }
+                let (_, ops, deepest) = frames.pop().unwrap_or((TokenKind::Unknown, 0, 0));
+                if let Some(top) = frames.last_mut() {
+                    top.1 = top.1.saturating_add(ops.max(deepest) + 1);
+                    if top.1 > MAX_EXPR_DEPTH {
+                        return Err("expression too deeply nested to compile".into());
                     }
                 }
             }
             TokenKind::Comma | TokenKind::Semi | TokenKind::Equal | TokenKind::Newline => {
                 if let Some(top) = frames.last_mut() {
-                    top.1 = top.1.max(top.0);
-                    top.0 = 0;
+                    top.2 = top.2.max(top.1);
+                    top.1 = 0;
                 }
             }
             TokenKind::Indent => {
@@ -524,14 +547,26 @@ fn prescan(source: &str) -> Result<(), String> {
             | TokenKind::Yield
             | TokenKind::Rarrow => {
                 if let Some(top) = frames.last_mut() {
-                    top.0 += 1;
-                    if top.0 > MAX_EXPR_DEPTH {
+                    top.1 += 1;
+                    if top.1 > MAX_EXPR_DEPTH {
                         return Err("expression too deeply nested to compile".into());
                     }
                 }
             }
             _ => {}
         }
+    }
+}
+
+fn bracket_char(kind: TokenKind) -> char {
+    match kind {
+        TokenKind::Lpar => '(',
+        TokenKind::Rpar => ')',
+        TokenKind::Lsqb => '[',
+        TokenKind::Rsqb => ']',
+        TokenKind::Lbrace => '{',
+        TokenKind::Rbrace => '}',
+        _ => '"',
     }
 }
 
@@ -1627,8 +1662,8 @@ impl Walker {
             Expr::Starred(s) => self.store(&s.value),
             Expr::Attribute(_) | Expr::Subscript(_) => {
                 let c = chain(target);
-                self.chain_rest(&c);
-                if let Some(symbol) = c.symbol {
+                self.chain_root(&c);
+                if let Some(symbol) = c.symbol.clone() {
                     // A store through a non-literal key (`d[k] = v`) or a view
                     // (`df.loc[i] = v`) changes only part of what the symbol
                     // covers: the rest of the old value lives on.
@@ -1639,6 +1674,7 @@ impl Walker {
                     };
                     self.mutate(symbol, kind);
                 }
+                self.chain_keys(&c);
             }
             other => self.load(other),
         }
@@ -1651,8 +1687,8 @@ impl Walker {
             Expr::List(l) => l.elts.iter().for_each(|e| self.delete_target(e)),
             Expr::Attribute(_) | Expr::Subscript(_) => {
                 let c = chain(target);
-                self.chain_rest(&c);
-                if let Some(mut symbol) = c.symbol {
+                self.chain_root(&c);
+                if let Some(mut symbol) = c.symbol.clone() {
                     let mut kind = if c.exact {
                         MutKind::Store
                     } else {
@@ -1668,6 +1704,7 @@ impl Walker {
                     }
                     self.mutate(symbol, kind);
                 }
+                self.chain_keys(&c);
             }
             other => self.load(other),
         }
@@ -1685,20 +1722,26 @@ impl Walker {
             }
             Expr::Attribute(_) | Expr::Subscript(_) => {
                 let c = chain(target);
-                self.chain_rest(&c);
-                if let Some(symbol) = c.symbol {
+                self.chain_root(&c);
+                if let Some(symbol) = c.symbol.clone() {
                     self.mutate(symbol, MutKind::InPlace);
                 }
+                self.chain_keys(&c);
             }
             other => self.load(other),
         }
     }
 
-    /// Evaluates the parts of a chain that are not its symbol.
-    fn chain_rest(&mut self, c: &Chain<'_>) {
+    /// Evaluates where a chain starts when it does not start at a name
+    /// (`f(x).attr`): before its symbol, as Python does.
+    fn chain_root(&mut self, c: &Chain<'_>) {
         if let Some(root) = c.root {
             self.load(root);
         }
+    }
+
+    /// Evaluates a chain's non-literal keys (`k` in `d[k]`): after its symbol.
+    fn chain_keys(&mut self, c: &Chain<'_>) {
         for e in &c.leftovers {
             self.load(e);
         }
@@ -1711,10 +1754,11 @@ impl Walker {
             Expr::Name(n) => self.use_symbol(Symbol::name(n.id.as_str())),
             Expr::Attribute(_) | Expr::Subscript(_) => {
                 let c = chain(expr);
-                self.chain_rest(&c);
-                if let Some(symbol) = c.symbol {
+                self.chain_root(&c);
+                if let Some(symbol) = c.symbol.clone() {
                     self.use_symbol(symbol);
                 }
+                self.chain_keys(&c);
             }
             Expr::Call(call) => self.call(call),
             Expr::Named(n) => {
@@ -1747,14 +1791,15 @@ impl Walker {
             }
             Expr::Attribute(a) => {
                 let c = chain(&a.value);
-                self.chain_rest(&c);
-                if let Some(receiver) = c.symbol {
+                self.chain_root(&c);
+                if let Some(receiver) = c.symbol.clone() {
                     if is_mutating_call(a.attr.id.as_str(), &call.arguments) {
                         self.mutate(receiver, MutKind::Call);
                     } else {
                         self.use_symbol(receiver);
                     }
                 }
+                self.chain_keys(&c);
             }
             other => self.load(other),
         }
