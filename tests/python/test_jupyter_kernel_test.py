@@ -70,3 +70,11 @@ class PythonKernelTests(jupyter_kernel_test.KernelTests):
     code_inspect_sample = "zip"
 
     code_clear_output = "from IPython.display import clear_output; clear_output()"
+
+
+class PythonIopubWelcomeTests(jupyter_kernel_test.IopubWelcomeTests):
+    """ipykernel 7 greets each new iopub subscriber (protocol 5.4), and so
+    must prov (it answers subscriptions itself)."""
+
+    kernel_name = KERNEL_NAME
+    support_iopub_welcome = True

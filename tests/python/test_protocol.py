@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import zmq
@@ -20,6 +21,7 @@ from conftest import (
     iopub_until_idle,
     no_message,
     shell_reply,
+    stop_kernel,
     stream_text,
 )
 
@@ -340,3 +342,18 @@ def test_kernel_death_gets_error_reply(kernel: Kernel):
     assert "died" in error_text(reply).lower(), json.dumps(reply["content"])
     assert elapsed < 5, f"error reply after {elapsed:.1f}s"
     assert kernel.process.wait(timeout=15) != 0
+
+
+# ---------------------------------------------------------------- the store
+
+
+@pytest.mark.prov
+def test_store_goes_to_prov_db(kernel: Kernel):
+    """With $PROV_DB set, the kernel writes its store there and nothing into
+    .prov/ of its working directory."""
+    cwd = kernel.run("import os\nprint(os.getcwd())").strip()
+    assert kernel.run("print('recorded')") == "recorded\n"
+    stop_kernel(kernel)
+    assert kernel.db.is_file(), f"no store at $PROV_DB={kernel.db}"
+    assert kernel.db.stat().st_size > 0
+    assert not (Path(cwd) / ".prov").exists()
