@@ -18,6 +18,7 @@ from harness import (
     SIDE_LABELS,
     BenchError,
     Context,
+    CpuTime,
     Row,
     RunningKernel,
     benchmark,
@@ -33,8 +34,12 @@ def alternating_samples(
     total: int,
     warmup: int,
     block: int,
-) -> dict[str, list[float]]:
+) -> tuple[dict[str, list[float]], dict[str, CpuTime]]:
     """``total`` timings of ``measure`` per side, in alternating blocks.
+
+    Returns the timings and, per side, the kernel processes' CPU seconds per
+    call over the timed part (idle time between blocks included, which is
+    the same wall time for both sides).
 
     Blocks rather than single requests keep each side warm: switching side
     on every request made both ~25 % slower in trials.  Short blocks (10)
@@ -47,6 +52,7 @@ def alternating_samples(
         for _ in range(warmup):
             measure(ctx.pair[label])
     samples: dict[str, list[float]] = {label: [] for label in SIDE_LABELS}
+    cpu_before = {label: ctx.pair[label].cpu_seconds() for label in SIDE_LABELS}
     for round_index in range(math.ceil(total / block)):
         for label in ctx.sides_in_turn(round_index):
             kernel = ctx.pair[label]
@@ -55,7 +61,27 @@ def alternating_samples(
             with gc_paused():
                 for _ in range(count):
                     samples[label].append(measure(kernel))
-    return samples
+    cpu_per_call = {
+        label: (ctx.pair[label].cpu_seconds() - cpu_before[label]) / total for label in SIDE_LABELS
+    }
+    return samples, cpu_per_call
+
+
+def cpu_row(
+    benchmark: str, cpu_per_call: dict[str, CpuTime], calls: int, unit: str = "µs", per: str = "request"
+) -> Row:
+    """Kernel-side CPU per call; the note gives prov-kernel's own share."""
+    scale = {"µs": 1e6, "ms": 1e3}[unit]
+    relay = cpu_per_call["prov"].launched * scale
+    return Row(
+        benchmark=benchmark,
+        metric="kernel CPU",
+        unit=unit,
+        direct=cpu_per_call["direct"].total * scale,
+        prov=cpu_per_call["prov"].total * scale,
+        samples=calls,
+        note=f"kernel CPU per {per}, of which prov-kernel itself {relay:,.0f} {unit}",
+    )
 
 
 @benchmark(
@@ -65,8 +91,11 @@ def alternating_samples(
 )
 def execute_pass(ctx: Context, executes: int, warmup: int, block: int) -> list[Row]:
     """`pass` latency: send until both execute_reply and iopub idle arrived."""
-    samples = alternating_samples(ctx, lambda kernel: kernel.execute("pass")[0], executes, warmup, block)
-    return percentile_rows("execute `pass`", samples, {50: 1.05, 95: 1.10})
+    samples, cpu = alternating_samples(ctx, lambda kernel: kernel.execute("pass")[0], executes, warmup, block)
+    return [
+        *percentile_rows("execute `pass`", samples, {50: 1.05, 95: 1.10}),
+        cpu_row("execute `pass`", cpu, executes),
+    ]
 
 
 @benchmark(
@@ -76,8 +105,11 @@ def execute_pass(ctx: Context, executes: int, warmup: int, block: int) -> list[R
 )
 def kernel_info(ctx: Context, requests: int, warmup: int, block: int) -> list[Row]:
     """kernel_info round trip: send until kernel_info_reply arrived."""
-    samples = alternating_samples(ctx, lambda kernel: kernel.kernel_info(), requests, warmup, block)
-    return percentile_rows("kernel_info round trip", samples, {50: None, 95: None})
+    samples, cpu = alternating_samples(ctx, lambda kernel: kernel.kernel_info(), requests, warmup, block)
+    return [
+        *percentile_rows("kernel_info round trip", samples, {50: None, 95: None}),
+        cpu_row("kernel_info round trip", cpu, requests),
+    ]
 
 
 @benchmark(
@@ -121,17 +153,22 @@ def print_stream(ctx: Context, lines: int, runs: int) -> list[Row]:
     warmup_expected = "".join(f"{i}\n" for i in range(warmup_lines))
     for label in SIDE_LABELS:
         run_once(label, f"for i in range({warmup_lines}): print(i)", warmup_expected)
+    cpu_used = dict.fromkeys(SIDE_LABELS, CpuTime(0.0, 0.0))
     for round_index in range(runs):
         for label in ctx.sides_in_turn(round_index):
+            cpu_before = ctx.pair[label].cpu_seconds()
             with gc_paused():
                 elapsed, messages = run_once(label, code, expected)
+            cpu_used[label] += ctx.pair[label].cpu_seconds() - cpu_before
             samples[label].append(elapsed)
             message_counts[label].append(messages)
     counts = ", ".join(
         f"{label} {min(message_counts[label])}-{max(message_counts[label])}" for label in SIDE_LABELS
     )
     note = f"all lines verified; stream messages per run: {counts}"
-    return [median_row(f"stream {lines:,} lines", samples, target=1.05, note=note)]
+    name = f"stream {lines:,} lines"
+    cpu_per_run = {label: used / runs for label, used in cpu_used.items()}
+    return [median_row(name, samples, target=1.05, note=note), cpu_row(name, cpu_per_run, runs, unit="ms", per="run")]
 
 
 @benchmark("startup", full={"runs": 5}, quick={"runs": 1}, needs_pair=False)

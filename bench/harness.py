@@ -265,6 +265,22 @@ def process_tree(root_pid: int) -> set[int]:
     return found
 
 
+CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pids: set[int]) -> float:
+    """User + system CPU time of the given live processes (all threads), from /proc."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile; its time is lost either way
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / CLOCK_TICKS_PER_S
+
+
 def pid_alive(pid: int) -> bool:
     """True while ``pid`` exists and is not a zombie."""
     try:
@@ -272,6 +288,23 @@ def pid_alive(pid: int) -> bool:
             return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+@dataclass(frozen=True)
+class CpuTime:
+    """CPU seconds of a kernel's launched process and of its whole process tree."""
+
+    launched: float
+    total: float
+
+    def __add__(self, other: "CpuTime") -> "CpuTime":
+        return CpuTime(self.launched + other.launched, self.total + other.total)
+
+    def __sub__(self, other: "CpuTime") -> "CpuTime":
+        return CpuTime(self.launched - other.launched, self.total - other.total)
+
+    def __truediv__(self, count: float) -> "CpuTime":
+        return CpuTime(self.launched / count, self.total / count)
 
 
 @dataclass
@@ -334,6 +367,19 @@ class RunningKernel:
         provisioner = getattr(self.manager, "provisioner", None)
         process = getattr(provisioner, "process", None)
         return getattr(process, "pid", None)
+
+    def cpu_seconds(self) -> CpuTime:
+        """CPU time used so far by the kernel's processes (prov-kernel and its child).
+
+        Wall-clock ratios swing by 10-20 % when other work shares the two
+        cores; CPU time moves less, and the launched process's own share
+        (prov-kernel, on the prov side) is the relay's cost by itself.
+        """
+        pid = self.pid
+        if not pid:
+            return CpuTime(0.0, 0.0)
+        own = cpu_seconds({pid})
+        return CpuTime(launched=own, total=own + cpu_seconds(process_tree(pid)))
 
     def _sockets(self) -> tuple[zmq.Socket, zmq.Socket]:
         return self.client.shell_channel.socket, self.client.iopub_channel.socket
