@@ -233,7 +233,10 @@ def main(argv: list[str]) -> int:
             args.markdown.write_text(render_markdown(report), encoding="utf-8")
             print(f"[bench] rewrote {args.markdown}")
         else:
-            print(f"[bench] partial/quick/dev run: left {args.markdown} alone (see {OUT_DIR / 'latest.md'})")
+            print(
+                f"[bench] partial/quick/dev run: left {args.markdown} alone "
+                f"(see {OUT_DIR / 'latest.md'})"
+            )
     return 0
 
 

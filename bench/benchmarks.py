@@ -91,7 +91,9 @@ def cpu_row(
 )
 def execute_pass(ctx: Context, executes: int, warmup: int, block: int) -> list[Row]:
     """`pass` latency: send until both execute_reply and iopub idle arrived."""
-    samples, cpu = alternating_samples(ctx, lambda kernel: kernel.execute("pass")[0], executes, warmup, block)
+    samples, cpu = alternating_samples(
+        ctx, lambda kernel: kernel.execute("pass")[0], executes, warmup, block
+    )
     return [
         *percentile_rows("execute `pass`", samples, {50: 1.05, 95: 1.10}),
         cpu_row("execute `pass`", cpu, executes),
@@ -168,7 +170,10 @@ def print_stream(ctx: Context, lines: int, runs: int) -> list[Row]:
     note = f"all lines verified; stream messages per run: {counts}"
     name = f"stream {lines:,} lines"
     cpu_per_run = {label: used / runs for label, used in cpu_used.items()}
-    return [median_row(name, samples, target=1.05, note=note), cpu_row(name, cpu_per_run, runs, unit="ms", per="run")]
+    return [
+        median_row(name, samples, target=1.05, note=note),
+        cpu_row(name, cpu_per_run, runs, unit="ms", per="run"),
+    ]
 
 
 @benchmark("startup", full={"runs": 5}, quick={"runs": 1}, needs_pair=False)

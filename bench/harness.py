@@ -348,7 +348,10 @@ class RunningKernel:
         log.write(f"==== {time.strftime('%H:%M:%S')} starting {label} kernel ({kernel_name})\n")
         log.flush()
         manager = KernelManager(kernel_name=kernel_name)
-        manager.start_kernel(cwd=cwd, stdout=log, stderr=log)
+        try:
+            manager.start_kernel(cwd=cwd, stdout=log, stderr=log)
+        except OSError as exc:  # e.g. the kernelspec's binary is missing or not executable
+            raise BenchError(f"cannot launch the {label} kernel ({kernel_name}): {exc}") from exc
         kernel = cls(label=label, kernel_name=kernel_name, manager=manager, client=None)
         try:
             kernel.client = manager.client()
