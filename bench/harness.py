@@ -344,12 +344,16 @@ class RunningKernel:
         The kernel's stdout/stderr go to ``log`` rather than the terminal:
         ipykernel's start-up warnings would otherwise bury the progress lines,
         but a crash should still leave its traceback somewhere to read.
+        PROV_DB is pinned inside ``cwd`` (for both sides, so their
+        environments stay alike): a PROV_DB exported in the user's shell
+        must not collect hundreds of benchmark executions.
         """
         log.write(f"==== {time.strftime('%H:%M:%S')} starting {label} kernel ({kernel_name})\n")
         log.flush()
+        env = dict(os.environ, PROV_DB=os.path.join(cwd, ".prov", "prov.db"))
         manager = KernelManager(kernel_name=kernel_name)
         try:
-            manager.start_kernel(cwd=cwd, stdout=log, stderr=log)
+            manager.start_kernel(cwd=cwd, env=env, stdout=log, stderr=log)
         except OSError as exc:  # e.g. the kernelspec's binary is missing or not executable
             raise BenchError(f"cannot launch the {label} kernel ({kernel_name}): {exc}") from exc
         kernel = cls(label=label, kernel_name=kernel_name, manager=manager, client=None)
