@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
@@ -159,28 +158,50 @@ def kernel(tmp_path: Path) -> Iterator[Kernel]:
 # Message helpers (work on any BlockingKernelClient).
 
 
-def drain(kc: BlockingKernelClient) -> None:
-    """Discard queued shell and iopub messages. wait_for_ready re-sends
-    kernel_info_request every second until it sees iopub traffic, so on a slow
-    start it leaves late kernel_info replies behind."""
-    for get in (kc.get_shell_msg, kc.get_iopub_msg):
-        while not no_message(get, 0.1):
-            pass
-
-
-def shell_reply(kc: BlockingKernelClient, msg_id: str, timeout: float = TIMEOUT) -> dict:
-    """The shell reply to msg_id, skipping replies to other requests."""
+def receive(get, timeout: float, what: str) -> Iterator[dict]:
+    """Messages from a channel getter (kc.get_shell_msg, ...) as they arrive;
+    TimeoutError naming `what` once timeout seconds have passed."""
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise TimeoutError(f"no shell reply to {msg_id} within {timeout}s")
+            raise TimeoutError(f"no {what} within {timeout}s")
         try:
-            msg = kc.get_shell_msg(timeout=remaining)
+            msg = get(timeout=remaining)
         except Empty:
             continue
+        yield msg
+
+
+def queued(get, quiet: float = 0.1) -> list[dict]:
+    """The messages a channel delivers until it stays quiet for `quiet` s."""
+    out = []
+    while True:
+        try:
+            out.append(get(timeout=quiet))
+        except Empty:
+            return out
+
+
+def drain(kc: BlockingKernelClient) -> None:
+    """Discard queued shell and iopub messages. wait_for_ready re-sends
+    kernel_info_request every second until it sees iopub traffic, so on a slow
+    start it leaves late kernel_info replies behind."""
+    queued(kc.get_shell_msg)
+    queued(kc.get_iopub_msg)
+
+
+def reply_to(get, msg_id: str, timeout: float = TIMEOUT) -> dict:
+    """The reply to msg_id from a channel getter, skipping other messages."""
+    for msg in receive(get, timeout, f"reply to {msg_id}"):
         if msg["parent_header"].get("msg_id") == msg_id:
             return msg
+    raise AssertionError("unreachable")
+
+
+def shell_reply(kc: BlockingKernelClient, msg_id: str, timeout: float = TIMEOUT) -> dict:
+    """The shell reply to msg_id, skipping replies to other requests."""
+    return reply_to(kc.get_shell_msg, msg_id, timeout)
 
 
 def control_request(
@@ -190,17 +211,7 @@ def control_request(
     """Send a request on the control channel and return its reply."""
     msg = kc.session.msg(msg_type, content or {})
     kc.control_channel.send(msg)
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError(f"no control reply to {msg_type} within {timeout}s")
-        try:
-            reply = kc.get_control_msg(timeout=remaining)
-        except Empty:
-            continue
-        if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
-            return reply
+    return reply_to(kc.get_control_msg, msg["header"]["msg_id"], timeout)
 
 
 def iopub_until_idle(kc: BlockingKernelClient, msg_id: str, timeout: float = TIMEOUT) -> list[dict]:
@@ -216,15 +227,7 @@ def iopub_until_all_idle(
     any order (e.g. from different frontends): outputs per msg_id."""
     out: dict[str, list[dict]] = {m: [] for m in msg_ids}
     pending = set(msg_ids)
-    deadline = time.monotonic() + timeout
-    while pending:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError(f"no idle status for {sorted(pending)} within {timeout}s")
-        try:
-            msg = kc.get_iopub_msg(timeout=remaining)
-        except Empty:
-            continue
+    for msg in receive(kc.get_iopub_msg, timeout, f"idle status for all of {msg_ids}"):
         parent = msg["parent_header"].get("msg_id")
         if parent not in pending:
             continue
@@ -234,7 +237,9 @@ def iopub_until_all_idle(
                 pending.discard(parent)
         elif kind != "execute_input":
             out[parent].append(msg)
-    return out
+        if not pending:
+            return out
+    raise AssertionError("unreachable")
 
 
 def stream_text(outputs: list[dict], name: str = "stdout") -> str:
@@ -257,7 +262,3 @@ def no_message(get, timeout: float) -> bool:
     except Empty:
         return True
     return False
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:8]}"
