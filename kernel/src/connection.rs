@@ -93,20 +93,27 @@ impl ConnectionInfo {
         format!("{}://{}:{}", self.transport, self.ip, port)
     }
 
-    /// A connection for the child: loopback, fresh ports, the same key so frames pass unchanged.
+    /// A connection for the child: loopback, the same key so frames pass unchanged.
     ///
-    /// The ports are reserved by binding and then released before the child starts; holding
-    /// them open would let the child inherit the sockets.
-    pub fn for_child(&self) -> Result<ConnectionInfo> {
-        let listeners: Vec<TcpListener> = (0..5)
-            .map(|_| TcpListener::bind(("127.0.0.1", 0)))
-            .collect::<std::io::Result<_>>()
-            .context("cannot reserve loopback ports for the child kernel")?;
-        let ports: Vec<u16> = listeners
-            .iter()
-            .map(|l| l.local_addr().map(|a| a.port()))
-            .collect::<std::io::Result<_>>()?;
-        drop(listeners);
+    /// With `ChildPorts::ChosenByChild` every port is 0: ipykernel then binds free ports itself
+    /// and writes them back into the file, so no other process can take a port between our
+    /// choosing it and the child binding it. Other kernels (`--wrap`) may not do that, so for
+    /// them ports are reserved by binding and released just before the child starts (holding
+    /// them would let the child inherit the sockets).
+    pub fn for_child(&self, ports: ChildPorts) -> Result<ConnectionInfo> {
+        let ports: Vec<u16> = match ports {
+            ChildPorts::ChosenByChild => vec![0; 5],
+            ChildPorts::Reserved => {
+                let listeners: Vec<TcpListener> = (0..5)
+                    .map(|_| TcpListener::bind(("127.0.0.1", 0)))
+                    .collect::<std::io::Result<_>>()
+                    .context("cannot reserve loopback ports for the child kernel")?;
+                listeners
+                    .iter()
+                    .map(|l| l.local_addr().map(|a| a.port()))
+                    .collect::<std::io::Result<_>>()?
+            }
+        };
         Ok(ConnectionInfo {
             transport: "tcp".into(),
             ip: "127.0.0.1".into(),
@@ -119,6 +126,38 @@ impl ConnectionInfo {
             signature_scheme: self.signature_scheme.clone(),
             extra: self.extra.clone(),
         })
+    }
+}
+
+/// Who picks the child's ports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildPorts {
+    /// ipykernel binds free ports and writes them into its connection file.
+    ChosenByChild,
+    /// We pick free ports for a kernel that may not write its ports back.
+    Reserved,
+}
+
+impl ConnectionInfo {
+    /// Whether every port is known (not 0).
+    pub fn ports_known(&self) -> bool {
+        [
+            self.shell_port,
+            self.control_port,
+            self.stdin_port,
+            self.iopub_port,
+            self.hb_port,
+        ]
+        .iter()
+        .all(|&p| p != 0)
+    }
+
+    /// Reads the child's connection file once it holds real ports; `None` while it does not
+    /// (not yet written back, or caught half-written).
+    pub fn read_bound(path: &Path) -> Option<ConnectionInfo> {
+        let text = fs::read_to_string(path).ok()?;
+        let info: ConnectionInfo = serde_json::from_str(&text).ok()?;
+        info.ports_known().then_some(info)
     }
 }
 
@@ -211,7 +250,12 @@ mod tests {
                 "hb_port":5,"key":"k","signature_scheme":"hmac-sha256","kernel_name":"x"}"#,
         )
         .unwrap();
-        let child = parent.for_child().unwrap();
+        let child = parent.for_child(ChildPorts::Reserved).unwrap();
+        assert!(child.ports_known());
+        assert!(!parent
+            .for_child(ChildPorts::ChosenByChild)
+            .unwrap()
+            .ports_known());
         assert_eq!(child.ip, "127.0.0.1");
         assert_eq!(child.key, "k");
         assert_eq!(child.extra["kernel_name"], "x");

@@ -4,7 +4,7 @@
 
 use crate::channels::{heartbeat, iopub, requests, stdin};
 use crate::child::{self, ChildCommand};
-use crate::connection::{Channel, ConnectionInfo, RuntimeDir};
+use crate::connection::{Channel, ChildPorts, ConnectionInfo, RuntimeDir};
 use crate::magics::jobs::MagicJobs;
 use crate::magics::MagicContext;
 use crate::messages::Author;
@@ -111,17 +111,20 @@ impl Shared {
     }
 
     /// Hands a reply to the proxy's own request to its waiter (`None`), or gives it back.
+    ///
+    /// Frontends' replies always carry a routing identity and ours never do, so the common
+    /// path costs no lock. A late reply whose waiter gave up is dropped.
     pub fn take_internal_reply(&self, parent_id: &str, raw: RawMessage) -> Option<RawMessage> {
-        if self.internal_count.load(Ordering::Acquire) == 0 {
+        if !raw.identities.is_empty() {
             return Some(raw);
         }
         match self.internal_waiters.lock().unwrap().remove(parent_id) {
             Some(waiter) => {
                 let _ = waiter.send(raw);
-                None
             }
-            None => Some(raw),
+            None => debug!("dropping a late reply to one of our own requests"),
         }
+        None
     }
 
     /// Decides whether a message the child published goes on to the frontends.
@@ -186,7 +189,11 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
     let info = ConnectionInfo::read(connection_file)?;
     let (tap, tap_rx) = recorder::tap();
     let writer = Arc::new(start_writer(tap.clone())?);
-    let child_info = info.for_child()?;
+    let ports = match command {
+        ChildCommand::Python(_) => ChildPorts::ChosenByChild,
+        ChildCommand::Wrap(_) => ChildPorts::Reserved,
+    };
+    let child_info = info.for_child(ports)?;
     let runtime = RuntimeDir::create()?;
     let child_file = runtime.write_connection(&child_info)?;
 
@@ -202,7 +209,7 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
         .ok_or_else(|| anyhow!("the child kernel exited at once"))?;
     info!("started child kernel (pid {pid}) with {command:?}");
 
-    let upstream = match connect_upstream(&child_info, &mut child).await {
+    let upstream = match connect_upstream(&child_info, &child_file, &mut child).await {
         Ok(sockets) => sockets,
         Err(e) => {
             let _ = child.start_kill();
@@ -382,25 +389,34 @@ async fn record_environment(shared: Arc<Shared>, kernel_info: RawMessage) {
 /// Until our SUB's subscription has reached the child, anything it publishes is lost, so
 /// frontends are not let through before we have seen iopub traffic.
 async fn handshake(shared: &Shared) -> Result<RawMessage> {
-    let deadline = Instant::now() + STARTUP_TIMEOUT;
-    while Instant::now() < deadline {
-        let reply = shared
+    let deadline = tokio::time::Instant::now() + STARTUP_TIMEOUT;
+    let too_slow = || {
+        anyhow!(
+            "the child kernel did not answer within {}s",
+            STARTUP_TIMEOUT.as_secs()
+        )
+    };
+    loop {
+        // A request on shell is queued until the child reads it: one is enough for the reply.
+        // Resending only nudges iopub, whose first messages may have beaten our subscription.
+        let request = shared
             .request_internal(
                 Channel::Shell,
                 "kernel_info_request",
                 &serde_json::json!({}),
             )
             .await?;
-        if let Ok(Ok(reply)) = tokio::time::timeout(Duration::from_secs(2), reply).await {
-            if shared.wait_iopub_seen(Duration::from_millis(500)).await {
-                return Ok(reply);
-            }
+        let reply = tokio::time::timeout_at(deadline, request)
+            .await
+            .map_err(|_| too_slow())?
+            .map_err(|_| anyhow!("the child kernel's shell closed while starting"))?;
+        if shared.wait_iopub_seen(Duration::from_millis(500)).await {
+            return Ok(reply);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(too_slow());
         }
     }
-    bail!(
-        "the child kernel did not answer within {}s",
-        STARTUP_TIMEOUT.as_secs()
-    )
 }
 
 /// Gives replies still on their way a moment to reach the frontends.
@@ -473,17 +489,10 @@ struct Upstream {
 /// the shell request being run.
 async fn connect_upstream(
     info: &ConnectionInfo,
+    connection_file: &Path,
     child: &mut tokio::process::Child,
 ) -> Result<Upstream> {
-    for channel in [
-        Channel::Shell,
-        Channel::Control,
-        Channel::Stdin,
-        Channel::Iopub,
-        Channel::Heartbeat,
-    ] {
-        wait_listening(info, channel, child).await?;
-    }
+    let info = &listening_child(info, connection_file, child).await?;
     let identity = format!("prov-{}", uuid::Uuid::new_v4().simple()).into_bytes();
     let with_identity = || {
         let mut options = SocketOptions::default();
@@ -510,29 +519,63 @@ async fn connect_upstream(
     })
 }
 
-/// Polls a child port every few milliseconds until it accepts connections: quicker than the
-/// ZeroMQ client's exponential back-off, which would add up to a second to every start.
-async fn wait_listening(
+/// Waits until the child listens on all its sockets, and returns where.
+///
+/// When the child chose its own ports, ipykernel writes them into its connection file after
+/// binding every socket: the file having real ports means all are listening. Otherwise each
+/// port is polled until it accepts a connection. Either way we look every few milliseconds,
+/// quicker than the ZeroMQ client's exponential back-off, which would add up to a second.
+async fn listening_child(
     info: &ConnectionInfo,
-    channel: Channel,
+    connection_file: &Path,
     child: &mut tokio::process::Child,
-) -> Result<()> {
-    let address = info
-        .endpoint(channel)
-        .trim_start_matches("tcp://")
-        .to_string();
+) -> Result<ConnectionInfo> {
+    if !info.ports_known() {
+        return poll_child(child, "write its ports to its connection file", || async {
+            ConnectionInfo::read_bound(connection_file)
+        })
+        .await;
+    }
+    for channel in [
+        Channel::Shell,
+        Channel::Control,
+        Channel::Stdin,
+        Channel::Iopub,
+        Channel::Heartbeat,
+    ] {
+        let address = info
+            .endpoint(channel)
+            .trim_start_matches("tcp://")
+            .to_string();
+        let what = format!("open its {} port", channel.name());
+        poll_child(child, &what, || async {
+            tokio::net::TcpStream::connect(&address)
+                .await
+                .ok()
+                .map(drop)
+        })
+        .await?;
+    }
+    Ok(info.clone())
+}
+
+/// Retries `check` every 5 ms until it gives a value, the child exits, or start-up times out.
+async fn poll_child<T, F, Fut>(child: &mut tokio::process::Child, what: &str, check: F) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     loop {
-        if tokio::net::TcpStream::connect(&address).await.is_ok() {
-            return Ok(());
+        if let Some(value) = check().await {
+            return Ok(value);
         }
         if let Some(status) = child.try_wait()? {
             bail!("the child kernel exited while starting: {status}");
         }
         if Instant::now() > deadline {
             bail!(
-                "the child kernel did not open its {} port within {}s",
-                channel.name(),
+                "the child kernel did not {what} within {}s",
                 STARTUP_TIMEOUT.as_secs()
             );
         }
