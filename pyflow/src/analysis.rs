@@ -82,10 +82,11 @@ fn is_zero(n: &u32) -> bool {
 }
 
 /// What kind of callable a [`FunctionFact`] describes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CallableKind {
     /// `def f(...)`.
+    #[default]
     Function,
     /// `class C`: calling it runs its methods, so its fact holds the union of
     /// what its methods' bodies read and write.
@@ -100,30 +101,25 @@ pub enum CallableKind {
 /// Exists because a function defined in one cell and called in a later one
 /// reads the globals its body names at call time, not at definition time; the
 /// engine expands a call into these facts (transitively through `calls`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FunctionFact {
     /// The global name the callable is bound to.
     pub name: String,
     /// Function, class or named lambda.
     pub kind: CallableKind,
     /// Globals (with literal key/attribute paths) the body reads.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub globals_read: Vec<Symbol>,
     /// Globals the body rebinds through a `global` declaration.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub globals_written: Vec<String>,
     /// Globals the body deletes through a `global` declaration.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub globals_deleted: Vec<String>,
     /// Globals the body mutates by store (`d[k] = v`, `o.x = v`, `x += ...`
     /// on an attribute or key, `del d[k]`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub globals_mutated: Vec<Symbol>,
     /// Globals the body mutates by calling a method on them (`lst.append`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub globals_call_mutated: Vec<Symbol>,
     /// Global names the body calls.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calls: Vec<String>,
 }
 

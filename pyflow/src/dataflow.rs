@@ -1,7 +1,7 @@
 //! The dataflow engine: executions in the order they really ran, turned into
 //! versions of symbols and the statements that produced and used them.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -9,7 +9,8 @@ use petgraph::visit::Dfs;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{CellAnalysis, FunctionFact, StatementFacts};
-use crate::symbol::{is_prefix, is_strict_prefix, paths_overlap, Symbol};
+use crate::collections::{FxHashMap, FxHashSet, OrderedSet};
+use crate::symbol::{is_prefix, is_strict_prefix, paths_overlap, PathPart, Symbol};
 
 /// What the runtime probe saw after an execution: the global names whose
 /// binding changed (newly bound, or bound to an object with a different
@@ -75,14 +76,24 @@ pub struct ExecutionFlow {
     pub depends_on: Vec<(i64, Symbol)>,
 }
 
+/// Which execution an answer is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecRef {
+    /// The store's id of the execution.
+    pub execution_id: i64,
+    /// `In[n]`, when the kernel assigned one.
+    pub execution_count: Option<i64>,
+    /// The notebook cell id, when the frontend sent one.
+    pub cell_id: Option<String>,
+}
+
 /// A statement that contributed to a value: what `%backwards_deps
 /// --statements` lists and what a slice is assembled from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementRef {
-    /// The store's id of the execution.
-    pub execution_id: i64,
-    /// `In[n]` of the execution.
-    pub execution_count: Option<i64>,
+    /// The execution (flattened into the JSON object).
+    #[serde(flatten)]
+    pub exec: ExecRef,
     /// Index into the execution's [`CellAnalysis::statements`].
     pub statement: usize,
     /// First line (1-based) in the cell.
@@ -99,24 +110,19 @@ pub struct StatementRef {
     pub whole_cell: bool,
 }
 
-/// One execution in the answer of [`Dataflow::backwards_deps`].
+/// One execution in the answer of [`Dataflow::backwards_deps`]: which of its
+/// statements contributed and which of its versions lie on the path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecDep {
-    /// The store's id of the execution.
-    pub execution_id: i64,
-    /// `In[n]`.
-    pub execution_count: Option<i64>,
-    /// The notebook cell id.
-    pub cell_id: Option<String>,
+    /// The execution (flattened into the JSON object).
+    #[serde(flatten)]
+    pub exec: ExecRef,
     /// Indexes of the statements of this execution that contributed.
     pub statements: Vec<usize>,
     /// The versions on the dependency path that this execution produced:
-    /// the variables whose recorded values the magic shows.
+    /// the variables whose recorded values the magic shows. Everything the
+    /// execution defined and used is in [`Dataflow::execution_flow`].
     pub involved: Vec<Symbol>,
-    /// Everything the execution defined ([`ExecutionFlow::defines`]).
-    pub defines: Vec<Symbol>,
-    /// Everything the execution used ([`ExecutionFlow::uses`]).
-    pub uses: Vec<Symbol>,
 }
 
 /// A variable the question was about does not exist (now) in the trial.
@@ -157,12 +163,9 @@ impl std::error::Error for UnknownVariable {}
 /// One execution in a [`DepGraph`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GraphNode {
-    /// The store's id of the execution.
-    pub execution_id: i64,
-    /// `In[n]`.
-    pub execution_count: Option<i64>,
-    /// The notebook cell id.
-    pub cell_id: Option<String>,
+    /// The execution (flattened into the JSON object).
+    #[serde(flatten)]
+    pub exec: ExecRef,
     /// What it defined (all of it for [`Dataflow::graph`], the versions on
     /// the path for [`Dataflow::backwards_graph`]).
     pub defines: Vec<Symbol>,
@@ -196,7 +199,7 @@ impl DepGraph {
         let mut g = DiGraph::new();
         let mut index = HashMap::new();
         for node in &self.nodes {
-            index.insert(node.execution_id, g.add_node(node.clone()));
+            index.insert(node.exec.execution_id, g.add_node(node.clone()));
         }
         for edge in &self.edges {
             if let (Some(&a), Some(&b)) = (index.get(&edge.from), index.get(&edge.to)) {
@@ -210,11 +213,14 @@ impl DepGraph {
     pub fn to_dot(&self) -> String {
         let mut out = String::from("digraph deps {\n  rankdir=LR;\n  node [shape=box];\n");
         for n in &self.nodes {
-            let label = match n.execution_count {
+            let label = match n.exec.execution_count {
                 Some(c) => format!("In[{c}]"),
-                None => format!("#{}", n.execution_id),
+                None => format!("#{}", n.exec.execution_id),
             };
-            out.push_str(&format!("  e{} [label={:?}];\n", n.execution_id, label));
+            out.push_str(&format!(
+                "  e{} [label={:?}];\n",
+                n.exec.execution_id, label
+            ));
         }
         for e in &self.edges {
             out.push_str(&format!(
@@ -229,25 +235,33 @@ impl DepGraph {
     }
 }
 
-/// A node of the engine's graph. Edges point from what depends to what it
-/// depends on: version → the statement that produced it → the versions that
-/// statement read.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-enum Node {
-    Statement {
-        exec: u32,
-        stmt: u32,
-    },
-    Version {
-        exec: u32,
-        stmt: u32,
-        symbol: Symbol,
-    },
+/// Dense id of an interned global name.
+type NameId = u32;
+
+/// `Node::version` of a statement node.
+const STATEMENT: u32 = u32::MAX;
+
+/// Object keys made up statically carry this bit; runtime `id()`s (CPython
+/// addresses) never do.
+const STATIC_OBJECT: u64 = 1 << 63;
+
+/// A node of the engine's graph: a statement of an execution, or a version
+/// it produced (`version` indexes `Dataflow::versions`). Edges point from
+/// what depends to what it depends on: version → the statement that
+/// produced it → the versions that statement read.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct Node {
+    exec: u32,
+    stmt: u32,
+    version: u32,
 }
 
-/// Statements reached by a query, keyed by (execution index, statement
-/// index): the statement's node and the versions it produced on the path.
-type Closure = BTreeMap<(u32, u32), (Option<NodeIndex>, Vec<NodeIndex>)>;
+/// Which symbol a version is a version of.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct VersionOf {
+    name: NameId,
+    path: Vec<PathPart>,
+}
 
 /// What a global name is bound to, as far as the engine knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,6 +269,21 @@ enum Binding {
     Data,
     Module,
     Callable,
+}
+
+/// The engine's state for one global name.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct NameState {
+    /// The versions that make up the current value: one rebinding, plus
+    /// later stores and mutations below it. Empty when the name is unbound.
+    live: Vec<NodeIndex>,
+    /// Every version ever made, in order.
+    history: Vec<NodeIndex>,
+    binding: Option<Binding>,
+    /// Object identity: a runtime `id()`, or a static key (an alias copies
+    /// its source's).
+    object: Option<u64>,
+    deleted_by: Option<i64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -267,9 +296,7 @@ struct StmtSpan {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct ExecRecord {
-    execution_id: i64,
-    execution_count: Option<i64>,
-    cell_id: Option<String>,
+    exec: ExecRef,
     statements: Vec<StmtSpan>,
     flow: ExecutionFlow,
 }
@@ -296,20 +323,15 @@ struct ExecRecord {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Dataflow {
     execs: Vec<ExecRecord>,
-    by_id: HashMap<i64, usize>,
+    by_id: FxHashMap<i64, usize>,
     graph: DiGraph<Node, ()>,
-    /// Per base name, the versions that make up its current value: one
-    /// rebinding, plus later stores/mutations below it.
-    live: HashMap<String, Vec<NodeIndex>>,
-    /// Per base name, every version ever made, in order.
-    history: HashMap<String, Vec<NodeIndex>>,
-    binding: HashMap<String, Binding>,
-    callables: HashMap<String, FunctionFact>,
-    /// Object identity per name: `id:<id()>` from the runtime probe, or
-    /// `s:<n>` made up statically (an alias copies its source's).
-    object: HashMap<String, String>,
-    members: HashMap<String, Vec<String>>,
-    deleted_by: HashMap<String, i64>,
+    versions: Vec<VersionOf>,
+    names: Vec<String>,
+    name_ids: FxHashMap<String, NameId>,
+    state: Vec<NameState>,
+    callables: FxHashMap<NameId, FunctionFact>,
+    /// Names per object key, for aliases.
+    members: FxHashMap<u64, Vec<NameId>>,
     next_object: u64,
 }
 
@@ -325,20 +347,16 @@ struct Effects {
 
 #[derive(Default)]
 struct FlowAcc {
-    defines: Vec<Symbol>,
-    defines_seen: HashSet<Symbol>,
-    uses: Vec<Symbol>,
-    uses_seen: HashSet<Symbol>,
+    defines: OrderedSet<Symbol>,
+    uses: OrderedSet<Symbol>,
     deletes: Vec<Symbol>,
-    depends_on: Vec<(i64, Symbol)>,
-    depends_seen: HashSet<(i64, Symbol)>,
+    depends_on: OrderedSet<(i64, Symbol)>,
 }
 
-impl FlowAcc {
-    fn define(&mut self, s: &Symbol) {
-        if self.defines_seen.insert(s.clone()) {
-            self.defines.push(s.clone());
-        }
+/// Adds `item` unless present; the lists of one execution are short.
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
     }
 }
 
@@ -364,6 +382,14 @@ fn is_ipython_auto_name(name: &str) -> bool {
             | "_exit_code"
     ) || name.strip_prefix("_i").is_some_and(digits)
         || name.strip_prefix('_').is_some_and(digits)
+}
+
+/// Statements and versions reached by a query, as (execution index,
+/// statement index, node), sorted.
+#[derive(Default)]
+struct Closure {
+    statements: Vec<(u32, u32, NodeIndex)>,
+    versions: Vec<(u32, u32, NodeIndex)>,
 }
 
 impl Dataflow {
@@ -399,20 +425,60 @@ impl Dataflow {
 
     /// The global names that currently have a value, sorted.
     pub fn variables(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.live.keys().cloned().collect();
+        let mut names: Vec<String> = self
+            .state
+            .iter()
+            .zip(&self.names)
+            .filter(|(st, _)| !st.live.is_empty())
+            .map(|(_, n)| n.clone())
+            .collect();
         names.sort();
         names
     }
+
+    // ---- names -----------------------------------------------------------
+
+    fn lookup(&self, name: &str) -> Option<NameId> {
+        self.name_ids.get(name).copied()
+    }
+
+    fn intern(&mut self, name: &str) -> NameId {
+        if let Some(id) = self.lookup(name) {
+            return id;
+        }
+        let id = self.names.len() as NameId;
+        self.names.push(name.to_string());
+        self.name_ids.insert(name.to_string(), id);
+        self.state.push(NameState::default());
+        id
+    }
+
+    fn is_live(&self, name: &str) -> bool {
+        self.lookup(name)
+            .is_some_and(|id| !self.state[id as usize].live.is_empty())
+    }
+
+    fn binding_of(&self, name: &str) -> Option<Binding> {
+        self.lookup(name)
+            .and_then(|id| self.state[id as usize].binding)
+    }
+
+    fn object_of(&self, name: &str) -> Option<u64> {
+        self.lookup(name)
+            .and_then(|id| self.state[id as usize].object)
+    }
+
+    // ---- executions ------------------------------------------------------
 
     /// Adds the next execution of the trial and returns what it did.
     pub fn add_execution(&mut self, input: ExecutionInput) -> ExecutionFlow {
         let e = self.execs.len() as u32;
         let statements = &input.analysis.statements;
         let runtime = input.runtime.as_ref();
-        let rt_bound: HashMap<&str, u64> = runtime
+        let rt_bound: FxHashMap<&str, u64> = runtime
             .map(|r| r.bound.iter().map(|(n, id)| (n.as_str(), *id)).collect())
             .unwrap_or_default();
-        let rt_deleted: HashSet<&str> = runtime
+        let rt_deleted: FxHashSet<&str> = runtime
             .map(|r| r.deleted.iter().map(String::as_str).collect())
             .unwrap_or_default();
         let started = match input.failed_at_statement {
@@ -421,10 +487,11 @@ impl Dataflow {
         };
 
         let mut flow = FlowAcc::default();
-        let mut stmt_nodes: Vec<Option<NodeIndex>> = vec![None; statements.len().max(1)];
-        let mut stmt_used: Vec<Vec<NodeIndex>> = vec![Vec::new(); statements.len().max(1)];
-        let mut defined_statically: HashSet<String> = HashSet::new();
-        let mut deleted_statically: HashSet<String> = HashSet::new();
+        let slots = statements.len().max(1);
+        let mut stmt_nodes: Vec<Option<NodeIndex>> = vec![None; slots];
+        let mut stmt_used: Vec<Vec<NodeIndex>> = vec![Vec::new(); slots];
+        let mut defined_statically: OrderedSet<String> = OrderedSet::default();
+        let mut deleted_statically: OrderedSet<String> = OrderedSet::default();
         let mut last_started = None;
         let mut first_dynamic = None;
 
@@ -435,34 +502,29 @@ impl Dataflow {
                 first_dynamic = Some(si);
             }
             let eff = self.effects(st);
-            let defined_here: HashSet<&str> = eff.defines.iter().map(|(n, _)| n.as_str()).collect();
+            let defined_here = |base: &str| eff.defines.iter().any(|(n, _)| n == base);
 
             // Reads, against the state before the statement.
             let mut used = Vec::new();
             for u in &eff.uses {
-                let versions = self.current_versions(u);
-                if versions.is_empty() {
+                let before = used.len();
+                self.current_versions_into(u, &mut used);
+                if used.len() == before {
                     continue;
                 }
-                if flow.uses_seen.insert(u.clone()) {
-                    flow.uses.push(u.clone());
-                }
-                for &v in &versions {
-                    if let Node::Version { exec, .. } = self.graph[v] {
-                        if exec != e {
-                            let pair = (self.execs[exec as usize].execution_id, u.clone());
-                            if flow.depends_seen.insert(pair.clone()) {
-                                flow.depends_on.push(pair);
-                            }
-                        }
+                flow.uses.insert(u.clone());
+                for &v in &used[before..] {
+                    let exec = self.graph[v].exec;
+                    if exec != e {
+                        let pair = (self.execs[exec as usize].exec.execution_id, u.clone());
+                        flow.depends_on.insert(pair);
                     }
                 }
-                used.extend(versions);
             }
             // A store into `d['a']` needs the container `d` it stores into.
             for m in eff.stores.iter().chain(eff.in_place.iter()) {
-                if !defined_here.contains(m.base.as_str()) {
-                    used.extend(self.container_versions(m));
+                if !defined_here(&m.base) {
+                    self.container_versions_into(m, &mut used);
                 }
             }
             used.sort_unstable();
@@ -484,14 +546,15 @@ impl Dataflow {
             }
             if runtime.is_none() {
                 for alias in &st.aliases {
-                    if let Some(key) = self.object.get(&alias.source).cloned() {
-                        self.set_object(&alias.target, key);
+                    if let Some(key) = self.object_of(&alias.source) {
+                        let target = self.intern(&alias.target);
+                        self.set_object(target, key);
                     }
                 }
             }
             for m in eff.stores.iter().chain(eff.in_place.iter()) {
                 let propagate = match rt_bound.get(m.base.as_str()) {
-                    Some(id) => self.object.get(&m.base) == Some(&format!("id:{id}")),
+                    Some(id) => self.object_of(&m.base) == Some(id & !STATIC_OBJECT),
                     None => true,
                 };
                 let node = self.stmt_node(e, si, &mut stmt_nodes, &stmt_used);
@@ -516,13 +579,12 @@ impl Dataflow {
             // What only the probe saw: exec, globals()[...], star imports,
             // the part of a failing statement that ran.
             let si = first_dynamic.or(last_started).unwrap_or(0);
-            for (name, id) in &rt.bound {
+            for (name, _) in &rt.bound {
                 if defined_statically.contains(name) || is_ipython_auto_name(name) {
                     continue;
                 }
                 let node = self.stmt_node(e, si, &mut stmt_nodes, &stmt_used);
                 self.define(name, Binding::Data, None, e, si, node, &mut flow);
-                self.set_object(name, format!("id:{id}"));
             }
             for name in &rt.deleted {
                 if !deleted_statically.contains(name) && !is_ipython_auto_name(name) {
@@ -530,23 +592,27 @@ impl Dataflow {
                 }
             }
             for (name, id) in &rt.bound {
-                if self.live.contains_key(name) {
-                    self.set_object(name, format!("id:{id}"));
+                if let Some(nid) = self.lookup(name) {
+                    if !self.state[nid as usize].live.is_empty() {
+                        self.set_object(nid, id & !STATIC_OBJECT);
+                    }
                 }
             }
         }
 
         let result = ExecutionFlow {
-            defines: flow.defines,
-            uses: flow.uses,
+            defines: flow.defines.into_vec(),
+            uses: flow.uses.into_vec(),
             deletes: flow.deletes,
-            depends_on: flow.depends_on,
+            depends_on: flow.depends_on.into_vec(),
         };
         self.by_id.insert(input.execution_id, self.execs.len());
         self.execs.push(ExecRecord {
-            execution_id: input.execution_id,
-            execution_count: input.execution_count,
-            cell_id: input.cell_id,
+            exec: ExecRef {
+                execution_id: input.execution_id,
+                execution_count: input.execution_count,
+                cell_id: input.cell_id,
+            },
             statements: statements
                 .iter()
                 .map(|s| StmtSpan {
@@ -582,37 +648,38 @@ impl Dataflow {
         }
         let mut call_mutates: Vec<Symbol> = st.call_mutates.clone();
 
-        let mut queue: Vec<&str> = st.calls.iter().map(String::as_str).collect();
-        queue.extend(st.uses.iter().map(|u| u.base.as_str()));
-        let mut seen: HashSet<&str> = HashSet::new();
-        while let Some(name) = queue.pop() {
-            if !seen.insert(name) {
-                continue;
+        if !self.callables.is_empty() {
+            let mut queue: Vec<&str> = st.calls.iter().map(String::as_str).collect();
+            queue.extend(st.uses.iter().map(|u| u.base.as_str()));
+            let mut seen: Vec<&str> = Vec::new();
+            while let Some(name) = queue.pop() {
+                if seen.contains(&name) {
+                    continue;
+                }
+                seen.push(name);
+                let Some(fact) = self.lookup(name).and_then(|id| self.callables.get(&id)) else {
+                    continue;
+                };
+                eff.uses.extend(fact.globals_read.iter().cloned());
+                eff.defines.extend(
+                    fact.globals_written
+                        .iter()
+                        .map(|n| (n.clone(), Binding::Data)),
+                );
+                eff.stores.extend(fact.globals_mutated.iter().cloned());
+                call_mutates.extend(fact.globals_call_mutated.iter().cloned());
+                eff.deletes.extend(fact.globals_deleted.iter().cloned());
+                queue.extend(fact.calls.iter().map(String::as_str));
+                queue.extend(fact.globals_read.iter().map(|s| s.base.as_str()));
             }
-            let Some(fact) = self.callables.get(name) else {
-                continue;
-            };
-            eff.uses.extend(fact.globals_read.iter().cloned());
-            eff.defines.extend(
-                fact.globals_written
-                    .iter()
-                    .map(|n| (n.clone(), Binding::Data)),
-            );
-            eff.stores.extend(fact.globals_mutated.iter().cloned());
-            call_mutates.extend(fact.globals_call_mutated.iter().cloned());
-            eff.deletes.extend(fact.globals_deleted.iter().cloned());
-            queue.extend(fact.calls.iter().map(String::as_str));
-            queue.extend(fact.globals_read.iter().map(|s| s.base.as_str()));
         }
         // A method call on a module, function or class (`np.zeros(3)`,
         // `Model.load()`), or on a name the trial never bound, is not a
         // mutation of anything the notebook tracks.
-        let defined_here: HashSet<&str> = eff.defines.iter().map(|(n, _)| n.as_str()).collect();
         for m in call_mutates {
-            let data = defined_here.contains(m.base.as_str())
-                || (self.live.contains_key(&m.base)
-                    && self.binding.get(&m.base).copied().unwrap_or(Binding::Data)
-                        == Binding::Data);
+            let data = eff.defines.iter().any(|(n, _)| *n == m.base)
+                || (self.is_live(&m.base)
+                    && self.binding_of(&m.base).unwrap_or(Binding::Data) == Binding::Data);
             if data {
                 eff.in_place.push(m);
             }
@@ -630,9 +697,10 @@ impl Dataflow {
         if let Some(n) = nodes.get(si).copied().flatten() {
             return n;
         }
-        let n = self.graph.add_node(Node::Statement {
+        let n = self.graph.add_node(Node {
             exec: e,
             stmt: si as u32,
+            version: STATEMENT,
         });
         for &v in used.get(si).map(Vec::as_slice).unwrap_or_default() {
             self.graph.add_edge(n, v, ());
@@ -643,16 +711,29 @@ impl Dataflow {
         n
     }
 
-    fn new_version(&mut self, symbol: Symbol, e: u32, si: usize, producer: NodeIndex) -> NodeIndex {
-        let base = symbol.base.clone();
-        let v = self.graph.add_node(Node::Version {
+    fn new_version(
+        &mut self,
+        name: NameId,
+        path: Vec<PathPart>,
+        e: u32,
+        si: usize,
+        producer: NodeIndex,
+    ) -> NodeIndex {
+        let version = self.versions.len() as u32;
+        self.versions.push(VersionOf { name, path });
+        let v = self.graph.add_node(Node {
             exec: e,
             stmt: si as u32,
-            symbol,
+            version,
         });
         self.graph.add_edge(v, producer, ());
-        self.history.entry(base).or_default().push(v);
+        self.state[name as usize].history.push(v);
         v
+    }
+
+    fn fresh_object(&mut self) -> u64 {
+        self.next_object += 1;
+        STATIC_OBJECT | self.next_object
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -666,23 +747,24 @@ impl Dataflow {
         producer: NodeIndex,
         flow: &mut FlowAcc,
     ) {
-        let symbol = Symbol::name(name);
-        flow.define(&symbol);
-        let v = self.new_version(symbol, e, si, producer);
-        self.live.insert(name.to_string(), vec![v]);
-        self.deleted_by.remove(name);
-        self.binding.insert(name.to_string(), binding);
+        flow.defines.insert(Symbol::name(name));
+        let id = self.intern(name);
+        let v = self.new_version(id, Vec::new(), e, si, producer);
+        let st = &mut self.state[id as usize];
+        st.live.clear();
+        st.live.push(v);
+        st.deleted_by = None;
+        st.binding = Some(binding);
         match fact {
             Some(f) if binding == Binding::Callable => {
-                self.callables.insert(name.to_string(), f);
+                self.callables.insert(id, f);
             }
             _ => {
-                self.callables.remove(name);
+                self.callables.remove(&id);
             }
         }
-        self.next_object += 1;
-        let key = format!("s:{}", self.next_object);
-        self.set_object(name, key);
+        let key = self.fresh_object();
+        self.set_object(id, key);
     }
 
     fn mutate(
@@ -694,113 +776,120 @@ impl Dataflow {
         producer: NodeIndex,
         flow: &mut FlowAcc,
     ) {
-        let mut bases = vec![symbol.base.clone()];
+        let id = self.intern(&symbol.base);
+        let mut targets = vec![id];
         if propagate {
-            if let Some(members) = self
+            if let Some(members) = self.state[id as usize]
                 .object
-                .get(&symbol.base)
-                .and_then(|k| self.members.get(k))
+                .and_then(|k| self.members.get(&k))
             {
-                bases.extend(members.iter().filter(|m| **m != symbol.base).cloned());
+                targets.extend(members.iter().filter(|&&m| m != id));
             }
         }
-        for base in bases {
-            let s = Symbol {
-                base: base.clone(),
+        for target in targets {
+            flow.defines.insert(Symbol {
+                base: self.names[target as usize].clone(),
                 path: symbol.path.clone(),
-            };
-            flow.define(&s);
-            let v = self.new_version(s, e, si, producer);
-            let graph = &self.graph;
-            let live = self.live.entry(base.clone()).or_default();
-            // The new version replaces what it covers.
-            live.retain(|&w| match &graph[w] {
-                Node::Version { symbol: ws, .. } => !is_prefix(&symbol.path, &ws.path),
-                Node::Statement { .. } => false,
             });
-            live.push(v);
-            self.binding.entry(base.clone()).or_insert(Binding::Data);
-            self.deleted_by.remove(&base);
-            if !self.object.contains_key(&base) {
-                self.next_object += 1;
-                let key = format!("s:{}", self.next_object);
-                self.set_object(&base, key);
+            let v = self.new_version(target, symbol.path.clone(), e, si, producer);
+            let versions = &self.versions;
+            let graph = &self.graph;
+            let st = &mut self.state[target as usize];
+            // The new version replaces what it covers.
+            st.live.retain(|&w| {
+                let of = &versions[graph[w].version as usize];
+                !is_prefix(&symbol.path, &of.path)
+            });
+            st.live.push(v);
+            st.binding.get_or_insert(Binding::Data);
+            st.deleted_by = None;
+            if st.object.is_none() {
+                let key = self.fresh_object();
+                self.set_object(target, key);
             }
         }
     }
 
     fn delete(&mut self, name: &str, execution_id: i64, flow: &mut FlowAcc) {
-        if self.live.remove(name).is_none() {
+        let Some(id) = self.lookup(name) else { return };
+        let st = &mut self.state[id as usize];
+        if st.live.is_empty() {
             return;
         }
+        st.live.clear();
+        st.binding = None;
+        st.deleted_by = Some(execution_id);
+        let object = st.object.take();
         flow.deletes.push(Symbol::name(name));
-        self.binding.remove(name);
-        self.callables.remove(name);
-        self.deleted_by.insert(name.to_string(), execution_id);
-        if let Some(key) = self.object.remove(name) {
-            if let Some(m) = self.members.get_mut(&key) {
-                m.retain(|n| n != name);
+        self.callables.remove(&id);
+        if let Some(key) = object {
+            self.leave_object(id, key);
+        }
+    }
+
+    fn leave_object(&mut self, id: NameId, key: u64) {
+        if let Some(m) = self.members.get_mut(&key) {
+            m.retain(|&n| n != id);
+            if m.is_empty() {
+                self.members.remove(&key);
             }
         }
     }
 
-    fn set_object(&mut self, name: &str, key: String) {
-        if let Some(old) = self.object.get(name) {
-            if *old == key {
-                return;
-            }
-            if let Some(m) = self.members.get_mut(old) {
-                m.retain(|n| n != name);
-                if m.is_empty() {
-                    let old = old.clone();
-                    self.members.remove(&old);
-                }
-            }
+    fn set_object(&mut self, id: NameId, key: u64) {
+        let old = self.state[id as usize].object;
+        if old == Some(key) {
+            return;
         }
-        self.members
-            .entry(key.clone())
-            .or_default()
-            .push(name.to_string());
-        self.object.insert(name.to_string(), key);
-    }
-
-    fn symbol_of(&self, v: NodeIndex) -> Option<&Symbol> {
-        match &self.graph[v] {
-            Node::Version { symbol, .. } => Some(symbol),
-            Node::Statement { .. } => None,
+        if let Some(old) = old {
+            self.leave_object(id, old);
         }
+        self.members.entry(key).or_default().push(id);
+        self.state[id as usize].object = Some(key);
     }
 
-    /// The versions that make up the current value of `symbol`.
-    fn current_versions(&self, symbol: &Symbol) -> Vec<NodeIndex> {
-        self.live
-            .get(&symbol.base)
-            .map(|vs| {
-                vs.iter()
-                    .copied()
-                    .filter(|&v| {
-                        self.symbol_of(v)
-                            .is_some_and(|s| paths_overlap(&s.path, &symbol.path))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+    // ---- reading the graph -------------------------------------------------
+
+    fn version_of(&self, v: NodeIndex) -> Option<&VersionOf> {
+        let version = self.graph[v].version;
+        (version != STATEMENT).then(|| &self.versions[version as usize])
     }
 
-    /// The current versions of the containers of `symbol` (`d` for `d['a']`).
-    fn container_versions(&self, symbol: &Symbol) -> Vec<NodeIndex> {
-        self.live
-            .get(&symbol.base)
-            .map(|vs| {
-                vs.iter()
-                    .copied()
-                    .filter(|&v| {
-                        self.symbol_of(v)
-                            .is_some_and(|s| is_strict_prefix(&s.path, &symbol.path))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+    fn symbol_of(&self, v: NodeIndex) -> Option<Symbol> {
+        self.version_of(v).map(|of| Symbol {
+            base: self.names[of.name as usize].clone(),
+            path: of.path.clone(),
+        })
+    }
+
+    /// Appends the versions among `versions` whose path `relation` relates
+    /// to `symbol`'s.
+    fn versions_into(
+        &self,
+        versions: &[NodeIndex],
+        symbol: &Symbol,
+        relation: fn(&[PathPart], &[PathPart]) -> bool,
+        out: &mut Vec<NodeIndex>,
+    ) {
+        out.extend(versions.iter().copied().filter(|&v| {
+            self.version_of(v)
+                .is_some_and(|of| relation(&of.path, &symbol.path))
+        }));
+    }
+
+    fn live_of(&self, symbol: &Symbol) -> &[NodeIndex] {
+        self.lookup(&symbol.base)
+            .map_or(&[], |id| &self.state[id as usize].live)
+    }
+
+    /// Appends the versions that make up the current value of `symbol`.
+    fn current_versions_into(&self, symbol: &Symbol, out: &mut Vec<NodeIndex>) {
+        self.versions_into(self.live_of(symbol), symbol, paths_overlap, out);
+    }
+
+    /// Appends the current versions of the containers of `symbol` (`d` for `d['a']`).
+    fn container_versions_into(&self, symbol: &Symbol, out: &mut Vec<NodeIndex>) {
+        self.versions_into(self.live_of(symbol), symbol, is_strict_prefix, out);
     }
 
     fn unknown(&self, var: &str, not_a_symbol: bool) -> UnknownVariable {
@@ -808,7 +897,9 @@ impl Dataflow {
         UnknownVariable {
             name: var.to_string(),
             similar: self.similar_names(base.as_deref().unwrap_or(var)),
-            deleted_by: base.and_then(|b| self.deleted_by.get(&b).copied()),
+            deleted_by: base
+                .and_then(|b| self.lookup(&b))
+                .and_then(|id| self.state[id as usize].deleted_by),
             not_a_symbol,
         }
     }
@@ -819,107 +910,105 @@ impl Dataflow {
         every_version: bool,
     ) -> Result<Vec<NodeIndex>, UnknownVariable> {
         let symbol = Symbol::parse(var).ok_or_else(|| self.unknown(var, true))?;
-        let starts: Vec<NodeIndex> = if every_version {
-            self.history
-                .get(&symbol.base)
-                .map(|vs| {
-                    vs.iter()
+        let mut starts = Vec::new();
+        if every_version {
+            if let Some(id) = self.lookup(&symbol.base) {
+                starts.extend(
+                    self.state[id as usize]
+                        .history
+                        .iter()
                         .copied()
-                        .filter(|&v| self.symbol_of(v).is_some_and(|s| s.overlaps(&symbol)))
-                        .collect()
-                })
-                .unwrap_or_default()
+                        .filter(|&v| {
+                            self.version_of(v)
+                                .is_some_and(|of| paths_overlap(&of.path, &symbol.path))
+                        }),
+                );
+            }
         } else {
-            self.current_versions(&symbol)
-        };
+            self.current_versions_into(&symbol, &mut starts);
+        }
         if starts.is_empty() {
             return Err(self.unknown(var, false));
         }
         Ok(starts)
     }
 
-    /// Statements (and the versions they produced) reachable from `starts`,
-    /// keyed by (execution index, statement index).
+    /// Statements and versions reachable from `starts`, each sorted by
+    /// (execution index, statement index).
     fn closure(&self, starts: &[NodeIndex]) -> Closure {
-        let mut out = Closure::new();
-        let Some(&first) = starts.first() else {
-            return out;
-        };
-        let mut dfs = Dfs::new(&self.graph, first);
+        let mut out = Closure::default();
+        let mut dfs = Dfs::empty(&self.graph);
         for &s in starts {
             dfs.move_to(s);
             while let Some(n) = dfs.next(&self.graph) {
-                match &self.graph[n] {
-                    Node::Statement { exec, stmt } => {
-                        out.entry((*exec, *stmt)).or_default().0 = Some(n)
-                    }
-                    Node::Version { exec, stmt, .. } => {
-                        out.entry((*exec, *stmt)).or_default().1.push(n)
-                    }
+                let node = self.graph[n];
+                if node.version == STATEMENT {
+                    out.statements.push((node.exec, node.stmt, n));
+                } else {
+                    out.versions.push((node.exec, node.stmt, n));
                 }
             }
         }
+        out.statements.sort_unstable();
+        out.versions.sort_unstable();
         out
     }
 
     fn exec_deps(&self, closure: &Closure) -> Vec<ExecDep> {
         let mut out: Vec<ExecDep> = Vec::new();
-        for (&(exec, stmt), (_, versions)) in closure {
+        let mut versions = closure.versions.iter().peekable();
+        for &(exec, stmt, _) in &closure.statements {
             let rec = &self.execs[exec as usize];
             if out
                 .last()
-                .is_none_or(|d| d.execution_id != rec.execution_id)
+                .is_none_or(|d| d.exec.execution_id != rec.exec.execution_id)
             {
-                out.push(ExecDep {
-                    execution_id: rec.execution_id,
-                    execution_count: rec.execution_count,
-                    cell_id: rec.cell_id.clone(),
-                    statements: Vec::new(),
-                    involved: Vec::new(),
-                    defines: rec.flow.defines.clone(),
-                    uses: rec.flow.uses.clone(),
-                });
-            }
-            if let Some(dep) = out.last_mut() {
-                if dep.statements.last() != Some(&(stmt as usize)) {
-                    dep.statements.push(stmt as usize);
-                }
-                for &v in versions {
-                    if let Some(s) = self.symbol_of(v) {
-                        if !dep.involved.contains(s) {
-                            dep.involved.push(s.clone());
+                let mut involved: Vec<Symbol> = Vec::new();
+                while let Some(&&(e, _, v)) = versions.peek() {
+                    if e > exec {
+                        break;
+                    }
+                    versions.next();
+                    if e == exec {
+                        if let Some(sym) = self.symbol_of(v) {
+                            push_unique(&mut involved, sym);
                         }
                     }
                 }
+                out.push(ExecDep {
+                    exec: rec.exec.clone(),
+                    statements: Vec::new(),
+                    involved,
+                });
+            }
+            if let Some(dep) = out.last_mut() {
+                dep.statements.push(stmt as usize);
             }
         }
         out
     }
 
     fn statement_refs(&self, closure: &Closure) -> Vec<StatementRef> {
-        let mut out: Vec<StatementRef> = Vec::new();
-        for &(exec, stmt) in closure.keys() {
-            let rec = &self.execs[exec as usize];
-            let span = rec.statements.get(stmt as usize);
-            if out
-                .last()
-                .is_some_and(|r| r.execution_id == rec.execution_id && r.statement == stmt as usize)
-            {
-                continue;
-            }
-            out.push(StatementRef {
-                execution_id: rec.execution_id,
-                execution_count: rec.execution_count,
-                statement: stmt as usize,
-                line_start: span.map_or(1, |s| s.line_start),
-                line_end: span.map_or(1, |s| s.line_end),
-                byte_start: span.map_or(0, |s| s.byte_start),
-                byte_end: span.map_or(0, |s| s.byte_end),
-                whole_cell: span.is_none(),
-            });
-        }
-        out
+        closure
+            .statements
+            .iter()
+            .map(|&(exec, stmt, _)| {
+                let rec = &self.execs[exec as usize];
+                let span = rec.statements.get(stmt as usize);
+                StatementRef {
+                    exec: rec.exec.clone(),
+                    statement: stmt as usize,
+                    line_start: span.map_or(1, |s| s.line_start),
+                    line_end: span.map_or(1, |s| s.line_end),
+                    byte_start: span.map_or(0, |s| s.byte_start),
+                    byte_end: span.map_or(0, |s| s.byte_end),
+                    whole_cell: span.is_none(),
+                }
+            })
+            .collect()
     }
+
+    // ---- queries -----------------------------------------------------------
 
     /// The executions that contributed to the current value of `var`
     /// (`x`, `d['a']`, `o.attr`): the one(s) that produced it and,
@@ -960,9 +1049,7 @@ impl Dataflow {
                 .execs
                 .iter()
                 .map(|r| GraphNode {
-                    execution_id: r.execution_id,
-                    execution_count: r.execution_count,
-                    cell_id: r.cell_id.clone(),
+                    exec: r.exec.clone(),
                     defines: r.flow.defines.clone(),
                 })
                 .collect(),
@@ -975,7 +1062,7 @@ impl Dataflow {
                         .iter()
                         .map(move |(from, symbol)| GraphEdge {
                             from: *from,
-                            to: r.execution_id,
+                            to: r.exec.execution_id,
                             symbol: symbol.clone(),
                         })
                 })
@@ -988,39 +1075,29 @@ impl Dataflow {
     pub fn backwards_graph(&self, var: &str) -> Result<DepGraph, UnknownVariable> {
         let starts = self.start_nodes(var, false)?;
         let closure = self.closure(&starts);
-        let deps = self.exec_deps(&closure);
         let mut edges = Vec::new();
-        let mut seen = HashSet::new();
-        for (&(exec, _), &(node, _)) in &closure {
-            let to = self.execs[exec as usize].execution_id;
-            let Some(node) = node else { continue };
+        let mut seen: FxHashSet<(u32, u32, u32)> = FxHashSet::default();
+        // Every version a reached statement read was reached too.
+        for &(exec, _, node) in &closure.statements {
             for v in self.graph.neighbors(node) {
-                if let Node::Version {
-                    exec: from,
-                    stmt: fs,
-                    symbol,
-                } = &self.graph[v]
-                {
-                    if *from != exec && closure.contains_key(&(*from, *fs)) {
-                        let from = self.execs[*from as usize].execution_id;
-                        if seen.insert((from, to, symbol.clone())) {
-                            edges.push(GraphEdge {
-                                from,
-                                to,
-                                symbol: symbol.clone(),
-                            });
-                        }
+                let from = self.graph[v];
+                if from.exec != exec && seen.insert((from.exec, exec, from.version)) {
+                    if let Some(symbol) = self.symbol_of(v) {
+                        edges.push(GraphEdge {
+                            from: self.execs[from.exec as usize].exec.execution_id,
+                            to: self.execs[exec as usize].exec.execution_id,
+                            symbol,
+                        });
                     }
                 }
             }
         }
         Ok(DepGraph {
-            nodes: deps
+            nodes: self
+                .exec_deps(&closure)
                 .into_iter()
                 .map(|d| GraphNode {
-                    execution_id: d.execution_id,
-                    execution_count: d.execution_count,
-                    cell_id: d.cell_id,
+                    exec: d.exec,
                     defines: d.involved,
                 })
                 .collect(),
@@ -1033,20 +1110,22 @@ impl Dataflow {
     /// "unknown variable" errors.
     pub fn similar_names(&self, var: &str) -> Vec<String> {
         let lower = var.to_lowercase();
-        let mut scored: Vec<(usize, String)> = self
-            .live
-            .keys()
-            .filter_map(|name| {
+        let limit = (var.chars().count() / 3).max(1);
+        let mut scored: Vec<(usize, &String)> = self
+            .names
+            .iter()
+            .zip(&self.state)
+            .filter(|(_, st)| !st.live.is_empty())
+            .filter_map(|(name, _)| {
                 let nl = name.to_lowercase();
                 let distance = edit_distance(&lower, &nl);
-                let limit = (var.chars().count() / 3).max(1);
                 let prefix =
                     !lower.is_empty() && (nl.starts_with(&lower) || lower.starts_with(&nl));
-                (distance <= limit || prefix).then(|| (distance, name.clone()))
+                (distance <= limit || prefix).then_some((distance, name))
             })
             .collect();
         scored.sort();
-        scored.into_iter().take(8).map(|(_, n)| n).collect()
+        scored.into_iter().take(8).map(|(_, n)| n.clone()).collect()
     }
 }
 

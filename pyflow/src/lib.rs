@@ -83,6 +83,7 @@
 //! from the stored code.
 
 mod analysis;
+mod collections;
 mod dataflow;
 mod symbol;
 mod walker;
@@ -92,7 +93,7 @@ pub use analysis::{
     ImportFact, ParseError, StatementFacts, ANALYSIS_VERSION,
 };
 pub use dataflow::{
-    Dataflow, DepGraph, ExecDep, ExecutionFlow, ExecutionInput, GraphEdge, GraphNode, RuntimeFacts,
-    StatementRef, UnknownVariable,
+    Dataflow, DepGraph, ExecDep, ExecRef, ExecutionFlow, ExecutionInput, GraphEdge, GraphNode,
+    RuntimeFacts, StatementRef, UnknownVariable,
 };
 pub use symbol::{Key, PathPart, Symbol};

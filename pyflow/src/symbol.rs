@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// integers may alias positive ones on sequences (`lst[-1]` is `lst[2]`), and
 /// other literals (floats, tuples, bools) are rare enough to fall back to the
 /// container.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Key {
     /// `d['name']`
     Str(String),
@@ -25,7 +25,7 @@ pub enum Key {
 /// Exists to keep attribute and subscript steps distinct in the display
 /// (`o.x` versus `o['x']`) while [`Symbol::overlaps`] still treats `o.x` and
 /// `o['x']` as possibly the same thing (pandas exposes columns both ways).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum PathPart {
     /// `.name`
     Attr(String),

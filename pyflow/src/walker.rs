@@ -2,9 +2,6 @@
 //! IPython escapes, and the guards that keep hostile input from crashing the
 //! kernel.
 
-use std::collections::HashSet;
-use std::hash::Hash;
-
 use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{
@@ -18,6 +15,7 @@ use crate::analysis::{
     AliasFact, CallableKind, CellAnalysis, FunctionFact, ImportFact, ParseError, StatementFacts,
     ANALYSIS_VERSION,
 };
+use crate::collections::{FxHashSet as HashSet, OrderedSet};
 use crate::symbol::{Key, PathPart, Symbol};
 
 /// Stack for the analysis thread. Parsing and dropping an AST recurse once
@@ -249,14 +247,27 @@ const DYNAMIC_CALLS: &[&str] = &[
     "runpy",
 ];
 
-/// Runs [`analyze_source`] on a thread with a large stack, so that neither a
-/// deeply nested cell nor a panic in the parser can take the kernel down.
+/// Analyses `code` so that neither a deeply nested cell nor a panic in the
+/// parser can take the kernel down: the nesting is bounded first (on any
+/// stack: the lexer does not recurse), shallow cells — nearly all — are then
+/// parsed here, deeper ones on a thread with a large stack, and a panic
+/// becomes a "could not analyse" record.
 pub(crate) fn analyze_guarded(code: &str) -> CellAnalysis {
+    let prepared = match prepare(code) {
+        Ok(p) => p,
+        Err(done) => return done,
+    };
+    if prepared.nesting.is_shallow() {
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            analyze_prepared(code, &prepared)
+        }))
+        .unwrap_or_else(|_| unanalysed("internal error: the analysis panicked", 1, 1));
+    }
     let outcome = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("pyflow-analysis".into())
             .stack_size(ANALYSIS_STACK)
-            .spawn_scoped(scope, || analyze_source(code))
+            .spawn_scoped(scope, || analyze_prepared(code, &prepared))
             .map(|handle| handle.join())
     });
     match outcome {
@@ -279,6 +290,7 @@ fn unanalysed(message: &str, line: usize, column: usize) -> CellAnalysis {
 }
 
 /// How a `%%magic` cell's body is treated.
+#[derive(Clone, Copy)]
 enum CellMagic {
     /// The body is Python run in the user namespace (`%%time`, `%%capture`).
     Python,
@@ -289,8 +301,19 @@ enum CellMagic {
     Opaque,
 }
 
-/// The analysis proper, on whatever thread calls it.
-pub(crate) fn analyze_source(code: &str) -> CellAnalysis {
+/// A cell ready to parse: IPython cell magic handled, nesting bounded.
+struct Prepared<'c> {
+    source: std::borrow::Cow<'c, str>,
+    lines: LineIndex,
+    masked_lines: Vec<usize>,
+    cell_magic: Option<String>,
+    magic_mode: Option<CellMagic>,
+    nesting: Nesting,
+}
+
+/// Everything before parsing; `Err` is already the answer (an opaque cell
+/// magic, or a cell CPython would refuse to compile).
+fn prepare(code: &str) -> Result<Prepared<'_>, CellAnalysis> {
     let lines = LineIndex::new(code);
     let mut masked_lines = Vec::new();
     let mut source = std::borrow::Cow::Borrowed(code);
@@ -315,7 +338,7 @@ pub(crate) fn analyze_source(code: &str) -> CellAnalysis {
             };
             cell_magic = Some(name.to_string());
             if let CellMagic::Opaque = mode {
-                return opaque_cell(code, &lines, name, args);
+                return Err(opaque_cell(code, &lines, name, args));
             }
             masked_lines.push(line_no);
             let mut blanked = String::with_capacity(code.len());
@@ -331,14 +354,29 @@ pub(crate) fn analyze_source(code: &str) -> CellAnalysis {
         break;
     }
 
-    if let Err(message) = prescan(&source) {
-        return CellAnalysis {
+    match prescan(&source) {
+        Ok(nesting) => Ok(Prepared {
+            source,
+            lines,
+            masked_lines,
+            cell_magic,
+            magic_mode,
+            nesting,
+        }),
+        Err(message) => Err(CellAnalysis {
             masked_lines,
             cell_magic,
             ..unanalysed(&message, 1, 1)
-        };
+        }),
     }
-    let parsed = parse_unchecked(&source, options());
+}
+
+/// Parses and walks a prepared cell. Recurses as deep as the cell nests.
+fn analyze_prepared(code: &str, prepared: &Prepared<'_>) -> CellAnalysis {
+    let lines = &prepared.lines;
+    let mut masked_lines = prepared.masked_lines.clone();
+    let cell_magic = prepared.cell_magic.clone();
+    let parsed = parse_unchecked(&prepared.source, options());
     if let Some(error) = parsed.errors().first() {
         let start = error.location.start().to_usize();
         let mut analysis = unanalysed(
@@ -366,7 +404,7 @@ pub(crate) fn analyze_source(code: &str) -> CellAnalysis {
         facts.byte_end = byte_end;
         facts.line_start = lines.line_of(byte_start);
         facts.line_end = lines.line_of(byte_end.saturating_sub(1).max(byte_start));
-        if let Some(CellMagic::UsesOnly) = magic_mode {
+        if let Some(CellMagic::UsesOnly) = prepared.magic_mode {
             facts.defines.clear();
             facts.deletes.clear();
             facts.imports.clear();
@@ -452,7 +490,7 @@ fn strip_timeit_options(mut rest: &str) -> &str {
 /// unmatched and mismatched closing brackets, as CPython's tokenizer does:
 /// ruff's error recovery on them can reach an `unreachable!` in IPython mode
 /// (`[}` then `/f` on the next line).
-fn prescan(source: &str) -> Result<(), String> {
+fn prescan(source: &str) -> Result<Nesting, String> {
     if source.len() >= u32::MAX as usize {
         return Err("the cell is too large to analyse".into());
     }
@@ -460,11 +498,12 @@ fn prescan(source: &str) -> Result<(), String> {
     // current comma-separated element, and the deepest element so far.
     let mut frames: Vec<(TokenKind, u32, u32)> = vec![(TokenKind::Unknown, 0, 0)];
     let mut indent = 0u32;
+    let mut nesting = Nesting::default();
     let mut lexer = lexer::lex(source, Mode::Ipython);
     loop {
         let kind = lexer.next_token();
         match kind {
-            TokenKind::EndOfFile => return Ok(()),
+            TokenKind::EndOfFile => return Ok(nesting),
             TokenKind::Lpar
             | TokenKind::Lsqb
             | TokenKind::Lbrace
@@ -474,6 +513,7 @@ fn prescan(source: &str) -> Result<(), String> {
                 if frames.len() > MAX_BRACKETS + 1 {
                     return Err("too many nested parentheses".into());
                 }
+                nesting.brackets = nesting.brackets.max(frames.len() as u32 - 1);
             }
             TokenKind::Rpar
             | TokenKind::Rsqb
@@ -508,6 +548,7 @@ fn prescan(source: &str) -> Result<(), String> {
                     if top.1 > MAX_EXPR_DEPTH {
                         return Err("expression too deeply nested to compile".into());
                     }
+                    nesting.operators = nesting.operators.max(top.1);
                 }
             }
             TokenKind::Comma | TokenKind::Semi | TokenKind::Equal | TokenKind::Newline => {
@@ -521,6 +562,7 @@ fn prescan(source: &str) -> Result<(), String> {
                 if indent > MAX_INDENT {
                     return Err("too many levels of indentation".into());
                 }
+                nesting.indent = nesting.indent.max(indent);
             }
             TokenKind::Dedent => indent = indent.saturating_sub(1),
             TokenKind::Plus
@@ -551,10 +593,32 @@ fn prescan(source: &str) -> Result<(), String> {
                     if top.1 > MAX_EXPR_DEPTH {
                         return Err("expression too deeply nested to compile".into());
                     }
+                    nesting.operators = nesting.operators.max(top.1);
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// How deeply a cell nests, as [`prescan`] bounds it.
+#[derive(Clone, Copy, Default, Debug)]
+struct Nesting {
+    /// Chained operators in one expression element, nested brackets included.
+    operators: u32,
+    /// Open brackets (and f-strings) at once.
+    brackets: u32,
+    /// Indentation levels.
+    indent: u32,
+}
+
+impl Nesting {
+    /// Shallow enough to analyse on the caller's stack: measured at most
+    /// ~1 KiB of stack per operator level (nested lambdas), ~5 KiB per
+    /// bracket and ~10 KiB per indentation level in release builds, so this
+    /// stays far below a 2 MiB thread stack even in debug builds.
+    fn is_shallow(&self) -> bool {
+        self.operators <= 64 && self.brackets <= 16 && self.indent <= 8
     }
 }
 
@@ -603,40 +667,6 @@ impl LineIndex {
 
     fn line_count(&self) -> usize {
         self.starts.len()
-    }
-}
-
-/// Insertion-ordered set, so facts come out in source order without
-/// quadratic de-duplication on big statements.
-struct OrderedSet<T> {
-    items: Vec<T>,
-    seen: HashSet<T>,
-}
-
-impl<T> Default for OrderedSet<T> {
-    fn default() -> Self {
-        OrderedSet {
-            items: Vec::new(),
-            seen: HashSet::new(),
-        }
-    }
-}
-
-impl<T: Clone + Eq + Hash> OrderedSet<T> {
-    fn insert(&mut self, item: T) {
-        if self.seen.insert(item.clone()) {
-            self.items.push(item);
-        }
-    }
-
-    fn remove(&mut self, item: &T) {
-        if self.seen.remove(item) {
-            self.items.retain(|i| i != item);
-        }
-    }
-
-    fn into_vec(self) -> Vec<T> {
-        self.items
     }
 }
 
@@ -719,10 +749,10 @@ impl Scope {
     fn new(kind: ScopeKind) -> Scope {
         Scope {
             kind,
-            locals: HashSet::new(),
-            globals: HashSet::new(),
-            nonlocals: HashSet::new(),
-            bound: HashSet::new(),
+            locals: HashSet::default(),
+            globals: HashSet::default(),
+            nonlocals: HashSet::default(),
+            bound: HashSet::default(),
             acc: None,
         }
     }
@@ -1004,8 +1034,8 @@ struct Walker {
     st: StmtAcc,
     /// Ranges of IPython escape commands (for `masked_lines`).
     escapes: Vec<TextRange>,
-    /// > 0 while walking code whose bindings do not reach the global scope
-    /// (`%timeit` statements).
+    /// Non-zero while walking code whose bindings do not reach the global
+    /// scope (`%timeit` statements).
     no_bind: u32,
     sub_depth: u32,
 }
@@ -1101,6 +1131,17 @@ impl Walker {
         Resolution::Global { internal: false }
     }
 
+    /// A read of a bare name; allocates only when it is a use to record.
+    fn use_name(&mut self, name: &str) {
+        if let Resolution::Global { internal: false } = self.resolve(name) {
+            let symbol = Symbol::name(name);
+            match self.owner {
+                Some(i) => self.accs[i].read.insert(symbol),
+                None => self.st.uses.insert(symbol),
+            }
+        }
+    }
+
     fn use_symbol(&mut self, symbol: Symbol) {
         if let Resolution::Global { internal: false } = self.resolve(&symbol.base) {
             match self.owner {
@@ -1154,14 +1195,27 @@ impl Walker {
     }
 
     fn global_write(&mut self, name: &str) {
+        self.global_effect(name, false);
+    }
+
+    /// Records that a global name is bound (or deleted, when `delete`): by
+    /// the statement, or by the function whose body this is. The last effect
+    /// on a name in a statement wins.
+    fn global_effect(&mut self, name: &str, delete: bool) {
         if self.no_bind > 0 {
             return;
         }
-        match self.owner {
-            Some(i) => self.accs[i].written.insert(name.to_string()),
-            None => {
-                self.st.deletes.remove(&name.to_string());
-                self.st.defines.insert(name.to_string());
+        let name = name.to_string();
+        match (self.owner, delete) {
+            (Some(i), false) => self.accs[i].written.insert(name),
+            (Some(i), true) => self.accs[i].deleted.insert(name),
+            (None, false) => {
+                self.st.deletes.remove(&name);
+                self.st.defines.insert(name);
+            }
+            (None, true) => {
+                self.st.defines.remove(&name);
+                self.st.deletes.insert(name);
             }
         }
     }
@@ -1185,16 +1239,7 @@ impl Walker {
             _ if declared_global => {}
             _ => return,
         }
-        if self.no_bind > 0 {
-            return;
-        }
-        match self.owner {
-            Some(i) => self.accs[i].deleted.insert(name.to_string()),
-            None => {
-                self.st.defines.remove(&name.to_string());
-                self.st.deletes.insert(name.to_string());
-            }
-        }
+        self.global_effect(name, true);
     }
 
     /// A walrus target binds in the nearest scope that is not a comprehension.
@@ -1270,21 +1315,8 @@ impl Walker {
                     self.store(&a.target);
                 }
             }
-            Stmt::For(f) => {
-                self.load(&f.iter);
-                let saved = self.save_bound();
-                self.store(&f.target);
-                self.body(&f.body);
-                self.body(&f.orelse);
-                self.restore_bound(&saved);
-            }
-            Stmt::While(w) => {
-                self.load(&w.test);
-                let saved = self.save_bound();
-                self.body(&w.body);
-                self.body(&w.orelse);
-                self.restore_bound(&saved);
-            }
+            Stmt::For(f) => self.loop_stmt(&f.iter, Some(&f.target), &f.body, &f.orelse),
+            Stmt::While(w) => self.loop_stmt(&w.test, None, &w.body, &w.orelse),
             Stmt::If(i) => self.if_stmt(i),
             Stmt::With(w) => {
                 for item in &w.items {
@@ -1418,6 +1450,19 @@ impl Walker {
         for target in &a.targets {
             self.store(target);
         }
+    }
+
+    /// `for target in head` / `while head`: the body may not run, so what
+    /// it binds is not definitely bound afterwards.
+    fn loop_stmt(&mut self, head: &Expr, target: Option<&Expr>, body: &[Stmt], orelse: &[Stmt]) {
+        self.load(head);
+        let saved = self.save_bound();
+        if let Some(target) = target {
+            self.store(target);
+        }
+        self.body(body);
+        self.body(orelse);
+        self.restore_bound(&saved);
     }
 
     fn if_stmt(&mut self, i: &ast::StmtIf) {
@@ -1751,7 +1796,7 @@ impl Walker {
 
     fn load(&mut self, expr: &Expr) {
         match expr {
-            Expr::Name(n) => self.use_symbol(Symbol::name(n.id.as_str())),
+            Expr::Name(n) => self.use_name(n.id.as_str()),
             Expr::Attribute(_) | Expr::Subscript(_) => {
                 let c = chain(expr);
                 self.chain_root(&c);
@@ -1786,7 +1831,7 @@ impl Walker {
     fn call(&mut self, call: &ast::ExprCall) {
         match &*call.func {
             Expr::Name(n) => {
-                self.use_symbol(Symbol::name(n.id.as_str()));
+                self.use_name(n.id.as_str());
                 self.call_name(n.id.as_str());
             }
             Expr::Attribute(a) => {
@@ -1843,7 +1888,10 @@ impl Walker {
     /// interpolation) as part of the current statement. With `binds` false
     /// its bindings stay local (`%timeit` runs in a throwaway scope).
     fn sub_code(&mut self, code: &str, binds: bool) {
-        if code.trim().is_empty() || self.sub_depth >= MAX_SUB_DEPTH || prescan(code).is_err() {
+        // The cell's pre-scan saw an escape as one token: bound this code
+        // too, and keep it shallow since it may be parsed on a small stack.
+        let shallow = prescan(code).is_ok_and(|n| n.is_shallow());
+        if code.trim().is_empty() || self.sub_depth >= MAX_SUB_DEPTH || !shallow {
             return;
         }
         let parsed = parse_unchecked(code, options());

@@ -159,7 +159,7 @@ fn damaged_and_random_cells_never_break_anything() {
                 assert!(!deps.is_empty());
                 assert!(
                     deps.windows(2)
-                        .all(|w| w[0].execution_id < w[1].execution_id),
+                        .all(|w| w[0].exec.execution_id < w[1].exec.execution_id),
                     "execution order"
                 );
             }
