@@ -50,6 +50,8 @@ struct InFlight {
     header: Bytes,
     code: String,
     cell_id: Option<String>,
+    /// Order of the request, so executions are recorded in the order they were asked for.
+    seq: u64,
     requested_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     idle_at: Option<DateTime<Utc>>,
@@ -125,6 +127,7 @@ pub fn spawn(
             author,
             publish,
             unshown_problem: None,
+            next_seq: 0,
         };
         while let Some(tap) = rx.recv().await {
             match tap {
@@ -146,6 +149,7 @@ struct Recorder {
     publish: mpsc::UnboundedSender<RawMessage>,
     /// A store problem reported while no cell was running: shown in the next cell to start.
     unshown_problem: Option<String>,
+    next_seq: u64,
 }
 
 impl Recorder {
@@ -191,12 +195,14 @@ impl Recorder {
             return; // inspectors and widgets run silent code; it is not the user's work
         }
         let metadata: RequestMetadata = serde_json::from_slice(&raw.metadata).unwrap_or_default();
+        self.next_seq += 1;
         self.in_flight.insert(
             raw.header().msg_id,
             InFlight {
                 header: raw.header.clone(),
                 code: typed_code.unwrap_or(content.code),
                 cell_id: metadata.cell_id,
+                seq: self.next_seq,
                 requested_at: at,
                 started_at: None,
                 idle_at: None,
@@ -233,8 +239,10 @@ impl Recorder {
                 Some("busy") => exec.started_at = exec.started_at.or(Some(at)),
                 Some("idle") => {
                     exec.idle_at = Some(at);
-                    if exec.reply.is_some() {
-                        self.finish(&parent);
+                    match exec.reply {
+                        Some((ExecStatus::Aborted, _)) => self.release_aborted(),
+                        Some(_) => self.finish(&parent),
+                        None => {}
                     }
                 }
                 _ => {}
@@ -283,23 +291,48 @@ impl Recorder {
             _ => ExecStatus::Error,
         };
         exec.execution_count = content.execution_count.or(exec.execution_count);
-        let aborted = matches!(status, ExecStatus::Aborted);
         exec.reply = Some((status, content.error.map(ErrorInfo::from)));
-        // An aborted request may never go busy and idle; it is finished at its reply.
-        if exec.idle_at.is_some() || aborted {
+        if exec.idle_at.is_some() {
             self.finish(&parent);
+        } else {
+            self.release_aborted();
         }
     }
 
-    /// Records every execution still in flight; one that never got its reply counts as aborted.
+    /// An aborted request may never go busy and idle, and its reply comes before the idle of
+    /// the failed cell that caused it: it is recorded as soon as every request before it is.
+    fn release_aborted(&mut self) {
+        while let Some((id, exec)) = self.in_flight.iter().min_by_key(|(_, e)| e.seq) {
+            let aborted = matches!(exec.reply, Some((ExecStatus::Aborted, _)));
+            if !aborted {
+                return;
+            }
+            let id = id.clone();
+            self.record(&id);
+        }
+    }
+
+    /// Records every execution still in flight, in request order; one that never got its reply
+    /// counts as aborted.
     fn finish_all(&mut self) {
-        let ids: Vec<String> = self.in_flight.keys().cloned().collect();
-        for id in ids {
-            self.finish(&id);
+        let mut ids: Vec<(u64, String)> = self
+            .in_flight
+            .iter()
+            .map(|(id, e)| (e.seq, id.clone()))
+            .collect();
+        ids.sort();
+        for (_, id) in ids {
+            self.record(&id);
         }
     }
 
+    /// Records a finished execution, then any aborted ones that were waiting for it.
     fn finish(&mut self, msg_id: &str) {
+        self.record(msg_id);
+        self.release_aborted();
+    }
+
+    fn record(&mut self, msg_id: &str) {
         let Some(exec) = self.in_flight.remove(msg_id) else {
             return;
         };

@@ -1,7 +1,7 @@
 //! Heartbeat: each ping from a frontend is echoed by the child, through us, so a frontend that
 //! sees its pings answered knows the whole chain (proxy and ipykernel) is alive.
 
-use crate::warn;
+use crate::{debug, warn};
 use zeromq::{RepSocket, ReqSocket, SocketRecv, SocketSend};
 
 /// Relays pings to the child's heartbeat and its echoes back, one at a time (REQ/REP lockstep).
@@ -15,7 +15,8 @@ pub async fn relay(mut frontend: RepSocket, mut child: ReqSocket) {
             return;
         }
         let Ok(pong) = child.recv().await else {
-            warn!("heartbeat: the child stopped answering");
+            // The child exited; the proxy notices that through the process and says why.
+            debug!("heartbeat: the child stopped answering");
             return;
         };
         if let Err(e) = frontend.send(pong).await {
