@@ -9,6 +9,7 @@ VENV="$ROOT/.venv"
 VENV_PY="$VENV/bin/python"
 REQUIREMENTS="$ROOT/tests/requirements.txt"
 KERNEL_BIN="$ROOT/target/release/prov-kernel"
+PROVCTL="$ROOT/target/release/provctl"
 KERNEL_NAME="python-prov"
 PYTHON="${PYTHON:-python3}"
 
@@ -38,6 +39,7 @@ build_kernel() {
     step "cargo build --release"
     (cd "$ROOT" && cargo build --release) || die "cargo build --release failed."
     [ -x "$KERNEL_BIN" ] || die "cargo build succeeded but $KERNEL_BIN is missing."
+    [ -x "$PROVCTL" ] || die "cargo build succeeded but $PROVCTL is missing."
 }
 
 # Create .venv if needed and install tests/requirements.txt into it. The pip

@@ -22,6 +22,9 @@ from nbclient.exceptions import CellExecutionError
 
 def execute(path: Path, kernel: str, cwd: Path, timeout: int = 120) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
+    # Jupyter's server tells kernels which notebook they run through this variable; prov
+    # records it as the trial's notebook.
+    os.environ["JPY_SESSION_NAME"] = str(path.resolve())
     client = NotebookClient(
         nb,
         kernel_name=kernel,
