@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::Dfs;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{CellAnalysis, FunctionFact, StatementFacts};
@@ -83,8 +83,9 @@ pub struct ExecRef {
     pub execution_id: i64,
     /// `In[n]`, when the kernel assigned one.
     pub execution_count: Option<i64>,
-    /// The notebook cell id, when the frontend sent one.
-    pub cell_id: Option<String>,
+    /// The notebook cell id, when the frontend sent one (shared, so that
+    /// answers of thousands of executions do not copy it thousands of times).
+    pub cell_id: Option<Arc<str>>,
 }
 
 /// A statement that contributed to a value: what `%backwards_deps
@@ -271,12 +272,53 @@ enum Binding {
     Callable,
 }
 
+/// The versions that make up a name's current value: one rebinding (or
+/// whole-object mutation), plus later stores and mutations below it, indexed
+/// by the first step of their path so that a frame with thousands of columns
+/// (`df['c1']`, `df['c2']`, ...) costs one lookup per access, not a scan.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct LiveSet {
+    /// Versions of the whole object (empty path).
+    root: Vec<NodeIndex>,
+    /// Versions below it, by first step (`o.x` and `o['x']` share a key,
+    /// as [`PathPart`]s that may be equal must).
+    below: FxHashMap<String, Vec<NodeIndex>>,
+}
+
+/// The index key of a path's first step.
+fn first_step(part: &PathPart) -> String {
+    match part {
+        PathPart::Attr(s) | PathPart::Key(crate::symbol::Key::Str(s)) => format!("s{s}"),
+        PathPart::Key(crate::symbol::Key::Int(i)) => format!("i{i}"),
+    }
+}
+
+impl LiveSet {
+    fn is_empty(&self) -> bool {
+        self.root.is_empty() && self.below.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.root.clear();
+        self.below.clear();
+    }
+
+    /// The versions that can overlap `path`: all of them for the whole
+    /// object, else the root's and those under the same first step.
+    fn candidates(&self, path: &[PathPart]) -> impl Iterator<Item = NodeIndex> + '_ {
+        let below: Box<dyn Iterator<Item = &Vec<NodeIndex>>> = match path.first() {
+            None => Box::new(self.below.values()),
+            Some(first) => Box::new(self.below.get(&first_step(first)).into_iter()),
+        };
+        self.root.iter().copied().chain(below.flatten().copied())
+    }
+}
+
 /// The engine's state for one global name.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct NameState {
-    /// The versions that make up the current value: one rebinding, plus
-    /// later stores and mutations below it. Empty when the name is unbound.
-    live: Vec<NodeIndex>,
+    /// The current value's versions; empty when the name is unbound.
+    live: LiveSet,
     /// Every version ever made, in order.
     history: Vec<NodeIndex>,
     binding: Option<Binding>,
@@ -611,7 +653,7 @@ impl Dataflow {
             exec: ExecRef {
                 execution_id: input.execution_id,
                 execution_count: input.execution_count,
-                cell_id: input.cell_id,
+                cell_id: input.cell_id.map(Arc::from),
             },
             statements: statements
                 .iter()
@@ -752,7 +794,7 @@ impl Dataflow {
         let v = self.new_version(id, Vec::new(), e, si, producer);
         let st = &mut self.state[id as usize];
         st.live.clear();
-        st.live.push(v);
+        st.live.root.push(v);
         st.deleted_by = None;
         st.binding = Some(binding);
         match fact {
@@ -796,11 +838,21 @@ impl Dataflow {
             let graph = &self.graph;
             let st = &mut self.state[target as usize];
             // The new version replaces what it covers.
-            st.live.retain(|&w| {
-                let of = &versions[graph[w].version as usize];
-                !is_prefix(&symbol.path, &of.path)
-            });
-            st.live.push(v);
+            match symbol.path.first() {
+                None => {
+                    st.live.clear();
+                    st.live.root.push(v);
+                }
+                Some(first) => {
+                    let key = first_step(first);
+                    let under = st.live.below.entry(key).or_default();
+                    under.retain(|&w| {
+                        let of = &versions[graph[w].version as usize];
+                        !is_prefix(&symbol.path, &of.path)
+                    });
+                    under.push(v);
+                }
+            }
             st.binding.get_or_insert(Binding::Data);
             st.deleted_by = None;
             if st.object.is_none() {
@@ -866,30 +918,31 @@ impl Dataflow {
     /// to `symbol`'s.
     fn versions_into(
         &self,
-        versions: &[NodeIndex],
+        versions: impl Iterator<Item = NodeIndex>,
         symbol: &Symbol,
         relation: fn(&[PathPart], &[PathPart]) -> bool,
         out: &mut Vec<NodeIndex>,
     ) {
-        out.extend(versions.iter().copied().filter(|&v| {
+        out.extend(versions.filter(|&v| {
             self.version_of(v)
                 .is_some_and(|of| relation(&of.path, &symbol.path))
         }));
     }
 
-    fn live_of(&self, symbol: &Symbol) -> &[NodeIndex] {
-        self.lookup(&symbol.base)
-            .map_or(&[], |id| &self.state[id as usize].live)
-    }
-
     /// Appends the versions that make up the current value of `symbol`.
     fn current_versions_into(&self, symbol: &Symbol, out: &mut Vec<NodeIndex>) {
-        self.versions_into(self.live_of(symbol), symbol, paths_overlap, out);
+        if let Some(id) = self.lookup(&symbol.base) {
+            let live = &self.state[id as usize].live;
+            self.versions_into(live.candidates(&symbol.path), symbol, paths_overlap, out);
+        }
     }
 
     /// Appends the current versions of the containers of `symbol` (`d` for `d['a']`).
     fn container_versions_into(&self, symbol: &Symbol, out: &mut Vec<NodeIndex>) {
-        self.versions_into(self.live_of(symbol), symbol, is_strict_prefix, out);
+        if let Some(id) = self.lookup(&symbol.base) {
+            let live = &self.state[id as usize].live;
+            self.versions_into(live.candidates(&symbol.path), symbol, is_strict_prefix, out);
+        }
     }
 
     fn unknown(&self, var: &str, not_a_symbol: bool) -> UnknownVariable {
@@ -935,20 +988,56 @@ impl Dataflow {
 
     /// Statements and versions reachable from `starts`, each sorted by
     /// (execution index, statement index).
+    ///
+    /// Every edge points from a newer node to an older one (a statement's
+    /// node is made after the versions it read, a version after its
+    /// statement's node), so node order is a topological order: one sweep
+    /// down from the newest start reaches everything, reading the graph in
+    /// memory order, with no search stack.
     fn closure(&self, starts: &[NodeIndex]) -> Closure {
         let mut out = Closure::default();
-        let mut dfs = Dfs::empty(&self.graph);
-        for &s in starts {
-            dfs.move_to(s);
-            while let Some(n) = dfs.next(&self.graph) {
-                let node = self.graph[n];
-                if node.version == STATEMENT {
-                    out.statements.push((node.exec, node.stmt, n));
-                } else {
-                    out.versions.push((node.exec, node.stmt, n));
-                }
+        let Some(top) = starts.iter().map(|n| n.index()).max() else {
+            return out;
+        };
+        let mut marked = vec![0u64; top / 64 + 1];
+        let mut pending = 0usize;
+        // Marks node `i`, returning 1 if it was not marked yet.
+        let mark = |marked: &mut [u64], i: usize| {
+            let fresh = marked[i / 64] & (1 << (i % 64)) == 0;
+            marked[i / 64] |= 1 << (i % 64);
+            usize::from(fresh)
+        };
+        for s in starts {
+            pending += mark(&mut marked, s.index());
+        }
+        let mut i = top + 1;
+        while pending > 0 && i > 0 {
+            i -= 1;
+            let word = marked[i / 64];
+            let at_or_below = u64::MAX >> (63 - i % 64);
+            if word & at_or_below == 0 {
+                i -= i % 64; // nothing marked in the rest of this word
+                continue;
+            }
+            if word & (1 << (i % 64)) == 0 {
+                continue;
+            }
+            pending -= 1;
+            let n = NodeIndex::new(i);
+            let node = self.graph[n];
+            if node.version == STATEMENT {
+                out.statements.push((node.exec, node.stmt, n));
+            } else {
+                out.versions.push((node.exec, node.stmt, n));
+            }
+            for m in self.graph.neighbors(n) {
+                debug_assert!(m.index() < i, "edges point to older nodes");
+                pending += mark(&mut marked, m.index());
             }
         }
+        // Swept newest first; statements of one execution may be out of order.
+        out.statements.reverse();
+        out.versions.reverse();
         out.statements.sort_unstable();
         out.versions.sort_unstable();
         out

@@ -82,6 +82,8 @@
 //! restarts; [`ANALYSIS_VERSION`] says when stored analyses should be redone
 //! from the stored code.
 
+#![warn(missing_docs)]
+
 mod analysis;
 mod collections;
 mod dataflow;
