@@ -61,6 +61,7 @@ fn exec(n: i64, code: &str, printed: &str) -> ExecutionRecord {
             name: Some("stdout".into()),
             payloads: vec![("text/plain".into(), printed.as_bytes().to_vec())],
         }],
+        dataflow: None,
     }
 }
 

@@ -78,8 +78,9 @@ pub use process::{hostname, platform};
 pub use schema::SCHEMA_VERSION;
 pub use store::{Store, DEFAULT_PAYLOAD_CAP};
 pub use types::{
-    timestamp, ErrorInfo, ExecStatus, ExecutionDetail, ExecutionRecord, LogEntry, NewTrial,
-    OutputRecord, OutputSummary, PayloadInfo, TrialHandle, TrialStatus, TrialSummary,
+    timestamp, DataflowRecord, DataflowRow, ErrorInfo, ExecStatus, ExecutionDetail,
+    ExecutionRecord, LogEntry, NewTrial, OutputRecord, OutputSummary, PayloadInfo, TrialHandle,
+    TrialStatus, TrialSummary,
 };
 pub use writer::{OnProblem, Writer, WriterConfig, WriterHandle, ENV_MAX_PAYLOAD};
 

@@ -8,7 +8,20 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 1] = [V1];
+const MIGRATIONS: [&str; 2] = [V1, V2];
+
+/// Version 2: the dataflow facts of each execution (the static analysis of its code, the
+/// runtime probe's notes, the line it failed at), from which a trial's dependency graph is
+/// rebuilt for any query, in any later session.
+const V2: &str = r#"
+CREATE TABLE execution_dataflow (
+    execution_id INTEGER PRIMARY KEY REFERENCES executions (id) ON DELETE CASCADE,
+    analysis     TEXT NOT NULL,
+    runtime      TEXT,
+    failed_line  INTEGER
+);
+CREATE INDEX executions_msg_id ON executions (msg_id);
+"#;
 
 /// Version 1: trials, executions, content-addressed code and payloads, and
 /// the tables later features fill (names, dependencies, tags, captured

@@ -223,6 +223,50 @@ impl Store {
         Ok(())
     }
 
+    /// Attaches the runtime probe's notes (JSON) to an execution already recorded: for a cell
+    /// that failed, the probe answers only with the next successful execution.
+    pub fn set_runtime_facts(&mut self, msg_id: &str, runtime: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE execution_dataflow SET runtime = ?2 WHERE execution_id =
+                     (SELECT id FROM executions WHERE msg_id = ?1 ORDER BY id DESC LIMIT 1)",
+                (msg_id, runtime),
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The dataflow facts of a trial's executions, in execution order: what a trial's
+    /// dependency graph is rebuilt from.
+    pub fn dataflow_rows(&self, trial: i64) -> Result<Vec<crate::DataflowRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT e.id, e.execution_count, e.cell_id, c.text, d.analysis, d.runtime,
+                        d.failed_line
+                 FROM executions e
+                 JOIN code c ON c.id = e.code_id
+                 JOIN execution_dataflow d ON d.execution_id = e.id
+                 WHERE e.trial_id = ?1 ORDER BY e.seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([trial], |r| {
+                Ok(crate::DataflowRow {
+                    execution_id: r.get(0)?,
+                    execution_count: r.get(1)?,
+                    cell_id: r.get(2)?,
+                    code: r.get(3)?,
+                    analysis: r.get(4)?,
+                    runtime: r.get(5)?,
+                    failed_line: r.get(6)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
+        drop(stmt);
+        rows.map_err(|e| self.err(e))
+    }
+
     /// Names a trial (`%trial_name NAME`). Names are unique per store; a
     /// trial may be renamed. Purely numeric names are refused, since `provctl
     /// show 3` must mean trial 3.
@@ -412,6 +456,13 @@ fn insert_execution(
         traceback,
     ])?;
     let execution_id = tx.last_insert_rowid();
+    if let Some(d) = &e.dataflow {
+        tx.prepare_cached(
+            "INSERT INTO execution_dataflow (execution_id, analysis, runtime, failed_line)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute((execution_id, &d.analysis, &d.runtime, d.failed_line))?;
+    }
     for (i, out) in e.outputs.iter().enumerate() {
         tx.prepare_cached(
             "INSERT INTO outputs (execution_id, seq, output_type, stream_name) VALUES (?1, ?2, ?3, ?4)",

@@ -153,6 +153,38 @@ pub struct OutputRecord {
     pub payloads: Vec<(String, Vec<u8>)>,
 }
 
+/// The dataflow facts of one execution, as JSON made by the kernel (the `pyflow` crate's
+/// analysis and runtime facts): the store keeps them so a trial's dependency graph can be
+/// rebuilt later without re-running anything.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DataflowRecord {
+    /// The static analysis of the code (JSON).
+    pub analysis: String,
+    /// What the runtime probe saw (JSON), when it answered in time.
+    pub runtime: Option<String>,
+    /// The line of the cell the execution failed at, from its traceback.
+    pub failed_line: Option<i64>,
+}
+
+/// One execution's dataflow facts as stored, with what identifies the execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DataflowRow {
+    /// The store's id of the execution.
+    pub execution_id: i64,
+    /// `In[n]`.
+    pub execution_count: Option<i64>,
+    /// JupyterLab's cell id, if sent.
+    pub cell_id: Option<String>,
+    /// The code as typed.
+    pub code: String,
+    /// The static analysis (JSON).
+    pub analysis: String,
+    /// The runtime probe's notes (JSON).
+    pub runtime: Option<String>,
+    /// The line the execution failed at.
+    pub failed_line: Option<i64>,
+}
+
 /// Everything the kernel records about one execution, handed over when the
 /// execution's iopub idle arrives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +208,8 @@ pub struct ExecutionRecord {
     pub error: Option<ErrorInfo>,
     /// The outputs, in the order they were published.
     pub outputs: Vec<OutputRecord>,
+    /// Its dataflow facts, when the kernel analysed it.
+    pub dataflow: Option<DataflowRecord>,
 }
 
 /// A trial as readers see it (`provctl trials`, `%trials`). The field names

@@ -94,6 +94,8 @@ enum Command {
     Record(Box<ExecutionRecord>),
     SetName(String, mpsc::SyncSender<Result<()>>),
     SetEnvironment(Option<String>, Option<String>),
+    /// Late runtime facts for an execution already sent: (msg_id, JSON).
+    SetRuntimeFacts(String, String),
     /// Runs after everything sent before it (flush, queries).
     Run(Job),
     Finish(TrialStatus),
@@ -236,6 +238,12 @@ impl WriterHandle {
     /// what is known). Never blocks.
     pub fn set_environment(&self, python: Option<String>, ipykernel: Option<String>) {
         let _ = self.tx.send(Command::SetEnvironment(python, ipykernel));
+    }
+
+    /// Attaches the runtime probe's late notes (JSON) to the execution of request `msg_id`,
+    /// after everything sent before. Never blocks.
+    pub fn set_runtime_facts(&self, msg_id: String, runtime: String) {
+        let _ = self.tx.send(Command::SetRuntimeFacts(msg_id, runtime));
     }
 
     /// Names the trial (`%trial_name`), after everything recorded before.
@@ -400,6 +408,14 @@ impl Worker {
                 self.environment_pending = true;
                 if self.ensure_ready(false) {
                     self.apply_environment();
+                }
+            }
+            Command::SetRuntimeFacts(msg_id, runtime) => {
+                if self.ensure_ready(false) {
+                    if let Some(store) = self.store.as_mut() {
+                        // Lost facts only cost precision in later queries: no user-facing error.
+                        let _ = store.set_runtime_facts(&msg_id, &runtime);
+                    }
                 }
             }
             Command::Run(f) => {

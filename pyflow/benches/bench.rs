@@ -164,6 +164,7 @@ fn bench_dataflow(reads: Reads, label: &str) {
             bound: vec![(format!("v{}", i % NAMES), i as u64)],
             deleted: Vec::new(),
         }),
+        failed: failed.is_some(),
     };
     let (inputs, analyse_all) = timed(|| codes.iter().enumerate().map(input).collect::<Vec<_>>());
     let (json, encode) = timed(|| {

@@ -56,6 +56,10 @@ pub struct ExecutionInput {
     /// The runtime probe's answer, when there is one.
     #[serde(default)]
     pub runtime: Option<RuntimeFacts>,
+    /// The execution ended in an error. With no `failed_at_statement`, a static definition the
+    /// probe did not see is taken as not reached.
+    #[serde(default)]
+    pub failed: bool,
 }
 
 /// What one execution did, as the engine resolved it.
@@ -578,8 +582,15 @@ impl Dataflow {
 
             // Products, in order: bindings, mutations, deletions.
             for (name, binding) in &eff.defines {
-                if runtime.is_some() && !rt_bound.contains_key(name.as_str()) {
-                    continue; // the probe says it was not (re)bound
+                // An id-based probe cannot see `n = 10` run twice (same object), so its silence
+                // only overrides the static answer for a failed execution whose failing
+                // statement is unknown: there it means "not reached".
+                if input.failed
+                    && input.failed_at_statement.is_none()
+                    && runtime.is_some()
+                    && !rt_bound.contains_key(name.as_str())
+                {
+                    continue;
                 }
                 let node = self.stmt_node(e, si, &mut stmt_nodes, &stmt_used);
                 let fact = st.functions.iter().find(|f| &f.name == name).cloned();

@@ -97,8 +97,9 @@
 //! [`RuntimeFacts::bound`] lists the globals whose binding changed during
 //! the execution (new, or a different `id()`), with the new `id()`;
 //! [`RuntimeFacts::deleted`] the globals that disappeared. A name rebound to
-//! the very same object (`n = 10` run twice) is invisible to such a probe and
-//! so, by the rule above, not a definition.
+//! the very same object (`n = 10` run twice) is invisible to such a probe, so
+//! its silence does not undo a static definition, except in a failed
+//! execution whose failing statement is unknown ([`ExecutionInput::failed`]).
 //!
 //! ## Known limits
 //!

@@ -48,6 +48,7 @@ fn inputs(case: &common::Case) -> Vec<ExecutionInput> {
                 analysis,
                 failed_at_statement,
                 runtime,
+                failed: cell.option("fails").is_some(),
             }
         })
         .collect()

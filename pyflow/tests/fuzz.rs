@@ -146,6 +146,7 @@ fn damaged_and_random_cells_never_break_anything() {
             analysis,
             failed_at_statement: (rng.below(4) == 0).then(|| rng.below(statements + 2)),
             runtime,
+            failed: false,
         });
     }
     let mut queries: Vec<String> = flow.variables();

@@ -41,6 +41,7 @@ pub fn exec(n: i64, code: &str, printed: &str) -> ExecutionRecord {
         status: ExecStatus::Ok,
         error: None,
         outputs: vec![stream(printed)],
+        dataflow: None,
     }
 }
 
