@@ -28,7 +28,7 @@ from typing import Any
 # scripts/lib.sh does), so a user-level spec cannot shadow the one under test.
 os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")
 
-import benchmarks  # noqa: E402,F401 - importing registers the benchmarks
+import benchmarks  # noqa: E402 - importing registers the benchmarks
 from harness import (  # noqa: E402
     REGISTRY,
     SIDE_LABELS,
@@ -38,7 +38,7 @@ from harness import (  # noqa: E402
     resolve_kernelspec,
     started_pair,
 )
-from report import machine_facts, render_markdown, results_table, write_json  # noqa: E402
+from report import machine_facts, prov_table, render_markdown, results_table, write_json  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO_ROOT / "bench" / "out"
@@ -89,6 +89,9 @@ def run_benchmark(name: str, ctx: Context, quick: bool, rows: list[Row]) -> None
     new_rows = bench.func(ctx, **settings)
     rows.extend(new_rows)
     for row in new_rows:
+        if row.direct is None:
+            print(f"[bench]   {row.benchmark} {row.metric}: prov {row.prov:,.3f} {row.unit}", flush=True)
+            continue
         print(
             f"[bench]   {row.benchmark} {row.metric}: direct {row.direct:.3f} {row.unit}, "
             f"prov {row.prov:.3f} {row.unit}, ratio {row.ratio:.3f}",
@@ -156,6 +159,24 @@ def preflight_warnings(kernels: dict[str, dict[str, Any]], facts: dict[str, Any]
     return warnings
 
 
+def local_paths() -> dict[str, str]:
+    """Paths of this machine that may turn up in messages, and their stand-ins.
+
+    BENCHMARKS.md is committed, so it must not name this clone, the venv
+    or temporary directories: report.render_markdown replaces each path
+    (longest first) by its stand-in.  The scratch directory is added once
+    it exists.
+    """
+    paths = {str(REPO_ROOT): "."}
+    prefix = Path(sys.prefix).resolve()
+    if not prefix.is_relative_to(REPO_ROOT):
+        paths[str(prefix)] = "<venv>"
+    paths[str(Path(tempfile.gettempdir()).resolve())] = "<tmp>"
+    if len(Path.home().parts) > 1:
+        paths[str(Path.home())] = "~"
+    return paths
+
+
 def raise_keyboard_interrupt(signum: int, _frame: Any) -> None:
     """Turn SIGTERM/SIGHUP into KeyboardInterrupt so kernel shutdown still runs."""
     raise KeyboardInterrupt(f"signal {signum}")
@@ -184,6 +205,8 @@ def main(argv: list[str]) -> int:
     report: dict[str, Any] = {
         "generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "repo_root": str(REPO_ROOT),
+        # Machine-specific paths and what the Markdown report shows instead.
+        "local_paths": local_paths(),
         "command": args.command or shlex.join([Path(sys.executable).name, *sys.argv]),
         "quick": args.quick,
         "benchmarks": names,
@@ -204,9 +227,17 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="prov-bench-") as workdir, open(
         kernel_log_path, "w", encoding="utf-8"
     ) as kernel_log:
+        report["local_paths"][str(Path(workdir).resolve())] = "<scratch dir>"
         ctx = Context(kernel_names=kernel_names, workdir=workdir, kernel_log=kernel_log)
         try:
             report["errors"] = run_all(names, ctx, args.quick, report["rows"])
+            try:
+                store_row = benchmarks.run_store_row(workdir)
+            except BenchError as exc:
+                report["errors"]["store of this run"] = str(exc)
+            else:
+                if store_row is not None:
+                    report["rows"].append(store_row)
         except KeyboardInterrupt as exc:
             interrupted = True
             report["errors"]["interrupted"] = f"KeyboardInterrupt: {exc}"
@@ -220,7 +251,11 @@ def main(argv: list[str]) -> int:
     for warning in ctx.warnings:
         print(f"[bench] warning: {warning}", file=sys.stderr)
     print()
-    print(results_table(report["rows"]))
+    if not all(row.prov_only for row in report["rows"]):
+        print(results_table(report["rows"]))
+    if any(row.prov_only for row in report["rows"]):
+        print()
+        print(prov_table(report["rows"]))
     print(f"\n[bench] {report['duration_s']:.0f} s; JSON: {args.json}")
     if report["errors"]:
         for name, message in report["errors"].items():

@@ -64,30 +64,41 @@ def median(samples: list[float]) -> float:
 
 @dataclass
 class Row:
-    """One line of the results table: a metric measured on both sides.
+    """One line of the results: a metric measured on both sides, or on prov alone.
 
-    ``target`` is the highest acceptable prov/direct ratio, or ``None`` when
-    the metric is reported for information only.
+    ``direct`` is ``None`` for what plain ipykernel has no counterpart of
+    (the store's size, provctl's speed); such rows have no ratio and go in
+    the report's second table.  ``target`` is the highest acceptable
+    prov/direct ratio, or ``None`` when the metric is reported for
+    information only.
     """
 
     benchmark: str
     metric: str
     unit: str
-    direct: float
+    direct: float | None
     prov: float
     samples: int
     target: float | None = None
     note: str = ""
 
     @property
-    def ratio(self) -> float:
-        """prov / direct; ``inf`` if the direct figure is zero."""
+    def prov_only(self) -> bool:
+        """True for a figure of prov alone (no direct side to compare with)."""
+        return self.direct is None
+
+    @property
+    def ratio(self) -> float | None:
+        """prov / direct; ``inf`` if the direct figure is zero, ``None`` for prov-only rows."""
+        if self.direct is None:
+            return None
         return self.prov / self.direct if self.direct else math.inf
 
     @property
     def passed(self) -> bool | None:
         """Whether the ratio meets the target; ``None`` when there is none."""
-        return None if self.target is None else self.ratio <= self.target
+        ratio = self.ratio
+        return None if self.target is None or ratio is None else ratio <= self.target
 
     def to_json(self) -> dict[str, Any]:
         """Plain dict for bench/out/latest.json, ratio and verdict included."""
@@ -131,6 +142,13 @@ def percentile_rows(
             )
         )
     return rows
+
+
+def prov_row(benchmark: str, metric: str, unit: str, value: float, samples: int, note: str = "") -> Row:
+    """A figure of prov alone (store size, provctl time): no direct side, no ratio."""
+    return Row(
+        benchmark=benchmark, metric=metric, unit=unit, direct=None, prov=value, samples=samples, note=note
+    )
 
 
 def median_row(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -117,9 +118,20 @@ def _figure(value: float) -> str:
     return f"{value:.3f}"
 
 
-def _repo_relative(text: str, root: str) -> str:
-    """Paths inside the checkout as ./…, so the committed report is not tied to one clone."""
-    return text.replace(root.rstrip("/") + "/", "./") if root else text
+def scrub_paths(text: str, paths: dict[str, str]) -> str:
+    """``text`` with each machine-specific path replaced by its stand-in.
+
+    The committed report must not be tied to one clone, venv or temporary
+    directory: the checkout becomes ``.`` (so ``./target/...``), the
+    scratch directory ``<scratch dir>``, and so on.  Longest path first, so
+    the scratch directory wins over the temporary directory holding it; a
+    path only matches whole (``/tmp`` does not match inside ``/var/tmp``
+    or ``/tmpfoo``).
+    """
+    for path in sorted(paths, key=len, reverse=True):
+        path_re = re.compile(r"(?<![\w./-])" + re.escape(path.rstrip("/")) + r"(?![\w.-])")
+        text = path_re.sub(lambda _m, new=paths[path]: new, text)
+    return text
 
 
 def _percent(fraction: float | None) -> str:
@@ -137,12 +149,14 @@ def _verdict(row: Row) -> str:
 
 
 def results_table(rows: list[Row]) -> str:
-    """The results as a Markdown table (also readable as plain text)."""
+    """The prov-against-direct rows as a Markdown table (also readable as plain text)."""
     lines = [
         "| Benchmark | Metric | direct | prov | prov/direct | target | result |",
         "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in rows:
+        if row.prov_only:
+            continue
         target = f"≤ {row.target:.2f}" if row.target is not None else "—"
         lines.append(
             f"| {row.benchmark} | {row.metric} ({row.unit}, n={row.samples}) | "
@@ -151,12 +165,24 @@ def results_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def prov_table(rows: list[Row]) -> str:
+    """The prov-only rows (store size, provctl), which have no direct side to compare with."""
+    lines = ["| Benchmark | Metric | prov | n |", "| --- | --- | ---: | ---: |"]
+    for row in rows:
+        if row.prov_only:
+            lines.append(
+                f"| {row.benchmark} | {row.metric} ({row.unit}) | {_figure(row.prov)} | {row.samples:,} |"
+            )
+    return "\n".join(lines)
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """BENCHMARKS.md: results first, then how and where they were obtained."""
     facts = report["machine"]
     kernels = report["kernels"]
     rows: list[Row] = report["rows"]
-    notes = [f"- {row.benchmark}: {row.note}" for row in rows if row.note]
+    # dict: the p50 and p95 rows of one benchmark share their note; list it once.
+    notes = list(dict.fromkeys(f"- {row.benchmark}: {row.note}" for row in rows if row.note))
     warnings = [f"- {warning}" for warning in report["warnings"]]
     load = facts["load_average_at_start"]
     parts = [
@@ -173,9 +199,17 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "## Results",
         "",
-        results_table(rows),
-        "",
     ]
+    if not all(row.prov_only for row in rows):
+        parts += [results_table(rows), ""]
+    if any(row.prov_only for row in rows):
+        parts += [
+            "Figures of prov alone (plain ipykernel has no store; n is executions",
+            "for the store rows, timed runs for provctl):",
+            "",
+            prov_table(rows),
+            "",
+        ]
     if notes:
         parts += ["Notes:", "", *notes, ""]
     errors = [f"- {name}: {message}" for name, message in report["errors"].items()]
@@ -198,11 +232,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "## Kernels",
         "",
     ]
-    root = report.get("repo_root", "")
     for label, spec in kernels.items():
-        where = _repo_relative(spec["resource_dir"], root)
-        argv = _repo_relative(" ".join(spec["argv"]), root)
-        parts.append(f"- {label}: `{spec['name']}` from `{where}`: `{argv}`")
+        parts.append(f"- {label}: `{spec['name']}` from `{spec['resource_dir']}`: `{' '.join(spec['argv'])}`")
     parts += [
         "",
         "## Method",
@@ -212,6 +243,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         "  of the machine lands on both; each side is warmed up first.",
         "- execute `pass`: clock runs from sending execute_request until both the",
         "  execute_reply and the iopub `idle` status for that request were received.",
+        "  Recording on: prov-kernel records every execution into its store and",
+        "  cannot be told not to, so every prov figure here includes recording;",
+        "  the store this run wrote is listed under *Figures of prov alone*.",
         "- kernel_info: clock runs from sending the request to receiving the reply.",
         "- stream: `for i in range(100000): print(i)`, timed as above; stdout is",
         "  checked to be exactly the 100,000 expected lines on every run.",
@@ -223,6 +257,23 @@ def render_markdown(report: dict[str, Any]) -> str:
         "  is the relay's cost when the wall-clock ratios are too noisy to judge.",
         "- start-up: `KernelManager.start_kernel` until `client.wait_for_ready`",
         "  returns, with no other kernel running.",
+        "- store size: bytes of the main database file plus its WAL after",
+        "  `PRAGMA wal_checkpoint(TRUNCATE)`, once no kernel writes to it;",
+        "  executions as counted by `provctl trials --json`.  Each example notebook",
+        "  (`examples/*.ipynb`) is run with nbclient through `python-prov` into a",
+        "  fresh store, then a second time into the same store: code and payloads",
+        "  already stored are kept once, so the second run adds less.  An empty",
+        "  store (schema and one trial, no executions) is the fixed part.  SQLite",
+        "  grows in whole pages (4 KiB), so with a handful of executions the",
+        "  per-execution figures move in steps of 4096 / executions.",
+        "- provctl show: a store with one trial of 10,000 synthetic executions is",
+        "  written through the provstore API (`provstore/examples/synth_store.rs`:",
+        "  250 cells re-run in turn, each printing a line, every 5th returning a",
+        "  table, every 50th showing a 20 KB image, every 100th failing), since a",
+        "  real kernel needs over a minute for 10,000 executes.  Then",
+        "  `provctl --db STORE show 1` and `... show 1 --json` are timed as whole",
+        "  processes with stdout to /dev/null, alternately, after one untimed run",
+        "  of each.",
         "- The client's garbage collector is paused within a block and run between",
         "  blocks.  Kernels run in a scratch directory outside the repository, with",
         "  `PROV_DB` pointing into it, so prov records into a fresh store.",
@@ -230,7 +281,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "  ipykernel against itself (A/A) gave p50 ratios from 0.71 to 1.14 and p95",
         "  ratios from 0.88 to 1.19, so on a busy machine a single run cannot judge",
         "  5 % targets; rerun on an idle machine, or several times.  A/A run:",
-        "  `.venv/bin/python bench/bench.py --kernels python3,python3`.",
+        "  `.venv/bin/python bench/bench.py --kernels python3,python3",
+        "  --only execute,kernel_info,stream,startup`.",
         "- Raw figures: `bench/out/latest.json` (not committed).  Quick smoke run:",
         "  `bash scripts/bench.sh --quick`; one benchmark: `--only NAME`",
         "  (neither rewrites this file).",
@@ -242,4 +294,5 @@ def render_markdown(report: dict[str, Any]) -> str:
         "settings and returns `Row`s.  It then appears here and in the JSON.",
         "",
     ]
-    return "\n".join(parts)
+    paths = report.get("local_paths") or {report.get("repo_root", ""): "."}
+    return scrub_paths("\n".join(parts), {p: new for p, new in paths.items() if p})

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark prov-kernel against plain ipykernel and rewrite BENCHMARKS.md.
 #   1. cargo build --release, .venv and the python-prov kernelspec, exactly
-#      as scripts/setup.sh and scripts/test.sh do (shared steps in lib.sh)
+#      as scripts/setup.sh and scripts/test.sh do (shared steps in lib.sh),
+#      plus provstore's synth_store example (the provctl_show benchmark's store)
 #   2. bench/bench.py with the venv's Python
 # Usage:
-#   bash scripts/bench.sh                       # full run (~1 min), rewrites BENCHMARKS.md
+#   bash scripts/bench.sh                       # full run (~2 min), rewrites BENCHMARKS.md
 #   bash scripts/bench.sh --quick               # smoke run; BENCHMARKS.md left alone
 #   bash scripts/bench.sh --only execute,stream # some benchmarks; BENCHMARKS.md left alone
 # Arguments go to bench/bench.py (--help lists them). Raw results, every run:
@@ -16,6 +17,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 main() {
     check_tools
     build_kernel
+    step "cargo build --release -p provstore --example synth_store"
+    (cd "$ROOT" && cargo build --release -p provstore --example synth_store) \
+        || die "building provstore's synth_store example failed."
     ensure_venv
     install_kernelspec
     step "bench/bench.py $*"
