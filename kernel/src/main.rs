@@ -6,10 +6,12 @@
 mod channels;
 mod child;
 mod connection;
+mod execute;
 mod log;
 mod magics;
 mod messages;
 mod pending;
+mod probe;
 mod proxy;
 mod recorder;
 mod wire;

@@ -280,6 +280,15 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
         status = child.wait() => bail!("the child kernel exited while starting: {}", status?),
     };
     info!("child kernel is ready; relaying");
+    // Queued on shell before any frontend request, so the probe sees every cell.
+    let probe = install_probe(&shared).await;
+    tokio::spawn(async move {
+        if let Err(e) = probe.await {
+            warn!(
+                "the runtime probe is not installed ({e}); dataflow falls back to static analysis"
+            );
+        }
+    });
     tokio::spawn(record_environment(shared.clone(), kernel_info));
 
     // Frontend → child only now, so nothing a frontend sends can outrun the child's iopub.
@@ -354,6 +363,28 @@ fn start_writer(tap: TapSender) -> Result<WriterHandle> {
         .with_context(|| format!("cannot start recording to {}", path.display()))?;
     info!("recording provenance to {}", path.display());
     Ok(writer)
+}
+
+/// Sends the code that installs the runtime probe in the child, silently (no history, no
+/// output, no effect on `_` or `Out`); the returned future says whether it worked.
+async fn install_probe(shared: &Shared) -> impl std::future::Future<Output = Result<()>> {
+    let request = serde_json::json!({
+        "code": crate::probe::install_code(), "silent": true, "store_history": false,
+        "allow_stdin": false, "user_expressions": {},
+    });
+    let reply = shared
+        .request_internal(Channel::Shell, "execute_request", &request)
+        .await;
+    async move {
+        let reply = tokio::time::timeout(Duration::from_secs(30), reply?)
+            .await
+            .map_err(|_| anyhow!("no answer within 30s"))??;
+        let content: serde_json::Value = serde_json::from_slice(&reply.content)?;
+        match content["status"].as_str() {
+            Some("ok") => Ok(()),
+            _ => bail!("{}: {}", content["ename"], content["evalue"]),
+        }
+    }
 }
 
 /// Records the trial's Python and ipykernel versions: Python's from the handshake's
@@ -447,7 +478,7 @@ async fn answer_orphans(
             );
         }
         let reply = shared.author.death_reply(&request, why);
-        shared.tap.send(Tap::Reply(reply.clone()));
+        shared.tap.send(Tap::Reply(reply.clone(), None));
         let mut socket = match request.channel {
             Channel::Control => control.clone(),
             _ => shell.clone(),

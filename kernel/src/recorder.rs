@@ -7,9 +7,11 @@ use crate::messages::Author;
 use crate::wire::RawMessage;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use provstore::{ErrorInfo, ExecStatus, ExecutionRecord, OutputRecord, WriterHandle};
+use provstore::{
+    DataflowRecord, ErrorInfo, ExecStatus, ExecutionRecord, OutputRecord, WriterHandle,
+};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -25,8 +27,9 @@ pub enum Tap {
     },
     /// A message published on iopub (relayed from the child or made by the proxy).
     Iopub(RawMessage, DateTime<Utc>),
-    /// An `execute_reply` on its way to the frontend.
-    Reply(RawMessage),
+    /// An `execute_reply` on its way to the frontend, with the runtime probe's notes taken out
+    /// of it (by request msg_id: a failed cell's notes come with the next success).
+    Reply(RawMessage, Option<Map<String, Value>>),
     /// The store reported a problem; the user should see it once, in the running cell.
     Problem(String),
     /// The kernel is ending: record what is in flight as it stands, then answer.
@@ -58,6 +61,8 @@ struct InFlight {
     execution_count: Option<i64>,
     outputs: Vec<OutputRecord>,
     reply: Option<(ExecStatus, Option<ErrorInfo>)>,
+    /// What the runtime probe saw this execution bind and delete.
+    runtime: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -182,7 +187,12 @@ impl Recorder {
                 typed_code,
             } => self.request(raw, at, typed_code),
             Tap::Iopub(raw, at) => self.iopub(raw, at),
-            Tap::Reply(raw) => self.reply(raw),
+            Tap::Reply(raw, notes) => {
+                if let Some(notes) = notes {
+                    self.runtime_notes(notes);
+                }
+                self.reply(raw)
+            }
             Tap::Problem(_) | Tap::Flush(_) => {}
         }
     }
@@ -209,6 +219,7 @@ impl Recorder {
                 execution_count: None,
                 outputs: Vec::new(),
                 reply: None,
+                runtime: None,
             },
         );
     }
@@ -277,6 +288,16 @@ impl Recorder {
         }
     }
 
+    /// Attaches the probe's notes to their executions; those already recorded are updated.
+    fn runtime_notes(&mut self, notes: Map<String, Value>) {
+        for (msg_id, facts) in notes {
+            match self.in_flight.get_mut(&msg_id) {
+                Some(exec) => exec.runtime = Some(facts),
+                None => self.writer.set_runtime_facts(msg_id, facts.to_string()),
+            }
+        }
+    }
+
     fn reply(&mut self, raw: RawMessage) {
         let parent = raw.parent().msg_id;
         let Some(exec) = self.in_flight.get_mut(&parent) else {
@@ -338,6 +359,7 @@ impl Recorder {
         };
         let (status, error) = exec.reply.unwrap_or((ExecStatus::Aborted, None));
         let ended_at = exec.idle_at.unwrap_or_else(Utc::now);
+        let dataflow = dataflow_record(&exec.code, error.as_ref(), exec.runtime.as_ref());
         self.writer.record(ExecutionRecord {
             msg_id: msg_id.to_string(),
             execution_count: exec.execution_count,
@@ -348,8 +370,56 @@ impl Recorder {
             status,
             error,
             outputs: exec.outputs,
+            dataflow: Some(dataflow),
         });
     }
+}
+
+/// The dataflow facts of an execution: the static analysis of its code (done here, off the
+/// relay's path), the probe's notes, and the line it failed at.
+fn dataflow_record(
+    code: &str,
+    error: Option<&ErrorInfo>,
+    runtime: Option<&Value>,
+) -> DataflowRecord {
+    let analysis = pyflow::analyze_cell(code);
+    DataflowRecord {
+        analysis: serde_json::to_string(&analysis).expect("an analysis serialises"),
+        runtime: runtime.map(Value::to_string),
+        failed_line: error.and_then(|e| failed_line(&e.traceback)),
+    }
+}
+
+/// The line of the cell where the error was raised, from IPython's traceback: the first frame
+/// that is the cell itself (`Cell In[7], line 3`, coloured with ANSI escapes).
+fn failed_line(traceback: &[String]) -> Option<i64> {
+    traceback.iter().find_map(|entry| {
+        let plain = strip_ansi(entry);
+        let at = plain.find("Cell In[")?;
+        let rest = &plain[at..];
+        let line = rest[rest.find(", line ")? + 7..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?;
+        line.parse().ok()
+    })
+}
+
+/// Removes ANSI colour escapes (`ESC [ … m`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Adds stream text to the outputs, merged with the previous output when it is the same stream
@@ -396,6 +466,17 @@ fn mime_payloads(data: &Value) -> Vec<(String, Vec<u8>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_line_comes_from_the_cell_frame() {
+        let traceback = vec![
+            "\u{1b}[0;31m----------\u{1b}[0m".to_string(),
+            "\u{1b}[0;32mCell In[7], line 3\u{1b}[0m\n      1 x = 1\n----> 3 f()".to_string(),
+            "\u{1b}[0;32mCell In[5], line 9\u{1b}[0m, in f()".to_string(),
+        ];
+        assert_eq!(failed_line(&traceback), Some(3));
+        assert_eq!(failed_line(&["ValueError: x".to_string()]), None);
+    }
 
     #[test]
     fn consecutive_stream_chunks_merge_per_stream() {

@@ -4,12 +4,12 @@
 //! the frontend's id and go straight out of our ROUTER to the right client.
 
 use crate::connection::Channel;
-use crate::magics;
 use crate::pending::Pending;
 use crate::proxy::Shared;
 use crate::recorder::Tap;
 use crate::wire::RawMessage;
 use crate::{debug, warn};
+use crate::{execute, magics};
 use std::sync::Arc;
 use zeromq::{DealerRecvHalf, RouterRecvHalf, RouterSendHalf, SocketRecv, SocketSend};
 
@@ -33,7 +33,7 @@ pub async fn forward_requests(channel: Channel, mut frontend: RouterRecvHalf, sh
             shared.note_shutdown_requested();
         }
         let raw = if channel == Channel::Shell && header.msg_type == "execute_request" {
-            let (raw, typed_code) = magics::cell::take_out(&shared, raw, &header.msg_id);
+            let (raw, typed_code) = execute::rewrite_request(&shared, raw, &header.msg_id);
             shared.tap.send(Tap::Request {
                 raw: raw.clone(),
                 at: chrono::Utc::now(),
@@ -100,11 +100,12 @@ pub async fn forward_replies(
             continue;
         }
         let raw = if channel == Channel::Shell && parent.msg_type == "execute_request" {
+            let (raw, notes) = execute::rewrite_reply(&shared, raw);
             let raw = match shared.magic_jobs.ready_to_run(&parent.msg_id) {
                 Some(ready) => magics::cell::answer(&shared, raw, ready).await,
                 None => raw,
             };
-            shared.tap.send(Tap::Reply(raw.clone()));
+            shared.tap.send(Tap::Reply(raw.clone(), notes));
             raw
         } else {
             raw

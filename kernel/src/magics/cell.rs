@@ -17,39 +17,28 @@ const MAGIC_TIME_LIMIT: Duration = Duration::from_secs(60);
 /// The `ename` of a failed magic, as shown in the cell.
 const MAGIC_ERROR: &str = "ProvMagicError";
 
-/// At the request: takes prov magic lines out of an `execute_request`, re-signs it and notes
-/// the job. Returns the message to forward and, when changed, the code as typed.
+/// At the request: takes prov magic lines out of an `execute_request`'s content and notes the
+/// job (the caller re-signs). Returns the code as typed when it changed it.
 pub fn take_out(
     shared: &Shared,
-    mut raw: RawMessage,
+    content: &mut Map<String, Value>,
     msg_id: &str,
-) -> (RawMessage, Option<String>) {
-    if !raw.content.contains(&b'%') {
-        return (raw, None);
+    header: &Bytes,
+) -> Option<String> {
+    let typed = content.get("code").and_then(Value::as_str)?;
+    if !typed.contains('%') {
+        return None;
     }
-    let Ok(mut content) = serde_json::from_slice::<Map<String, Value>>(&raw.content) else {
-        return (raw, None);
-    };
-    let Some(typed) = content
-        .get("code")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-    else {
-        return (raw, None);
-    };
-    let Some(split) = split_cell(&typed, super::is_prov_magic) else {
-        return (raw, None);
-    };
+    let split = split_cell(typed, super::is_prov_magic)?;
+    let typed = typed.to_owned();
     content.insert("code".into(), Value::String(split.code));
-    raw.content = Bytes::from(serde_json::to_vec(&content).expect("JSON serialises"));
-    shared.signer.resign(&mut raw);
     shared.magic_jobs.register(
         msg_id.to_string(),
         split.calls,
         typed.clone(),
-        raw.header.clone(),
+        header.clone(),
     );
-    (raw, Some(typed))
+    Some(typed)
 }
 
 /// At the reply: runs the cell's magics (if its code succeeded), hands their outputs to the
