@@ -65,6 +65,18 @@ pub enum StoreError {
         /// Why not.
         reason: &'static str,
     },
+    /// No variable of that name (now) in the trial asked about.
+    UnknownVariable {
+        /// What was asked for.
+        name: String,
+        /// The trial asked about.
+        trial: i64,
+        /// Variables of the trial with a similar name, best first.
+        similar: Vec<String>,
+        /// `In[n]` (execution_count) of the execution that deleted it, if it
+        /// existed and was deleted.
+        deleted_by: Option<i64>,
+    },
     /// The store cannot be reached right now (the writer is in trouble or
     /// gone); the reason was already reported once.
     Unavailable {
@@ -108,6 +120,7 @@ impl StoreError {
             StoreError::TrialNotFound { .. }
                 | StoreError::NameTaken { .. }
                 | StoreError::InvalidName { .. }
+                | StoreError::UnknownVariable { .. }
         )
     }
 }
@@ -151,6 +164,21 @@ impl fmt::Display for StoreError {
             ),
             StoreError::InvalidName { name, reason } => {
                 write!(f, "{name:?} cannot be a trial name: {reason}")
+            }
+            StoreError::UnknownVariable {
+                name,
+                trial,
+                similar,
+                deleted_by,
+            } => {
+                match deleted_by {
+                    Some(n) => write!(f, "`{name}` was deleted by In[{n}] in trial {trial}")?,
+                    None => write!(f, "no variable `{name}` in trial {trial}")?,
+                }
+                if !similar.is_empty() {
+                    write!(f, "; similar: {}", similar.join(", "))?;
+                }
+                Ok(())
             }
         }
     }

@@ -63,6 +63,7 @@
 
 #![warn(missing_docs)]
 
+mod deps;
 mod error;
 mod paths;
 mod process;
@@ -72,6 +73,10 @@ mod store;
 mod types;
 mod writer;
 
+pub use deps::{
+    DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, GraphAnswer, SliceAnswer,
+    SliceStatement,
+};
 pub use error::StoreError;
 pub use paths::{default_db_path, discover_db, DB_DIR, DB_FILE, ENV_DB};
 pub use process::{hostname, platform};
