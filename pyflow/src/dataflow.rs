@@ -80,6 +80,61 @@ pub struct ExecutionFlow {
     pub depends_on: Vec<(i64, Symbol)>,
 }
 
+/// A version of a symbol made by the execution just added (see
+/// [`Dataflow::add_execution_delta`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewVersion {
+    /// The engine's number of the version: dense, in creation order, the same
+    /// on every replay of the trial.
+    pub version: u32,
+    /// The symbol it is a version of (`x`, `d['a']`, `o.x`).
+    pub symbol: Symbol,
+    /// The statement of the execution that produced it.
+    pub statement: usize,
+    /// A mutation (store, in-place call, augmented assignment, or through an
+    /// alias) rather than a (re)binding of the name.
+    pub mutation: bool,
+    /// Still part of its symbol's current value after the execution.
+    pub current: bool,
+}
+
+/// A statement of the execution just added read a version made by a statement
+/// (of this or an earlier execution).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementRead {
+    /// The statement that read.
+    pub statement: usize,
+    /// The execution that produced the version read.
+    pub dep_execution_id: i64,
+    /// The statement of that execution that produced it.
+    pub dep_statement: usize,
+    /// The version read.
+    pub version: u32,
+    /// The symbol the version is of.
+    pub symbol: Symbol,
+}
+
+/// Everything the engine's graph gained from one execution, for a store that
+/// keeps the graph itself (so queries need not replay the trial): the
+/// statement-level edges, the new versions and which older versions stopped
+/// being current.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionDelta {
+    /// What [`Dataflow::add_execution`] returns.
+    pub flow: ExecutionFlow,
+    /// The statements that produced something (only those have a node in the
+    /// graph), ascending. With no analysable statement, statement 0 stands
+    /// for the whole cell.
+    pub statements: Vec<usize>,
+    /// What those statements read, with the producing statement.
+    pub reads: Vec<StatementRead>,
+    /// Versions made by this execution, in creation order.
+    pub versions: Vec<NewVersion>,
+    /// Versions of earlier executions that are no longer current (replaced,
+    /// covered by a new version, or deleted).
+    pub retired: Vec<u32>,
+}
+
 /// Which execution an answer is about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecRef {
@@ -379,6 +434,17 @@ pub struct Dataflow {
     /// Names per object key, for aliases.
     members: FxHashMap<u64, Vec<NameId>>,
     next_object: u64,
+    /// What the execution being added made and retired.
+    #[serde(skip)]
+    acc: DeltaAcc,
+}
+
+/// Versions made (node, mutation) and current versions dropped, during one
+/// [`Dataflow::add_execution`].
+#[derive(Clone, Debug, Default)]
+struct DeltaAcc {
+    made: Vec<(NodeIndex, bool)>,
+    dropped: Vec<NodeIndex>,
 }
 
 /// A statement's effects once calls of notebook functions are expanded.
@@ -518,6 +584,15 @@ impl Dataflow {
 
     /// Adds the next execution of the trial and returns what it did.
     pub fn add_execution(&mut self, input: ExecutionInput) -> ExecutionFlow {
+        self.add_execution_delta(input).flow
+    }
+
+    /// [`Self::add_execution`], also returning what the graph gained: the
+    /// new statement nodes with the versions they read, the new versions,
+    /// and the versions no longer current. A store that writes these down
+    /// can answer every query by walking them, without replaying the trial.
+    pub fn add_execution_delta(&mut self, input: ExecutionInput) -> ExecutionDelta {
+        self.acc = DeltaAcc::default();
         let e = self.execs.len() as u32;
         let statements = &input.analysis.statements;
         let runtime = input.runtime.as_ref();
@@ -677,7 +752,60 @@ impl Dataflow {
                 .collect(),
             flow: result.clone(),
         });
-        result
+        self.delta(result, &stmt_nodes)
+    }
+
+    /// The delta of the execution just added, from the accumulator.
+    fn delta(&mut self, flow: ExecutionFlow, stmt_nodes: &[Option<NodeIndex>]) -> ExecutionDelta {
+        let acc = std::mem::take(&mut self.acc);
+        let made: FxHashSet<NodeIndex> = acc.made.iter().map(|&(v, _)| v).collect();
+        let dropped: FxHashSet<NodeIndex> = acc.dropped.iter().copied().collect();
+        let mut delta = ExecutionDelta {
+            flow,
+            ..ExecutionDelta::default()
+        };
+        for (si, node) in stmt_nodes.iter().enumerate() {
+            let Some(n) = *node else { continue };
+            delta.statements.push(si);
+            let mut reads: Vec<StatementRead> = self
+                .graph
+                .neighbors(n)
+                .filter_map(|v| {
+                    let at = self.graph[v];
+                    Some(StatementRead {
+                        statement: si,
+                        dep_execution_id: self.execs[at.exec as usize].exec.execution_id,
+                        dep_statement: at.stmt as usize,
+                        version: at.version,
+                        symbol: self.symbol_of(v)?,
+                    })
+                })
+                .collect();
+            reads.sort_by_key(|r| r.version);
+            delta.reads.extend(reads);
+        }
+        for &(v, mutation) in &acc.made {
+            let node = self.graph[v];
+            if let Some(symbol) = self.symbol_of(v) {
+                delta.versions.push(NewVersion {
+                    version: node.version,
+                    symbol,
+                    statement: node.stmt as usize,
+                    mutation,
+                    current: !dropped.contains(&v),
+                });
+            }
+        }
+        let mut retired: Vec<u32> = acc
+            .dropped
+            .iter()
+            .filter(|v| !made.contains(v))
+            .map(|&v| self.graph[v].version)
+            .collect();
+        retired.sort_unstable();
+        retired.dedup();
+        delta.retired = retired;
+        delta
     }
 
     /// A statement's effects with calls of notebook functions expanded (at
@@ -803,7 +931,9 @@ impl Dataflow {
         flow.defines.insert(Symbol::name(name));
         let id = self.intern(name);
         let v = self.new_version(id, Vec::new(), e, si, producer);
+        self.acc.made.push((v, false));
         let st = &mut self.state[id as usize];
+        drop_live(&mut self.acc, &st.live);
         st.live.clear();
         st.live.root.push(v);
         st.deleted_by = None;
@@ -845,12 +975,15 @@ impl Dataflow {
                 path: symbol.path.clone(),
             });
             let v = self.new_version(target, symbol.path.clone(), e, si, producer);
+            self.acc.made.push((v, true));
             let versions = &self.versions;
             let graph = &self.graph;
+            let acc = &mut self.acc;
             let st = &mut self.state[target as usize];
             // The new version replaces what it covers.
             match symbol.path.first() {
                 None => {
+                    drop_live(acc, &st.live);
                     st.live.clear();
                     st.live.root.push(v);
                 }
@@ -859,7 +992,11 @@ impl Dataflow {
                     let under = st.live.below.entry(key).or_default();
                     under.retain(|&w| {
                         let of = &versions[graph[w].version as usize];
-                        !is_prefix(&symbol.path, &of.path)
+                        let covered = is_prefix(&symbol.path, &of.path);
+                        if covered {
+                            acc.dropped.push(w);
+                        }
+                        !covered
                     });
                     under.push(v);
                 }
@@ -879,6 +1016,7 @@ impl Dataflow {
         if st.live.is_empty() {
             return;
         }
+        drop_live(&mut self.acc, &st.live);
         st.live.clear();
         st.binding = None;
         st.deleted_by = Some(execution_id);
@@ -1227,6 +1365,12 @@ impl Dataflow {
         scored.sort();
         scored.into_iter().take(8).map(|(_, n)| n.clone()).collect()
     }
+}
+
+/// Notes every version of `live` as no longer current.
+fn drop_live(acc: &mut DeltaAcc, live: &LiveSet) {
+    acc.dropped.extend(live.root.iter().copied());
+    acc.dropped.extend(live.below.values().flatten().copied());
 }
 
 /// Levenshtein distance in characters.

@@ -135,7 +135,7 @@ pub use analysis::{
     ImportFact, ParseError, StatementFacts, ANALYSIS_VERSION,
 };
 pub use dataflow::{
-    Dataflow, DepGraph, ExecDep, ExecRef, ExecutionFlow, ExecutionInput, GraphEdge, GraphNode,
-    RuntimeFacts, StatementRef, UnknownVariable,
+    Dataflow, DepGraph, ExecDep, ExecRef, ExecutionDelta, ExecutionFlow, ExecutionInput, GraphEdge,
+    GraphNode, NewVersion, RuntimeFacts, StatementRead, StatementRef, UnknownVariable,
 };
 pub use symbol::{Key, PathPart, Symbol};
