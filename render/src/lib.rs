@@ -15,9 +15,16 @@
 
 #![warn(missing_docs)]
 
+mod deps;
 mod html;
+mod svg;
 mod table;
 mod text;
+
+pub use deps::{
+    graph_dot, graph_text, render_deps, render_graph, render_slice, slice_code, slice_notebook,
+    slice_script,
+};
 
 use provstore::{ExecutionDetail, LogEntry, TrialSummary};
 use serde::Serialize;
@@ -445,3 +452,6 @@ fn plural(n: usize, word: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod deps_tests;

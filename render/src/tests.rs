@@ -5,7 +5,7 @@ use provstore::{ErrorInfo, ExecStatus, OutputSummary, TrialStatus};
 
 use super::*;
 
-fn trial(id: i64, name: Option<&str>) -> TrialSummary {
+pub(crate) fn trial(id: i64, name: Option<&str>) -> TrialSummary {
     TrialSummary {
         id,
         uuid: format!("00000000-0000-4000-8000-00000000000{id}"),

@@ -1,0 +1,347 @@
+//! The dataflow renderers on hand-made answers: the JSON contracts, the
+//! slice as code, notebook and script, well-formed SVG, escaped HTML.
+
+use super::*;
+use crate::tests::trial;
+use provstore::{
+    DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, GraphAnswer, SliceAnswer,
+    SliceStatement,
+};
+
+fn dep_exec(id: i64, code: &str, defines: &[&str], uses: &[&str]) -> DepExecution {
+    DepExecution {
+        execution_id: id,
+        execution_count: Some(id),
+        cell_id: Some(format!("cell-{id}")),
+        code: code.into(),
+        status: "ok".into(),
+        defines: defines.iter().map(|s| s.to_string()).collect(),
+        uses: uses.iter().map(|s| s.to_string()).collect(),
+        statements: code
+            .lines()
+            .enumerate()
+            .map(|(i, l)| DepStatement {
+                index: i,
+                line_start: i + 1,
+                line_end: i + 1,
+                text: l.into(),
+            })
+            .collect(),
+        values: vec![],
+    }
+}
+
+fn edge(from: i64, to: i64, symbols: &[&str]) -> DepEdge {
+    DepEdge {
+        from,
+        to,
+        symbols: symbols.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// `model` made from `df` (from a CSV and `pd`) and `n`, with a long edge
+/// from In [1] to In [4] that passes a layer.
+fn deps_answer() -> DepsAnswer {
+    let mut e2 = dep_exec(
+        2,
+        "df = pd.read_csv('<data>.csv')\nprint(df.head())",
+        &["df"],
+        &["pd"],
+    );
+    e2.statements.truncate(1);
+    let mut e4 = dep_exec(4, "model = fit(df, n)", &["model"], &["df", "n", "fit"]);
+    e4.values = vec![DepValue {
+        name: "model".into(),
+        type_name: "LinearRegression".into(),
+        value: None,
+    }];
+    let mut e3 = dep_exec(3, "n = 10", &["n"], &[]);
+    e3.values = vec![DepValue {
+        name: "n".into(),
+        type_name: "int".into(),
+        value: Some(serde_json::json!(10)),
+    }];
+    DepsAnswer {
+        variable: "model".into(),
+        trial: trial(3, Some("baseline")),
+        executions: vec![
+            dep_exec(
+                1,
+                "import pandas as pd\nfrom lib import fit",
+                &["pd", "fit"],
+                &[],
+            ),
+            e2,
+            e3,
+            e4,
+        ],
+        edges: vec![
+            edge(2, 1, &["pd"]),
+            edge(4, 2, &["df"]),
+            edge(4, 3, &["n"]),
+            edge(4, 1, &["fit"]),
+        ],
+    }
+}
+
+/// A minimal XML well-formedness check: balanced tags, quoted attributes,
+/// known entities. Returns the element names in document order.
+fn xml_elements(xml: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = xml;
+    while let Some(lt) = rest.find('<') {
+        check_text(&rest[..lt]);
+        let gt = rest[lt..].find('>').expect("unclosed tag") + lt;
+        let tag = &rest[lt + 1..gt];
+        rest = &rest[gt + 1..];
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(
+                open.pop().as_deref(),
+                Some(name.trim()),
+                "mismatched </{name}>"
+            );
+            continue;
+        }
+        let self_closing = tag.ends_with('/');
+        let tag = tag.trim_end_matches('/');
+        let name_end = tag.find(char::is_whitespace).unwrap_or(tag.len());
+        let name = &tag[..name_end];
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == ':'),
+            "bad name {name:?}"
+        );
+        // Attributes: name="value" pairs, values without < or raw &.
+        let mut attrs = tag[name_end..].trim();
+        while !attrs.is_empty() {
+            let eq = attrs.find("=\"").expect("attribute without =\"");
+            let after = &attrs[eq + 2..];
+            let close = after.find('"').expect("unquoted attribute");
+            assert!(!after[..close].contains('<'), "< in an attribute");
+            check_text(&after[..close]);
+            attrs = after[close + 1..].trim_start();
+        }
+        names.push(name.to_string());
+        if !self_closing {
+            open.push(name.to_string());
+        }
+    }
+    check_text(rest);
+    assert!(open.is_empty(), "unclosed elements {open:?}");
+    names
+}
+
+fn check_text(text: &str) {
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        let semi = rest[amp..].find(';').expect("& without ;") + amp;
+        let entity = &rest[amp + 1..semi];
+        assert!(
+            ["amp", "lt", "gt", "quot", "#39"].contains(&entity),
+            "unknown entity &{entity};"
+        );
+        rest = &rest[semi + 1..];
+    }
+}
+
+#[test]
+fn deps_json_is_the_provctl_contract() {
+    let r = render_deps(&deps_answer(), false);
+    assert_eq!(r.json["variable"], "model");
+    assert_eq!(r.json["trial"]["id"], 3);
+    let executions = r.json["executions"].as_array().unwrap();
+    assert_eq!(executions.len(), 4);
+    for key in ["execution_count", "cell_id", "code", "defines", "uses"] {
+        assert!(
+            executions.iter().all(|e| e.get(key).is_some()),
+            "missing {key}"
+        );
+    }
+    assert_eq!(executions[3]["execution_count"], 4);
+    assert_eq!(executions[3]["defines"], serde_json::json!(["model"]));
+    assert_eq!(r.json["edges"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn deps_text_shows_code_names_sources_and_values() {
+    let answer = deps_answer();
+    let text = render_deps(&answer, false).text;
+    assert!(
+        text.starts_with("model depends on 4 executions of trial 3 \"baseline\"\n"),
+        "{text}"
+    );
+    assert!(text.contains("In [4]\n"), "{text}");
+    assert!(text.contains("  defines  model\n"), "{text}");
+    assert!(text.contains("  uses     df, n, fit\n"), "{text}");
+    assert!(
+        text.contains("  from     In [2]: df; In [3]: n; In [1]: fit\n"),
+        "{text}"
+    );
+    assert!(text.contains("  value    n: int = 10\n"), "{text}");
+    assert!(
+        text.contains("  value    model: LinearRegression\n"),
+        "{text}"
+    );
+    assert!(text.contains("  2 | print(df.head())\n"), "{text}");
+
+    // Only the statements that contributed.
+    let only = render_deps(&answer, true).text;
+    assert!(
+        only.contains("  1 | df = pd.read_csv('<data>.csv')\n"),
+        "{only}"
+    );
+    assert!(!only.contains("print(df.head())"), "{only}");
+}
+
+#[test]
+fn deps_svg_is_well_formed_with_a_box_per_execution_and_an_edge_per_dependency() {
+    let r = render_deps(&deps_answer(), false);
+    let svg = r.svg.as_deref().unwrap();
+    let names = xml_elements(svg);
+    assert_eq!(names[0], "svg");
+    assert_eq!(svg.matches("<g class=\"node\"").count(), 4);
+    assert_eq!(svg.matches("<path class=\"edge\"").count(), 4);
+    assert_eq!(svg.matches("<text class=\"label\"").count(), 4);
+    assert!(names.iter().filter(|n| *n == "rect").count() == 4);
+    // Transparent, theme-neutral: no background, colours from currentColor.
+    assert!(
+        !svg.contains("fill=\"white\"") && !svg.contains("fill=\"#fff"),
+        "{svg}"
+    );
+    assert!(svg.contains("style=\"color:#808080\""));
+    assert!(svg.contains("&lt;data&gt;"), "code is escaped");
+    // Left to right in execution order: In [1] left of In [2] left of In [4].
+    let x = |label: &str| -> f64 {
+        let at = svg.find(&format!(">{label}</text>")).unwrap();
+        let start = svg[..at].rfind("<text x=\"").unwrap() + 9;
+        svg[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    assert!(x("In [1]") < x("In [2]") && x("In [2]") < x("In [4]"));
+    assert!(x("In [3]") < x("In [4]"));
+    // The picture in the HTML inherits the theme colour.
+    assert!(r.html.contains("<svg") && !r.html.contains("color:#808080"));
+    xml_elements(&r.html.replace("<br>", "<br/>"));
+}
+
+#[test]
+fn deps_html_is_escaped() {
+    let mut answer = deps_answer();
+    answer.variable = "<script>alert(1)</script>".into();
+    answer.executions[0].code = "x = '<b>&'".into();
+    let html = render_deps(&answer, false).html;
+    assert!(
+        !html.contains("<script>") && !html.contains("<b>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;script&gt;") && html.contains("&lt;b&gt;&amp;"),
+        "{html}"
+    );
+}
+
+#[test]
+fn a_lone_execution_and_no_executions_still_render() {
+    let mut answer = deps_answer();
+    answer.executions.truncate(1);
+    answer.edges.clear();
+    let r = render_deps(&answer, true);
+    assert_eq!(
+        xml_elements(r.svg.as_deref().unwrap())
+            .iter()
+            .filter(|n| *n == "g")
+            .count(),
+        1
+    );
+    answer.executions.clear();
+    let r = render_deps(&answer, false);
+    assert!(r.text.contains("0 executions"), "{}", r.text);
+}
+
+fn slice_answer() -> SliceAnswer {
+    let st = |execution_id: i64, statement: usize, text: &str| SliceStatement {
+        execution_id,
+        execution_count: Some(execution_id),
+        statement,
+        text: text.into(),
+    };
+    SliceAnswer {
+        variable: "model".into(),
+        trial: trial(3, None),
+        statements: vec![
+            st(1, 0, "import pandas as pd"),
+            st(1, 1, "from lib import fit"),
+            st(2, 0, "df = pd.read_csv('data.csv')"),
+            st(4, 0, "def f(x):\n    return x + 1"),
+        ],
+    }
+}
+
+#[test]
+fn slice_text_is_runnable_code_with_in_comments() {
+    let r = render_slice(&slice_answer());
+    assert_eq!(
+        r.text,
+        "# In[1]\nimport pandas as pd\n\nfrom lib import fit\n\n# In[2]\n\
+         df = pd.read_csv('data.csv')\n\n# In[4]\ndef f(x):\n    return x + 1\n"
+    );
+    assert_eq!(r.json["variable"], "model");
+    assert_eq!(r.json["statements"].as_array().unwrap().len(), 4);
+    assert_eq!(r.json["statements"][2]["execution_count"], 2);
+    let script = slice_script(&slice_answer());
+    assert!(script
+        .starts_with("# The code that makes `model`, sliced from trial 3 by prov.\n\n# In[1]\n"));
+}
+
+#[test]
+fn slice_notebook_has_a_cell_per_execution() {
+    let nb = slice_notebook(&slice_answer());
+    assert_eq!(nb["nbformat"], 4);
+    assert_eq!(nb["metadata"]["kernelspec"]["name"], "python-prov");
+    let cells = nb["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 3);
+    assert_eq!(cells[0]["cell_type"], "code");
+    assert_eq!(
+        cells[0]["source"],
+        serde_json::json!(["import pandas as pd\n", "from lib import fit"])
+    );
+    assert_eq!(
+        cells[2]["source"],
+        serde_json::json!(["def f(x):\n", "    return x + 1"])
+    );
+    assert!(cells
+        .iter()
+        .all(|c| c["outputs"] == serde_json::json!([]) && c["id"].is_string()));
+}
+
+#[test]
+fn graph_renders_as_svg_dot_and_text() {
+    let deps = deps_answer();
+    let graph = GraphAnswer {
+        trial: deps.trial.clone(),
+        executions: deps.executions.clone(),
+        edges: deps.edges.clone(),
+    };
+    let r = render_graph(&graph);
+    let svg = r.svg.unwrap();
+    xml_elements(&svg);
+    assert_eq!(svg.matches("<g class=\"node\"").count(), 4);
+    assert_eq!(svg.matches("<path class=\"edge\"").count(), 4);
+    assert!(r
+        .text
+        .starts_with("Dataflow of trial 3 \"baseline\": 4 executions, 4 dependencies\n"));
+    assert!(r.text.contains("  In [4] <- In [2]: df\n"), "{}", r.text);
+    let dot = graph_dot(&graph);
+    assert!(
+        dot.starts_with("digraph \"prov trial 3 \\\"baseline\\\"\" {\n  rankdir=LR;"),
+        "{dot}"
+    );
+    assert!(dot.contains("  e2 -> e4 [label=\"df\"];\n"), "{dot}");
+    assert!(
+        dot.contains("  e4 [label=\"In [4]\\nmodel = fit(df, n)\"];\n"),
+        "{dot}"
+    );
+    assert_eq!(dot.matches(" -> ").count(), 4);
+}

@@ -1,0 +1,453 @@
+//! Dependency pictures: executions as boxes, laid out left to right in
+//! layers (a small Sugiyama-style layout written here, no Graphviz), the
+//! variables carried written on the edges.
+//!
+//! Layout: an execution's layer is one more than the highest layer of the
+//! executions it used something from, so every edge points right and a
+//! chain reads as a row. Edges spanning several layers pass through thin
+//! placeholder slots in the layers between, so they never cut through a
+//! box. Within a layer, items are ordered by the mean position of their
+//! neighbours (a few sweeps both ways) to keep crossings down, then placed
+//! as close as possible to the height of what they come from.
+//!
+//! Colours: everything is `currentColor` with opacity, the background is
+//! transparent. Inline in HTML the picture takes the theme's text colour;
+//! as a standalone image it is a neutral grey that reads on white and on
+//! dark backgrounds. Failed executions get a red outline.
+
+use crate::html::esc;
+use crate::text::preview;
+
+/// Box size and spacing, in pixels.
+const NODE_W: f64 = 172.0;
+const NODE_H: f64 = 46.0;
+const DUMMY_H: f64 = 10.0;
+const V_GAP: f64 = 22.0;
+const MARGIN: f64 = 12.0;
+/// Width of one character of the 11px monospace labels, roughly.
+const CHAR_W: f64 = 6.7;
+/// Longest edge label, in characters.
+const LABEL_MAX: usize = 22;
+/// Longest code preview in a box, in characters.
+const CODE_MAX: usize = 24;
+/// The grey of a standalone picture.
+const STANDALONE_COLOUR: &str = "#808080";
+
+/// One box of the picture.
+pub(crate) struct Node {
+    /// Bold first line, e.g. `In [3]`.
+    pub title: String,
+    /// The code, previewed on the second line and shown in full as tooltip.
+    pub code: String,
+    /// Whether it failed (red outline).
+    pub failed: bool,
+    /// Drawn with a heavier outline (the execution that made the variable).
+    pub emphasis: bool,
+}
+
+/// One edge: `from` made what `to` used; indices into the nodes.
+pub(crate) struct Edge {
+    pub from: usize,
+    pub to: usize,
+    pub symbols: Vec<String>,
+}
+
+/// An item of a layer: an execution, or the slot an edge passes through.
+#[derive(Clone, Copy, PartialEq)]
+enum Item {
+    Node(usize),
+    Pass { edge: usize },
+}
+
+struct Placed {
+    item: Item,
+    layer: usize,
+    /// Order within the layer while sorting.
+    key: f64,
+    /// Vertical centre once placed.
+    y: f64,
+    h: f64,
+}
+
+/// The SVG of the graph; `standalone` sets the grey colour (for a file or
+/// `image/svg+xml`), otherwise the picture inherits the text colour.
+pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge], standalone: bool) -> String {
+    // Only edges between two distinct boxes, each producer before its user.
+    let edges: Vec<&Edge> = edges
+        .iter()
+        .filter(|e| e.from < nodes.len() && e.to < nodes.len() && e.from != e.to)
+        .collect();
+
+    // Layers: the longest path from an execution that used nothing.
+    let mut layer = vec![0usize; nodes.len()];
+    let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for e in &edges {
+        incoming[e.to].push(e.from);
+    }
+    for i in 0..nodes.len() {
+        layer[i] = incoming[i]
+            .iter()
+            .filter(|&&p| p < i)
+            .map(|&p| layer[p] + 1)
+            .max()
+            .unwrap_or(0);
+    }
+
+    // Items: every node, and a pass-through slot per layer an edge crosses.
+    let mut items: Vec<Placed> = (0..nodes.len())
+        .map(|i| Placed {
+            item: Item::Node(i),
+            layer: layer[i],
+            key: i as f64,
+            y: 0.0,
+            h: NODE_H,
+        })
+        .collect();
+    // The chain of items of each edge, from producer to user.
+    let mut chains: Vec<Vec<usize>> = Vec::with_capacity(edges.len());
+    for (k, e) in edges.iter().enumerate() {
+        let mut chain = vec![e.from];
+        let (a, b) = (layer[e.from], layer[e.to]);
+        for l in (a + 1)..b {
+            items.push(Placed {
+                item: Item::Pass { edge: k },
+                layer: l,
+                key: e.from as f64,
+                y: 0.0,
+                h: DUMMY_H,
+            });
+            chain.push(items.len() - 1);
+        }
+        chain.push(e.to);
+        chains.push(chain);
+    }
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); items.len()];
+    let mut succs: Vec<Vec<usize>> = vec![Vec::new(); items.len()];
+    for chain in &chains {
+        for w in chain.windows(2) {
+            // Only neighbours in adjacent layers order each other.
+            if items[w[0]].layer + 1 == items[w[1]].layer {
+                succs[w[0]].push(w[1]);
+                preds[w[1]].push(w[0]);
+            }
+        }
+    }
+    let layers = layer.iter().max().map_or(0, |m| m + 1);
+    let mut by_layer: Vec<Vec<usize>> = vec![Vec::new(); layers];
+    for (i, p) in items.iter().enumerate() {
+        by_layer[p.layer].push(i);
+    }
+    let sort = |items: &mut Vec<Placed>, by_layer: &mut Vec<Vec<usize>>| {
+        for row in by_layer.iter_mut() {
+            row.sort_by(|&a, &b| items[a].key.total_cmp(&items[b].key));
+            for (pos, &i) in row.iter().enumerate() {
+                items[i].key = pos as f64;
+            }
+        }
+    };
+    sort(&mut items, &mut by_layer);
+    for _ in 0..4 {
+        for (neighbours, order) in [(&preds, false), (&succs, true)] {
+            let rows: Vec<usize> = if order {
+                (0..layers).rev().collect()
+            } else {
+                (0..layers).collect()
+            };
+            for l in rows {
+                for &i in &by_layer[l] {
+                    let n = &neighbours[i];
+                    if !n.is_empty() {
+                        let mean = n.iter().map(|&j| items[j].key).sum::<f64>() / n.len() as f64;
+                        // A small pull towards the old place keeps ties stable.
+                        items[i].key = mean + items[i].key * 1e-3;
+                    }
+                }
+                let mut row = std::mem::take(&mut by_layer[l]);
+                row.sort_by(|&a, &b| items[a].key.total_cmp(&items[b].key));
+                for (pos, &i) in row.iter().enumerate() {
+                    items[i].key = pos as f64;
+                }
+                by_layer[l] = row;
+            }
+        }
+    }
+
+    // Heights: each item as near the mean height of its predecessors as the
+    // order and the gaps allow.
+    for row in &by_layer {
+        let mut bottom = f64::NEG_INFINITY;
+        for &i in row {
+            let h = items[i].h;
+            let gap = if bottom == f64::NEG_INFINITY {
+                0.0
+            } else {
+                V_GAP
+            };
+            let lowest = bottom + gap + h / 2.0;
+            let wanted = if preds[i].is_empty() {
+                lowest
+            } else {
+                preds[i].iter().map(|&j| items[j].y).sum::<f64>() / preds[i].len() as f64
+            };
+            let y = if lowest.is_finite() {
+                wanted.max(lowest)
+            } else {
+                wanted.max(h / 2.0)
+            };
+            items[i].y = y;
+            bottom = y + h / 2.0;
+        }
+    }
+    let top = items
+        .iter()
+        .map(|p| p.y - p.h / 2.0)
+        .fold(f64::INFINITY, f64::min);
+    let shift = if top.is_finite() {
+        MARGIN - top
+    } else {
+        MARGIN
+    };
+    for p in &mut items {
+        p.y += shift;
+    }
+
+    let label_w = edges
+        .iter()
+        .map(|e| label(&e.symbols).chars().count())
+        .max()
+        .unwrap_or(0) as f64
+        * CHAR_W;
+    let gap = (label_w + 28.0).clamp(56.0, 180.0);
+    let col_x = |l: usize| MARGIN + l as f64 * (NODE_W + gap);
+    let width = col_x(layers.max(1)) - gap + MARGIN;
+    let height = items.iter().map(|p| p.y + p.h / 2.0).fold(0.0, f64::max) + MARGIN;
+
+    // Ports: a node's edges leave its right side and enter its left side
+    // spread out, in the order of the other end's height.
+    let mut out_ports: Vec<Vec<(usize, f64)>> = vec![Vec::new(); nodes.len()];
+    let mut in_ports: Vec<Vec<(usize, f64)>> = vec![Vec::new(); nodes.len()];
+    for (k, chain) in chains.iter().enumerate() {
+        out_ports[edges[k].from].push((k, items[chain[1]].y));
+        in_ports[edges[k].to].push((k, items[chain[chain.len() - 2]].y));
+    }
+    let port_y = |ports: &mut Vec<(usize, f64)>, centre: f64| -> Vec<(usize, f64)> {
+        ports.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let n = ports.len() as f64;
+        let span = (NODE_H - 16.0).min(8.0 * (n - 1.0));
+        ports
+            .iter()
+            .enumerate()
+            .map(|(i, &(k, _))| {
+                let y = if n <= 1.0 {
+                    centre
+                } else {
+                    centre - span / 2.0 + span * i as f64 / (n - 1.0)
+                };
+                (k, y)
+            })
+            .collect()
+    };
+    let mut start = vec![0.0; edges.len()];
+    let mut end = vec![0.0; edges.len()];
+    for i in 0..nodes.len() {
+        for (k, y) in port_y(&mut out_ports[i], items[i].y) {
+            start[k] = y;
+        }
+        for (k, y) in port_y(&mut in_ports[i], items[i].y) {
+            end[k] = y;
+        }
+    }
+
+    let mut svg = String::new();
+    let colour = if standalone {
+        format!(" style=\"color:{STANDALONE_COLOUR}\"")
+    } else {
+        String::new()
+    };
+    svg.push_str(&format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{h:.0}\" \
+         viewBox=\"0 0 {w:.0} {h:.0}\"{colour} \
+         font-family=\"system-ui,-apple-system,'Segoe UI',sans-serif\" font-size=\"12\">\
+         <defs><marker id=\"prov-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" \
+         markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">\
+         <path d=\"M0,1 L9,5 L0,9 z\" fill=\"currentColor\" fill-opacity=\"0.7\"/></marker></defs>",
+        w = width,
+        h = height
+    ));
+
+    // Edges first, under the boxes.
+    let mut taken: Vec<Rect> = items
+        .iter()
+        .filter(|p| matches!(p.item, Item::Node(_)))
+        .map(|p| Rect {
+            x: col_x(p.layer),
+            y: p.y - p.h / 2.0,
+            w: NODE_W,
+            h: p.h,
+        })
+        .collect();
+    let mut labels = String::new();
+    for (k, chain) in chains.iter().enumerate() {
+        let e = edges[k];
+        let mut points: Vec<(f64, f64, f64)> = Vec::new(); // (x in, x out, y)
+        let first = col_x(layer[e.from]) + NODE_W;
+        points.push((first, first, start[k]));
+        for &i in &chain[1..chain.len() - 1] {
+            let x = col_x(items[i].layer);
+            points.push((x, x + NODE_W, items[i].y));
+        }
+        let last = col_x(layer[e.to]);
+        points.push((last, last, end[k]));
+        let mut d = format!("M{:.1},{:.1}", points[0].1, points[0].2);
+        for w in points.windows(2) {
+            let (x0, y0) = (w[0].1, w[0].2);
+            let (x1, y1) = (w[1].0, w[1].2);
+            let dx = (x1 - x0) / 2.0;
+            d.push_str(&format!(
+                " C{:.1},{y0:.1} {:.1},{y1:.1} {x1:.1},{y1:.1}",
+                x0 + dx,
+                x1 - dx
+            ));
+            if w[1].1 > w[1].0 {
+                d.push_str(&format!(" L{:.1},{y1:.1}", w[1].1));
+            }
+        }
+        let full = e.symbols.join(", ");
+        svg.push_str(&format!(
+            "<path class=\"edge\" d=\"{d}\" fill=\"none\" stroke=\"currentColor\" \
+             stroke-opacity=\"0.5\" stroke-width=\"1.3\" marker-end=\"url(#prov-arrow)\">\
+             <title>{}</title></path>",
+            esc(&full)
+        ));
+
+        // The label sits in the gap the edge leaves its producer through
+        // (or, if that is crowded, the one it reaches its user through),
+        // just above the line.
+        let text = label(&e.symbols);
+        if text.is_empty() {
+            continue;
+        }
+        let w = text.chars().count() as f64 * CHAR_W + 4.0;
+        let segments = [
+            (points[0].1, points[0].2, points[1].0, points[1].2),
+            (
+                points[points.len() - 2].1,
+                points[points.len() - 2].2,
+                points[points.len() - 1].0,
+                points[points.len() - 1].2,
+            ),
+        ];
+        let mut spot = None;
+        'search: for (x0, y0, x1, y1) in segments {
+            for t in [0.5, 0.35, 0.65, 0.2, 0.8] {
+                let (x, y) = bezier((x0, y0), (x1, y1), t);
+                let rect = Rect {
+                    x: x - w / 2.0,
+                    y: y - 16.0,
+                    w,
+                    h: 13.0,
+                };
+                if !taken.iter().any(|r| r.overlaps(&rect)) {
+                    spot = Some((x, y, rect));
+                    break 'search;
+                }
+            }
+        }
+        let (x, y) = match spot {
+            Some((x, y, rect)) => {
+                taken.push(rect);
+                (x, y)
+            }
+            None => {
+                let (x0, y0, x1, y1) = segments[0];
+                bezier((x0, y0), (x1, y1), 0.5)
+            }
+        };
+        labels.push_str(&format!(
+            "<text class=\"label\" x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" \
+             font-family=\"ui-monospace,SFMono-Regular,Menlo,Consolas,monospace\" \
+             font-size=\"11\" fill=\"currentColor\"><title>{}</title>{}</text>",
+            y - 5.0,
+            esc(&full),
+            esc(&text)
+        ));
+    }
+    svg.push_str(&labels);
+
+    for (i, node) in nodes.iter().enumerate() {
+        let (x, y) = (col_x(layer[i]), items[i].y - NODE_H / 2.0);
+        let stroke = if node.failed {
+            "stroke=\"#e5534b\" stroke-opacity=\"0.9\"".to_string()
+        } else {
+            format!(
+                "stroke=\"currentColor\" stroke-opacity=\"{}\"",
+                if node.emphasis { "0.85" } else { "0.45" }
+            )
+        };
+        let code = preview(&node.code, CODE_MAX);
+        svg.push_str(&format!(
+            "<g class=\"node\"><title>{title}\n{full}</title>\
+             <rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"6\" \
+             fill=\"currentColor\" fill-opacity=\"0.07\" {stroke} stroke-width=\"{sw}\"/>\
+             <text x=\"{tx:.1}\" y=\"{t1:.1}\" font-weight=\"600\" fill=\"currentColor\">{title}</text>\
+             <text x=\"{tx:.1}\" y=\"{t2:.1}\" font-family=\"ui-monospace,SFMono-Regular,Menlo,Consolas,monospace\" \
+             font-size=\"11\" fill=\"currentColor\" fill-opacity=\"0.8\">{code}</text></g>",
+            title = esc(&node.title),
+            full = esc(&truncate_chars(&node.code, 600)),
+            sw = if node.emphasis { 2.0 } else { 1.0 },
+            tx = x + 9.0,
+            t1 = y + 18.0,
+            t2 = y + 35.0,
+            code = esc(&code),
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The label of an edge: its symbols, shortened to fit the gap.
+fn label(symbols: &[String]) -> String {
+    let joined = symbols.join(", ");
+    if joined.chars().count() <= LABEL_MAX {
+        joined
+    } else {
+        let mut cut: String = joined.chars().take(LABEL_MAX - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut cut: String = s.chars().take(max).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// The point at `t` of the edge curve from `a` to `b` (horizontal tangents
+/// at both ends, as drawn).
+fn bezier(a: (f64, f64), b: (f64, f64), t: f64) -> (f64, f64) {
+    let dx = (b.0 - a.0) / 2.0;
+    let p = [a, (a.0 + dx, a.1), (b.0 - dx, b.1), b];
+    let u = 1.0 - t;
+    let c = [u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t];
+    let x = (0..4).map(|i| c[i] * p[i].0).sum();
+    let y = (0..4).map(|i| c[i] * p[i].1).sum();
+    (x, y)
+}
+
+struct Rect {
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+}
+
+impl Rect {
+    fn overlaps(&self, o: &Rect) -> bool {
+        self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
+    }
+}
