@@ -3,9 +3,13 @@
 //! statements that rebuild it (`%slice`), and the whole trial's graph. The
 //! field names are the JSON contract of `provctl deps --json`.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
-use crate::TrialSummary;
+use crate::dataflow_index;
+use crate::{Result, Store, StoreError, TrialStatus, TrialSummary};
 
 /// A statement of an execution that contributed to the answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -118,33 +122,522 @@ pub struct GraphAnswer {
     pub edges: Vec<DepEdge>,
 }
 
-impl crate::Store {
+/// A statement of the trial: (execution id, statement index).
+type StmtKey = (i64, i64);
+
+/// What a walk down the graph reached.
+#[derive(Default)]
+struct Walk {
+    statements: BTreeSet<StmtKey>,
+    /// (user execution, producer execution) → symbols, across executions.
+    edges: BTreeMap<(i64, i64), BTreeSet<String>>,
+}
+
+impl Store {
     /// Which executions made the current value of `var` (a name, or a
     /// symbol such as `d['a']` or `o.x`) in trial `trial`, and everything
-    /// they transitively depend on. [`crate::StoreError::UnknownVariable`]
-    /// when the trial has no such variable now.
-    pub fn backwards_deps(&self, trial: i64, var: &str) -> crate::Result<DepsAnswer> {
-        let _ = (trial, var);
-        unimplemented!("backwards_deps: in progress")
+    /// they transitively depend on, in execution order.
+    /// [`StoreError::UnknownVariable`] when the trial has no such variable now.
+    pub fn backwards_deps(&self, trial: i64, var: &str) -> Result<DepsAnswer> {
+        let summary = self.trial(trial)?;
+        self.prepare_dataflow(&summary)?;
+        let starts = self.start_statements(trial, var, false)?;
+        let walk = self.walk(starts).map_err(|e| self.err(e))?;
+        self.deps_answer(var, summary, walk)
     }
 
-    /// Like [`crate::Store::backwards_deps`], for every version `var` had in
-    /// the trial (including deleted ones).
-    pub fn global_backwards_deps(&self, trial: i64, var: &str) -> crate::Result<DepsAnswer> {
-        let _ = (trial, var);
-        unimplemented!("global_backwards_deps: in progress")
+    /// Like [`Store::backwards_deps`], for every version `var` had in the
+    /// trial (including deleted ones).
+    pub fn global_backwards_deps(&self, trial: i64, var: &str) -> Result<DepsAnswer> {
+        let summary = self.trial(trial)?;
+        self.prepare_dataflow(&summary)?;
+        let starts = self.start_statements(trial, var, true)?;
+        let walk = self.walk(starts).map_err(|e| self.err(e))?;
+        self.deps_answer(var, summary, walk)
     }
 
     /// The minimal statements, in execution order, that rebuild the current
     /// value of `var`; each `text` is the statement's exact source.
-    pub fn slice(&self, trial: i64, var: &str) -> crate::Result<SliceAnswer> {
-        let _ = (trial, var);
-        unimplemented!("slice: in progress")
+    pub fn slice(&self, trial: i64, var: &str) -> Result<SliceAnswer> {
+        let summary = self.trial(trial)?;
+        self.prepare_dataflow(&summary)?;
+        let starts = self.start_statements(trial, var, false)?;
+        let walk = self.walk(starts).map_err(|e| self.err(e))?;
+        let result = (|| {
+            let mut statements = Vec::with_capacity(walk.statements.len());
+            let mut exec: Option<(i64, Option<i64>, String)> = None;
+            for &(e, s) in &walk.statements {
+                if exec.as_ref().is_none_or(|x| x.0 != e) {
+                    let (count, code): (Option<i64>, String) = self
+                        .conn
+                        .prepare_cached(
+                            "SELECT e.execution_count, c.text FROM executions e
+                             JOIN code c ON c.id = e.code_id WHERE e.id = ?1",
+                        )?
+                        .query_row([e], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    exec = Some((e, count, code));
+                }
+                let (_, count, code) = exec.as_ref().expect("set above");
+                let st = statement_of(&self.conn, e, s, code)?;
+                statements.push(SliceStatement {
+                    execution_id: e,
+                    execution_count: *count,
+                    statement: st.index,
+                    text: st.text,
+                });
+            }
+            Ok(statements)
+        })();
+        Ok(SliceAnswer {
+            variable: var.to_string(),
+            trial: summary,
+            statements: result.map_err(|e| self.err(e))?,
+        })
     }
 
     /// Every execution of the trial and the dependencies between them.
-    pub fn dataflow_graph(&self, trial: i64) -> crate::Result<GraphAnswer> {
-        let _ = trial;
-        unimplemented!("dataflow_graph: in progress")
+    pub fn dataflow_graph(&self, trial: i64) -> Result<GraphAnswer> {
+        let summary = self.trial(trial)?;
+        self.prepare_dataflow(&summary)?;
+        let result = (|| {
+            let mut executions = Vec::new();
+            let mut at: HashMap<i64, usize> = HashMap::new();
+            {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status, d.runtime
+                     FROM executions e JOIN code c ON c.id = e.code_id
+                     LEFT JOIN execution_dataflow d ON d.execution_id = e.id
+                     WHERE e.trial_id = ?1 ORDER BY e.seq",
+                )?;
+                let mut rows = stmt.query([trial])?;
+                while let Some(r) = rows.next()? {
+                    let runtime: Option<String> = r.get(5)?;
+                    at.insert(r.get(0)?, executions.len());
+                    executions.push((
+                        DepExecution {
+                            execution_id: r.get(0)?,
+                            execution_count: r.get(1)?,
+                            cell_id: r.get(2)?,
+                            code: r.get(3)?,
+                            status: r.get(4)?,
+                            defines: Vec::new(),
+                            uses: Vec::new(),
+                            statements: Vec::new(),
+                            values: Vec::new(),
+                        },
+                        runtime,
+                    ));
+                }
+            }
+            {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT n.execution_id, n.name, n.role FROM executions e
+                     JOIN execution_names n ON n.execution_id = e.id
+                     WHERE e.trial_id = ?1 ORDER BY n.rowid",
+                )?;
+                let mut rows = stmt.query([trial])?;
+                while let Some(r) = rows.next()? {
+                    let id: i64 = r.get(0)?;
+                    let Some(&i) = at.get(&id) else { continue };
+                    let name: String = r.get(1)?;
+                    match r.get_ref(2)?.as_str().unwrap_or("") {
+                        "defined" | "mutated" => push_new(&mut executions[i].0.defines, name),
+                        "used" => push_new(&mut executions[i].0.uses, name),
+                        _ => {}
+                    }
+                }
+            }
+            let mut edges: BTreeMap<(i64, i64), BTreeSet<String>> = BTreeMap::new();
+            {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT p.execution_id, p.depends_on_id, p.name FROM executions e
+                     JOIN dependencies p ON p.execution_id = e.id
+                     WHERE e.trial_id = ?1",
+                )?;
+                let mut rows = stmt.query([trial])?;
+                while let Some(r) = rows.next()? {
+                    edges
+                        .entry((r.get(0)?, r.get(1)?))
+                        .or_default()
+                        .insert(r.get(2)?);
+                }
+            }
+            let executions = executions
+                .into_iter()
+                .map(|(mut e, runtime)| {
+                    e.values = values_of(runtime.as_deref(), &e.defines);
+                    e
+                })
+                .collect();
+            Ok(GraphAnswer {
+                trial: summary.clone(),
+                executions,
+                edges: edge_list(edges),
+            })
+        })();
+        result.map_err(|e| self.err(e))
     }
+
+    /// Makes sure the trial's graph in the store is complete enough to answer: indexes the
+    /// failed execution this `Store`'s live engine holds back, and catches up a trial that
+    /// was recorded before schema v3 (or whose writer died before indexing its tail).
+    fn prepare_dataflow(&self, trial: &TrialSummary) -> Result<()> {
+        let id = trial.id;
+        if self.flush_live(id)? {
+            return Ok(());
+        }
+        let result = (|| -> rusqlite::Result<bool> {
+            if !self.needs_catch_up(trial)? {
+                return Ok(true);
+            }
+            if !self.is_writable() {
+                return Ok(false);
+            }
+            let tx =
+                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+            if self.needs_catch_up(trial)? {
+                let through = dataflow_index::indexed_through(&tx, id)?;
+                dataflow_index::catch_up(&tx, id, through)?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })();
+        match result {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(StoreError::Unavailable {
+                path: self.path().to_path_buf(),
+                reason: format!(
+                    "trial {id} was recorded before dependencies were indexed, and the store \
+                     is read-only; open it once with write access (e.g. provctl deps as the \
+                     store's owner) to index it"
+                ),
+            }),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    /// Indexes the failed execution this `Store`'s live engine holds back for `trial`, if any.
+    /// Returns whether this `Store` is the live writer of `trial`.
+    pub(crate) fn flush_live(&self, trial: i64) -> Result<bool> {
+        let mut live = self.live.borrow_mut();
+        let Some(index) = live.as_mut().filter(|l| l.trial == trial) else {
+            return Ok(false);
+        };
+        let Some((_, input)) = index.pending.take() else {
+            return Ok(true);
+        };
+        let result = (|| {
+            let tx =
+                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+            dataflow_index::index_execution(&tx, trial, &mut index.flow, input)?;
+            tx.commit()
+        })();
+        if result.is_err() {
+            *live = None;
+        }
+        result.map(|()| true).map_err(|e| self.err(e))
+    }
+
+    /// Whether the trial has executions with dataflow facts beyond what is indexed (a running
+    /// trial that has an index belongs to its writer, which indexes it itself).
+    fn needs_catch_up(&self, trial: &TrialSummary) -> rusqlite::Result<bool> {
+        let through = dataflow_index::indexed_through(&self.conn, trial.id)?;
+        if through.is_some() && trial.status == TrialStatus::Running {
+            return Ok(false);
+        }
+        self.conn
+            .prepare_cached(
+                "SELECT 1 FROM executions e JOIN execution_dataflow d ON d.execution_id = e.id
+                 WHERE e.trial_id = ?1 AND e.id > ?2 LIMIT 1",
+            )?
+            .query_row((trial.id, through.unwrap_or(i64::MIN)), |_| Ok(()))
+            .optional()
+            .map(|found| found.is_some())
+    }
+
+    /// The statements that produced the versions of `var` the question is about.
+    fn start_statements(&self, trial: i64, var: &str, every: bool) -> Result<Vec<StmtKey>> {
+        let symbol = pyflow::Symbol::parse(var.trim());
+        let result = (|| -> rusqlite::Result<Vec<StmtKey>> {
+            let Some(symbol) = &symbol else {
+                return Ok(Vec::new());
+            };
+            let sql = if every {
+                "SELECT symbol, execution_id, statement FROM dataflow_versions
+                 WHERE trial_id = ?1 AND name = ?2"
+            } else {
+                "SELECT symbol, execution_id, statement FROM dataflow_versions
+                 WHERE trial_id = ?1 AND name = ?2 AND current = 1"
+            };
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let mut rows = stmt.query((trial, &symbol.base))?;
+            let mut starts = BTreeSet::new();
+            while let Some(r) = rows.next()? {
+                let text = r.get_ref(0)?.as_str().unwrap_or("");
+                let overlaps = pyflow::Symbol::parse(text).is_some_and(|s| s.overlaps(symbol));
+                if overlaps {
+                    starts.insert((r.get(1)?, r.get(2)?));
+                }
+            }
+            Ok(starts.into_iter().collect())
+        })();
+        let starts = result.map_err(|e| self.err(e))?;
+        if starts.is_empty() {
+            return Err(self.unknown_variable(trial, var, symbol.map(|s| s.base)));
+        }
+        Ok(starts)
+    }
+
+    /// The error for a variable the trial does not have (now).
+    fn unknown_variable(&self, trial: i64, var: &str, base: Option<String>) -> StoreError {
+        let lookup = (|| -> rusqlite::Result<(Vec<String>, Option<i64>)> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT DISTINCT name FROM dataflow_versions WHERE trial_id = ?1 AND current = 1",
+            )?;
+            let names = stmt
+                .query_map([trial], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let probe = base.as_deref().unwrap_or(var);
+            let similar = similar_names(probe, &names);
+            let live = names.iter().any(|n| n == probe);
+            let deleted_by = match &base {
+                Some(b) if !live => self
+                    .conn
+                    .prepare_cached(
+                        "SELECT e.execution_count, e.id FROM execution_names n
+                         JOIN executions e ON e.id = n.execution_id
+                         WHERE n.name = ?1 AND n.role = 'deleted' AND e.trial_id = ?2
+                         ORDER BY e.id DESC LIMIT 1",
+                    )?
+                    .query_row((b, trial), |r| {
+                        Ok(r.get::<_, Option<i64>>(0)?.unwrap_or(r.get(1)?))
+                    })
+                    .optional()?,
+                _ => None,
+            };
+            Ok((similar, deleted_by))
+        })();
+        match lookup {
+            Ok((similar, deleted_by)) => StoreError::UnknownVariable {
+                name: var.to_string(),
+                trial,
+                similar,
+                deleted_by,
+            },
+            Err(e) => self.err(e),
+        }
+    }
+
+    /// Everything reachable from `starts` through what statements read.
+    fn walk(&self, starts: Vec<StmtKey>) -> rusqlite::Result<Walk> {
+        let mut walk = Walk::default();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT dep_execution_id, dep_statement, symbol FROM dataflow_reads
+             WHERE execution_id = ?1 AND statement = ?2",
+        )?;
+        let mut todo = starts;
+        while let Some(at) = todo.pop() {
+            if !walk.statements.insert(at) {
+                continue;
+            }
+            let mut rows = stmt.query(at)?;
+            while let Some(r) = rows.next()? {
+                let dep: StmtKey = (r.get(0)?, r.get(1)?);
+                if dep.0 != at.0 {
+                    walk.edges
+                        .entry((at.0, dep.0))
+                        .or_default()
+                        .insert(r.get(2)?);
+                }
+                if !walk.statements.contains(&dep) {
+                    todo.push(dep);
+                }
+            }
+        }
+        Ok(walk)
+    }
+
+    fn deps_answer(&self, var: &str, trial: TrialSummary, walk: Walk) -> Result<DepsAnswer> {
+        let result = (|| {
+            let mut executions: Vec<DepExecution> = Vec::new();
+            for &(e, s) in &walk.statements {
+                if executions.last().is_none_or(|x| x.execution_id != e) {
+                    executions.push(self.dep_execution(e)?);
+                }
+                let exec = executions.last_mut().expect("pushed above");
+                let st = statement_of(&self.conn, e, s, &exec.code)?;
+                exec.statements.push(st);
+            }
+            Ok(executions)
+        })();
+        Ok(DepsAnswer {
+            variable: var.to_string(),
+            trial,
+            executions: result.map_err(|e| self.err(e))?,
+            edges: edge_list(walk.edges),
+        })
+    }
+
+    /// One execution with what it defined and used and its probe's values, no statements.
+    fn dep_execution(&self, id: i64) -> rusqlite::Result<DepExecution> {
+        let (mut exec, runtime) = self
+            .conn
+            .prepare_cached(
+                "SELECT e.execution_count, e.cell_id, c.text, e.status, d.runtime
+                 FROM executions e JOIN code c ON c.id = e.code_id
+                 LEFT JOIN execution_dataflow d ON d.execution_id = e.id
+                 WHERE e.id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok((
+                    DepExecution {
+                        execution_id: id,
+                        execution_count: r.get(0)?,
+                        cell_id: r.get(1)?,
+                        code: r.get(2)?,
+                        status: r.get(3)?,
+                        defines: Vec::new(),
+                        uses: Vec::new(),
+                        statements: Vec::new(),
+                        values: Vec::new(),
+                    },
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, role FROM execution_names WHERE execution_id = ?1 ORDER BY rowid",
+        )?;
+        let mut rows = stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            let name: String = r.get(0)?;
+            match r.get_ref(1)?.as_str().unwrap_or("") {
+                "defined" | "mutated" => push_new(&mut exec.defines, name),
+                "used" => push_new(&mut exec.uses, name),
+                _ => {}
+            }
+        }
+        exec.values = values_of(runtime.as_deref(), &exec.defines);
+        Ok(exec)
+    }
+}
+
+fn push_new(list: &mut Vec<String>, item: String) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+/// A statement's position and exact text; with no recorded position (a cell that could not
+/// be analysed) the whole cell stands for it.
+fn statement_of(
+    conn: &Connection,
+    exec: i64,
+    index: i64,
+    code: &str,
+) -> rusqlite::Result<DepStatement> {
+    type Span = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let span: Option<Span> = conn
+        .prepare_cached(
+            "SELECT line_start, line_end, byte_start, byte_end FROM dataflow_statements
+             WHERE execution_id = ?1 AND statement = ?2",
+        )?
+        .query_row((exec, index), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let whole = || DepStatement {
+        index: index as usize,
+        line_start: 1,
+        line_end: code.lines().count().max(1),
+        text: code.to_string(),
+    };
+    Ok(match span {
+        Some((Some(ls), Some(le), Some(bs), Some(be))) => {
+            match code.get(bs as usize..be as usize) {
+                Some(text) => DepStatement {
+                    index: index as usize,
+                    line_start: ls as usize,
+                    line_end: le as usize,
+                    text: text.to_string(),
+                },
+                None => whole(),
+            }
+        }
+        _ => whole(),
+    })
+}
+
+/// The probe's values of the names an execution defined.
+fn values_of(runtime: Option<&str>, defines: &[String]) -> Vec<DepValue> {
+    let Some(v) = runtime.and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok()) else {
+        return Vec::new();
+    };
+    let Some(bound) = v.get("bound").and_then(|b| b.as_array()) else {
+        return Vec::new();
+    };
+    bound
+        .iter()
+        .filter_map(|entry| {
+            let entry = entry.as_array()?;
+            let name = entry.first()?.as_str()?;
+            if !defines.iter().any(|d| d == name) {
+                return None;
+            }
+            let info = entry.get(2);
+            Some(DepValue {
+                name: name.to_string(),
+                type_name: info
+                    .and_then(|i| i.get("type"))
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("")
+                    .to_string(),
+                value: info.and_then(|i| i.get("value")).cloned(),
+            })
+        })
+        .collect()
+}
+
+fn edge_list(edges: BTreeMap<(i64, i64), BTreeSet<String>>) -> Vec<DepEdge> {
+    edges
+        .into_iter()
+        .map(|((from, to), symbols)| DepEdge {
+            from,
+            to,
+            symbols: symbols.into_iter().collect(),
+        })
+        .collect()
+}
+
+/// Names close to `var` (same name in another case, prefix either way, or a small edit
+/// distance), best first, at most 8.
+fn similar_names(var: &str, names: &[String]) -> Vec<String> {
+    let lower = var.to_lowercase();
+    let limit = (var.chars().count() / 3).max(1);
+    let mut scored: Vec<(usize, &String)> = names
+        .iter()
+        .filter_map(|name| {
+            let nl = name.to_lowercase();
+            let distance = edit_distance(&lower, &nl);
+            let prefix = !lower.is_empty() && (nl.starts_with(&lower) || lower.starts_with(&nl));
+            (distance <= limit || prefix).then_some((distance, name))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(8).map(|(_, n)| n.clone()).collect()
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }

@@ -63,6 +63,7 @@
 
 #![warn(missing_docs)]
 
+mod dataflow_index;
 mod deps;
 mod error;
 mod paths;

@@ -8,7 +8,50 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 2] = [V1, V2];
+const MIGRATIONS: [&str; 3] = [V1, V2, V3];
+
+/// Version 3: the dataflow graph itself, written by the kernel's live engine as each
+/// execution is recorded, so dependency queries walk indexes instead of replaying the trial:
+/// every version of a variable (and whether it is current), what each producing statement
+/// read (statement → statement), the producing statements' positions, and how far each
+/// trial is indexed. `execution_names` and `dependencies` (version 1) get the per-execution
+/// summary (defined / mutated / used / deleted; execution → execution).
+const V3: &str = r#"
+CREATE TABLE dataflow_versions (
+    trial_id     INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+    version      INTEGER NOT NULL,
+    name         TEXT NOT NULL,
+    symbol       TEXT NOT NULL,
+    execution_id INTEGER NOT NULL,
+    statement    INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    current      INTEGER NOT NULL,
+    PRIMARY KEY (trial_id, version)
+) WITHOUT ROWID;
+CREATE INDEX dataflow_versions_by_name ON dataflow_versions (trial_id, name);
+CREATE INDEX dataflow_versions_current ON dataflow_versions (trial_id, name) WHERE current = 1;
+CREATE TABLE dataflow_reads (
+    execution_id     INTEGER NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    statement        INTEGER NOT NULL,
+    dep_execution_id INTEGER NOT NULL,
+    dep_statement    INTEGER NOT NULL,
+    symbol           TEXT NOT NULL
+);
+CREATE INDEX dataflow_reads_by_statement ON dataflow_reads (execution_id, statement);
+CREATE TABLE dataflow_statements (
+    execution_id INTEGER NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    statement    INTEGER NOT NULL,
+    line_start   INTEGER,
+    line_end     INTEGER,
+    byte_start   INTEGER,
+    byte_end     INTEGER,
+    PRIMARY KEY (execution_id, statement)
+) WITHOUT ROWID;
+CREATE TABLE dataflow_indexed (
+    trial_id   INTEGER PRIMARY KEY REFERENCES trials (id) ON DELETE CASCADE,
+    through_id INTEGER NOT NULL
+);
+"#;
 
 /// Version 2: the dataflow facts of each execution (the static analysis of its code, the
 /// runtime probe's notes, the line it failed at), from which a trial's dependency graph is

@@ -9,10 +9,11 @@ use rusqlite::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::dataflow_index::{self, LiveIndex};
 use crate::schema::{self, Migration, SCHEMA_VERSION};
 use crate::{
-    paths, process, timestamp, ExecutionRecord, NewTrial, Result, StoreError, TrialHandle,
-    TrialStatus,
+    paths, process, timestamp, ExecStatus, ExecutionRecord, NewTrial, Result, StoreError,
+    TrialHandle, TrialStatus,
 };
 
 /// Payloads larger than this (1 MiB) are recorded by hash and size only,
@@ -29,6 +30,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// readers (provctl, the magics) each open their own.
 pub struct Store {
     pub(crate) conn: Connection,
+    /// The live dataflow engine of the trial this store records, if any.
+    pub(crate) live: std::cell::RefCell<Option<crate::dataflow_index::LiveIndex>>,
     path: PathBuf,
     payload_cap: usize,
     writable: bool,
@@ -100,6 +103,7 @@ impl Store {
         }
         let mut store = Store {
             conn,
+            live: std::cell::RefCell::new(None),
             path: path.to_path_buf(),
             payload_cap: DEFAULT_PAYLOAD_CAP,
             writable,
@@ -185,17 +189,44 @@ impl Store {
         records: &[ExecutionRecord],
     ) -> Result<Vec<i64>> {
         let cap = self.payload_cap;
+        let live = self.live.get_mut();
         let result = (|| {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let index = live_for(&tx, live, trial)?;
+            if let Some((_, input)) = index.pending.take() {
+                dataflow_index::index_execution(&tx, trial, &mut index.flow, input)?;
+            }
             let mut ids = Vec::with_capacity(records.len());
-            for e in records {
-                ids.push(insert_execution(&tx, trial, e, cap)?);
+            for (i, e) in records.iter().enumerate() {
+                let id = insert_execution(&tx, trial, e, cap)?;
+                ids.push(id);
+                let Some(d) = &e.dataflow else { continue };
+                let input = dataflow_index::execution_input(
+                    id,
+                    e.execution_count,
+                    e.cell_id.clone(),
+                    &e.code,
+                    e.status == ExecStatus::Error,
+                    Some(&d.analysis),
+                    d.runtime.as_deref(),
+                    d.failed_line,
+                );
+                // A failed cell's runtime notes come with the next execution: wait for them.
+                if e.status == ExecStatus::Error && d.runtime.is_none() && i + 1 == records.len() {
+                    index.pending = Some((e.msg_id.clone(), input));
+                } else {
+                    dataflow_index::index_execution(&tx, trial, &mut index.flow, input)?;
+                }
             }
             tx.commit()?;
             Ok(ids)
         })();
+        if result.is_err() {
+            // The engine may be ahead of what was rolled back: rebuild it from the store.
+            *live = None;
+        }
         result.map_err(|e| self.err(e))
     }
 
@@ -225,15 +256,33 @@ impl Store {
 
     /// Attaches the runtime probe's notes (JSON) to an execution already recorded: for a cell
     /// that failed, the probe answers only with the next successful execution.
+    ///
+    /// When that execution is the failed one the live dataflow engine is holding back, it
+    /// enters the dependency graph now, with these notes.
     pub fn set_runtime_facts(&mut self, msg_id: &str, runtime: &str) -> Result<()> {
-        self.conn
-            .execute(
+        let live = self.live.get_mut();
+        let result = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
                 "UPDATE execution_dataflow SET runtime = ?2 WHERE execution_id =
                      (SELECT id FROM executions WHERE msg_id = ?1 ORDER BY id DESC LIMIT 1)",
                 (msg_id, runtime),
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
+            )?;
+            if let Some(index) = live.as_mut() {
+                if index.pending.as_ref().is_some_and(|(m, _)| m == msg_id) {
+                    let (_, mut input) = index.pending.take().expect("checked above");
+                    input.runtime = dataflow_index::runtime_facts(runtime);
+                    dataflow_index::index_execution(&tx, index.trial, &mut index.flow, input)?;
+                }
+            }
+            tx.commit()
+        })();
+        if result.is_err() {
+            *live = None;
+        }
+        result.map_err(|e| self.err(e))
     }
 
     /// The dataflow facts of a trial's executions, in execution order: what a trial's
@@ -312,6 +361,7 @@ impl Store {
 
     /// Ends a trial: its status (normally `Finished`) and `ended_at` = now.
     pub fn end_trial(&mut self, trial: i64, status: TrialStatus) -> Result<()> {
+        self.flush_live(trial)?;
         let ended = (status != TrialStatus::Running).then(|| timestamp(Utc::now()));
         let n = self
             .conn
@@ -417,6 +467,25 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Inserts one execution with its code and outputs inside `tx`.
+/// The live engine for `trial`, built from the store when this `Store` has none for it yet
+/// (a new trial starts empty; a reopened one is replayed, and its unindexed tail written).
+fn live_for<'a>(
+    tx: &Transaction<'_>,
+    live: &'a mut Option<LiveIndex>,
+    trial: i64,
+) -> rusqlite::Result<&'a mut LiveIndex> {
+    if live.as_ref().is_none_or(|l| l.trial != trial) {
+        let through = dataflow_index::indexed_through(tx, trial)?;
+        let flow = dataflow_index::catch_up(tx, trial, through)?;
+        *live = Some(LiveIndex {
+            trial,
+            flow,
+            pending: None,
+        });
+    }
+    Ok(live.as_mut().expect("set above"))
+}
+
 fn insert_execution(
     tx: &Transaction<'_>,
     trial: i64,

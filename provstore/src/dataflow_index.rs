@@ -1,0 +1,306 @@
+//! Keeping a trial's dependency graph in the store (schema v3), so queries
+//! walk indexes instead of replaying the trial through pyflow.
+//!
+//! The writer's [`crate::Store`] owns a live [`pyflow::Dataflow`] for the
+//! trial it records ([`LiveIndex`]). Each recorded execution goes through
+//! [`pyflow::Dataflow::add_execution_delta`] in the same transaction as its
+//! row, and the delta is written down: versions (`dataflow_versions`, with
+//! `current`), statement → statement reads (`dataflow_reads`), producing
+//! statements' positions (`dataflow_statements`), the per-execution summary
+//! (`execution_names`, `dependencies`), and `dataflow_indexed.through_id`.
+//!
+//! A failed execution whose runtime notes have not arrived is held back
+//! (the probe answers for a failed cell only with the next execution): it is
+//! indexed when its notes arrive ([`crate::Store::set_runtime_facts`]), when
+//! the next execution is recorded, or before a query on the same `Store`,
+//! whichever comes first. Notes arriving later still reach
+//! `execution_dataflow` (and the values shown), not the graph.
+//!
+//! Trials recorded before v3 (or whose tail was not indexed because their
+//! writer died) are caught up on the first query, by replaying the stored
+//! rows: that needs a writable store; a read-only one answers
+//! [`crate::StoreError::Unavailable`] for such a trial. Running trials with an
+//! index row are left to their writer.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use pyflow::{CellAnalysis, Dataflow, ExecutionDelta, ExecutionInput, RuntimeFacts};
+
+/// The live engine of the trial a `Store` writes.
+#[derive(Debug)]
+pub(crate) struct LiveIndex {
+    pub(crate) trial: i64,
+    pub(crate) flow: Dataflow,
+    /// A failed execution waiting for its runtime notes: (msg_id, input).
+    pub(crate) pending: Option<(String, ExecutionInput)>,
+}
+
+/// The stored facts of one execution, as read back.
+pub(crate) struct StoredRow {
+    pub(crate) execution_id: i64,
+    pub(crate) execution_count: Option<i64>,
+    pub(crate) cell_id: Option<String>,
+    pub(crate) code: String,
+    pub(crate) status: String,
+    pub(crate) analysis: Option<String>,
+    pub(crate) runtime: Option<String>,
+    pub(crate) failed_line: Option<i64>,
+}
+
+/// The probe's notes (`{"bound": [[name, id, info]], "deleted": [names]}`) as pyflow facts.
+pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let bound = v
+        .get("bound")
+        .and_then(|b| b.as_array())
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|e| {
+                    let e = e.as_array()?;
+                    let name = e.first()?.as_str()?.to_string();
+                    let id = e.get(1)?.as_u64()?;
+                    Some((name, id))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let deleted = v
+        .get("deleted")
+        .and_then(|d| d.as_array())
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(RuntimeFacts { bound, deleted })
+}
+
+/// The engine's input for an execution, from what the store keeps.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn execution_input(
+    execution_id: i64,
+    execution_count: Option<i64>,
+    cell_id: Option<String>,
+    code: &str,
+    failed: bool,
+    analysis: Option<&str>,
+    runtime: Option<&str>,
+    failed_line: Option<i64>,
+) -> ExecutionInput {
+    let analysis = analysis
+        .and_then(|a| serde_json::from_str::<CellAnalysis>(a).ok())
+        .filter(|a| a.analysis_version >= pyflow::ANALYSIS_VERSION)
+        .unwrap_or_else(|| pyflow::analyze_cell(code));
+    let failed_at_statement = failed_line
+        .and_then(|l| usize::try_from(l).ok())
+        .and_then(|l| pyflow::statement_at_line(&analysis, l));
+    ExecutionInput {
+        execution_id,
+        execution_count,
+        cell_id,
+        failed_at_statement,
+        runtime: runtime.and_then(runtime_facts),
+        failed,
+        analysis,
+    }
+}
+
+impl StoredRow {
+    pub(crate) fn input(&self) -> ExecutionInput {
+        execution_input(
+            self.execution_id,
+            self.execution_count,
+            self.cell_id.clone(),
+            &self.code,
+            self.status == "error",
+            self.analysis.as_deref(),
+            self.runtime.as_deref(),
+            self.failed_line,
+        )
+    }
+}
+
+/// The executions of a trial with dataflow facts, in order, after `after_id`.
+pub(crate) fn stored_rows(
+    conn: &Connection,
+    trial: i64,
+    after_id: i64,
+) -> rusqlite::Result<Vec<StoredRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status, d.analysis, d.runtime,
+                d.failed_line
+         FROM executions e
+         JOIN code c ON c.id = e.code_id
+         JOIN execution_dataflow d ON d.execution_id = e.id
+         WHERE e.trial_id = ?1 AND e.id > ?2 ORDER BY e.seq",
+    )?;
+    let rows = stmt.query_map((trial, after_id), |r| {
+        Ok(StoredRow {
+            execution_id: r.get(0)?,
+            execution_count: r.get(1)?,
+            cell_id: r.get(2)?,
+            code: r.get(3)?,
+            status: r.get(4)?,
+            analysis: r.get(5)?,
+            runtime: r.get(6)?,
+            failed_line: r.get(7)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// How far a trial is indexed: None when it never was (recorded before v3).
+pub(crate) fn indexed_through(conn: &Connection, trial: i64) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT through_id FROM dataflow_indexed WHERE trial_id = ?1")?
+        .query_row([trial], |r| r.get(0))
+        .optional()
+}
+
+/// Rebuilds a trial's engine from its stored rows, writing down the deltas of
+/// the executions after `through` (all of them for None). Returns the engine.
+pub(crate) fn catch_up(
+    conn: &Connection,
+    trial: i64,
+    through: Option<i64>,
+) -> rusqlite::Result<Dataflow> {
+    let mut flow = Dataflow::new();
+    let start = through.unwrap_or(i64::MIN);
+    for row in stored_rows(conn, trial, i64::MIN)? {
+        let input = row.input();
+        if row.execution_id > start {
+            let analysis = input.analysis.clone();
+            let delta = flow.add_execution_delta(input);
+            write_delta(conn, trial, row.execution_id, &analysis, &delta)?;
+        } else {
+            flow.add_execution(input);
+        }
+    }
+    conn.prepare_cached(
+        "INSERT INTO dataflow_indexed (trial_id, through_id)
+         VALUES (?1, COALESCE((SELECT MAX(id) FROM executions WHERE trial_id = ?1), 0))
+         ON CONFLICT (trial_id) DO UPDATE SET through_id = excluded.through_id",
+    )?
+    .execute([trial])?;
+    Ok(flow)
+}
+
+/// Adds one execution to the live engine and writes its delta.
+pub(crate) fn index_execution(
+    conn: &Connection,
+    trial: i64,
+    flow: &mut Dataflow,
+    input: ExecutionInput,
+) -> rusqlite::Result<()> {
+    let id = input.execution_id;
+    let analysis = input.analysis.clone();
+    let delta = flow.add_execution_delta(input);
+    write_delta(conn, trial, id, &analysis, &delta)?;
+    conn.prepare_cached(
+        "INSERT INTO dataflow_indexed (trial_id, through_id) VALUES (?1, ?2)
+         ON CONFLICT (trial_id) DO UPDATE SET through_id = MAX(through_id, excluded.through_id)",
+    )?
+    .execute((trial, id))?;
+    Ok(())
+}
+
+/// Writes what the graph gained from execution `id`.
+fn write_delta(
+    conn: &Connection,
+    trial: i64,
+    id: i64,
+    analysis: &CellAnalysis,
+    delta: &ExecutionDelta,
+) -> rusqlite::Result<()> {
+    let mut retire = conn.prepare_cached(
+        "UPDATE dataflow_versions SET current = 0 WHERE trial_id = ?1 AND version = ?2",
+    )?;
+    for v in &delta.retired {
+        retire.execute((trial, v))?;
+    }
+    let mut version = conn.prepare_cached(
+        "INSERT INTO dataflow_versions
+             (trial_id, version, name, symbol, execution_id, statement, kind, current)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut name = conn.prepare_cached(
+        "INSERT INTO execution_names (execution_id, name, role) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut named: Vec<(String, &str)> = Vec::new();
+    for v in &delta.versions {
+        let kind = if v.mutation { "mutated" } else { "defined" };
+        let symbol = v.symbol.to_string();
+        version.execute(rusqlite::params![
+            trial,
+            v.version,
+            v.symbol.base,
+            symbol,
+            id,
+            v.statement as i64,
+            kind,
+            v.current
+        ])?;
+        if !named.iter().any(|(s, k)| *s == symbol && *k == kind) {
+            named.push((symbol, kind));
+        }
+    }
+    for u in &delta.flow.uses {
+        named.push((u.to_string(), "used"));
+    }
+    for d in &delta.flow.deletes {
+        named.push((d.to_string(), "deleted"));
+    }
+    for (symbol, role) in &named {
+        name.execute((id, symbol, role))?;
+    }
+    let mut dep = conn.prepare_cached(
+        "INSERT INTO dependencies (execution_id, depends_on_id, name) VALUES (?1, ?2, ?3)",
+    )?;
+    for (on, symbol) in &delta.flow.depends_on {
+        dep.execute((id, on, symbol.to_string()))?;
+    }
+    let mut statement = conn.prepare_cached(
+        "INSERT OR IGNORE INTO dataflow_statements
+             (execution_id, statement, line_start, line_end, byte_start, byte_end)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for &s in &delta.statements {
+        let span = analysis.statements.get(s);
+        statement.execute(rusqlite::params![
+            id,
+            s as i64,
+            span.map(|f| f.line_start as i64),
+            span.map(|f| f.line_end as i64),
+            span.map(|f| f.byte_start as i64),
+            span.map(|f| f.byte_end as i64),
+        ])?;
+    }
+    let mut read = conn.prepare_cached(
+        "INSERT INTO dataflow_reads (execution_id, statement, dep_execution_id, dep_statement, symbol)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut seen: std::collections::HashSet<(usize, i64, usize, String)> =
+        std::collections::HashSet::new();
+    for r in &delta.reads {
+        let key = (
+            r.statement,
+            r.dep_execution_id,
+            r.dep_statement,
+            r.symbol.to_string(),
+        );
+        if seen.contains(&key) {
+            continue;
+        }
+        read.execute(rusqlite::params![
+            id,
+            key.0 as i64,
+            key.1,
+            key.2 as i64,
+            key.3
+        ])?;
+        seen.insert(key);
+    }
+    Ok(())
+}
