@@ -6,10 +6,13 @@
 //! it to `MAGICS` below. Its function gets the store through the writer thread and returns
 //! rendered output (from `provrender`) or an error message for the cell.
 
+mod backwards_deps;
 pub mod cell;
+mod global_backwards_deps;
 pub mod jobs;
 pub mod parse;
 mod prov;
+mod slice;
 mod trial_name;
 mod trials;
 
@@ -40,7 +43,14 @@ pub struct MagicSpec {
 }
 
 /// Every magic prov answers.
-pub const MAGICS: &[&MagicSpec] = &[&prov::SPEC, &trials::SPEC, &trial_name::SPEC];
+pub const MAGICS: &[&MagicSpec] = &[
+    &prov::SPEC,
+    &trials::SPEC,
+    &trial_name::SPEC,
+    &backwards_deps::SPEC,
+    &global_backwards_deps::SPEC,
+    &slice::SPEC,
+];
 
 /// The magic called `name` (or one of its aliases).
 pub fn lookup(name: &str) -> Option<&'static MagicSpec> {
@@ -69,4 +79,83 @@ pub fn usage_error(spec: &MagicSpec, problem: &str) -> String {
 /// The store's error as a message for the cell.
 pub fn store_error(e: provstore::StoreError) -> String {
     e.to_string()
+}
+
+/// The arguments of the dataflow magics, `VAR [--statements]`: the variable, and whether
+/// `--statements` was given (only accepted when `statements` says the magic takes it).
+pub fn variable_args(
+    spec: &MagicSpec,
+    args: &[String],
+    statements: bool,
+) -> Result<(String, bool), String> {
+    let mut var = None;
+    let mut flag = false;
+    for arg in args {
+        if statements && arg == "--statements" {
+            flag = true;
+        } else if arg.starts_with('-') {
+            return Err(usage_error(spec, &format!("unknown option {arg}")));
+        } else if var.is_some() {
+            return Err(usage_error(
+                spec,
+                &format!("%{} takes one variable", spec.name),
+            ));
+        } else {
+            var = Some(arg.clone());
+        }
+    }
+    let var = var.ok_or_else(|| usage_error(spec, &format!("%{} needs a variable", spec.name)))?;
+    Ok((var, flag))
+}
+
+/// The id of this kernel's trial, or why there is none.
+pub fn current_trial(context: &MagicContext) -> Result<i64, String> {
+    context
+        .writer
+        .trial()
+        .map(|t| t.id)
+        .ok_or_else(|| "the store is not available, so nothing was recorded to ask about".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn variable_args_take_one_variable_and_maybe_statements() {
+        let spec = &backwards_deps::SPEC;
+        assert_eq!(
+            variable_args(spec, &args(&["df"]), true),
+            Ok(("df".into(), false))
+        );
+        assert_eq!(
+            variable_args(spec, &args(&["--statements", "df"]), true),
+            Ok(("df".into(), true))
+        );
+        let none = variable_args(spec, &args(&[]), true).unwrap_err();
+        assert!(
+            none.contains("usage: %backwards_deps VAR [--statements]"),
+            "{none}"
+        );
+        assert!(variable_args(spec, &args(&["a", "b"]), true).is_err());
+        let flag = variable_args(&slice::SPEC, &args(&["df", "--statements"]), false).unwrap_err();
+        assert!(flag.contains("unknown option --statements"), "{flag}");
+    }
+
+    #[test]
+    fn aliases_find_the_dataflow_magics() {
+        assert_eq!(
+            lookup("backward_deps").map(|s| s.name),
+            Some("backwards_deps")
+        );
+        assert_eq!(
+            lookup("global_backward_deps").map(|s| s.name),
+            Some("global_backwards_deps")
+        );
+        assert_eq!(lookup("slice").map(|s| s.name), Some("slice"));
+    }
 }
