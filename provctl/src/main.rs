@@ -1,10 +1,12 @@
 //! `provctl`: reads the provenance store that prov-kernel writes, from a
-//! terminal or a script: the trials, one trial's executions, and the log
-//! across trials. Every subcommand takes `--json` for exactly one JSON
-//! document on stdout.
+//! terminal or a script: the trials, one trial's executions, the log
+//! across trials, and the dataflow of a trial (which executions a variable
+//! came from, the code that rebuilds it, the whole graph). Every subcommand
+//! takes `--json` for exactly one JSON document on stdout.
 //!
-//! Exit codes: 0 success; 2 a bad argument, no store, or no such trial; 1
-//! a store that cannot be read (damaged, too new).
+//! Exit codes: 0 success; 2 a bad argument, no store, no such trial or
+//! variable; 1 a store that cannot be read (damaged, too new) or an output
+//! file that cannot be written.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -49,6 +51,54 @@ enum Command {
               value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         limit: usize,
     },
+    /// Which executions made the current value of a variable, in the order they ran: code,
+    /// what each defined and used, and the values recorded.
+    Deps {
+        /// The variable (a name, or a symbol such as `d['a']` or `obj.attr`).
+        variable: String,
+        /// The trial: id, name or UUID (default: the latest).
+        #[arg(long, value_name = "TRIAL")]
+        trial: Option<String>,
+        /// Show only the statements that contributed, not whole cells.
+        #[arg(long)]
+        statements: bool,
+    },
+    /// The smallest code that rebuilds the current value of a variable, statement by statement
+    /// in the order it ran (each execution's first statement under a `# In[n]` comment).
+    #[command(
+        after_help = "Without -o the code is printed. With -o FILE.ipynb it becomes a \
+                            notebook (one cell per execution, \"Python (prov)\" kernel); with \
+                            -o FILE.py a script."
+    )]
+    Slice {
+        /// The variable (a name, or a symbol such as `d['a']` or `obj.attr`).
+        variable: String,
+        /// The trial: id, name or UUID (default: the latest).
+        #[arg(long, value_name = "TRIAL")]
+        trial: Option<String>,
+        /// Write the slice to FILE.ipynb (a notebook) or FILE.py (a script) instead.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The dataflow graph of a trial: every execution and which earlier ones it used.
+    #[command(
+        after_help = "Without -o a summary is printed: one line per dependency \
+                            (`In [3] <- In [1]: df`, the user first). --dot prints Graphviz DOT \
+                            instead (`provctl graph --dot | dot -Tpng -o graph.png`). -o \
+                            FILE.svg draws the graph left to right (no Graphviz needed), -o \
+                            FILE.dot writes DOT."
+    )]
+    Graph {
+        /// The trial: id, name or UUID (default: the latest).
+        #[arg(long, value_name = "TRIAL")]
+        trial: Option<String>,
+        /// Print Graphviz DOT on stdout instead of the summary.
+        #[arg(long, conflicts_with = "output")]
+        dot: bool,
+        /// Write the graph to FILE.svg (a picture) or FILE.dot (Graphviz DOT) instead.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Why provctl stops without an answer.
@@ -62,7 +112,9 @@ enum Failure {
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Failure {
         let code = match e {
-            StoreError::Missing { .. } | StoreError::TrialNotFound { .. } => 2,
+            StoreError::Missing { .. }
+            | StoreError::TrialNotFound { .. }
+            | StoreError::UnknownVariable { .. } => 2,
             _ => 1,
         };
         Failure::Exit {
@@ -150,6 +202,140 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
                 None => text(out, &provrender::log_text(&entries)),
             }
         }
+        Command::Deps {
+            variable,
+            trial,
+            statements,
+        } => {
+            let trial = pick_trial(&store, trial.as_deref())?;
+            let answer = store.backwards_deps(trial, variable)?;
+            match json {
+                Some(j) => j.write(out, &answer),
+                None => text(out, &provrender::render_deps(&answer, *statements).text),
+            }
+        }
+        Command::Slice {
+            variable,
+            trial,
+            output,
+        } => {
+            let trial = pick_trial(&store, trial.as_deref())?;
+            let answer = store.slice(trial, variable)?;
+            if let Some(path) = output {
+                let contents = match extension(path).as_deref() {
+                    Some("ipynb") => {
+                        let nb = provrender::slice_notebook(&answer);
+                        let mut s = serde_json::to_string_pretty(&nb)
+                            .map_err(|e| Failure::Output(e.into()))?;
+                        s.push('\n');
+                        s
+                    }
+                    Some("py") => provrender::slice_script(&answer),
+                    _ => return Err(bad_extension(path, "FILE.ipynb or FILE.py")),
+                };
+                write_file(path, &contents)?;
+                if json.is_none() {
+                    return text(
+                        out,
+                        &format!(
+                            "Wrote the slice of {} ({}) to {}\n",
+                            answer.variable,
+                            count(answer.statements.len(), "statement"),
+                            path.display()
+                        ),
+                    );
+                }
+            }
+            match json {
+                Some(j) => j.write(out, &answer),
+                None => text(out, &provrender::slice_code(&answer)),
+            }
+        }
+        Command::Graph { trial, dot, output } => {
+            let trial = pick_trial(&store, trial.as_deref())?;
+            let answer = store.dataflow_graph(trial)?;
+            if let Some(path) = output {
+                let contents = match extension(path).as_deref() {
+                    Some("svg") => provrender::render_graph(&answer)
+                        .svg
+                        .unwrap_or_else(|| EMPTY_SVG.into()),
+                    Some("dot" | "gv") => provrender::graph_dot(&answer),
+                    _ => return Err(bad_extension(path, "FILE.svg or FILE.dot")),
+                };
+                write_file(path, &contents)?;
+                if json.is_none() {
+                    return text(
+                        out,
+                        &format!(
+                            "Wrote the graph of trial {} ({}, {}) to {}\n",
+                            answer.trial.id,
+                            count(answer.executions.len(), "execution"),
+                            count(answer.edges.len(), "dependency"),
+                            path.display()
+                        ),
+                    );
+                }
+            }
+            match json {
+                Some(j) => j.write(out, &answer),
+                None if *dot => text(out, &provrender::graph_dot(&answer)),
+                None => text(out, &provrender::graph_text(&answer)),
+            }
+        }
+    }
+}
+
+/// The picture of a trial with no executions.
+const EMPTY_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"0\"/>";
+
+/// The trial asked for, else the latest one of the store.
+fn pick_trial(store: &Store, query: Option<&str>) -> Result<i64, Failure> {
+    if let Some(q) = query {
+        return Ok(store.resolve_trial(q)?.id);
+    }
+    store
+        .trials()?
+        .iter()
+        .map(|t| t.id)
+        .max()
+        .ok_or_else(|| Failure::Exit {
+            code: 2,
+            message: "no trials recorded in this store yet\n  fix: run a notebook with the \
+                      \"Python (prov)\" kernel first"
+                .into(),
+        })
+}
+
+/// The lowercase extension of `path`.
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+}
+
+fn bad_extension(path: &Path, wanted: &str) -> Failure {
+    Failure::Exit {
+        code: 2,
+        message: format!(
+            "cannot tell what to write to {}: name it {wanted}",
+            path.display()
+        ),
+    }
+}
+
+fn write_file(path: &Path, contents: &str) -> Result<(), Failure> {
+    std::fs::write(path, contents).map_err(|e| Failure::Exit {
+        code: 1,
+        message: format!("cannot write {}: {e}", path.display()),
+    })
+}
+
+/// `1 statement`, `3 dependencies`.
+fn count(n: usize, word: &str) -> String {
+    match (n, word.strip_suffix('y')) {
+        (1, _) => format!("1 {word}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        _ => format!("{n} {word}s"),
     }
 }
 
@@ -215,6 +401,28 @@ mod tests {
         assert!(a.json && b.json);
         let log = Cli::parse_from(["provctl", "log", "-n", "5"]);
         assert!(matches!(log.command, Command::Log { limit: 5 }));
+    }
+
+    #[test]
+    fn dataflow_subcommands_parse() {
+        let deps = Cli::parse_from(["provctl", "deps", "df", "--statements", "--trial", "2"]);
+        assert!(matches!(
+            deps.command,
+            Command::Deps { ref variable, ref trial, statements: true }
+                if variable == "df" && trial.as_deref() == Some("2")
+        ));
+        let slice = Cli::parse_from(["provctl", "slice", "df", "-o", "df.ipynb"]);
+        assert!(matches!(
+            slice.command,
+            Command::Slice {
+                output: Some(_),
+                ..
+            }
+        ));
+        assert!(Cli::try_parse_from(["provctl", "graph", "--dot", "-o", "g.svg"]).is_err());
+        assert_eq!(count(1, "dependency"), "1 dependency");
+        assert_eq!(count(3, "dependency"), "3 dependencies");
+        assert_eq!(count(2, "execution"), "2 executions");
     }
 
     #[test]
