@@ -427,7 +427,7 @@ fn source_lines(s: &str) -> Vec<String> {
     lines
 }
 
-/// A trial's whole dataflow graph (`%graph`, `provctl graph`): text, the
+/// A trial's whole dataflow graph (`provctl graph`): text, the
 /// dependencies one per line; SVG: every execution that defines or uses
 /// something, left to right. JSON: the [`GraphAnswer`].
 pub fn render_graph(answer: &GraphAnswer) -> Rendered {

@@ -217,7 +217,7 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge], standalone: bool) -> Str
         .max()
         .unwrap_or(0) as f64
         * CHAR_W;
-    let gap = (label_w + 28.0).clamp(56.0, 180.0);
+    let gap = (label_w + 30.0).clamp(72.0, 190.0);
     let col_x = |l: usize| MARGIN + l as f64 * (NODE_W + gap);
     let width = col_x(layers.max(1)) - gap + MARGIN;
     let height = items.iter().map(|p| p.y + p.h / 2.0).fold(0.0, f64::max) + MARGIN;
@@ -320,54 +320,68 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge], standalone: bool) -> Str
             esc(&full)
         ));
 
-        // The label sits in the gap the edge leaves its producer through
-        // (or, if that is crowded, the one it reaches its user through),
-        // just above the line.
+        // The label sits where the edge is flat: just after it leaves its
+        // producer, on the side the curve bends away from; if that is taken
+        // (several edges leave one box), just before it reaches its user;
+        // failing both, along the first or last stretch of the curve (the
+        // middle of the first stretch if everything is taken).
         let text = label(&e.symbols);
         if text.is_empty() {
             continue;
         }
         let w = text.chars().count() as f64 * CHAR_W + 4.0;
-        let segments = [
-            (points[0].1, points[0].2, points[1].0, points[1].2),
-            (
-                points[points.len() - 2].1,
-                points[points.len() - 2].2,
-                points[points.len() - 1].0,
-                points[points.len() - 1].2,
-            ),
-        ];
-        let mut spot = None;
-        'search: for (x0, y0, x1, y1) in segments {
-            for t in [0.5, 0.35, 0.65, 0.2, 0.8] {
+        let n = points.len();
+        let first = (points[0].1, points[0].2, points[1].0, points[1].2);
+        let last = (
+            points[n - 2].1,
+            points[n - 2].2,
+            points[n - 1].0,
+            points[n - 1].2,
+        );
+        // (anchor x, baseline y, text-anchor)
+        let mut candidates: Vec<(f64, f64, &str)> = Vec::new();
+        let (x0, y0, _, y1) = first;
+        let above = y1 >= y0;
+        candidates.push((x0 + 6.0, if above { y0 - 4.0 } else { y0 + 13.0 }, "start"));
+        // Near the user only when it is its one incoming edge: among
+        // several arrows a label there would be ambiguous.
+        if in_ports[e.to].len() == 1 {
+            let (_, y0, x1, y1) = last;
+            let above = y0 >= y1;
+            candidates.push((x1 - 9.0, if above { y1 - 4.0 } else { y1 + 13.0 }, "end"));
+        }
+        for (x0, y0, x1, y1) in [first, last] {
+            for t in [0.5, 0.35, 0.65] {
                 let (x, y) = bezier((x0, y0), (x1, y1), t);
-                let rect = Rect {
-                    x: x - w / 2.0,
-                    y: y - 16.0,
-                    w,
-                    h: 13.0,
-                };
-                if !taken.iter().any(|r| r.overlaps(&rect)) {
-                    spot = Some((x, y, rect));
-                    break 'search;
-                }
+                candidates.push((x, y - 5.0, "middle"));
             }
         }
-        let (x, y) = match spot {
-            Some((x, y, rect)) => {
-                taken.push(rect);
-                (x, y)
-            }
-            None => {
-                let (x0, y0, x1, y1) = segments[0];
-                bezier((x0, y0), (x1, y1), 0.5)
+        let boxed = |&(x, baseline, anchor): &(f64, f64, &str)| {
+            let left = match anchor {
+                "start" => x,
+                "end" => x - w,
+                _ => x - w / 2.0,
+            };
+            Rect {
+                x: left,
+                y: baseline - 10.0,
+                w,
+                h: 13.0,
             }
         };
+        let chosen = candidates
+            .iter()
+            .find(|c| {
+                let rect = boxed(c);
+                !taken.iter().any(|r| r.overlaps(&rect))
+            })
+            .unwrap_or(&candidates[candidates.len() - 6]);
+        taken.push(boxed(chosen));
+        let (x, baseline, anchor) = *chosen;
         labels.push_str(&format!(
-            "<text class=\"label\" x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" \
+            "<text class=\"label\" x=\"{x:.1}\" y=\"{baseline:.1}\" text-anchor=\"{anchor}\" \
              font-family=\"ui-monospace,SFMono-Regular,Menlo,Consolas,monospace\" \
              font-size=\"11\" fill=\"currentColor\"><title>{}</title>{}</text>",
-            y - 5.0,
             esc(&full),
             esc(&text)
         ));
