@@ -233,17 +233,13 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
                     Some("py") => provrender::slice_script(&answer),
                     _ => return Err(bad_extension(path, "FILE.ipynb or FILE.py")),
                 };
-                write_file(path, &contents)?;
-                if json.is_none() {
-                    return text(
-                        out,
-                        &format!(
-                            "Wrote the slice of {} ({}) to {}\n",
-                            answer.variable,
-                            count(answer.statements.len(), "statement"),
-                            path.display()
-                        ),
-                    );
+                let what = format!(
+                    "the slice of {} ({})",
+                    answer.variable,
+                    count(answer.statements.len(), "statement")
+                );
+                if save(out, json, path, &contents, &what)? {
+                    return Ok(());
                 }
             }
             match json {
@@ -262,18 +258,14 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
                     Some("dot" | "gv") => provrender::graph_dot(&answer),
                     _ => return Err(bad_extension(path, "FILE.svg or FILE.dot")),
                 };
-                write_file(path, &contents)?;
-                if json.is_none() {
-                    return text(
-                        out,
-                        &format!(
-                            "Wrote the graph of trial {} ({}, {}) to {}\n",
-                            answer.trial.id,
-                            count(answer.executions.len(), "execution"),
-                            count(answer.edges.len(), "dependency"),
-                            path.display()
-                        ),
-                    );
+                let what = format!(
+                    "the graph of trial {} ({}, {})",
+                    answer.trial.id,
+                    count(answer.executions.len(), "execution"),
+                    count(answer.edges.len(), "dependency")
+                );
+                if save(out, json, path, &contents, &what)? {
+                    return Ok(());
                 }
             }
             match json {
@@ -323,11 +315,24 @@ fn bad_extension(path: &Path, wanted: &str) -> Failure {
     }
 }
 
-fn write_file(path: &Path, contents: &str) -> Result<(), Failure> {
+/// Writes `contents` (`what` it is) to `path`; without `--json` says so,
+/// which is then the whole answer (true), with it the JSON follows.
+fn save(
+    out: &mut impl Write,
+    json: Option<Json>,
+    path: &Path,
+    contents: &str,
+    what: &str,
+) -> Result<bool, Failure> {
     std::fs::write(path, contents).map_err(|e| Failure::Exit {
         code: 1,
         message: format!("cannot write {}: {e}", path.display()),
-    })
+    })?;
+    if json.is_some() {
+        return Ok(false);
+    }
+    text(out, &format!("Wrote {what} to {}\n", path.display()))?;
+    Ok(true)
 }
 
 /// `1 statement`, `3 dependencies`.

@@ -1,31 +1,18 @@
 //! provctl end to end: the built binary against stores filled through the
 //! provstore API.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use chrono::{Duration, TimeZone, Utc};
-use provstore::{
-    ErrorInfo, ExecStatus, ExecutionRecord, NewTrial, OutputRecord, Store, TrialStatus,
-};
+use common::{execution, new_trial, provctl, stderr};
+use provstore::{ErrorInfo, ExecStatus, ExecutionRecord, OutputRecord, Store, TrialStatus};
 use serde_json::Value;
-
-fn provctl(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_provctl"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("PROV_DB")
-        .output()
-        .unwrap()
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
 }
 
 /// The one JSON document a `--json` run printed (and nothing else).
@@ -34,34 +21,14 @@ fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).expect("stdout is exactly one JSON document")
 }
 
-fn new_trial(cwd: &Path) -> NewTrial {
-    NewTrial {
-        notebook: Some("analysis.ipynb".into()),
-        cwd: cwd.display().to_string(),
-        platform: provstore::platform(),
-        pid: std::process::id(),
-        hostname: provstore::hostname(),
-        started_at: Utc.with_ymd_and_hms(2026, 11, 21, 16, 30, 0).unwrap(),
-    }
-}
-
 fn exec(n: i64, code: &str, printed: &str) -> ExecutionRecord {
-    let started_at = Utc.with_ymd_and_hms(2026, 11, 21, 16, 30, 0).unwrap() + Duration::seconds(n);
     ExecutionRecord {
-        msg_id: format!("msg-{n}"),
-        execution_count: Some(n),
-        cell_id: Some(format!("cell-{n}")),
-        code: code.into(),
-        started_at,
-        ended_at: started_at + Duration::milliseconds(30),
-        status: ExecStatus::Ok,
-        error: None,
         outputs: vec![OutputRecord {
             output_type: "stream".into(),
             name: Some("stdout".into()),
             payloads: vec![("text/plain".into(), printed.as_bytes().to_vec())],
         }],
-        dataflow: None,
+        ..execution(n, code)
     }
 }
 

@@ -2,44 +2,22 @@
 //! store filled through the provstore API, whose writer indexes each
 //! execution's dataflow as the kernel's recording does.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use chrono::{Duration, TimeZone, Utc};
-use provstore::{DataflowRecord, ExecStatus, ExecutionRecord, NewTrial, Store};
+use common::{execution, new_trial, provctl, stderr};
+use provstore::{DataflowRecord, ExecutionRecord, Store};
 use serde_json::{json, Value};
-
-fn provctl(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_provctl"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("PROV_DB")
-        .output()
-        .unwrap()
-}
 
 fn stdout(o: &Output) -> String {
     assert!(o.status.success(), "failed: {}", stderr(o));
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
 fn json(o: &Output) -> Value {
     serde_json::from_str(&stdout(o)).expect("stdout is exactly one JSON document")
-}
-
-fn new_trial(cwd: &Path) -> NewTrial {
-    NewTrial {
-        notebook: Some("analysis.ipynb".into()),
-        cwd: cwd.display().to_string(),
-        platform: provstore::platform(),
-        pid: std::process::id(),
-        hostname: provstore::hostname(),
-        started_at: Utc.with_ymd_and_hms(2026, 11, 21, 16, 30, 0).unwrap(),
-    }
 }
 
 /// An execution with dataflow facts: the probe saw `bound` (name, Python type,
@@ -47,7 +25,6 @@ fn new_trial(cwd: &Path) -> NewTrial {
 /// code (as it does for an analysis of an older version), so the test needs
 /// no parser of its own.
 fn exec(n: i64, code: &str, bound: &[(&str, &str, Option<Value>)]) -> ExecutionRecord {
-    let started_at = Utc.with_ymd_and_hms(2026, 11, 21, 16, 30, 0).unwrap() + Duration::seconds(n);
     let bound: Vec<Value> = bound
         .iter()
         .enumerate()
@@ -60,20 +37,12 @@ fn exec(n: i64, code: &str, bound: &[(&str, &str, Option<Value>)]) -> ExecutionR
         })
         .collect();
     ExecutionRecord {
-        msg_id: format!("msg-{n}"),
-        execution_count: Some(n),
-        cell_id: Some(format!("cell-{n}")),
-        code: code.into(),
-        started_at,
-        ended_at: started_at + Duration::milliseconds(30),
-        status: ExecStatus::Ok,
-        error: None,
-        outputs: vec![],
         dataflow: Some(DataflowRecord {
             analysis: String::new(),
             runtime: Some(json!({ "bound": bound, "deleted": [] }).to_string()),
             failed_line: None,
         }),
+        ..execution(n, code)
     }
 }
 

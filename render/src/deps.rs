@@ -217,21 +217,15 @@ fn executions_table(
             first.push_str(&format!("<br>{}", badge(&e.status)));
         }
         let mut names = String::new();
-        if !e.defines.is_empty() {
-            names.push_str(&format!(
-                "{} <code style=\"{}\">{}</code><br>",
-                muted("defines"),
-                html::CODE,
-                esc(&e.defines.join(", "))
-            ));
-        }
-        if !e.uses.is_empty() {
-            names.push_str(&format!(
-                "{} <code style=\"{}\">{}</code><br>",
-                muted("uses"),
-                html::CODE,
-                esc(&e.uses.join(", "))
-            ));
+        for (word, list) in [("defines", &e.defines), ("uses", &e.uses)] {
+            if !list.is_empty() {
+                names.push_str(&format!(
+                    "{} <code style=\"{}\">{}</code><br>",
+                    muted(word),
+                    html::CODE,
+                    esc(&list.join(", "))
+                ));
+            }
         }
         if let Some(f) = from.get(&e.execution_id) {
             names.push_str(&format!("{} {}", muted("from"), esc(&from_words(f))));

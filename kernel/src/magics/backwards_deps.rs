@@ -2,7 +2,8 @@
 //! their code (or only the statements that contributed), what each defined and used, and a
 //! picture of how the value flowed.
 
-use super::{current_trial, variable_args, MagicContext, MagicResult, MagicSpec};
+use super::{variable_query, MagicContext, MagicResult, MagicSpec};
+use provstore::Store;
 
 /// The `%backwards_deps` magic.
 pub const SPEC: MagicSpec = MagicSpec {
@@ -14,11 +15,6 @@ pub const SPEC: MagicSpec = MagicSpec {
 };
 
 fn run(context: &MagicContext, args: &[String]) -> MagicResult {
-    let (var, statements) = variable_args(&SPEC, args, true)?;
-    let trial = current_trial(context)?;
-    let answer = context
-        .writer
-        .query(move |store| store.backwards_deps(trial, &var))
-        .map_err(super::store_error)?;
+    let (answer, statements) = variable_query(context, &SPEC, args, true, Store::backwards_deps)?;
     Ok(provrender::render_deps(&answer, statements))
 }

@@ -1,7 +1,8 @@
 //! `%global_backwards_deps VAR`: like `%backwards_deps`, for every value `VAR` ever had in this
 //! trial (deleted ones too), not only the current one.
 
-use super::{current_trial, variable_args, MagicContext, MagicResult, MagicSpec};
+use super::{variable_query, MagicContext, MagicResult, MagicSpec};
+use provstore::Store;
 
 /// The `%global_backwards_deps` magic.
 pub const SPEC: MagicSpec = MagicSpec {
@@ -13,11 +14,6 @@ pub const SPEC: MagicSpec = MagicSpec {
 };
 
 fn run(context: &MagicContext, args: &[String]) -> MagicResult {
-    let (var, _) = variable_args(&SPEC, args, false)?;
-    let trial = current_trial(context)?;
-    let answer = context
-        .writer
-        .query(move |store| store.global_backwards_deps(trial, &var))
-        .map_err(super::store_error)?;
+    let (answer, _) = variable_query(context, &SPEC, args, false, Store::global_backwards_deps)?;
     Ok(provrender::render_deps(&answer, false))
 }

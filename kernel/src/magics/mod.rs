@@ -108,13 +108,28 @@ pub fn variable_args(
     Ok((var, flag))
 }
 
-/// The id of this kernel's trial, or why there is none.
-pub fn current_trial(context: &MagicContext) -> Result<i64, String> {
-    context
+/// Runs a dataflow query about `VAR` in this kernel's trial: reads `VAR [--statements]` (the
+/// flag only where `statements` says the magic takes it), asks the store on the writer thread
+/// (so it sees everything recorded before), and returns the answer with whether `--statements`
+/// was given. An unknown variable is the store's message, which lists similar names.
+pub fn variable_query<T: Send + 'static>(
+    context: &MagicContext,
+    spec: &MagicSpec,
+    args: &[String],
+    statements: bool,
+    query: fn(&provstore::Store, i64, &str) -> provstore::Result<T>,
+) -> Result<(T, bool), String> {
+    let (var, flag) = variable_args(spec, args, statements)?;
+    let trial = context
         .writer
         .trial()
-        .map(|t| t.id)
-        .ok_or_else(|| "the store is not available, so nothing was recorded to ask about".into())
+        .ok_or("the store is not available, so nothing was recorded to ask about")?
+        .id;
+    let answer = context
+        .writer
+        .query(move |store| query(store, trial, &var))
+        .map_err(store_error)?;
+    Ok((answer, flag))
 }
 
 #[cfg(test)]

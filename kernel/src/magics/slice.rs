@@ -1,7 +1,8 @@
 //! `%slice VAR`: the smallest code, statement by statement in the order it ran, that rebuilds the
 //! current value of `VAR`, ready to copy into a new cell.
 
-use super::{current_trial, variable_args, MagicContext, MagicResult, MagicSpec};
+use super::{variable_query, MagicContext, MagicResult, MagicSpec};
+use provstore::Store;
 
 /// The `%slice` magic.
 pub const SPEC: MagicSpec = MagicSpec {
@@ -13,11 +14,6 @@ pub const SPEC: MagicSpec = MagicSpec {
 };
 
 fn run(context: &MagicContext, args: &[String]) -> MagicResult {
-    let (var, _) = variable_args(&SPEC, args, false)?;
-    let trial = current_trial(context)?;
-    let answer = context
-        .writer
-        .query(move |store| store.slice(trial, &var))
-        .map_err(super::store_error)?;
+    let (answer, _) = variable_query(context, &SPEC, args, false, Store::slice)?;
     Ok(provrender::render_slice(&answer))
 }
