@@ -121,15 +121,15 @@ fn code_lines(e: &DepExecution, statements: bool) -> Vec<Option<(usize, String)>
             .collect();
     }
     let mut lines = Vec::new();
-    let mut next: Option<usize> = None;
+    let mut next = 1;
     for s in &e.statements {
-        if next.is_some_and(|n| n != s.line_start) {
+        if s.line_start != next {
             lines.push(None);
         }
         for (i, l) in s.text.lines().enumerate() {
             lines.push(Some((s.line_start + i, l.to_string())));
         }
-        next = Some(s.line_end + 1);
+        next = s.line_end + 1;
     }
     lines
 }

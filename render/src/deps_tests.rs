@@ -194,6 +194,13 @@ fn deps_text_shows_code_names_sources_and_values() {
         "{only}"
     );
     assert!(!only.contains("print(df.head())"), "{only}");
+    // A statement after skipped lines says something was left out.
+    let mut later = answer.clone();
+    later.executions[1].statements = vec![later.executions[1].statements[0].clone()];
+    later.executions[1].statements[0].line_start = 2;
+    later.executions[1].statements[0].line_end = 2;
+    let gap = render_deps(&later, true).text;
+    assert!(gap.contains("  … |\n  2 | df = pd.read_csv"), "{gap}");
 }
 
 #[test]
