@@ -352,3 +352,34 @@ fn graph_renders_as_svg_dot_and_text() {
     );
     assert_eq!(dot.matches(" -> ").count(), 4);
 }
+
+#[test]
+fn long_edges_to_a_hub_stay_linear_in_size() {
+    // Every cell uses In [1] and its predecessor: a chain whose edges back
+    // to In [1] would need a quadratic number of pass-through slots.
+    let n = 120;
+    let executions: Vec<DepExecution> = (1..=n)
+        .map(|i| dep_exec(i, "x = f(x, pd)", &["x"], &["x", "pd"]))
+        .collect();
+    let mut edges = Vec::new();
+    for i in 2..=n {
+        edges.push(edge(i, i - 1, &["x"]));
+        if i > 2 {
+            edges.push(edge(i, 1, &["pd"]));
+        }
+    }
+    let graph = GraphAnswer {
+        trial: trial(1, None),
+        executions,
+        edges,
+    };
+    let svg = render_graph(&graph).svg.unwrap();
+    xml_elements(&svg);
+    assert_eq!(svg.matches("<g class=\"node\"").count(), n as usize);
+    assert_eq!(
+        svg.matches("<path class=\"edge\"").count(),
+        2 * n as usize - 3
+    );
+    // One " L" per slot an edge passes through: at most 4 per box.
+    assert!(svg.matches(" L").count() <= 4 * n as usize, "{}", svg.len());
+}

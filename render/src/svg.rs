@@ -30,6 +30,8 @@ const CHAR_W: f64 = 6.7;
 const LABEL_MAX: usize = 22;
 /// Longest code preview in a box, in characters.
 const CODE_MAX: usize = 24;
+/// How many pass-through slots per box long edges may use, at most.
+const PASS_BUDGET_PER_NODE: usize = 4;
 /// The grey of a standalone picture.
 const STANDALONE_COLOUR: &str = "#808080";
 
@@ -104,11 +106,27 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge], standalone: bool) -> Str
         })
         .collect();
     // The chain of items of each edge, from producer to user.
+    // A trial where every cell uses the first one's imports would need a
+    // number of slots quadratic in its size: past a budget, the longest
+    // edges are drawn as one curve instead.
+    let span = |e: &Edge| layer[e.to].saturating_sub(layer[e.from] + 1);
+    let mut by_span: Vec<usize> = (0..edges.len()).collect();
+    by_span.sort_by_key(|&k| span(edges[k]));
+    let mut routed = vec![false; edges.len()];
+    let mut budget = PASS_BUDGET_PER_NODE * nodes.len();
+    for k in by_span {
+        let need = span(edges[k]);
+        if need > budget {
+            break;
+        }
+        budget -= need;
+        routed[k] = true;
+    }
     let mut chains: Vec<Vec<usize>> = Vec::with_capacity(edges.len());
     for (k, e) in edges.iter().enumerate() {
         let mut chain = vec![e.from];
         let (a, b) = (layer[e.from], layer[e.to]);
-        for l in (a + 1)..b {
+        for l in ((a + 1)..b).filter(|_| routed[k]) {
             items.push(Placed {
                 item: Item::Pass { edge: k },
                 layer: l,
