@@ -353,12 +353,24 @@ impl Store {
         if through.is_some() && trial.status == TrialStatus::Running {
             return Ok(false);
         }
+        let through = through.unwrap_or(i64::MIN);
+        // The last execution, by the (trial_id, seq) index: usually the one indexed last.
+        let last: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM executions WHERE trial_id = ?1 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row([trial.id], |r| r.get(0))
+            .optional()?;
+        if last.is_none_or(|last| last <= through) {
+            return Ok(false);
+        }
         self.conn
             .prepare_cached(
                 "SELECT 1 FROM executions e JOIN execution_dataflow d ON d.execution_id = e.id
                  WHERE e.trial_id = ?1 AND e.id > ?2 LIMIT 1",
             )?
-            .query_row((trial.id, through.unwrap_or(i64::MIN)), |_| Ok(()))
+            .query_row((trial.id, through), |_| Ok(()))
             .optional()
             .map(|found| found.is_some())
     }
@@ -371,10 +383,12 @@ impl Store {
                 return Ok(Vec::new());
             };
             let sql = if every {
-                "SELECT symbol, execution_id, statement FROM dataflow_versions
+                "SELECT symbol, execution_id, statement
+                 FROM dataflow_versions INDEXED BY dataflow_versions_by_name
                  WHERE trial_id = ?1 AND name = ?2"
             } else {
-                "SELECT symbol, execution_id, statement FROM dataflow_versions
+                "SELECT symbol, execution_id, statement
+                 FROM dataflow_versions INDEXED BY dataflow_versions_current
                  WHERE trial_id = ?1 AND name = ?2 AND current = 1"
             };
             let mut stmt = self.conn.prepare_cached(sql)?;
@@ -400,7 +414,8 @@ impl Store {
     fn unknown_variable(&self, trial: i64, var: &str, base: Option<String>) -> StoreError {
         let lookup = (|| -> rusqlite::Result<(Vec<String>, Option<i64>)> {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT DISTINCT name FROM dataflow_versions WHERE trial_id = ?1 AND current = 1",
+                "SELECT DISTINCT name FROM dataflow_versions INDEXED BY dataflow_versions_current
+                 WHERE trial_id = ?1 AND current = 1",
             )?;
             let names = stmt
                 .query_map([trial], |r| r.get::<_, String>(0))?
@@ -436,29 +451,44 @@ impl Store {
         }
     }
 
-    /// Everything reachable from `starts` through what statements read.
+    /// Everything reachable from `starts` through what statements read. The reads of an
+    /// execution are fetched once, for all its statements.
     fn walk(&self, starts: Vec<StmtKey>) -> rusqlite::Result<Walk> {
         let mut walk = Walk::default();
         let mut stmt = self.conn.prepare_cached(
-            "SELECT dep_execution_id, dep_statement, symbol FROM dataflow_reads
-             WHERE execution_id = ?1 AND statement = ?2",
+            "SELECT statement, dep_execution_id, dep_statement, symbol FROM dataflow_reads
+             WHERE execution_id = ?1",
         )?;
+        type Reads = HashMap<i64, Vec<(StmtKey, String)>>;
+        let mut by_exec: HashMap<i64, Reads> = HashMap::new();
         let mut todo = starts;
         while let Some(at) = todo.pop() {
             if !walk.statements.insert(at) {
                 continue;
             }
-            let mut rows = stmt.query(at)?;
-            while let Some(r) = rows.next()? {
-                let dep: StmtKey = (r.get(0)?, r.get(1)?);
+            if !by_exec.contains_key(&at.0) {
+                let mut reads: Reads = HashMap::new();
+                let mut rows = stmt.query([at.0])?;
+                while let Some(r) = rows.next()? {
+                    reads
+                        .entry(r.get(0)?)
+                        .or_default()
+                        .push(((r.get(1)?, r.get(2)?), r.get(3)?));
+                }
+                by_exec.insert(at.0, reads);
+            }
+            let Some(reads) = by_exec[&at.0].get(&at.1) else {
+                continue;
+            };
+            for (dep, symbol) in reads {
                 if dep.0 != at.0 {
                     walk.edges
                         .entry((at.0, dep.0))
                         .or_default()
-                        .insert(r.get(2)?);
+                        .insert(symbol.clone());
                 }
-                if !walk.statements.contains(&dep) {
-                    todo.push(dep);
+                if !walk.statements.contains(dep) {
+                    todo.push(*dep);
                 }
             }
         }
@@ -466,66 +496,102 @@ impl Store {
     }
 
     fn deps_answer(&self, var: &str, trial: TrialSummary, walk: Walk) -> Result<DepsAnswer> {
-        let result = (|| {
-            let mut executions: Vec<DepExecution> = Vec::new();
-            for &(e, s) in &walk.statements {
-                if executions.last().is_none_or(|x| x.execution_id != e) {
-                    executions.push(self.dep_execution(e)?);
-                }
-                let exec = executions.last_mut().expect("pushed above");
-                let st = statement_of(&self.conn, e, s, &exec.code)?;
-                exec.statements.push(st);
-            }
-            Ok(executions)
-        })();
+        let executions = self
+            .dep_executions(&walk.statements)
+            .map_err(|e| self.err(e))?;
         Ok(DepsAnswer {
             variable: var.to_string(),
             trial,
-            executions: result.map_err(|e| self.err(e))?,
+            executions,
             edges: edge_list(walk.edges),
         })
     }
 
-    /// One execution with what it defined and used and its probe's values, no statements.
-    fn dep_execution(&self, id: i64) -> rusqlite::Result<DepExecution> {
-        let (mut exec, runtime) = self
-            .conn
-            .prepare_cached(
-                "SELECT e.execution_count, e.cell_id, c.text, e.status, d.runtime
-                 FROM executions e JOIN code c ON c.id = e.code_id
+    /// The executions of these statements, in execution order, with what they defined and
+    /// used, the probe's values and these statements: three queries for the whole answer.
+    fn dep_executions(
+        &self,
+        statements: &BTreeSet<StmtKey>,
+    ) -> rusqlite::Result<Vec<DepExecution>> {
+        let mut ids: Vec<i64> = statements.iter().map(|s| s.0).collect();
+        ids.dedup();
+        let list = serde_json::to_string(&ids).expect("a list of integers serialises");
+        let mut executions: Vec<DepExecution> = Vec::with_capacity(ids.len());
+        let mut runtimes: Vec<Option<String>> = Vec::with_capacity(ids.len());
+        let mut at: HashMap<i64, usize> = HashMap::with_capacity(ids.len());
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status, d.runtime
+                 FROM json_each(?1) j
+                 JOIN executions e ON e.id = j.value
+                 JOIN code c ON c.id = e.code_id
                  LEFT JOIN execution_dataflow d ON d.execution_id = e.id
-                 WHERE e.id = ?1",
-            )?
-            .query_row([id], |r| {
-                Ok((
-                    DepExecution {
-                        execution_id: id,
-                        execution_count: r.get(0)?,
-                        cell_id: r.get(1)?,
-                        code: r.get(2)?,
-                        status: r.get(3)?,
-                        defines: Vec::new(),
-                        uses: Vec::new(),
-                        statements: Vec::new(),
-                        values: Vec::new(),
-                    },
-                    r.get::<_, Option<String>>(4)?,
-                ))
-            })?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT name, role FROM execution_names WHERE execution_id = ?1 ORDER BY rowid",
-        )?;
-        let mut rows = stmt.query([id])?;
-        while let Some(r) = rows.next()? {
-            let name: String = r.get(0)?;
-            match r.get_ref(1)?.as_str().unwrap_or("") {
-                "defined" | "mutated" => push_new(&mut exec.defines, name),
-                "used" => push_new(&mut exec.uses, name),
-                _ => {}
+                 ORDER BY e.id",
+            )?;
+            let mut rows = stmt.query([&list])?;
+            while let Some(r) = rows.next()? {
+                at.insert(r.get(0)?, executions.len());
+                executions.push(DepExecution {
+                    execution_id: r.get(0)?,
+                    execution_count: r.get(1)?,
+                    cell_id: r.get(2)?,
+                    code: r.get(3)?,
+                    status: r.get(4)?,
+                    defines: Vec::new(),
+                    uses: Vec::new(),
+                    statements: Vec::new(),
+                    values: Vec::new(),
+                });
+                runtimes.push(r.get(5)?);
             }
         }
-        exec.values = values_of(runtime.as_deref(), &exec.defines);
-        Ok(exec)
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT n.execution_id, n.name, n.role
+                 FROM json_each(?1) j
+                 JOIN execution_names n ON n.execution_id = j.value
+                 ORDER BY n.execution_id, n.rowid",
+            )?;
+            let mut rows = stmt.query([&list])?;
+            while let Some(r) = rows.next()? {
+                let Some(&i) = at.get(&r.get(0)?) else {
+                    continue;
+                };
+                let name: String = r.get(1)?;
+                match r.get_ref(2)?.as_str().unwrap_or("") {
+                    "defined" | "mutated" => push_new(&mut executions[i].defines, name),
+                    "used" => push_new(&mut executions[i].uses, name),
+                    _ => {}
+                }
+            }
+        }
+        let mut spans: HashMap<StmtKey, Span> = HashMap::new();
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT s.execution_id, s.statement, s.line_start, s.line_end, s.byte_start,
+                        s.byte_end
+                 FROM json_each(?1) j
+                 JOIN dataflow_statements s ON s.execution_id = j.value",
+            )?;
+            let mut rows = stmt.query([&list])?;
+            while let Some(r) = rows.next()? {
+                let key: StmtKey = (r.get(0)?, r.get(1)?);
+                if statements.contains(&key) {
+                    spans.insert(key, (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?));
+                }
+            }
+        }
+        for &(e, s) in statements {
+            if let Some(&i) = at.get(&e) {
+                let exec = &mut executions[i];
+                let st = statement_text(s, spans.get(&(e, s)).copied(), &exec.code);
+                exec.statements.push(st);
+            }
+        }
+        for (exec, runtime) in executions.iter_mut().zip(runtimes) {
+            exec.values = values_of(runtime.as_deref(), &exec.defines);
+        }
+        Ok(executions)
     }
 }
 
@@ -535,31 +601,20 @@ fn push_new(list: &mut Vec<String>, item: String) {
     }
 }
 
+/// A statement's recorded position: lines and bytes (NULL for a cell that could not be
+/// analysed).
+type Span = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+
 /// A statement's position and exact text; with no recorded position (a cell that could not
 /// be analysed) the whole cell stands for it.
-fn statement_of(
-    conn: &Connection,
-    exec: i64,
-    index: i64,
-    code: &str,
-) -> rusqlite::Result<DepStatement> {
-    type Span = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
-    let span: Option<Span> = conn
-        .prepare_cached(
-            "SELECT line_start, line_end, byte_start, byte_end FROM dataflow_statements
-             WHERE execution_id = ?1 AND statement = ?2",
-        )?
-        .query_row((exec, index), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
+fn statement_text(index: i64, span: Option<Span>, code: &str) -> DepStatement {
     let whole = || DepStatement {
         index: index as usize,
         line_start: 1,
         line_end: code.lines().count().max(1),
         text: code.to_string(),
     };
-    Ok(match span {
+    match span {
         Some((Some(ls), Some(le), Some(bs), Some(be))) => {
             match code.get(bs as usize..be as usize) {
                 Some(text) => DepStatement {
@@ -572,7 +627,26 @@ fn statement_of(
             }
         }
         _ => whole(),
-    })
+    }
+}
+
+/// [`statement_text`] of one stored statement.
+fn statement_of(
+    conn: &Connection,
+    exec: i64,
+    index: i64,
+    code: &str,
+) -> rusqlite::Result<DepStatement> {
+    let span: Option<Span> = conn
+        .prepare_cached(
+            "SELECT line_start, line_end, byte_start, byte_end FROM dataflow_statements
+             WHERE execution_id = ?1 AND statement = ?2",
+        )?
+        .query_row((exec, index), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    Ok(statement_text(index, span, code))
 }
 
 /// The probe's values of the names an execution defined.

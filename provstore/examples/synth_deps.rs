@@ -1,0 +1,322 @@
+//! Writes a store holding one finished trial of N synthetic executions with
+//! dataflow facts, through the kernel's own writer path (so the dependency
+//! graph in the store is the one a real session would leave), then times
+//! [`Store::backwards_deps`] on random current variables.
+//!
+//! ```text
+//! cargo run --release -p provstore --example synth_deps -- PATH N [QUERIES]
+//! ```
+//!
+//! PATH must not exist yet. The trial is a long working session on a
+//! notebook of 300 cells: setup cells (imports, `df = pd.read_csv(...)`, a
+//! function), then cells that each define `v{c}` from one or two upstream
+//! cells (mostly among the ten above, one read in ten anywhere above), with
+//! lists and their mutation, dict keys, frame columns (`df['c7'] = ...`), a
+//! temporary deleted in the same cell, augmented assignments of an upstream
+//! variable, comprehensions, and a cell kind that fails at its second line one
+//! run in three. The session runs the notebook once, then stretches of 1-15
+//! consecutive cells, mostly near where the last stretch ended, sometimes
+//! anywhere, and the whole notebook one stretch in fifty. Every third
+//! execution has runtime notes. Deterministic (fixed seeds).
+//!
+//! (pyflow's own benchmark workload, where every cell reads names of the last
+//! ~100 executions, makes each value depend on thousands of executions —
+//! a chain through the whole session: answers of that size take about
+//! 45 µs per execution here, mostly reading code and names to return them.)
+//!
+//! Prints the recording time, the replay time it saves, then median / p95 / max of `backwards_deps`
+//! (the whole answer: walk, executions with code, defines/uses, statements
+//! and values) on QUERIES (default 300) random current variables, the same
+//! with opening the store first (what one `provctl deps` call does), the
+//! answers' sizes, and checks 30 answers against a replay of the trial
+//! through pyflow.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use chrono::{Duration as Span, Utc};
+use provstore::{
+    DataflowRecord, ExecStatus, ExecutionRecord, NewTrial, OnProblem, Store, TrialStatus, Writer,
+};
+
+/// xorshift64*.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Cells of the notebook.
+const CELLS: usize = 300;
+
+/// The code of notebook cell `c`: setup cells, then cells that each define
+/// `v{c}` (and lists, dicts, frame columns, a function) from one or two
+/// upstream cells, mostly the previous ten, sometimes anywhere above. Kind 8
+/// fails at its second line when `fails`.
+fn cell_code(c: usize, rng: &mut Rng, fails: bool) -> String {
+    match c {
+        0 => return "import numpy as np\nimport pandas as pd".into(),
+        1 => return "df = pd.read_csv(\"data.csv\")\nconfig = {\"seed\": 0}".into(),
+        2 => return "def prep(x, k=1):\n    return x * k + config[\"seed\"]".into(),
+        _ => {}
+    }
+    let up = |rng: &mut Rng| {
+        if c == 3 {
+            3 // reads its own previous value, if any
+        } else if rng.below(10) == 0 {
+            3 + rng.below(c - 3)
+        } else {
+            c - 1 - rng.below(10.min(c - 3))
+        }
+    };
+    let (a, b) = (up(rng), up(rng));
+    match c % 9 {
+        0 => format!("v{c} = prep(v{a}) + v{b}"),
+        1 => format!("lst{c} = [v{a}, v{b}]\nlst{c}.append(v{a} * 2)\nv{c} = len(lst{c})"),
+        2 => format!("d{c} = {{}}\nd{c}['x'] = v{a}\nd{c}['y'] = v{b}\nv{c} = d{c}['x']"),
+        3 => format!("df['c{c}'] = df['c{a}'].fillna(v{b})\nv{c} = df['c{c}'].sum()"),
+        4 => format!("v{c} = np.mean(v{a}) + v{b} * 2\nprint(v{c})"),
+        5 => format!("tmp = v{a} + v{b}\nv{c} = tmp * 2\ndel tmp"),
+        6 => format!("v{c} = [x * v{a} for x in range(10) if x]"),
+        7 => format!("v{c} = v{a} if v{b} else 0\nv{a} += 1"),
+        _ if fails => format!("v{c} = v{a} + 1\nboom()\nw{c} = v{b}"),
+        _ => format!("v{c} = v{a} + 1\nw{c} = v{b}"),
+    }
+}
+
+/// The order cells are run in: stretches of 1-15 consecutive cells, mostly near where the
+/// previous stretch ended, sometimes anywhere, and now and then the whole notebook.
+fn session(n: usize, rng: &mut Rng) -> Vec<usize> {
+    let mut order = Vec::with_capacity(n);
+    order.extend(0..CELLS.min(n));
+    let mut at = CELLS / 2;
+    while order.len() < n {
+        let stretch: Vec<usize> = if rng.below(50) == 0 {
+            (0..CELLS).collect()
+        } else {
+            let start = if rng.below(10) < 7 {
+                (at + CELLS + rng.below(16) - 5) % CELLS
+            } else {
+                rng.below(CELLS)
+            };
+            (start..CELLS.min(start + 1 + rng.below(15))).collect()
+        };
+        for c in stretch {
+            if order.len() < n {
+                order.push(c);
+                at = c;
+            }
+        }
+    }
+    order
+}
+
+fn cell(rng: &mut Rng, c: usize) -> (String, bool) {
+    let fails = c % 9 == 8 && c > 2 && rng.below(3) == 0;
+    // The same cell keeps its code: draw its reads from a generator seeded by the cell.
+    let code = cell_code(c, &mut Rng(0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1)), fails);
+    (code, fails)
+}
+
+fn record(i: usize, c: usize, code: String, fails: bool) -> ExecutionRecord {
+    let started_at = Utc::now();
+    let runtime = (i % 3 == 0 && !fails && c > 2).then(|| {
+        format!(r#"{{"bound": [["v{c}", {i}, {{"type": "int", "value": {i}}}]], "deleted": []}}"#)
+    });
+    let analysis = serde_json::to_string(&pyflow::analyze_cell(&code)).expect("serialises");
+    ExecutionRecord {
+        msg_id: format!("synth-{i}"),
+        execution_count: Some(i as i64 + 1),
+        cell_id: Some(format!("cell-{c}")),
+        code,
+        started_at,
+        ended_at: started_at + Span::milliseconds(5),
+        status: if fails {
+            ExecStatus::Error
+        } else {
+            ExecStatus::Ok
+        },
+        error: None,
+        outputs: Vec::new(),
+        dataflow: Some(DataflowRecord {
+            analysis,
+            runtime,
+            failed_line: fails.then_some(2),
+        }),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+/// (median, p95, max).
+fn stats(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
+    v.sort();
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.95), at(1.0))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(path), Some(Ok(n))) = (args.first(), args.get(1).map(|s| s.parse::<usize>())) else {
+        eprintln!("usage: synth_deps PATH N [QUERIES]");
+        return ExitCode::from(2);
+    };
+    let queries: usize = args.get(2).and_then(|q| q.parse().ok()).unwrap_or(300);
+    let path = PathBuf::from(path);
+    if path.exists() {
+        eprintln!("{} exists already; give a new path", path.display());
+        return ExitCode::from(2);
+    }
+
+    let mut rng = Rng(11);
+    let order = session(n, &mut rng);
+    let cells: Vec<(String, bool, usize)> = order
+        .iter()
+        .map(|&c| {
+            let (code, fails) = cell(&mut rng, c);
+            (code, fails, c)
+        })
+        .collect();
+    let cwd = std::env::current_dir().expect("a working directory");
+    let started = Instant::now();
+    let on_problem: OnProblem = Box::new(|m| eprintln!("{m}"));
+    let writer = match Writer::start(&path, NewTrial::for_this_process(&cwd), on_problem) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for (i, (code, fails, c)) in cells.into_iter().enumerate() {
+        writer.record(record(i, c, code, fails));
+    }
+    if !writer.flush(Duration::from_secs(3600)) {
+        eprintln!("the writer did not finish");
+        return ExitCode::FAILURE;
+    }
+    let trial = writer.trial().expect("a trial").id;
+    writer.finish(TrialStatus::Finished);
+    let recording = started.elapsed();
+    println!(
+        "recorded {n} executions (analysis in the writer thread's caller, graph in the writer) in {:.1} s ({:.0} µs per execution)",
+        recording.as_secs_f64(),
+        recording.as_secs_f64() * 1e6 / n.max(1) as f64
+    );
+
+    let store = Store::open_existing(&path).expect("the store just written");
+    let (replay, replay_time) = {
+        let t = Instant::now();
+        let r = store.replay_dataflow(trial).expect("replay");
+        (r, t.elapsed())
+    };
+    let variables = replay.variables();
+    println!(
+        "replaying the trial through pyflow (what the store's graph saves per query): {}; {} current variables",
+        ms(replay_time),
+        variables.len()
+    );
+    if variables.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    let mut rng = Rng(5);
+    let picks: Vec<&String> = (0..queries)
+        .map(|_| &variables[rng.below(variables.len())])
+        .collect();
+
+    let t = Instant::now();
+    for _ in 0..100 {
+        std::hint::black_box(store.trial(trial).expect("the trial"));
+    }
+    println!(
+        "  of which Store::trial (the summary every answer carries; counts the executions): {}",
+        ms(t.elapsed() / 100)
+    );
+    let mut times = Vec::new();
+    let mut sizes = Vec::new();
+    let mut statements = Vec::new();
+    for var in &picks {
+        let t = Instant::now();
+        let answer = store
+            .backwards_deps(trial, var)
+            .expect("a current variable");
+        times.push(t.elapsed());
+        sizes.push(answer.executions.len());
+        statements.push(
+            answer
+                .executions
+                .iter()
+                .map(|e| e.statements.len())
+                .sum::<usize>(),
+        );
+    }
+    let (med, p95, max) = stats(times);
+    sizes.sort_unstable();
+    statements.sort_unstable();
+    let q = |v: &[usize], f: f64| v[((v.len() - 1) as f64 * f).round() as usize];
+    println!(
+        "Store::backwards_deps on {queries} random current variables: median {}, p95 {}, max {}   [target ≤ 20 ms]",
+        ms(med),
+        ms(p95),
+        ms(max)
+    );
+    println!(
+        "  answer size: executions median {}, p95 {}, max {}; statements median {}, p95 {}, max {}",
+        q(&sizes, 0.5),
+        q(&sizes, 0.95),
+        q(&sizes, 1.0),
+        q(&statements, 0.5),
+        q(&statements, 0.95),
+        q(&statements, 1.0)
+    );
+
+    let mut whole = Vec::new();
+    for var in picks.iter().take(100) {
+        let t = Instant::now();
+        let s = Store::open_existing(&path).expect("open");
+        let t_id = s.resolve_trial(&trial.to_string()).expect("trial").id;
+        let answer = s.backwards_deps(t_id, var).expect("answer");
+        let json = serde_json::to_string(&answer).expect("json");
+        std::hint::black_box(json);
+        whole.push(t.elapsed());
+    }
+    let (med, p95, max) = stats(whole);
+    println!(
+        "open store + resolve trial + backwards_deps + JSON (one provctl deps, minus process start), 100 variables: median {}, p95 {}, max {}",
+        ms(med),
+        ms(p95),
+        ms(max)
+    );
+
+    for var in picks.iter().take(30) {
+        let want: Vec<i64> = replay
+            .backwards_deps(var)
+            .expect("replay answers")
+            .iter()
+            .map(|d| d.exec.execution_id)
+            .collect();
+        let got: Vec<i64> = store
+            .backwards_deps(trial, var)
+            .expect("store answers")
+            .executions
+            .iter()
+            .map(|e| e.execution_id)
+            .collect();
+        if want != got {
+            eprintln!("MISMATCH for {var}: store {got:?} vs replay {want:?}");
+            return ExitCode::FAILURE;
+        }
+    }
+    println!("30 answers checked against the replay: identical");
+    ExitCode::SUCCESS
+}
