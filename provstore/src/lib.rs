@@ -47,6 +47,36 @@
 //! | `captured_values` | value captured after an execution | `execution_id`, `name`, `type_name`, `value_json` (scalars), `summary_json` (anything larger: shape, dtype, length…) |
 //! | `trial_packages` | package installed in a trial's environment | `trial_id`, `name`, `version` |
 //!
+//! Version 2 adds `execution_dataflow` (one row per analysed execution:
+//! `execution_id`, `analysis` — JSON of `pyflow::CellAnalysis`, `runtime` — the
+//! probe's notes as JSON, `failed_line`) and an index on `executions (msg_id)`.
+//!
+//! Version 3 keeps the dependency graph itself, written by the kernel's live
+//! engine in the transaction that records each execution, so dependency
+//! queries are index walks bounded by the answer, not replays of the trial:
+//!
+//! | table | one row per | columns |
+//! | --- | --- | --- |
+//! | `dataflow_versions` | version of a symbol (a definition or mutation) | `trial_id`, `version` (pyflow's dense number, per trial), `name` (base name), `symbol` (`d['a']`, `o.x`), `execution_id`, `statement` (that produced it), `kind` (`defined`, `mutated`), `current` (1 while part of the symbol's current value) |
+//! | `dataflow_reads` | version a producing statement read | `execution_id`, `statement`, `dep_execution_id`, `dep_statement` (the statement that produced the version; may be in the same execution), `symbol` |
+//! | `dataflow_statements` | producing statement | `execution_id`, `statement`, `line_start`, `line_end`, `byte_start`, `byte_end` (NULL: the cell could not be analysed and stands for itself) |
+//! | `dataflow_indexed` | trial whose graph is kept | `trial_id`, `through_id` (the last execution indexed) |
+//!
+//! and fills version 1's `execution_names` (roles `defined`, `mutated`,
+//! `used`, `deleted`; `statement_index` NULL) and `dependencies` (execution
+//! → execution, per symbol). Indexes: versions by `(trial_id, name)` and,
+//! partial, the current ones; reads by `(execution_id, statement)`.
+//!
+//! # Dependency queries
+//!
+//! [`Store::backwards_deps`], [`Store::global_backwards_deps`],
+//! [`Store::slice`] and [`Store::dataflow_graph`] answer from those tables
+//! (see the `dataflow_index` module for how they are kept: a failed cell is
+//! held back until its late runtime notes arrive; trials recorded before
+//! version 3 are indexed by replaying their stored facts on the first query,
+//! which needs write access). [`Store::replay_dataflow`] rebuilds a trial in
+//! memory through pyflow, the reference the stored graph is tested against.
+//!
 //! Indexes: `executions (trial_id, seq)` (a trial in order, and the next
 //! `seq`), `executions (started_at)` (the log), `outputs (execution_id, seq)`,
 //! the unique hashes, running trials (crash detection), and the lookups the

@@ -337,3 +337,42 @@ fn a_read_only_store_says_why_it_cannot_answer_for_an_old_trial() {
         assert!(e.to_string().contains("read-only"), "{e}");
     } // root can write anyway: then it simply answers
 }
+
+#[test]
+fn the_writer_thread_keeps_the_graph_and_magics_see_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = common::db_in(tmp.path());
+    let on_problem: provstore::OnProblem = Box::new(|m| panic!("{m}"));
+    let writer = provstore::Writer::start(&db, common::this_trial(tmp.path()), on_problem).unwrap();
+    let trial = writer.trial().unwrap().id;
+    writer.record(cell(1, "a", "x = 1", None));
+    let mut failed = cell(2, "b", "y = x + 1\nboom()", None);
+    failed.status = ExecStatus::Error;
+    failed.dataflow.as_mut().unwrap().failed_line = Some(2);
+    writer.record(failed);
+    writer.set_runtime_facts(
+        "msg-2".into(),
+        r#"{"bound": [["y", 7, {"type": "int", "value": 2}]], "deleted": []}"#.into(),
+    );
+    writer.record(cell(3, "c", "z = y * 2", None));
+    let answer = writer
+        .query(move |store| store.backwards_deps(trial, "z"))
+        .unwrap();
+    let got: Vec<Option<i64>> = answer
+        .executions
+        .iter()
+        .map(|e| e.execution_count)
+        .collect();
+    assert_eq!(got, [Some(1), Some(2), Some(3)]);
+    assert_eq!(
+        answer.executions[1].values[0].value,
+        Some(serde_json::json!(2))
+    );
+    assert_eq!(answer.executions[1].statements[0].text, "y = x + 1");
+    let slice = writer.query(move |store| store.slice(trial, "z")).unwrap();
+    let text: Vec<&str> = slice.statements.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(text, ["x = 1", "y = x + 1", "z = y * 2"]);
+    writer.finish(TrialStatus::Finished);
+    let reader = Store::open_existing(&db).unwrap();
+    assert_eq!(counts(&reader, trial, "z"), [1, 2, 3]);
+}
