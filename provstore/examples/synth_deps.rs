@@ -7,7 +7,8 @@
 //! cargo run --release -p provstore --example synth_deps -- PATH N [QUERIES]
 //! ```
 //!
-//! PATH must not exist yet. The trial is a long working session on a
+//! When PATH exists, nothing is written: the queries are timed on its latest
+//! trial. The trial is a long working session on a
 //! notebook of 300 cells: setup cells (imports, `df = pd.read_csv(...)`, a
 //! function), then cells that each define `v{c}` from one or two upstream
 //! cells (mostly among the ten above, one read in ten anywhere above), with
@@ -174,11 +175,25 @@ fn main() -> ExitCode {
     };
     let queries: usize = args.get(2).and_then(|q| q.parse().ok()).unwrap_or(300);
     let path = PathBuf::from(path);
-    if path.exists() {
-        eprintln!("{} exists already; give a new path", path.display());
-        return ExitCode::from(2);
-    }
+    let trial = if path.exists() {
+        let store = Store::open_existing(&path).expect("an existing store");
+        let trial = store.latest_trial().expect("readable").expect("a trial").id;
+        println!(
+            "{} exists: timing queries on its latest trial ({trial})",
+            path.display()
+        );
+        trial
+    } else {
+        match write_trial(&path, n) {
+            Some(trial) => trial,
+            None => return ExitCode::FAILURE,
+        }
+    };
+    query(&path, trial, queries)
+}
 
+/// Records the synthetic session through a [`Writer`]; returns the trial.
+fn write_trial(path: &std::path::Path, n: usize) -> Option<i64> {
     let mut rng = Rng(11);
     let order = session(n, &mut rng);
     let cells: Vec<(String, bool, usize)> = order
@@ -191,11 +206,11 @@ fn main() -> ExitCode {
     let cwd = std::env::current_dir().expect("a working directory");
     let started = Instant::now();
     let on_problem: OnProblem = Box::new(|m| eprintln!("{m}"));
-    let writer = match Writer::start(&path, NewTrial::for_this_process(&cwd), on_problem) {
+    let writer = match Writer::start(path, NewTrial::for_this_process(&cwd), on_problem) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("{e}");
-            return ExitCode::FAILURE;
+            return None;
         }
     };
     for (i, (code, fails, c)) in cells.into_iter().enumerate() {
@@ -203,7 +218,7 @@ fn main() -> ExitCode {
     }
     if !writer.flush(Duration::from_secs(3600)) {
         eprintln!("the writer did not finish");
-        return ExitCode::FAILURE;
+        return None;
     }
     let trial = writer.trial().expect("a trial").id;
     writer.finish(TrialStatus::Finished);
@@ -213,8 +228,12 @@ fn main() -> ExitCode {
         recording.as_secs_f64(),
         recording.as_secs_f64() * 1e6 / n.max(1) as f64
     );
+    Some(trial)
+}
 
-    let store = Store::open_existing(&path).expect("the store just written");
+/// Times and checks the queries on `trial`.
+fn query(path: &std::path::Path, trial: i64, queries: usize) -> ExitCode {
+    let store = Store::open_existing(path).expect("the store");
     let (replay, replay_time) = {
         let t = Instant::now();
         let r = store.replay_dataflow(trial).expect("replay");
@@ -239,7 +258,7 @@ fn main() -> ExitCode {
         std::hint::black_box(store.trial(trial).expect("the trial"));
     }
     println!(
-        "  of which Store::trial (the summary every answer carries; counts the executions): {}",
+        "  of which Store::trial (the summary every answer carries): {}",
         ms(t.elapsed() / 100)
     );
     let mut times = Vec::new();
@@ -283,7 +302,7 @@ fn main() -> ExitCode {
     let mut whole = Vec::new();
     for var in picks.iter().take(100) {
         let t = Instant::now();
-        let s = Store::open_existing(&path).expect("open");
+        let s = Store::open_existing(path).expect("open");
         let t_id = s.resolve_trial(&trial.to_string()).expect("trial").id;
         let answer = s.backwards_deps(t_id, var).expect("answer");
         let json = serde_json::to_string(&answer).expect("json");

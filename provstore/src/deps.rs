@@ -451,45 +451,29 @@ impl Store {
         }
     }
 
-    /// Everything reachable from `starts` through what statements read. The reads of an
-    /// execution are fetched once, for all its statements.
+    /// Everything reachable from `starts` through what statements read: one recursive query,
+    /// bounded by the answer (each step is a lookup in `dataflow_reads_by_statement`).
     fn walk(&self, starts: Vec<StmtKey>) -> rusqlite::Result<Walk> {
         let mut walk = Walk::default();
+        let starts = serde_json::to_string(&starts).expect("pairs of integers serialise");
         let mut stmt = self.conn.prepare_cached(
-            "SELECT statement, dep_execution_id, dep_statement, symbol FROM dataflow_reads
-             WHERE execution_id = ?1",
+            "WITH RECURSIVE reach (e, s) AS (
+                 SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?1) j
+                 UNION
+                 SELECT r.dep_execution_id, r.dep_statement
+                 FROM reach JOIN dataflow_reads r ON r.execution_id = reach.e AND r.statement = reach.s
+             )
+             SELECT reach.e, reach.s, r.dep_execution_id, r.symbol
+             FROM reach LEFT JOIN dataflow_reads r
+                 ON r.execution_id = reach.e AND r.statement = reach.s
+                 AND r.dep_execution_id <> reach.e",
         )?;
-        type Reads = HashMap<i64, Vec<(StmtKey, String)>>;
-        let mut by_exec: HashMap<i64, Reads> = HashMap::new();
-        let mut todo = starts;
-        while let Some(at) = todo.pop() {
-            if !walk.statements.insert(at) {
-                continue;
-            }
-            if !by_exec.contains_key(&at.0) {
-                let mut reads: Reads = HashMap::new();
-                let mut rows = stmt.query([at.0])?;
-                while let Some(r) = rows.next()? {
-                    reads
-                        .entry(r.get(0)?)
-                        .or_default()
-                        .push(((r.get(1)?, r.get(2)?), r.get(3)?));
-                }
-                by_exec.insert(at.0, reads);
-            }
-            let Some(reads) = by_exec[&at.0].get(&at.1) else {
-                continue;
-            };
-            for (dep, symbol) in reads {
-                if dep.0 != at.0 {
-                    walk.edges
-                        .entry((at.0, dep.0))
-                        .or_default()
-                        .insert(symbol.clone());
-                }
-                if !walk.statements.contains(dep) {
-                    todo.push(*dep);
-                }
+        let mut rows = stmt.query([&starts])?;
+        while let Some(r) = rows.next()? {
+            let at: StmtKey = (r.get(0)?, r.get(1)?);
+            walk.statements.insert(at);
+            if let Some(dep) = r.get::<_, Option<i64>>(2)? {
+                walk.edges.entry((at.0, dep)).or_default().insert(r.get(3)?);
             }
         }
         Ok(walk)

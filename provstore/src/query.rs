@@ -13,8 +13,10 @@ use crate::{
 };
 
 /// The trial columns, in the order [`trial_from_row`] reads them.
+/// The execution count is the trial's last `seq` (1, 2, 3… with no gaps: executions are
+/// never deleted one by one), read from the `(trial_id, seq)` index instead of counted.
 const TRIAL_COLUMNS: &str = "t.id, t.uuid, t.name, t.started_at, t.ended_at, t.status, t.notebook,
-    (SELECT COUNT(*) FROM executions e WHERE e.trial_id = t.id),
+    (SELECT COALESCE(MAX(e.seq), 0) FROM executions e WHERE e.trial_id = t.id),
     t.cwd, t.python_version, t.ipykernel_version, t.platform, t.hostname, t.pid";
 
 fn trial_from_row(r: &Row<'_>) -> rusqlite::Result<TrialSummary> {
