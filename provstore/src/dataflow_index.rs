@@ -174,6 +174,7 @@ pub(crate) fn catch_up(
             let analysis = input.analysis.clone();
             let delta = flow.add_execution_delta(input);
             write_delta(conn, trial, row.execution_id, &analysis, &delta)?;
+            write_values(conn, row.execution_id)?;
         } else {
             flow.add_execution(input);
         }
@@ -198,11 +199,70 @@ pub(crate) fn index_execution(
     let analysis = input.analysis.clone();
     let delta = flow.add_execution_delta(input);
     write_delta(conn, trial, id, &analysis, &delta)?;
+    write_values(conn, id)?;
     conn.prepare_cached(
         "INSERT INTO dataflow_indexed (trial_id, through_id) VALUES (?1, ?2)
          ON CONFLICT (trial_id) DO UPDATE SET through_id = MAX(through_id, excluded.through_id)",
     )?
     .execute((trial, id))?;
+    Ok(())
+}
+
+/// (Re)writes `captured_values` of execution `id` from its stored runtime notes: the values
+/// the probe noted for the names the execution defined (`{"type", "value"?, …}`; what is
+/// not type or value goes to `summary_json`).
+pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM captured_values WHERE execution_id = ?1")?
+        .execute([id])?;
+    let runtime: Option<String> = conn
+        .prepare_cached("SELECT runtime FROM execution_dataflow WHERE execution_id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let Some(v) = runtime.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok()) else {
+        return Ok(());
+    };
+    let Some(bound) = v.get("bound").and_then(|b| b.as_array()) else {
+        return Ok(());
+    };
+    let defined: Vec<String> = conn
+        .prepare_cached(
+            "SELECT name FROM execution_names
+             WHERE execution_id = ?1 AND role IN ('defined', 'mutated')",
+        )?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO captured_values (execution_id, name, type_name, value_json, summary_json)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for entry in bound {
+        let Some(entry) = entry.as_array() else {
+            continue;
+        };
+        let Some(name) = entry.first().and_then(|n| n.as_str()) else {
+            continue;
+        };
+        if !defined.iter().any(|d| d == name) {
+            continue;
+        }
+        let info = entry.get(2).and_then(|i| i.as_object());
+        let type_name = info
+            .and_then(|i| i.get("type"))
+            .and_then(|t| t.as_str())
+            .unwrap_or("");
+        let value = info.and_then(|i| i.get("value")).map(|v| v.to_string());
+        let rest: serde_json::Map<String, serde_json::Value> = info
+            .map(|i| {
+                i.iter()
+                    .filter(|(k, _)| *k != "type" && *k != "value")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let summary = (!rest.is_empty()).then(|| serde_json::Value::Object(rest).to_string());
+        insert.execute((id, name, type_name, value, summary))?;
+    }
     Ok(())
 }
 

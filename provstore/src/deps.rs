@@ -501,15 +501,13 @@ impl Store {
         ids.dedup();
         let list = serde_json::to_string(&ids).expect("a list of integers serialises");
         let mut executions: Vec<DepExecution> = Vec::with_capacity(ids.len());
-        let mut runtimes: Vec<Option<String>> = Vec::with_capacity(ids.len());
         let mut at: HashMap<i64, usize> = HashMap::with_capacity(ids.len());
         {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status, d.runtime
+                "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status
                  FROM json_each(?1) j
                  JOIN executions e ON e.id = j.value
                  JOIN code c ON c.id = e.code_id
-                 LEFT JOIN execution_dataflow d ON d.execution_id = e.id
                  ORDER BY e.id",
             )?;
             let mut rows = stmt.query([&list])?;
@@ -526,14 +524,14 @@ impl Store {
                     statements: Vec::new(),
                     values: Vec::new(),
                 });
-                runtimes.push(r.get(5)?);
             }
         }
         {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT n.execution_id, n.name, n.role
                  FROM json_each(?1) j
-                 JOIN execution_names n ON n.execution_id = j.value
+                 JOIN execution_names n INDEXED BY execution_names_by_execution
+                     ON n.execution_id = j.value AND n.role IN ('defined', 'mutated', 'used')
                  ORDER BY n.execution_id, n.rowid",
             )?;
             let mut rows = stmt.query([&list])?;
@@ -572,8 +570,25 @@ impl Store {
                 exec.statements.push(st);
             }
         }
-        for (exec, runtime) in executions.iter_mut().zip(runtimes) {
-            exec.values = values_of(runtime.as_deref(), &exec.defines);
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT v.execution_id, v.name, v.type_name, v.value_json
+                 FROM json_each(?1) j
+                 JOIN captured_values v ON v.execution_id = j.value
+                 ORDER BY v.id",
+            )?;
+            let mut rows = stmt.query([&list])?;
+            while let Some(r) = rows.next()? {
+                let Some(&i) = at.get(&r.get(0)?) else {
+                    continue;
+                };
+                let value: Option<String> = r.get(3)?;
+                executions[i].values.push(DepValue {
+                    name: r.get(1)?,
+                    type_name: r.get(2)?,
+                    value: value.and_then(|v| serde_json::from_str(&v).ok()),
+                });
+            }
         }
         Ok(executions)
     }

@@ -63,9 +63,12 @@
 //! | `dataflow_indexed` | trial whose graph is kept | `trial_id`, `through_id` (the last execution indexed) |
 //!
 //! and fills version 1's `execution_names` (roles `defined`, `mutated`,
-//! `used`, `deleted`; `statement_index` NULL) and `dependencies` (execution
-//! → execution, per symbol). Indexes: versions by `(trial_id, name)` and,
-//! partial, the current ones; reads by `(execution_id, statement)`.
+//! `used`, `deleted`; `statement_index` NULL), `dependencies` (execution
+//! → execution, per symbol) and `captured_values` (the probe's type and
+//! scalar value of each name an execution defined). Indexes: versions by
+//! `(trial_id, name)` and, partial, the current ones; reads by
+//! `(execution_id, statement)`; `execution_names (execution_id, role, name)`
+//! replaces v1's index by execution (covering).
 //!
 //! # Dependency queries
 //!

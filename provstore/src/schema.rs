@@ -15,7 +15,9 @@ const MIGRATIONS: [&str; 3] = [V1, V2, V3];
 /// every version of a variable (and whether it is current), what each producing statement
 /// read (statement → statement), the producing statements' positions, and how far each
 /// trial is indexed. `execution_names` and `dependencies` (version 1) get the per-execution
-/// summary (defined / mutated / used / deleted; execution → execution).
+/// summary (defined / mutated / used / deleted; execution → execution), and
+/// `captured_values` the probe's values of what each execution defined; the index of
+/// `execution_names` by execution becomes covering.
 const V3: &str = r#"
 CREATE TABLE dataflow_versions (
     trial_id     INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
@@ -47,6 +49,8 @@ CREATE TABLE dataflow_statements (
     byte_end     INTEGER,
     PRIMARY KEY (execution_id, statement)
 ) WITHOUT ROWID;
+DROP INDEX execution_names_by_execution;
+CREATE INDEX execution_names_by_execution ON execution_names (execution_id, role, name);
 CREATE TABLE dataflow_indexed (
     trial_id   INTEGER PRIMARY KEY REFERENCES trials (id) ON DELETE CASCADE,
     through_id INTEGER NOT NULL

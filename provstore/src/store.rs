@@ -265,17 +265,28 @@ impl Store {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM executions WHERE msg_id = ?1 ORDER BY id DESC LIMIT 1",
+                    [msg_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else { return Ok(()) };
             tx.execute(
-                "UPDATE execution_dataflow SET runtime = ?2 WHERE execution_id =
-                     (SELECT id FROM executions WHERE msg_id = ?1 ORDER BY id DESC LIMIT 1)",
-                (msg_id, runtime),
+                "UPDATE execution_dataflow SET runtime = ?2 WHERE execution_id = ?1",
+                (id, runtime),
             )?;
-            if let Some(index) = live.as_mut() {
-                if index.pending.as_ref().is_some_and(|(m, _)| m == msg_id) {
-                    let (_, mut input) = index.pending.take().expect("checked above");
-                    input.runtime = dataflow_index::runtime_facts(runtime);
-                    dataflow_index::index_execution(&tx, index.trial, &mut index.flow, input)?;
-                }
+            let pending = live
+                .as_ref()
+                .is_some_and(|l| l.pending.as_ref().is_some_and(|(m, _)| m == msg_id));
+            if let (true, Some(index)) = (pending, live.as_mut()) {
+                let (_, mut input) = index.pending.take().expect("checked above");
+                input.runtime = dataflow_index::runtime_facts(runtime);
+                dataflow_index::index_execution(&tx, index.trial, &mut index.flow, input)?;
+            } else {
+                // Already in the graph (or never to be): the values still count.
+                dataflow_index::write_values(&tx, id)?;
             }
             tx.commit()
         })();
