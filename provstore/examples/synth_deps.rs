@@ -130,7 +130,7 @@ fn cell(rng: &mut Rng, c: usize) -> (String, bool) {
 
 fn record(i: usize, c: usize, code: String, fails: bool) -> ExecutionRecord {
     let started_at = Utc::now();
-    let runtime = (i % 3 == 0 && !fails && c > 2).then(|| {
+    let runtime = (i.is_multiple_of(3) && !fails && c > 2).then(|| {
         format!(r#"{{"bound": [["v{c}", {i}, {{"type": "int", "value": {i}}}]], "deleted": []}}"#)
     });
     let analysis = serde_json::to_string(&pyflow::analyze_cell(&code)).expect("serialises");
