@@ -1,7 +1,7 @@
 """prov's runtime probe, installed silently in the child kernel at start-up.
 
-After every cell (IPython's post_run_cell event, which fires for failed cells too) it notes which
-global names were bound to a different object or deleted, with each object's id() and type, and a
+After every cell (IPython's post_run_cell event, which fires for failed cells too) that changed
+any global it notes which names were bound to a different object or deleted, with each object's id() and type, and a
 scalar's value. The proxy collects these notes through the user_expressions of the next
 execute_request whose code succeeds, keyed by the request they belong to, and strips them from the
 reply before any client sees it. It lives in its own module, so the user's namespace is untouched.
@@ -96,12 +96,15 @@ class Probe:
             deleted = [k for k in self.before if k not in after]
             self.before = after
             msg_id = self._request_id()
-            if msg_id:
+            if msg_id and (bound or deleted):
                 self.pending[msg_id] = {"bound": bound, "deleted": deleted}
         except Exception:  # the probe must never disturb the user's work
             pass
 
     def collect(self):
+        """The notes not yet collected; None (cheap for IPython to format) when there are none."""
+        if not self.pending:
+            return None
         notes, self.pending = self.pending, {}
         return _Notes(notes)
 
