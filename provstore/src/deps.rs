@@ -452,7 +452,7 @@ impl Store {
     }
 
     /// Everything reachable from `starts` through what statements read: one recursive query,
-    /// bounded by the answer (each step is a lookup in `dataflow_reads_by_statement`).
+    /// bounded by the answer (each step is a range of `dataflow_reads`, clustered by statement).
     fn walk(&self, starts: Vec<StmtKey>) -> rusqlite::Result<Walk> {
         let mut walk = Walk::default();
         let starts = serde_json::to_string(&starts).expect("pairs of integers serialise");

@@ -66,8 +66,8 @@
 //! `used`, `deleted`; `statement_index` NULL), `dependencies` (execution
 //! → execution, per symbol) and `captured_values` (the probe's type and
 //! scalar value of each name an execution defined). Indexes: versions by
-//! `(trial_id, name)` and, partial, the current ones; reads by
-//! `(execution_id, statement)`; `execution_names (execution_id, role, name)`
+//! `(trial_id, name)` and, partial, the current ones; reads are keyed (clustered) by
+//! `(execution_id, statement, …)`; `execution_names (execution_id, role, name)`
 //! replaces v1's index by execution (covering).
 //!
 //! # Dependency queries

@@ -37,9 +37,9 @@ CREATE TABLE dataflow_reads (
     statement        INTEGER NOT NULL,
     dep_execution_id INTEGER NOT NULL,
     dep_statement    INTEGER NOT NULL,
-    symbol           TEXT NOT NULL
-);
-CREATE INDEX dataflow_reads_by_statement ON dataflow_reads (execution_id, statement);
+    symbol           TEXT NOT NULL,
+    PRIMARY KEY (execution_id, statement, dep_execution_id, dep_statement, symbol)
+) WITHOUT ROWID;
 CREATE TABLE dataflow_statements (
     execution_id INTEGER NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
     statement    INTEGER NOT NULL,

@@ -89,6 +89,11 @@ impl Store {
         }
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(sql_err)?;
+        // Read pages straight from the OS page cache instead of one read() each: dependency
+        // queries touch a few thousand scattered pages.
+        conn.query_row("PRAGMA mmap_size = 268435456", [], |_| Ok(()))
+            .optional()
+            .map_err(sql_err)?;
         let now = timestamp(Utc::now());
         let store_uuid = uuid::Uuid::new_v4().to_string();
         match schema::migrate(&mut conn, &store_uuid, &now).map_err(sql_err)? {
