@@ -86,11 +86,18 @@
 //! come in execution order and are statement-precise: an execution is in an
 //! answer when one of its statements contributed.
 //!
-//! The store keeps each [`ExecutionInput`] (serde JSON, ~300 bytes per
-//! execution) and rebuilds a trial with [`Dataflow::replay`] (about 1 s per
-//! 100,000 executions), so queries work on any trial and survive restarts;
-//! [`ANALYSIS_VERSION`] says when stored analyses should be redone from the
-//! stored code. A `Dataflow` is also serde-serialisable, as a cache.
+//! The store keeps each execution's facts (the analysis and the probe's
+//! notes), from which [`Dataflow::replay`] rebuilds a trial (about 1.5 s per
+//! 100,000 executions); [`ANALYSIS_VERSION`] says when stored analyses should
+//! be redone from the stored code. So that queries need no replay, the
+//! kernel's writer also feeds a live `Dataflow` with
+//! [`Dataflow::add_execution_delta`] and writes down what each execution
+//! added to the graph ([`ExecutionDelta`]: new versions, versions no longer
+//! current, and what each producing statement read, statement to statement);
+//! walking those rows from the current versions of a symbol gives exactly
+//! the statements [`Dataflow::backwards_deps_statements`] gives (checked on
+//! every case of `tests/deps_table.txt`). A `Dataflow` is also
+//! serde-serialisable, as a cache.
 //!
 //! ## The runtime probe's contract
 //!
