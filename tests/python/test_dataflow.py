@@ -9,7 +9,7 @@ Also: `provctl slice` output run by nbclient in a fresh kernel rebuilds the valu
 from __future__ import annotations
 
 import json
-import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -17,7 +17,7 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import KERNEL_NAME, REFERENCE_KERNEL, start_kernel, stop_kernel, shell_reply, iopub_until_idle
-from test_store import PROVCTL, provctl, wait_for
+from test_store import provctl, wait_for
 
 pytestmark = pytest.mark.prov
 
@@ -59,6 +59,19 @@ def run_cells(kernel, cells):
         iopub_until_idle(kernel.kc, msg_id)
 
 
+@contextmanager
+def kernel_that_ran(tmp_path: Path, cells):
+    """A python-prov kernel that has run `cells` and recorded them all; shut down on exit."""
+    db = tmp_path / "prov.db"
+    kernel = start_kernel(KERNEL_NAME, db, cwd=tmp_path)
+    try:
+        run_cells(kernel, cells)
+        wait_for(lambda: recorded_count(db) >= len(cells), what="all cells recorded")
+        yield kernel
+    finally:
+        stop_kernel(kernel)
+
+
 def deps(db: Path, variable: str, *extra: str) -> dict:
     result = provctl(db, "deps", variable, *extra, "--json", check=False)
     assert result.returncode == 0, result.stderr
@@ -72,14 +85,8 @@ def recorded_count(db: Path) -> int:
 
 @pytest.mark.parametrize("name,cells,variable,expected", CASES, ids=[c[0] for c in CASES])
 def test_deps(tmp_path: Path, name, cells, variable, expected):
-    db = tmp_path / "prov.db"
-    kernel = start_kernel(KERNEL_NAME, db, cwd=tmp_path)
-    try:
-        run_cells(kernel, cells)
-        wait_for(lambda: recorded_count(db) >= len(cells), what="all cells recorded")
-        answer = deps(db, variable)
-    finally:
-        stop_kernel(kernel)
+    with kernel_that_ran(tmp_path, cells) as kernel:
+        answer = deps(kernel.db, variable)
     assert answer["variable"] == variable
     got = [e["execution_count"] for e in answer["executions"]]
     assert got == expected, f"{name}: {answer['executions']}"
@@ -89,17 +96,11 @@ def test_deps(tmp_path: Path, name, cells, variable, expected):
 
 
 def test_unknown_variable_lists_similar_names(tmp_path: Path):
-    db = tmp_path / "prov.db"
-    kernel = start_kernel(KERNEL_NAME, db, cwd=tmp_path)
-    try:
-        run_cells(kernel, ["learning_rate = 0.1"])
+    with kernel_that_ran(tmp_path, ["learning_rate = 0.1"]) as kernel:
         reply, outputs = kernel.execute("%backwards_deps learning_rat")
         assert reply["content"]["status"] == "error"
         assert "learning_rate" in reply["content"]["evalue"]
-        wait_for(lambda: recorded_count(db) >= 2, what="cells recorded")
-        result = provctl(db, "deps", "learning_rat", check=False)
-    finally:
-        stop_kernel(kernel)
+        result = provctl(kernel.db, "deps", "learning_rat", check=False)
     assert result.returncode == 2
     assert "learning_rate" in result.stderr
 
@@ -107,7 +108,6 @@ def test_unknown_variable_lists_similar_names(tmp_path: Path):
 def test_backwards_deps_magic_agrees_with_provctl(tmp_path: Path):
     """A realistic pandas/sklearn sequence: the magic shows the right executions and a picture,
     and `provctl deps --json` gives the same executions."""
-    db = tmp_path / "prov.db"
     cells = [
         "import numpy as np\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression",
         "rng = np.random.default_rng(0)\ndf = pd.DataFrame({'a': rng.normal(size=200), 'b': rng.normal(size=200)})",
@@ -117,25 +117,19 @@ def test_backwards_deps_magic_agrees_with_provctl(tmp_path: Path):
         "model = LogisticRegression(C=C).fit(df[['a', 'b']], df['label'])",
         "acc = model.score(df[['a', 'b']], df['label'])",
     ]
-    kernel = start_kernel(KERNEL_NAME, db, cwd=tmp_path)
-    try:
-        run_cells(kernel, cells)
+    with kernel_that_ran(tmp_path, cells) as kernel:
         reply, outputs = kernel.execute("%backwards_deps acc")
         assert reply["content"]["status"] == "ok", reply["content"]
         data = [m for m in outputs if m["msg_type"] == "display_data"][0]["content"]["data"]
         assert data["image/svg+xml"].lstrip().startswith("<svg")
         magic = [e["execution_count"] for e in data["application/json"]["executions"]]
-        wait_for(lambda: recorded_count(db) >= len(cells) + 1, what="cells recorded")
-        answer = deps(db, "acc")
-    finally:
-        stop_kernel(kernel)
+        answer = deps(kernel.db, "acc")
     got = [e["execution_count"] for e in answer["executions"]]
     assert got == [1, 2, 3, 5, 6, 7]
     assert magic == got
 
 
 def test_slice_rebuilds_the_value_in_a_fresh_kernel(tmp_path: Path):
-    db = tmp_path / "prov.db"
     cells = [
         "import math",
         "base = [3, 1, 2]",
@@ -146,12 +140,8 @@ def test_slice_rebuilds_the_value_in_a_fresh_kernel(tmp_path: Path):
         "print('unrelated output')",
         "result = scale(base) + [len(base)]",
     ]
-    kernel = start_kernel(KERNEL_NAME, db, cwd=tmp_path)
-    try:
-        run_cells(kernel, cells)
-        wait_for(lambda: recorded_count(db) >= len(cells), what="cells recorded")
-    finally:
-        stop_kernel(kernel)
+    with kernel_that_ran(tmp_path, cells) as kernel:
+        db = kernel.db
     notebook = tmp_path / "slice.ipynb"
     provctl(db, "slice", "result", "-o", str(notebook))
     nb = nbformat.read(notebook, as_version=4)
