@@ -317,6 +317,15 @@ fn query(path: &std::path::Path, trial: i64, queries: usize) -> ExitCode {
         ms(max)
     );
 
+    let t = Instant::now();
+    let graph = store.dataflow_graph(trial).expect("the graph");
+    println!(
+        "Store::dataflow_graph (all {} executions, {} edges): {}",
+        graph.executions.len(),
+        graph.edges.len(),
+        ms(t.elapsed())
+    );
+
     for var in picks.iter().take(30) {
         let want: Vec<i64> = replay
             .backwards_deps(var)

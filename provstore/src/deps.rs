@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 use crate::dataflow_index;
@@ -163,35 +163,25 @@ impl Store {
         self.prepare_dataflow(&summary)?;
         let starts = self.start_statements(trial, var, false)?;
         let walk = self.walk(starts).map_err(|e| self.err(e))?;
-        let result = (|| {
-            let mut statements = Vec::with_capacity(walk.statements.len());
-            let mut exec: Option<(i64, Option<i64>, String)> = None;
-            for &(e, s) in &walk.statements {
-                if exec.as_ref().is_none_or(|x| x.0 != e) {
-                    let (count, code): (Option<i64>, String) = self
-                        .conn
-                        .prepare_cached(
-                            "SELECT e.execution_count, c.text FROM executions e
-                             JOIN code c ON c.id = e.code_id WHERE e.id = ?1",
-                        )?
-                        .query_row([e], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                    exec = Some((e, count, code));
-                }
-                let (_, count, code) = exec.as_ref().expect("set above");
-                let st = statement_of(&self.conn, e, s, code)?;
-                statements.push(SliceStatement {
-                    execution_id: e,
-                    execution_count: *count,
-                    statement: st.index,
-                    text: st.text,
-                });
-            }
-            Ok(statements)
-        })();
+        let executions = self
+            .dep_executions(&walk.statements)
+            .map_err(|e| self.err(e))?;
+        let statements = executions
+            .into_iter()
+            .flat_map(|e| {
+                let (id, count) = (e.execution_id, e.execution_count);
+                e.statements.into_iter().map(move |s| SliceStatement {
+                    execution_id: id,
+                    execution_count: count,
+                    statement: s.index,
+                    text: s.text,
+                })
+            })
+            .collect();
         Ok(SliceAnswer {
             variable: var.to_string(),
             trial: summary,
-            statements: result.map_err(|e| self.err(e))?,
+            statements,
         })
     }
 
@@ -212,29 +202,24 @@ impl Store {
             let mut at: HashMap<i64, usize> = HashMap::new();
             {
                 let mut stmt = self.conn.prepare_cached(
-                    "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status, d.runtime
+                    "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status
                      FROM executions e JOIN code c ON c.id = e.code_id
-                     LEFT JOIN execution_dataflow d ON d.execution_id = e.id
                      WHERE e.trial_id = ?1 ORDER BY e.seq",
                 )?;
                 let mut rows = stmt.query([trial])?;
                 while let Some(r) = rows.next()? {
-                    let runtime: Option<String> = r.get(5)?;
                     at.insert(r.get(0)?, executions.len());
-                    executions.push((
-                        DepExecution {
-                            execution_id: r.get(0)?,
-                            execution_count: r.get(1)?,
-                            cell_id: r.get(2)?,
-                            code: r.get(3)?,
-                            status: r.get(4)?,
-                            defines: Vec::new(),
-                            uses: Vec::new(),
-                            statements: Vec::new(),
-                            values: Vec::new(),
-                        },
-                        runtime,
-                    ));
+                    executions.push(DepExecution {
+                        execution_id: r.get(0)?,
+                        execution_count: r.get(1)?,
+                        cell_id: r.get(2)?,
+                        code: r.get(3)?,
+                        status: r.get(4)?,
+                        defines: Vec::new(),
+                        uses: Vec::new(),
+                        statements: Vec::new(),
+                        values: Vec::new(),
+                    });
                 }
             }
             {
@@ -249,8 +234,8 @@ impl Store {
                     let Some(&i) = at.get(&id) else { continue };
                     let name: String = r.get(1)?;
                     match r.get_ref(2)?.as_str().unwrap_or("") {
-                        "defined" | "mutated" => push_new(&mut executions[i].0.defines, name),
-                        "used" => push_new(&mut executions[i].0.uses, name),
+                        "defined" | "mutated" => push_new(&mut executions[i].defines, name),
+                        "used" => push_new(&mut executions[i].uses, name),
                         _ => {}
                     }
                 }
@@ -270,13 +255,20 @@ impl Store {
                         .insert(r.get(2)?);
                 }
             }
-            let executions = executions
-                .into_iter()
-                .map(|(mut e, runtime)| {
-                    e.values = values_of(runtime.as_deref(), &e.defines);
-                    e
-                })
-                .collect();
+            {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT v.execution_id, v.name, v.type_name, v.value_json FROM executions e
+                     JOIN captured_values v ON v.execution_id = e.id
+                     WHERE e.trial_id = ?1 ORDER BY v.id",
+                )?;
+                let mut rows = stmt.query([trial])?;
+                while let Some(r) = rows.next()? {
+                    let Some(&i) = at.get(&r.get(0)?) else {
+                        continue;
+                    };
+                    executions[i].values.push(value_from_row(r)?);
+                }
+            }
             Ok(GraphAnswer {
                 trial: summary.clone(),
                 executions,
@@ -629,53 +621,14 @@ fn statement_text(index: i64, span: Option<Span>, code: &str) -> DepStatement {
     }
 }
 
-/// [`statement_text`] of one stored statement.
-fn statement_of(
-    conn: &Connection,
-    exec: i64,
-    index: i64,
-    code: &str,
-) -> rusqlite::Result<DepStatement> {
-    let span: Option<Span> = conn
-        .prepare_cached(
-            "SELECT line_start, line_end, byte_start, byte_end FROM dataflow_statements
-             WHERE execution_id = ?1 AND statement = ?2",
-        )?
-        .query_row((exec, index), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
-    Ok(statement_text(index, span, code))
-}
-
-/// The probe's values of the names an execution defined.
-fn values_of(runtime: Option<&str>, defines: &[String]) -> Vec<DepValue> {
-    let Some(v) = runtime.and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok()) else {
-        return Vec::new();
-    };
-    let Some(bound) = v.get("bound").and_then(|b| b.as_array()) else {
-        return Vec::new();
-    };
-    bound
-        .iter()
-        .filter_map(|entry| {
-            let entry = entry.as_array()?;
-            let name = entry.first()?.as_str()?;
-            if !defines.iter().any(|d| d == name) {
-                return None;
-            }
-            let info = entry.get(2);
-            Some(DepValue {
-                name: name.to_string(),
-                type_name: info
-                    .and_then(|i| i.get("type"))
-                    .and_then(|t| t.as_str())
-                    .unwrap_or("")
-                    .to_string(),
-                value: info.and_then(|i| i.get("value")).cloned(),
-            })
-        })
-        .collect()
+/// A [`DepValue`] from `(execution_id, name, type_name, value_json)` of `captured_values`.
+fn value_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepValue> {
+    let value: Option<String> = r.get(3)?;
+    Ok(DepValue {
+        name: r.get(1)?,
+        type_name: r.get(2)?,
+        value: value.and_then(|v| serde_json::from_str(&v).ok()),
+    })
 }
 
 fn edge_list(edges: BTreeMap<(i64, i64), BTreeSet<String>>) -> Vec<DepEdge> {

@@ -221,6 +221,11 @@ fn check_answers(store: &Store, trial: i64) {
     // The whole graph.
     let graph = store.dataflow_graph(trial).unwrap();
     assert_eq!(graph.executions.len(), 13);
+    let g4 = &graph.executions[3];
+    assert_eq!(
+        (g4.values[0].name.as_str(), g4.values[0].value.clone()),
+        ("total", Some(serde_json::json!(20)))
+    );
     assert!(graph.executions.iter().all(|e| e.statements.is_empty()));
     assert!(graph
         .edges
