@@ -117,7 +117,10 @@ pub async fn forward_replies(
         );
         if let Err(e) = frontend.send(raw.into_zmq()).await {
             // The frontend went away; its reply has no one to go to.
-            debug!("cannot deliver a {} reply (the frontend left): {e}", channel.name());
+            debug!(
+                "cannot deliver a {} reply (the frontend left): {e}",
+                channel.name()
+            );
         }
     }
 }
