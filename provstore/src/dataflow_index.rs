@@ -306,8 +306,13 @@ fn write_delta(
             named.push((symbol, kind));
         }
     }
-    for u in &delta.flow.uses {
-        named.push((u.to_string(), "used"));
+    // "used" is what came from earlier executions (a value made in the same cell is not a
+    // dependency), as the answers' `uses` promise.
+    for (_, u) in &delta.flow.depends_on {
+        let symbol = u.to_string();
+        if !named.iter().any(|(s, k)| *s == symbol && *k == "used") {
+            named.push((symbol, "used"));
+        }
     }
     for d in &delta.flow.deletes {
         named.push((d.to_string(), "deleted"));

@@ -90,9 +90,18 @@ def test_deps(tmp_path: Path, name, cells, variable, expected):
     assert answer["variable"] == variable
     got = [e["execution_count"] for e in answer["executions"]]
     assert got == expected, f"{name}: {answer['executions']}"
+    defined_before: set[str] = set()
     for execution in answer["executions"]:
         assert {"execution_count", "cell_id", "code", "defines", "uses"} <= set(execution)
+        # `uses` are values from earlier executions of the answer, never the cell's own.
+        assert {base(u) for u in execution["uses"]} <= defined_before, execution
+        defined_before |= {base(d) for d in execution["defines"]}
     assert variable in answer["executions"][-1]["defines"]
+
+
+def base(symbol: str) -> str:
+    """`d['a']` and `o.x` belong to `d` and `o`."""
+    return symbol.split("[")[0].split(".")[0]
 
 
 def test_unknown_variable_lists_similar_names(tmp_path: Path):
