@@ -642,36 +642,7 @@ fn edge_list(edges: BTreeMap<(i64, i64), BTreeSet<String>>) -> Vec<DepEdge> {
         .collect()
 }
 
-/// Names close to `var` (same name in another case, prefix either way, or a small edit
-/// distance), best first, at most 8.
+/// Names close to `var`, best first (pyflow's rule, so the engine and the store suggest alike).
 fn similar_names(var: &str, names: &[String]) -> Vec<String> {
-    let lower = var.to_lowercase();
-    let limit = (var.chars().count() / 3).max(1);
-    let mut scored: Vec<(usize, &String)> = names
-        .iter()
-        .filter_map(|name| {
-            let nl = name.to_lowercase();
-            let distance = edit_distance(&lower, &nl);
-            let prefix = !lower.is_empty() && (nl.starts_with(&lower) || lower.starts_with(&nl));
-            (distance <= limit || prefix).then_some((distance, name))
-        })
-        .collect();
-    scored.sort();
-    scored.into_iter().take(8).map(|(_, n)| n.clone()).collect()
-}
-
-/// Levenshtein distance in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    pyflow::similar_names(var, names.iter().map(String::as_str))
 }

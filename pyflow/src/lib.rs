@@ -142,7 +142,8 @@ pub use analysis::{
     ImportFact, ParseError, StatementFacts, ANALYSIS_VERSION,
 };
 pub use dataflow::{
-    Dataflow, DepGraph, ExecDep, ExecRef, ExecutionDelta, ExecutionFlow, ExecutionInput, GraphEdge,
-    GraphNode, NewVersion, RuntimeFacts, StatementRead, StatementRef, UnknownVariable,
+    similar_names, Dataflow, DepGraph, ExecDep, ExecRef, ExecutionDelta, ExecutionFlow,
+    ExecutionInput, GraphEdge, GraphNode, NewVersion, RuntimeFacts, StatementRead, StatementRef,
+    UnknownVariable,
 };
 pub use symbol::{Key, PathPart, Symbol};
