@@ -209,17 +209,7 @@ impl Store {
                 let mut rows = stmt.query([trial])?;
                 while let Some(r) = rows.next()? {
                     at.insert(r.get(0)?, executions.len());
-                    executions.push(DepExecution {
-                        execution_id: r.get(0)?,
-                        execution_count: r.get(1)?,
-                        cell_id: r.get(2)?,
-                        code: r.get(3)?,
-                        status: r.get(4)?,
-                        defines: Vec::new(),
-                        uses: Vec::new(),
-                        statements: Vec::new(),
-                        values: Vec::new(),
-                    });
+                    executions.push(execution_row(r)?);
                 }
             }
             {
@@ -505,17 +495,7 @@ impl Store {
             let mut rows = stmt.query([&list])?;
             while let Some(r) = rows.next()? {
                 at.insert(r.get(0)?, executions.len());
-                executions.push(DepExecution {
-                    execution_id: r.get(0)?,
-                    execution_count: r.get(1)?,
-                    cell_id: r.get(2)?,
-                    code: r.get(3)?,
-                    status: r.get(4)?,
-                    defines: Vec::new(),
-                    uses: Vec::new(),
-                    statements: Vec::new(),
-                    values: Vec::new(),
-                });
+                executions.push(execution_row(r)?);
             }
         }
         {
@@ -628,6 +608,22 @@ fn value_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepValue> {
         name: r.get(1)?,
         type_name: r.get(2)?,
         value: value.and_then(|v| serde_json::from_str(&v).ok()),
+    })
+}
+
+/// An execution from a row of `id, execution_count, cell_id, code, status`; its names,
+/// statements and values are filled in afterwards.
+fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepExecution> {
+    Ok(DepExecution {
+        execution_id: r.get(0)?,
+        execution_count: r.get(1)?,
+        cell_id: r.get(2)?,
+        code: r.get(3)?,
+        status: r.get(4)?,
+        defines: Vec::new(),
+        uses: Vec::new(),
+        statements: Vec::new(),
+        values: Vec::new(),
     })
 }
 
