@@ -81,6 +81,11 @@ class Row:
     samples: int
     target: float | None = None
     note: str = ""
+    # Figures of further kernels measured in the same run on the same work
+    # (e.g. {"ipyflow": 812.0}), in ``unit``; rendered in their own table.
+    others: dict[str, float] = field(default_factory=dict)
+    # Names in ``others`` whose figure is only a lower bound (a run stopped at its limit).
+    others_at_least: set[str] = field(default_factory=set)
 
     @property
     def prov_only(self) -> bool:
@@ -96,9 +101,17 @@ class Row:
 
     @property
     def passed(self) -> bool | None:
-        """Whether the ratio meets the target; ``None`` when there is none."""
+        """Whether the row meets its target; ``None`` when there is none.
+
+        For a prov/direct row the target is the highest acceptable ratio; for
+        a prov-only row it is the highest acceptable figure, in ``unit``.
+        """
+        if self.target is None:
+            return None
+        if self.direct is None:
+            return self.prov <= self.target
         ratio = self.ratio
-        return None if self.target is None or ratio is None else ratio <= self.target
+        return None if ratio is None else ratio <= self.target
 
     def to_json(self) -> dict[str, Any]:
         """Plain dict for bench/out/latest.json, ratio and verdict included."""
@@ -113,6 +126,9 @@ class Row:
             "passed": self.passed,
             "samples": self.samples,
             "note": self.note,
+            # NaN (not measured) as null: JSON has no NaN.
+            "others": {k: (None if math.isnan(v) else v) for k, v in self.others.items()},
+            "others_at_least": sorted(self.others_at_least),
         }
 
 
@@ -144,10 +160,28 @@ def percentile_rows(
     return rows
 
 
-def prov_row(benchmark: str, metric: str, unit: str, value: float, samples: int, note: str = "") -> Row:
-    """A figure of prov alone (store size, provctl time): no direct side, no ratio."""
+def prov_row(
+    benchmark: str,
+    metric: str,
+    unit: str,
+    value: float,
+    samples: int,
+    note: str = "",
+    target: float | None = None,
+) -> Row:
+    """A figure of prov alone (store size, provctl time): no direct side, no ratio.
+
+    ``target``, if given, is the highest acceptable value in ``unit``.
+    """
     return Row(
-        benchmark=benchmark, metric=metric, unit=unit, direct=None, prov=value, samples=samples, note=note
+        benchmark=benchmark,
+        metric=metric,
+        unit=unit,
+        direct=None,
+        prov=value,
+        samples=samples,
+        note=note,
+        target=target,
     )
 
 
@@ -356,7 +390,16 @@ class RunningKernel:
     _poller: zmq.Poller | None = None
 
     @classmethod
-    def start(cls, label: str, kernel_name: str, cwd: str, log: IO[str]) -> "RunningKernel":
+    def start(
+        cls,
+        label: str,
+        kernel_name: str,
+        cwd: str,
+        log: IO[str],
+        *,
+        spec_manager: KernelSpecManager | None = None,
+        startup_timeout: float = STARTUP_TIMEOUT_S,
+    ) -> "RunningKernel":
         """Start the kernel and wait until it answers; shut down on failure.
 
         The kernel's stdout/stderr go to ``log`` rather than the terminal:
@@ -365,11 +408,14 @@ class RunningKernel:
         PROV_DB is pinned inside ``cwd`` (for both sides, so their
         environments stay alike): a PROV_DB exported in the user's shell
         must not collect hundreds of benchmark executions.
+        ``spec_manager`` looks the kernelspec up somewhere else than this
+        Python's Jupyter paths (the ipyflow kernel lives in its own venv).
         """
         log.write(f"==== {time.strftime('%H:%M:%S')} starting {label} kernel ({kernel_name})\n")
         log.flush()
         env = dict(os.environ, PROV_DB=os.path.join(cwd, ".prov", "prov.db"))
-        manager = KernelManager(kernel_name=kernel_name)
+        extra = {"kernel_spec_manager": spec_manager} if spec_manager is not None else {}
+        manager = KernelManager(kernel_name=kernel_name, **extra)
         try:
             manager.start_kernel(cwd=cwd, env=env, stdout=log, stderr=log)
         except OSError as exc:  # e.g. the kernelspec's binary is missing or not executable
@@ -378,7 +424,7 @@ class RunningKernel:
         try:
             kernel.client = manager.client()
             kernel.client.start_channels()
-            kernel.client.wait_for_ready(timeout=STARTUP_TIMEOUT_S)
+            kernel.client.wait_for_ready(timeout=startup_timeout)
         except BaseException as exc:
             kernel.shutdown()
             if isinstance(exc, RuntimeError):

@@ -7,6 +7,7 @@ cannot disturb timings, and so the JSON schema is defined in one place.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import re
@@ -166,13 +167,46 @@ def results_table(rows: list[Row]) -> str:
 
 
 def prov_table(rows: list[Row]) -> str:
-    """The prov-only rows (store size, provctl), which have no direct side to compare with."""
-    lines = ["| Benchmark | Metric | prov | n |", "| --- | --- | ---: | ---: |"]
+    """The prov-only rows (store size, provctl), which have no direct side to compare with.
+
+    Their target, where they have one, is an absolute figure in the row's unit.
+    """
+    lines = ["| Benchmark | Metric | prov | n | target | result |", "| --- | --- | ---: | ---: | ---: | --- |"]
     for row in rows:
         if row.prov_only:
+            target = f"≤ {_figure(row.target)} {row.unit}" if row.target is not None else "—"
             lines.append(
-                f"| {row.benchmark} | {row.metric} ({row.unit}) | {_figure(row.prov)} | {row.samples:,} |"
+                f"| {row.benchmark} | {row.metric} ({row.unit}) | {_figure(row.prov)} | {row.samples:,} "
+                f"| {target} | {_verdict(row)} |"
             )
+    return "\n".join(lines)
+
+
+def others_table(rows: list[Row]) -> str:
+    """Rows that also carry figures of other kernels (ipyflow), side by side with direct and prov."""
+    names = list(dict.fromkeys(name for row in rows for name in row.others))
+    head = "| Benchmark | Metric | direct | prov | " + " | ".join(names) + " | " + " | ".join(
+        f"{name}/direct" for name in names
+    ) + " |"
+    lines = [head, "| --- | --- |" + " ---: |" * (2 + 2 * len(names))]
+    for row in rows:
+        if not row.others or row.direct is None:
+            continue
+        values, ratios = [], []
+        for name in names:
+            value = row.others.get(name)
+            if value is None or math.isnan(value):
+                values.append("not measured")
+                ratios.append("—")
+            else:
+                bound = "≥ " if name in row.others_at_least else ""
+                values.append(bound + _figure(value))
+                ratios.append(f"{bound}{value / row.direct:.1f}" if row.direct else "—")
+        lines.append(
+            f"| {row.benchmark} | {row.metric} ({row.unit}) | {_figure(row.direct)} | {_figure(row.prov)} | "
+            + " | ".join(values + ratios)
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -202,10 +236,18 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     if not all(row.prov_only for row in rows):
         parts += [results_table(rows), ""]
+    if any(row.others for row in rows):
+        parts += [
+            "The same work on other kernels in the same run, for comparison (no target):",
+            "",
+            others_table(rows),
+            "",
+        ]
     if any(row.prov_only for row in rows):
         parts += [
             "Figures of prov alone (plain ipykernel has no store; n is executions",
-            "for the store rows, timed runs for provctl):",
+            "for the store rows, timed runs for provctl and pyflow's runs for the",
+            "analysis; targets here are absolute):",
             "",
             prov_table(rows),
             "",
@@ -274,6 +316,25 @@ def render_markdown(report: dict[str, Any]) -> str:
         "  `provctl --db STORE show 1` and `... show 1 --json` are timed as whole",
         "  processes with stdout to /dev/null, alternately, after one untimed run",
         "  of each.",
+        "- pyflow analysis: `cargo bench -p pyflow`'s first figure (its bench",
+        "  binary, found with `cargo bench -p pyflow --no-run`, stopped after that",
+        "  line): `analyze_cell` on a 2,000-statement cell, 100 runs in process.",
+        "- 2,000-statement cell: 2,000 one-line statements (`x1 = x0 + 1` chains,",
+        "  a call, a list or a dict subscript every few lines) executed on fresh",
+        "  `python3`, `python-prov` and, when it installs from PyPI, ipyflow",
+        "  kernels, all alive together, in rotating order, timed as execute `pass`.",
+        "  ipyflow goes into its own venv, `bench/out/ipyflow/venv` (never `.venv`),",
+        "  once; its kernelspec is written under `bench/out/ipyflow/kernels` with",
+        "  that venv's interpreter.  If it cannot be installed or does not start,",
+        "  the table says *not measured* and the note says why.",
+        "- provctl deps: a store with one trial of 100,000 executions written",
+        "  through the kernel's writer path by `provstore/examples/synth_deps.rs`",
+        "  (a 300-cell notebook session with dataflow facts), cached under",
+        "  `bench/out/deps-store/` keyed by the hash of that file, `provstore/src`",
+        "  and `pyflow/src` (so a change to the store's layout rebuilds it, ~1 min).",
+        "  `provctl --db STORE deps VAR --json` is timed as a whole process, stdout",
+        "  to /dev/null, for each listed variable in turn after one untimed run",
+        "  each; the in-process figures are synth_deps' own, on the same store.",
         "- The client's garbage collector is paused within a block and run between",
         "  blocks.  Kernels run in a scratch directory outside the repository, with",
         "  `PROV_DB` pointing into it, so prov records into a fresh store.",
