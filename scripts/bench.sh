@@ -2,10 +2,13 @@
 # Benchmark prov-kernel against plain ipykernel and rewrite BENCHMARKS.md.
 #   1. cargo build --release, .venv and the python-prov kernelspec, exactly
 #      as scripts/setup.sh and scripts/test.sh do (shared steps in lib.sh),
-#      plus provstore's synth_store example (the provctl_show benchmark's store)
+#      plus provstore's synth_store and synth_deps examples (the provctl_show and
+#      provctl_deps benchmarks' stores) and pyflow's bench binary (analysis)
 #   2. bench/bench.py with the venv's Python
 # Usage:
-#   bash scripts/bench.sh                       # full run (~2 min), rewrites BENCHMARKS.md
+#   bash scripts/bench.sh                       # full run (~3 min), rewrites BENCHMARKS.md
+#                                               # (first run: + ~1 min for the 100,000-execution
+#                                               # store, + pip install ipyflow into bench/out)
 #   bash scripts/bench.sh --quick               # smoke run; BENCHMARKS.md left alone
 #   bash scripts/bench.sh --only execute,stream # some benchmarks; BENCHMARKS.md left alone
 # Arguments go to bench/bench.py (--help lists them). Raw results, every run:
@@ -17,9 +20,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 main() {
     check_tools
     build_kernel
-    step "cargo build --release -p provstore --example synth_store"
-    (cd "$ROOT" && cargo build --release -p provstore --example synth_store) \
-        || die "building provstore's synth_store example failed."
+    step "cargo build --release -p provstore --example synth_store --example synth_deps"
+    (cd "$ROOT" && cargo build --release -p provstore --example synth_store --example synth_deps) \
+        || die "building provstore's synth_store and synth_deps examples failed."
+    step "cargo bench -p pyflow --no-run"
+    (cd "$ROOT" && cargo bench -p pyflow --bench bench --no-run) \
+        || die "building pyflow's benchmark failed."
     ensure_venv
     install_kernelspec
     step "bench/bench.py $*"
