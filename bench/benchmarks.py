@@ -503,6 +503,21 @@ def analysis(ctx: Context, repeats: int) -> list[Row]:
     ]
 
 
+# Lines of the 2,000-statement cell by position modulo 20 (any other: "x{i} =
+# {last} + 1"): {i} is the line's number, {p} and {pp} the one and two before,
+# {last} the latest x variable.
+BIG_CELL_LINES = {
+    5: "x{i} = abs({last} - 3)",
+    10: "l{i} = [{last}, {last} + 1, {last} + 2]",
+    11: "l{p}.append({last})",
+    12: "x{i} = l{pp}[0] + l{pp}[-1]",
+    15: "d{i} = {{'a': {last}}}",
+    16: "d{p}['b'] = {last} * 2",
+    17: "x{i} = d{pp}['a'] + d{pp}['b'] - {last}",
+    19: "x{i} = max({last}, 1) % 1000003",
+}
+
+
 def big_cell_code(statements: int = 2000) -> str:
     """A cell of exactly ``statements`` trivial top-level statements, one per line.
 
@@ -514,25 +529,8 @@ def big_cell_code(statements: int = 2000) -> str:
     lines = ["x0 = 0"]
     last = "x0"
     for i in range(1, statements):
-        kind = i % 20
-        if kind == 5:
-            line = f"x{i} = abs({last} - 3)"
-        elif kind == 10:
-            line = f"l{i} = [{last}, {last} + 1, {last} + 2]"
-        elif kind == 11:
-            line = f"l{i - 1}.append({last})"
-        elif kind == 12:
-            line = f"x{i} = l{i - 2}[0] + l{i - 2}[-1]"
-        elif kind == 15:
-            line = f"d{i} = {{'a': {last}}}"
-        elif kind == 16:
-            line = f"d{i - 1}['b'] = {last} * 2"
-        elif kind == 17:
-            line = f"x{i} = d{i - 2}['a'] + d{i - 2}['b'] - {last}"
-        elif kind == 19:
-            line = f"x{i} = max({last}, 1) % 1000003"
-        else:
-            line = f"x{i} = {last} + 1"
+        template = BIG_CELL_LINES.get(i % 20, "x{i} = {last} + 1")
+        line = template.format(i=i, p=i - 1, pp=i - 2, last=last)
         lines.append(line)
         if line.startswith("x"):
             last = f"x{i}"
