@@ -359,7 +359,7 @@ impl Recorder {
         };
         let (status, error) = exec.reply.unwrap_or((ExecStatus::Aborted, None));
         let ended_at = exec.idle_at.unwrap_or_else(Utc::now);
-        let dataflow = dataflow_record(&exec.code, error.as_ref(), exec.runtime.as_ref());
+        let dataflow = dataflow_record(error.as_ref(), exec.runtime.as_ref());
         self.writer.record(ExecutionRecord {
             msg_id: msg_id.to_string(),
             execution_count: exec.execution_count,
@@ -375,16 +375,12 @@ impl Recorder {
     }
 }
 
-/// The dataflow facts of an execution: the static analysis of its code (done here, off the
-/// relay's path), the probe's notes, and the line it failed at.
-fn dataflow_record(
-    code: &str,
-    error: Option<&ErrorInfo>,
-    runtime: Option<&Value>,
-) -> DataflowRecord {
-    let analysis = pyflow::analyze_cell(code);
+/// The dataflow facts of an execution: the probe's notes and the line it failed at. The static
+/// analysis is left to the store's writer thread (an empty `analysis`), which runs at a lower
+/// priority than the relay.
+fn dataflow_record(error: Option<&ErrorInfo>, runtime: Option<&Value>) -> DataflowRecord {
     DataflowRecord {
-        analysis: serde_json::to_string(&analysis).expect("an analysis serialises"),
+        analysis: String::new(),
         runtime: runtime.map(Value::to_string),
         failed_line: error.and_then(|e| failed_line(&e.traceback)),
     }

@@ -542,11 +542,19 @@ fn insert_execution(
     ])?;
     let execution_id = tx.last_insert_rowid();
     if let Some(d) = &e.dataflow {
+        let analysed;
+        let analysis = if d.analysis.is_empty() {
+            analysed = serde_json::to_string(&pyflow::analyze_cell(&e.code))
+                .expect("an analysis serialises");
+            &analysed
+        } else {
+            &d.analysis
+        };
         tx.prepare_cached(
             "INSERT INTO execution_dataflow (execution_id, analysis, runtime, failed_line)
              VALUES (?1, ?2, ?3, ?4)",
         )?
-        .execute((execution_id, &d.analysis, &d.runtime, d.failed_line))?;
+        .execute((execution_id, analysis, &d.runtime, d.failed_line))?;
     }
     for (i, out) in e.outputs.iter().enumerate() {
         tx.prepare_cached(

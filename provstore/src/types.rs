@@ -158,7 +158,8 @@ pub struct OutputRecord {
 /// rebuilt later without re-running anything.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DataflowRecord {
-    /// The static analysis of the code (JSON).
+    /// The static analysis of the code (JSON), or empty to have the store analyse the code
+    /// itself (on the writer's thread, off the kernel's relay).
     pub analysis: String,
     /// What the runtime probe saw (JSON), when it answered in time.
     pub runtime: Option<String>,
