@@ -71,12 +71,23 @@ class _Notes:
 class Probe:
     def __init__(self, shell):
         self.shell = shell
+        # IPython adds _i<n> for every cell run: remember which names are its own, so the
+        # snapshot after each cell does not re-classify thousands of them.
+        self.auto = {}
         self.before = self._snapshot()
         self.pending = {}
         shell.events.register("post_run_cell", self.post_run_cell)
 
     def _snapshot(self):
-        return {k: id(v) for k, v in list(self.shell.user_ns.items()) if not _auto_name(k)}
+        auto = self.auto
+        names = {}
+        for k, v in list(self.shell.user_ns.items()):
+            skip = auto.get(k)
+            if skip is None:
+                skip = auto[k] = _auto_name(k)
+            if not skip:
+                names[k] = id(v)
+        return names
 
     def _request_id(self):
         kernel = getattr(self.shell, "kernel", None)
