@@ -77,6 +77,24 @@ pub enum StoreError {
         /// existed and was deleted.
         deleted_by: Option<i64>,
     },
+    /// A variable name, label or stage given to a tag magic that cannot be one.
+    InvalidTag {
+        /// What it was meant to be: "variable", "label" or "stage".
+        what: &'static str,
+        /// What was given.
+        text: String,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// `%untag_var` on a variable that is not tagged in the trial.
+    NotTagged {
+        /// The variable asked for.
+        name: String,
+        /// The trial asked about.
+        trial: i64,
+        /// The variables that are tagged in the trial.
+        tagged: Vec<String>,
+    },
     /// The store cannot be reached right now (the writer is in trouble or
     /// gone); the reason was already reported once.
     Unavailable {
@@ -121,6 +139,8 @@ impl StoreError {
                 | StoreError::NameTaken { .. }
                 | StoreError::InvalidName { .. }
                 | StoreError::UnknownVariable { .. }
+                | StoreError::InvalidTag { .. }
+                | StoreError::NotTagged { .. }
         )
     }
 }
@@ -164,6 +184,21 @@ impl fmt::Display for StoreError {
             ),
             StoreError::InvalidName { name, reason } => {
                 write!(f, "{name:?} cannot be a trial name: {reason}")
+            }
+            StoreError::InvalidTag { what, text, reason } => {
+                write!(f, "{text:?} cannot be a {what}: {reason}")
+            }
+            StoreError::NotTagged {
+                name,
+                trial,
+                tagged,
+            } => {
+                write!(f, "`{name}` is not tagged in trial {trial}")?;
+                if tagged.is_empty() {
+                    write!(f, "; no variable is (tag one with %tag_var VAR [LABEL])")
+                } else {
+                    write!(f, "; tagged: {}", tagged.join(", "))
+                }
             }
             StoreError::UnknownVariable {
                 name,

@@ -43,7 +43,7 @@
 //! | `execution_names` | name an execution touched | `execution_id`, `name`, `role` (`defined`, `used`, `mutated`, `deleted`), `statement_index` (NULL: the whole cell) |
 //! | `dependencies` | edge "execution needs what an earlier one made" | `execution_id`, `depends_on_id`, `name` (the variable carrying it: with `depends_on_id` it names a variable version), `kind` (`variable` by default) |
 //! | `variable_tags` | tag on a variable in a trial | `trial_id`, `name`, `label` (optional), `execution_id` (the version tagged, when known), `tagged_at` |
-//! | `cell_stages` | stage tag on a cell in a trial | `trial_id`, `cell_id`, `stage`, `tagged_at` |
+//! | `cell_stages` | stage tag on a cell in a trial | `trial_id`, `cell_id` (`seq:N` when marked by `%tag_cell` while the cell ran: the `seq` of its execution), `stage`, `tagged_at` |
 //! | `captured_values` | value captured after an execution | `execution_id`, `name`, `type_name`, `value_json` (scalars), `summary_json` (anything larger: shape, dtype, length…) |
 //! | `trial_packages` | package installed in a trial's environment | `trial_id`, `name`, `version` |
 //!
@@ -104,6 +104,7 @@ mod process;
 mod query;
 mod schema;
 mod store;
+mod tags;
 mod types;
 mod writer;
 
@@ -116,6 +117,7 @@ pub use paths::{default_db_path, discover_db, DB_DIR, DB_FILE, ENV_DB};
 pub use process::{hostname, platform};
 pub use schema::SCHEMA_VERSION;
 pub use store::{Store, DEFAULT_PAYLOAD_CAP};
+pub use tags::{StageTag, TagsAnswer, VariableTag};
 pub use types::{
     timestamp, DataflowRecord, DataflowRow, ErrorInfo, ExecStatus, ExecutionDetail,
     ExecutionRecord, LogEntry, NewTrial, OutputRecord, OutputSummary, PayloadInfo, TrialHandle,

@@ -276,6 +276,50 @@ impl WriterHandle {
             .unwrap_or_else(|_| Err(self.no_answer()))
     }
 
+    /// Tags variable `name` of the trial (`%tag_var`), with an optional label; a tagged
+    /// variable gets the new label. After everything recorded before; blocks for the answer
+    /// (whether it was tagged before).
+    pub fn tag_variable(&self, name: &str, label: Option<&str>) -> Result<bool> {
+        let (name, label) = (name.to_string(), label.map(str::to_string));
+        self.modify(move |store, trial| store.tag_variable(trial, &name, label.as_deref()))
+    }
+
+    /// Removes the tag of variable `name` of the trial (`%untag_var`); one not tagged is an
+    /// error. Blocks for the answer.
+    pub fn untag_variable(&self, name: &str) -> Result<()> {
+        let name = name.to_string();
+        self.modify(move |store, trial| store.untag_variable(trial, &name))
+    }
+
+    /// Marks the execution running now (the trial's next one recorded) with stage `label`
+    /// (`%tag_cell`). Blocks for the answer.
+    pub fn mark_stage(&self, label: &str) -> Result<()> {
+        let label = label.to_string();
+        self.modify(move |store, trial| store.mark_stage(trial, &label))
+    }
+
+    /// Runs a write about the trial on the recorder's thread, after everything sent before it,
+    /// and waits for the answer.
+    fn modify<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store, i64) -> Result<T> + Send + 'static,
+    {
+        let trial = self.trial().ok_or_else(|| StoreError::Unavailable {
+            path: self.path.clone(),
+            reason: "the trial could not be begun".into(),
+        })?;
+        let (tx, rx) = mpsc::sync_channel(1);
+        let run = move |store: Result<&mut Store>| {
+            let _ = tx.send(store.and_then(|s| f(s, trial.id)));
+        };
+        if self.tx.send(Command::Run(Box::new(run))).is_err() {
+            return Err(self.gone());
+        }
+        rx.recv_timeout(ANSWER_WAIT)
+            .unwrap_or_else(|_| Err(self.no_answer()))
+    }
+
     /// Runs a read on the recorder's own connection, after everything sent
     /// before it is written, so a magic sees its own kernel's last
     /// executions. Blocks for the answer.
