@@ -19,12 +19,14 @@ mod deps;
 mod html;
 mod svg;
 mod table;
+mod tags;
 mod text;
 
 pub use deps::{
     graph_dot, graph_text, render_deps, render_graph, render_slice, slice_code, slice_notebook,
     slice_script,
 };
+pub use tags::{render_stage_marked, render_tagged, render_tags, render_untagged, tags_text};
 
 use provstore::{ExecutionDetail, LogEntry, TrialSummary};
 use serde::Serialize;

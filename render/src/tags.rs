@@ -1,0 +1,212 @@
+//! The tags of a trial (`%tags`, `provctl tags`) and the confirmations of the tag magics.
+
+use provstore::TagsAnswer;
+use serde_json::json;
+
+use crate::html::Html;
+use crate::table::{Cell, Table};
+use crate::text::when;
+use crate::{render_confirmation, to_json, Rendered};
+
+/// The tags of a trial: tagged variables, then stage marks. JSON: the [`TagsAnswer`] itself
+/// (the `provctl tags --json` contract).
+pub fn render_tags(answer: &TagsAnswer) -> Rendered {
+    let view = TagsView::new(answer);
+    let mut html = Html::new();
+    html.title(&view.title);
+    match &view.variables {
+        Some(table) => {
+            html.note("Tagged variables");
+            html.raw(&table.html());
+        }
+        None => html.note(NO_VARIABLES),
+    }
+    match &view.stages {
+        Some(table) => {
+            html.note("Stages");
+            html.raw(&table.html());
+        }
+        None => html.note(NO_STAGES),
+    }
+    Rendered {
+        text: view.text(),
+        html: html.finish(),
+        json: to_json(answer),
+        svg: None,
+    }
+}
+
+/// The text alone of [`render_tags`], for provctl.
+pub fn tags_text(answer: &TagsAnswer) -> String {
+    TagsView::new(answer).text()
+}
+
+const NO_VARIABLES: &str = "No tagged variables: tag one with %tag_var VAR [LABEL].";
+const NO_STAGES: &str = "No stages: mark a cell with %tag_cell LABEL.";
+
+struct TagsView {
+    title: String,
+    variables: Option<Table>,
+    stages: Option<Table>,
+}
+
+impl TagsView {
+    fn new(answer: &TagsAnswer) -> TagsView {
+        let t = &answer.trial;
+        let name = t
+            .name
+            .as_ref()
+            .map(|n| format!(" {n:?}"))
+            .unwrap_or_default();
+        let title = format!("Tags of trial {}{name}", t.id);
+        let variables = (!answer.variables.is_empty()).then(|| {
+            let mut table = Table::new(&["variable", "label", "tagged (UTC)", "after"]);
+            for v in &answer.variables {
+                table.push(vec![
+                    Cell::plain(v.name.clone()),
+                    Cell::opt(v.label.as_deref()),
+                    Cell::plain(when(&v.tagged_at)),
+                    Cell::opt(
+                        v.execution_count_at_tagging
+                            .map(|n| format!("In[{n}]"))
+                            .as_deref(),
+                    ),
+                ]);
+            }
+            table
+        });
+        let stages = (!answer.stages.is_empty()).then(|| {
+            let mut table = Table::new(&["stage", "execution", "cell", "marked (UTC)"]);
+            for s in &answer.stages {
+                table.push(vec![
+                    Cell::plain(s.label.clone()),
+                    Cell::opt(s.execution_count.map(|n| format!("In[{n}]")).as_deref()),
+                    Cell::opt(s.cell_id.as_deref()),
+                    Cell::plain(when(&s.at)),
+                ]);
+            }
+            table
+        });
+        TagsView {
+            title,
+            variables,
+            stages,
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut text = format!("{}\n\n", self.title);
+        match &self.variables {
+            Some(table) => {
+                text.push_str("Tagged variables\n");
+                text.push_str(&table.text());
+            }
+            None => text.push_str(&format!("{NO_VARIABLES}\n")),
+        }
+        text.push('\n');
+        match &self.stages {
+            Some(table) => {
+                text.push_str("Stages\n");
+                text.push_str(&table.text());
+            }
+            None => text.push_str(&format!("{NO_STAGES}\n")),
+        }
+        text
+    }
+}
+
+/// The answer to `%tag_var VAR [LABEL]`. JSON: `{"variable", "label", "retagged", "message"}`.
+pub fn render_tagged(variable: &str, label: Option<&str>, retagged: bool) -> Rendered {
+    let with = label.map(|l| format!(" as {l:?}")).unwrap_or_default();
+    let message = if retagged {
+        format!("`{variable}` is now tagged{with}.")
+    } else {
+        format!("Tagged `{variable}`{with}.")
+    };
+    render_confirmation(
+        &message,
+        json!({ "variable": variable, "label": label, "retagged": retagged }),
+    )
+}
+
+/// The answer to `%untag_var VAR`. JSON: `{"variable", "message"}`.
+pub fn render_untagged(variable: &str) -> Rendered {
+    render_confirmation(
+        &format!("Removed the tag of `{variable}`."),
+        json!({ "variable": variable }),
+    )
+}
+
+/// The answer to `%tag_cell LABEL`. JSON: `{"stage", "message"}`.
+pub fn render_stage_marked(label: &str) -> Rendered {
+    render_confirmation(
+        &format!("This cell's execution is marked as stage {label:?}."),
+        json!({ "stage": label }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use provstore::{StageTag, VariableTag};
+
+    fn answer(tagged: bool) -> TagsAnswer {
+        let trial = crate::tests::trial(3, Some("baseline"));
+        TagsAnswer {
+            trial,
+            variables: if tagged {
+                vec![VariableTag {
+                    name: "model".into(),
+                    label: Some("final".into()),
+                    tagged_at: "2026-11-21T16:31:00.000Z".into(),
+                    execution_count_at_tagging: Some(2),
+                }]
+            } else {
+                vec![]
+            },
+            stages: if tagged {
+                vec![StageTag {
+                    label: "train".into(),
+                    cell_id: Some("c-1".into()),
+                    execution_count: Some(3),
+                    at: "2026-11-21T16:32:00.000Z".into(),
+                }]
+            } else {
+                vec![]
+            },
+        }
+    }
+
+    #[test]
+    fn tags_show_variables_and_stages() {
+        let r = render_tags(&answer(true));
+        assert!(
+            r.text.contains("Tags of trial 3 \"baseline\""),
+            "{}",
+            r.text
+        );
+        assert!(r.text.contains("model"), "{}", r.text);
+        assert!(r.text.contains("final"), "{}", r.text);
+        assert!(r.text.contains("In[3]"), "{}", r.text);
+        assert!(r.html.contains("train"), "{}", r.html);
+        assert_eq!(r.json["variables"][0]["label"], "final");
+        assert_eq!(r.json["stages"][0]["execution_count"], 3);
+        assert_eq!(tags_text(&answer(true)), r.text);
+        let empty = render_tags(&answer(false));
+        assert!(empty.text.contains("No tagged variables"), "{}", empty.text);
+        assert!(empty.text.contains("No stages"), "{}", empty.text);
+    }
+
+    #[test]
+    fn confirmations_say_what_happened() {
+        assert_eq!(
+            render_tagged("x", Some("input"), false).text,
+            "Tagged `x` as \"input\".\n"
+        );
+        assert!(render_tagged("x", None, true)
+            .text
+            .contains("is now tagged"));
+        assert_eq!(render_untagged("x").json["variable"], "x");
+        assert_eq!(render_stage_marked("eval").json["stage"], "eval");
+    }
+}
