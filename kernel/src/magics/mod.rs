@@ -13,8 +13,12 @@ pub mod jobs;
 pub mod parse;
 mod prov;
 mod slice;
+mod tag_cell;
+mod tag_var;
+mod tags;
 mod trial_name;
 mod trials;
+mod untag_var;
 
 use parse::MagicCall;
 use provrender::Rendered;
@@ -50,6 +54,10 @@ pub const MAGICS: &[&MagicSpec] = &[
     &backwards_deps::SPEC,
     &global_backwards_deps::SPEC,
     &slice::SPEC,
+    &tag_var::SPEC,
+    &untag_var::SPEC,
+    &tag_cell::SPEC,
+    &tags::SPEC,
 ];
 
 /// The magic called `name` (or one of its aliases).
