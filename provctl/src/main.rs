@@ -1,7 +1,7 @@
 //! `provctl`: reads the provenance store that prov-kernel writes, from a
 //! terminal or a script: the trials, one trial's executions, the log
 //! across trials, and the dataflow of a trial (which executions a variable
-//! came from, the code that rebuilds it, the whole graph). Every subcommand
+//! came from, the code that rebuilds it, the whole graph) and its tags. Every subcommand
 //! takes `--json` for exactly one JSON document on stdout.
 //!
 //! Exit codes: 0 success; 2 a bad argument, no store, no such trial or
@@ -79,6 +79,12 @@ enum Command {
         /// Write the slice to FILE.ipynb (a notebook) or FILE.py (a script) instead.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+    /// The tags of a trial: tagged variables (%tag_var) and stage marks (%tag_cell).
+    Tags {
+        /// The trial: id, name or UUID (default: the latest).
+        #[arg(long, value_name = "TRIAL")]
+        trial: Option<String>,
     },
     /// The dataflow graph of a trial: every execution and which earlier ones it used.
     #[command(
@@ -245,6 +251,14 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             match json {
                 Some(j) => j.write(out, &answer),
                 None => text(out, &provrender::slice_code(&answer)),
+            }
+        }
+        Command::Tags { trial } => {
+            let trial = pick_trial(&store, trial.as_deref())?;
+            let answer = store.tags(trial)?;
+            match json {
+                Some(j) => j.write(out, &answer),
+                None => text(out, &provrender::tags_text(&answer)),
             }
         }
         Command::Graph { trial, dot, output } => {

@@ -271,3 +271,44 @@ fn show_on_10000_executions() {
     assert_eq!(stdout(&out).lines().count(), 10_000 + 8);
     eprintln!("provctl show on 10,000 executions: {best:.0} ms (--json, best of 3), {text_ms:.0} ms (text)");
 }
+
+#[test]
+fn tags_lists_a_trials_tags_as_text_and_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join(".prov").join("prov.db");
+    let mut store = Store::open(&db).unwrap();
+    let a = store.begin_trial(&new_trial(tmp.path())).unwrap();
+    store.set_trial_name(a.id, "tagged").unwrap();
+    store.record_execution(a.id, &exec(1, "x = 1", "")).unwrap();
+    store.tag_variable(a.id, "x", Some("input")).unwrap();
+    store.mark_stage(a.id, "train").unwrap();
+    store.record_execution(a.id, &exec(2, "fit()", "")).unwrap();
+    let b = store.begin_trial(&new_trial(tmp.path())).unwrap();
+    drop(store);
+
+    let latest = json(&provctl(tmp.path(), &["tags", "--json"]));
+    assert_eq!(latest["trial"]["id"], b.id);
+    assert_eq!(latest["variables"], serde_json::json!([]));
+
+    let tagged = json(&provctl(
+        tmp.path(),
+        &["tags", "--trial", "tagged", "--json"],
+    ));
+    assert_eq!(tagged["trial"]["id"], a.id);
+    assert_eq!(tagged["variables"][0]["name"], "x");
+    assert_eq!(tagged["variables"][0]["label"], "input");
+    assert_eq!(tagged["variables"][0]["execution_count_at_tagging"], 1);
+    assert_eq!(tagged["stages"][0]["label"], "train");
+    assert_eq!(tagged["stages"][0]["execution_count"], 2);
+    assert_eq!(tagged["stages"][0]["cell_id"], "cell-2");
+
+    let o = provctl(tmp.path(), &["tags", "--trial", &a.id.to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("Tags of trial"), "{text}");
+    assert!(text.contains("input"), "{text}");
+    assert!(text.contains("train"), "{text}");
+
+    let missing = provctl(tmp.path(), &["tags", "--trial", "nope"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+}
