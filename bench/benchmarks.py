@@ -897,8 +897,11 @@ def provctl_deps(ctx: Context, executions: int, variables: list[str], runs: int,
     db, origin = deps_store(executions)
     argv = [str(need_binary(PROVCTL, "cargo build --release")), "--db", str(db), "deps"]
     sizes: dict[str, int] = {}
+    output_bytes: dict[str, int] = {}
     for var in variables:
-        answer = json.loads(provctl(db, "deps", var, "--json").stdout)
+        output = provctl(db, "deps", var, "--json").stdout
+        output_bytes[var] = len(output.encode())
+        answer = json.loads(output)
         if answer.get("trial", {}).get("executions") != executions:
             raise BenchError(f"provctl deps {var}: the trial has {answer.get('trial', {}).get('executions')} executions, want {executions}")
         sizes[var] = len(answer["executions"])
@@ -915,7 +918,10 @@ def provctl_deps(ctx: Context, executions: int, variables: list[str], runs: int,
                 raise BenchError(f"provctl deps {var} failed: {done.stderr.decode().strip()}")
             samples[var].append(elapsed)
     medians = {var: median(times) * 1e3 for var, times in samples.items()}
-    per_var = ", ".join(f"{var} {medians[var]:.1f} ms ({sizes[var]:,} executions)" for var in variables)
+    per_var = ", ".join(
+        f"{var} {medians[var]:.1f} ms ({sizes[var]:,} executions, {output_bytes[var]:,} bytes of JSON)"
+        for var in variables
+    )
     label = f"provctl deps --json, {executions:,} executions"
     rows = [
         prov_row(
@@ -963,7 +969,7 @@ def provctl_deps(ctx: Context, executions: int, variables: list[str], runs: int,
                 f"printed by synth_deps on the same store, {query['n']} random current variables: "
                 f"median {query['median']} ms, p95 {query['p95']} ms, max {query['max']} ms{sizes_note}"
                 + (
-                    f"; open store + resolve trial + backwards_deps + JSON ({whole['n']} variables): "
+                    f"; open store + resolve trial + backwards_deps + JSON ({min(100, queries)} variables): "
                     f"median {whole['median']} ms, p95 {whole['p95']} ms, max {whole['max']} ms"
                     if whole else ""
                 )
@@ -974,7 +980,8 @@ def provctl_deps(ctx: Context, executions: int, variables: list[str], runs: int,
     rows.append(prov_row(inproc, "Store::backwards_deps p95", "ms", float(query["p95"]), int(query["n"])))
     if whole:
         rows.append(
-            prov_row(inproc, "open + query + JSON median", "ms", float(whole["median"]), int(whole["n"]))
+            # synth_deps times at most 100 of its queries this way (its line always says 100).
+            prov_row(inproc, "open + query + JSON median", "ms", float(whole["median"]), min(100, queries))
         )
     return rows
 
