@@ -799,7 +799,7 @@ def big_cell_ipyflow(
         text = f"ipyflow: {about}, on a fresh kernel: 1st run {described[0]}"
         if len(described) > 1:
             text += f", 2nd run of the same cell on that kernel {described[1]}"
-        text += " (its re-runs get slower, so it is not run repeatedly like the others)"
+        text += "; ipyflow's re-runs get slower, so it is not run repeatedly like the others"
         return (times[0] if times[0] is not None else limit) * 1e3, text
     finally:
         kernel.shutdown()
