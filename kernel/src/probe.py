@@ -68,6 +68,21 @@ class _Notes:
         return f"<prov probe notes for {len(self.notes)} execution(s)>"
 
 
+class _Nothing:
+    """Collected when there are no notes. IPython lets an object with _ipython_display_ show
+    itself and skips every formatter; this one shows nothing, so the user expression costs
+    almost nothing for a cell that bound no global."""
+
+    def _ipython_display_(self):
+        pass
+
+    def __repr__(self):
+        return "<no prov probe notes>"
+
+
+_NOTHING = _Nothing()
+
+
 class Probe:
     def __init__(self, shell):
         self.shell = shell
@@ -113,9 +128,9 @@ class Probe:
             pass
 
     def collect(self):
-        """The notes not yet collected; None (cheap for IPython to format) when there are none."""
+        """The notes not yet collected; an object IPython need not format when there are none."""
         if not self.pending:
-            return None
+            return _NOTHING
         notes, self.pending = self.pending, {}
         return _Notes(notes)
 
