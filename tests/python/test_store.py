@@ -113,19 +113,10 @@ def test_notebook_run_is_recorded_cell_by_cell(tmp_path: Path, monkeypatch: pyte
             assert recorded_stdout == stdout
 
 
-@pytest.fixture
-def store_kernel(tmp_path: Path):
-    k = start_kernel(KERNEL_NAME, tmp_path / "prov.db", cwd=tmp_path)
-    try:
-        yield k
-    finally:
-        stop_kernel(k)
-
-
-def test_cell_id_status_error_and_aborted_are_recorded(store_kernel):
+def test_cell_id_status_error_and_aborted_are_recorded(kernel):
     """JupyterLab's metadata.cellId is kept; an error and the requests ipykernel aborts after it
     ("Run All" stopping) are recorded with those statuses."""
-    kc = store_kernel.kc
+    kc = kernel.kc
     msg = kc.session.msg("execute_request", {
         "code": "a = 1", "silent": False, "store_history": True,
         "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
@@ -137,19 +128,19 @@ def test_cell_id_status_error_and_aborted_are_recorded(store_kernel):
     ids = [kc.execute("raise ValueError('boom')"), kc.execute("b = 2"), kc.execute("c = 3")]
     statuses = [shell_reply(kc, i)["content"]["status"] for i in ids]
     assert statuses == ["error", "aborted", "aborted"]
-    store_kernel.run("pass")
+    kernel.run("pass")
 
-    executions = wait_for(lambda: (lambda e: e if len(e) >= 5 else None)(recorded(store_kernel.db)),
+    executions = wait_for(lambda: (lambda e: e if len(e) >= 5 else None)(recorded(kernel.db)),
                           what="five recorded executions")
     assert executions[0]["cell_id"] == "cell-abc"
     assert [e["status"] for e in executions[1:4]] == ["error", "aborted", "aborted"]
     assert executions[1]["error"]["ename"] == "ValueError"
 
 
-def test_magic_mixed_with_code(store_kernel):
+def test_magic_mixed_with_code(kernel):
     """Prov magic lines run after the code, in the same cell, with every MIME type; the code
     around them runs in ipykernel; execute_input and the record show the cell as typed."""
-    kc = store_kernel.kc
+    kc = kernel.kc
     code = "x = 5\n%trials\nprint(x * 2)"
     msg_id = kc.execute(code)
     reply = shell_reply(kc, msg_id)
@@ -161,26 +152,26 @@ def test_magic_mixed_with_code(store_kernel):
     data = displays[0]["content"]["data"]
     assert {"text/plain", "text/html", "application/json"} <= set(data)
     assert [t["id"] for t in data["application/json"]] == [1]
-    assert store_kernel.run("print(x)") == "5\n"
+    assert kernel.run("print(x)") == "5\n"
 
-    executions = wait_for(lambda: recorded(store_kernel.db), what="recorded executions")
+    executions = wait_for(lambda: recorded(kernel.db), what="recorded executions")
     assert executions[0]["code"] == code
     assert "display_data" in [o["output_type"] for o in executions[0]["outputs"]]
 
 
-def test_magic_errors_and_names(store_kernel, tmp_path: Path):
+def test_magic_errors_and_names(kernel, tmp_path: Path):
     """A wrong magic argument is an error in the cell with a usage line; names are unique."""
-    reply, outputs = store_kernel.execute("%trial_name")
+    reply, outputs = kernel.execute("%trial_name")
     assert reply["content"]["status"] == "error"
     assert "usage: %trial_name NAME" in reply["content"]["evalue"]
     assert [m["msg_type"] for m in outputs] == ["error"]
 
-    reply, outputs = store_kernel.execute("%trial_name baseline")
+    reply, outputs = kernel.execute("%trial_name baseline")
     assert reply["content"]["status"] == "ok", reply["content"]
-    trial = provctl_json(store_kernel.db, "show", "baseline")["trial"]
+    trial = provctl_json(kernel.db, "show", "baseline")["trial"]
     assert trial["name"] == "baseline"
 
-    other = start_kernel(KERNEL_NAME, store_kernel.db, cwd=tmp_path)
+    other = start_kernel(KERNEL_NAME, kernel.db, cwd=tmp_path)
     try:
         reply, _ = other.execute("%trial_name baseline")
         assert reply["content"]["status"] == "error"
@@ -193,8 +184,8 @@ def test_magic_errors_and_names(store_kernel, tmp_path: Path):
         stop_kernel(other)
 
 
-def test_unknown_magic_reaches_ipython(store_kernel):
-    reply, outputs = store_kernel.execute("%xyz_not_a_magic")
+def test_unknown_magic_reaches_ipython(kernel):
+    reply, outputs = kernel.execute("%xyz_not_a_magic")
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "UsageError"
     assert "xyz_not_a_magic" in stream_text(outputs, "stderr")

@@ -3,23 +3,12 @@ cells, read back with %tags (every MIME type) and `provctl tags --json`."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from conftest import KERNEL_NAME, iopub_until_idle, shell_reply, start_kernel, stop_kernel
+from conftest import iopub_until_idle, shell_reply
 from test_store import provctl, provctl_json, wait_for
 
 pytestmark = pytest.mark.prov
-
-
-@pytest.fixture
-def tag_kernel(tmp_path: Path):
-    k = start_kernel(KERNEL_NAME, tmp_path / "prov.db", cwd=tmp_path)
-    try:
-        yield k
-    finally:
-        stop_kernel(k)
 
 
 def display(outputs: list[dict]) -> dict:
@@ -34,8 +23,8 @@ def ok(kernel, code: str) -> dict:
     return display(outputs)
 
 
-def test_tags_are_set_listed_and_removed(tag_kernel):
-    k = tag_kernel
+def test_tags_are_set_listed_and_removed(kernel):
+    k = kernel
     k.run("df = [1, 2, 3]")
     data = ok(k, "%tag_var df input")
     assert "df" in data["text/plain"]
@@ -83,8 +72,8 @@ def test_tags_are_set_listed_and_removed(tag_kernel):
     assert "Tags of trial" in provctl(k.db, "tags").stdout
 
 
-def test_wrong_arguments_are_errors(tag_kernel):
-    k = tag_kernel
+def test_wrong_arguments_are_errors(kernel):
+    k = kernel
     for code, usage in [
         ("%tag_var", "usage: %tag_var VAR [LABEL]"),
         ("%tag_var a b c", "usage: %tag_var VAR [LABEL]"),
