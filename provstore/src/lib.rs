@@ -96,6 +96,7 @@
 
 #![warn(missing_docs)]
 
+mod captured;
 mod dataflow_index;
 mod deps;
 mod error;
@@ -108,6 +109,7 @@ mod tags;
 mod types;
 mod writer;
 
+pub use captured::{CapturedValue, Statistic};
 pub use deps::{
     DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, GraphAnswer, SliceAnswer,
     SliceStatement,

@@ -1,0 +1,453 @@
+//! A value as the runtime probe captured it after an execution (a row of `captured_values`),
+//! and the few rules every reader applies to it: when two captures are the same value, which
+//! number a plot shows for it, how it reads in one line. The diff, the value table and the
+//! evolution plot all go through here, so they never disagree about a value.
+//!
+//! # Summary objects
+//!
+//! A scalar (int, float, bool, None, short str, small tuple of these) is stored as its JSON
+//! value. A tagged variable that is not a scalar gets a summary object, `{"kind": …}`:
+//!
+//! | kind | fields |
+//! | --- | --- |
+//! | `ndarray` | `shape`, `dtype`, `nbytes`, `min`, `max`, `mean`, `nan_count`, `sha256`, `sampled` |
+//! | `dataframe` | `shape`, `columns` (`[{name, dtype, min, max, mean, nan_count}]`), `sha256`, `sampled` |
+//! | `series` | `shape`, `name`, `dtype`, `min`, `max`, `mean`, `nan_count`, `sha256`, `sampled` |
+//! | `tensor` | `library`, `shape`, `dtype`, `device`, `min`, `max`, `mean`, `sha256`, `sampled` |
+//! | `collection` | `type` (`list`, `dict`, …), `length`, `sha256`, `sampled` |
+//! | `estimator` | `class`, `params`, `fitted_sha256` |
+//! | `object` | `repr` (at most 200 characters), `truncated` |
+//! | `failed` | `error`: the summary raised; the value is unknown |
+//!
+//! `sampled: true` marks an object over the probe's size limit: its hash and statistics come
+//! from a bounded sample, so two such values with equal hashes are very likely, not surely,
+//! the same.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// One captured value: its type, and its scalar value or summary when the probe took one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CapturedValue {
+    /// The Python type, `module.Qualname` (`int` and other builtins without module).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The value itself, for scalars.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    /// The summary object, for tagged values that are not scalars (see the module docs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Value>,
+}
+
+/// Which number of a value a plot shows: the value itself for a number, else a statistic of
+/// its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Statistic {
+    /// The mean (the default).
+    #[default]
+    Mean,
+    /// The smallest element.
+    Min,
+    /// The largest element.
+    Max,
+    /// The number of elements (rows of a dataframe, length of a collection).
+    Len,
+}
+
+impl Statistic {
+    /// Every statistic with its name, as `--stat` accepts them.
+    pub const ALL: [(&'static str, Statistic); 4] = [
+        ("mean", Statistic::Mean),
+        ("min", Statistic::Min),
+        ("max", Statistic::Max),
+        ("len", Statistic::Len),
+    ];
+
+    /// The statistic called `name`, or a message listing the valid names.
+    pub fn parse(name: &str) -> Result<Statistic, String> {
+        Statistic::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Statistic::ALL.iter().map(|(n, _)| *n).collect();
+                format!(
+                    "unknown statistic {name:?}: use one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// Its name, as `--stat` takes it.
+    pub fn name(self) -> &'static str {
+        Statistic::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("mean")
+    }
+}
+
+impl CapturedValue {
+    /// A value from the columns of `captured_values`: text that is not valid JSON is ignored
+    /// (the value then counts as unknown), so a damaged row never stops a query.
+    pub fn from_columns(
+        type_name: String,
+        value_json: Option<String>,
+        summary_json: Option<String>,
+    ) -> CapturedValue {
+        let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+        CapturedValue {
+            type_name,
+            value: parse(value_json),
+            summary: parse(summary_json).filter(|s: &Value| s.is_object()),
+        }
+    }
+
+    /// What `provctl values` shows as `value`: the scalar, else the summary, else null.
+    pub fn shown(&self) -> Value {
+        self.value
+            .clone()
+            .or_else(|| self.summary.clone())
+            .unwrap_or(Value::Null)
+    }
+
+    /// The summary's `kind`, if there is a summary.
+    pub fn kind(&self) -> Option<&str> {
+        self.summary.as_ref()?.get("kind")?.as_str()
+    }
+
+    /// Whether the content is known well enough to compare: a scalar, or a summary that did
+    /// not fail.
+    pub fn is_comparable(&self) -> bool {
+        self.value.is_some() || (self.summary.is_some() && self.kind() != Some("failed"))
+    }
+
+    /// Whether two captures hold the same value: `Some(true)` or `Some(false)` when both are
+    /// comparable, `None` when either is not (only the type was captured, or its summary
+    /// failed) and the content cannot be judged. Different types are always different.
+    pub fn same_as(&self, other: &CapturedValue) -> Option<bool> {
+        if self.type_name != other.type_name {
+            return Some(false);
+        }
+        if !self.is_comparable() || !other.is_comparable() {
+            return None;
+        }
+        match (&self.value, &other.value) {
+            (Some(a), Some(b)) => return Some(a == b),
+            (Some(_), None) | (None, Some(_)) => return Some(false),
+            (None, None) => {}
+        }
+        let (a, b) = (self.summary.as_ref()?, other.summary.as_ref()?);
+        Some(fingerprint(a) == fingerprint(b))
+    }
+
+    /// The number a plot shows for this value: a number (or bool) as itself; an array,
+    /// series or tensor by `stat` of its summary; a dataframe by `stat` of its first numeric
+    /// column (or `column` when given; `len` is its row count); a collection's length for
+    /// `len`. None when there is no such number.
+    pub fn number(&self, stat: Statistic, column: Option<&str>) -> Option<f64> {
+        if let Some(v) = &self.value {
+            return match v {
+                Value::Bool(b) => Some(f64::from(u8::from(*b))),
+                Value::Number(n) => n.as_f64(),
+                _ => None,
+            };
+        }
+        let summary = self.summary.as_ref()?;
+        let first_dim = || summary.get("shape")?.get(0)?.as_f64();
+        match (self.kind()?, stat) {
+            ("collection", Statistic::Len) => summary.get("length")?.as_f64(),
+            ("ndarray" | "series" | "tensor", Statistic::Len) => first_dim(),
+            ("ndarray" | "series" | "tensor", _) => finite(summary.get(stat.name())?),
+            ("dataframe", Statistic::Len) => first_dim(),
+            ("dataframe", _) => {
+                let columns = summary.get("columns")?.as_array()?;
+                let column = match column {
+                    Some(name) => columns.iter().find(|c| column_name(c) == Some(name))?,
+                    None => columns.iter().find(|c| c.get(stat.name()).is_some())?,
+                };
+                finite(column.get(stat.name())?)
+            }
+            _ => None,
+        }
+    }
+
+    /// The value in one line, at most about `width` characters: `0.93`, `'adam'`,
+    /// `ndarray float64 (100, 3) mean 0.49`, `DataFrame (150, 5)`, `list of 12`,
+    /// `LogisticRegression(C=0.1)`, or the type alone when nothing more is known.
+    pub fn one_line(&self, width: usize) -> String {
+        let text = match (&self.value, &self.summary) {
+            (Some(v), _) => python_literal(v),
+            (None, Some(s)) => summary_line(&self.type_name, s),
+            (None, None) => format!("<{}>", short_type(&self.type_name)),
+        };
+        truncate(&text, width)
+    }
+}
+
+/// What decides equality of two summaries: the content hash with shape and type where
+/// there is one, the whole summary otherwise.
+fn fingerprint(summary: &Value) -> Value {
+    let get = |k: &str| summary.get(k).cloned().unwrap_or(Value::Null);
+    match summary.get("kind").and_then(Value::as_str) {
+        Some("estimator") => serde_json::json!([get("class"), get("params"), get("fitted_sha256")]),
+        _ if summary.get("sha256").is_some() => {
+            serde_json::json!([
+                get("kind"),
+                get("shape"),
+                get("dtype"),
+                get("length"),
+                get("sha256")
+            ])
+        }
+        _ => summary.clone(),
+    }
+}
+
+/// A JSON number as f64, or None for the strings the probe writes for NaN and infinities.
+fn finite(v: &Value) -> Option<f64> {
+    v.as_f64().filter(|x| x.is_finite())
+}
+
+fn column_name(column: &Value) -> Option<&str> {
+    column.get("name")?.as_str()
+}
+
+/// `pandas.core.frame.DataFrame` → `DataFrame`.
+fn short_type(type_name: &str) -> &str {
+    type_name.rsplit('.').next().unwrap_or(type_name)
+}
+
+/// A scalar as Python would write it, so values read the same in every view.
+fn python_literal(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(python_literal).collect();
+            if inner.len() == 1 {
+                format!("({},)", inner[0])
+            } else {
+                format!("({})", inner.join(", "))
+            }
+        }
+        Value::Object(_) => v.to_string(),
+    }
+}
+
+/// A summary in one line.
+fn summary_line(type_name: &str, s: &Value) -> String {
+    let field = |k: &str| s.get(k);
+    let shape = || {
+        field("shape")
+            .and_then(Value::as_array)
+            .map(|dims| {
+                let dims: Vec<String> = dims.iter().map(Value::to_string).collect();
+                if dims.len() == 1 {
+                    format!("({},)", dims[0])
+                } else {
+                    format!("({})", dims.join(", "))
+                }
+            })
+            .unwrap_or_default()
+    };
+    let number = |k: &str| {
+        field(k).map(|v| match v.as_f64() {
+            Some(x) => format_number(x),
+            None => v.as_str().unwrap_or("?").to_string(),
+        })
+    };
+    let sampled = if field("sampled").and_then(Value::as_bool) == Some(true) {
+        " (sampled)"
+    } else {
+        ""
+    };
+    let short = short_type(type_name);
+    match field("kind").and_then(Value::as_str).unwrap_or("") {
+        "ndarray" | "series" | "tensor" => {
+            let dtype = field("dtype").and_then(Value::as_str).unwrap_or("?");
+            let mean = number("mean")
+                .map(|m| format!(" mean {m}"))
+                .unwrap_or_default();
+            format!("{short} {dtype} {}{mean}{sampled}", shape())
+        }
+        "dataframe" => format!("{short} {}{sampled}", shape()),
+        "collection" => {
+            let length = field("length").map(Value::to_string).unwrap_or_default();
+            format!("{short} of {length}{sampled}")
+        }
+        "estimator" => {
+            let params = field("params").and_then(Value::as_object);
+            let params: Vec<String> = params
+                .map(|p| {
+                    p.iter()
+                        .map(|(k, v)| format!("{k}={}", python_literal(v)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("{short}({})", params.join(", "))
+        }
+        "object" => field("repr")
+            .and_then(Value::as_str)
+            .unwrap_or(short)
+            .to_string(),
+        "failed" => format!("<{short}: summary failed>"),
+        _ => format!("<{short}>"),
+    }
+}
+
+/// A float in at most about 6 significant digits, without trailing zeros.
+fn format_number(x: f64) -> String {
+    if x == x.trunc() && x.abs() < 1e15 {
+        return format!("{x:.0}");
+    }
+    let text = format!("{x:.6}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "0" || text == "-0" {
+        format!("{x:.3e}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// At most `width` characters, with `…` where it was cut.
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scalar(t: &str, v: Value) -> CapturedValue {
+        CapturedValue {
+            type_name: t.into(),
+            value: Some(v),
+            summary: None,
+        }
+    }
+
+    fn summarised(t: &str, s: Value) -> CapturedValue {
+        CapturedValue {
+            type_name: t.into(),
+            value: None,
+            summary: Some(s),
+        }
+    }
+
+    fn array(sha: &str, mean: f64) -> CapturedValue {
+        summarised(
+            "numpy.ndarray",
+            json!({"kind": "ndarray", "shape": [3], "dtype": "float64", "min": 0.0,
+                   "max": 2.0, "mean": mean, "nan_count": 0, "sha256": sha, "sampled": false}),
+        )
+    }
+
+    #[test]
+    fn scalars_compare_by_value_and_type() {
+        assert_eq!(
+            scalar("float", json!(0.1)).same_as(&scalar("float", json!(0.1))),
+            Some(true)
+        );
+        assert_eq!(
+            scalar("float", json!(0.1)).same_as(&scalar("float", json!(0.2))),
+            Some(false)
+        );
+        assert_eq!(
+            scalar("int", json!(1)).same_as(&scalar("float", json!(1.0))),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn summaries_compare_by_hash_and_unknowns_cannot_be_judged() {
+        assert_eq!(array("aa", 1.0).same_as(&array("aa", 1.0)), Some(true));
+        assert_eq!(array("aa", 1.0).same_as(&array("bb", 1.0)), Some(false));
+        let bare = CapturedValue::from_columns("numpy.ndarray".into(), None, None);
+        assert_eq!(bare.same_as(&array("aa", 1.0)), None);
+        let failed = summarised("Foo", json!({"kind": "failed", "error": "ValueError: no"}));
+        assert!(!failed.is_comparable());
+        assert_eq!(failed.same_as(&failed.clone()), None);
+    }
+
+    #[test]
+    fn damaged_columns_make_an_unknown_value() {
+        let v = CapturedValue::from_columns("x".into(), Some("{not json".into()), Some("3".into()));
+        assert_eq!(v.value, None);
+        assert_eq!(v.summary, None);
+        assert_eq!(v.shown(), Value::Null);
+    }
+
+    #[test]
+    fn numbers_for_plots() {
+        assert_eq!(
+            scalar("float", json!(0.93)).number(Statistic::Mean, None),
+            Some(0.93)
+        );
+        assert_eq!(
+            scalar("bool", json!(true)).number(Statistic::Mean, None),
+            Some(1.0)
+        );
+        assert_eq!(
+            scalar("str", json!("a")).number(Statistic::Mean, None),
+            None
+        );
+        assert_eq!(array("aa", 1.5).number(Statistic::Mean, None), Some(1.5));
+        assert_eq!(array("aa", 1.5).number(Statistic::Max, None), Some(2.0));
+        assert_eq!(array("aa", 1.5).number(Statistic::Len, None), Some(3.0));
+        let df = summarised(
+            "pandas.core.frame.DataFrame",
+            json!({"kind": "dataframe", "shape": [10, 2], "columns": [
+                {"name": "s", "dtype": "object"},
+                {"name": "x", "dtype": "float64", "min": 1.0, "max": 4.0, "mean": 2.5, "nan_count": 0}],
+                "sha256": "cc", "sampled": false}),
+        );
+        assert_eq!(df.number(Statistic::Mean, None), Some(2.5));
+        assert_eq!(df.number(Statistic::Len, None), Some(10.0));
+        assert_eq!(df.number(Statistic::Mean, Some("s")), None);
+        let nan = summarised("numpy.ndarray", json!({"kind": "ndarray", "mean": "nan"}));
+        assert_eq!(nan.number(Statistic::Mean, None), None);
+    }
+
+    #[test]
+    fn one_line_reads_like_python() {
+        assert_eq!(scalar("str", json!("adam")).one_line(40), "'adam'");
+        assert_eq!(scalar("NoneType", Value::Null).one_line(40), "None");
+        assert_eq!(scalar("tuple", json!([1, 2])).one_line(40), "(1, 2)");
+        assert_eq!(
+            array("aa", 1.0 / 3.0).one_line(60),
+            "ndarray float64 (3,) mean 0.333333"
+        );
+        let model = summarised(
+            "sklearn.linear_model._logistic.LogisticRegression",
+            json!({"kind": "estimator", "class": "sklearn.linear_model.LogisticRegression",
+                   "params": {"C": 0.1}, "fitted_sha256": null}),
+        );
+        assert_eq!(model.one_line(60), "LogisticRegression(C=0.1)");
+        assert_eq!(
+            CapturedValue::from_columns("mod.Thing".into(), None, None).one_line(60),
+            "<Thing>"
+        );
+        assert_eq!(scalar("str", json!("abcdefgh")).one_line(5), "'abc…");
+    }
+
+    #[test]
+    fn statistics_parse_by_name() {
+        assert_eq!(Statistic::parse("max"), Ok(Statistic::Max));
+        assert!(Statistic::parse("median")
+            .unwrap_err()
+            .contains("mean, min, max, len"));
+        assert_eq!(Statistic::Len.name(), "len");
+    }
+}
