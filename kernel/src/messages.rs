@@ -105,9 +105,15 @@ impl Author {
         self.message("error", Some(parent), &content, vec![topic("error")])
     }
 
-    /// An iopub `display_data` with the mime bundle `data`, in the cell of the request `parent`.
-    pub fn display_data(&self, parent: &Bytes, data: serde_json::Value) -> RawMessage {
-        let content = json!({"data": data, "metadata": {}, "transient": {}});
+    /// An iopub `display_data` with the mime bundle `data` and its `metadata`, in the cell of
+    /// the request `parent`.
+    pub fn display_data(
+        &self,
+        parent: &Bytes,
+        data: serde_json::Value,
+        metadata: serde_json::Value,
+    ) -> RawMessage {
+        let content = json!({"data": data, "metadata": metadata, "transient": {}});
         self.message(
             "display_data",
             Some(parent),

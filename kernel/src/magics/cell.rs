@@ -65,7 +65,7 @@ pub async fn answer(shared: &Shared, mut reply: RawMessage, ready: ReadyToRun) -
     let mut failure = None;
     for (line, result) in results {
         match result {
-            Ok(rendered) => outputs.push(display(shared, &ready.header, rendered)),
+            Ok(rendered) => outputs.push(display(shared, &ready.header, &line, rendered)),
             Err(message) => {
                 let evalue = format!("{line}: {message}");
                 outputs.push(
@@ -136,9 +136,18 @@ pub async fn on_iopub(shared: &Shared, mut raw: RawMessage) -> Vec<RawMessage> {
     }
 }
 
-/// A magic's rendered answer as a `display_data` in the cell.
-fn display(shared: &Shared, parent: &Bytes, rendered: provrender::Rendered) -> RawMessage {
-    shared
-        .author
-        .display_data(parent, Value::Object(rendered.mime_bundle()))
+/// A magic's rendered answer as a `display_data` in the cell. Its metadata names the magic
+/// line (`{"prov": {"magic": "%trials"}}`), so a tool comparing a notebook's outputs with a
+/// plain Python kernel's can tell prov's own outputs from the code's.
+fn display(
+    shared: &Shared,
+    parent: &Bytes,
+    line: &str,
+    rendered: provrender::Rendered,
+) -> RawMessage {
+    shared.author.display_data(
+        parent,
+        Value::Object(rendered.mime_bundle()),
+        json!({"prov": {"magic": line}}),
+    )
 }
