@@ -6,6 +6,12 @@ metadata), after normalising what legitimately differs between two runs:
 widget model ids, memory addresses and where a stream was split into
 messages. Images are compared byte for byte (the examples are seeded, so they
 are deterministic).
+
+Cells that use prov's magics are tagged "prov". Under the prov kernel they run
+as they are, and the magics' own answers (display_data marked with
+metadata "prov") are set aside; under any other kernel their magic lines run
+as comments, which is exactly the code the prov proxy hands to ipykernel. So
+the comparison still covers everything the code itself printed.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import EXAMPLES_DIR, KERNEL_NAME, REFERENCE_KERNEL
+from conftest import EXAMPLES_DIR, KERNEL_NAME, REFERENCE_KERNEL, _is_prov_kernel
 
 NOTEBOOKS = sorted(EXAMPLES_DIR.glob("*.ipynb"))
 
@@ -40,8 +46,26 @@ def warm_matplotlib_cache():
     subprocess.run([sys.executable, "-c", "import matplotlib.pyplot"], check=True)
 
 
+PROV_TAG = "prov"
+
+
+def is_prov_cell(cell) -> bool:
+    return PROV_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def comment_out_magics(nb: nbformat.NotebookNode) -> None:
+    """What the prov proxy does to the cells' code before ipykernel sees it."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and is_prov_cell(cell):
+            cell.source = "\n".join(
+                f"# {line}" if line.startswith("%") else line for line in cell.source.split("\n")
+            )
+
+
 def execute(path: Path, kernel_name: str, cwd: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
+    if not _is_prov_kernel(kernel_name):
+        comment_out_magics(nb)
     NotebookClient(
         nb, kernel_name=kernel_name, timeout=60, startup_timeout=60,
         resources={"metadata": {"path": str(cwd)}},
@@ -77,17 +101,25 @@ def coalesce_streams(outputs: list) -> list[dict]:
     return merged
 
 
+def is_magic_answer(output) -> bool:
+    return output.get("output_type") == "display_data" and PROV_TAG in output.get("metadata", {})
+
+
 def normalize(nb: nbformat.NotebookNode) -> dict:
     """What must match between kernels: per cell, its execution count and
-    outputs; plus the language_info the kernel reported."""
+    outputs (without prov's answers to magics, counted apart); plus the
+    language_info the kernel reported."""
     cells = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        answers = [o for o in cell.outputs if is_magic_answer(o)]
         cells.append({
             "id": cell.id,
             "execution_count": cell.execution_count,
-            "outputs": _scrub(coalesce_streams(cell.outputs)),
+            "outputs": _scrub(coalesce_streams([o for o in cell.outputs if not is_magic_answer(o)])),
+            "prov_cell": is_prov_cell(cell),
+            "magic_answers": [o["metadata"][PROV_TAG]["magic"] for o in answers],
         })
     return {"language_info": nb.metadata.get("language_info"), "cells": cells}
 
@@ -125,7 +157,27 @@ def test_same_outputs_as_ipykernel(path: Path, executed):
     assert reference["language_info"] == under_test["language_info"]
     assert len(reference["cells"]) == len(under_test["cells"])
     for ref, got in zip(reference["cells"], under_test["cells"]):
+        ref = {k: v for k, v in ref.items() if k != "magic_answers"}
+        got = dict(got)
+        answers = got.pop("magic_answers")
         assert got == ref, f"cell {ref['id']} differs between {REFERENCE_KERNEL} and {KERNEL_NAME}"
+        if answers:
+            assert got["prov_cell"], f"cell {ref['id']} uses prov magics but is not tagged 'prov'"
+
+
+@pytest.mark.prov
+def test_magic_cells_get_answers(executed):
+    """Every %line of a cell tagged "prov" is answered by prov, once, in order."""
+    for path in NOTEBOOKS:
+        for cell, norm in zip(
+            [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"],
+            executed(path, KERNEL_NAME)["cells"],
+        ):
+            lines = [line for line in cell.source.split("\n") if line.startswith("%")]
+            if is_prov_cell(cell):
+                assert norm["magic_answers"] == lines, f"{path.name} cell {cell.id}"
+            else:
+                assert norm["magic_answers"] == [], f"{path.name} cell {cell.id}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
