@@ -146,7 +146,7 @@ pub(crate) fn evolution_svg(e: &Evolution, standalone: bool) -> String {
     let title = plot_title(e);
     let total_w = (left + plot_w + 16.0).max(width(&title) * 1.15 + 24.0);
     let total_h = TOP + PLOT_H + bottom;
-    let (lo, hi) = (ticks.values[0], ticks.values[ticks.values.len() - 1]);
+    let (lo, hi) = (ticks.lo, ticks.hi);
     let y_of = |v: f64| {
         // Halved so that the range of the largest floats does not overflow.
         let t = (v / 2.0 - lo / 2.0) / (hi / 2.0 - lo / 2.0);
@@ -263,8 +263,14 @@ pub(crate) fn evolution_svg(e: &Evolution, standalone: bool) -> String {
 
 /// Round-numbered y ticks covering some values.
 struct Ticks {
+    /// Where the ticks are.
     values: Vec<f64>,
+    /// The distance between two ticks.
     step: f64,
+    /// The bottom of the axis.
+    lo: f64,
+    /// The top of the axis.
+    hi: f64,
 }
 
 impl Ticks {
@@ -283,8 +289,9 @@ impl Ticks {
     }
 }
 
-/// Four to ten ticks at 1, 2, 2.5 or 5 times a power of ten, from at or below the smallest
-/// value to at or above the largest. Equal values get a range around them; values so large
+/// The y axis for some values: their range with a little room on both sides (so no point
+/// sits on the frame), and the multiples of a round step (1, 2, 2.5 or 5 times a power of ten)
+/// inside it, three to seven of them. Equal values get a range around them; values so large
 /// that their range overflows get the two ends alone.
 fn nice_ticks(values: &[f64]) -> Ticks {
     let finite = values.iter().copied().filter(|v| v.is_finite());
@@ -298,25 +305,36 @@ fn nice_ticks(values: &[f64]) -> Ticks {
         let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
         (lo, hi) = (lo - pad, hi + pad);
     }
+    let pad = (hi - lo) * 0.05;
+    if pad.is_finite() && (lo - pad).is_finite() && (hi + pad).is_finite() {
+        (lo, hi) = (lo - pad, hi + pad);
+    }
     let span = hi - lo;
     if !span.is_finite() {
         return Ticks {
             values: vec![lo, hi],
             step: f64::MAX,
+            lo,
+            hi,
         };
     }
-    let raw = span / 5.0;
+    let raw = span / 6.0;
     let power = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]
         .iter()
         .map(|m| m * power)
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * power);
-    let start = (lo / step).floor() * step;
-    let count = ((hi - start) / step).ceil().clamp(1.0, 50.0) as usize;
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    let values = (first..=last.min(first.saturating_add(50)))
+        .map(|k| k as f64 * step)
+        .collect();
     Ticks {
-        values: (0..=count).map(|k| start + step * k as f64).collect(),
+        values,
         step,
+        lo,
+        hi,
     }
 }
 
@@ -456,9 +474,9 @@ mod tests {
             let values: Vec<f64> = points.iter().map(|p| p.value).collect();
             let ticks = nice_ticks(&values);
             assert!(ticks.values.len() >= 2, "{values:?}");
-            assert!(ticks.values[0] < ticks.values[ticks.values.len() - 1]);
-            for v in &values {
-                assert!(ticks.values[0] <= *v && *v <= ticks.values[ticks.values.len() - 1]);
+            assert!(ticks.lo < ticks.hi, "{values:?}");
+            for v in values.iter().chain(&ticks.values) {
+                assert!(ticks.lo <= *v && *v <= ticks.hi, "{v} {values:?}");
             }
             let svg = evolution_svg(&evolution(points), true);
             assert_well_formed(&svg);
@@ -477,10 +495,7 @@ mod tests {
     fn ticks_are_round_numbers() {
         let t = nice_ticks(&[0.81, 0.93]);
         let labels: Vec<String> = t.values.iter().map(|&v| t.label(v)).collect();
-        assert_eq!(
-            labels,
-            ["0.800", "0.825", "0.850", "0.875", "0.900", "0.925", "0.950"]
-        );
+        assert_eq!(labels, ["0.825", "0.850", "0.875", "0.900", "0.925"]);
         let t = nice_ticks(&[0.0, 100.0]);
         let labels: Vec<String> = t.values.iter().map(|&v| t.label(v)).collect();
         assert_eq!(labels, ["0", "20", "40", "60", "80", "100"]);

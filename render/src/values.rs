@@ -177,7 +177,7 @@ mod tests {
                 text: "0.93".into(),
             }],
         };
-        let r = render_trial_overviews(&[overview.clone()], Some(1));
+        let r = render_trial_overviews(std::slice::from_ref(&overview), Some(1));
         assert!(r.text.contains("tags / key values"), "{}", r.text);
         assert!(r.text.contains("acc=0.93 df"), "{}", r.text);
         assert!(r.html.contains("acc=0.93 df"), "{}", r.html);
