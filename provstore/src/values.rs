@@ -219,16 +219,19 @@ impl Store {
                 let (trial, tag) = row?;
                 tags.entry(trial).or_default().push(tag);
             }
-            // The last value of each tagged name in its trial: the capture of the latest
-            // execution (by seq) that captured it, found through the index by name.
+            // The last value of each tagged name in its trial: every capture of a name tagged
+            // somewhere is read once (through the index by name) and the latest per trial kept
+            // (SQLite takes the bare columns from the row with the MAX). Walking each trial's
+            // executions backwards instead costs the whole trial for a tag never captured.
             let mut stmt = self.conn.prepare_cached(
-                "SELECT g.trial_id, g.name, v.type_name, v.value_json, v.summary_json
-                 FROM variable_tags g
-                 JOIN captured_values v ON v.id = (
-                     SELECT v2.id FROM captured_values v2
-                     JOIN executions e2 ON e2.id = v2.execution_id
-                     WHERE v2.name = g.name AND e2.trial_id = g.trial_id
-                     ORDER BY e2.seq DESC, v2.id DESC LIMIT 1)",
+                "SELECT e.trial_id, v.name, v.type_name, v.value_json, v.summary_json,
+                        MAX(e.seq * 4294967296 + v.id)
+                 FROM captured_values v
+                 JOIN executions e ON e.id = v.execution_id
+                 WHERE v.name IN (SELECT name FROM variable_tags)
+                   AND EXISTS (SELECT 1 FROM variable_tags g
+                               WHERE g.trial_id = e.trial_id AND g.name = v.name)
+                 GROUP BY e.trial_id, v.name",
             )?;
             let mut values: HashMap<(i64, String), KeyValue> = HashMap::new();
             let rows = stmt.query_map([], |r| {
