@@ -22,6 +22,10 @@ const SERIES_COLOUR: &str = "#3b82f6";
 const SLOT_MIN: f64 = 64.0;
 /// The narrowest plot area.
 const PLOT_MIN_W: f64 = 320.0;
+/// The widest plot area: past it, trials get less room each and only some are named.
+const PLOT_MAX_W: f64 = 880.0;
+/// Horizontal room a rotated name needs so that it does not touch the next one.
+const ROTATED_NAME_GAP: f64 = 15.0;
 /// The height of the plot area.
 const PLOT_H: f64 = 200.0;
 /// Room above the plot area, for the title.
@@ -128,8 +132,11 @@ pub(crate) fn evolution_svg(e: &Evolution, standalone: bool) -> String {
 
     let n = e.points.len().max(1);
     let left = 16.0 + tick_texts.iter().map(|t| width(t)).fold(24.0, f64::max);
-    let plot_w = PLOT_MIN_W.max(SLOT_MIN * n as f64);
+    let plot_w = (SLOT_MIN * n as f64).clamp(PLOT_MIN_W, PLOT_MAX_W.max(PLOT_MIN_W));
     let slot = plot_w / n as f64;
+    // With many trials, name every k-th one (the first and then every k-th after it).
+    let every = (ROTATED_NAME_GAP / slot).ceil().max(1.0) as usize;
+    let radius = if slot >= 12.0 { 4.0 } else { 2.5 };
     let longest = names.iter().map(|s| width(s)).fold(0.0, f64::max);
     let rotate = longest > slot - 8.0;
     let bottom = if rotate {
@@ -196,7 +203,7 @@ pub(crate) fn evolution_svg(e: &Evolution, standalone: bool) -> String {
         x2 = left + plot_w
     ));
     // Trial names under their points.
-    for (i, name) in names.iter().enumerate() {
+    for (i, name) in names.iter().enumerate().filter(|(i, _)| i % every == 0) {
         let x = x_of(i);
         svg.push_str(&format!(
             "<line x1=\"{x:.1}\" y1=\"{axis_y:.1}\" x2=\"{x:.1}\" y2=\"{y2:.1}\" \
@@ -244,7 +251,7 @@ pub(crate) fn evolution_svg(e: &Evolution, standalone: bool) -> String {
             number_text(p.value)
         );
         svg.push_str(&format!(
-            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{SERIES_COLOUR}\">\
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius}\" fill=\"{SERIES_COLOUR}\">\
              <title>{}</title></circle>",
             esc(&tip)
         ));
@@ -469,6 +476,7 @@ mod tests {
             vec![point(1, None, f64::MAX), point(2, None, -f64::MAX)],
             vec![point(1, None, 1e-9), point(2, None, 2e-9)],
             vec![point(1, None, -5.0), point(2, None, 1e12)],
+            (1..=300).map(|i| point(i, None, i as f64)).collect(),
         ];
         for points in cases {
             let values: Vec<f64> = points.iter().map(|p| p.value).collect();
@@ -482,6 +490,16 @@ mod tests {
             assert_well_formed(&svg);
             assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
         }
+        // Many trials fit the widest plot, and only some are named.
+        let many: Vec<EvolutionPoint> = (1..=300).map(|i| point(i, None, 1.0)).collect();
+        let svg = evolution_svg(&evolution(many), true);
+        assert!(svg.contains(">#1<") && !svg.contains(">#2<"), "{svg}");
+        let width: f64 = svg["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"".len()..]
+            .split('"')
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap();
+        assert!(width < 1000.0, "{width}");
         let empty = render_var_evolution(&evolution(vec![]));
         assert!(empty.svg.is_none());
         assert!(
