@@ -37,9 +37,13 @@ pub(crate) fn run(
         return Err(Failure::Exit { code: 2, message });
     };
     let what = format!(
-        "the evolution of {variable} across {} ({})",
+        "the evolution of {variable} across {}{}",
         count_trials(evolution.points.len()),
-        evolution.statistic
+        if evolution.summarised {
+            format!(" ({})", evolution.statistic)
+        } else {
+            String::new()
+        }
     );
     if save(out, json, output, &svg, &what)? {
         for s in &evolution.skipped {

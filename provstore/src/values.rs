@@ -344,7 +344,8 @@ fn no_number_reason(v: &CapturedValue, stat: Statistic, column: Option<&str>) ->
     }
     match v.kind() {
         None => format!(
-            "only its type ({}) was recorded: tag it with %tag_var to record a summary",
+            "only its type ({}) was recorded: tag it with %tag_var before the cell that sets \
+             it runs, to record a summary",
             v.type_name
         ),
         Some("failed") => "its summary failed when it was captured".into(),
