@@ -124,6 +124,15 @@ def test_wrong_variables_and_arguments_are_errors_in_the_cell(kernel):
         reply, _ = k.execute(code)
         assert reply["content"]["status"] == "error", code
         assert usage in reply["content"]["evalue"], reply["content"]["evalue"]
+    # A value with no number (an untagged array has only its type recorded) is listed as
+    # skipped, not drawn; the magic still answers.
+    k.run("import numpy as np\narr = np.arange(3.0)")
+    evolution = ok(k, "%var_evolution arr")
+    answer = evolution["application/json"]
+    assert len(answer["points"]) + len(answer["skipped"]) == 1, answer
+    if answer["skipped"]:
+        assert SVG not in evolution
+        assert "Skipped" in evolution["text/plain"]
     # The kernel keeps working.
     assert k.run("print(accuracy * 2)") == "1.8\n"
     assert provctl(k.db, "values", "nope", check=False).returncode == 2
