@@ -6,7 +6,8 @@
 #   4. the example notebooks executed twice through Python (prov); the
 #      executed copies are written to target/notebooks/, and every run is one
 #      trial in the provenance store ./.prov/prov.db
-#   5. provctl lists the trials recorded and shows the latest one
+#   5. provctl lists the trials recorded and shows the latest one, then draws a
+#      value of the iris notebook across the trials (target/notebooks/confident.svg)
 # Usage: bash scripts/setup.sh
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -36,6 +37,9 @@ show_provenance() {
         'import json, sys; print(json.load(sys.stdin)[-1]["id"])') \
         || die "provctl trials --json gave no trial."
     (cd "$ROOT" && "$PROVCTL" show "$latest") || die "provctl show $latest failed."
+    step "provctl plot confident (a value of iris_classifier.ipynb across the trials)"
+    (cd "$ROOT" && "$PROVCTL" plot confident -o "$NOTEBOOK_OUT/confident.svg") \
+        || die "provctl plot confident failed."
 }
 
 main() {

@@ -1,7 +1,8 @@
 //! `provctl`: reads the provenance store that prov-kernel writes, from a
 //! terminal or a script: the trials, one trial's executions, the log
 //! across trials, and the dataflow of a trial (which executions a variable
-//! came from, the code that rebuilds it, the whole graph) and its tags. Every subcommand
+//! came from, the code that rebuilds it, the whole graph) and its tags, and a variable across
+//! trials (`values`, `plot`: code in `values.rs` and `plot.rs`). Every subcommand
 //! takes `--json` for exactly one JSON document on stdout.
 //!
 //! Exit codes: 0 success; 2 a bad argument, no store, no such trial or
@@ -13,7 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use provstore::{Store, StoreError, ENV_DB};
+use provstore::{Statistic, Store, StoreError, ENV_DB};
+
+mod plot;
+mod values;
 
 /// Command line of provctl.
 #[derive(Parser, Debug)]
@@ -37,7 +41,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// List the trials (one per kernel process) with their status and number of executions.
+    /// List the trials (one per kernel process) with their status, number of executions, tags
+    /// and the last values of their tagged variables.
     Trials,
     /// Show one trial and its executions in order: code, status, timing, outputs.
     Show {
@@ -105,6 +110,32 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Every captured value of a variable across all trials, in order (versions within a
+    /// trial too): trial, In[n], type and value (a summary for arrays, dataframes…).
+    Values {
+        /// The variable.
+        variable: String,
+    },
+    /// Draw a variable across trials (each trial's last value) as an SVG line chart, the
+    /// picture %var_evolution shows.
+    #[command(
+        after_help = "Arrays, series and tensors are drawn by a statistic of their summary \
+                      (--stat, default mean); a dataframe by its first numeric column, or \
+                      --column C. Trials whose value has no number are skipped and listed."
+    )]
+    Plot {
+        /// The variable.
+        variable: String,
+        /// Write the picture to FILE.svg.
+        #[arg(short = 'o', long = "output", value_name = "FILE.svg", required = true)]
+        output: PathBuf,
+        /// The number of an array or dataframe to draw: mean, min, max or len.
+        #[arg(long, value_name = "STAT", default_value = "mean", value_parser = Statistic::parse)]
+        stat: Statistic,
+        /// The dataframe column to draw (default: the first numeric one).
+        #[arg(long, value_name = "C")]
+        column: Option<String>,
+    },
 }
 
 /// Why provctl stops without an answer.
@@ -120,7 +151,8 @@ impl From<StoreError> for Failure {
         let code = match e {
             StoreError::Missing { .. }
             | StoreError::TrialNotFound { .. }
-            | StoreError::UnknownVariable { .. } => 2,
+            | StoreError::UnknownVariable { .. }
+            | StoreError::NoValues { .. } => 2,
             _ => 1,
         };
         Failure::Exit {
@@ -181,10 +213,10 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
     });
     match &cli.command {
         Command::Trials => {
-            let trials = store.trials()?;
+            let trials = store.trial_overviews()?;
             match json {
                 Some(j) => j.write(out, &trials),
-                None => text(out, &provrender::trials_text(&trials, None)),
+                None => text(out, &provrender::trial_overviews_text(&trials, None)),
             }
         }
         Command::Show { trial } => {
@@ -261,6 +293,21 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
                 None => text(out, &provrender::tags_text(&answer)),
             }
         }
+        Command::Values { variable } => values::run(&store, variable, json, out),
+        Command::Plot {
+            variable,
+            output,
+            stat,
+            column,
+        } => plot::run(
+            &store,
+            variable,
+            *stat,
+            column.as_deref(),
+            output,
+            json,
+            out,
+        ),
         Command::Graph { trial, dot, output } => {
             let trial = pick_trial(&store, trial.as_deref())?;
             let answer = store.dataflow_graph(trial)?;
@@ -439,6 +486,16 @@ mod tests {
             }
         ));
         assert!(Cli::try_parse_from(["provctl", "graph", "--dot", "-o", "g.svg"]).is_err());
+        let plot = Cli::parse_from(["provctl", "plot", "acc", "-o", "a.svg", "--stat", "max"]);
+        assert!(matches!(
+            plot.command,
+            Command::Plot {
+                stat: Statistic::Max,
+                column: None,
+                ..
+            }
+        ));
+        assert!(Cli::try_parse_from(["provctl", "plot", "acc"]).is_err());
         assert_eq!(count(1, "dependency"), "1 dependency");
         assert_eq!(count(3, "dependency"), "3 dependencies");
         assert_eq!(count(2, "execution"), "2 executions");

@@ -95,6 +95,14 @@ pub enum StoreError {
         /// The variables that are tagged in the trial.
         tagged: Vec<String>,
     },
+    /// No value of the variable was captured in any trial of the store (`%var_values`,
+    /// `provctl values`).
+    NoValues {
+        /// What was asked for.
+        name: String,
+        /// Captured variables with a similar name, best first.
+        similar: Vec<String>,
+    },
     /// The store cannot be reached right now (the writer is in trouble or
     /// gone); the reason was already reported once.
     Unavailable {
@@ -141,6 +149,7 @@ impl StoreError {
                 | StoreError::UnknownVariable { .. }
                 | StoreError::InvalidTag { .. }
                 | StoreError::NotTagged { .. }
+                | StoreError::NoValues { .. }
         )
     }
 }
@@ -198,6 +207,17 @@ impl fmt::Display for StoreError {
                     write!(f, "; no variable is (tag one with %tag_var VAR [LABEL])")
                 } else {
                     write!(f, "; tagged: {}", tagged.join(", "))
+                }
+            }
+            StoreError::NoValues { name, similar } => {
+                write!(f, "no value of `{name}` was recorded in any trial of this store")?;
+                if similar.is_empty() {
+                    write!(
+                        f,
+                        " (values are recorded for the variables a cell assigns; check the name)"
+                    )
+                } else {
+                    write!(f, "; similar: {}", similar.join(", "))
                 }
             }
             StoreError::UnknownVariable {

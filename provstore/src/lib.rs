@@ -70,6 +70,17 @@
 //! `(execution_id, statement, …)`; `execution_names (execution_id, role, name)`
 //! replaces v1's index by execution (covering).
 //!
+//! # Values across trials
+//!
+//! [`Store::var_values`] lists every captured value of a variable across all
+//! trials (trial by trial, then in execution order: the versions within a
+//! trial), with the tag label it had in each trial. [`Store::var_evolution`]
+//! keeps each trial's last value as one number ([`CapturedValue::number`]:
+//! a statistic of an array or dataframe summary) for a plot, listing the
+//! trials that have none. [`Store::trial_overviews`] is [`Store::trials`]
+//! with each trial's tagged variables and the values they ended with. All
+//! read `captured_values` through the index by name.
+//!
 //! # Dependency queries
 //!
 //! [`Store::backwards_deps`], [`Store::global_backwards_deps`],
@@ -107,6 +118,7 @@ mod schema;
 mod store;
 mod tags;
 mod types;
+mod values;
 mod writer;
 
 pub use captured::{CapturedValue, Statistic};
@@ -124,6 +136,10 @@ pub use types::{
     timestamp, DataflowRecord, DataflowRow, ErrorInfo, ExecStatus, ExecutionDetail,
     ExecutionRecord, LogEntry, NewTrial, OutputRecord, OutputSummary, PayloadInfo, TrialHandle,
     TrialStatus, TrialSummary,
+};
+pub use values::{
+    evolution, Evolution, EvolutionPoint, KeyValue, SkippedTrial, TrialOverview, TrialTag,
+    ValueEntry,
 };
 pub use writer::{OnProblem, Writer, WriterConfig, WriterHandle, ENV_MAX_PAYLOAD};
 

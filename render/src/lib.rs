@@ -12,21 +12,30 @@
 //! columns with truncated code; the HTML is self-contained (inline styles,
 //! no scripts, everything escaped) and inherits the theme's colours, so it
 //! reads in JupyterLab's light and dark themes alike.
+//!
+//! Values across trials: [`render_var_values`] (every captured value of a
+//! variable), [`render_var_evolution`] (one number per trial, drawn as an
+//! SVG line chart by `plot.rs`) and [`render_trial_overviews`] (the trial
+//! list with each trial's tags and key values).
 
 #![warn(missing_docs)]
 
 mod deps;
 mod html;
+mod plot;
 mod svg;
 mod table;
 mod tags;
 mod text;
+mod values;
 
 pub use deps::{
     graph_dot, graph_text, render_deps, render_graph, render_slice, slice_code, slice_notebook,
     slice_script,
 };
+pub use plot::render_var_evolution;
 pub use tags::{render_stage_marked, render_tagged, render_tags, render_untagged, tags_text};
+pub use values::{render_trial_overviews, render_var_values, trial_overviews_text};
 
 use provstore::{ExecutionDetail, LogEntry, TrialSummary};
 use serde::Serialize;
@@ -75,8 +84,18 @@ fn to_json<T: Serialize>(value: &T) -> Value {
 /// The trials of a store (`%trials`, `provctl trials`). `current` marks the
 /// asking kernel's own trial in text and HTML. JSON: the array of trials.
 pub fn render_trials(trials: &[TrialSummary], current: Option<i64>) -> Rendered {
+    render_trials_with(trials, current, &[])
+}
+
+/// [`render_trials`] with a `tags / key values` column (`extra`, one line per trial; no
+/// column when all are empty).
+pub(crate) fn render_trials_with(
+    trials: &[TrialSummary],
+    current: Option<i64>,
+    extra: &[String],
+) -> Rendered {
     let json = to_json(&trials);
-    let Some(view) = TrialsView::new(trials, current) else {
+    let Some(view) = TrialsView::new(trials, current, extra) else {
         return notice(NO_TRIALS, json);
     };
     let mut html = Html::new();
@@ -96,7 +115,16 @@ pub fn render_trials(trials: &[TrialSummary], current: Option<i64>) -> Rendered 
 /// The text alone of [`render_trials`], for provctl (which prints nothing
 /// else, so it need not build the rest).
 pub fn trials_text(trials: &[TrialSummary], current: Option<i64>) -> String {
-    match TrialsView::new(trials, current) {
+    trials_text_with(trials, current, &[])
+}
+
+/// [`trials_text`] with the column of [`render_trials_with`].
+pub(crate) fn trials_text_with(
+    trials: &[TrialSummary],
+    current: Option<i64>,
+    extra: &[String],
+) -> String {
+    match TrialsView::new(trials, current, extra) {
         Some(view) => view.text(),
         None => format!("{NO_TRIALS}\n"),
     }
@@ -114,7 +142,7 @@ struct TrialsView {
 }
 
 impl TrialsView {
-    fn new(trials: &[TrialSummary], current: Option<i64>) -> Option<TrialsView> {
+    fn new(trials: &[TrialSummary], current: Option<i64>, extra: &[String]) -> Option<TrialsView> {
         if trials.is_empty() {
             return None;
         }
@@ -131,8 +159,12 @@ impl TrialsView {
         if marked {
             headers.insert(0, "");
         }
+        let tagged = extra.iter().any(|e| !e.is_empty());
+        if tagged {
+            headers.push("tags / key values");
+        }
         let mut table = Table::new(&headers);
-        for t in trials {
+        for (i, t) in trials.iter().enumerate() {
             let mut row = vec![
                 Cell::number(t.id),
                 Cell::opt(t.name.as_deref()),
@@ -144,6 +176,10 @@ impl TrialsView {
             ];
             if marked {
                 row.insert(0, Cell::plain(if Some(t.id) == current { "*" } else { "" }));
+            }
+            if tagged {
+                let line = extra.get(i).map(String::as_str).filter(|e| !e.is_empty());
+                row.push(Cell::opt(line));
             }
             table.push(row);
         }

@@ -19,6 +19,8 @@ mod tags;
 mod trial_name;
 mod trials;
 mod untag_var;
+mod var_evolution;
+mod var_values;
 
 use parse::MagicCall;
 use provrender::Rendered;
@@ -58,6 +60,8 @@ pub const MAGICS: &[&MagicSpec] = &[
     &untag_var::SPEC,
     &tag_cell::SPEC,
     &tags::SPEC,
+    &var_values::SPEC,
+    &var_evolution::SPEC,
 ];
 
 /// The magic called `name` (or one of its aliases).
@@ -180,5 +184,10 @@ mod tests {
             Some("global_backwards_deps")
         );
         assert_eq!(lookup("slice").map(|s| s.name), Some("slice"));
+        assert_eq!(lookup("var_tag_values").map(|s| s.name), Some("var_values"));
+        assert_eq!(
+            lookup("var_tag_plot").map(|s| s.name),
+            Some("var_evolution")
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! `%trials`: every trial in the store, newest last, with its status and size.
+//! `%trials`: every trial in the store, newest last, with its status, size, tags and the last
+//! values of its tagged variables.
 
 use super::{usage_error, MagicContext, MagicResult, MagicSpec};
 
@@ -17,8 +18,8 @@ fn run(context: &MagicContext, args: &[String]) -> MagicResult {
     }
     let trials = context
         .writer
-        .query(|store| store.trials())
+        .query(|store| store.trial_overviews())
         .map_err(super::store_error)?;
     let current = context.writer.trial().map(|t| t.id);
-    Ok(provrender::render_trials(&trials, current))
+    Ok(provrender::render_trial_overviews(&trials, current))
 }

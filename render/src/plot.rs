@@ -1,0 +1,523 @@
+//! The evolution plot (`%var_evolution`, `provctl plot`): one number per trial (each trial's
+//! last value of a variable), as a line with points, the trials in order along the x axis by
+//! name and round-numbered ticks on the y axis. Written here as plain SVG, no plotting library.
+//!
+//! Colours follow the dependency pictures (`svg.rs`): axes and text are `currentColor` with
+//! opacity on a transparent background, so the picture inline in HTML takes the theme's text
+//! colour and a standalone one is a neutral grey that reads on white and on dark. The series is
+//! one mid blue, readable on both.
+
+use provstore::Evolution;
+
+use crate::html::{esc, Html};
+use crate::table::{Cell, Table};
+use crate::values::trial_label;
+use crate::{plural, to_json, Rendered};
+
+/// The grey of a standalone picture (the same as the dependency pictures').
+const STANDALONE_COLOUR: &str = "#808080";
+/// The colour of the line and its points.
+const SERIES_COLOUR: &str = "#3b82f6";
+/// Horizontal room per trial, at least, in pixels.
+const SLOT_MIN: f64 = 64.0;
+/// The narrowest plot area.
+const PLOT_MIN_W: f64 = 320.0;
+/// The widest plot area: past it, trials get less room each and only some are named.
+const PLOT_MAX_W: f64 = 880.0;
+/// Horizontal room a rotated name needs so that it does not touch the next one.
+const ROTATED_NAME_GAP: f64 = 15.0;
+/// The height of the plot area.
+const PLOT_H: f64 = 200.0;
+/// Room above the plot area, for the title.
+const TOP: f64 = 40.0;
+/// Width of one character of the 11px labels, roughly.
+const CHAR_W: f64 = 6.4;
+/// Longest trial name on the axis, in characters.
+const NAME_MAX: usize = 24;
+/// The angle of the trial names when they do not fit side by side, in degrees.
+const ROTATION: f64 = 35.0;
+/// Up to how many points get their value written above them.
+const VALUE_LABELS_MAX: usize = 16;
+
+/// The evolution of a variable across trials: text, a table of trial → number (and the trials
+/// skipped, with why); HTML, the picture and that table; SVG, the picture alone (None when no
+/// trial has a number). JSON: the [`Evolution`] (`{"variable", "statistic", "points": [{"trial",
+/// "trial_name", "execution_count", "value", …}], "skipped": […]}`).
+pub fn render_var_evolution(evolution: &Evolution) -> Rendered {
+    let json = to_json(evolution);
+    let title = plot_title(evolution);
+    let mut text = format!("{title}\n");
+    let mut html = Html::new();
+    html.title(&title);
+    if evolution.points.is_empty() {
+        let message = format!(
+            "No trial has a number for `{}` to plot{}.",
+            evolution.variable,
+            if evolution.summarised || !evolution.skipped.is_empty() {
+                " (try --stat len, or --column C for a dataframe)"
+            } else {
+                ""
+            }
+        );
+        text.push_str(&message);
+        text.push('\n');
+        html.note(&message);
+    } else {
+        let mut table = Table::new(&["trial", "name", "execution", "value"]);
+        for p in &evolution.points {
+            table.push(vec![
+                Cell::number(p.trial),
+                Cell::opt(p.trial_name.as_deref()),
+                Cell::opt(p.execution_count.map(|n| format!("In[{n}]")).as_deref()),
+                Cell::right(number_text(p.value)),
+            ]);
+        }
+        text.push_str(&table.text());
+        html.raw(&format!(
+            "<div style=\"margin:4px 0 8px;\">{}</div>",
+            evolution_svg(evolution, false)
+        ));
+        html.raw(&table.html());
+    }
+    if !evolution.skipped.is_empty() {
+        let heading = format!("Skipped ({}):", plural(evolution.skipped.len(), "trial"));
+        text.push_str(&format!("{heading}\n"));
+        html.note(&heading);
+        for s in &evolution.skipped {
+            let line = format!(
+                "  {} ({}): {}",
+                trial_label(s.trial, s.trial_name.as_deref()),
+                s.execution_count
+                    .map(|n| format!("In[{n}]"))
+                    .unwrap_or_else(|| "no In[n]".into()),
+                s.reason
+            );
+            text.push_str(&line);
+            text.push('\n');
+            html.note(line.trim_start());
+        }
+    }
+    Rendered {
+        text,
+        html: html.finish(),
+        json,
+        svg: (!evolution.points.is_empty()).then(|| evolution_svg(evolution, true)),
+    }
+}
+
+/// `acc across trials`, with the statistic when a summary was reduced to a number
+/// (`acc across trials (mean of column x)`).
+fn plot_title(e: &Evolution) -> String {
+    let mut title = format!("{} across trials", e.variable);
+    if e.summarised {
+        match &e.column {
+            Some(c) => title.push_str(&format!(" ({} of column {c})", e.statistic)),
+            None => title.push_str(&format!(" ({})", e.statistic)),
+        }
+    }
+    title
+}
+
+/// The picture; `standalone` sets the grey colour (for a file or `image/svg+xml`), otherwise
+/// it inherits the text colour.
+pub(crate) fn evolution_svg(e: &Evolution, standalone: bool) -> String {
+    let names: Vec<String> = e
+        .points
+        .iter()
+        .map(|p| truncate(&trial_label(p.trial, p.trial_name.as_deref()), NAME_MAX))
+        .collect();
+    let values: Vec<f64> = e.points.iter().map(|p| p.value).collect();
+    let ticks = nice_ticks(&values);
+    let tick_texts: Vec<String> = ticks.values.iter().map(|&v| ticks.label(v)).collect();
+
+    let n = e.points.len().max(1);
+    let left = 16.0 + tick_texts.iter().map(|t| width(t)).fold(24.0, f64::max);
+    let plot_w = (SLOT_MIN * n as f64).clamp(PLOT_MIN_W, PLOT_MAX_W.max(PLOT_MIN_W));
+    let slot = plot_w / n as f64;
+    // With many trials, name every k-th one (the first and then every k-th after it).
+    let every = (ROTATED_NAME_GAP / slot).ceil().max(1.0) as usize;
+    let radius = if slot >= 12.0 { 4.0 } else { 2.5 };
+    let longest = names.iter().map(|s| width(s)).fold(0.0, f64::max);
+    let rotate = longest > slot - 8.0;
+    let bottom = if rotate {
+        22.0 + longest * ROTATION.to_radians().sin() + 8.0
+    } else {
+        30.0
+    };
+    // Rotated names reach left of their point: keep the first one inside the picture.
+    let left = if rotate {
+        left.max(longest * ROTATION.to_radians().cos() - slot / 2.0 + 8.0)
+    } else {
+        left
+    };
+    let title = plot_title(e);
+    let total_w = (left + plot_w + 16.0).max(width(&title) * 1.15 + 24.0);
+    let total_h = TOP + PLOT_H + bottom;
+    let (lo, hi) = (ticks.lo, ticks.hi);
+    let y_of = |v: f64| {
+        // Halved so that the range of the largest floats does not overflow.
+        let t = (v / 2.0 - lo / 2.0) / (hi / 2.0 - lo / 2.0);
+        let t = if t.is_finite() {
+            t.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
+        TOP + PLOT_H - t * PLOT_H
+    };
+    let x_of = |i: usize| left + slot * (i as f64 + 0.5);
+    let axis_y = TOP + PLOT_H;
+
+    let colour = if standalone {
+        format!(" style=\"color:{STANDALONE_COLOUR}\"")
+    } else {
+        String::new()
+    };
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total_w:.0}\" height=\"{total_h:.0}\" \
+         viewBox=\"0 0 {total_w:.0} {total_h:.0}\"{colour} \
+         font-family=\"system-ui,-apple-system,'Segoe UI',sans-serif\" font-size=\"12\">\
+         <title>{}</title>\
+         <text x=\"{left:.1}\" y=\"20\" font-weight=\"600\" font-size=\"13\" fill=\"currentColor\">{}</text>",
+        esc(&title),
+        esc(&title)
+    );
+
+    // Grid lines and y tick labels.
+    for (v, text) in ticks.values.iter().zip(&tick_texts) {
+        let y = y_of(*v);
+        svg.push_str(&format!(
+            "<line x1=\"{left:.1}\" y1=\"{y:.1}\" x2=\"{x2:.1}\" y2=\"{y:.1}\" stroke=\"currentColor\" \
+             stroke-opacity=\"0.15\"/>\
+             <text x=\"{tx:.1}\" y=\"{ty:.1}\" text-anchor=\"end\" font-size=\"11\" \
+             fill=\"currentColor\" fill-opacity=\"0.8\">{}</text>",
+            esc(text),
+            x2 = left + plot_w,
+            tx = left - 6.0,
+            ty = y + 4.0,
+        ));
+    }
+    // Axes.
+    svg.push_str(&format!(
+        "<path d=\"M{left:.1},{TOP:.1} L{left:.1},{axis_y:.1} L{x2:.1},{axis_y:.1}\" fill=\"none\" \
+         stroke=\"currentColor\" stroke-opacity=\"0.5\"/>",
+        x2 = left + plot_w
+    ));
+    // Trial names under their points.
+    for (i, name) in names.iter().enumerate().filter(|(i, _)| i % every == 0) {
+        let x = x_of(i);
+        svg.push_str(&format!(
+            "<line x1=\"{x:.1}\" y1=\"{axis_y:.1}\" x2=\"{x:.1}\" y2=\"{y2:.1}\" \
+             stroke=\"currentColor\" stroke-opacity=\"0.5\"/>",
+            y2 = axis_y + 4.0
+        ));
+        if rotate {
+            let y = axis_y + 16.0;
+            svg.push_str(&format!(
+                "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"end\" font-size=\"11\" \
+                 fill=\"currentColor\" transform=\"rotate(-{ROTATION} {x:.1} {y:.1})\">{}</text>",
+                esc(name)
+            ));
+        } else {
+            svg.push_str(&format!(
+                "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"middle\" font-size=\"11\" \
+                 fill=\"currentColor\">{}</text>",
+                esc(name),
+                y = axis_y + 18.0
+            ));
+        }
+    }
+    // The line, then the points with their values.
+    if e.points.len() > 1 {
+        let points: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{:.1},{:.1}", x_of(i), y_of(*v)))
+            .collect();
+        svg.push_str(&format!(
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{SERIES_COLOUR}\" stroke-width=\"2\" \
+             stroke-linejoin=\"round\"/>",
+            points.join(" ")
+        ));
+    }
+    for (i, p) in e.points.iter().enumerate() {
+        let (x, y) = (x_of(i), y_of(p.value));
+        let when = p
+            .execution_count
+            .map(|n| format!(" at In[{n}]"))
+            .unwrap_or_default();
+        let tip = format!(
+            "{}{when}: {}",
+            trial_label(p.trial, p.trial_name.as_deref()),
+            number_text(p.value)
+        );
+        svg.push_str(&format!(
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius}\" fill=\"{SERIES_COLOUR}\">\
+             <title>{}</title></circle>",
+            esc(&tip)
+        ));
+        if e.points.len() <= VALUE_LABELS_MAX {
+            svg.push_str(&format!(
+                "<text x=\"{x:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\" font-size=\"10.5\" \
+                 fill=\"currentColor\" fill-opacity=\"0.85\">{}</text>",
+                esc(&number_text(p.value)),
+                ly = y - 9.0
+            ));
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Round-numbered y ticks covering some values.
+struct Ticks {
+    /// Where the ticks are.
+    values: Vec<f64>,
+    /// The distance between two ticks.
+    step: f64,
+    /// The bottom of the axis.
+    lo: f64,
+    /// The top of the axis.
+    hi: f64,
+}
+
+impl Ticks {
+    /// A tick's label, with as many decimals as the step needs.
+    fn label(&self, v: f64) -> String {
+        let v = if v.abs() < self.step * 1e-9 { 0.0 } else { v };
+        let magnitude = v.abs().max(self.step.abs());
+        if magnitude >= 1e7 || self.step < 1e-5 {
+            return format!("{v:.2e}");
+        }
+        let mut decimals = 0usize;
+        while decimals < 8 && (self.step * 10f64.powi(decimals as i32)).fract().abs() > 1e-6 {
+            decimals += 1;
+        }
+        format!("{v:.decimals$}")
+    }
+}
+
+/// The y axis for some values: their range with a little room on both sides (so no point
+/// sits on the frame), and the multiples of a round step (1, 2, 2.5 or 5 times a power of ten)
+/// inside it, three to seven of them. Equal values get a range around them; values so large
+/// that their range overflows get the two ends alone.
+fn nice_ticks(values: &[f64]) -> Ticks {
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    let (mut lo, mut hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if lo > hi {
+        (lo, hi) = (0.0, 1.0);
+    }
+    if hi - lo <= hi.abs().max(lo.abs()) * 1e-12 {
+        let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        (lo, hi) = (lo - pad, hi + pad);
+    }
+    let pad = (hi - lo) * 0.05;
+    if pad.is_finite() && (lo - pad).is_finite() && (hi + pad).is_finite() {
+        (lo, hi) = (lo - pad, hi + pad);
+    }
+    let span = hi - lo;
+    if !span.is_finite() {
+        return Ticks {
+            values: vec![lo, hi],
+            step: f64::MAX,
+            lo,
+            hi,
+        };
+    }
+    let raw = span / 6.0;
+    let power = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * power)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * power);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    let values = (first..=last.min(first.saturating_add(50)))
+        .map(|k| k as f64 * step)
+        .collect();
+    Ticks {
+        values,
+        step,
+        lo,
+        hi,
+    }
+}
+
+/// A number as the plot and its table write it: integers whole, others with at most six
+/// significant digits.
+fn number_text(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        return format!("{v:.0}");
+    }
+    if v.abs() >= 1e6 || v.abs() < 1e-4 {
+        return format!("{v:.3e}");
+    }
+    let digits = (5 - v.abs().log10().floor() as i32).clamp(0, 10) as usize;
+    let text = format!("{v:.digits$}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Roughly how wide `text` is at 11px.
+fn width(text: &str) -> f64 {
+    text.chars().count() as f64 * CHAR_W
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use provstore::{EvolutionPoint, SkippedTrial};
+
+    fn point(trial: i64, name: Option<&str>, value: f64) -> EvolutionPoint {
+        EvolutionPoint {
+            trial,
+            trial_name: name.map(String::from),
+            execution_count: Some(trial + 1),
+            value,
+            type_name: "float".into(),
+        }
+    }
+
+    fn evolution(points: Vec<EvolutionPoint>) -> Evolution {
+        Evolution {
+            variable: "acc".into(),
+            statistic: "mean",
+            column: None,
+            summarised: false,
+            points,
+            skipped: vec![SkippedTrial {
+                trial: 9,
+                trial_name: None,
+                execution_count: Some(2),
+                type_name: "str".into(),
+                reason: "not a number: 'n/a'".into(),
+            }],
+        }
+    }
+
+    /// Checks that `svg` is well-formed XML as far as a picture of ours needs: every tag
+    /// closed in order, attributes quoted, no stray `<` or `&` in text.
+    fn assert_well_formed(svg: &str) {
+        let mut open: Vec<String> = Vec::new();
+        let mut rest = svg;
+        while let Some(start) = rest.find('<') {
+            check_text(&rest[..start]);
+            let end = rest[start..].find('>').expect("unclosed tag") + start;
+            let tag = &rest[start + 1..end];
+            assert!(!tag.contains('<'), "`<` inside a tag: {tag}");
+            assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes: {tag}");
+            if let Some(name) = tag.strip_prefix('/') {
+                assert_eq!(open.pop().as_deref(), Some(name), "mismatched </{name}>");
+            } else if !tag.ends_with('/') {
+                let name = tag.split_whitespace().next().unwrap_or_default();
+                open.push(name.to_string());
+            }
+            rest = &rest[end + 1..];
+        }
+        check_text(rest);
+        assert!(open.is_empty(), "unclosed: {open:?}");
+    }
+
+    fn check_text(text: &str) {
+        for (i, _) in text.match_indices('&') {
+            let entity = &text[i..];
+            let ok = ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"]
+                .iter()
+                .any(|e| entity.starts_with(e));
+            assert!(ok, "bare & in {text}");
+        }
+    }
+
+    #[test]
+    fn the_plot_names_the_trials_and_is_well_formed() {
+        let e = evolution(vec![
+            point(1, Some("lr=0.1"), 0.81),
+            point(2, Some("<lr&1>"), 0.93),
+            point(3, None, 0.88),
+        ]);
+        let r = render_var_evolution(&e);
+        let svg = r.svg.clone().expect("a picture");
+        assert_well_formed(&svg);
+        assert!(svg.contains("lr=0.1"), "{svg}");
+        assert!(svg.contains("&lt;lr&amp;1&gt;"), "{svg}");
+        assert!(svg.contains(">#3<"), "{svg}");
+        assert!(svg.contains("acc across trials"), "{svg}");
+        assert!(svg.contains("color:#808080"), "{svg}");
+        assert!(svg.contains("<polyline"), "{svg}");
+        assert!(!r.html.contains("<lr&1>"), "{}", r.html);
+        assert!(r.html.contains("<svg"), "{}", r.html);
+        assert!(r.text.contains("0.93"), "{}", r.text);
+        assert!(r.text.contains("Skipped (1 trial):"), "{}", r.text);
+        assert!(r.text.contains("#9 (In[2]): not a number"), "{}", r.text);
+        assert_eq!(r.json["points"][1]["trial_name"], "<lr&1>");
+        assert_eq!(r.json["statistic"], "mean");
+        assert_eq!(r.json["skipped"][0]["trial"], 9);
+    }
+
+    #[test]
+    fn odd_data_still_draws_a_sensible_picture() {
+        // One trial, equal values, huge and tiny numbers, long names: never a panic, always
+        // a well-formed picture with at least two distinct ticks.
+        let long = "a-very-long-trial-name-that-goes-on-and-on";
+        let cases = vec![
+            vec![point(1, None, 0.5)],
+            vec![point(1, None, 0.0), point(2, None, 0.0)],
+            vec![point(1, Some(long), 3.0), point(2, Some(long), 3.0)],
+            vec![point(1, None, f64::MAX), point(2, None, -f64::MAX)],
+            vec![point(1, None, 1e-9), point(2, None, 2e-9)],
+            vec![point(1, None, -5.0), point(2, None, 1e12)],
+            (1..=300).map(|i| point(i, None, i as f64)).collect(),
+        ];
+        for points in cases {
+            let values: Vec<f64> = points.iter().map(|p| p.value).collect();
+            let ticks = nice_ticks(&values);
+            assert!(ticks.values.len() >= 2, "{values:?}");
+            assert!(ticks.lo < ticks.hi, "{values:?}");
+            for v in values.iter().chain(&ticks.values) {
+                assert!(ticks.lo <= *v && *v <= ticks.hi, "{v} {values:?}");
+            }
+            let svg = evolution_svg(&evolution(points), true);
+            assert_well_formed(&svg);
+            assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+        }
+        // Many trials fit the widest plot, and only some are named.
+        let many: Vec<EvolutionPoint> = (1..=300).map(|i| point(i, None, 1.0)).collect();
+        let svg = evolution_svg(&evolution(many), true);
+        assert!(svg.contains(">#1<") && !svg.contains(">#2<"), "{svg}");
+        let width: f64 = svg["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"".len()..]
+            .split('"')
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap();
+        assert!(width < 1000.0, "{width}");
+        let empty = render_var_evolution(&evolution(vec![]));
+        assert!(empty.svg.is_none());
+        assert!(
+            empty.text.contains("No trial has a number"),
+            "{}",
+            empty.text
+        );
+    }
+
+    #[test]
+    fn ticks_are_round_numbers() {
+        let t = nice_ticks(&[0.81, 0.93]);
+        let labels: Vec<String> = t.values.iter().map(|&v| t.label(v)).collect();
+        assert_eq!(labels, ["0.825", "0.850", "0.875", "0.900", "0.925"]);
+        let t = nice_ticks(&[0.0, 100.0]);
+        let labels: Vec<String> = t.values.iter().map(|&v| t.label(v)).collect();
+        assert_eq!(labels, ["0", "20", "40", "60", "80", "100"]);
+        assert_eq!(number_text(0.9333333333), "0.933333");
+        assert_eq!(number_text(3.0), "3");
+    }
+}
