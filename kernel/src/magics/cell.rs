@@ -3,7 +3,7 @@
 //! in `execute_input`, publish the magics' outputs before the idle).
 
 use super::jobs::ReadyToRun;
-use super::parse::split_cell;
+use super::parse::{split_cell, MagicCall};
 use crate::proxy::Shared;
 use crate::warn;
 use crate::wire::RawMessage;
@@ -18,13 +18,13 @@ const MAGIC_TIME_LIMIT: Duration = Duration::from_secs(60);
 const MAGIC_ERROR: &str = "ProvMagicError";
 
 /// At the request: takes prov magic lines out of an `execute_request`'s content and notes the
-/// job (the caller re-signs). Returns the code as typed when it changed it.
+/// job (the caller re-signs). Returns the code as typed, and the magic calls, when it changed it.
 pub fn take_out(
     shared: &Shared,
     content: &mut Map<String, Value>,
     msg_id: &str,
     header: &Bytes,
-) -> Option<String> {
+) -> Option<(String, Vec<MagicCall>)> {
     let typed = content.get("code").and_then(Value::as_str)?;
     if !typed.contains('%') {
         return None;
@@ -34,11 +34,11 @@ pub fn take_out(
     content.insert("code".into(), Value::String(split.code));
     shared.magic_jobs.register(
         msg_id.to_string(),
-        split.calls,
+        split.calls.clone(),
         typed.clone(),
         header.clone(),
     );
-    Some(typed)
+    Some((typed, split.calls))
 }
 
 /// At the reply: runs the cell's magics (if its code succeeded), hands their outputs to the

@@ -23,12 +23,69 @@ mod untag_var;
 use parse::MagicCall;
 use provrender::Rendered;
 use provstore::WriterHandle;
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
 /// What a magic may use: the store, through the recorder's writer thread, so a magic sees
 /// every execution recorded before it.
 pub struct MagicContext {
     pub writer: Arc<WriterHandle>,
+    /// The variables tagged in this trial, as `%tag_var`/`%untag_var` left them: each execute
+    /// request tells the runtime probe, which summarises their values.
+    pub tags: Mutex<BTreeSet<String>>,
+}
+
+impl MagicContext {
+    /// A context for a trial with no tags yet.
+    pub fn new(writer: Arc<WriterHandle>) -> MagicContext {
+        MagicContext {
+            writer,
+            tags: Mutex::default(),
+        }
+    }
+
+    /// The probe's collecting expression for a request whose cell holds the prov magic `calls`:
+    /// the tags of this moment, with the cell's own `%tag_var`/`%untag_var` applied, so the
+    /// probe snapshots a value at the end of the cell that tags it (those magics run only at
+    /// the reply, after the probe's expression). When such a magic then fails, the next
+    /// request's tags, without it, correct the probe.
+    pub fn collect_expression(&self, calls: &[MagicCall]) -> String {
+        let tags = self.tags.lock().unwrap_or_else(|e| e.into_inner());
+        if !calls.iter().any(|c| changes_tags(c).is_some()) {
+            return crate::probe::collect_expression(tags.iter());
+        }
+        let mut tags = tags.clone();
+        for (name, tagged) in calls.iter().filter_map(changes_tags) {
+            if tagged {
+                tags.insert(name.to_string());
+            } else {
+                tags.remove(name);
+            }
+        }
+        crate::probe::collect_expression(tags.iter())
+    }
+
+    /// Notes that `name` is tagged (`true`) or not (`false`) from now on.
+    pub fn set_tagged(&self, name: &str, tagged: bool) {
+        let mut tags = self.tags.lock().unwrap_or_else(|e| e.into_inner());
+        if tagged {
+            tags.insert(name.to_string());
+        } else {
+            tags.remove(name);
+        }
+    }
+}
+
+/// The variable a well-formed `%tag_var VAR [LABEL]` (true) or `%untag_var VAR` (false) call
+/// changes; None for any other call.
+fn changes_tags(call: &MagicCall) -> Option<(&str, bool)> {
+    let spec = lookup(&call.name)?;
+    let var = call.args.first().filter(|v| !v.starts_with('-'))?;
+    match (spec.name, call.args.len()) {
+        ("tag_var", 1 | 2) => Some((var, true)),
+        ("untag_var", 1) => Some((var, false)),
+        _ => None,
+    }
 }
 
 /// A magic's answer: output for the cell, or a message saying what was wrong and how to fix it.
@@ -167,6 +224,30 @@ mod tests {
         assert!(variable_args(spec, &args(&["a", "b"]), true).is_err());
         let flag = variable_args(&slice::SPEC, &args(&["df", "--statements"]), false).unwrap_err();
         assert!(flag.contains("unknown option --statements"), "{flag}");
+    }
+
+    #[test]
+    fn only_well_formed_tagging_calls_change_the_probes_tags() {
+        let call = |line: &str| {
+            parse::split_cell(line, is_prov_magic)
+                .unwrap()
+                .calls
+                .remove(0)
+        };
+        assert_eq!(
+            changes_tags(&call("%tag_var acc final")),
+            Some(("acc", true))
+        );
+        assert_eq!(changes_tags(&call("%untag_var acc")), Some(("acc", false)));
+        for line in [
+            "%tag_var",
+            "%tag_var a b c",
+            "%tag_var -x",
+            "%untag_var a b",
+            "%trials",
+        ] {
+            assert_eq!(changes_tags(&call(line)), None, "{line}");
+        }
     }
 
     #[test]
