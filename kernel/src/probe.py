@@ -15,6 +15,7 @@ The probe also notes the top-level packages the user's cells imported, with thei
 """
 
 import hashlib
+import itertools
 import os
 import re
 import sys
@@ -157,8 +158,9 @@ def _array_hash(np, a, sampled):
     h = hashlib.sha256()
     h.update(repr((a.shape, a.dtype.str)).encode())
     if a.dtype.kind == "O":
+        budget = _Budget()
         for item in _flat_sample(np, a).tolist() if sampled else a.reshape(-1).tolist():
-            h.update(_canonical(item, [_ITEMS], 0))
+            h.update(_canonical(item, budget, 0))
         return h.hexdigest()
     if not sampled:
         h.update(np.ascontiguousarray(a).reshape(-1).view("uint8"))
@@ -176,7 +178,8 @@ def _array_hash(np, a, sampled):
 
 
 def _ndarray(np, a, kind="ndarray"):
-    sampled = a.nbytes > _LIMIT
+    # Objects in an array are hashed one by one through their canonical form: bound their count.
+    sampled = a.nbytes > _LIMIT or a.dtype.kind == "O" and a.size > _SAMPLE
     out = {"kind": kind, "shape": list(a.shape), "dtype": str(a.dtype), "nbytes": int(a.nbytes)}
     _array_stats(np, _flat_sample(np, a) if sampled else a, out)
     out["sha256"] = _array_hash(np, a, sampled)
@@ -198,15 +201,18 @@ def _column_stats(pd, column, out):
 
 
 def _frame_hash(pd, frame, columns):
+    """sha256 of a DataFrame or Series, and whether it covers only part of the rows."""
     h = hashlib.sha256()
     h.update(repr(columns).encode())
     try:
         h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        return h.hexdigest(), False
     except TypeError:  # unhashable cells (lists, dicts): their canonical form instead
-        budget = [_ITEMS]
-        for row in frame.itertuples(index=True, name=None):
+        budget = _Budget()
+        rows = frame.itertuples(index=True, name=None) if hasattr(frame, "itertuples") else frame.items()
+        for row in budget.take(rows, len(frame)):
             h.update(_canonical(row, budget, 0))
-    return h.hexdigest()
+        return h.hexdigest(), budget.cut
 
 
 def _sample_rows(frame, np):
@@ -216,9 +222,16 @@ def _sample_rows(frame, np):
     return frame.iloc[np.linspace(0, rows - 1, _SAMPLE).astype("int64")]
 
 
+def _size_estimate(memory, object_cells):
+    """Bytes of a pandas object without measuring each Python object in it (deep=True would
+    visit every string): object cells are counted as 64 bytes each on top of their pointers."""
+    return int(memory) + 56 * object_cells
+
+
 def _dataframe(pd, df):
     np = sys.modules.get("numpy")
-    sampled = int(df.memory_usage(index=True, deep=False).sum()) > _LIMIT
+    objects = sum(1 for t in df.dtypes if getattr(t, "kind", "O") == "O") * len(df)
+    sampled = _size_estimate(df.memory_usage(index=True, deep=False).sum(), objects) > _LIMIT
     part = _sample_rows(df, np) if sampled else df
     columns = []
     for i in range(min(df.shape[1], _COLUMNS)):
@@ -227,21 +240,23 @@ def _dataframe(pd, df):
         _column_stats(pd, part.iloc[:, i], column)
         columns.append(column)
     signature = [(repr(c), str(t)) for c, t in zip(df.columns, df.dtypes)]
+    digest, cut = _frame_hash(pd, part, signature)
     return {"kind": "dataframe", "shape": list(df.shape), "columns": columns,
-            "sha256": _frame_hash(pd, part, signature), "sampled": sampled}
+            "sha256": digest, "sampled": sampled or cut}
 
 
 def _series(pd, series):
     np = sys.modules.get("numpy")
-    sampled = int(series.memory_usage(index=True, deep=False)) > _LIMIT
+    objects = len(series) if getattr(series.dtype, "kind", "O") == "O" else 0
+    sampled = _size_estimate(series.memory_usage(index=True, deep=False), objects) > _LIMIT
     part = _sample_rows(series, np) if sampled else series
     name = series.name
     out = {"kind": "series", "shape": [len(series)],
            "name": name if name is None or isinstance(name, str) else repr(name),
            "dtype": str(series.dtype)}
     _column_stats(pd, part, out)
-    out["sha256"] = _frame_hash(pd, part, [repr(name), str(series.dtype)])
-    out["sampled"] = sampled
+    out["sha256"], cut = _frame_hash(pd, part, [repr(name), str(series.dtype)])
+    out["sampled"] = sampled or cut
     return out
 
 
@@ -280,25 +295,43 @@ def _tensor(library, t):
 _ATOMS = (int, float, complex, bool, str, bytes, type(None))
 
 
+class _Budget:
+    """How many more items a canonical form may visit, and whether some were left out."""
+
+    def __init__(self, items=_ITEMS):
+        self.left = items
+        self.cut = False
+
+    def take(self, iterable, length):
+        """The first items of `iterable` the budget allows (all of them when it allows)."""
+        if length > self.left:
+            self.cut = True
+            return itertools.islice(iterable, max(self.left, 0))
+        return iterable
+
+
 def _canonical(value, budget, depth):
     """Bytes that stand for a value: equal for equal containers (dict keys sorted, sets sorted),
-    items as their canonical form or repr. `budget` (a one-item list) bounds the items visited."""
-    budget[0] -= 1
-    if budget[0] < 0 or depth > _DEPTH:
+    items as their canonical form or repr. `budget` bounds the items visited, so a huge
+    container costs a bounded time (what is left out sets `budget.cut`)."""
+    budget.left -= 1
+    if budget.left < 0 or depth > _DEPTH:
+        budget.cut = True
         return b"\x00..."
     kind = type(value)
     if kind in _ATOMS:
         return kind.__name__.encode() + b":" + repr(value).encode()
     if kind in (list, tuple):
-        return (kind.__name__.encode() + b"[" + b",".join(_canonical(v, budget, depth + 1) for v in value)
-                + b"]")
+        items = budget.take(value, len(value))
+        return (kind.__name__.encode() + b"%d[" % len(value)
+                + b",".join(_canonical(v, budget, depth + 1) for v in items) + b"]")
     if kind is dict:
         items = sorted(_canonical(k, budget, depth + 1) + b"=" + _canonical(v, budget, depth + 1)
-                       for k, v in value.items())
-        return b"dict{" + b",".join(items) + b"}"
+                       for k, v in budget.take(value.items(), len(value)))
+        return b"dict%d{" % len(value) + b",".join(items) + b"}"
     if kind in (set, frozenset):
-        return kind.__name__.encode() + b"{" + b",".join(sorted(_canonical(v, budget, depth + 1)
-                                                                  for v in value)) + b"}"
+        items = sorted(_canonical(v, budget, depth + 1) for v in budget.take(value, len(value)))
+        return kind.__name__.encode() + b"%d{" % len(value) + b",".join(items) + b"}"
     np = sys.modules.get("numpy")
     if np is not None and isinstance(value, np.ndarray):
         return b"ndarray:" + _ndarray(np, value)["sha256"].encode()
@@ -310,10 +343,10 @@ def _canonical(value, budget, depth):
 
 
 def _collection(value):
-    budget = [_ITEMS]
+    budget = _Budget()
     form = _canonical(value, budget, 0)
     return {"kind": "collection", "type": type(value).__name__, "length": len(value),
-            "sha256": hashlib.sha256(form).hexdigest(), "sampled": budget[0] < 0}
+            "sha256": hashlib.sha256(form).hexdigest(), "sampled": budget.cut}
 
 
 def _param(value):
@@ -338,7 +371,7 @@ def _estimator(value):
         if np is not None and isinstance(item, np.ndarray):
             form = _ndarray(np, item)["sha256"].encode()
         elif type(item) in _ATOMS or type(item) in (list, tuple):
-            form = _canonical(item, [_ITEMS], 0)
+            form = _canonical(item, _Budget(), 0)
         else:
             continue
         fitted = True
@@ -514,11 +547,17 @@ class Probe:
             if bound or deleted:
                 note["bound"], note["deleted"] = bound, deleted
             if self.tagged:
-                summaries = self._summaries(bound, deleted, result)
+                try:
+                    summaries = self._summaries(bound, deleted, result)
+                except Exception:  # bindings are still noted
+                    summaries = None
                 if summaries:
                     note["summaries"] = summaries
             if len(sys.modules) != self.modules:
-                packages = self._new_packages()
+                try:
+                    packages = self._new_packages()
+                except Exception:  # bindings are still noted
+                    packages = None
                 if packages:
                     note["packages"] = packages
             if note:
