@@ -22,14 +22,8 @@ pub fn rewrite_request(
     if content.get("silent") == Some(&Value::Bool(true)) {
         return (raw, None);
     }
-    let (typed, calls) = match magics::cell::take_out(shared, &mut content, msg_id, &raw.header) {
-        Some((typed, calls)) => (Some(typed), calls),
-        None => (None, Vec::new()),
-    };
-    probe::add_expression(
-        &mut content,
-        shared.magic_context.collect_expression(&calls),
-    );
+    let typed = magics::cell::take_out(shared, &mut content, msg_id, &raw.header);
+    probe::add_expression(&mut content, shared.magic_context.collect_expression());
     raw.content = to_bytes(&content);
     shared.signer.resign(&mut raw);
     (raw, typed)

@@ -229,3 +229,29 @@ def test_packages_imported_by_the_trial(kernel):
     assert found.get("numpy") == version
     assert "json" not in found and "pandas" not in found
     assert not [name for name in found if name.startswith("_")]
+
+
+def test_a_tag_holds_for_cells_queued_behind_it(kernel):
+    """Run All: every request is sent before the first reply; the tag still applies from the
+    cell that sets it."""
+    k = kernel
+    kc = k.kc
+    codes = ["xs = [1]\n%tag_var xs", "xs.append(2)", "xs.append(3)"]
+    ids = [kc.execute(code) for code in codes]
+    for msg_id in ids:
+        assert shell_reply(kc, msg_id)["content"]["status"] == "ok"
+    found = summarised(k, "xs", 3)
+    assert [r["summary"]["length"] for r in found] == [1, 2, 3]
+
+
+def test_a_tag_in_a_failing_cell_does_not_hold(kernel):
+    k = kernel
+    reply, _ = k.execute("ys = [1]\n%tag_var ys\n1/0")
+    assert reply["content"]["status"] == "error"
+    k.run("ys = [1, 2]")
+    k.run("zs = [0]\n%tag_var zs")
+    summarised(k, "zs", 1)
+    # Rows for the failed cell's binding and the next one, neither summarised: not tagged.
+    found = wait_for(lambda: (lambda r: r if len(r) == 2 else None)(rows(k.db, "ys")),
+                     what="both bindings of ys")
+    assert [r["summary"] for r in found] == [None, None]

@@ -3,7 +3,7 @@
 //! in `execute_input`, publish the magics' outputs before the idle).
 
 use super::jobs::ReadyToRun;
-use super::parse::{split_cell, MagicCall};
+use super::parse::split_cell;
 use crate::proxy::Shared;
 use crate::warn;
 use crate::wire::RawMessage;
@@ -18,13 +18,14 @@ const MAGIC_TIME_LIMIT: Duration = Duration::from_secs(60);
 const MAGIC_ERROR: &str = "ProvMagicError";
 
 /// At the request: takes prov magic lines out of an `execute_request`'s content and notes the
-/// job (the caller re-signs). Returns the code as typed, and the magic calls, when it changed it.
+/// job (the caller re-signs), applying its tagging magics to the tags the probe is told about.
+/// Returns the code as typed when it changed it.
 pub fn take_out(
     shared: &Shared,
     content: &mut Map<String, Value>,
     msg_id: &str,
     header: &Bytes,
-) -> Option<(String, Vec<MagicCall>)> {
+) -> Option<String> {
     let typed = content.get("code").and_then(Value::as_str)?;
     if !typed.contains('%') {
         return None;
@@ -32,13 +33,14 @@ pub fn take_out(
     let split = split_cell(typed, super::is_prov_magic)?;
     let typed = typed.to_owned();
     content.insert("code".into(), Value::String(split.code));
+    shared.magic_context.apply_tag_calls(&split.calls);
     shared.magic_jobs.register(
         msg_id.to_string(),
-        split.calls.clone(),
+        split.calls,
         typed.clone(),
         header.clone(),
     );
-    Some((typed, split.calls))
+    Some(typed)
 }
 
 /// At the reply: runs the cell's magics (if its code succeeded), hands their outputs to the
@@ -79,6 +81,15 @@ pub async fn answer(shared: &Shared, mut reply: RawMessage, ready: ReadyToRun) -
         }
     }
     let _ = ready.outputs.send(outputs);
+
+    // The tags were applied at the request; if the tagging magics did not all run, the store
+    // says which tags hold.
+    if (!code_ok || failure.is_some())
+        && ready.calls.iter().any(|c| super::changes_tags(c).is_some())
+    {
+        let context = shared.magic_context.clone();
+        let _ = tokio::task::spawn_blocking(move || context.resync_tags()).await;
+    }
 
     if let Some(evalue) = failure {
         if let Ok(mut content) = serde_json::from_slice::<Map<String, Value>>(&reply.content) {

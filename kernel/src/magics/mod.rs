@@ -44,25 +44,37 @@ impl MagicContext {
         }
     }
 
-    /// The probe's collecting expression for a request whose cell holds the prov magic `calls`:
-    /// the tags of this moment, with the cell's own `%tag_var`/`%untag_var` applied, so the
-    /// probe snapshots a value at the end of the cell that tags it (those magics run only at
-    /// the reply, after the probe's expression). When such a magic then fails, the next
-    /// request's tags, without it, correct the probe.
-    pub fn collect_expression(&self, calls: &[MagicCall]) -> String {
+    /// The probe's collecting expression for the tags of this moment.
+    pub fn collect_expression(&self) -> String {
         let tags = self.tags.lock().unwrap_or_else(|e| e.into_inner());
-        if !calls.iter().any(|c| changes_tags(c).is_some()) {
-            return crate::probe::collect_expression(tags.iter());
-        }
-        let mut tags = tags.clone();
-        for (name, tagged) in calls.iter().filter_map(changes_tags) {
-            if tagged {
-                tags.insert(name.to_string());
-            } else {
-                tags.remove(name);
-            }
-        }
         crate::probe::collect_expression(tags.iter())
+    }
+
+    /// At the request of a cell holding the prov magic `calls`: applies its `%tag_var` and
+    /// `%untag_var` to the tags at once. Those magics run only at the reply, after the probe's
+    /// expression, so this lets the probe snapshot a value at the end of the cell that tags
+    /// it, and lets requests already queued behind it (Run All) carry the tag. Returns whether
+    /// there was any, so the reply can correct the tags if the magics did not run.
+    pub fn apply_tag_calls(&self, calls: &[MagicCall]) -> bool {
+        let mut any = false;
+        for (name, tagged) in calls.iter().filter_map(changes_tags) {
+            self.set_tagged(name, tagged);
+            any = true;
+        }
+        any
+    }
+
+    /// Makes the tags those of the store again (after a cell whose tagging magics did not all
+    /// run). Left as they are when the store cannot say.
+    pub fn resync_tags(&self) {
+        let Some(trial) = self.writer.trial() else {
+            return;
+        };
+        let Ok(answer) = self.writer.query(move |store| store.tags(trial.id)) else {
+            return;
+        };
+        let mut tags = self.tags.lock().unwrap_or_else(|e| e.into_inner());
+        *tags = answer.variables.into_iter().map(|v| v.name).collect();
     }
 
     /// Notes that `name` is tagged (`true`) or not (`false`) from now on.
@@ -78,7 +90,7 @@ impl MagicContext {
 
 /// The variable a well-formed `%tag_var VAR [LABEL]` (true) or `%untag_var VAR` (false) call
 /// changes; None for any other call.
-fn changes_tags(call: &MagicCall) -> Option<(&str, bool)> {
+pub fn changes_tags(call: &MagicCall) -> Option<(&str, bool)> {
     let spec = lookup(&call.name)?;
     let var = call.args.first().filter(|v| !v.starts_with('-'))?;
     match (spec.name, call.args.len()) {
