@@ -457,11 +457,16 @@ def _version(name, module):
     try:
         from importlib import metadata
 
-        for dist in metadata.packages_distributions().get(name, []):
+        if _DISTRIBUTIONS is None:  # one scan of the installed distributions per kernel
+            globals()["_DISTRIBUTIONS"] = metadata.packages_distributions()
+        for dist in _DISTRIBUTIONS.get(name, []):
             return metadata.version(dist)
     except Exception:
         pass
     return None
+
+
+_DISTRIBUTIONS = None  # top-level module -> distributions, read when first needed
 
 
 class _Notes:
