@@ -986,6 +986,132 @@ def provctl_deps(ctx: Context, executions: int, variables: list[str], runs: int,
     return rows
 
 
+CAPTURE_SCALARS_LABEL = "cell binding 1,000 scalars"
+CAPTURE_ARRAY_LABEL = "mutating a tagged 1 GiB array"
+
+
+@contextlib.contextmanager
+def own_pair(ctx: Context, name: str) -> Any:
+    """Fresh kernels for both sides, alive together, in their own scratch directory (so prov's
+    store of this benchmark is its own); shut down whatever happens."""
+    cwd = Path(ctx.workdir) / name
+    cwd.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        kernels: dict[str, RunningKernel] = {}
+        for label in SIDE_LABELS:
+            kernel = RunningKernel.start(label, ctx.kernel_names[label], str(cwd), ctx.kernel_log)
+            stack.callback(lambda k=kernel: (k.shutdown(), ctx.warnings.extend(k.warnings)))
+            kernels[label] = kernel
+        yield kernels, cwd
+
+
+def timed_rounds(
+    ctx: Context, kernels: dict[str, RunningKernel], code: str, runs: int, warmup: int
+) -> dict[str, list[float]]:
+    """``warmup`` untimed then ``runs`` timed executions of ``code`` per side, the order of the
+    sides flipping every round."""
+    samples: dict[str, list[float]] = {label: [] for label in SIDE_LABELS}
+
+    def run(label: str) -> float:
+        kernels[label].drain_iopub()
+        with gc_paused():
+            return kernels[label].execute(code)[0]
+
+    for label in SIDE_LABELS:
+        for _ in range(warmup):
+            run(label)
+    for round_index in range(runs):
+        for label in ctx.sides_in_turn(round_index):
+            samples[label].append(run(label))
+    return samples
+
+
+@benchmark(
+    "capture_scalars",
+    full={"scalars": 1000, "runs": 60, "warmup": 5},
+    quick={"scalars": 1000, "runs": 10, "warmup": 2},
+    needs_pair=False,
+)
+def capture_scalars(ctx: Context, scalars: int, runs: int, warmup: int) -> list[Row]:
+    """A cell binding 1,000 scalars, run again and again: the runtime probe's cost per binding.
+
+    Every run binds every name to a new object (the cell is compiled anew, so its constants
+    are new objects), so prov's probe notes all of them, with type and value, each time, and
+    the store gets 1,000 captured values per execution. Fresh kernels of both sides in their
+    own directory, alive together; timed as the execute benchmark (send until reply and idle).
+    Afterwards each kernel's last value is checked.
+    """
+    code = "\n".join(f"s{i} = {i} + 0.5" for i in range(scalars))
+    last = f"s{scalars - 1}"
+    with own_pair(ctx, "capture_scalars") as (kernels, cwd):
+        samples = timed_rounds(ctx, kernels, code, runs, warmup)
+        for label in SIDE_LABELS:
+            got = evaluate(kernels[label], last)
+            if got != repr(scalars - 1 + 0.5):
+                raise BenchError(f"{label} kernel: {last} is {got}, want {scalars - 1 + 0.5!r}")
+    db = cwd / ".prov" / "prov.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        (values,) = conn.execute("SELECT COUNT(*) FROM captured_values").fetchone()
+    note = (
+        f"{scalars:,} lines `sN = N + 0.5`, every name rebound each run; {warmup} untimed runs per "
+        f"side, then {runs} timed; prov stored {values:,} captured values in all (type and value "
+        "of each binding)"
+    )
+    return percentile_rows(CAPTURE_SCALARS_LABEL, samples, {50: 1.10, 95: None}, note=note)
+
+
+@benchmark(
+    "capture_big_array",
+    full={"mib": 1024, "runs": 20, "warmup": 2, "overhead_ms": 100.0},
+    quick={"mib": 1024, "runs": 4, "warmup": 1, "overhead_ms": 100.0},
+    needs_pair=False,
+)
+def capture_big_array(ctx: Context, mib: int, runs: int, warmup: int, overhead_ms: float) -> list[Row]:
+    """A tagged 1 GiB float64 array mutated in place (`big[0] += 1`) by every execution.
+
+    On prov the array is tagged (`%tag_var big`), so every execution makes the probe summarise
+    it: over PROV_VALUE_LIMIT (default 256 MiB) that is shape, dtype, a hash of 64 evenly
+    spaced 64 KiB chunks and statistics of 65,536 evenly spaced elements, so the work is
+    bounded whatever the size. The direct side runs the same cell untagged. Checked: every
+    summary prov stored says sampled, with the right shape. The second row is the summary's
+    cost per execution, prov p50 minus direct p50 (target: at most ``overhead_ms``).
+    """
+    elements = mib * (1 << 20) // 8
+    code = "big[0] += 1"
+    with own_pair(ctx, "capture_big_array") as (kernels, cwd):
+        for label, kernel in kernels.items():
+            kernel.execute(f"import numpy as np\nbig = np.ones({elements}, dtype='float64')", timeout=120)
+            if label == "prov":
+                kernel.execute("%tag_var big")
+        samples = timed_rounds(ctx, kernels, code, runs, warmup)
+    db = cwd / ".prov" / "prov.db"
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        found = [json.loads(s) for (s,) in conn.execute(
+            "SELECT summary_json FROM captured_values WHERE name = 'big' AND summary_json IS NOT NULL")]
+    if len(found) < runs + warmup + 1:
+        raise BenchError(f"prov stored {len(found)} summaries of big, want {runs + warmup + 1}")
+    wrong = [s for s in found if not s.get("sampled") or s.get("shape") != [elements]]
+    if wrong:
+        raise BenchError(f"summaries not sampled or of the wrong shape: {wrong[:2]}")
+    note = (
+        f"a {mib:,} MiB float64 array, tagged on prov; {warmup} untimed runs per side, then {runs} "
+        f"timed; prov stored {len(found)} summaries of it, all sampled"
+    )
+    rows = percentile_rows(CAPTURE_ARRAY_LABEL, samples, {50: None, 95: None}, note=note)
+    rows.append(
+        prov_row(
+            CAPTURE_ARRAY_LABEL,
+            "summary cost (p50 prov - direct)",
+            "ms",
+            (percentile(samples["prov"], 50) - percentile(samples["direct"], 50)) * 1e3,
+            runs,
+            note="the time the bounded summary adds to each execution",
+            target=overhead_ms,
+        )
+    )
+    return rows
+
+
 def run_store_row(workdir: str) -> Row | None:
     """What the benchmark run itself recorded: the store every prov kernel above wrote into.
 

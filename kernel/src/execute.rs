@@ -23,7 +23,7 @@ pub fn rewrite_request(
         return (raw, None);
     }
     let typed = magics::cell::take_out(shared, &mut content, msg_id, &raw.header);
-    probe::add_expression(&mut content);
+    probe::add_expression(&mut content, shared.magic_context.collect_expression());
     raw.content = to_bytes(&content);
     shared.signer.resign(&mut raw);
     (raw, typed)

@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 /// A client's own expressions never use it (the name is ours), and are left alone.
 pub const EXPRESSION_KEY: &str = "__prov_probe__";
 
-/// The expression evaluated after each successful cell: the notes not yet collected.
+/// The expression evaluated after each successful cell when no variable is tagged: the notes
+/// not yet collected.
 const COLLECT: &str = "__import__('_prov_probe').collect()";
 
 /// The Python source of the probe.
@@ -25,13 +26,28 @@ pub fn install_code() -> String {
     )
 }
 
+/// The collecting expression, telling the probe which variables are tagged now (so it
+/// summarises their values): `collect(("a", "b",))`. Each name is a JSON string literal, which
+/// is also a valid Python one whatever the name holds (quotes, backslashes, newlines).
+pub fn collect_expression<'a>(tags: impl IntoIterator<Item = &'a String>) -> String {
+    let mut names = String::new();
+    for name in tags {
+        names.push_str(&serde_json::to_string(name).expect("a string serialises"));
+        names.push_str(", ");
+    }
+    if names.is_empty() {
+        return COLLECT.to_string();
+    }
+    format!("__import__('_prov_probe').collect(({}))", names.trim_end())
+}
+
 /// Adds the probe's expression to an execute request's content.
-pub fn add_expression(content: &mut Map<String, Value>) {
+pub fn add_expression(content: &mut Map<String, Value>, expression: String) {
     let expressions = content
         .entry("user_expressions")
         .or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(expressions) = expressions {
-        expressions.insert(EXPRESSION_KEY.into(), Value::String(COLLECT.into()));
+        expressions.insert(EXPRESSION_KEY.into(), Value::String(expression));
     }
 }
 
@@ -59,7 +75,7 @@ mod tests {
     #[test]
     fn expression_is_added_beside_the_clients_own_and_taken_out_again() {
         let mut request = json!({"code": "x", "user_expressions": {"mine": "1+1"}});
-        add_expression(request.as_object_mut().unwrap());
+        add_expression(request.as_object_mut().unwrap(), COLLECT.to_string());
         assert_eq!(request["user_expressions"]["mine"], "1+1");
         assert_eq!(request["user_expressions"][EXPRESSION_KEY], COLLECT);
 
@@ -72,6 +88,21 @@ mod tests {
         assert_eq!(
             reply["user_expressions"],
             json!({"mine": {"status": "ok", "data": {"text/plain": "2"}}})
+        );
+    }
+
+    #[test]
+    fn collect_expression_lists_the_tags_as_python_strings() {
+        assert_eq!(collect_expression(&[]), COLLECT);
+        let one = vec!["acc".to_string()];
+        assert_eq!(
+            collect_expression(&one),
+            r#"__import__('_prov_probe').collect(("acc",))"#
+        );
+        let odd = vec!["a'b".to_string(), "c\"d\\\n".to_string(), "é".to_string()];
+        assert_eq!(
+            collect_expression(&odd),
+            r#"__import__('_prov_probe').collect(("a'b", "c\"d\\\n", "é",))"#
         );
     }
 

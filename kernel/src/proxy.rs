@@ -238,9 +238,7 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
         iopub_seen_notify: Notify::new(),
         tap,
         magic_jobs: MagicJobs::default(),
-        magic_context: Arc::new(MagicContext {
-            writer: writer.clone(),
-        }),
+        magic_context: Arc::new(MagicContext::new(writer.clone())),
     });
     recorder::spawn(
         tap_rx,

@@ -48,8 +48,13 @@ pub(crate) struct StoredRow {
 }
 
 /// The probe's notes (`{"bound": [[name, id, info]], "deleted": [names]}`) as pyflow facts.
+/// A note with neither (only summaries or packages) says nothing about bindings: None, as when
+/// there was no note, so the engine falls back on the static analysis the same way.
 pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    if v.get("bound").is_none() && v.get("deleted").is_none() {
+        return None;
+    }
     let bound = v
         .get("bound")
         .and_then(|b| b.as_array())
@@ -208,9 +213,15 @@ pub(crate) fn index_execution(
     Ok(())
 }
 
-/// (Re)writes `captured_values` of execution `id` from its stored runtime notes: the values
-/// the probe noted for the names the execution defined (`{"type", "value"?, …}`; what is
-/// not type or value goes to `summary_json`).
+/// (Re)writes `captured_values` of execution `id` from its stored runtime notes, and adds the
+/// packages they name to `trial_packages` of its trial.
+///
+/// One row per name: the names the execution defined or mutated (from `bound`, by the
+/// analysis), the tagged names the probe summarised after it (`summaries`: the probe only
+/// sends those that were rebound or changed), and the names tagged during it (`tagged`: their
+/// value at tagging time). Each entry's info is `{"type", "value"?, "summary"?}`: the type goes
+/// to `type_name`, a scalar's value to `value_json`, the summary object to `summary_json`.
+/// Anything malformed in the notes is skipped.
 pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM captured_values WHERE execution_id = ?1")?
         .execute([id])?;
@@ -222,46 +233,64 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     let Some(v) = runtime.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok()) else {
         return Ok(());
     };
-    let Some(bound) = v.get("bound").and_then(|b| b.as_array()) else {
-        return Ok(());
-    };
-    let defined: Vec<String> = conn
-        .prepare_cached(
-            "SELECT name FROM execution_names
-             WHERE execution_id = ?1 AND role IN ('defined', 'mutated')",
-        )?
-        .query_map([id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let mut rows: std::collections::BTreeMap<&str, &serde_json::Map<String, serde_json::Value>> =
+        std::collections::BTreeMap::new();
+    if let Some(bound) = v.get("bound").and_then(|b| b.as_array()) {
+        let defined: Vec<String> = conn
+            .prepare_cached(
+                "SELECT name FROM execution_names
+                 WHERE execution_id = ?1 AND role IN ('defined', 'mutated')",
+            )?
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for entry in bound {
+            let entry = entry.as_array();
+            let name = entry.and_then(|e| e.first()).and_then(|n| n.as_str());
+            let info = entry.and_then(|e| e.get(2)).and_then(|i| i.as_object());
+            if let (Some(name), Some(info)) = (name, info) {
+                if defined.iter().any(|d| d == name) {
+                    rows.insert(name, info);
+                }
+            }
+        }
+    }
+    if let Some(tagged) = v.get("tagged").and_then(|t| t.as_object()) {
+        for (name, entry) in tagged {
+            if let Some(info) = entry.get(1).and_then(|i| i.as_object()) {
+                rows.insert(name, info);
+            }
+        }
+    }
+    if let Some(summaries) = v.get("summaries").and_then(|s| s.as_object()) {
+        for (name, info) in summaries {
+            if let Some(info) = info.as_object() {
+                rows.insert(name, info);
+            }
+        }
+    }
     let mut insert = conn.prepare_cached(
         "INSERT INTO captured_values (execution_id, name, type_name, value_json, summary_json)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    for entry in bound {
-        let Some(entry) = entry.as_array() else {
-            continue;
-        };
-        let Some(name) = entry.first().and_then(|n| n.as_str()) else {
-            continue;
-        };
-        if !defined.iter().any(|d| d == name) {
-            continue;
-        }
-        let info = entry.get(2).and_then(|i| i.as_object());
-        let type_name = info
-            .and_then(|i| i.get("type"))
-            .and_then(|t| t.as_str())
-            .unwrap_or("");
-        let value = info.and_then(|i| i.get("value")).map(|v| v.to_string());
-        let rest: serde_json::Map<String, serde_json::Value> = info
-            .map(|i| {
-                i.iter()
-                    .filter(|(k, _)| *k != "type" && *k != "value")
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let summary = (!rest.is_empty()).then(|| serde_json::Value::Object(rest).to_string());
+    for (name, info) in rows {
+        let type_name = info.get("type").and_then(|t| t.as_str()).unwrap_or("");
+        let value = info.get("value").map(|v| v.to_string());
+        let summary = info
+            .get("summary")
+            .filter(|s| s.is_object())
+            .map(|s| s.to_string());
         insert.execute((id, name, type_name, value, summary))?;
+    }
+    if let Some(packages) = v.get("packages").and_then(|p| p.as_object()) {
+        let mut insert = conn.prepare_cached(
+            "INSERT OR REPLACE INTO trial_packages (trial_id, name, version)
+             SELECT trial_id, ?2, ?3 FROM executions WHERE id = ?1",
+        )?;
+        for (name, version) in packages {
+            if let Some(version) = version.as_str() {
+                insert.execute((id, name, version))?;
+            }
+        }
     }
     Ok(())
 }

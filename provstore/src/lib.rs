@@ -44,8 +44,8 @@
 //! | `dependencies` | edge "execution needs what an earlier one made" | `execution_id`, `depends_on_id`, `name` (the variable carrying it: with `depends_on_id` it names a variable version), `kind` (`variable` by default) |
 //! | `variable_tags` | tag on a variable in a trial | `trial_id`, `name`, `label` (optional), `execution_id` (the version tagged, when known), `tagged_at` |
 //! | `cell_stages` | stage tag on a cell in a trial | `trial_id`, `cell_id` (`seq:N` when marked by `%tag_cell` while the cell ran: the `seq` of its execution), `stage`, `tagged_at` |
-//! | `captured_values` | value captured after an execution | `execution_id`, `name`, `type_name`, `value_json` (scalars), `summary_json` (anything larger: shape, dtype, length…) |
-//! | `trial_packages` | package installed in a trial's environment | `trial_id`, `name`, `version` |
+//! | `captured_values` | value captured after an execution | `execution_id`, `name`, `type_name`, `value_json` (scalars), `summary_json` (a tagged variable's summary: see [Captured values](#captured-values)) |
+//! | `trial_packages` | top-level package the user's code imported during a trial | `trial_id`, `name`, `version` (see [Captured values](#captured-values)) |
 //!
 //! Version 2 adds `execution_dataflow` (one row per analysed execution:
 //! `execution_id`, `analysis` — JSON of `pyflow::CellAnalysis`, `runtime` — the
@@ -64,11 +64,54 @@
 //!
 //! and fills version 1's `execution_names` (roles `defined`, `mutated`,
 //! `used`, `deleted`; `statement_index` NULL), `dependencies` (execution
-//! → execution, per symbol) and `captured_values` (the probe's type and
-//! scalar value of each name an execution defined). Indexes: versions by
+//! → execution, per symbol) and `captured_values` (see below). Indexes: versions by
 //! `(trial_id, name)` and, partial, the current ones; reads are keyed (clustered) by
 //! `(execution_id, statement, …)`; `execution_names (execution_id, role, name)`
 //! replaces v1's index by execution (covering).
+//!
+//! # Captured values
+//!
+//! The runtime probe in the kernel writes `captured_values`, at most one row
+//! per `(execution_id, name)`:
+//!
+//! - every name the execution defined or mutated (as the analysis says) that
+//!   the probe saw bound to a new object: `type_name` (`int`,
+//!   `numpy.ndarray`, …), and `value_json` for a scalar (int, float, bool,
+//!   None, a str of at most 200 characters, a tuple of at most 8 of these;
+//!   NaN, infinities and huge ints as their repr string);
+//! - every tagged variable (`%tag_var`) when it is tagged (a row in the
+//!   execution whose cell tagged it, even if that cell did not define it) and
+//!   after every execution that rebound it or mentioned it and changed it
+//!   (in-place mutation: `arr[0] = 1`, `model.fit(X, y)`). A tagged scalar
+//!   gets `value_json`; anything else `summary_json`.
+//!
+//! `summary_json` is one JSON object whose `kind` says what else it holds.
+//! Floats that JSON cannot carry are the strings `"nan"`, `"inf"`, `"-inf"`.
+//! `sampled: true` means the object was larger than the probe's bound
+//! (`PROV_VALUE_LIMIT`, default 256 MiB, suffixes k/M/G): its hash covers
+//! shape, dtype and evenly spaced chunks of its bytes (or evenly spaced
+//! elements/rows), and its statistics an evenly spaced sample.
+//!
+//! | `kind` | for | other keys |
+//! | --- | --- | --- |
+//! | `ndarray` | numpy arrays | `shape` (list), `dtype`, `nbytes`, `min`, `max`, `mean`, `nan_count` (these four for bool and numeric dtypes, not complex), `sha256` (over shape, dtype and the elements in C order), `sampled` |
+//! | `dataframe` | pandas DataFrame | `shape` (`[rows, cols]`), `columns` (at most 200: `{name, dtype, min?, max?, mean?, nan_count?}`, statistics for numeric columns; a non-string name as its repr), `sha256` (over column names and dtypes and `pandas.util.hash_pandas_object(df, index=True)`), `sampled` |
+//! | `series` | pandas Series | `shape` (`[n]`), `name`, `dtype`, `min`, `max`, `mean`, `nan_count` (numeric), `sha256`, `sampled` |
+//! | `tensor` | torch / TensorFlow tensors (only when the user imported the library) | `library` (`torch`, `tensorflow`), `shape`, `dtype`, `device`, `min`, `max`, `mean`, `sha256`, `sampled` |
+//! | `collection` | list, tuple, dict, set, frozenset | `type`, `length`, `sha256` (of a canonical form: dict items sorted by key, sets sorted, nested containers likewise, other items by repr), `sampled` (more than 100,000 items visited) |
+//! | `estimator` | objects with a callable `get_params` (scikit-learn style) | `class` (`module.Class`), `params` (`get_params(deep=False)`: JSON scalars, else a repr of at most 200 characters), `fitted_sha256` (over the fitted attributes: names ending in `_`, not starting with `_`, that are arrays, scalars, lists or tuples; null when there are none: unfitted) |
+//! | `object` | anything else | `repr` (at most 200 characters), `truncated` |
+//! | `failed` | a summary that raised (never shown to the user) | `error` (`ExceptionType: message`, bounded) |
+//!
+//! The probe never imports a module the user has not imported (numpy, pandas,
+//! torch, tensorflow are recognised only when already in `sys.modules`).
+//!
+//! `trial_packages` holds, per trial, each top-level package first imported
+//! by the user's code (not the standard library, not `_private` modules, not
+//! what the kernel itself had imported before the first cell), with its
+//! `__version__` or else its distribution's version; modules without a
+//! known version (the notebook's own files) are left out. The trial's Python
+//! version and platform are in `trials`. [`Store::trial_packages`] reads them.
 //!
 //! # Values across trials
 //!

@@ -205,6 +205,21 @@ impl Store {
         )
     }
 
+    /// The top-level packages the user's code imported during `trial`, with their versions, as
+    /// `(name, version)` sorted by name: the environment two trials are compared on. Unknown
+    /// trial: [`crate::StoreError::TrialNotFound`].
+    pub fn trial_packages(&self, trial: i64) -> Result<Vec<(String, String)>> {
+        self.trial(trial)?;
+        let result = (|| {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT name, version FROM trial_packages WHERE trial_id = ?1 ORDER BY name",
+            )?;
+            let rows = stmt.query_map([trial], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })();
+        result.map_err(|e| self.err(e))
+    }
+
     fn trial_where(&self, cond: &str, param: &dyn rusqlite::ToSql) -> Result<Option<TrialSummary>> {
         let sql = format!("SELECT {TRIAL_COLUMNS} FROM trials t WHERE {cond}");
         let result = (|| {

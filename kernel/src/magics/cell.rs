@@ -18,7 +18,8 @@ const MAGIC_TIME_LIMIT: Duration = Duration::from_secs(60);
 const MAGIC_ERROR: &str = "ProvMagicError";
 
 /// At the request: takes prov magic lines out of an `execute_request`'s content and notes the
-/// job (the caller re-signs). Returns the code as typed when it changed it.
+/// job (the caller re-signs), applying its tagging magics to the tags the probe is told about.
+/// Returns the code as typed when it changed it.
 pub fn take_out(
     shared: &Shared,
     content: &mut Map<String, Value>,
@@ -32,6 +33,7 @@ pub fn take_out(
     let split = split_cell(typed, super::is_prov_magic)?;
     let typed = typed.to_owned();
     content.insert("code".into(), Value::String(split.code));
+    shared.magic_context.apply_tag_calls(&split.calls);
     shared.magic_jobs.register(
         msg_id.to_string(),
         split.calls,
@@ -79,6 +81,15 @@ pub async fn answer(shared: &Shared, mut reply: RawMessage, ready: ReadyToRun) -
         }
     }
     let _ = ready.outputs.send(outputs);
+
+    // The tags were applied at the request; if the tagging magics did not all run, the store
+    // says which tags hold.
+    if (!code_ok || failure.is_some())
+        && ready.calls.iter().any(|c| super::changes_tags(c).is_some())
+    {
+        let context = shared.magic_context.clone();
+        let _ = tokio::task::spawn_blocking(move || context.resync_tags()).await;
+    }
 
     if let Some(evalue) = failure {
         if let Ok(mut content) = serde_json::from_slice::<Map<String, Value>>(&reply.content) {

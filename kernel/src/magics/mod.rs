@@ -25,12 +25,81 @@ mod var_values;
 use parse::MagicCall;
 use provrender::Rendered;
 use provstore::WriterHandle;
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
 /// What a magic may use: the store, through the recorder's writer thread, so a magic sees
 /// every execution recorded before it.
 pub struct MagicContext {
     pub writer: Arc<WriterHandle>,
+    /// The variables tagged in this trial, as `%tag_var`/`%untag_var` left them: each execute
+    /// request tells the runtime probe, which summarises their values.
+    pub tags: Mutex<BTreeSet<String>>,
+}
+
+impl MagicContext {
+    /// A context for a trial with no tags yet.
+    pub fn new(writer: Arc<WriterHandle>) -> MagicContext {
+        MagicContext {
+            writer,
+            tags: Mutex::default(),
+        }
+    }
+
+    /// The probe's collecting expression for the tags of this moment.
+    pub fn collect_expression(&self) -> String {
+        let tags = self.tags.lock().unwrap_or_else(|e| e.into_inner());
+        crate::probe::collect_expression(tags.iter())
+    }
+
+    /// At the request of a cell holding the prov magic `calls`: applies its `%tag_var` and
+    /// `%untag_var` to the tags at once. Those magics run only at the reply, after the probe's
+    /// expression, so this lets the probe snapshot a value at the end of the cell that tags
+    /// it, and lets requests already queued behind it (Run All) carry the tag. Returns whether
+    /// there was any, so the reply can correct the tags if the magics did not run.
+    pub fn apply_tag_calls(&self, calls: &[MagicCall]) -> bool {
+        let mut any = false;
+        for (name, tagged) in calls.iter().filter_map(changes_tags) {
+            self.set_tagged(name, tagged);
+            any = true;
+        }
+        any
+    }
+
+    /// Makes the tags those of the store again (after a cell whose tagging magics did not all
+    /// run). Left as they are when the store cannot say.
+    pub fn resync_tags(&self) {
+        let Some(trial) = self.writer.trial() else {
+            return;
+        };
+        let Ok(answer) = self.writer.query(move |store| store.tags(trial.id)) else {
+            return;
+        };
+        let mut tags = self.tags.lock().unwrap_or_else(|e| e.into_inner());
+        *tags = answer.variables.into_iter().map(|v| v.name).collect();
+    }
+
+    /// Notes that `name` is tagged (`true`) or not (`false`) from now on.
+    pub fn set_tagged(&self, name: &str, tagged: bool) {
+        let mut tags = self.tags.lock().unwrap_or_else(|e| e.into_inner());
+        if tagged {
+            tags.insert(name.to_string());
+        } else {
+            tags.remove(name);
+        }
+    }
+}
+
+/// The variable a well-formed `%tag_var VAR [LABEL]` (true) or `%untag_var VAR` (false) call
+/// changes; None for any other call.
+pub fn changes_tags(call: &MagicCall) -> Option<(&str, bool)> {
+    let spec = lookup(&call.name)?;
+    let var = call.args.first().filter(|v| !v.starts_with('-'))?;
+    match (spec.name, call.args.len()) {
+        ("tag_var", 1 | 2) => Some((var, true)),
+        ("untag_var", 1) => Some((var, false)),
+        _ => None,
+    }
 }
 
 /// A magic's answer: output for the cell, or a message saying what was wrong and how to fix it.
@@ -171,6 +240,30 @@ mod tests {
         assert!(variable_args(spec, &args(&["a", "b"]), true).is_err());
         let flag = variable_args(&slice::SPEC, &args(&["df", "--statements"]), false).unwrap_err();
         assert!(flag.contains("unknown option --statements"), "{flag}");
+    }
+
+    #[test]
+    fn only_well_formed_tagging_calls_change_the_probes_tags() {
+        let call = |line: &str| {
+            parse::split_cell(line, is_prov_magic)
+                .unwrap()
+                .calls
+                .remove(0)
+        };
+        assert_eq!(
+            changes_tags(&call("%tag_var acc final")),
+            Some(("acc", true))
+        );
+        assert_eq!(changes_tags(&call("%untag_var acc")), Some(("acc", false)));
+        for line in [
+            "%tag_var",
+            "%tag_var a b c",
+            "%tag_var -x",
+            "%untag_var a b",
+            "%trials",
+        ] {
+            assert_eq!(changes_tags(&call(line)), None, "{line}");
+        }
     }
 
     #[test]

@@ -31,5 +31,6 @@ fn run(context: &MagicContext, args: &[String]) -> MagicResult {
         .writer
         .tag_variable(var, label)
         .map_err(super::store_error)?;
+    context.set_tagged(var, true);
     Ok(provrender::render_tagged(var, label, retagged))
 }

@@ -19,5 +19,6 @@ fn run(context: &MagicContext, args: &[String]) -> MagicResult {
         .writer
         .untag_variable(var)
         .map_err(super::store_error)?;
+    context.set_tagged(var, false);
     Ok(provrender::render_untagged(var))
 }

@@ -1,0 +1,135 @@
+//! Captured values and packages written from the runtime probe's notes: summaries of tagged
+//! names, snapshots taken when a name is tagged, the packages a trial imported, and notes that
+//! are malformed (ignored, never a failure).
+
+mod common;
+
+use common::{exec, raw, store_with_trials};
+use provstore::{DataflowRecord, ExecutionRecord};
+
+/// An execution of `code` with its analysis and the probe's notes.
+fn cell(n: i64, code: &str, runtime: Option<&str>) -> ExecutionRecord {
+    let mut e = exec(n, code, "");
+    e.dataflow = Some(DataflowRecord {
+        analysis: serde_json::to_string(&pyflow::analyze_cell(code)).unwrap(),
+        runtime: runtime.map(String::from),
+        failed_line: None,
+    });
+    e
+}
+
+/// The captured rows of the execution with `execution_count` n: (name, type, value, summary).
+type Row = (String, String, Option<String>, Option<String>);
+fn rows(db: &std::path::Path, n: i64) -> Vec<Row> {
+    raw(db)
+        .prepare(
+            "SELECT v.name, v.type_name, v.value_json, v.summary_json FROM captured_values v
+             JOIN executions e ON e.id = v.execution_id
+             WHERE e.execution_count = ?1 ORDER BY v.name",
+        )
+        .unwrap()
+        .query_map([n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn summaries_tagged_snapshots_and_packages_are_stored() {
+    let (_tmp, db, mut store, trials) = store_with_trials(2);
+    let trial = trials[0].id;
+    let summary =
+        r#"{"kind": "ndarray", "shape": [3], "dtype": "int64", "sha256": "ab", "sampled": false}"#;
+    let notes = format!(
+        r#"{{"bound": [["arr", 1, {{"type": "numpy.ndarray", "summary": {summary}}}],
+                       ["n", 2, {{"type": "int", "value": 3}}]],
+            "deleted": [],
+            "summaries": {{"arr": {{"type": "numpy.ndarray", "summary": {summary}}}}},
+            "packages": {{"numpy": "2.1.0", "pandas": "2.2.3"}}}}"#
+    );
+    store
+        .record_execution(trial, &cell(1, "arr = make()\nn = 3", Some(&notes)))
+        .unwrap();
+    let got = rows(&db, 1);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].0, "arr");
+    assert_eq!(got[0].1, "numpy.ndarray");
+    let stored: serde_json::Value = serde_json::from_str(got[0].3.as_deref().unwrap()).unwrap();
+    assert_eq!(stored["kind"], "ndarray");
+    assert_eq!(stored["sha256"], "ab");
+    assert_eq!(got[1], ("n".into(), "int".into(), Some("3".into()), None));
+
+    // A mutation the probe summarised (no binding changed), and a name tagged in a cell that
+    // does not define it: one row each, only "summaries"/"tagged" in the note.
+    let notes = r#"{"summaries": {"arr": {"type": "numpy.ndarray", "summary": {"kind": "ndarray", "sha256": "cd"}}},
+                    "tagged": {"model": [9, {"type": "m.M", "summary": {"kind": "estimator", "class": "m.M", "params": {}, "fitted_sha256": null}}]},
+                    "packages": {"numpy": "2.1.1"}}"#;
+    store
+        .record_execution(trial, &cell(2, "print(arr)", Some(notes)))
+        .unwrap();
+    let got = rows(&db, 2);
+    assert_eq!(
+        got.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["arr", "model"]
+    );
+    assert!(got[0].3.as_deref().unwrap().contains("\"cd\""));
+    assert!(got[1].3.as_deref().unwrap().contains("estimator"));
+
+    // Packages: the latest version seen wins, sorted by name; other trials have none.
+    assert_eq!(
+        store.trial_packages(trial).unwrap(),
+        [
+            ("numpy".to_string(), "2.1.1".to_string()),
+            ("pandas".to_string(), "2.2.3".to_string())
+        ]
+    );
+    assert!(store.trial_packages(trials[1].id).unwrap().is_empty());
+    assert!(store.trial_packages(999).is_err());
+}
+
+#[test]
+fn late_notes_write_values_and_packages_too() {
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let trial = trials[0].id;
+    store
+        .record_execution(trial, &cell(1, "x = 1", None))
+        .unwrap();
+    store
+        .set_runtime_facts(
+            "msg-1",
+            r#"{"bound": [["x", 5, {"type": "int", "value": 1}]], "deleted": [],
+                "packages": {"requests": "2.32.0"}}"#,
+        )
+        .unwrap();
+    assert_eq!(
+        rows(&db, 1),
+        [("x".into(), "int".into(), Some("1".into()), None)]
+    );
+    assert_eq!(
+        store.trial_packages(trial).unwrap(),
+        [("requests".to_string(), "2.32.0".to_string())]
+    );
+}
+
+#[test]
+fn malformed_notes_are_ignored() {
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let trial = trials[0].id;
+    let bad = [
+        "not json",
+        r#"[1, 2]"#,
+        r#"{"bound": 3, "summaries": [1], "tagged": {"a": 5}, "packages": {"p": 1}}"#,
+        r#"{"bound": [[1, 2, 3], ["x"], ["x", 1, "no"]], "summaries": {"x": 7, "y": {"type": 3}},
+            "tagged": {"z": [1]}, "packages": []}"#,
+    ];
+    for (i, notes) in bad.iter().enumerate() {
+        let n = i as i64 + 1;
+        store
+            .record_execution(trial, &cell(n, "x = 1", Some(notes)))
+            .unwrap();
+    }
+    // Only `y` from the last note is well-formed enough for a row (its type unknown).
+    let got = rows(&db, 4);
+    assert_eq!(got, [("y".into(), "".into(), None, None)]);
+    assert!(store.trial_packages(trial).unwrap().is_empty());
+}
