@@ -97,6 +97,7 @@
 #![warn(missing_docs)]
 
 mod captured;
+mod compare;
 mod dataflow_index;
 mod deps;
 mod error;
@@ -110,6 +111,10 @@ mod types;
 mod writer;
 
 pub use captured::{CapturedValue, Statistic};
+pub use compare::{
+    CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, IntersectionDiff, OutputDiff, OutputEntry,
+    OutputSide, TrialDiff, ValueDiff,
+};
 pub use deps::{
     DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, GraphAnswer, SliceAnswer,
     SliceStatement,
