@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 mod deps;
+mod diff;
 mod html;
 mod svg;
 mod table;
@@ -26,6 +27,7 @@ pub use deps::{
     graph_dot, graph_text, render_deps, render_graph, render_slice, slice_code, slice_notebook,
     slice_script,
 };
+pub use diff::{render_intersection, render_trial_diff, trial_diff_view};
 pub use tags::{render_stage_marked, render_tagged, render_tags, render_untagged, tags_text};
 
 use provstore::{ExecutionDetail, LogEntry, TrialSummary};
