@@ -16,6 +16,8 @@ mod slice;
 mod tag_cell;
 mod tag_var;
 mod tags;
+mod trial_diff;
+mod trial_intersection_diff;
 mod trial_name;
 mod trials;
 mod untag_var;
@@ -58,6 +60,8 @@ pub const MAGICS: &[&MagicSpec] = &[
     &untag_var::SPEC,
     &tag_cell::SPEC,
     &tags::SPEC,
+    &trial_diff::SPEC,
+    &trial_intersection_diff::SPEC,
 ];
 
 /// The magic called `name` (or one of its aliases).
