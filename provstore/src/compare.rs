@@ -311,12 +311,12 @@ impl Store {
     /// Compares trial `left` with trial `right` (ids): code, values, environment, outputs,
     /// every entry with its status.
     pub fn trial_diff(&self, left: i64, right: i64) -> Result<TrialDiff> {
-        let (l, r) = (self.diff_side(left)?, self.diff_side(right)?);
+        let (mut l, mut r) = (self.diff_side(left)?, self.diff_side(right)?);
         let ops = code_ops(&l.execs, &r.execs);
         let values = compare_values(&l, &r, &ops);
         let environment = self.environment_diff(&l.trial, &r.trial)?;
-        let outputs = compare_outputs(&l.execs, &r.execs, &ops);
         let code = ops.iter().map(|op| code_op(op, &l, &r)).collect();
+        let outputs = compare_outputs(&mut l.execs, &mut r.execs, &ops);
         Ok(TrialDiff {
             left: l.trial,
             right: r.trial,
@@ -540,10 +540,11 @@ fn read_names(
     trial: i64,
     mut f: impl FnMut(i64, &str, &str),
 ) -> rusqlite::Result<()> {
+    // No ORDER BY: the rows are gathered per execution, and sorting costs more than the rest.
     let mut stmt = conn.prepare_cached(
         "SELECT n.execution_id, n.name, n.role FROM executions e
          JOIN execution_names n ON n.execution_id = e.id
-         WHERE e.trial_id = ?1 ORDER BY e.seq, n.rowid",
+         WHERE e.trial_id = ?1",
     )?;
     let mut rows = stmt.query(params![trial])?;
     while let Some(r) = rows.next()? {
@@ -800,13 +801,14 @@ fn taint<'a>(
     changed
 }
 
-/// One side of an output comparison.
-fn output_side(e: &Exec) -> OutputSide {
+/// One side of an output comparison, taking the execution's outputs (each execution is in
+/// exactly one op, so nothing is cloned).
+fn output_side(e: &mut Exec) -> OutputSide {
     OutputSide {
         seq: e.seq,
         execution_count: e.execution_count,
-        error: e.error.clone(),
-        outputs: e.outputs.clone(),
+        error: e.error.take(),
+        outputs: std::mem::take(&mut e.outputs),
         figures: Vec::new(),
     }
 }
@@ -823,32 +825,34 @@ fn same_outputs(a: &Exec, b: &Exec) -> bool {
         })
 }
 
-/// Pairs executions along the code diff and compares their outputs.
-fn compare_outputs(left: &[Exec], right: &[Exec], ops: &[DiffOp]) -> Vec<OutputDiff> {
-    let mut out = Vec::new();
+/// Pairs executions along the code diff and compares their outputs (which it takes out of
+/// the executions).
+fn compare_outputs(left: &mut [Exec], right: &mut [Exec], ops: &[DiffOp]) -> Vec<OutputDiff> {
+    let mut out = Vec::with_capacity(right.len().max(left.len()));
     for op in ops {
         let (_, lr, rr) = op_parts(op);
-        let (le, re) = (&left[lr], &right[rr]);
+        let (le, re) = (&mut left[lr], &mut right[rr]);
         let paired = le.len().min(re.len());
-        for (a, b) in le.iter().zip(re) {
+        for (a, b) in le.iter_mut().zip(re.iter_mut()) {
+            let status = if same_outputs(a, b) {
+                DiffStatus::Equal
+            } else {
+                DiffStatus::Changed
+            };
             out.push(OutputDiff {
-                status: if same_outputs(a, b) {
-                    DiffStatus::Equal
-                } else {
-                    DiffStatus::Changed
-                },
+                status,
                 left: Some(output_side(a)),
                 right: Some(output_side(b)),
             });
         }
-        for a in &le[paired..] {
+        for a in &mut le[paired..] {
             out.push(OutputDiff {
                 status: DiffStatus::Removed,
                 left: Some(output_side(a)),
                 right: None,
             });
         }
-        for b in &re[paired..] {
+        for b in &mut re[paired..] {
             out.push(OutputDiff {
                 status: DiffStatus::Added,
                 left: None,
