@@ -134,3 +134,21 @@ def test_unknown_trials_are_clear_errors(two_runs):
     result = provctl(db, "diff", "1", "99", check=False)
     assert result.returncode == 2
     assert "99" in result.stderr and result.stdout == ""
+
+
+def test_changed_figures_are_shown_side_by_side(two_runs):
+    first, second, db = two_runs
+    plot = "import matplotlib.pyplot as plt\nplt.plot([0, 1], [0, acc]);"
+    for k in (first, second):
+        _, outputs = k.execute(plot)
+        assert any("image/png" in m["content"].get("data", {}) for m in outputs), outputs
+    wait_for(lambda: recorded(db, "1", len(CELLS) + 1), what="the first plot recorded")
+    data = ok(second, "%trial_diff 1")
+    figures = [o for o in data["application/json"]["outputs"]
+               if any("image/png" in out["mime_types"] for out in o["right"]["outputs"])]
+    assert [o["status"] for o in figures] == ["changed"], data["application/json"]["outputs"]
+    html = data["text/html"]
+    assert html.count("data:image/png;base64,") == 2, html[:2000]
+    # Both pictures are in one table row: left, then right.
+    first_img, second_img = html.index("data:image/png;base64,"), html.rindex("data:image/png;base64,")
+    assert "</tr>" not in html[first_img:second_img]
