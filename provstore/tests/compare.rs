@@ -435,3 +435,36 @@ fn damaged_captures_and_empty_trials_do_not_stop_the_diff() {
     assert_eq!(x.compared_by, "dependencies");
     assert_eq!(x.status, DiffStatus::Equal);
 }
+
+#[test]
+fn a_notebook_run_again_and_again_diffs_run_by_run() {
+    let (_tmp, _db, mut store, trials) = store_with_trials(2);
+    let (a, b) = (trials[0].id, trials[1].id);
+    let runs = 40;
+    for (trial, changed_from) in [(a, runs), (b, runs / 2)] {
+        let mut records = Vec::new();
+        for run in 0..runs {
+            let p = if run >= changed_from { 0.25 } else { 0.5 };
+            let cells = [
+                (format!("p = {p:?}"), bound(&[("p", float(p))])),
+                ("a = p * 2".to_string(), bound(&[("a", float(p * 2.0))])),
+                (
+                    "b = 3".to_string(),
+                    bound(&[("b", json!({"type": "int", "value": 3}))]),
+                ),
+                ("m = fit(a, b)".to_string(), bound(&[("m", typed("M"))])),
+            ];
+            for (code, rt) in cells {
+                let n = records.len() as i64 + 1;
+                records.push(cell(n, &code, "", &rt));
+            }
+        }
+        store.record_executions(trial, &records).unwrap();
+    }
+    let diff = store.trial_diff(a, b).unwrap().only_differences();
+    assert_eq!(diff.code.len(), runs / 2);
+    assert!(diff.code.iter().all(|c| c.op == CodeOpKind::Replace));
+    assert_eq!(diff.code[0].left, vec![Some(4 * runs as i64 / 2 + 1)]);
+    assert_eq!(changed(&diff), vec!["a", "m", "p"]);
+    assert_eq!(value(&diff.values, "a").right, json!(0.5));
+}
