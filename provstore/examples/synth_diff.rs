@@ -160,6 +160,7 @@ fn session(n: usize, right: bool) -> Vec<ExecutionRecord> {
     out
 }
 
+/// Records both trials (left, then right) with their environments.
 fn write(path: &Path, n: usize) -> Result<(), String> {
     let mut store = Store::open(path).map_err(|e| e.to_string())?;
     let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
@@ -191,10 +192,12 @@ fn write(path: &Path, n: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// A duration in milliseconds, for the report.
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
+/// Writes the store unless it exists, then times the diff.
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(path), Some(Ok(n))) = (args.first(), args.get(1).map(|s| s.parse::<usize>())) else {

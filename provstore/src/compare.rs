@@ -252,6 +252,7 @@ impl TrialDiff {
     }
 }
 
+/// The entries of `items` whose status is not `equal`.
 fn keep_differences<T: Clone>(items: &[T], status: impl Fn(&T) -> DiffStatus) -> Vec<T> {
     items
         .iter()

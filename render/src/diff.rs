@@ -17,6 +17,10 @@ use crate::{to_json, Rendered};
 /// How wide a value is in the values table.
 const VALUE_WIDTH: usize = 40;
 
+/// At most this many code ops and output entries are shown as text and HTML (two unrelated
+/// trials of thousands of executions would make a page nobody reads); the JSON has them all.
+const SHOWN: usize = 100;
+
 /// The diff as shown: without `equal` entries unless `all`. This is the `provctl diff --json`
 /// document.
 pub fn trial_diff_view(diff: &TrialDiff, all: bool) -> TrialDiff {
@@ -61,7 +65,7 @@ pub fn render_trial_diff(diff: &TrialDiff, all: bool) -> Rendered {
     if view.code.is_empty() {
         line(&mut text, &mut h, "The same code ran in the same order.");
     }
-    for op in &view.code {
+    for op in view.code.iter().take(SHOWN) {
         let heading = format!(
             "{} {} → {}",
             op.op.as_str(),
@@ -78,6 +82,8 @@ pub fn render_trial_diff(diff: &TrialDiff, all: bool) -> Rendered {
             h.raw(&diff_pre(unified));
         }
     }
+
+    more(&mut text, &mut h, view.code.len(), "code differences");
 
     section(&mut text, &mut h, "values");
     if view.values.is_empty() {
@@ -101,9 +107,10 @@ pub fn render_trial_diff(diff: &TrialDiff, all: bool) -> Rendered {
     if view.outputs.is_empty() {
         line(&mut text, &mut h, "The same outputs.");
     }
-    for o in &view.outputs {
+    for o in view.outputs.iter().take(SHOWN) {
         output_entry(&mut text, &mut h, o, &view.left, &view.right);
     }
+    more(&mut text, &mut h, view.outputs.len(), "output entries");
     Rendered {
         text,
         html: h.finish(),
@@ -164,11 +171,12 @@ fn capitalised(s: &str) -> String {
     }
 }
 
-/// `T3` as a column header: short, and the same in every table.
+/// `trial 3` as a column header: short, and the same in every table.
 fn column(t: &TrialSummary) -> String {
     format!("trial {}", t.id)
 }
 
+/// Starts a section (`code`, `values`, …) in both forms.
 fn section(text: &mut String, h: &mut Html, name: &str) {
     text.push('\n');
     text.push_str(name);
@@ -180,9 +188,25 @@ fn section(text: &mut String, h: &mut Html, name: &str) {
     ));
 }
 
+/// A sentence in place of an empty section, in both forms.
 fn line(text: &mut String, h: &mut Html, sentence: &str) {
     text.push_str(&format!("  {sentence}\n"));
     h.note(sentence);
+}
+
+/// Says how many of `total` entries were left out (beyond [`SHOWN`]), and where they all are.
+fn more(text: &mut String, h: &mut Html, total: usize, what: &str) {
+    if total > SHOWN {
+        line(
+            text,
+            h,
+            &format!(
+                "… and {} more {what} ({total} in all: the JSON, e.g. provctl diff --json, lists \
+                 them all)",
+                total - SHOWN
+            ),
+        );
+    }
 }
 
 /// Every line of `s` indented (blank lines stay blank), ending with a newline.
@@ -220,6 +244,7 @@ fn counts(counts: &[Option<i64>], seqs: &[i64]) -> String {
         .join(", ")
 }
 
+/// `In[n]`, or `#seq` for an execution without a count.
 fn one_count(count: Option<i64>, seq: Option<i64>) -> String {
     match (count, seq) {
         (Some(n), _) => format!("In[{n}]"),
@@ -278,6 +303,7 @@ fn value_cell(v: Option<&CapturedValue>) -> Cell {
     Cell::opt(v.map(|v| v.one_line(VALUE_WIDTH)).as_deref())
 }
 
+/// Values by name: status, both sides in one line each, and what decided the status.
 fn values_table(values: &[ValueDiff], left: &TrialSummary, right: &TrialSummary) -> Table {
     let (l, r) = (column(left), column(right));
     let mut table = Table::new(&["name", "status", &l, &r, "compared by"]);
@@ -293,6 +319,7 @@ fn values_table(values: &[ValueDiff], left: &TrialSummary, right: &TrialSummary)
     table
 }
 
+/// Environment facts: status and both sides.
 fn environment_table(env: &[EnvDiff], left: &TrialSummary, right: &TrialSummary) -> Table {
     let (l, r) = (column(left), column(right));
     let mut table = Table::new(&["name", "status", &l, &r]);
@@ -342,6 +369,7 @@ fn shown_lines(side: &OutputSide) -> String {
     text
 }
 
+/// An output entry's side as its `In[n]`, `nothing` when the execution has no counterpart.
 fn side_heading(side: Option<&OutputSide>) -> String {
     match side {
         Some(s) => one_count(s.execution_count, Some(s.seq)),
@@ -635,6 +663,21 @@ mod tests {
             ..answer
         });
         assert!(none.text.contains("no variable in common"), "{}", none.text);
+    }
+
+    #[test]
+    fn long_diffs_are_cut_in_text_but_not_in_json() {
+        let mut long = diff();
+        let op = long.code[1].clone();
+        long.code = vec![op; SHOWN + 5];
+        let r = render_trial_diff(&long, false);
+        assert_eq!(r.text.matches("replace In[2]").count(), SHOWN);
+        assert!(
+            r.text.contains("… and 5 more code differences (105 in all"),
+            "{}",
+            r.text
+        );
+        assert_eq!(r.json["code"].as_array().unwrap().len(), SHOWN + 5);
     }
 
     #[test]

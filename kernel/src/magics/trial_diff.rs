@@ -88,6 +88,7 @@ impl TrialPair {
     }
 }
 
+/// Compares the trials, with the changed figures loaded for the HTML.
 fn run(context: &MagicContext, args: &[String]) -> MagicResult {
     let pair = TrialPair::parse(&SPEC, context, args, true)?;
     let all = pair.all;

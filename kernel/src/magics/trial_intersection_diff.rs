@@ -13,6 +13,7 @@ pub const SPEC: MagicSpec = MagicSpec {
     run,
 };
 
+/// Lists the variables both trials have.
 fn run(context: &MagicContext, args: &[String]) -> MagicResult {
     let pair = TrialPair::parse(&SPEC, context, args, false)?;
     let answer = context
