@@ -21,11 +21,15 @@ pub(crate) fn run(
     let left = store.resolve_trial(left)?.id;
     let right = store.resolve_trial(right)?.id;
     let diff = store.trial_diff(left, right)?;
-    match json {
+    let written = match json {
         // Serialized straight from the view: no text or HTML is built for `--json`.
         Some(j) => j.write(out, &provrender::trial_diff_view(&diff, all)),
         None => text(out, &provrender::render_trial_diff(&diff, all).text),
-    }
+    };
+    // provctl exits right after: freeing two trials' worth of small strings one by one would
+    // take longer than building the answer's JSON.
+    std::mem::forget(diff);
+    written
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use serde_json::Value;
@@ -391,35 +392,9 @@ impl Store {
             Ok(()) | Err(StoreError::Unavailable { .. }) => {}
             Err(e) => return Err(e),
         }
-        let details = self.executions(trial)?;
         let result = (|| -> rusqlite::Result<Side> {
-            let mut at: HashMap<i64, usize> = HashMap::with_capacity(details.len());
-            let mut execs: Vec<Exec> = Vec::with_capacity(details.len());
-            for d in details {
-                at.insert(d.id, execs.len());
-                let error = d.error.map(|e| format!("{}: {}", e.ename, e.evalue));
-                let outputs = d
-                    .outputs
-                    .into_iter()
-                    .map(|o| OutputEntry {
-                        output_type: o.output_type,
-                        name: o.name,
-                        sha256: o.payloads.into_iter().map(|p| p.sha256).collect(),
-                        mime_types: o.mime_types,
-                        text: o.text,
-                    })
-                    .collect();
-                execs.push(Exec {
-                    seq: d.order,
-                    execution_count: d.execution_count,
-                    code: d.code,
-                    sha256: d.code_sha256,
-                    error,
-                    outputs,
-                    defines: Vec::new(),
-                    uses: Vec::new(),
-                });
-            }
+            let mut at: HashMap<i64, usize> = HashMap::new();
+            let mut execs = load_execs(&self.conn, trial, &mut at)?;
             let mut last_def: HashMap<String, i64> = HashMap::new();
             let mut last_del: HashMap<String, i64> = HashMap::new();
             read_names(&self.conn, trial, |id, name, role| {
@@ -436,14 +411,14 @@ impl Store {
                                 d.1 = true;
                             }
                         }
-                        last_def.insert(base.to_string(), e.seq);
+                        note_seq(&mut last_def, base, e.seq);
                     }
                     "used" if !e.uses.iter().any(|n| n == base) => {
                         e.uses.push(base.to_string());
                     }
                     // `del d['a']` deletes a key, not `d`.
                     "deleted" if base == name => {
-                        last_del.insert(name.to_string(), e.seq);
+                        note_seq(&mut last_del, name, e.seq);
                     }
                     _ => {}
                 }
@@ -533,6 +508,95 @@ impl Store {
         })();
         result.map_err(|e| self.err(e))
     }
+}
+
+/// Notes `seq` as the latest for `name`, allocating only for a name not seen before.
+fn note_seq(map: &mut HashMap<String, i64>, name: &str, seq: i64) {
+    match map.get_mut(name) {
+        Some(at) => *at = (*at).max(seq),
+        None => {
+            map.insert(name.to_string(), seq);
+        }
+    }
+}
+
+/// The executions of `trial` in order, with their code and outputs, and (in `at`) the index
+/// of each by its row id. One query, reading only what the diff uses (not the times, ids and
+/// tracebacks `Store::executions` reads for `provctl show`).
+fn load_execs(
+    conn: &Connection,
+    trial: i64,
+    at: &mut HashMap<i64, usize>,
+) -> rusqlite::Result<Vec<Exec>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, e.seq, e.execution_count, c.sha256, c.text, e.error_name, e.error_value,
+                o.id, o.output_type, o.stream_name, d.mime_type, b.sha256,
+                CASE WHEN d.mime_type = 'text/plain' THEN b.data END
+         FROM executions e
+         JOIN code c ON c.id = e.code_id
+         LEFT JOIN outputs o ON o.execution_id = e.id
+         LEFT JOIN output_data d ON d.output_id = o.id
+         LEFT JOIN blobs b ON b.id = d.blob_id
+         WHERE e.trial_id = ?1
+         ORDER BY e.seq, o.seq, d.position",
+    )?;
+    let mut rows = stmt.query([trial])?;
+    let mut execs: Vec<Exec> = Vec::new();
+    let (mut last_exec, mut last_output): (Option<i64>, Option<i64>) = (None, None);
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        if last_exec != Some(id) {
+            last_exec = Some(id);
+            let ename: Option<String> = r.get(5)?;
+            let evalue: Option<String> = r.get(6)?;
+            let error = match (ename, evalue) {
+                (None, None) => None,
+                (n, v) => Some(format!(
+                    "{}: {}",
+                    n.unwrap_or_default(),
+                    v.unwrap_or_default()
+                )),
+            };
+            at.insert(id, execs.len());
+            execs.push(Exec {
+                seq: r.get(1)?,
+                execution_count: r.get(2)?,
+                sha256: r.get(3)?,
+                code: r.get(4)?,
+                error,
+                outputs: Vec::new(),
+                defines: Vec::new(),
+                uses: Vec::new(),
+            });
+            last_output = None;
+        }
+        let Some(output_id) = r.get::<_, Option<i64>>(7)? else {
+            continue;
+        };
+        let outputs = &mut execs.last_mut().expect("pushed above").outputs;
+        if last_output != Some(output_id) {
+            outputs.push(OutputEntry {
+                output_type: r.get(8)?,
+                name: r.get(9)?,
+                mime_types: Vec::new(),
+                text: None,
+                sha256: Vec::new(),
+            });
+            last_output = Some(output_id);
+        }
+        let out = outputs.last_mut().expect("pushed above");
+        let Some(mime) = r.get::<_, Option<String>>(10)? else {
+            continue;
+        };
+        if let ValueRef::Blob(bytes) | ValueRef::Text(bytes) = r.get_ref(12)? {
+            out.text = Some(String::from_utf8_lossy(bytes).into_owned());
+        }
+        // A payload row without its blob would be damage: it compares as an empty hash.
+        out.sha256
+            .push(r.get::<_, Option<String>>(11)?.unwrap_or_default());
+        out.mime_types.push(mime);
+    }
+    Ok(execs)
 }
 
 /// Calls `f(execution_id, name, role)` for every name the executions of `trial` touched.
