@@ -1110,6 +1110,68 @@ def capture_big_array(ctx: Context, mib: int, runs: int, warmup: int, overhead_m
         )
     )
     return rows
+# --------------------------------------------------------------------------
+# Comparing trials: provctl diff
+# --------------------------------------------------------------------------
+
+SYNTH_DIFF = REPO_ROOT / "target" / "release" / "examples" / "synth_diff"
+
+
+@benchmark(
+    "provctl_diff",
+    full={"executions": 5_000, "runs": 9},
+    quick={"executions": 5_000, "runs": 3},
+    needs_pair=False,
+)
+def provctl_diff(ctx: Context, executions: int, runs: int) -> list[Row]:
+    """`provctl diff 1 2 --json` of two trials of 5,000 executions each, as a whole process.
+
+    The store is written by provstore/examples/synth_diff.rs (a 250-cell notebook run again
+    and again with dataflow facts and probe notes, the right trial with another parameter
+    from its middle on, one execution skipped and one added, another numpy).  One untimed
+    run first (page cache, and a check of the answer), then ``runs`` timed ones, stdout to
+    /dev/null.
+    """
+    db = Path(ctx.workdir) / "synthetic-diff" / "prov.db"
+    binary = need_binary(SYNTH_DIFF, "cargo build --release -p provstore --example synth_diff")
+    db.parent.mkdir(parents=True, exist_ok=True)
+    if not db.exists():
+        done = subprocess.run(
+            [str(binary), str(db), str(executions), "1"], capture_output=True, text=True, timeout=600, check=False
+        )
+        if done.returncode != 0:
+            raise BenchError(f"synth_diff failed ({done.returncode}): {done.stderr.strip()}")
+    output = provctl(db, "diff", "1", "2", "--json").stdout
+    answer = json.loads(output)
+    changed = {v["name"] for v in answer["values"] if v["status"] == "changed"}
+    if answer["left"]["executions"] != executions or "p" not in changed or "m55" not in changed:
+        raise BenchError(f"provctl diff --json on the synthetic store is not the expected answer: changed {sorted(changed)}")
+    argv = [str(PROVCTL), "--db", str(db), "diff", "1", "2", "--json"]
+    times: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, check=False)
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            raise BenchError(f"provctl diff failed: {done.stderr.decode().strip()}")
+        times.append(elapsed)
+    label = f"provctl diff --json, 2 x {executions:,} executions"
+    return [
+        prov_row(
+            label,
+            "median",
+            "ms",
+            median(times) * 1e3,
+            runs,
+            note=(
+                f"whole process, stdout to /dev/null: min {min(times) * 1e3:.0f} ms, max {max(times) * 1e3:.0f} ms; "
+                f"{len(answer['code'])} code ops, {len(changed)} changed values, {len(output.encode()):,} bytes "
+                f"of JSON; synthetic store of {store_bytes(db):,} bytes"
+            ),
+            target=100.0,
+        ),
+        prov_row(label, "max", "ms", max(times) * 1e3, runs),
+    ]
 
 
 def run_store_row(workdir: str) -> Row | None:

@@ -2,8 +2,8 @@
 # Benchmark prov-kernel against plain ipykernel and rewrite BENCHMARKS.md.
 #   1. cargo build --release, .venv and the python-prov kernelspec, exactly
 #      as scripts/setup.sh and scripts/test.sh do (shared steps in lib.sh),
-#      plus provstore's synth_store and synth_deps examples (the provctl_show and
-#      provctl_deps benchmarks' stores) and pyflow's bench binary (analysis)
+#      plus provstore's synth_store, synth_deps and synth_diff examples (the provctl_show,
+#      provctl_deps and provctl_diff benchmarks' stores) and pyflow's bench binary (analysis)
 #   2. bench/bench.py with the venv's Python
 # Usage:
 #   bash scripts/bench.sh                       # full run (~3 min), rewrites BENCHMARKS.md
@@ -20,9 +20,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 main() {
     check_tools
     build_kernel
-    step "cargo build --release -p provstore --example synth_store --example synth_deps"
-    (cd "$ROOT" && cargo build --release -p provstore --example synth_store --example synth_deps) \
-        || die "building provstore's synth_store and synth_deps examples failed."
+    step "cargo build --release -p provstore --example synth_store --example synth_deps --example synth_diff"
+    (cd "$ROOT" && cargo build --release -p provstore --example synth_store --example synth_deps --example synth_diff) \
+        || die "building provstore's synth_store, synth_deps and synth_diff examples failed."
     step "cargo bench -p pyflow --no-run"
     (cd "$ROOT" && cargo bench -p pyflow --bench bench --no-run) \
         || die "building pyflow's benchmark failed."

@@ -1,13 +1,16 @@
 //! `provctl`: reads the provenance store that prov-kernel writes, from a
 //! terminal or a script: the trials, one trial's executions, the log
-//! across trials, and the dataflow of a trial (which executions a variable
-//! came from, the code that rebuilds it, the whole graph) and its tags, and a variable across
-//! trials (`values`, `plot`: code in `values.rs` and `plot.rs`). Every subcommand
+//! across trials, the dataflow of a trial (which executions a variable
+//! came from, the code that rebuilds it, the whole graph) and its tags, what
+//! differs between two trials (`diff`, in `diff.rs`), and a variable across
+//! trials (`values`, `plot`: in `values.rs` and `plot.rs`). Every subcommand
 //! takes `--json` for exactly one JSON document on stdout.
 //!
 //! Exit codes: 0 success; 2 a bad argument, no store, no such trial or
 //! variable; 1 a store that cannot be read (damaged, too new) or an output
 //! file that cannot be written.
+
+mod diff;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -90,6 +93,23 @@ enum Command {
         /// The trial: id, name or UUID (default: the latest).
         #[arg(long, value_name = "TRIAL")]
         trial: Option<String>,
+    },
+    /// What differs between two trials: the code in execution order (unified diffs), final
+    /// values, environment and outputs.
+    #[command(
+        after_help = "Only what differs is shown unless --all. With --json: {\"left\", \"right\", \
+                      \"code\", \"values\", \"environment\", \"outputs\"}, each entry with its \
+                      status (equal, changed, added, removed; code ops equal, delete, insert, \
+                      replace)."
+    )]
+    Diff {
+        /// The left trial (the reference): id, name or UUID.
+        left: String,
+        /// The right trial: id, name or UUID.
+        right: String,
+        /// Also list what is the same.
+        #[arg(long)]
+        all: bool,
     },
     /// The dataflow graph of a trial: every execution and which earlier ones it used.
     #[command(
@@ -308,6 +328,7 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             json,
             out,
         ),
+        Command::Diff { left, right, all } => diff::run(&store, left, right, *all, json, out),
         Command::Graph { trial, dot, output } => {
             let trial = pick_trial(&store, trial.as_deref())?;
             let answer = store.dataflow_graph(trial)?;

@@ -271,7 +271,7 @@ impl Store {
     /// Makes sure the trial's graph in the store is complete enough to answer: indexes the
     /// failed execution this `Store`'s live engine holds back, and catches up a trial that
     /// was recorded before schema v3 (or whose writer died before indexing its tail).
-    fn prepare_dataflow(&self, trial: &TrialSummary) -> Result<()> {
+    pub(crate) fn prepare_dataflow(&self, trial: &TrialSummary) -> Result<()> {
         let id = trial.id;
         if self.flush_live(id)? {
             return Ok(());

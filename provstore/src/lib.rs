@@ -14,6 +14,9 @@
 //!   waits for the disk, and turns disk trouble into one warning instead of a
 //!   broken kernel.
 //! - [`default_db_path`] and [`discover_db`] say where a store lives.
+//! - [`Store::trial_diff`] and [`Store::intersection_diff`] compare two trials
+//!   (code in execution order, final values, environment, outputs; see the
+//!   `compare` module for how values known only by type are judged).
 //!
 //! # Where the store is
 //!
@@ -151,6 +154,7 @@
 #![warn(missing_docs)]
 
 mod captured;
+mod compare;
 mod dataflow_index;
 mod deps;
 mod error;
@@ -165,6 +169,10 @@ mod values;
 mod writer;
 
 pub use captured::{CapturedValue, Statistic};
+pub use compare::{
+    CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, IntersectionDiff, OutputDiff, OutputEntry,
+    OutputSide, TrialDiff, ValueDiff,
+};
 pub use deps::{
     DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, GraphAnswer, SliceAnswer,
     SliceStatement,

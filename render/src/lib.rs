@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 mod deps;
+mod diff;
 mod html;
 mod plot;
 mod svg;
@@ -33,6 +34,7 @@ pub use deps::{
     graph_dot, graph_text, render_deps, render_graph, render_slice, slice_code, slice_notebook,
     slice_script,
 };
+pub use diff::{render_intersection, render_trial_diff, trial_diff_view};
 pub use plot::render_var_evolution;
 pub use tags::{render_stage_marked, render_tagged, render_tags, render_untagged, tags_text};
 pub use values::{render_trial_overviews, render_var_values, trial_overviews_text};

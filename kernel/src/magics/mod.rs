@@ -16,6 +16,8 @@ mod slice;
 mod tag_cell;
 mod tag_var;
 mod tags;
+mod trial_diff;
+mod trial_intersection_diff;
 mod trial_name;
 mod trials;
 mod untag_var;
@@ -131,6 +133,8 @@ pub const MAGICS: &[&MagicSpec] = &[
     &tags::SPEC,
     &var_values::SPEC,
     &var_evolution::SPEC,
+    &trial_diff::SPEC,
+    &trial_intersection_diff::SPEC,
 ];
 
 /// The magic called `name` (or one of its aliases).
