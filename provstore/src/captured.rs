@@ -185,6 +185,37 @@ impl CapturedValue {
         };
         truncate(&text, width)
     }
+
+    /// Like [`one_line`](Self::one_line), with a float scalar rounded to 4 significant digits
+    /// (`accuracy=0.7778`): for compact lists such as a trial's key values, where the full
+    /// value is one `provctl values` away.
+    pub fn brief(&self, width: usize) -> String {
+        match &self.value {
+            Some(Value::Number(n)) if n.is_f64() => {
+                truncate(&round_significant(n.as_f64().unwrap_or(f64::NAN), 4), width)
+            }
+            _ => self.one_line(width),
+        }
+    }
+}
+
+/// `x` with `digits` significant digits, trailing zeros dropped, in scientific notation when
+/// very large or small.
+fn round_significant(x: f64, digits: i32) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    if !(-4..15).contains(&magnitude) {
+        return format!("{:.*e}", (digits - 1) as usize, x);
+    }
+    let decimals = (digits - 1 - magnitude).max(0) as usize;
+    let text = format!("{x:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
 }
 
 /// What decides equality of two summaries: the content hash with shape and type where
@@ -440,6 +471,16 @@ mod tests {
             "<Thing>"
         );
         assert_eq!(scalar("str", json!("abcdefgh")).one_line(5), "'abc…");
+    }
+
+    #[test]
+    fn brief_rounds_floats_only() {
+        assert_eq!(scalar("float", json!(0.7777777777777778)).brief(20), "0.7778");
+        assert_eq!(scalar("float", json!(0.8)).brief(20), "0.8");
+        assert_eq!(scalar("float", json!(1234.5678)).brief(20), "1235");
+        assert_eq!(scalar("float", json!(0.000012345)).brief(20), "1.234e-5");
+        assert_eq!(scalar("int", json!(123456789)).brief(20), "123456789");
+        assert_eq!(scalar("str", json!("adam")).brief(20), "'adam'");
     }
 
     #[test]

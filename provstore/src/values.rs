@@ -245,7 +245,7 @@ impl Store {
                 let value = KeyValue {
                     name: name.clone(),
                     value: captured.shown(),
-                    text: captured.one_line(KEY_VALUE_WIDTH),
+                    text: captured.brief(KEY_VALUE_WIDTH),
                 };
                 values.insert((trial, name), value);
             }
