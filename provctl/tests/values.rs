@@ -20,17 +20,32 @@ fn json(o: &Output) -> Value {
 }
 
 /// `In[n]` running `code`, after which the probe saw `bound`: name and what it noted (`type`,
-/// `value` for a scalar, summary fields otherwise).
+/// `value` for a scalar, summary fields otherwise). Summaries travel as the probe sends them:
+/// under `summaries`, as for a tagged variable.
 fn exec(n: i64, code: &str, bound: &[(&str, Value)]) -> ExecutionRecord {
+    let mut summaries = serde_json::Map::new();
     let bound: Vec<Value> = bound
         .iter()
         .enumerate()
-        .map(|(i, (name, info))| json!([name, 1000 * n + i as i64, info]))
+        .map(|(i, (name, info))| {
+            let type_name = info["type"].clone();
+            if info.get("kind").is_some() {
+                let mut summary = info.clone();
+                summary.as_object_mut().unwrap().remove("type");
+                summaries.insert(
+                    name.to_string(),
+                    json!({"type": type_name, "summary": summary}),
+                );
+            }
+            json!([name, 1000 * n + i as i64, info])
+        })
         .collect();
     ExecutionRecord {
         dataflow: Some(DataflowRecord {
             analysis: String::new(),
-            runtime: Some(json!({ "bound": bound, "deleted": [] }).to_string()),
+            runtime: Some(
+                json!({ "bound": bound, "deleted": [], "summaries": summaries }).to_string(),
+            ),
             failed_line: None,
         }),
         ..execution(n, code)

@@ -475,7 +475,10 @@ mod tests {
 
     #[test]
     fn brief_rounds_floats_only() {
-        assert_eq!(scalar("float", json!(0.7777777777777778)).brief(20), "0.7778");
+        assert_eq!(
+            scalar("float", json!(0.7777777777777778)).brief(20),
+            "0.7778"
+        );
         assert_eq!(scalar("float", json!(0.8)).brief(20), "0.8");
         assert_eq!(scalar("float", json!(1234.5678)).brief(20), "1235");
         assert_eq!(scalar("float", json!(0.000012345)).brief(20), "1.234e-5");
