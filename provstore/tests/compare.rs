@@ -24,13 +24,26 @@ fn cell(n: i64, code: &str, printed: &str, runtime: &str) -> ExecutionRecord {
 
 /// Probe notes binding each name to a new object with `info` (`{"type": …, "value"?: …,
 /// summary…}`). Every object gets its own `id()`: equal ids would make them aliases.
+/// The probe's note for a cell that bound `entries`: name and `{type, value?}`, or the type
+/// with summary fields (`kind`, …), which travel under `summaries` as for a tagged variable.
 fn bound(entries: &[(&str, serde_json::Value)]) -> String {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1000);
+    let mut summaries = serde_json::Map::new();
     let bound: Vec<serde_json::Value> = entries
         .iter()
-        .map(|(name, info)| json!([name, NEXT_ID.fetch_add(1, Ordering::Relaxed), info]))
+        .map(|(name, info)| {
+            if info.get("kind").is_some() {
+                let mut summary = info.clone();
+                let type_name = summary.as_object_mut().unwrap().remove("type");
+                summaries.insert(
+                    name.to_string(),
+                    json!({"type": type_name, "summary": summary}),
+                );
+            }
+            json!([name, NEXT_ID.fetch_add(1, Ordering::Relaxed), info])
+        })
         .collect();
-    json!({ "bound": bound, "deleted": [] }).to_string()
+    json!({ "bound": bound, "deleted": [], "summaries": summaries }).to_string()
 }
 
 fn float(x: f64) -> serde_json::Value {
