@@ -254,10 +254,14 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
             }
         }
     }
+    // Names whose only entry is the snapshot taken when they were tagged.
+    let mut snapshots: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     if let Some(tagged) = v.get("tagged").and_then(|t| t.as_object()) {
         for (name, entry) in tagged {
             if let Some(info) = entry.get(1).and_then(|i| i.as_object()) {
-                rows.insert(name, info);
+                if rows.insert(name, info).is_none() {
+                    snapshots.insert(name);
+                }
             }
         }
     }
@@ -265,6 +269,7 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
         for (name, info) in summaries {
             if let Some(info) = info.as_object() {
                 rows.insert(name, info);
+                snapshots.remove(name.as_str());
             }
         }
     }
@@ -279,7 +284,12 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
             .get("summary")
             .filter(|s| s.is_object())
             .map(|s| s.to_string());
-        insert.execute((id, name, type_name, value, summary))?;
+        let row = (type_name.to_string(), value, summary);
+        // Tagging a scalar that is already recorded must not add a second, identical version.
+        if snapshots.contains(name) && previous_value(conn, id, name)?.as_ref() == Some(&row) {
+            continue;
+        }
+        insert.execute((id, name, row.0, row.1, row.2))?;
     }
     if let Some(packages) = v.get("packages").and_then(|p| p.as_object()) {
         let mut insert = conn.prepare_cached(
@@ -293,6 +303,25 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The value of `name` last captured in the trial of execution `id` before it:
+/// `(type_name, value_json, summary_json)`.
+fn previous_value(
+    conn: &Connection,
+    id: i64,
+    name: &str,
+) -> rusqlite::Result<Option<(String, Option<String>, Option<String>)>> {
+    conn.prepare_cached(
+        "SELECT v.type_name, v.value_json, v.summary_json
+         FROM executions x
+         JOIN executions e ON e.trial_id = x.trial_id AND e.seq < x.seq
+         JOIN captured_values v ON v.execution_id = e.id AND v.name = ?2
+         WHERE x.id = ?1
+         ORDER BY e.seq DESC LIMIT 1",
+    )?
+    .query_row((id, name), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    .optional()
 }
 
 /// Writes what the graph gained from execution `id`.

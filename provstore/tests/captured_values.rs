@@ -88,6 +88,32 @@ fn summaries_tagged_snapshots_and_packages_are_stored() {
 }
 
 #[test]
+fn tagging_a_value_already_recorded_adds_no_second_version() {
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let trial = trials[0].id;
+    let notes = r#"{"bound": [["acc", 1, {"type": "float", "value": 0.9}],
+                              ["df", 2, {"type": "pandas.DataFrame"}]], "deleted": []}"#;
+    store
+        .record_execution(trial, &cell(1, "acc = 0.9\ndf = load()", Some(notes)))
+        .unwrap();
+    // Tagged in the next cell: acc's snapshot repeats what is known, df's adds its summary.
+    let notes = r#"{"tagged": {
+        "acc": [1, {"type": "float", "value": 0.9}],
+        "df": [2, {"type": "pandas.DataFrame", "summary": {"kind": "dataframe", "sha256": "ab"}}]}}"#;
+    store
+        .record_execution(trial, &cell(2, "", Some(notes)))
+        .unwrap();
+    let got = rows(&db, 2);
+    assert_eq!(got.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["df"]);
+    // A changed scalar at tagging time is a new version.
+    let notes = r#"{"tagged": {"acc": [3, {"type": "float", "value": 0.95}]}}"#;
+    store
+        .record_execution(trial, &cell(3, "", Some(notes)))
+        .unwrap();
+    assert_eq!(rows(&db, 3).len(), 1);
+}
+
+#[test]
 fn late_notes_write_values_and_packages_too() {
     let (_tmp, db, mut store, trials) = store_with_trials(1);
     let trial = trials[0].id;
