@@ -284,7 +284,7 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
             .get("summary")
             .filter(|s| s.is_object())
             .map(|s| s.to_string());
-        let row = (type_name.to_string(), value, summary);
+        let row: ValueColumns = (type_name.to_string(), value, summary);
         // Tagging a scalar that is already recorded must not add a second, identical version.
         if snapshots.contains(name) && previous_value(conn, id, name)?.as_ref() == Some(&row) {
             continue;
@@ -305,13 +305,15 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// The value of `name` last captured in the trial of execution `id` before it:
-/// `(type_name, value_json, summary_json)`.
+/// A `captured_values` row's content: `(type_name, value_json, summary_json)`.
+type ValueColumns = (String, Option<String>, Option<String>);
+
+/// The value of `name` last captured in the trial of execution `id` before it.
 fn previous_value(
     conn: &Connection,
     id: i64,
     name: &str,
-) -> rusqlite::Result<Option<(String, Option<String>, Option<String>)>> {
+) -> rusqlite::Result<Option<ValueColumns>> {
     conn.prepare_cached(
         "SELECT v.type_name, v.value_json, v.summary_json
          FROM executions x
