@@ -54,8 +54,22 @@ def _scalar(value, depth=0):
 _NO = object()
 
 
+_INF, _NINF = float("inf"), float("-inf")
+
+
 def _describe(value):
     kind = type(value)
+    # The common plain scalars first, without isinstance chains: a cell binding thousands of
+    # numbers pays this per name.
+    if kind is float:
+        return {"type": "float",
+                "value": value if value == value and value != _INF and value != _NINF else repr(value)}
+    if kind is int:
+        return {"type": "int", "value": value if -2**53 < value < 2**53 else repr(value)}
+    if kind is str:
+        return {"type": "str", "value": value} if len(value) <= _MAX_STR else {"type": "str"}
+    if kind is bool or value is None:
+        return {"type": kind.__qualname__, "value": value}
     info = {"type": f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins"
             else kind.__qualname__}
     try:
