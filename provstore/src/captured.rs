@@ -186,6 +186,52 @@ impl CapturedValue {
         truncate(&text, width)
     }
 
+    /// Like [`one_line`](Self::one_line), but pointing at what differs from `other`, for a
+    /// diff's two columns: an estimator shows only the parameters whose values differ
+    /// (`LogisticRegression(C=0.01)`), and two summaries that would read the same get the
+    /// start of their content hash (`ndarray float64 (3,) mean 1 #3fa2c1d0`).
+    pub fn one_line_against(&self, other: &CapturedValue, width: usize) -> String {
+        let (Some(mine), Some(_)) = (&self.summary, &other.summary) else {
+            return self.one_line(width);
+        };
+        let mut text = self.text_against(other);
+        if text == other.text_against(self) {
+            let hash = ["sha256", "fitted_sha256"]
+                .iter()
+                .find_map(|k| mine.get(*k).and_then(Value::as_str));
+            if let Some(h) = hash {
+                text = format!("{text} #{}", h.chars().take(8).collect::<String>());
+            }
+        }
+        truncate(&text, width)
+    }
+
+    /// An estimator summary's parameters.
+    fn estimator_params(&self) -> Option<&serde_json::Map<String, Value>> {
+        if self.kind() != Some("estimator") {
+            return None;
+        }
+        self.summary.as_ref()?.get("params")?.as_object()
+    }
+
+    /// The uncut line of [`one_line_against`](Self::one_line_against), before any hash.
+    fn text_against(&self, other: &CapturedValue) -> String {
+        let (Some(a), Some(b)) = (self.estimator_params(), other.estimator_params()) else {
+            return self.one_line(usize::MAX);
+        };
+        let differing: Vec<String> = a
+            .iter()
+            .filter(|(k, v)| b.get(*k) != Some(*v))
+            .map(|(k, v)| format!("{k}={}", python_literal(v)))
+            .collect();
+        let class = short_type(&self.type_name);
+        if differing.is_empty() {
+            format!("{class}(…)")
+        } else {
+            format!("{class}({})", differing.join(", "))
+        }
+    }
+
     /// Like [`one_line`](Self::one_line), with a float scalar rounded to 4 significant digits
     /// (`accuracy=0.7778`): for compact lists such as a trial's key values, where the full
     /// value is one `provctl values` away.
@@ -471,6 +517,34 @@ mod tests {
             "<Thing>"
         );
         assert_eq!(scalar("str", json!("abcdefgh")).one_line(5), "'abc…");
+    }
+
+    #[test]
+    fn a_diff_line_points_at_what_differs() {
+        let model = |c: f64, fitted: &str| {
+            summarised(
+                "sklearn.linear_model._logistic.LogisticRegression",
+                json!({"kind": "estimator", "class": "sklearn.linear_model.LogisticRegression",
+                       "params": {"C": c, "max_iter": 1000}, "fitted_sha256": fitted}),
+            )
+        };
+        let (a, b) = (model(1.0, "aaaa1111"), model(0.01, "bbbb2222"));
+        assert_eq!(a.one_line_against(&b, 60), "LogisticRegression(C=1.0)");
+        assert_eq!(b.one_line_against(&a, 60), "LogisticRegression(C=0.01)");
+        let (c, d) = (model(1.0, "aaaa1111"), model(1.0, "cccc3333"));
+        assert_eq!(
+            c.one_line_against(&d, 60),
+            "LogisticRegression(…) #aaaa1111"
+        );
+        assert_eq!(
+            array("0123456789", 1.0).one_line_against(&array("abcdef", 1.0), 60),
+            "ndarray float64 (3,) mean 1 #01234567"
+        );
+        assert_eq!(
+            array("01", 1.0).one_line_against(&array("ab", 2.0), 60),
+            "ndarray float64 (3,) mean 1"
+        );
+        assert_eq!(scalar("float", json!(0.5)).one_line_against(&a, 60), "0.5");
     }
 
     #[test]

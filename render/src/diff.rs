@@ -298,9 +298,14 @@ fn diff_pre(unified: &str) -> String {
     )
 }
 
-/// A value in one line, `-` when absent.
-fn value_cell(v: Option<&CapturedValue>) -> Cell {
-    Cell::opt(v.map(|v| v.one_line(VALUE_WIDTH)).as_deref())
+/// A value in one line, pointing at what differs from the other side's; `-` when absent.
+fn value_cell(v: Option<&CapturedValue>, other: Option<&CapturedValue>) -> Cell {
+    let line = match (v, other) {
+        (Some(v), Some(other)) => Some(v.one_line_against(other, VALUE_WIDTH)),
+        (Some(v), None) => Some(v.one_line(VALUE_WIDTH)),
+        (None, _) => None,
+    };
+    Cell::opt(line.as_deref())
 }
 
 /// Values by name: status, both sides in one line each, and what decided the status.
@@ -311,8 +316,8 @@ fn values_table(values: &[ValueDiff], left: &TrialSummary, right: &TrialSummary)
         table.push(vec![
             Cell::plain(v.name.clone()),
             Cell::status(v.status.as_str()),
-            value_cell(v.left_value.as_ref()),
-            value_cell(v.right_value.as_ref()),
+            value_cell(v.left_value.as_ref(), v.right_value.as_ref()),
+            value_cell(v.right_value.as_ref(), v.left_value.as_ref()),
             Cell::plain(v.compared_by),
         ]);
     }
