@@ -86,22 +86,21 @@ pub fn render_trial_diff(diff: &TrialDiff, all: bool) -> Rendered {
     more(&mut text, &mut h, view.code.len(), "code differences");
 
     section(&mut text, &mut h, "values");
-    if view.values.is_empty() {
-        line(&mut text, &mut h, "The same values.");
-    } else {
-        let table = values_table(&view.values, &view.left, &view.right);
-        text.push_str(&indent(&table.text(), "  "));
-        h.raw(&table.html());
-    }
+    table_or_line(
+        &mut text,
+        &mut h,
+        (!view.values.is_empty()).then(|| values_table(&view.values, &view.left, &view.right)),
+        "The same values.",
+    );
 
     section(&mut text, &mut h, "environment");
-    if view.environment.is_empty() {
-        line(&mut text, &mut h, "The same environment.");
-    } else {
-        let table = environment_table(&view.environment, &view.left, &view.right);
-        text.push_str(&indent(&table.text(), "  "));
-        h.raw(&table.html());
-    }
+    table_or_line(
+        &mut text,
+        &mut h,
+        (!view.environment.is_empty())
+            .then(|| environment_table(&view.environment, &view.left, &view.right)),
+        "The same environment.",
+    );
 
     section(&mut text, &mut h, "outputs");
     if view.outputs.is_empty() {
@@ -192,6 +191,17 @@ fn section(text: &mut String, h: &mut Html, name: &str) {
 fn line(text: &mut String, h: &mut Html, sentence: &str) {
     text.push_str(&format!("  {sentence}\n"));
     h.note(sentence);
+}
+
+/// A section's table, indented under its heading, or the sentence saying there is nothing.
+fn table_or_line(text: &mut String, h: &mut Html, table: Option<Table>, nothing: &str) {
+    match table {
+        Some(table) => {
+            text.push_str(&indent(&table.text(), "  "));
+            h.raw(&table.html());
+        }
+        None => line(text, h, nothing),
+    }
 }
 
 /// Says how many of `total` entries were left out (beyond [`SHOWN`]), and where they all are.

@@ -337,8 +337,13 @@ pub fn render_log(entries: &[LogEntry]) -> Rendered {
     let Some((title, table)) = log_view(entries) else {
         return notice(NO_LOG, json);
     };
+    titled_table(&title, &table, json)
+}
+
+/// A title over a table, in every form: the common shape of list answers.
+fn titled_table(title: &str, table: &Table, json: Value) -> Rendered {
     let mut html = Html::new();
-    html.title(&title);
+    html.title(title);
     html.raw(&table.html());
     Rendered {
         text: format!("{title}\n{}", table.text()),

@@ -4,7 +4,6 @@
 
 use provstore::{TrialOverview, ValueEntry};
 
-use crate::html::Html;
 use crate::table::{Cell, Table};
 use crate::{plural, to_json, Rendered};
 
@@ -25,15 +24,7 @@ pub(crate) fn trial_label(id: i64, name: Option<&str>) -> String {
 pub fn render_var_values(variable: &str, entries: &[ValueEntry]) -> Rendered {
     let json = to_json(&entries);
     let (title, table) = values_view(variable, entries);
-    let mut html = Html::new();
-    html.title(&title);
-    html.raw(&table.html());
-    Rendered {
-        text: format!("{title}\n{}", table.text()),
-        html: html.finish(),
-        json,
-        svg: None,
-    }
+    crate::titled_table(&title, &table, json)
 }
 
 fn values_view(variable: &str, entries: &[ValueEntry]) -> (String, Table) {

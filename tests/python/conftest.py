@@ -250,6 +250,21 @@ def stream_text(outputs: list[dict], name: str = "stdout") -> str:
     )
 
 
+def magic_answer(outputs: list[dict]) -> dict:
+    """The MIME bundle of the one display_data among a cell's iopub messages: a prov magic's
+    answer."""
+    shown = [m for m in outputs if m["msg_type"] == "display_data"]
+    assert len(shown) == 1, [m["msg_type"] for m in outputs]
+    return shown[0]["content"]["data"]
+
+
+def run_magic(kernel: "Kernel", code: str) -> dict:
+    """Runs a cell holding one prov magic; asserts it succeeded and returns its answer."""
+    reply, outputs = kernel.execute(code)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return magic_answer(outputs)
+
+
 def error_text(reply: dict) -> str:
     c = reply["content"]
     return "\n".join([c.get("ename", ""), c.get("evalue", ""), *c.get("traceback", [])])

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KERNEL_NAME, start_kernel, stop_kernel
+from conftest import KERNEL_NAME, run_magic, start_kernel, stop_kernel
 from test_store import provctl, provctl_json, wait_for
-from test_tags import display
 
 pytestmark = pytest.mark.prov
 
@@ -35,12 +34,6 @@ def run_cells(kernel, c: str) -> float:
 
 def recorded(db: Path, trial: str, n: int) -> bool:
     return provctl_json(db, "show", trial)["trial"]["executions"] >= n
-
-
-def ok(kernel, code: str) -> dict:
-    reply, outputs = kernel.execute(code)
-    assert reply["content"]["status"] == "ok", reply["content"]
-    return display(outputs)
 
 
 @pytest.fixture
@@ -101,7 +94,7 @@ def test_one_parameter_changes_exactly_what_depends_on_it(two_runs):
     assert "model" in text and "changed" in text, text
 
     # The magic in the second kernel: trial 1 against this one, the same document.
-    data = ok(second, "%trial_diff 1")
+    data = run_magic(second, "%trial_diff 1")
     assert {"text/plain", "text/html", "application/json"} <= set(data)
     answer = data["application/json"]
     for key in SECTIONS[2:]:
@@ -110,7 +103,7 @@ def test_one_parameter_changes_exactly_what_depends_on_it(two_runs):
     assert "+C = 0.001" in data["text/plain"]
     assert "C = 0.001" in data["text/html"] and "<script" not in data["text/html"]
 
-    data = ok(second, "%trial_intersection_diff 1 2")
+    data = run_magic(second, "%trial_intersection_diff 1 2")
     values = data["application/json"]["values"]
     assert {v["name"] for v in values[:3]} == {"C", "model", "acc"}
     assert all(v["status"] == "equal" for v in values[3:])
@@ -143,7 +136,7 @@ def test_changed_figures_are_shown_side_by_side(two_runs):
         _, outputs = k.execute(plot)
         assert any("image/png" in m["content"].get("data", {}) for m in outputs), outputs
     wait_for(lambda: recorded(db, "1", len(CELLS) + 1), what="the first plot recorded")
-    data = ok(second, "%trial_diff 1")
+    data = run_magic(second, "%trial_diff 1")
     figures = [o for o in data["application/json"]["outputs"]
                if any("image/png" in out["mime_types"] for out in o["right"]["outputs"])]
     assert [o["status"] for o in figures] == ["changed"], data["application/json"]["outputs"]

@@ -5,35 +5,23 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import iopub_until_idle, shell_reply
+from conftest import iopub_until_idle, magic_answer, run_magic, shell_reply
 from test_store import provctl, provctl_json, wait_for
 
 pytestmark = pytest.mark.prov
 
 
-def display(outputs: list[dict]) -> dict:
-    shown = [m for m in outputs if m["msg_type"] == "display_data"]
-    assert len(shown) == 1, [m["msg_type"] for m in outputs]
-    return shown[0]["content"]["data"]
-
-
-def ok(kernel, code: str) -> dict:
-    reply, outputs = kernel.execute(code)
-    assert reply["content"]["status"] == "ok", reply["content"]
-    return display(outputs)
-
-
 def test_tags_are_set_listed_and_removed(kernel):
     k = kernel
     k.run("df = [1, 2, 3]")
-    data = ok(k, "%tag_var df input")
+    data = run_magic(k, "%tag_var df input")
     assert "df" in data["text/plain"]
     assert data["application/json"]["label"] == "input"
-    ok(k, "model = sum(df)\n%tag_var model")
-    data = ok(k, "%tag_var model final")
+    run_magic(k, "model = sum(df)\n%tag_var model")
+    data = run_magic(k, "%tag_var model final")
     assert data["application/json"]["retagged"] is True
-    ok(k, "tmp = 1\n%tag_var tmp")
-    ok(k, "%untag_var tmp")
+    run_magic(k, "tmp = 1\n%tag_var tmp")
+    run_magic(k, "%untag_var tmp")
 
     # The stage marks the execution of the cell it is in.
     kc = k.kc
@@ -46,9 +34,9 @@ def test_tags_are_set_listed_and_removed(kernel):
     reply = shell_reply(kc, msg_id)
     assert reply["content"]["status"] == "ok", reply["content"]
     train_count = reply["content"]["execution_count"]
-    assert "train" in display(iopub_until_idle(kc, msg_id))["text/plain"]
+    assert "train" in magic_answer(iopub_until_idle(kc, msg_id))["text/plain"]
 
-    data = ok(k, "%tags")
+    data = run_magic(k, "%tags")
     assert {"text/plain", "text/html", "application/json"} <= set(data)
     answer = data["application/json"]
     assert [(v["name"], v["label"]) for v in answer["variables"]] == [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KERNEL_NAME, start_kernel, stop_kernel
+from conftest import KERNEL_NAME, run_magic, start_kernel, stop_kernel
 from test_store import provctl, provctl_json
 
 pytestmark = pytest.mark.prov
@@ -17,27 +17,15 @@ pytestmark = pytest.mark.prov
 SVG = "image/svg+xml"
 
 
-def display(outputs: list[dict]) -> dict:
-    shown = [m for m in outputs if m["msg_type"] == "display_data"]
-    assert len(shown) == 1, [m["msg_type"] for m in outputs]
-    return shown[0]["content"]["data"]
-
-
-def ok(kernel, code: str) -> dict:
-    reply, outputs = kernel.execute(code)
-    assert reply["content"]["status"] == "ok", reply["content"]
-    return display(outputs)
-
-
 def trial(db: Path, tmp_path: Path, name: str, *accs: float):
     """Starts a kernel on `db`, names its trial, sets `acc` to each of `accs` in turn (one
     cell each) and tags it; returns the running kernel."""
     k = start_kernel(KERNEL_NAME, db, cwd=tmp_path)
     try:
-        ok(k, f"%trial_name {name}")
+        run_magic(k, f"%trial_name {name}")
         for acc in accs:
             k.run(f"acc = {acc}")
-        ok(k, "%tag_var acc metric")
+        run_magic(k, "%tag_var acc metric")
     except BaseException:
         stop_kernel(k)
         raise
@@ -53,7 +41,7 @@ def test_a_variable_across_trials(tmp_path: Path):
         expected = [("lr=0.1", 0.81), ("lr=0.01", 0.93), ("lr=1", 0.2), ("lr=1", 0.5)]
 
         # %var_values: every version, trial by trial, in every form.
-        data = ok(k, "%var_values acc")
+        data = run_magic(k, "%var_values acc")
         assert {"text/plain", "text/html", "application/json"} <= set(data)
         rows = data["application/json"]
         assert [(r["trial_name"], r["value"]) for r in rows] == expected
@@ -62,7 +50,7 @@ def test_a_variable_across_trials(tmp_path: Path):
         assert rows[2]["execution_count"] < rows[3]["execution_count"]
         assert "acc: 4 values in 3 trials" in data["text/plain"]
         assert "lr=0.01" in data["text/html"]
-        assert ok(k, "%var_tag_values acc")["application/json"] == rows
+        assert run_magic(k, "%var_tag_values acc")["application/json"] == rows
 
         # provctl reads the same record.
         values = provctl_json(db, "values", "acc")
@@ -70,7 +58,7 @@ def test_a_variable_across_trials(tmp_path: Path):
             (r["trial"], r["execution_count"], r["type"], r["value"]) for r in rows]
 
         # %var_evolution: each trial's last value, as a picture with the trial names.
-        data = ok(k, "%var_evolution acc")
+        data = run_magic(k, "%var_evolution acc")
         assert {"text/plain", "text/html", "application/json", SVG} <= set(data)
         evolution = data["application/json"]
         assert evolution["variable"] == "acc"
@@ -85,7 +73,7 @@ def test_a_variable_across_trials(tmp_path: Path):
             assert f">{name}<" in svg, name
         assert "acc across trials" in data["text/plain"]
         assert "<svg" in data["text/html"]
-        assert ok(k, "%var_tag_plot acc")[SVG] == svg
+        assert run_magic(k, "%var_tag_plot acc")[SVG] == svg
 
         # provctl plot draws the same picture.
         out = tmp_path / "acc.svg"
@@ -94,7 +82,7 @@ def test_a_variable_across_trials(tmp_path: Path):
         assert out.read_text() == svg
 
         # %trials: the tag and the value each trial ended with.
-        data = ok(k, "%trials")
+        data = run_magic(k, "%trials")
         text = data["text/plain"]
         assert "tags / key values" in text
         for shown in ["acc=0.81", "acc=0.93", "acc=0.5"]:
@@ -127,7 +115,7 @@ def test_wrong_variables_and_arguments_are_errors_in_the_cell(kernel):
     # A value with no number (an untagged array has only its type recorded) is listed as
     # skipped, not drawn; the magic still answers.
     k.run("import numpy as np\narr = np.arange(3.0)")
-    evolution = ok(k, "%var_evolution arr")
+    evolution = run_magic(k, "%var_evolution arr")
     answer = evolution["application/json"]
     assert len(answer["points"]) + len(answer["skipped"]) == 1, answer
     if answer["skipped"]:
