@@ -46,15 +46,7 @@ pub fn render_trial_diff(diff: &TrialDiff, all: bool) -> Rendered {
             r
         );
         if !all {
-            let mut h = Html::new();
-            h.title(&title);
-            h.note(&message);
-            return Rendered {
-                text: format!("{title}\n{message}\n"),
-                html: h.finish(),
-                json,
-                svg: None,
-            };
+            return crate::titled_notice(&title, &message, json);
         }
     }
     let mut text = format!("{title}\n");
@@ -124,18 +116,12 @@ pub fn render_intersection(answer: &IntersectionDiff) -> Rendered {
     let json = to_json(answer);
     let (l, r) = (side_label(&answer.left), side_label(&answer.right));
     let title = format!("Variables in both {l} and {r}");
-    let mut h = Html::new();
-    h.title(&title);
     if answer.values.is_empty() {
         let message = format!("{} and {r} have no variable in common.", capitalised(&l));
-        h.note(&message);
-        return Rendered {
-            text: format!("{title}\n{message}\n"),
-            html: h.finish(),
-            json,
-            svg: None,
-        };
+        return crate::titled_notice(&title, &message, json);
     }
+    let mut h = Html::new();
+    h.title(&title);
     let changed = answer
         .values
         .iter()

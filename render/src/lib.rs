@@ -472,6 +472,19 @@ fn notice(message: &str, json: Value) -> Rendered {
     }
 }
 
+/// A title over one sentence, for answers that are only a finding ("no difference").
+fn titled_notice(title: &str, message: &str, json: Value) -> Rendered {
+    let mut html = Html::new();
+    html.title(title);
+    html.note(message);
+    Rendered {
+        text: format!("{title}\n{message}\n"),
+        html: html.finish(),
+        json,
+        svg: None,
+    }
+}
+
 /// `Trial 3 "baseline": finished, 42 executions`.
 fn trial_title(t: &TrialSummary) -> String {
     let name = t
