@@ -13,6 +13,12 @@ in the code cell tagged "parameters", the line assigning NAME becomes
 `NAME = VALUE` (VALUE is Python source, e.g. 0.01 or "'adam'"). The executed
 copy keeps the rewritten cell, and prov records the run like an edit of that
 cell. Notebooks without a "parameters" cell run unchanged.
+
+--name-trials names the trial of each notebook that has a "parameters" cell
+after the parameters it ran with, e.g. "C=0.01, seed=7" (through the prov
+kernel's PROV_TRIAL_NAME; a name already in the store gets ", run 2", ", run 3"...),
+so `provctl trials`, `provctl diff` and the evolution plot say which run is
+which.
 """
 
 from __future__ import annotations
@@ -58,12 +64,31 @@ def apply_params(nb: nbformat.NotebookNode, params: list[tuple[str, str]], path:
     return True
 
 
+ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)\s*=(?!=)\s*(.*?)\s*(#.*)?$")
+
+
+def parameters_name(nb: nbformat.NotebookNode) -> str | None:
+    """"C=0.01, seed=7": the assignments of the cell tagged "parameters", as a trial name."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            pairs = [m.group(1) + "=" + m.group(2)
+                     for m in map(ASSIGNMENT.match, cell.source.split("\n")) if m]
+            return ", ".join(pairs)[:200] or None
+    return None
+
+
 def execute(path: Path, kernel: str, cwd: Path, params: list[tuple[str, str]],
-            timeout: int = 120) -> nbformat.NotebookNode:
+            name_trials: bool = False, timeout: int = 120) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
     if params and apply_params(nb, params, path):
         shown = ", ".join(f"{n} = {v}" for n, v in params)
         print(f"{path}: parameters {shown}", file=sys.stderr)
+    # The kernel inherits this process's environment: name its trial, or make sure an earlier
+    # notebook's name does not stick.
+    os.environ.pop("PROV_TRIAL_NAME", None)
+    name = parameters_name(nb) if name_trials else None
+    if name:
+        os.environ["PROV_TRIAL_NAME"] = name
     # Jupyter's server tells kernels which notebook they run through this variable; prov
     # records it as the trial's notebook.
     os.environ["JPY_SESSION_NAME"] = str(path.resolve())
@@ -87,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--param", action="append", default=[], type=parse_param,
                     metavar="NAME=VALUE",
                     help="set a parameter in notebooks with a cell tagged 'parameters'")
+    ap.add_argument("--name-trials", action="store_true",
+                    help="name each parameterised notebook's trial after its parameters")
     ap.add_argument("notebooks", nargs="+", type=Path)
     args = ap.parse_args(argv)
 
@@ -95,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.notebooks:
         out = args.output_dir / f"{path.stem}{args.suffix}.ipynb"
         try:
-            nb = execute(path, args.kernel, args.cwd.resolve(), args.param)
+            nb = execute(path, args.kernel, args.cwd.resolve(), args.param, args.name_trials)
         except CellExecutionError as err:
             print(f"error: {path} failed under kernel {args.kernel}:\n{err}", file=sys.stderr)
             failed = True

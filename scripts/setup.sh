@@ -30,7 +30,8 @@ run_examples() {
     # The kernel runs in the repository root, so its store is ./.prov/prov.db
     # unless PROV_DB is set.
     (cd "$ROOT" && "$VENV_PY" scripts/run_notebooks.py --kernel "$KERNEL_NAME" \
-        --output-dir "$NOTEBOOK_OUT" --suffix="-run$run" --cwd "$ROOT" "$@" "${notebooks[@]}") \
+        --output-dir "$NOTEBOOK_OUT" --suffix="-run$run" --cwd "$ROOT" --name-trials "$@" \
+        "${notebooks[@]}") \
         || die "executing the example notebooks through $KERNEL_NAME failed."
 }
 

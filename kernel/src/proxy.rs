@@ -189,6 +189,7 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
     let info = ConnectionInfo::read(connection_file)?;
     let (tap, tap_rx) = recorder::tap();
     let writer = Arc::new(start_writer(tap.clone())?);
+    name_trial_from_env(&writer);
     let ports = match command {
         ChildCommand::Python(_) => ChildPorts::ChosenByChild,
         ChildCommand::Wrap(_) => ChildPorts::Reserved,
@@ -361,6 +362,29 @@ fn start_writer(tap: TapSender) -> Result<WriterHandle> {
         .with_context(|| format!("cannot start recording to {}", path.display()))?;
     info!("recording provenance to {}", path.display());
     Ok(writer)
+}
+
+/// The environment variable that names the trial when the kernel starts, for scripts that run a
+/// notebook again with other parameters (`scripts/run_notebooks.py --name-trials`).
+pub const ENV_TRIAL_NAME: &str = "PROV_TRIAL_NAME";
+
+/// Names the trial from `$PROV_TRIAL_NAME`, on a thread of its own (naming waits for the store):
+/// a name already taken becomes `NAME, run 2`, `NAME, run 3`…, so a script may run the same notebook
+/// with the same parameters again. A name the store refuses is logged, never fatal.
+fn name_trial_from_env(writer: &Arc<WriterHandle>) {
+    let Some(name) = std::env::var(ENV_TRIAL_NAME).ok().filter(|n| !n.is_empty()) else {
+        return;
+    };
+    let writer = Arc::clone(writer);
+    let spawned = std::thread::Builder::new()
+        .name("prov-trial-name".into())
+        .spawn(move || match writer.name_trial_uniquely(&name) {
+            Ok(given) => info!("trial named {given:?} (from {ENV_TRIAL_NAME})"),
+            Err(e) => warn!("cannot name the trial from {ENV_TRIAL_NAME}={name:?}: {e}"),
+        });
+    if let Err(e) = spawned {
+        warn!("cannot name the trial from {ENV_TRIAL_NAME}: {e}");
+    }
 }
 
 /// Sends the code that installs the runtime probe in the child, silently (no history, no

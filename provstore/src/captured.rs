@@ -248,7 +248,10 @@ impl CapturedValue {
 /// `x` with `digits` significant digits, trailing zeros dropped, in scientific notation when
 /// very large or small.
 fn round_significant(x: f64, digits: i32) -> String {
-    if x == 0.0 || !x.is_finite() {
+    if x == 0.0 {
+        return "0.0".into();
+    }
+    if !x.is_finite() {
         return x.to_string();
     }
     let magnitude = x.abs().log10().floor() as i32;
@@ -257,8 +260,14 @@ fn round_significant(x: f64, digits: i32) -> String {
     }
     let decimals = (digits - 1 - magnitude).max(0) as usize;
     let text = format!("{x:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    // Trailing zeros go, but a float keeps one decimal, as Python writes it: 1.0, not 1.
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').to_string()
+    } else {
+        text
+    };
+    if text.ends_with('.') || !text.contains('.') {
+        format!("{}.0", text.trim_end_matches('.'))
     } else {
         text
     }
@@ -554,7 +563,9 @@ mod tests {
             "0.7778"
         );
         assert_eq!(scalar("float", json!(0.8)).brief(20), "0.8");
-        assert_eq!(scalar("float", json!(1234.5678)).brief(20), "1235");
+        assert_eq!(scalar("float", json!(1234.5678)).brief(20), "1235.0");
+        assert_eq!(scalar("float", json!(1.0)).brief(20), "1.0");
+        assert_eq!(scalar("float", json!(0.0)).brief(20), "0.0");
         assert_eq!(scalar("float", json!(0.000012345)).brief(20), "1.234e-5");
         assert_eq!(scalar("int", json!(123456789)).brief(20), "123456789");
         assert_eq!(scalar("str", json!("adam")).brief(20), "'adam'");

@@ -375,6 +375,27 @@ impl Store {
         }
     }
 
+    /// Names `trial` `base`, or the first of `base, run 2`, `base, run 3`… not taken: for names a
+    /// script gives each run of a notebook, which may repeat. Returns the name given. An
+    /// invalid `base` is [`StoreError::InvalidName`].
+    pub fn name_trial_uniquely(&mut self, trial: i64, base: &str) -> Result<String> {
+        validate_name(base)?;
+        let mut last = None;
+        for n in 1..=1000 {
+            let name = if n == 1 {
+                base.to_string()
+            } else {
+                format!("{base}, run {n}")
+            };
+            match self.set_trial_name(trial, &name) {
+                Ok(()) => return Ok(name),
+                Err(e @ StoreError::NameTaken { .. }) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.expect("the loop ran"))
+    }
+
     /// Ends a trial: its status (normally `Finished`) and `ended_at` = now.
     pub fn end_trial(&mut self, trial: i64, status: TrialStatus) -> Result<()> {
         self.flush_live(trial)?;

@@ -276,6 +276,13 @@ impl WriterHandle {
             .unwrap_or_else(|_| Err(self.no_answer()))
     }
 
+    /// Names the trial `base`, or `base, run 2`, `base, run 3`… when that is taken (see
+    /// [`Store::name_trial_uniquely`]); returns the name given. Blocks for the answer.
+    pub fn name_trial_uniquely(&self, base: &str) -> Result<String> {
+        let base = base.to_string();
+        self.modify(move |store, trial| store.name_trial_uniquely(trial, &base))
+    }
+
     /// Tags variable `name` of the trial (`%tag_var`), with an optional label; a tagged
     /// variable gets the new label. After everything recorded before; blocks for the answer
     /// (whether it was tagged before).

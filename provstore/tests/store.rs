@@ -259,6 +259,26 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 #[test]
+fn a_repeated_name_from_a_script_gets_a_run_number() {
+    let (_tmp, _db, mut store, trials) = store_with_trials(4);
+    let ids: Vec<i64> = trials.iter().map(|t| t.id).collect();
+    assert_eq!(store.name_trial_uniquely(ids[0], "C=0.1").unwrap(), "C=0.1");
+    assert_eq!(
+        store.name_trial_uniquely(ids[1], "C=0.1").unwrap(),
+        "C=0.1, run 2"
+    );
+    assert_eq!(
+        store.name_trial_uniquely(ids[2], "C=0.1").unwrap(),
+        "C=0.1, run 3"
+    );
+    // Naming a trial again with its own name keeps it.
+    assert_eq!(store.name_trial_uniquely(ids[0], "C=0.1").unwrap(), "C=0.1");
+    let err = store.name_trial_uniquely(ids[3], "12").unwrap_err();
+    assert!(matches!(err, StoreError::InvalidName { .. }), "{err}");
+    assert_eq!(store.trial(ids[3]).unwrap().name, None);
+}
+
+#[test]
 fn trials_can_be_named_once_per_store() {
     let (_tmp, _db, mut store, trials) = store_with_trials(2);
     let (a, b) = (&trials[0], &trials[1]);

@@ -43,6 +43,8 @@ def run_experiment(db: Path, cwd: Path, monkeypatch, c: float | None) -> nbforma
         assert run_notebooks.apply_params(nb, [("C", repr(c))], NOTEBOOK)
     monkeypatch.setenv("PROV_DB", str(db))
     monkeypatch.setenv("JPY_SESSION_NAME", str(NOTEBOOK))
+    # As run_notebooks.py --name-trials does: the kernel names its trial after the parameters.
+    monkeypatch.setenv("PROV_TRIAL_NAME", run_notebooks.parameters_name(nb))
     NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=120, startup_timeout=60,
                    resources={"metadata": {"path": str(cwd)}}).execute()
     return nb
@@ -117,3 +119,14 @@ def test_tagged_values_follow_the_trials(two_runs):
     provctl(db, "plot", "accuracy", "-o", str(plot))
     root = ET.parse(plot).getroot()
     assert root.tag.endswith("svg")
+    labels = "".join(root.itertext())
+    assert "C=1.0, seed=7" in labels and "C=0.01, seed=7" in labels, labels
+
+
+def test_runs_are_named_after_their_parameters(two_runs):
+    db, _, _ = two_runs
+    names = [t["name"] for t in provctl_json(db, "trials")]
+    assert names == ["C=1.0, seed=7", "C=0.01, seed=7"]
+    # The names work wherever a trial is asked for.
+    diff = provctl_json(db, "diff", "C=1.0, seed=7", "C=0.01, seed=7")
+    assert (diff["left"]["id"], diff["right"]["id"]) == (1, 2)
