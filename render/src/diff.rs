@@ -446,7 +446,7 @@ fn figures_html(figures: &[Figure]) -> String {
                  src=\"data:{};base64,{}\"></div>",
                 esc(&f.mime_type),
                 esc(&f.mime_type),
-                base64(bytes)
+                data_uri_base64(&f.mime_type, bytes)
             )),
             None => out.push_str(&format!(
                 "<div style=\"{}\">{} {} (not stored: over the payload cap)</div>",
@@ -457,6 +457,23 @@ fn figures_html(figures: &[Figure]) -> String {
         }
     }
     out
+}
+
+/// The base64 of a data URI for a stored picture. Jupyter sends PNG, JPEG and GIF as base64
+/// text in the message's JSON, and the store keeps that text: it goes in as it is (without line
+/// breaks). SVG is text, and so is a picture some other kernel sent as raw bytes: encoded here.
+fn data_uri_base64(mime_type: &str, stored: &[u8]) -> String {
+    let is_base64 = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    let text: Vec<u8> = stored
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if mime_type != "image/svg+xml" && !text.is_empty() && text.iter().all(is_base64) {
+        String::from_utf8(text).unwrap_or_default()
+    } else {
+        base64(stored)
+    }
 }
 
 /// Standard base64 with padding, for data URIs.
@@ -578,8 +595,9 @@ mod tests {
             }],
             outputs: vec![OutputDiff {
                 status: DiffStatus::Changed,
-                left: Some(side(3, "0.9\n", Some(b"left"))),
-                right: Some(side(3, "0.5\n", Some(b"right"))),
+                // As the store keeps them: the base64 text Jupyter sent.
+                left: Some(side(3, "0.9\n", Some(b"iVBORw0KGgpsZWZ0\n"))),
+                right: Some(side(3, "0.5\n", Some(b"iVBORw0KGgpyaWdodA=="))),
             }],
         }
     }
@@ -620,13 +638,14 @@ mod tests {
         let r = render_trial_diff(&diff(), false);
         assert!(r.html.contains("# &lt;b&gt;"), "{}", r.html);
         assert!(!r.html.contains("<b>"), "{}", r.html);
-        let left = format!("data:image/png;base64,{}", base64(b"left"));
-        let right = format!("data:image/png;base64,{}", base64(b"right"));
-        let (l, r2) = (r.html.find(&left).unwrap(), r.html.find(&right).unwrap());
+        // Jupyter's base64 goes in as it is (not encoded twice), without its line break.
+        let left = "data:image/png;base64,iVBORw0KGgpsZWZ0\"";
+        let right = "data:image/png;base64,iVBORw0KGgpyaWdodA==\"";
+        let (l, r2) = (r.html.find(left).unwrap(), r.html.find(right).unwrap());
         assert!(l < r2);
         // Both pictures are cells of one row.
         let row = &r.html[r.html[..l].rfind("<tr>").unwrap()..];
-        assert!(row.find(&right).unwrap() < row.find("</tr>").unwrap());
+        assert!(row.find(right).unwrap() < row.find("</tr>").unwrap());
     }
 
     #[test]
@@ -679,6 +698,19 @@ mod tests {
             r.text
         );
         assert_eq!(r.json["code"].as_array().unwrap().len(), SHOWN + 5);
+    }
+
+    #[test]
+    fn svg_and_raw_bytes_are_encoded_for_the_data_uri() {
+        assert_eq!(
+            data_uri_base64("image/svg+xml", b"<svg/>"),
+            base64(b"<svg/>")
+        );
+        assert_eq!(
+            data_uri_base64("image/png", b"\x89PNG\r\n"),
+            base64(b"\x89PNG\r\n")
+        );
+        assert_eq!(data_uri_base64("image/png", b"iVBO\nRw0K\n"), "iVBORw0K");
     }
 
     #[test]

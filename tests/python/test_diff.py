@@ -4,6 +4,8 @@ differing in one parameter, read back with `provctl diff` and the %trial_diff /
 
 from __future__ import annotations
 
+import base64
+import re
 from pathlib import Path
 
 import pytest
@@ -145,3 +147,6 @@ def test_changed_figures_are_shown_side_by_side(two_runs):
     # Both pictures are in one table row: left, then right.
     first_img, second_img = html.index("data:image/png;base64,"), html.rindex("data:image/png;base64,")
     assert "</tr>" not in html[first_img:second_img]
+    # Each is the kernel's own PNG: decoded once, it is a PNG file.
+    for encoded in re.findall(r'data:image/png;base64,([^"]+)"', html):
+        assert base64.b64decode(encoded).startswith(b"\x89PNG\r\n\x1a\n")
