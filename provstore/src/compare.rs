@@ -485,7 +485,10 @@ impl Store {
             ),
             entry("platform", Some(&left.platform), Some(&right.platform)),
         ];
-        let (lp, rp) = (self.packages(left.id)?, self.packages(right.id)?);
+        let by_name = |trial: i64| -> Result<BTreeMap<String, String>> {
+            Ok(self.trial_packages(trial)?.into_iter().collect())
+        };
+        let (lp, rp) = (by_name(left.id)?, by_name(right.id)?);
         let names: BTreeSet<&String> = lp.keys().chain(rp.keys()).collect();
         for name in names {
             out.push(entry(
@@ -495,18 +498,6 @@ impl Store {
             ));
         }
         Ok(out)
-    }
-
-    /// The packages recorded for a trial, by name.
-    fn packages(&self, trial: i64) -> Result<BTreeMap<String, String>> {
-        let result = (|| {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT name, version FROM trial_packages WHERE trial_id = ?1")?;
-            let rows = stmt.query_map([trial], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<BTreeMap<String, String>>>()
-        })();
-        result.map_err(|e| self.err(e))
     }
 }
 
