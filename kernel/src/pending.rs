@@ -1,10 +1,17 @@
 //! The book of requests the child has not answered yet, so that if it dies every waiting
 //! frontend still gets a reply instead of hanging.
+//!
+//! Bounded: a request the child never answers (a replay it rejects, an unknown message type)
+//! would otherwise stay forever, so past [`MAX_PENDING`] the oldest is forgotten (it only
+//! loses its death reply). Requests repeating a msg_id are kept apart and answered in order.
 
 use crate::connection::Channel;
 use bytes::Bytes;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
+
+/// Requests kept at most.
+const MAX_PENDING: usize = 4096;
 
 /// One forwarded request awaiting its reply.
 #[derive(Clone, Debug)]
@@ -18,35 +25,113 @@ pub struct Pending {
     pub msg_type: String,
 }
 
-/// Requests in flight, by msg_id. A plain mutex: held for one map operation at a time.
+/// Requests in flight, oldest first, and where each msg_id's are.
+#[derive(Default)]
+struct Book {
+    by_order: BTreeMap<u64, (String, Pending)>,
+    by_id: HashMap<String, VecDeque<u64>>,
+    next: u64,
+}
+
+impl Book {
+    fn forget(&mut self, msg_id: &str, order: u64) {
+        if let Some(orders) = self.by_id.get_mut(msg_id) {
+            orders.retain(|o| *o != order);
+            if orders.is_empty() {
+                self.by_id.remove(msg_id);
+            }
+        }
+    }
+}
+
+/// Requests in flight. A plain mutex: held for one map operation at a time.
 #[derive(Default)]
 pub struct PendingBook {
-    requests: Mutex<HashMap<String, Pending>>,
+    book: Mutex<Book>,
 }
 
 impl PendingBook {
     /// Notes a request that was just forwarded to the child.
     pub fn insert(&self, msg_id: String, pending: Pending) {
-        self.lock().insert(msg_id, pending);
+        let mut book = self.lock();
+        book.next += 1;
+        let order = book.next;
+        book.by_id
+            .entry(msg_id.clone())
+            .or_default()
+            .push_back(order);
+        book.by_order.insert(order, (msg_id, pending));
+        while book.by_order.len() > MAX_PENDING {
+            let Some((order, (msg_id, _))) = book.by_order.pop_first() else {
+                break;
+            };
+            book.forget(&msg_id, order);
+        }
     }
 
-    /// Forgets a request once its reply came back.
+    /// Forgets the oldest request with this msg_id once its reply came back.
     pub fn remove(&self, msg_id: &str) -> Option<Pending> {
-        self.lock().remove(msg_id)
+        let mut book = self.lock();
+        let order = *book.by_id.get(msg_id)?.front()?;
+        book.forget(msg_id, order);
+        book.by_order.remove(&order).map(|(_, p)| p)
     }
 
-    /// Takes every request still waiting (when the child died).
+    /// Takes every request still waiting (when the child died), oldest first.
     pub fn drain(&self) -> Vec<Pending> {
-        self.lock().drain().map(|(_, p)| p).collect()
+        let mut book = self.lock();
+        book.by_id.clear();
+        std::mem::take(&mut book.by_order)
+            .into_values()
+            .map(|(_, p)| p)
+            .collect()
     }
 
     /// How many requests are waiting.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().by_order.len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
         // A panic elsewhere while holding the lock cannot leave the map half-updated.
-        self.requests.lock().unwrap_or_else(|e| e.into_inner())
+        self.book.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(n: u8) -> Pending {
+        Pending {
+            channel: Channel::Shell,
+            identities: vec![Bytes::from(vec![n])],
+            header: Bytes::new(),
+            msg_type: "execute_request".into(),
+        }
+    }
+
+    #[test]
+    fn repeated_ids_are_answered_in_order() {
+        let book = PendingBook::default();
+        book.insert("a".into(), request(1));
+        book.insert("a".into(), request(2));
+        assert_eq!(book.remove("a").unwrap().identities[0][0], 1);
+        assert_eq!(book.len(), 1);
+        assert_eq!(book.remove("a").unwrap().identities[0][0], 2);
+        assert!(book.remove("a").is_none());
+    }
+
+    #[test]
+    fn never_answered_requests_are_bounded() {
+        let book = PendingBook::default();
+        for i in 0..MAX_PENDING + 100 {
+            book.insert(format!("m{i}"), request(0));
+        }
+        assert_eq!(book.len(), MAX_PENDING);
+        assert!(book.remove("m0").is_none(), "the oldest was forgotten");
+        assert!(book.remove(&format!("m{}", MAX_PENDING + 99)).is_some());
+        assert_eq!(book.drain().len(), MAX_PENDING - 1);
+        assert_eq!(book.len(), 0);
     }
 }

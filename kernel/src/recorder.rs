@@ -1,20 +1,51 @@
 //! The recorder: assembles each execution from copies of the frames the relay passes (the
 //! request, its iopub outputs, its reply) and hands it to the store's writer thread once the
 //! execution's iopub idle has arrived. It runs as its own task, so the relay only pays for a
-//! channel send; the writer thread owns the disk, so the recorder never waits for it either.
+//! channel send; the writer thread owns the disk.
+//!
+//! Durable before done: the iopub relay holds an execute's idle (the moment a client considers
+//! the cell finished) until the writer has committed that execution, or given up on a store
+//! that cannot be written ([`Hold`]).
+//!
+//! Exact records: requests are kept in the order they were forwarded, and the child's traffic
+//! is matched to them in that order, because ipykernel runs shell requests one after the other.
+//! A request is recorded only if the child ran it (went busy for it, or replied), in the order
+//! it ran; one the child never answered (a rejected replay, a request without `msg_id`) is
+//! dropped as soon as a later request is heard of, or when too many wait ([`MAX_WAITING`]).
+
+mod outputs;
 
 use crate::messages::Author;
-use crate::wire::RawMessage;
+use crate::wire::{HeaderFields, RawMessage};
+use crate::{debug, warn};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use provstore::{
-    DataflowRecord, ErrorInfo, ExecStatus, ExecutionRecord, OutputRecord, WriterHandle,
-};
+use outputs::{append_stream, dataflow_record, mime_payloads};
+use provstore::{ErrorInfo, ExecStatus, ExecutionRecord, OutputRecord, WriterHandle};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+/// How long after an execution's idle its reply may still arrive (the reply and the idle come
+/// on different sockets); after that the execution went idle without a reply (ipykernel itself
+/// failed on it) and is recorded as an error.
+const REPLY_GRACE: Duration = Duration::from_millis(500);
+
+/// Requests the child has not been heard of kept at most: past that the oldest is forgotten
+/// (never recorded), so requests that are never answered cannot grow the proxy without bound.
+const MAX_WAITING: usize = 4096;
+
+/// Failed executions whose late probe notes are still accepted (they come with the next
+/// successful cell); notes for any other request are dropped.
+const LATE_NOTES: usize = 64;
+
+/// Released once the execution an idle belongs to is committed (or cannot be): the iopub relay
+/// waits for it before publishing that idle.
+pub type Hold = oneshot::Sender<()>;
 
 /// What the relay shows the recorder.
 pub enum Tap {
@@ -25,15 +56,19 @@ pub enum Tap {
         at: DateTime<Utc>,
         typed_code: Option<String>,
     },
-    /// A message published on iopub (relayed from the child or made by the proxy).
-    Iopub(RawMessage, DateTime<Utc>),
+    /// A message published on iopub (relayed from the child or made by the proxy), with the
+    /// hold of an idle whose publishing waits for the execution's commit.
+    Iopub(RawMessage, DateTime<Utc>, Option<Hold>),
+    /// The child's `execute_reply` to this request msg_id has just arrived (before the magics
+    /// of its cell run): the reply is on its way.
+    ReplySeen(String),
     /// An `execute_reply` on its way to the frontend, with the runtime probe's notes taken out
     /// of it (by request msg_id: a failed cell's notes come with the next success).
     Reply(RawMessage, Option<Map<String, Value>>),
     /// The store reported a problem; the user should see it once, in the running cell.
     Problem(String),
     /// The kernel is ending: record what is in flight as it stands, then answer.
-    Flush(tokio::sync::oneshot::Sender<()>),
+    Flush(oneshot::Sender<()>),
 }
 
 /// Sends taps without ever blocking the relay.
@@ -47,22 +82,54 @@ impl TapSender {
     }
 }
 
-/// An execution between its request and its idle.
+/// An execution request between its forwarding and its recording.
 struct InFlight {
+    msg_id: String,
     /// The request's header frame: the parent of anything the recorder shows in the cell.
     header: Bytes,
     code: String,
+    /// The request was not valid UTF-8: `code` has U+FFFD where its bytes were invalid.
+    code_replaced: bool,
     cell_id: Option<String>,
-    /// Order of the request, so executions are recorded in the order they were asked for.
-    seq: u64,
     requested_at: DateTime<Utc>,
+    /// The child went busy for it: it runs.
     started_at: Option<DateTime<Utc>>,
-    idle_at: Option<DateTime<Utc>>,
+    /// When its idle arrived (wall clock for the record, monotonic for the reply's grace).
+    idle_at: Option<(DateTime<Utc>, Instant)>,
+    /// The child's reply has arrived (its content follows in `reply` after the magics ran).
+    reply_seen: bool,
     execution_count: Option<i64>,
     outputs: Vec<OutputRecord>,
     reply: Option<(ExecStatus, Option<ErrorInfo>)>,
     /// What the runtime probe saw this execution bind and delete.
     runtime: Option<Value>,
+    /// Idles waiting for this execution's commit.
+    holds: Vec<Hold>,
+}
+
+impl InFlight {
+    /// The child has shown it ran (or answered) this request.
+    fn heard(&self) -> bool {
+        self.started_at.is_some() || self.reply_seen
+    }
+
+    /// Everything needed is here: the reply and the idle (an aborted request may never go
+    /// idle: it is done at its reply).
+    fn complete(&self) -> bool {
+        match &self.reply {
+            Some((ExecStatus::Aborted, _)) => true,
+            Some(_) => self.idle_at.is_some(),
+            None => false,
+        }
+    }
+
+    /// When an idle with no reply in sight stops waiting for one.
+    fn reply_deadline(&self) -> Option<Instant> {
+        match (self.idle_at, self.reply_seen) {
+            (Some((_, idle)), false) => Some(idle + REPLY_GRACE),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -128,39 +195,68 @@ pub fn spawn(
     tokio::spawn(async move {
         let mut recorder = Recorder {
             writer,
-            in_flight: HashMap::new(),
+            in_flight: BTreeMap::new(),
             author,
             publish,
             unshown_problem: None,
             next_seq: 0,
+            last_heard: 0,
+            late_notes: VecDeque::new(),
+            recent: VecDeque::new(),
+            warned_full: false,
         };
-        while let Some(tap) = rx.recv().await {
+        loop {
+            let deadline = recorder.next_deadline();
+            let tap = tokio::select! {
+                tap = rx.recv() => tap,
+                () = sleep_until(deadline) => {
+                    recorder.release();
+                    continue;
+                }
+            };
             match tap {
-                Tap::Problem(message) => recorder.problem(message),
-                Tap::Flush(done) => {
+                None => return,
+                Some(Tap::Problem(message)) => recorder.problem(message),
+                Some(Tap::Flush(done)) => {
                     recorder.finish_all();
                     let _ = done.send(());
                 }
-                other => recorder.take(other),
+                Some(other) => recorder.take(other),
             }
         }
     });
 }
 
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 struct Recorder {
     writer: Arc<WriterHandle>,
-    in_flight: HashMap<String, InFlight>,
+    /// Requests by the order they were forwarded in.
+    in_flight: BTreeMap<u64, InFlight>,
     author: Author,
     publish: mpsc::UnboundedSender<RawMessage>,
     /// A store problem reported while no cell was running: shown in the next cell to start.
     unshown_problem: Option<String>,
     next_seq: u64,
+    /// The latest request the child was heard of: every earlier one it has not been heard of
+    /// was never run (ipykernel runs them in order).
+    last_heard: u64,
+    /// msg_ids of recorded failed executions, whose probe notes come later.
+    late_notes: VecDeque<String>,
+    /// msg_ids of the latest recorded executions: a late idle of one waits for the writer.
+    recent: VecDeque<String>,
+    warned_full: bool,
 }
 
 impl Recorder {
     /// Shows a store problem in the running cell, or keeps it for the next one.
     fn problem(&mut self, message: String) {
-        crate::warn!("{message}");
+        warn!("{message}");
         let running = self
             .in_flight
             .values()
@@ -186,7 +282,8 @@ impl Recorder {
                 at,
                 typed_code,
             } => self.request(raw, at, typed_code),
-            Tap::Iopub(raw, at) => self.iopub(raw, at),
+            Tap::Iopub(raw, at, hold) => self.iopub(raw, at, hold),
+            Tap::ReplySeen(msg_id) => self.reply_seen(&msg_id),
             Tap::Reply(raw, notes) => {
                 if let Some(notes) = notes {
                     self.runtime_notes(notes);
@@ -195,67 +292,126 @@ impl Recorder {
             }
             Tap::Problem(_) | Tap::Flush(_) => {}
         }
+        self.release();
     }
 
     fn request(&mut self, raw: RawMessage, at: DateTime<Utc>, typed_code: Option<String>) {
-        let Ok(content) = serde_json::from_slice::<RequestContent>(&raw.content) else {
-            return;
+        // Jupyter decodes a request that is not valid UTF-8 with replacement and runs it: so
+        // is it recorded, marked as such.
+        let (content, code_replaced) = match serde_json::from_slice::<RequestContent>(&raw.content)
+        {
+            Ok(content) => (content, false),
+            Err(_) if std::str::from_utf8(&raw.content).is_err() => {
+                match serde_json::from_str(&String::from_utf8_lossy(&raw.content)) {
+                    Ok(content) => (content, true),
+                    Err(_) => return,
+                }
+            }
+            Err(_) => return,
         };
         if content.silent {
             return; // inspectors and widgets run silent code; it is not the user's work
         }
-        let metadata: RequestMetadata = serde_json::from_slice(&raw.metadata).unwrap_or_default();
+        let metadata: RequestMetadata = serde_json::from_slice(&raw.metadata)
+            .or_else(|_| serde_json::from_str(&String::from_utf8_lossy(&raw.metadata)))
+            .unwrap_or_default();
         self.next_seq += 1;
         self.in_flight.insert(
-            raw.header().msg_id,
+            self.next_seq,
             InFlight {
+                msg_id: lossy_header(&raw.header).msg_id,
                 header: raw.header.clone(),
                 code: typed_code.unwrap_or(content.code),
+                code_replaced,
                 cell_id: metadata.cell_id,
-                seq: self.next_seq,
                 requested_at: at,
                 started_at: None,
                 idle_at: None,
+                reply_seen: false,
                 execution_count: None,
                 outputs: Vec::new(),
                 reply: None,
                 runtime: None,
+                holds: Vec::new(),
             },
         );
+        self.bound_waiting();
     }
 
-    fn iopub(&mut self, raw: RawMessage, at: DateTime<Utc>) {
-        if self.in_flight.is_empty() {
+    /// Forgets the oldest requests the child was never heard of while too many wait.
+    fn bound_waiting(&mut self) {
+        while self.in_flight.len() > MAX_WAITING {
+            let Some(seq) = self
+                .in_flight
+                .iter()
+                .find(|(_, e)| !e.heard())
+                .map(|(seq, _)| *seq)
+            else {
+                return;
+            };
+            self.in_flight.remove(&seq);
+            if !std::mem::replace(&mut self.warned_full, true) {
+                warn!(
+                    "more than {MAX_WAITING} execute requests are waiting for the kernel; \
+                     the oldest it has not started are no longer tracked for recording"
+                );
+            }
+        }
+    }
+
+    /// The first request in flight with this msg_id that `wanted` accepts.
+    fn find(&self, msg_id: &str, wanted: impl Fn(&InFlight) -> bool) -> Option<u64> {
+        self.in_flight
+            .iter()
+            .find(|(_, e)| e.msg_id == msg_id && wanted(e))
+            .map(|(seq, _)| *seq)
+    }
+
+    fn heard_of(&mut self, seq: u64) {
+        self.last_heard = self.last_heard.max(seq);
+    }
+
+    fn iopub(&mut self, raw: RawMessage, at: DateTime<Utc>, hold: Option<Hold>) {
+        if self.in_flight.is_empty() && hold.is_none() {
             return;
         }
         let parent = raw.parent().msg_id;
-        let Some(exec) = self.in_flight.get_mut(&parent) else {
+        let msg_type = raw.header().msg_type;
+        let content = serde_json::from_slice::<Value>(&raw.content).ok();
+        let state = content
+            .as_ref()
+            .and_then(|c| c["execution_state"].as_str())
+            .filter(|_| msg_type == "status")
+            .map(str::to_string);
+        let state = state.as_deref();
+        // Busy starts the first request with this id not yet started; everything else belongs
+        // to the one that is running (started, not idle yet).
+        let seq = match state {
+            Some("busy") => self.find(&parent, |e| e.started_at.is_none() && e.idle_at.is_none()),
+            _ => self.find(&parent, |e| e.started_at.is_some() && e.idle_at.is_none()),
+        };
+        let Some(seq) = seq else {
+            if let Some(hold) = hold {
+                self.release_after_writer(&parent, hold);
+            }
             return;
         };
-        let msg_type = raw.header().msg_type;
-        if msg_type == "status" && exec.started_at.is_none() {
+        if state == Some("busy") {
+            self.heard_of(seq);
             if let Some(message) = self.unshown_problem.take() {
-                let header = exec.header.clone();
+                let header = self.in_flight[&seq].header.clone();
                 self.show_problem(&header, &message);
             }
         }
-        let Some(exec) = self.in_flight.get_mut(&parent) else {
-            return;
-        };
-        let Ok(content) = serde_json::from_slice::<Value>(&raw.content) else {
+        let exec = self.in_flight.get_mut(&seq).expect("found above");
+        exec.holds.extend(hold);
+        let Some(content) = &content else {
             return;
         };
         match msg_type.as_str() {
-            "status" => match content["execution_state"].as_str() {
-                Some("busy") => exec.started_at = exec.started_at.or(Some(at)),
-                Some("idle") => {
-                    exec.idle_at = Some(at);
-                    match exec.reply {
-                        Some((ExecStatus::Aborted, _)) => self.release_aborted(),
-                        Some(_) => self.finish(&parent),
-                        None => {}
-                    }
-                }
+            "status" => match state {
+                Some("busy") => exec.started_at = Some(at),
+                Some("idle") => exec.idle_at = Some((at, Instant::now())),
                 _ => {}
             },
             "execute_input" => exec.execution_count = content["execution_count"].as_i64(),
@@ -288,22 +444,54 @@ impl Recorder {
         }
     }
 
-    /// Attaches the probe's notes to their executions; those already recorded are updated.
+    /// An idle of no execution in flight: if it is a late idle of one just recorded, it waits
+    /// until the writer has everything handed to it so far; otherwise it goes at once.
+    fn release_after_writer(&self, msg_id: &str, hold: Hold) {
+        if self.recent.iter().any(|id| id == msg_id) {
+            self.writer.after_written(Box::new(move || {
+                let _ = hold.send(());
+            }));
+        }
+    }
+
+    fn reply_seen(&mut self, msg_id: &str) {
+        if let Some(seq) = self.find(msg_id, |e| !e.reply_seen) {
+            self.heard_of(seq);
+            self.in_flight
+                .get_mut(&seq)
+                .expect("found above")
+                .reply_seen = true;
+        }
+    }
+
+    /// Attaches the probe's notes to their executions of this kernel; notes for any other
+    /// request (a cell can plant anything in the probe) are dropped.
     fn runtime_notes(&mut self, notes: Map<String, Value>) {
         for (msg_id, facts) in notes {
-            match self.in_flight.get_mut(&msg_id) {
-                Some(exec) => exec.runtime = Some(facts),
-                None => self.writer.set_runtime_facts(msg_id, facts.to_string()),
+            if let Some(seq) = self.find(&msg_id, |e| e.started_at.is_some()) {
+                self.in_flight.get_mut(&seq).expect("found above").runtime = Some(facts);
+            } else if let Some(at) = self.late_notes.iter().position(|id| *id == msg_id) {
+                self.late_notes.remove(at);
+                self.writer.set_runtime_facts(msg_id, facts.to_string());
+            } else {
+                debug!("dropping probe notes for an unknown request");
             }
         }
     }
 
     fn reply(&mut self, raw: RawMessage) {
         let parent = raw.parent().msg_id;
-        let Some(exec) = self.in_flight.get_mut(&parent) else {
+        let Some(seq) = self.find(&parent, |e| e.reply.is_none()) else {
             return;
         };
+        let exec = self.in_flight.get_mut(&seq).expect("found above");
+        if !exec.heard() {
+            // The proxy's own answer to a request the child never started (it died): nothing ran.
+            self.in_flight.remove(&seq);
+            return;
+        }
         let Ok(content) = serde_json::from_slice::<ReplyContent>(&raw.content) else {
+            exec.reply = Some((ExecStatus::Error, None));
             return;
         };
         let status = match content.status.as_str() {
@@ -313,187 +501,108 @@ impl Recorder {
         };
         exec.execution_count = content.execution_count.or(exec.execution_count);
         exec.reply = Some((status, content.error.map(ErrorInfo::from)));
-        if exec.idle_at.is_some() {
-            self.finish(&parent);
-        } else {
-            self.release_aborted();
-        }
     }
 
-    /// An aborted request may never go busy and idle, and its reply comes before the idle of
-    /// the failed cell that caused it: it is recorded as soon as every request before it is.
-    fn release_aborted(&mut self) {
-        while let Some((id, exec)) = self.in_flight.iter().min_by_key(|(_, e)| e.seq) {
-            let aborted = matches!(exec.reply, Some((ExecStatus::Aborted, _)));
-            if !aborted {
+    /// When the first execution in flight stops waiting for a reply that is not coming.
+    fn next_deadline(&self) -> Option<Instant> {
+        self.in_flight.values().next()?.reply_deadline()
+    }
+
+    /// Records, in order, every execution at the front that is done; forgets requests the
+    /// child passed over.
+    fn release(&mut self) {
+        while let Some(entry) = self.in_flight.first_entry() {
+            let seq = *entry.key();
+            let exec = entry.get();
+            if exec.complete() {
+                self.record(seq);
+            } else if !exec.heard() && seq < self.last_heard {
+                debug!("the child never answered request {:?}", exec.msg_id);
+                self.in_flight.remove(&seq);
+            } else if exec.reply_deadline().is_some_and(|at| at <= Instant::now()) {
+                let exec = self.in_flight.get_mut(&seq).expect("first entry");
+                exec.reply = Some((ExecStatus::Error, Some(no_reply())));
+                self.record(seq);
+            } else {
                 return;
             }
-            let id = id.clone();
-            self.record(&id);
         }
     }
 
-    /// Records every execution still in flight, in request order; one that never got its reply
-    /// counts as aborted.
+    /// Records every execution the child ran that is still in flight, in order; one that never
+    /// got its reply counts as aborted. Requests it never ran are dropped.
     fn finish_all(&mut self) {
-        let mut ids: Vec<(u64, String)> = self
-            .in_flight
-            .iter()
-            .map(|(id, e)| (e.seq, id.clone()))
-            .collect();
-        ids.sort();
-        for (_, id) in ids {
-            self.record(&id);
+        self.release();
+        let seqs: Vec<u64> = self.in_flight.keys().copied().collect();
+        for seq in seqs {
+            if self.in_flight[&seq].heard() {
+                self.record(seq);
+            } else {
+                self.in_flight.remove(&seq);
+            }
         }
     }
 
-    /// Records a finished execution, then any aborted ones that were waiting for it.
-    fn finish(&mut self, msg_id: &str) {
-        self.record(msg_id);
-        self.release_aborted();
-    }
-
-    fn record(&mut self, msg_id: &str) {
-        let Some(exec) = self.in_flight.remove(msg_id) else {
+    fn record(&mut self, seq: u64) {
+        let Some(exec) = self.in_flight.remove(&seq) else {
             return;
         };
         let (status, error) = exec.reply.unwrap_or((ExecStatus::Aborted, None));
-        let ended_at = exec.idle_at.unwrap_or_else(Utc::now);
+        let ended_at = exec.idle_at.map_or_else(Utc::now, |(at, _)| at);
         let dataflow = dataflow_record(error.as_ref(), exec.runtime.as_ref());
-        self.writer.record(ExecutionRecord {
-            msg_id: msg_id.to_string(),
+        if status == ExecStatus::Error && exec.runtime.is_none() {
+            push_bounded(&mut self.late_notes, exec.msg_id.clone(), LATE_NOTES);
+        }
+        push_bounded(&mut self.recent, exec.msg_id.clone(), LATE_NOTES);
+        let record = ExecutionRecord {
+            msg_id: exec.msg_id,
             execution_count: exec.execution_count,
             cell_id: exec.cell_id,
             code: exec.code,
+            code_replaced: exec.code_replaced,
             started_at: exec.started_at.unwrap_or(exec.requested_at),
             ended_at,
             status,
             error,
             outputs: exec.outputs,
             dataflow: Some(dataflow),
-        });
-    }
-}
-
-/// The dataflow facts of an execution: the probe's notes and the line it failed at. The static
-/// analysis is left to the store's writer thread (an empty `analysis`), which runs at a lower
-/// priority than the relay.
-fn dataflow_record(error: Option<&ErrorInfo>, runtime: Option<&Value>) -> DataflowRecord {
-    DataflowRecord {
-        analysis: String::new(),
-        runtime: runtime.map(Value::to_string),
-        failed_line: error.and_then(|e| failed_line(&e.traceback)),
-    }
-}
-
-/// The line of the cell where the error was raised, from IPython's traceback: the first frame
-/// that is the cell itself (`Cell In[7], line 3`, coloured with ANSI escapes).
-fn failed_line(traceback: &[String]) -> Option<i64> {
-    traceback.iter().find_map(|entry| {
-        let plain = strip_ansi(entry);
-        let at = plain.find("Cell In[")?;
-        let rest = &plain[at..];
-        let line = rest[rest.find(", line ")? + 7..]
-            .split(|c: char| !c.is_ascii_digit())
-            .next()?;
-        line.parse().ok()
-    })
-}
-
-/// Removes ANSI colour escapes (`ESC [ … m`).
-fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
+        };
+        let holds = exec.holds;
+        if holds.is_empty() {
+            self.writer.record(record);
         } else {
-            out.push(c);
+            self.writer.record_then(
+                record,
+                Box::new(move || {
+                    for hold in holds {
+                        let _ = hold.send(());
+                    }
+                }),
+            );
         }
     }
-    out
 }
 
-/// Adds stream text to the outputs, merged with the previous output when it is the same stream
-/// (as notebooks store it): a 100,000-line print is one output, not thousands.
-fn append_stream(outputs: &mut Vec<OutputRecord>, name: String, text: &str) {
-    if let Some(last) = outputs.last_mut() {
-        if last.output_type == "stream" && last.name.as_deref() == Some(name.as_str()) {
-            if let Some((_, bytes)) = last.payloads.first_mut() {
-                bytes.extend_from_slice(text.as_bytes());
-                return;
-            }
-        }
+/// What an execution that went idle without a reply is recorded with.
+fn no_reply() -> ErrorInfo {
+    ErrorInfo {
+        ename: "NoReply".into(),
+        evalue: "the kernel went idle without replying to this request".into(),
+        traceback: Vec::new(),
     }
-    outputs.push(OutputRecord {
-        output_type: "stream".into(),
-        name: Some(name),
-        payloads: vec![("text/plain".into(), text.as_bytes().to_vec())],
-    });
 }
 
-/// A mime bundle as (mime, bytes): strings as their UTF-8 text (base64 for images, as sent),
-/// JSON values as compact JSON.
-fn mime_payloads(data: &Value) -> Vec<(String, Vec<u8>)> {
-    let Some(bundle) = data.as_object() else {
-        return vec![];
-    };
-    bundle
-        .iter()
-        .map(|(mime, value)| {
-            let bytes = match value {
-                Value::String(s) => s.as_bytes().to_vec(),
-                Value::Array(lines) if lines.iter().all(Value::is_string) => lines
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<String>()
-                    .into_bytes(),
-                other => other.to_string().into_bytes(),
-            };
-            (mime.clone(), bytes)
-        })
-        .collect()
+fn push_bounded(queue: &mut VecDeque<String>, msg_id: String, max: usize) {
+    if queue.len() == max {
+        queue.pop_front();
+    }
+    queue.push_back(msg_id);
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn failed_line_comes_from_the_cell_frame() {
-        let traceback = vec![
-            "\u{1b}[0;31m----------\u{1b}[0m".to_string(),
-            "\u{1b}[0;32mCell In[7], line 3\u{1b}[0m\n      1 x = 1\n----> 3 f()".to_string(),
-            "\u{1b}[0;32mCell In[5], line 9\u{1b}[0m, in f()".to_string(),
-        ];
-        assert_eq!(failed_line(&traceback), Some(3));
-        assert_eq!(failed_line(&["ValueError: x".to_string()]), None);
-    }
-
-    #[test]
-    fn consecutive_stream_chunks_merge_per_stream() {
-        let mut outputs = Vec::new();
-        append_stream(&mut outputs, "stdout".into(), "a\n");
-        append_stream(&mut outputs, "stdout".into(), "b\n");
-        append_stream(&mut outputs, "stderr".into(), "oops\n");
-        append_stream(&mut outputs, "stdout".into(), "c\n");
-        assert_eq!(outputs.len(), 3);
-        assert_eq!(outputs[0].payloads[0].1, b"a\nb\n");
-        assert_eq!(outputs[2].payloads[0].1, b"c\n");
-    }
-
-    #[test]
-    fn mime_bundles_keep_text_and_json() {
-        let payloads = mime_payloads(&serde_json::json!({
-            "text/plain": "1", "application/json": {"a": 1}, "text/html": ["<b>", "x</b>"]
-        }));
-        let get = |m: &str| payloads.iter().find(|(k, _)| k == m).unwrap().1.clone();
-        assert_eq!(get("text/plain"), b"1");
-        assert_eq!(get("application/json"), br#"{"a":1}"#);
-        assert_eq!(get("text/html"), b"<b>x</b>");
-    }
+/// A request's header, read with invalid UTF-8 replaced as Jupyter reads it, so the msg_id
+/// matches the parent header the child sends back.
+fn lossy_header(header: &[u8]) -> HeaderFields {
+    serde_json::from_slice(header)
+        .or_else(|_| serde_json::from_str(&String::from_utf8_lossy(header)))
+        .unwrap_or_default()
 }

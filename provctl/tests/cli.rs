@@ -23,6 +23,7 @@ fn json(o: &Output) -> Value {
 
 fn exec(n: i64, code: &str, printed: &str) -> ExecutionRecord {
     ExecutionRecord {
+        code_replaced: false,
         outputs: vec![OutputRecord {
             output_type: "stream".into(),
             name: Some("stdout".into()),

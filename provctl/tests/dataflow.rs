@@ -37,6 +37,7 @@ fn exec(n: i64, code: &str, bound: &[(&str, &str, Option<Value>)]) -> ExecutionR
         })
         .collect();
     ExecutionRecord {
+        code_replaced: false,
         dataflow: Some(DataflowRecord {
             analysis: String::new(),
             runtime: Some(json!({ "bound": bound, "deleted": [] }).to_string()),

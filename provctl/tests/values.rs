@@ -41,6 +41,7 @@ fn exec(n: i64, code: &str, bound: &[(&str, Value)]) -> ExecutionRecord {
         })
         .collect();
     ExecutionRecord {
+        code_replaced: false,
         dataflow: Some(DataflowRecord {
             analysis: String::new(),
             runtime: Some(

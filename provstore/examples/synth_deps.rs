@@ -135,6 +135,7 @@ fn record(i: usize, c: usize, code: String, fails: bool) -> ExecutionRecord {
     });
     let analysis = serde_json::to_string(&pyflow::analyze_cell(&code)).expect("serialises");
     ExecutionRecord {
+        code_replaced: false,
         msg_id: format!("synth-{i}"),
         execution_count: Some(i as i64 + 1),
         cell_id: Some(format!("cell-{c}")),

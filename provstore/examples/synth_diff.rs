@@ -109,6 +109,7 @@ fn record(
     let started_at = Utc::now();
     let analysis = serde_json::to_string(&pyflow::analyze_cell(&code)).expect("serialises");
     ExecutionRecord {
+        code_replaced: false,
         msg_id: format!("synth-{}", uuid::Uuid::new_v4()),
         execution_count: Some(i as i64 + 1),
         cell_id: None,

@@ -144,6 +144,7 @@ fn execution(
         (ExecStatus::Ok, None)
     };
     ExecutionRecord {
+        code_replaced: false,
         msg_id: rng.uuid(),
         execution_count: Some(i as i64 + 1),
         cell_id: Some(cell_id.clone()),

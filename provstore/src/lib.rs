@@ -39,7 +39,7 @@
 //! | `store_info` | fact about the store | `key`, `value` (`store_uuid`, `created_at`, `created_by`) |
 //! | `trials` | kernel process (a restart starts a new trial) | `id` (1, 2, 3… for people), `uuid` (for merging stores), `name` (optional, unique), `status` (`running`, `finished`, `crashed`), `started_at`, `ended_at`, `notebook` (from `JPY_SESSION_NAME`), `cwd`, `python_version`, `ipykernel_version`, `platform`, `hostname`, `pid`, `pid_start` (identity of the process start, so a reused pid is not taken for the kernel) |
 //! | `code` | distinct cell source | `id`, `sha256` (unique), `text`: re-running a cell stores no new text |
-//! | `executions` | `execute_request` that went idle | `id`, `trial_id`, `seq` (order within the trial, 1, 2, 3…; unique per trial), `msg_id`, `execution_count`, `cell_id` (JupyterLab's `metadata.cellId`), `code_id`, `started_at`, `ended_at`, `duration_ms`, `status` (`ok`, `error`, `aborted`), `error_name`, `error_value`, `error_traceback` (JSON array of lines) |
+//! | `executions` | `execute_request` that went idle | `id`, `trial_id`, `seq` (order within the trial, 1, 2, 3…; unique per trial), `msg_id`, `execution_count`, `cell_id` (JupyterLab's `metadata.cellId`), `code_id`, `started_at`, `ended_at`, `duration_ms`, `status` (`ok`, `error`, `aborted`), `error_name`, `error_value`, `error_traceback` (JSON array of lines), `code_replaced` (1 when the request was not valid UTF-8: its invalid bytes are recorded as U+FFFD, as the child decoded them) |
 //! | `outputs` | iopub output of an execution | `id`, `execution_id`, `seq` (order within the execution), `output_type` (`stream`, `display_data`, `update_display_data`, `execute_result`, `error`, `clear_output`), `stream_name` (`stdout`/`stderr` for streams) |
 //! | `output_data` | MIME bundle entry of an output | `output_id`, `position`, `mime_type`, `blob_id` |
 //! | `blobs` | distinct payload | `id`, `sha256` (unique), `size` (bytes), `data` (the bytes, or NULL when larger than the payload cap) |
@@ -192,7 +192,7 @@ pub use values::{
     evolution, Evolution, EvolutionPoint, KeyValue, SkippedTrial, TrialOverview, TrialTag,
     ValueEntry,
 };
-pub use writer::{OnProblem, Writer, WriterConfig, WriterHandle, ENV_MAX_PAYLOAD};
+pub use writer::{OnProblem, Writer, WriterConfig, WriterHandle, Written, ENV_MAX_PAYLOAD};
 
 /// The result type of this crate: every fallible call says what went wrong
 /// and what to do through [`StoreError`].

@@ -8,7 +8,13 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 3] = [V1, V2, V3];
+const MIGRATIONS: [&str; 4] = [V1, V2, V3, V4];
+
+/// Version 4: an execution whose request was not valid UTF-8 is recorded with the invalid bytes
+/// replaced (as the child ran it), and says so.
+const V4: &str = r#"
+ALTER TABLE executions ADD COLUMN code_replaced INTEGER NOT NULL DEFAULT 0;
+"#;
 
 /// Version 3: the dataflow graph itself, written by the kernel's live engine as each
 /// execution is recorded, so dependency queries walk indexes instead of replaying the trial:
@@ -205,6 +211,10 @@ CREATE TABLE trial_packages (
 ) WITHOUT ROWID;
 "#;
 
+/// The oldest version a read-only reader can read as it is: later migrations only add what
+/// readers do not ask for (version 4: `executions.code_replaced`).
+const READABLE_FROM: i64 = 3;
+
 /// What [`migrate`] found.
 pub(crate) enum Migration {
     /// The store is at [`SCHEMA_VERSION`] (possibly after migrating).
@@ -216,13 +226,18 @@ pub(crate) enum Migration {
 /// Brings the store up to [`SCHEMA_VERSION`]. The check is a plain read, so
 /// an up-to-date store (even a read-only one) is never locked; migrating
 /// takes the write lock first and checks again, so two processes opening a
-/// new store at once migrate it exactly once.
+/// new store at once migrate it exactly once. A store that cannot be written is read as it
+/// is when its version is recent enough ([`READABLE_FROM`]).
 pub(crate) fn migrate(
     conn: &mut Connection,
     store_uuid: &str,
     now: &str,
+    writable: bool,
 ) -> rusqlite::Result<Migration> {
     let version = user_version(conn)?;
+    if !writable && (READABLE_FROM..SCHEMA_VERSION).contains(&version) {
+        return Ok(Migration::Current);
+    }
     if version >= SCHEMA_VERSION {
         return Ok(if version == SCHEMA_VERSION {
             Migration::Current

@@ -59,24 +59,51 @@ impl Store {
     /// Opens an existing store (for reading: provctl, the magics). Never
     /// creates one: a missing file is [`StoreError::Missing`]. The store is
     /// opened read-write when permissions allow, so a forward migration or
-    /// crash marking can happen; read-only otherwise.
+    /// crash marking can happen; read-only otherwise. A store this process may
+    /// not write at all (a read-only filesystem, another user's file in their
+    /// folder), where SQLite cannot create the WAL's `-shm` and `-wal` files,
+    /// is read through SQLite's `mode=ro`, then `immutable=1` URIs.
     pub fn open_existing(path: &Path) -> Result<Store> {
         if !path.is_file() {
             return Err(StoreError::Missing {
                 path: path.to_path_buf(),
             });
         }
-        Store::connect(path)
+        let first = match Store::connect(path) {
+            Ok(store) => return Ok(store),
+            Err(e) => e,
+        };
+        for query in ["mode=ro", "immutable=1"] {
+            if let Ok(store) = Store::connect_as(path, Access::Uri(query)) {
+                return Ok(store);
+            }
+        }
+        Err(first)
     }
 
     fn connect(path: &Path) -> Result<Store> {
+        Store::connect_as(path, Access::Normal)
+    }
+
+    fn connect_as(path: &Path, access: Access) -> Result<Store> {
         let sql_err = |source| StoreError::Sqlite {
             path: path.to_path_buf(),
             source,
         };
-        // READ_WRITE falls back to read-only when the OS refuses writing.
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags).map_err(sql_err)?;
+        let mut conn = match access {
+            // READ_WRITE falls back to read-only when the OS refuses writing.
+            Access::Normal => Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
+            Access::Uri(query) => Connection::open_with_flags(
+                format!("{}?{query}", file_uri(path)),
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
+        }
+        .map_err(sql_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;
         let writable = !conn.is_readonly(rusqlite::MAIN_DB).map_err(sql_err)?;
         if writable {
@@ -96,7 +123,7 @@ impl Store {
             .map_err(sql_err)?;
         let now = timestamp(Utc::now());
         let store_uuid = uuid::Uuid::new_v4().to_string();
-        match schema::migrate(&mut conn, &store_uuid, &now).map_err(sql_err)? {
+        match schema::migrate(&mut conn, &store_uuid, &now, writable).map_err(sql_err)? {
             Migration::Current => {}
             Migration::TooNew(found) => {
                 return Err(StoreError::TooNew {
@@ -264,7 +291,9 @@ impl Store {
     ///
     /// When that execution is the failed one the live dataflow engine is holding back, it
     /// enters the dependency graph now, with these notes.
-    pub fn set_runtime_facts(&mut self, msg_id: &str, runtime: &str) -> Result<()> {
+    /// Only `trial`'s executions are looked at: a note naming another trial's request (a cell
+    /// can plant anything in the probe) changes nothing there.
+    pub fn set_runtime_facts(&mut self, trial: i64, msg_id: &str, runtime: &str) -> Result<()> {
         let live = self.live.get_mut();
         let result = (|| {
             let tx = self
@@ -272,8 +301,9 @@ impl Store {
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             let id: Option<i64> = tx
                 .query_row(
-                    "SELECT id FROM executions WHERE msg_id = ?1 ORDER BY id DESC LIMIT 1",
-                    [msg_id],
+                    "SELECT id FROM executions WHERE trial_id = ?1 AND msg_id = ?2
+                     ORDER BY seq DESC LIMIT 1",
+                    (trial, msg_id),
                     |r| r.get(0),
                 )
                 .optional()?;
@@ -282,9 +312,9 @@ impl Store {
                 "UPDATE execution_dataflow SET runtime = ?2 WHERE execution_id = ?1",
                 (id, runtime),
             )?;
-            let pending = live
-                .as_ref()
-                .is_some_and(|l| l.pending.as_ref().is_some_and(|(m, _)| m == msg_id));
+            let pending = live.as_ref().is_some_and(|l| {
+                l.trial == trial && l.pending.as_ref().is_some_and(|(m, _)| m == msg_id)
+            });
             if let (true, Some(index)) = (pending, live.as_mut()) {
                 let (_, mut input) = index.pending.take().expect("checked above");
                 input.runtime = dataflow_index::runtime_facts(runtime);
@@ -457,6 +487,34 @@ impl Store {
 /// Retries an operation that failed with `SQLITE_BUSY` outside the busy
 /// handler's reach (switching to WAL while another process creates the same
 /// new store), for up to [`BUSY_TIMEOUT`].
+/// How [`Store::connect_as`] opens the file.
+#[derive(Clone, Copy)]
+enum Access {
+    /// Read-write when allowed, else read-only.
+    Normal,
+    /// Read-only through a `file:` URI with this query (`mode=ro`, `immutable=1`).
+    Uri(&'static str),
+}
+
+/// `path` as an SQLite `file:` URI: absolute, every byte outside the unreserved set and `/`
+/// percent-encoded (so `?`, `#` and `%` in folder names stay part of the path).
+fn file_uri(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(absolute.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = absolute.to_string_lossy().into_owned().into_bytes();
+    let mut uri = String::from("file:");
+    for b in bytes {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri
+}
+
 fn retry_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
     let deadline = Instant::now() + BUSY_TIMEOUT;
     loop {
@@ -543,8 +601,9 @@ fn insert_execution(
         .map(|err| serde_json::to_string(&err.traceback).expect("a list of strings serializes"));
     tx.prepare_cached(
         "INSERT INTO executions (trial_id, seq, msg_id, execution_count, cell_id, code_id,
-             started_at, ended_at, duration_ms, status, error_name, error_value, error_traceback)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             started_at, ended_at, duration_ms, status, error_name, error_value, error_traceback,
+             code_replaced)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(rusqlite::params![
         trial,
@@ -560,6 +619,7 @@ fn insert_execution(
         e.error.as_ref().map(|x| &x.ename),
         e.error.as_ref().map(|x| &x.evalue),
         traceback,
+        e.code_replaced,
     ])?;
     let execution_id = tx.last_insert_rowid();
     if let Some(d) = &e.dataflow {

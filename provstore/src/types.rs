@@ -199,6 +199,9 @@ pub struct ExecutionRecord {
     pub cell_id: Option<String>,
     /// The code as submitted.
     pub code: String,
+    /// Whether the request was not valid UTF-8 and its invalid bytes were replaced by U+FFFD
+    /// to record it (the child ran it the same way: Jupyter decodes with replacement).
+    pub code_replaced: bool,
     /// When the request was relayed to the child.
     pub started_at: DateTime<Utc>,
     /// When the execution went idle.

@@ -102,7 +102,8 @@ pub struct Writer;
 
 /// What the writer thread is asked to do, in order.
 enum Command {
-    Record(Box<ExecutionRecord>),
+    /// An execution, and who waits for it to be committed (or given up on).
+    Record(Box<ExecutionRecord>, Option<Written>),
     SetName(String, mpsc::SyncSender<Result<()>>),
     SetEnvironment(Option<String>, Option<String>),
     /// Late runtime facts for an execution already sent: (msg_id, JSON).
@@ -111,6 +112,9 @@ enum Command {
     Run(Job),
     Finish(TrialStatus),
 }
+
+/// Called once an execution is committed, or dropped because the store cannot be written.
+pub type Written = Box<dyn FnOnce() + Send>;
 
 /// Work run on the writer thread with its store (or why there is none).
 type Job = Box<dyn FnOnce(Result<&mut Store>) + Send>;
@@ -245,7 +249,16 @@ impl WriterHandle {
     /// within milliseconds (one transaction per batch of what has arrived),
     /// or dropped while the store is in trouble.
     pub fn record(&self, e: ExecutionRecord) {
-        let _ = self.tx.send(Command::Record(Box::new(e)));
+        let _ = self.tx.send(Command::Record(Box::new(e), None));
+    }
+
+    /// [`WriterHandle::record`], then `written` is called on the writer thread as soon as the
+    /// transaction holding the execution is committed (durable against the process being
+    /// killed: WAL, see the crate's Durability section), or the record was dropped because the
+    /// store cannot be written. Never blocks; the thread commits at once when nothing else is
+    /// queued. If the thread is gone, `written` is dropped uncalled.
+    pub fn record_then(&self, e: ExecutionRecord, written: Written) {
+        let _ = self.tx.send(Command::Record(Box::new(e), Some(written)));
     }
 
     /// Records the Python and ipykernel versions of the trial (None keeps
@@ -346,6 +359,12 @@ impl WriterHandle {
             .unwrap_or_else(|_| Err(self.no_answer()))
     }
 
+    /// Calls `written` on the writer thread once everything sent before is committed (or
+    /// dropped). Never blocks; if the thread is gone, `written` is dropped uncalled.
+    pub fn after_written(&self, written: Written) {
+        let _ = self.tx.send(Command::Run(Box::new(move |_| written())));
+    }
+
     /// Waits until everything sent before is written (or dropped), at most
     /// `timeout`. True when the writer confirmed in time.
     pub fn flush(&self, timeout: Duration) -> bool {
@@ -396,6 +415,13 @@ impl Drop for WriterHandle {
     }
 }
 
+/// Executions received but not yet committed, and who waits for them.
+#[derive(Default)]
+struct Batch {
+    records: Vec<ExecutionRecord>,
+    written: Vec<Written>,
+}
+
 /// The state of the writer thread.
 struct Worker {
     path: PathBuf,
@@ -423,7 +449,7 @@ struct Worker {
 impl Worker {
     fn run(mut self, rx: mpsc::Receiver<Command>) {
         self.ensure_ready(true);
-        let mut pending: Vec<ExecutionRecord> = Vec::new();
+        let mut pending = Batch::default();
         loop {
             let Ok(first) = rx.recv() else {
                 self.finish(TrialStatus::Finished);
@@ -432,9 +458,10 @@ impl Worker {
             let mut next = Some(first);
             while let Some(cmd) = next.take() {
                 match cmd {
-                    Command::Record(e) => {
-                        pending.push(*e);
-                        if pending.len() >= MAX_BATCH {
+                    Command::Record(e, written) => {
+                        pending.records.push(*e);
+                        pending.written.extend(written);
+                        if pending.records.len() >= MAX_BATCH {
                             self.write(&mut pending);
                         }
                     }
@@ -477,10 +504,9 @@ impl Worker {
             }
             Command::SetRuntimeFacts(msg_id, runtime) => {
                 if self.ensure_ready(false) {
-                    if let Some(store) = self.store.as_mut() {
-                        // Lost facts only cost precision in later queries: no user-facing error.
-                        let _ = store.set_runtime_facts(&msg_id, &runtime);
-                    }
+                    let (store, trial) = self.ready();
+                    // Lost facts only cost precision in later queries: no user-facing error.
+                    let _ = store.set_runtime_facts(trial, &msg_id, &runtime);
                 }
             }
             Command::Run(f) => {
@@ -490,7 +516,7 @@ impl Worker {
                     None => f(Err(self.unavailable())),
                 }
             }
-            Command::Record(_) | Command::Finish(_) => unreachable!("handled by run"),
+            Command::Record(..) | Command::Finish(_) => unreachable!("handled by run"),
         }
     }
 
@@ -510,21 +536,25 @@ impl Worker {
     }
 
     /// Writes the pending records in one transaction, or drops them while
-    /// the store is unavailable.
-    fn write(&mut self, pending: &mut Vec<ExecutionRecord>) {
-        if pending.is_empty() {
+    /// the store is unavailable; then tells whoever waits for them.
+    fn write(&mut self, pending: &mut Batch) {
+        if pending.records.is_empty() {
             return;
         }
+        let records = &pending.records;
         if self.ensure_ready(false) {
             let (store, trial) = self.ready();
-            if let Err(e) = store.record_executions(trial, pending) {
+            if let Err(e) = store.record_executions(trial, records) {
                 self.fail(&e);
-                self.dropped += pending.len() as u64;
+                self.dropped += records.len() as u64;
             }
         } else {
-            self.dropped += pending.len() as u64;
+            self.dropped += records.len() as u64;
         }
-        pending.clear();
+        pending.records.clear();
+        for written in pending.written.drain(..) {
+            written();
+        }
     }
 
     fn finish(&mut self, status: TrialStatus) {

@@ -122,6 +122,7 @@ fn late_notes_write_values_and_packages_too() {
         .unwrap();
     store
         .set_runtime_facts(
+            trial,
             "msg-1",
             r#"{"bound": [["x", 5, {"type": "int", "value": 1}]], "deleted": [],
                 "packages": {"requests": "2.32.0"}}"#,

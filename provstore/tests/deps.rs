@@ -66,6 +66,7 @@ fn record(store: &mut Store, trial: i64) {
     store.record_execution(trial, &failed).unwrap();
     store
         .set_runtime_facts(
+            trial,
             "msg-8",
             r#"{"bound": [["x", 400, {"type": "int", "value": 1}]], "deleted": []}"#,
         )

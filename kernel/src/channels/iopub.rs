@@ -10,8 +10,12 @@ use crate::recorder::Tap;
 use crate::wire::RawMessage;
 use crate::{debug, warn};
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 use zeromq::{SocketRecv, SocketSend, SubSocket, XPubSocket, ZmqMessage};
+
+/// The longest an idle waits for its execution to be committed.
+const HOLD_LIMIT: Duration = Duration::from_secs(5);
 
 /// Runs the iopub relay until the child's socket closes.
 pub async fn relay(
@@ -54,10 +58,35 @@ pub async fn relay(
     }
 }
 
-/// Publishes one message to the frontends, and shows it to the recorder.
+/// Publishes one message to the frontends, and shows it to the recorder. An idle waits until
+/// the recorder has committed the execution it ends (durable before done): a client that saw
+/// a cell finish finds it in the store, whatever happens to this process afterwards.
 async fn publish(frontend: &mut XPubSocket, shared: &Shared, msg: RawMessage) {
-    shared.tap.send(Tap::Iopub(msg.clone(), chrono::Utc::now()));
+    if is_idle(&msg) {
+        let (hold, committed) = oneshot::channel();
+        shared
+            .tap
+            .send(Tap::Iopub(msg.clone(), chrono::Utc::now(), Some(hold)));
+        // Released at once for an idle that ends no execution, or when the store cannot be
+        // written; the limit covers a store locked by another process for long.
+        if tokio::time::timeout(HOLD_LIMIT, committed).await.is_err() {
+            warn!(
+                "the store took longer than {} s to record an execution; its idle goes out first",
+                HOLD_LIMIT.as_secs()
+            );
+        }
+    } else {
+        shared
+            .tap
+            .send(Tap::Iopub(msg.clone(), chrono::Utc::now(), None));
+    }
     send(frontend, msg).await;
+}
+
+/// An iopub `status` message saying `idle`: read from the content first, where `"idle"` is
+/// rare, before parsing the header.
+fn is_idle(msg: &RawMessage) -> bool {
+    msg.content.windows(6).any(|w| w == b"\"idle\"") && msg.header().msg_type == "status"
 }
 
 async fn send(frontend: &mut XPubSocket, msg: RawMessage) {

@@ -89,6 +89,11 @@ pub async fn forward_replies(
         };
         let parent = raw.parent();
         shared.pending.remove(&parent.msg_id);
+        if channel == Channel::Shell && parent.msg_type == "execute_request" {
+            // Before the cell's magics run: the recorder knows a reply is coming, so the
+            // cell's idle does not count as one without a reply.
+            shared.tap.send(Tap::ReplySeen(parent.msg_id.clone()));
+        }
         let Some(raw) = shared.take_internal_reply(&parent.msg_id, raw) else {
             continue;
         };

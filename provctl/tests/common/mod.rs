@@ -38,6 +38,7 @@ pub fn new_trial(cwd: &Path) -> NewTrial {
 pub fn execution(n: i64, code: &str) -> ExecutionRecord {
     let started_at = Utc.with_ymd_and_hms(2026, 11, 21, 16, 30, 0).unwrap() + Duration::seconds(n);
     ExecutionRecord {
+        code_replaced: false,
         msg_id: format!("msg-{n}"),
         execution_count: Some(n),
         cell_id: Some(format!("cell-{n}")),

@@ -32,6 +32,7 @@ pub fn this_trial(cwd: &Path) -> NewTrial {
 pub fn exec(n: i64, code: &str, printed: &str) -> ExecutionRecord {
     let started_at = t0() + Duration::seconds(n);
     ExecutionRecord {
+        code_replaced: false,
         msg_id: format!("msg-{n}"),
         execution_count: Some(n),
         cell_id: Some(format!("cell-{n}")),
