@@ -16,13 +16,15 @@
 mod outputs;
 
 use crate::messages::Author;
-use crate::wire::{HeaderFields, RawMessage};
+use crate::wire::RawMessage;
 use crate::{debug, warn};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use outputs::{append_stream, dataflow_record, mime_payloads};
+use outputs::{
+    append_stream, dataflow_record, lossy_header, mime_payloads, no_reply, ReplyContent,
+    RequestContent, RequestMetadata,
+};
 use provstore::{ErrorInfo, ExecStatus, ExecutionRecord, OutputRecord, WriterHandle};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -128,48 +130,6 @@ impl InFlight {
         match (self.idle_at, self.reply_seen) {
             (Some((_, idle)), false) => Some(idle + REPLY_GRACE),
             _ => None,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct RequestContent {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    silent: bool,
-}
-
-#[derive(Deserialize, Default)]
-struct RequestMetadata {
-    #[serde(rename = "cellId")]
-    cell_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ReplyContent {
-    #[serde(default)]
-    status: String,
-    execution_count: Option<i64>,
-    #[serde(flatten)]
-    error: Option<ErrorFields>,
-}
-
-#[derive(Deserialize)]
-struct ErrorFields {
-    ename: String,
-    #[serde(default)]
-    evalue: String,
-    #[serde(default)]
-    traceback: Vec<String>,
-}
-
-impl From<ErrorFields> for ErrorInfo {
-    fn from(e: ErrorFields) -> ErrorInfo {
-        ErrorInfo {
-            ename: e.ename,
-            evalue: e.evalue,
-            traceback: e.traceback,
         }
     }
 }
@@ -583,26 +543,9 @@ impl Recorder {
     }
 }
 
-/// What an execution that went idle without a reply is recorded with.
-fn no_reply() -> ErrorInfo {
-    ErrorInfo {
-        ename: "NoReply".into(),
-        evalue: "the kernel went idle without replying to this request".into(),
-        traceback: Vec::new(),
-    }
-}
-
 fn push_bounded(queue: &mut VecDeque<String>, msg_id: String, max: usize) {
     if queue.len() == max {
         queue.pop_front();
     }
     queue.push_back(msg_id);
-}
-
-/// A request's header, read with invalid UTF-8 replaced as Jupyter reads it, so the msg_id
-/// matches the parent header the child sends back.
-fn lossy_header(header: &[u8]) -> HeaderFields {
-    serde_json::from_slice(header)
-        .or_else(|_| serde_json::from_str(&String::from_utf8_lossy(header)))
-        .unwrap_or_default()
 }

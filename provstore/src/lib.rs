@@ -146,8 +146,11 @@
 //! # Durability
 //!
 //! `synchronous=NORMAL` in WAL mode: a committed execution survives the
-//! kernel being killed (`kill -9`); only a power loss can take back the last
-//! few commits. A trial left `running` by a process that no longer exists
+//! kernel being killed (`kill -9`); only an OS crash or power loss can take
+//! back the last few commits (the store stays consistent). The kernel holds a
+//! cell's idle until [`WriterHandle::record_then`] says its execution is
+//! committed. `FULL` would add an `fsync` per commit (milliseconds on a
+//! typical disk, more than a whole `pass` execution). A trial left `running` by a process that no longer exists
 //! on this host is marked `crashed` the next time the store is opened for
 //! writing, with `ended_at` = the end of its last execution.
 

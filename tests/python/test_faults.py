@@ -143,6 +143,7 @@ def check_life(db: Path, seen: dict) -> None:
             assert status == seen["status"][msg_id], (msg_id, status, seen["status"][msg_id])
 
 
+@pytest.mark.timeout(max(300, KILLS))
 def test_kill_9_at_random_moments_loses_no_finished_execution(tmp_path: Path):
     """Every execution whose busy and idle the client received is in the store after a kill -9
     of prov-kernel or of the child at a random moment; nothing else is, and in order; the store

@@ -1,8 +1,70 @@
-//! What an execution's messages say, in the form the store records: outputs (streams merged),
-//! MIME bundles, the failed line of a traceback, the dataflow facts handed to the writer.
+//! What an execution's messages say, in the form the store records: the request's and reply's
+//! fields, outputs (streams merged), MIME bundles, the failed line of a traceback, the dataflow
+//! facts handed to the writer.
 
+use crate::wire::HeaderFields;
 use provstore::{DataflowRecord, ErrorInfo, OutputRecord};
+use serde::Deserialize;
 use serde_json::Value;
+
+#[derive(Deserialize)]
+pub(super) struct RequestContent {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub silent: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct RequestMetadata {
+    #[serde(rename = "cellId")]
+    pub cell_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ReplyContent {
+    #[serde(default)]
+    pub status: String,
+    pub execution_count: Option<i64>,
+    #[serde(flatten)]
+    pub error: Option<ErrorFields>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ErrorFields {
+    ename: String,
+    #[serde(default)]
+    evalue: String,
+    #[serde(default)]
+    traceback: Vec<String>,
+}
+
+impl From<ErrorFields> for ErrorInfo {
+    fn from(e: ErrorFields) -> ErrorInfo {
+        ErrorInfo {
+            ename: e.ename,
+            evalue: e.evalue,
+            traceback: e.traceback,
+        }
+    }
+}
+
+/// What an execution that went idle without a reply is recorded with.
+pub(super) fn no_reply() -> ErrorInfo {
+    ErrorInfo {
+        ename: "NoReply".into(),
+        evalue: "the kernel went idle without replying to this request".into(),
+        traceback: Vec::new(),
+    }
+}
+
+/// A request's header, read with invalid UTF-8 replaced as Jupyter reads it, so the msg_id
+/// matches the parent header the child sends back.
+pub(super) fn lossy_header(header: &[u8]) -> HeaderFields {
+    serde_json::from_slice(header)
+        .or_else(|_| serde_json::from_str(&String::from_utf8_lossy(header)))
+        .unwrap_or_default()
+}
 
 /// The dataflow facts of an execution: the probe's notes and the line it failed at. The static
 /// analysis is left to the store's writer thread (an empty `analysis`), which runs at a lower
