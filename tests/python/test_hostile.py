@@ -16,14 +16,12 @@ import struct
 import time
 import uuid
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import zmq
-from jupyter_client.manager import KernelManager
 from jupyter_client.session import Session
 
-from conftest import KERNEL_NAME, TIMEOUT, Kernel, drain, reply_to, stop_kernel
+from conftest import TIMEOUT, Kernel, reply_to
 
 pytestmark = pytest.mark.prov
 
@@ -90,28 +88,6 @@ def log_text(log: Path) -> str:
     return log.read_text(errors="replace")
 
 
-@pytest.fixture
-def logged_kernel(tmp_path: Path, request) -> Iterator[tuple[Kernel, Path]]:
-    """A kernel whose stderr goes to a file, with PROV_MAX_MESSAGE from the test's marker."""
-    limit = getattr(request, "param", None)
-    log = tmp_path / "kernel.log"
-    env = dict(os.environ, PROV_DB=str(tmp_path / "prov.db"))
-    if limit:
-        env["PROV_MAX_MESSAGE"] = limit
-    km = KernelManager(kernel_name=KERNEL_NAME)
-    with open(log, "wb") as err:
-        km.start_kernel(env=env, cwd=str(tmp_path), stderr=err)
-    kc = km.client()
-    kc.start_channels()
-    k = Kernel(km, kc, tmp_path / "prov.db")
-    try:
-        kc.wait_for_ready(timeout=60)
-        drain(kc)
-        yield k, log
-    finally:
-        stop_kernel(k)
-
-
 def test_oversized_frame_on_every_socket_closes_that_connection_only(logged_kernel):
     k, log = logged_kernel
     pid = k.process.pid
@@ -134,7 +110,7 @@ def test_oversized_frame_on_every_socket_closes_that_connection_only(logged_kern
     assert reply_to(k.kc.get_shell_msg, msg_id)["content"]["status"] == "ok"
 
 
-@pytest.mark.parametrize("logged_kernel", ["1M"], indirect=True)
+@pytest.mark.parametrize("logged_kernel", [{"PROV_MAX_MESSAGE": "1M"}], indirect=True)
 def test_message_over_the_limit_in_small_frames_is_refused(logged_kernel):
     k, log = logged_kernel
     shell = ports(k)["shell"]
@@ -153,7 +129,7 @@ def test_message_over_the_limit_in_small_frames_is_refused(logged_kernel):
     assert "is over PROV_MAX_MESSAGE (1048576 bytes)" in log_text(log)
 
 
-@pytest.mark.parametrize("logged_kernel", ["1M"], indirect=True)
+@pytest.mark.parametrize("logged_kernel", [{"PROV_MAX_MESSAGE": "1M"}], indirect=True)
 def test_real_client_under_the_limit_works_and_over_it_is_cut_off(logged_kernel):
     k, log = logged_kernel
     # Under the limit: a 600 KB cell runs.

@@ -12,14 +12,13 @@ import signal
 import stat
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import zmq
 from jupyter_client.manager import KernelManager
 from jupyter_client.session import Session
 
-from conftest import KERNEL_NAME, Kernel, drain, stop_kernel
+from conftest import KERNEL_NAME
 
 pytestmark = pytest.mark.prov
 
@@ -67,26 +66,8 @@ def wait_gone(path: Path, timeout: float = 20) -> bool:
     return not path.exists()
 
 
-@pytest.fixture
-def started(tmp_path: Path) -> Iterator[tuple[Kernel, Path]]:
-    log = tmp_path / "kernel.log"
-    km = KernelManager(kernel_name=KERNEL_NAME)
-    env = dict(os.environ, PROV_DB=str(tmp_path / "prov.db"))
-    with open(log, "wb") as err:
-        km.start_kernel(env=env, cwd=str(tmp_path), stderr=err)
-    kc = km.client()
-    kc.start_channels()
-    k = Kernel(km, kc, tmp_path / "prov.db")
-    try:
-        kc.wait_for_ready(timeout=60)
-        drain(kc)
-        yield k, log
-    finally:
-        stop_kernel(k)
-
-
-def test_child_listens_only_on_unix_sockets_in_a_private_dir(started):
-    k, log = started
+def test_child_listens_only_on_unix_sockets_in_a_private_dir(logged_kernel):
+    k, log = logged_kernel
     proxy = k.process.pid
     conn = child_connection_file(proxy)
     info = json.loads(conn.read_text())
@@ -116,8 +97,8 @@ def test_child_listens_only_on_unix_sockets_in_a_private_dir(started):
     assert "without encryption" not in log.read_text(errors="replace")
 
 
-def test_runtime_dir_goes_on_shutdown_and_on_sigterm(started, tmp_path):
-    k, _ = started
+def test_runtime_dir_goes_on_shutdown_and_on_sigterm(logged_kernel, tmp_path):
+    k, _ = logged_kernel
     runtime = child_connection_file(k.process.pid).parent
     k.km.shutdown_kernel()
     assert wait_gone(runtime), "left behind after shutdown"
@@ -138,8 +119,8 @@ def test_runtime_dir_goes_on_shutdown_and_on_sigterm(started, tmp_path):
             other.shutdown_kernel(now=True)
 
 
-def test_runtime_dir_goes_when_the_child_dies(started):
-    k, _ = started
+def test_runtime_dir_goes_when_the_child_dies(logged_kernel):
+    k, _ = logged_kernel
     proxy = k.process
     runtime = child_connection_file(proxy.pid).parent
     (child,) = children(proxy.pid)
@@ -148,8 +129,8 @@ def test_runtime_dir_goes_when_the_child_dies(started):
     assert not runtime.exists()
 
 
-def test_runtime_dir_of_a_killed_proxy_goes_at_the_next_start(started, tmp_path):
-    k, _ = started
+def test_runtime_dir_of_a_killed_proxy_goes_at_the_next_start(logged_kernel, tmp_path):
+    k, _ = logged_kernel
     proxy = k.process
     runtime = child_connection_file(proxy.pid).parent
     proxy.kill()
