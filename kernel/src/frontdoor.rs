@@ -27,14 +27,22 @@ pub(crate) async fn open(
     inner: PathBuf,
     limit: u64,
 ) -> Result<()> {
-    let listener = TcpListener::bind(address).await.with_context(|| {
-        format!(
-            "cannot bind the {} socket on {}:{}",
-            channel.name(),
-            address.0,
-            address.1
-        )
-    })?;
+    // ZeroMQ spells "every interface" `*`.
+    let host = if address.0 == "*" {
+        "0.0.0.0"
+    } else {
+        address.0
+    };
+    let listener = TcpListener::bind((host, address.1))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot bind the {} socket on {}:{}",
+                channel.name(),
+                address.0,
+                address.1
+            )
+        })?;
     tokio::spawn(accept(channel, listener, inner, limit));
     Ok(())
 }
