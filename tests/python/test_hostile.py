@@ -262,7 +262,7 @@ def test_fuzzed_traffic_leaves_the_kernel_alive_and_answering(logged_kernel):
     session = Session(key=info["key"].encode(), signature_scheme=info["signature_scheme"])
     ctx = zmq.Context()
     pid = k.process.pid
-    batches = 300 if SOAK else 15
+    batches = 3000 if SOAK else 15
     time_limit = 1800 if SOAK else 120
     started = time.monotonic()
     answers_kernel_info(k)
