@@ -81,7 +81,7 @@ impl ConnectionInfo {
     }
 
     /// The port of one channel.
-    pub fn port(&self, channel: Channel) -> u16 {
+    pub(crate) fn port(&self, channel: Channel) -> u16 {
         match channel {
             Channel::Shell => self.shell_port,
             Channel::Control => self.control_port,
@@ -102,7 +102,7 @@ impl ConnectionInfo {
     }
 
     /// The Unix socket path of one channel of a connection over IPC.
-    pub fn ipc_path(&self, channel: Channel) -> PathBuf {
+    pub(crate) fn ipc_path(&self, channel: Channel) -> PathBuf {
         PathBuf::from(format!("{}-{}", self.ip, self.port(channel)))
     }
 
@@ -210,7 +210,7 @@ impl RuntimeDir {
     }
 
     /// Where our ZeroMQ socket for a frontend channel listens (see `frontdoor.rs`).
-    pub fn inner_socket(&self, channel: Channel) -> Result<PathBuf> {
+    pub(crate) fn inner_socket(&self, channel: Channel) -> Result<PathBuf> {
         let path = self.path.join(format!("front-{}", channel.name()));
         check_socket_path(&path)?;
         Ok(path)

@@ -62,14 +62,12 @@ impl std::fmt::Display for Violation {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Bytes of the greeting still to come.
-    Greeting(u64),
+    /// Bytes of the greeting or of a frame's body still to pass over.
+    Skip(u64),
     /// Waiting for a frame's flags byte.
     Flags,
     /// Reading a length: the frame's flags, bytes still to read, the value so far.
     Length { flags: u8, left: u8, value: u64 },
-    /// Skipping a frame's body.
-    Body(u64),
 }
 
 const MORE: u8 = 0b001;
@@ -89,7 +87,7 @@ impl ZmtpGuard {
     pub(crate) fn new(limit: u64) -> ZmtpGuard {
         ZmtpGuard {
             limit,
-            state: State::Greeting(GREETING_LEN),
+            state: State::Skip(GREETING_LEN),
             message: 0,
         }
     }
@@ -99,14 +97,13 @@ impl ZmtpGuard {
     pub(crate) fn feed(&mut self, mut bytes: &[u8]) -> Result<(), Violation> {
         while !bytes.is_empty() {
             match self.state {
-                State::Greeting(left) | State::Body(left) => {
+                State::Skip(left) => {
                     let take = left.min(bytes.len() as u64);
                     bytes = &bytes[take as usize..];
-                    self.state = match self.state {
-                        State::Greeting(_) if take == left => State::Flags,
-                        State::Greeting(_) => State::Greeting(left - take),
-                        _ if take == left => State::Flags,
-                        _ => State::Body(left - take),
+                    self.state = if take == left {
+                        State::Flags
+                    } else {
+                        State::Skip(left - take)
                     };
                 }
                 State::Flags => {
@@ -153,7 +150,7 @@ impl ZmtpGuard {
         Ok(if len == 0 {
             State::Flags
         } else {
-            State::Body(len)
+            State::Skip(len)
         })
     }
 }
