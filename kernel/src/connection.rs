@@ -5,8 +5,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::Write;
-use std::net::TcpListener;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// The fields of a Jupyter connection file. Unknown fields are kept so they reach the child.
@@ -81,94 +80,80 @@ impl ConnectionInfo {
         Ok(info)
     }
 
-    /// The ZeroMQ endpoint of one channel.
-    pub fn endpoint(&self, channel: Channel) -> String {
-        let port = match channel {
+    /// The port of one channel.
+    pub(crate) fn port(&self, channel: Channel) -> u16 {
+        match channel {
             Channel::Shell => self.shell_port,
             Channel::Control => self.control_port,
             Channel::Stdin => self.stdin_port,
             Channel::Iopub => self.iopub_port,
             Channel::Heartbeat => self.hb_port,
-        };
-        format!("{}://{}:{}", self.transport, self.ip, port)
+        }
     }
 
-    /// A connection for the child: loopback, the same key so frames pass unchanged.
-    ///
-    /// With `ChildPorts::ChosenByChild` every port is 0: ipykernel then binds free ports itself
-    /// and writes them back into the file, so no other process can take a port between our
-    /// choosing it and the child binding it. Other kernels (`--wrap`) may not do that, so for
-    /// them ports are reserved by binding and released just before the child starts (holding
-    /// them would let the child inherit the sockets).
-    pub fn for_child(&self, ports: ChildPorts) -> Result<ConnectionInfo> {
-        let ports: Vec<u16> = match ports {
-            ChildPorts::ChosenByChild => vec![0; 5],
-            ChildPorts::Reserved => {
-                let listeners: Vec<TcpListener> = (0..5)
-                    .map(|_| TcpListener::bind(("127.0.0.1", 0)))
-                    .collect::<std::io::Result<_>>()
-                    .context("cannot reserve loopback ports for the child kernel")?;
-                listeners
-                    .iter()
-                    .map(|l| l.local_addr().map(|a| a.port()))
-                    .collect::<std::io::Result<_>>()?
-            }
-        };
-        Ok(ConnectionInfo {
-            transport: "tcp".into(),
-            ip: "127.0.0.1".into(),
-            shell_port: ports[0],
-            control_port: ports[1],
-            stdin_port: ports[2],
-            iopub_port: ports[3],
-            hb_port: ports[4],
+    /// The ZeroMQ endpoint of one channel. Over IPC, Jupyter's convention: the path is the `ip`
+    /// field, a dash and the "port".
+    pub fn endpoint(&self, channel: Channel) -> String {
+        let port = self.port(channel);
+        match self.transport.as_str() {
+            "ipc" => format!("ipc://{}-{port}", self.ip),
+            transport => format!("{transport}://{}:{port}", self.ip),
+        }
+    }
+
+    /// The Unix socket path of one channel of a connection over IPC.
+    pub(crate) fn ipc_path(&self, channel: Channel) -> PathBuf {
+        PathBuf::from(format!("{}-{}", self.ip, self.port(channel)))
+    }
+
+    /// A connection for the child: Unix sockets inside our private runtime directory, so only
+    /// processes of our user that can enter the 0700 directory reach the child (and ipykernel
+    /// has no reason to warn about unencrypted TCP); the same key so frames pass unchanged.
+    /// Nobody else can create names in that directory, so the "ports" are fixed.
+    pub fn for_child(&self, runtime: &RuntimeDir) -> Result<ConnectionInfo> {
+        let info = ConnectionInfo {
+            transport: "ipc".into(),
+            ip: runtime.path.join("child").display().to_string(),
+            shell_port: 1,
+            control_port: 2,
+            stdin_port: 3,
+            iopub_port: 4,
+            hb_port: 5,
             key: self.key.clone(),
             signature_scheme: self.signature_scheme.clone(),
             extra: self.extra.clone(),
-        })
+        };
+        check_socket_path(&info.ipc_path(Channel::Heartbeat))?;
+        Ok(info)
     }
 }
 
-/// Who picks the child's ports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChildPorts {
-    /// ipykernel binds free ports and writes them into its connection file.
-    ChosenByChild,
-    /// We pick free ports for a kernel that may not write its ports back.
-    Reserved,
-}
-
-impl ConnectionInfo {
-    /// Whether every port is known (not 0).
-    pub fn ports_known(&self) -> bool {
-        [
-            self.shell_port,
-            self.control_port,
-            self.stdin_port,
-            self.iopub_port,
-            self.hb_port,
-        ]
-        .iter()
-        .all(|&p| p != 0)
+/// Unix socket paths are limited to 107 bytes: say so plainly instead of failing later.
+fn check_socket_path(path: &Path) -> Result<()> {
+    if path.as_os_str().len() > 100 {
+        bail!(
+            "the runtime directory's path is too long for Unix sockets ({}): \
+             set XDG_RUNTIME_DIR or TMPDIR to a shorter directory",
+            path.display()
+        );
     }
-
-    /// Reads the child's connection file once it holds real ports; `None` while it does not
-    /// (not yet written back, or caught half-written).
-    pub fn read_bound(path: &Path) -> Option<ConnectionInfo> {
-        let text = fs::read_to_string(path).ok()?;
-        let info: ConnectionInfo = serde_json::from_str(&text).ok()?;
-        info.ports_known().then_some(info)
-    }
+    Ok(())
 }
 
 /// Name prefix of runtime directories; the pid of the proxy that made one follows it.
 const PREFIX: &str = "prov-kernel-";
 
-/// Removes runtime directories left by proxies that were killed (SIGKILL skips cleanup).
+/// Removes runtime directories left by proxies that died without cleaning up (SIGKILL, abort).
+///
+/// Only real directories (never a symbolic link: `symlink_metadata` does not follow it, and
+/// `remove_dir_all` does not follow links inside), owned by our user, named after a proxy pid
+/// that no longer exists. A live process with a reused pid keeps its directory: harmless.
 fn remove_stale(base: &Path) {
     let Ok(entries) = fs::read_dir(base) else {
         return;
     };
+    // SAFETY: geteuid cannot fail.
+    let me = unsafe { libc::geteuid() };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name
@@ -176,19 +161,30 @@ fn remove_stale(base: &Path) {
             .and_then(|n| n.strip_prefix(PREFIX))
             .and_then(|rest| rest.split('-').next())
             .and_then(|pid| pid.parse::<libc::pid_t>().ok())
+            .filter(|&pid| pid > 0)
         else {
             continue;
         };
+        let path = entry.path();
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.file_type().is_dir() || meta.uid() != me {
+            continue;
+        }
         // SAFETY: signal 0 only checks whether the process exists.
         let gone = unsafe { libc::kill(pid, 0) } != 0
             && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
         if gone {
-            let _ = fs::remove_dir_all(entry.path());
+            crate::debug!("removing the runtime directory of dead proxy {pid}");
+            let _ = fs::remove_dir_all(&path);
         }
     }
 }
 
-/// A private directory for the child's connection file, removed when dropped.
+/// The private directory of one proxy: the child's connection file, the child's Unix sockets and
+/// the inner ends of our frontend sockets. Removed when dropped, and at the next start of any
+/// proxy if this one could not (see `remove_stale`).
 pub struct RuntimeDir {
     path: PathBuf,
 }
@@ -211,6 +207,13 @@ impl RuntimeDir {
             .create(&path)
             .with_context(|| format!("cannot create runtime directory {}", path.display()))?;
         Ok(RuntimeDir { path })
+    }
+
+    /// Where our ZeroMQ socket for a frontend channel listens (see `frontdoor.rs`).
+    pub(crate) fn inner_socket(&self, channel: Channel) -> Result<PathBuf> {
+        let path = self.path.join(format!("front-{}", channel.name()));
+        check_socket_path(&path)?;
+        Ok(path)
     }
 
     /// Writes the child's connection file, readable by the user only.
@@ -239,36 +242,4 @@ impl Drop for RuntimeDir {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn child_connection_is_private_and_keeps_the_key() {
-        let parent: ConnectionInfo = serde_json::from_str(
-            r#"{"ip":"0.0.0.0","shell_port":1,"control_port":2,"stdin_port":3,"iopub_port":4,
-                "hb_port":5,"key":"k","signature_scheme":"hmac-sha256","kernel_name":"x"}"#,
-        )
-        .unwrap();
-        let child = parent.for_child(ChildPorts::Reserved).unwrap();
-        assert!(child.ports_known());
-        assert!(!parent
-            .for_child(ChildPorts::ChosenByChild)
-            .unwrap()
-            .ports_known());
-        assert_eq!(child.ip, "127.0.0.1");
-        assert_eq!(child.key, "k");
-        assert_eq!(child.extra["kernel_name"], "x");
-        let dir = RuntimeDir::create().unwrap();
-        let file = dir.write_connection(&child).unwrap();
-        let mode = fs::metadata(&file).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let dir_mode = fs::metadata(file.parent().unwrap())
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(dir_mode & 0o777, 0o700);
-        drop(dir);
-        assert!(!file.exists(), "removed on drop");
-    }
-}
+mod tests;

@@ -7,6 +7,8 @@ mod channels;
 mod child;
 mod connection;
 mod execute;
+mod frontdoor;
+mod guard;
 mod log;
 mod magics;
 mod messages;

@@ -4,7 +4,7 @@
 
 use crate::channels::{heartbeat, iopub, requests, stdin};
 use crate::child::{self, ChildCommand};
-use crate::connection::{Channel, ChildPorts, ConnectionInfo, RuntimeDir};
+use crate::connection::{Channel, ConnectionInfo, RuntimeDir};
 use crate::magics::jobs::MagicJobs;
 use crate::magics::MagicContext;
 use crate::messages::Author;
@@ -12,6 +12,7 @@ use crate::pending::PendingBook;
 use crate::recorder::{self, Tap, TapSender};
 use crate::wire::{RawMessage, Signer};
 use crate::{debug, info, warn};
+use crate::{frontdoor, guard};
 use anyhow::{anyhow, bail, Context, Result};
 use provstore::{NewTrial, TrialStatus, Writer, WriterConfig, WriterHandle};
 use std::collections::{HashMap, HashSet};
@@ -185,24 +186,29 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
     // Jupyter may signal our whole process group; install handlers before anything can die.
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
+    // A closed terminal ends the kernel like SIGTERM, cleanly (the runtime directory goes too).
+    let mut sighup = signal(SignalKind::hangup())?;
 
     let info = ConnectionInfo::read(connection_file)?;
     let (tap, tap_rx) = recorder::tap();
     let writer = Arc::new(start_writer(tap.clone())?);
     name_trial_from_env(&writer);
-    let ports = match command {
-        ChildCommand::Python(_) => ChildPorts::ChosenByChild,
-        ChildCommand::Wrap(_) => ChildPorts::Reserved,
-    };
-    let child_info = info.for_child(ports)?;
     let runtime = RuntimeDir::create()?;
+    let child_info = info.for_child(&runtime)?;
     let child_file = runtime.write_connection(&child_info)?;
 
-    let shell_front = bind::<RouterSocket>(&info, Channel::Shell).await?;
-    let control_front = bind::<RouterSocket>(&info, Channel::Control).await?;
-    let stdin_front = bind::<RouterSocket>(&info, Channel::Stdin).await?;
-    let iopub_front = bind::<XPubSocket>(&info, Channel::Iopub).await?;
-    let hb_front = bind::<RepSocket>(&info, Channel::Heartbeat).await?;
+    let limit = guard::max_message_from_env();
+    let front = |channel| Front {
+        info: &info,
+        runtime: &runtime,
+        channel,
+        limit,
+    };
+    let shell_front = bind::<RouterSocket>(front(Channel::Shell)).await?;
+    let control_front = bind::<RouterSocket>(front(Channel::Control)).await?;
+    let stdin_front = bind::<RouterSocket>(front(Channel::Stdin)).await?;
+    let iopub_front = bind::<XPubSocket>(front(Channel::Iopub)).await?;
+    let hb_front = bind::<RepSocket>(front(Channel::Heartbeat)).await?;
 
     let mut child = child::spawn(&command, &child_file)?;
     let pid = child
@@ -210,7 +216,7 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
         .ok_or_else(|| anyhow!("the child kernel exited at once"))?;
     info!("started child kernel (pid {pid}) with {command:?}");
 
-    let upstream = match connect_upstream(&child_info, &child_file, &mut child).await {
+    let upstream = match connect_upstream(&child_info, &mut child).await {
         Ok(sockets) => sockets,
         Err(e) => {
             let _ = child.start_kill();
@@ -313,6 +319,11 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
             }
             _ = sigterm.recv() => {
                 info!("SIGTERM: stopping the child kernel");
+                terminating = true;
+                child::forward_signal(pid, libc::SIGTERM);
+            }
+            _ = sighup.recv() => {
+                info!("SIGHUP: stopping the child kernel");
                 terminating = true;
                 child::forward_signal(pid, libc::SIGTERM);
             }
@@ -516,14 +527,31 @@ async fn answer_orphans(
     }
 }
 
-/// Binds one frontend socket where Jupyter's connection file says.
-async fn bind<S: Socket>(info: &ConnectionInfo, channel: Channel) -> Result<S> {
+/// Where and how one frontend socket listens.
+struct Front<'a> {
+    info: &'a ConnectionInfo,
+    runtime: &'a RuntimeDir,
+    channel: Channel,
+    limit: u64,
+}
+
+/// Binds one frontend socket: the ZeroMQ socket on a Unix socket in the runtime directory, and
+/// the guarded front door on the TCP port Jupyter's connection file names.
+async fn bind<S: Socket>(front: Front<'_>) -> Result<S> {
+    let Front {
+        info,
+        runtime,
+        channel,
+        limit,
+    } = front;
+    let inner = runtime.inner_socket(channel)?;
     let mut socket = S::new();
-    let endpoint = info.endpoint(channel);
+    let endpoint = format!("ipc://{}", inner.display());
     socket
         .bind(&endpoint)
         .await
         .with_context(|| format!("cannot bind the {} socket on {endpoint}", channel.name()))?;
+    frontdoor::open(channel, (&info.ip, info.port(channel)), inner, limit).await?;
     Ok(socket)
 }
 
@@ -542,10 +570,9 @@ struct Upstream {
 /// the shell request being run.
 async fn connect_upstream(
     info: &ConnectionInfo,
-    connection_file: &Path,
     child: &mut tokio::process::Child,
 ) -> Result<Upstream> {
-    let info = &listening_child(info, connection_file, child).await?;
+    listening_child(info, child).await?;
     let identity = format!("prov-{}", uuid::Uuid::new_v4().simple()).into_bytes();
     let with_identity = || {
         let mut options = SocketOptions::default();
@@ -572,23 +599,11 @@ async fn connect_upstream(
     })
 }
 
-/// Waits until the child listens on all its sockets, and returns where.
+/// Waits until the child listens on all its Unix sockets.
 ///
-/// When the child chose its own ports, ipykernel writes them into its connection file after
-/// binding every socket: the file having real ports means all are listening. Otherwise each
-/// port is polled until it accepts a connection. Either way we look every few milliseconds,
-/// quicker than the ZeroMQ client's exponential back-off, which would add up to a second.
-async fn listening_child(
-    info: &ConnectionInfo,
-    connection_file: &Path,
-    child: &mut tokio::process::Child,
-) -> Result<ConnectionInfo> {
-    if !info.ports_known() {
-        return poll_child(child, "write its ports to its connection file", || async {
-            ConnectionInfo::read_bound(connection_file)
-        })
-        .await;
-    }
+/// Each one is polled every few milliseconds, quicker than the ZeroMQ client's exponential
+/// back-off, which would add up to a second.
+async fn listening_child(info: &ConnectionInfo, child: &mut tokio::process::Child) -> Result<()> {
     for channel in [
         Channel::Shell,
         Channel::Control,
@@ -596,20 +611,14 @@ async fn listening_child(
         Channel::Iopub,
         Channel::Heartbeat,
     ] {
-        let address = info
-            .endpoint(channel)
-            .trim_start_matches("tcp://")
-            .to_string();
-        let what = format!("open its {} port", channel.name());
+        let path = info.ipc_path(channel);
+        let what = format!("open its {} socket", channel.name());
         poll_child(child, &what, || async {
-            tokio::net::TcpStream::connect(&address)
-                .await
-                .ok()
-                .map(drop)
+            tokio::net::UnixStream::connect(&path).await.ok().map(drop)
         })
         .await?;
     }
-    Ok(info.clone())
+    Ok(())
 }
 
 /// Retries `check` every 5 ms until it gives a value, the child exits, or start-up times out.

@@ -195,7 +195,9 @@ pub use values::{
     evolution, Evolution, EvolutionPoint, KeyValue, SkippedTrial, TrialOverview, TrialTag,
     ValueEntry,
 };
-pub use writer::{OnProblem, Writer, WriterConfig, WriterHandle, Written, ENV_MAX_PAYLOAD};
+pub use writer::{
+    parse_size, OnProblem, Writer, WriterConfig, WriterHandle, Written, ENV_MAX_PAYLOAD,
+};
 
 /// The result type of this crate: every fallible call says what went wrong
 /// and what to do through [`StoreError`].

@@ -64,7 +64,7 @@ impl WriterConfig {
 
 /// Parses a size in bytes: `1048576`, `512k`, `1M`, `1MiB`, `2GB` (all
 /// suffixes are powers of 1024).
-fn parse_size(text: &str) -> Result<usize, String> {
+pub fn parse_size(text: &str) -> Result<usize, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, suffix) = t.split_at(split);

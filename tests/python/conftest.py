@@ -120,10 +120,17 @@ class Kernel:
         return stream_text(outputs, "stdout")
 
 
-def start_kernel(name: str, db: Path, cwd: Path | None = None) -> Kernel:
+def start_kernel(name: str, db: Path, cwd: Path | None = None,
+                 env: dict[str, str] | None = None, log: Path | None = None) -> Kernel:
+    """A started kernel with one client; `env` adds to the environment, and the kernel's stderr
+    goes to the file `log` when given."""
     km = KernelManager(kernel_name=name)
-    env = dict(os.environ, PROV_DB=str(db))
-    km.start_kernel(env=env, cwd=str(cwd or db.parent))
+    full_env = dict(os.environ, PROV_DB=str(db), **(env or {}))
+    if log is None:
+        km.start_kernel(env=full_env, cwd=str(cwd or db.parent))
+    else:
+        with open(log, "wb") as stderr:
+            km.start_kernel(env=full_env, cwd=str(cwd or db.parent), stderr=stderr)
     kc = km.client()
     kc.start_channels()
     try:
@@ -150,6 +157,19 @@ def kernel(tmp_path: Path) -> Iterator[Kernel]:
     k = start_kernel(KERNEL_NAME, tmp_path / "prov.db", cwd=tmp_path)
     try:
         yield k
+    finally:
+        stop_kernel(k)
+
+
+@pytest.fixture
+def logged_kernel(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Kernel, Path]]:
+    """A fresh kernel and the file its stderr goes to; an indirect parameter (a dict) adds to its
+    environment."""
+    log = tmp_path / "kernel.log"
+    env = getattr(request, "param", None) or {}
+    k = start_kernel(KERNEL_NAME, tmp_path / "prov.db", cwd=tmp_path, env=env, log=log)
+    try:
+        yield k, log
     finally:
         stop_kernel(k)
 
