@@ -49,8 +49,9 @@ enum Command {
     Trials,
     /// Show one trial and its executions in order: code, status, timing, outputs.
     Show {
-        /// The trial: its id (as listed by `provctl trials`), name or UUID.
-        trial: String,
+        /// The trial: its id (as listed by `provctl trials`), name or UUID (default: the
+        /// latest).
+        trial: Option<String>,
     },
     /// The latest executions across all trials, newest first.
     Log {
@@ -146,9 +147,9 @@ enum Command {
     Plot {
         /// The variable.
         variable: String,
-        /// Write the picture to FILE.svg.
-        #[arg(short = 'o', long = "output", value_name = "FILE.svg", required = true)]
-        output: PathBuf,
+        /// Write the picture to FILE.svg (default: VAR.svg in the current folder).
+        #[arg(short = 'o', long = "output", value_name = "FILE.svg")]
+        output: Option<PathBuf>,
         /// The number of an array or dataframe to draw: mean, min, max or len.
         #[arg(long, value_name = "STAT", default_value = "mean", value_parser = Statistic::parse)]
         stat: Statistic,
@@ -240,7 +241,7 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             }
         }
         Command::Show { trial } => {
-            let trial = store.resolve_trial(trial)?;
+            let trial = store.trial(pick_trial(&store, trial.as_deref())?)?;
             let executions = store.executions(trial.id)?;
             match json {
                 Some(j) => {
@@ -324,7 +325,9 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             variable,
             *stat,
             column.as_deref(),
-            output,
+            &output
+                .clone()
+                .unwrap_or_else(|| plot::default_output(variable)),
             json,
             out,
         ),
@@ -516,7 +519,13 @@ mod tests {
                 ..
             }
         ));
-        assert!(Cli::try_parse_from(["provctl", "plot", "acc"]).is_err());
+        let default = Cli::parse_from(["provctl", "plot", "acc"]);
+        assert!(matches!(
+            default.command,
+            Command::Plot { output: None, .. }
+        ));
+        let latest = Cli::parse_from(["provctl", "show"]);
+        assert!(matches!(latest.command, Command::Show { trial: None }));
         assert_eq!(count(1, "dependency"), "1 dependency");
         assert_eq!(count(3, "dependency"), "3 dependencies");
         assert_eq!(count(2, "execution"), "2 executions");

@@ -1,8 +1,9 @@
-//! `provctl plot VAR -o FILE.svg`: the picture `%var_evolution` shows, one number per trial
-//! (its last value of VAR; a statistic of an array or dataframe), written to a file.
+//! `provctl plot VAR [-o FILE.svg]`: the picture `%var_evolution` shows, one number per trial
+//! (its last value of VAR; a statistic of an array or dataframe), written to a file (by
+//! default `VAR.svg` in the current folder).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use provstore::{SkippedTrial, Statistic, Store};
 
@@ -57,6 +58,26 @@ pub(crate) fn run(
     }
 }
 
+/// `VAR.svg`, with any character that does not belong in a file name (`d['a']`, `obj.attr`
+/// stay readable: `d__a__.svg`, `obj.attr.svg`) made `_`.
+pub(crate) fn default_output(variable: &str) -> PathBuf {
+    let name: String = variable
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let name = name.trim_start_matches('.');
+    PathBuf::from(format!(
+        "{}.svg",
+        if name.is_empty() { "plot" } else { name }
+    ))
+}
+
 /// `trial 3 "lr=0.1"`.
 fn trial_words(s: &SkippedTrial) -> String {
     match &s.trial_name {
@@ -70,5 +91,19 @@ fn count_trials(n: usize) -> String {
         "1 trial".into()
     } else {
         format!("{n} trials")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_output;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_default_file_is_named_after_the_variable() {
+        assert_eq!(default_output("acc"), PathBuf::from("acc.svg"));
+        assert_eq!(default_output("d['a']"), PathBuf::from("d__a__.svg"));
+        assert_eq!(default_output("../x"), PathBuf::from("_x.svg"));
+        assert_eq!(default_output(""), PathBuf::from("plot.svg"));
     }
 }

@@ -143,6 +143,16 @@ fn unknown_variables_exit_2_with_similar_names() {
 }
 
 #[test]
+fn plot_without_o_writes_var_svg_here_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    values_store(tmp.path());
+    let said = stdout(&provctl(tmp.path(), &["plot", "acc"]));
+    assert!(said.contains("to acc.svg"), "{said}");
+    let svg = std::fs::read_to_string(tmp.path().join("acc.svg")).unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+}
+
+#[test]
 fn plot_writes_the_svg() {
     let tmp = tempfile::tempdir().unwrap();
     values_store(tmp.path());
