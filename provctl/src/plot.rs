@@ -21,9 +21,11 @@ pub(crate) fn run(
     json: Option<Json>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    if extension(output).as_deref() != Some("svg") {
-        return Err(bad_extension(output, "FILE.svg"));
-    }
+    let as_png = match extension(output).as_deref() {
+        Some("svg") => false,
+        Some("png") => true,
+        _ => return Err(bad_extension(output, "FILE.svg or FILE.png")),
+    };
     let evolution = store.var_evolution(variable, stat, column)?;
     let rendered = provrender::render_var_evolution(&evolution);
     let Some(svg) = rendered.svg else {
@@ -46,7 +48,12 @@ pub(crate) fn run(
             String::new()
         }
     );
-    if save(out, json, output, &svg, &what)? {
+    let contents = if as_png {
+        crate::png(&svg, output)?
+    } else {
+        svg.into_bytes()
+    };
+    if save(out, json, output, &contents, &what)? {
         for s in &evolution.skipped {
             text(out, &format!("skipped {}: {}\n", trial_words(s), s.reason))?;
         }

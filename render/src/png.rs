@@ -78,6 +78,12 @@ fn fonts() -> Arc<fontdb::Database> {
         .clone()
 }
 
+/// The PNG file of an SVG picture (`provctl graph -o FILE.png`), drawn at twice its size; None
+/// when it cannot be parsed or is absurdly large.
+pub fn svg_to_png(svg: &str) -> Option<Vec<u8>> {
+    rasterise(svg).map(|png| png.bytes)
+}
+
 /// The PNG of an SVG picture; None when it cannot be parsed or is absurdly large.
 pub(crate) fn rasterise(svg: &str) -> Option<Png> {
     let fontdb = fonts();
