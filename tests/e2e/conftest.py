@@ -121,6 +121,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         _wait_for_server(f"{url}/api/status?token={token}", proc, log)
         yield Server(url=url, token=token, root=dirs["root"], db=db, env=env, log=log)
     finally:
+        for nb in dirs["root"].glob("*.ipynb"):  # kept beside the screenshots, to look at
+            shutil.copy(nb, SHOTS / nb.name)
         proc.terminate()
         try:
             proc.wait(timeout=20)
@@ -151,15 +153,6 @@ def lab(server: Server, browser) -> Iterator[Lab]:
         yield Lab(page, server)
     finally:
         context.close()
-
-
-def provctl(server: Server, *args: str):
-    """`provctl ARGS --json` against the server's store, parsed."""
-    exe = REPO_ROOT / "target" / "release" / "provctl"
-    out = subprocess.run([str(exe), "--db", str(server.db), *args, "--json"],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, f"provctl {' '.join(args)} failed: {out.stderr}"
-    return json.loads(out.stdout)
 
 
 @pytest.fixture(scope="session")

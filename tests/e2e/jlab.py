@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import json
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -41,6 +42,15 @@ class Server:
     db: Path
     env: dict
     log: Path
+
+
+def provctl(server: Server, *args: str):
+    """`provctl ARGS --json` against the server's store, parsed."""
+    exe = REPO_ROOT / "target" / "release" / "provctl"
+    out = subprocess.run([str(exe), "--db", str(server.db), *args, "--json"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, f"provctl {' '.join(args)} failed: {out.stderr}"
+    return json.loads(out.stdout)
 
 
 class StepFailed(AssertionError):

@@ -12,8 +12,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from conftest import provctl
-from jlab import KERNELS, Lab, Notebook, write_notebook
+from jlab import KERNELS, Lab, Notebook, provctl, write_notebook
 
 BOTH = ["python-prov", "python3"]
 
