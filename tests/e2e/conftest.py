@@ -40,9 +40,12 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1400, "height": 900}
 SERVER_START_TIMEOUT = 90
 
-# User settings of the temporary server: no news or update pop-up over the page, and every cell
-# in the DOM (windowed notebooks leave cells out of the page while they are off screen).
+# User settings of the temporary server: no news or update pop-up over the page; every cell in
+# the DOM (windowed notebooks leave cells out of the page while they are off screen); and a
+# completion reply may take 20 s instead of 1 s (JupyterLab drops later ones silently, which on a
+# machine busy with builds made the completer flaky for both kernels alike).
 SETTINGS = {
+    "@jupyterlab/completer-extension/manager.jupyterlab-settings": {"providerTimeout": 20000},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false",
         "checkForUpdates": False,

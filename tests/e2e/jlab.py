@@ -95,16 +95,20 @@ class Lab:
             yield
         except Exception as e:
             shot = SHOTS / f"{base}-FAILED.png"
-            self._shot(shot, None)
+            self._shot(shot, target)
             raise StepFailed(f"step '{name}' failed (screenshot: {shot}): {e}") from e
         self._shot(SHOTS / f"{base}.png", target)
 
     def _shot(self, path: Path, target: Locator | None) -> None:
+        """Screenshot TARGET (the page when None, or when TARGET cannot be shot)."""
         try:
             if target is not None:
-                target.screenshot(path=str(path), timeout=UI_TIMEOUT)
-            else:
-                self.page.screenshot(path=str(path), timeout=UI_TIMEOUT)
+                try:
+                    target.screenshot(path=str(path), timeout=10_000)
+                    return
+                except Exception:
+                    pass
+            self.page.screenshot(path=str(path), timeout=UI_TIMEOUT)
         except Exception as e:  # a screenshot must never hide the step's own error
             print(f"screenshot {path} failed: {e}")
 
