@@ -61,22 +61,15 @@ pub fn render_deps(answer: &DepsAnswer, statements: bool) -> Rendered {
 
     let mut h = Html::new();
     h.title(&title);
-    let inline = deps_picture(&answer.executions, &answer.edges, &answer.variable, false);
-    if answer.executions.len() > 1 {
-        h.raw(&format!("<div style=\"margin:4px 0 8px;\">{inline}</div>"));
-    }
     h.raw(&executions_table(&answer.executions, &from, statements));
 
     Rendered {
         text,
         html: h.finish(),
         json,
-        svg: Some(deps_picture(
-            &answer.executions,
-            &answer.edges,
-            &answer.variable,
-            true,
-        )),
+        // One box says nothing the table does not.
+        svg: (answer.executions.len() > 1)
+            .then(|| deps_picture(&answer.executions, &answer.edges, &answer.variable)),
     }
 }
 
@@ -265,12 +258,7 @@ fn executions_table(
 
 /// The picture of executions and edges; the executions defining
 /// `variable` are emphasised.
-fn deps_picture(
-    executions: &[DepExecution],
-    edges: &[DepEdge],
-    variable: &str,
-    standalone: bool,
-) -> String {
+fn deps_picture(executions: &[DepExecution], edges: &[DepEdge], variable: &str) -> String {
     let index: HashMap<i64, usize> = executions
         .iter()
         .enumerate()
@@ -295,7 +283,7 @@ fn deps_picture(
             })
         })
         .collect();
-    graph_svg(&nodes, &edges, standalone)
+    graph_svg(&nodes, &edges)
 }
 
 /// The code that rebuilds a variable (`%slice VAR`, `provctl slice VAR`):
@@ -433,12 +421,11 @@ pub fn render_graph(answer: &GraphAnswer) -> Rendered {
     }
     let mut h = Html::new();
     h.title(&title);
-    h.raw(&deps_picture(&answer.executions, &answer.edges, "", false));
     Rendered {
         text,
         html: h.finish(),
         json,
-        svg: Some(deps_picture(&answer.executions, &answer.edges, "", true)),
+        svg: Some(deps_picture(&answer.executions, &answer.edges, "")),
     }
 }
 

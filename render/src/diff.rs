@@ -478,22 +478,8 @@ fn data_uri_base64(mime_type: &str, stored: &[u8]) -> String {
 
 /// Standard base64 with padding, for data URIs.
 pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let digits = [18, 12, 6, 0].map(|shift| ALPHABET[(n >> shift) as usize & 63] as char);
-        out.push(digits[0]);
-        out.push(digits[1]);
-        out.push(if chunk.len() > 1 { digits[2] } else { '=' });
-        out.push(if chunk.len() > 2 { digits[3] } else { '=' });
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[cfg(test)]

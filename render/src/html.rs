@@ -11,6 +11,10 @@ pub(crate) const TH: &str =
 pub(crate) const TD: &str =
     "text-align:left;padding:2px 12px 2px 0;vertical-align:top;white-space:nowrap;\
      border-bottom:1px solid rgba(128,128,128,0.2);";
+/// A body cell of running text, which wraps.
+pub(crate) const TD_WRAP: &str =
+    "text-align:left;padding:2px 12px 2px 0;vertical-align:top;white-space:normal;\
+     min-width:16em;border-bottom:1px solid rgba(128,128,128,0.2);";
 /// Right-aligned numbers.
 pub(crate) const RIGHT: &str = "text-align:right;font-variant-numeric:tabular-nums;";
 /// Missing values.
@@ -97,10 +101,12 @@ impl Html {
         self.0.push_str(html);
     }
 
+    /// The fragment in its frame, which scrolls sideways when a table is wider than the
+    /// output (inline styles only: an untrusted notebook's sanitizer drops `<style>`).
     pub(crate) fn finish(self) -> String {
         format!(
             "<div style=\"font-family:var(--jp-ui-font-family,system-ui,-apple-system,'Segoe UI',sans-serif);\
-             font-size:13px;line-height:1.45;\">{}</div>",
+             font-size:13px;line-height:1.45;max-width:100%;overflow-x:auto;\">{}</div>",
             self.0
         )
     }

@@ -3,9 +3,8 @@
 //! name and round-numbered ticks on the y axis. Written here as plain SVG, no plotting library.
 //!
 //! Colours follow the dependency pictures (`svg.rs`): axes and text are `currentColor` with
-//! opacity on a transparent background, so the picture inline in HTML takes the theme's text
-//! colour and a standalone one is a neutral grey that reads on white and on dark. The series is
-//! one mid blue, readable on both.
+//! opacity on a transparent background, that colour a neutral grey that reads on white and on
+//! dark. The series is one mid blue, readable on both.
 
 use provstore::Evolution;
 
@@ -14,7 +13,7 @@ use crate::table::{Cell, Table};
 use crate::values::trial_label;
 use crate::{plural, to_json, Rendered};
 
-/// The grey of a standalone picture (the same as the dependency pictures').
+/// The grey of the picture (the same as the dependency pictures').
 const STANDALONE_COLOUR: &str = "#808080";
 /// The colour of the line and its points.
 const SERIES_COLOUR: &str = "#3b82f6";
@@ -73,10 +72,6 @@ pub fn render_var_evolution(evolution: &Evolution) -> Rendered {
             ]);
         }
         text.push_str(&table.text());
-        html.raw(&format!(
-            "<div style=\"margin:4px 0 8px;\">{}</div>",
-            evolution_svg(evolution, false)
-        ));
         html.raw(&table.html());
     }
     if !evolution.skipped.is_empty() {
@@ -101,7 +96,7 @@ pub fn render_var_evolution(evolution: &Evolution) -> Rendered {
         text,
         html: html.finish(),
         json,
-        svg: (!evolution.points.is_empty()).then(|| evolution_svg(evolution, true)),
+        svg: (!evolution.points.is_empty()).then(|| evolution_svg(evolution)),
     }
 }
 
@@ -118,9 +113,8 @@ fn plot_title(e: &Evolution) -> String {
     title
 }
 
-/// The picture; `standalone` sets the grey colour (for a file or `image/svg+xml`), otherwise
-/// it inherits the text colour.
-pub(crate) fn evolution_svg(e: &Evolution, standalone: bool) -> String {
+/// The picture, in a grey that reads on light and dark backgrounds.
+pub(crate) fn evolution_svg(e: &Evolution) -> String {
     let names: Vec<String> = e
         .points
         .iter()
@@ -167,11 +161,7 @@ pub(crate) fn evolution_svg(e: &Evolution, standalone: bool) -> String {
     let x_of = |i: usize| left + slot * (i as f64 + 0.5);
     let axis_y = TOP + PLOT_H;
 
-    let colour = if standalone {
-        format!(" style=\"color:{STANDALONE_COLOUR}\"")
-    } else {
-        String::new()
-    };
+    let colour = format!(" style=\"color:{STANDALONE_COLOUR}\"");
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total_w:.0}\" height=\"{total_h:.0}\" \
          viewBox=\"0 0 {total_w:.0} {total_h:.0}\"{colour} \
@@ -455,7 +445,9 @@ mod tests {
         assert!(svg.contains("color:#808080"), "{svg}");
         assert!(svg.contains("<polyline"), "{svg}");
         assert!(!r.html.contains("<lr&1>"), "{}", r.html);
-        assert!(r.html.contains("<svg"), "{}", r.html);
+        assert!(!r.html.contains("<svg"), "{}", r.html);
+        let png = crate::tests::decode_png(&r.picture().unwrap().data["image/png"]);
+        crate::tests::assert_text_drawn(&png, "evolution");
         assert!(r.text.contains("0.93"), "{}", r.text);
         assert!(r.text.contains("Skipped (1 trial):"), "{}", r.text);
         assert!(r.text.contains("#9 (In[2]): not a number"), "{}", r.text);
@@ -486,13 +478,13 @@ mod tests {
             for v in values.iter().chain(&ticks.values) {
                 assert!(ticks.lo <= *v && *v <= ticks.hi, "{v} {values:?}");
             }
-            let svg = evolution_svg(&evolution(points), true);
+            let svg = evolution_svg(&evolution(points));
             assert_well_formed(&svg);
             assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
         }
         // Many trials fit the widest plot, and only some are named.
         let many: Vec<EvolutionPoint> = (1..=300).map(|i| point(i, None, 1.0)).collect();
-        let svg = evolution_svg(&evolution(many), true);
+        let svg = evolution_svg(&evolution(many));
         assert!(svg.contains(">#1<") && !svg.contains(">#2<"), "{svg}");
         let width: f64 = svg["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"".len()..]
             .split('"')

@@ -10,10 +10,10 @@
 //! neighbours (a few sweeps both ways) to keep crossings down, then placed
 //! as close as possible to the height of what they come from.
 //!
-//! Colours: everything is `currentColor` with opacity, the background is
-//! transparent. Inline in HTML the picture takes the theme's text colour;
-//! as a standalone image it is a neutral grey that reads on white and on
-//! dark backgrounds. Failed executions get a red outline.
+//! Colours: everything is `currentColor` with opacity on a transparent
+//! background, and the root sets that colour to a neutral grey that reads on
+//! white and on dark backgrounds (the picture is always shown as an image of
+//! its own, never inline in HTML). Failed executions get a red outline.
 
 use crate::html::esc;
 use crate::text::preview;
@@ -32,7 +32,7 @@ const LABEL_MAX: usize = 22;
 const CODE_MAX: usize = 24;
 /// How many pass-through slots per box long edges may use, at most.
 const PASS_BUDGET_PER_NODE: usize = 4;
-/// The grey of a standalone picture.
+/// The grey of the picture.
 const STANDALONE_COLOUR: &str = "#808080";
 
 /// One box of the picture.
@@ -71,9 +71,8 @@ struct Placed {
     h: f64,
 }
 
-/// The SVG of the graph; `standalone` sets the grey colour (for a file or
-/// `image/svg+xml`), otherwise the picture inherits the text colour.
-pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge], standalone: bool) -> String {
+/// The SVG of the graph.
+pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
     // Only edges between two distinct boxes, each producer before its user.
     let edges: Vec<&Edge> = edges
         .iter()
@@ -277,11 +276,7 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge], standalone: bool) -> Str
     }
 
     let mut svg = String::new();
-    let colour = if standalone {
-        format!(" style=\"color:{STANDALONE_COLOUR}\"")
-    } else {
-        String::new()
-    };
+    let colour = format!(" style=\"color:{STANDALONE_COLOUR}\"");
     svg.push_str(&format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{h:.0}\" \
          viewBox=\"0 0 {w:.0} {h:.0}\"{colour} \

@@ -250,15 +250,36 @@ def stream_text(outputs: list[dict], name: str = "stdout") -> str:
     )
 
 
-def magic_answer(outputs: list[dict]) -> dict:
-    """The MIME bundle of the one display_data among a cell's iopub messages: a prov magic's
-    answer."""
+class MagicAnswer(dict):
+    """A prov magic's answer as a cell shows it: the MIME bundle of its answer (this dict:
+    text/plain and text/html only), its machine-readable JSON (`json`, from the output's
+    metadata `prov.json`) and the bundles of its pictures (`pictures`: image/svg+xml,
+    image/png, text/plain), each an output of its own."""
+
+    def __init__(self, data: dict, json, pictures: list[dict]):
+        super().__init__(data)
+        self.json = json
+        self.pictures = pictures
+
+
+def magic_answer(outputs: list[dict]) -> MagicAnswer:
+    """The answer of the one prov magic among a cell's iopub messages: a display_data marked
+    `{"prov": {"magic": ...}}` with the JSON in its metadata, followed by its picture, if any."""
     shown = [m for m in outputs if m["msg_type"] == "display_data"]
-    assert len(shown) == 1, [m["msg_type"] for m in outputs]
-    return shown[0]["content"]["data"]
+    answers = [m for m in shown if not m["content"]["metadata"]["prov"].get("picture")]
+    pictures = [m for m in shown if m["content"]["metadata"]["prov"].get("picture")]
+    assert len(answers) == 1 and len(pictures) <= 1, [m["msg_type"] for m in outputs]
+    for m in shown:
+        assert m["content"]["metadata"]["prov"]["magic"].startswith("%"), m["content"]["metadata"]
+    data = answers[0]["content"]["data"]
+    # Only what every front end renders as HTML: no JSON tree, no inline picture.
+    assert set(data) == {"text/plain", "text/html"}, set(data)
+    assert "<svg" not in data["text/html"]
+    return MagicAnswer(data, answers[0]["content"]["metadata"]["prov"]["json"],
+                       [p["content"]["data"] for p in pictures])
 
 
-def run_magic(kernel: "Kernel", code: str) -> dict:
+def run_magic(kernel: "Kernel", code: str) -> MagicAnswer:
     """Runs a cell holding one prov magic; asserts it succeeded and returns its answer."""
     reply, outputs = kernel.execute(code)
     assert reply["content"]["status"] == "ok", reply["content"]

@@ -8,6 +8,7 @@ Also: `provctl slice` output run by nbclient in a fresh kernel rebuilds the valu
 
 from __future__ import annotations
 
+import base64
 import json
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +17,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import KERNEL_NAME, REFERENCE_KERNEL, start_kernel, stop_kernel, shell_reply, iopub_until_idle
+from conftest import KERNEL_NAME, REFERENCE_KERNEL, run_magic, start_kernel, stop_kernel, shell_reply, iopub_until_idle
 from test_store import provctl, wait_for
 
 pytestmark = pytest.mark.prov
@@ -127,11 +128,11 @@ def test_backwards_deps_magic_agrees_with_provctl(tmp_path: Path):
         "acc = model.score(df[['a', 'b']], df['label'])",
     ]
     with kernel_that_ran(tmp_path, cells) as kernel:
-        reply, outputs = kernel.execute("%backwards_deps acc")
-        assert reply["content"]["status"] == "ok", reply["content"]
-        data = [m for m in outputs if m["msg_type"] == "display_data"][0]["content"]["data"]
-        assert data["image/svg+xml"].lstrip().startswith("<svg")
-        magic = [e["execution_count"] for e in data["application/json"]["executions"]]
+        answer = run_magic(kernel, "%backwards_deps acc")
+        [picture] = answer.pictures
+        assert picture["image/svg+xml"].lstrip().startswith("<svg")
+        assert base64.b64decode(picture["image/png"]).startswith(b"\x89PNG")
+        magic = [e["execution_count"] for e in answer.json["executions"]]
         answer = deps(kernel.db, "acc")
     got = [e["execution_count"] for e in answer["executions"]]
     assert got == [1, 2, 3, 5, 6, 7]

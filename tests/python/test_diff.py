@@ -97,8 +97,8 @@ def test_one_parameter_changes_exactly_what_depends_on_it(two_runs):
 
     # The magic in the second kernel: trial 1 against this one, the same document.
     data = run_magic(second, "%trial_diff 1")
-    assert {"text/plain", "text/html", "application/json"} <= set(data)
-    answer = data["application/json"]
+    assert set(data) == {"text/plain", "text/html"}
+    answer = data.json
     for key in SECTIONS[2:]:
         assert answer[key] == diff[key], key
     assert (answer["left"]["id"], answer["right"]["id"]) == (1, 2)
@@ -106,7 +106,7 @@ def test_one_parameter_changes_exactly_what_depends_on_it(two_runs):
     assert "C = 0.001" in data["text/html"] and "<script" not in data["text/html"]
 
     data = run_magic(second, "%trial_intersection_diff 1 2")
-    values = data["application/json"]["values"]
+    values = data.json["values"]
     assert {v["name"] for v in values[:3]} == {"C", "model", "acc"}
     assert all(v["status"] == "equal" for v in values[3:])
     assert {"X", "y"} <= {v["name"] for v in values}
@@ -139,9 +139,9 @@ def test_changed_figures_are_shown_side_by_side(two_runs):
         assert any("image/png" in m["content"].get("data", {}) for m in outputs), outputs
     wait_for(lambda: recorded(db, "1", len(CELLS) + 1), what="the first plot recorded")
     data = run_magic(second, "%trial_diff 1")
-    figures = [o for o in data["application/json"]["outputs"]
+    figures = [o for o in data.json["outputs"]
                if any("image/png" in out["mime_types"] for out in o["right"]["outputs"])]
-    assert [o["status"] for o in figures] == ["changed"], data["application/json"]["outputs"]
+    assert [o["status"] for o in figures] == ["changed"], data.json["outputs"]
     html = data["text/html"]
     assert html.count("data:image/png;base64,") == 2, html[:2000]
     # Both pictures are in one table row: left, then right.

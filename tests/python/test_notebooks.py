@@ -119,7 +119,8 @@ def normalize(nb: nbformat.NotebookNode) -> dict:
             "execution_count": cell.execution_count,
             "outputs": _scrub(coalesce_streams([o for o in cell.outputs if not is_magic_answer(o)])),
             "prov_cell": is_prov_cell(cell),
-            "magic_answers": [o["metadata"][PROV_TAG]["magic"] for o in answers],
+            "magic_answers": [o["metadata"][PROV_TAG]["magic"] for o in answers
+                              if not o["metadata"][PROV_TAG].get("picture")],
         })
     return {"language_info": nb.metadata.get("language_info"), "cells": cells}
 

@@ -24,6 +24,7 @@ from conftest import (
     KERNEL_NAME,
     REPO_ROOT,
     iopub_until_idle,
+    magic_answer,
     shell_reply,
     start_kernel,
     stop_kernel,
@@ -149,9 +150,10 @@ def test_magic_mixed_with_code(kernel):
     assert stream_text(outputs) == "10\n"
     displays = [m for m in outputs if m["msg_type"] == "display_data"]
     assert len(displays) == 1
-    data = displays[0]["content"]["data"]
-    assert {"text/plain", "text/html", "application/json"} <= set(data)
-    assert [t["id"] for t in data["application/json"]] == [1]
+    answer = magic_answer(outputs)
+    assert set(answer) == {"text/plain", "text/html"}
+    assert displays[0]["content"]["metadata"]["prov"]["magic"] == "%trials"
+    assert [t["id"] for t in answer.json] == [1]
     assert kernel.run("print(x)") == "5\n"
 
     executions = wait_for(lambda: recorded(kernel.db), what="recorded executions")
@@ -178,7 +180,7 @@ def test_magic_errors_and_names(kernel, tmp_path: Path):
         assert "baseline" in reply["content"]["evalue"]
         reply, outputs = other.execute("%prov help")
         assert reply["content"]["status"] == "ok"
-        names = [m["name"] for m in outputs[0]["content"]["data"]["application/json"]["magics"]]
+        names = [m["name"] for m in magic_answer(outputs).json["magics"]]
         assert {"%prov", "%trials", "%trial_name"} <= set(names)
     finally:
         stop_kernel(other)

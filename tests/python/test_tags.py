@@ -16,10 +16,10 @@ def test_tags_are_set_listed_and_removed(kernel):
     k.run("df = [1, 2, 3]")
     data = run_magic(k, "%tag_var df input")
     assert "df" in data["text/plain"]
-    assert data["application/json"]["label"] == "input"
+    assert data.json["label"] == "input"
     run_magic(k, "model = sum(df)\n%tag_var model")
     data = run_magic(k, "%tag_var model final")
-    assert data["application/json"]["retagged"] is True
+    assert data.json["retagged"] is True
     run_magic(k, "tmp = 1\n%tag_var tmp")
     run_magic(k, "%untag_var tmp")
 
@@ -37,8 +37,8 @@ def test_tags_are_set_listed_and_removed(kernel):
     assert "train" in magic_answer(iopub_until_idle(kc, msg_id))["text/plain"]
 
     data = run_magic(k, "%tags")
-    assert {"text/plain", "text/html", "application/json"} <= set(data)
-    answer = data["application/json"]
+    assert set(data) == {"text/plain", "text/html"}
+    answer = data.json
     assert [(v["name"], v["label"]) for v in answer["variables"]] == [
         ("df", "input"), ("model", "final")]
     assert "model" in data["text/plain"] and "final" in data["text/plain"]

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import base64
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -42,15 +43,15 @@ def test_a_variable_across_trials(tmp_path: Path):
 
         # %var_values: every version, trial by trial, in every form.
         data = run_magic(k, "%var_values acc")
-        assert {"text/plain", "text/html", "application/json"} <= set(data)
-        rows = data["application/json"]
+        assert set(data) == {"text/plain", "text/html"}
+        rows = data.json
         assert [(r["trial_name"], r["value"]) for r in rows] == expected
         assert [r["trial"] for r in rows] == [1, 2, 3, 3]
         assert all(r["type"] == "float" and r["label"] == "metric" for r in rows)
         assert rows[2]["execution_count"] < rows[3]["execution_count"]
         assert "acc: 4 values in 3 trials" in data["text/plain"]
         assert "lr=0.01" in data["text/html"]
-        assert run_magic(k, "%var_tag_values acc")["application/json"] == rows
+        assert run_magic(k, "%var_tag_values acc").json == rows
 
         # provctl reads the same record.
         values = provctl_json(db, "values", "acc")
@@ -59,21 +60,23 @@ def test_a_variable_across_trials(tmp_path: Path):
 
         # %var_evolution: each trial's last value, as a picture with the trial names.
         data = run_magic(k, "%var_evolution acc")
-        assert {"text/plain", "text/html", "application/json", SVG} <= set(data)
-        evolution = data["application/json"]
+        assert set(data) == {"text/plain", "text/html"}
+        [picture] = data.pictures
+        assert {SVG, "image/png", "text/plain"} == set(picture)
+        assert base64.b64decode(picture["image/png"]).startswith(b"\x89PNG")
+        evolution = data.json
         assert evolution["variable"] == "acc"
         assert evolution["statistic"] == "mean"
         assert [(p["trial_name"], p["value"]) for p in evolution["points"]] == [
             ("lr=0.1", 0.81), ("lr=0.01", 0.93), ("lr=1", 0.5)]
         assert evolution["skipped"] == []
-        svg = data[SVG]
+        svg = picture[SVG]
         root = ET.fromstring(svg)
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
         for name in ["lr=0.1", "lr=0.01", "lr=1"]:
             assert f">{name}<" in svg, name
         assert "acc across trials" in data["text/plain"]
-        assert "<svg" in data["text/html"]
-        assert run_magic(k, "%var_tag_plot acc")[SVG] == svg
+        assert run_magic(k, "%var_tag_plot acc").pictures[0][SVG] == svg
 
         # provctl plot draws the same picture.
         out = tmp_path / "acc.svg"
@@ -87,7 +90,7 @@ def test_a_variable_across_trials(tmp_path: Path):
         assert "tags / key values" in text
         for shown in ["acc=0.81", "acc=0.93", "acc=0.5"]:
             assert shown in text, text
-        listed = data["application/json"]
+        listed = data.json
         assert [t["tags"] for t in listed] == [[{"name": "acc", "label": "metric"}]] * 3
         assert [t["key_values"][0]["value"] for t in listed] == [0.81, 0.93, 0.5]
         assert all("status" in t and "executions" in t for t in listed)
@@ -116,10 +119,10 @@ def test_wrong_variables_and_arguments_are_errors_in_the_cell(kernel):
     # skipped, not drawn; the magic still answers.
     k.run("import numpy as np\narr = np.arange(3.0)")
     evolution = run_magic(k, "%var_evolution arr")
-    answer = evolution["application/json"]
+    answer = evolution.json
     assert len(answer["points"]) + len(answer["skipped"]) == 1, answer
     if answer["skipped"]:
-        assert SVG not in evolution
+        assert evolution.pictures == []
         assert "Skipped" in evolution["text/plain"]
     # The kernel keeps working.
     assert k.run("print(accuracy * 2)") == "1.8\n"

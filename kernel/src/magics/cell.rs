@@ -67,7 +67,7 @@ pub async fn answer(shared: &Shared, mut reply: RawMessage, ready: ReadyToRun) -
     let mut failure = None;
     for (line, result) in results {
         match result {
-            Ok(rendered) => outputs.push(display(shared, &ready.header, &line, rendered)),
+            Ok(rendered) => outputs.extend(display(shared, &ready.header, &line, rendered)),
             Err(message) => {
                 let evalue = format!("{line}: {message}");
                 outputs.push(
@@ -147,18 +147,31 @@ pub async fn on_iopub(shared: &Shared, mut raw: RawMessage) -> Vec<RawMessage> {
     }
 }
 
-/// A magic's rendered answer as a `display_data` in the cell. Its metadata names the magic
-/// line (`{"prov": {"magic": "%trials"}}`), so a tool comparing a notebook's outputs with a
-/// plain Python kernel's can tell prov's own outputs from the code's.
+/// A magic's rendered answer as `display_data` in the cell: the answer (`text/plain` and
+/// `text/html`), then its picture, if any, as an output of its own (`image/svg+xml`,
+/// `image/png`), so an untrusted notebook still shows it. The metadata names the magic line
+/// (`{"prov": {"magic": "%trials"}}`), so a tool comparing a notebook's outputs with a plain
+/// Python kernel's, or a trial diff, can tell prov's own outputs from the code's; the answer's
+/// machine-readable JSON is `prov.json` there, the picture is marked `prov.picture`.
 fn display(
     shared: &Shared,
     parent: &Bytes,
     line: &str,
     rendered: provrender::Rendered,
-) -> RawMessage {
-    shared.author.display_data(
+) -> Vec<RawMessage> {
+    let mut outputs = vec![shared.author.display_data(
         parent,
         Value::Object(rendered.mime_bundle()),
-        json!({"prov": {"magic": line}}),
-    )
+        json!({"prov": {"magic": line, "json": rendered.json}}),
+    )];
+    if let Some(picture) = rendered.picture() {
+        let mut metadata = picture.metadata;
+        metadata.insert("prov".into(), json!({"magic": line, "picture": true}));
+        outputs.push(shared.author.display_data(
+            parent,
+            Value::Object(picture.data),
+            Value::Object(metadata),
+        ));
+    }
+    outputs
 }
