@@ -104,13 +104,29 @@ class Lab:
         try:
             if target is not None:
                 try:
-                    target.screenshot(path=str(path), timeout=10_000)
+                    self._shot_element(path, target)
                     return
                 except Exception:
                     pass
             self.page.screenshot(path=str(path), timeout=UI_TIMEOUT)
         except Exception as e:  # a screenshot must never hide the step's own error
             print(f"screenshot {path} failed: {e}")
+
+    def _shot_element(self, path: Path, target: Locator) -> None:
+        """An element taller than the window is shot in a window made tall enough for it: the
+        notebook scrolls inside the page, so the page itself has nothing below the window."""
+        view = self.page.viewport_size
+        box = target.bounding_box()
+        need = int(box["height"]) + 300 if box else 0
+        if view and need > view["height"]:
+            self.page.set_viewport_size({"width": view["width"], "height": min(need, 8000)})
+            try:
+                target.scroll_into_view_if_needed()
+                target.screenshot(path=str(path), timeout=10_000)
+            finally:
+                self.page.set_viewport_size(view)
+        else:
+            target.screenshot(path=str(path), timeout=10_000)
 
     # ---- navigation
 

@@ -35,10 +35,13 @@ SETUP = ["import numpy as np", "acc = {acc}", "base = np.arange(5)", "data = bas
 
 # (magic line, what the answer must show beyond HTML-or-picture)
 MAGICS = [
-    ("%prov help", "help"),
-    ("%prov", None),
     ("%trial_name current", None),
     ("%tag_var acc metric", None),
+    # Early, so that the code diff holds the changed cell rather than the magics that follow.
+    ("%trial_diff baseline", "diff"),
+    ("%trial_intersection_diff baseline", None),
+    ("%prov help", "help"),
+    ("%prov", None),
     ("%tag_var data\n%untag_var data", None),
     ("%tag_cell train", None),
     ("%tags", None),
@@ -49,8 +52,6 @@ MAGICS = [
     ("%slice result", None),
     ("%var_values acc", None),
     ("%var_evolution acc", "picture"),
-    ("%trial_diff baseline", "diff"),
-    ("%trial_intersection_diff baseline", None),
 ]
 DOCS = {"%backwards_deps result": "backwards_deps.png", "%trial_diff baseline": "trial_diff.png",
         "%var_evolution acc": "var_evolution.png"}
@@ -145,6 +146,14 @@ def answer_problems(cell: Locator, magic: str) -> list[str]:
         rows = outs.locator("tr", has_text="acc").filter(has_text="0.125")
         if not rows.filter(has_text="0.875").count():
             problems.append("no table row shows acc changing from 0.125 to 0.875")
+        # A changed output shows its content, never a line of MIME types and hashes, and
+        # prov's own answers (here %trial_name's) are left out.
+        text = outs.evaluate_all("os => os.map(o => o.innerText).join('\\n')")
+        hashes = re.findall(r"\[[a-z]+/[\w.+-]+ [0-9a-f]{8,}\]", text)
+        if hashes:
+            problems.append(f"MIME-type hash lines among the outputs: {hashes[:3]}")
+        if 'now named "current"' in text:
+            problems.append("prov's own answer (%trial_name) is diffed among the outputs")
     if what == "help":
         for i in range(n):
             clipped = outs.nth(i).evaluate(JS_CLIPPED)
@@ -174,7 +183,7 @@ def test_magic_renders_as_html(lab: Lab, magics_nb, magic: str, docs_dir: Path |
         problems = answer_problems(cell, magic)
         assert not problems, f"{magic}: " + "; ".join(problems)
     if docs_dir is not None and magic in DOCS:
-        cell.screenshot(path=str(docs_dir / DOCS[magic]))
+        lab._shot_element(docs_dir / DOCS[magic], cell)
 
 
 def svg_labels(outputs: list[dict]) -> list[str]:
