@@ -265,10 +265,15 @@ impl Recorder {
                 append_stream(&mut exec.outputs, name, text);
             }
             "display_data" | "execute_result" | "update_display_data" => {
+                let mut payloads = mime_payloads(&content["data"]);
+                // prov's own magic answers are marked, so a trial diff can leave them out.
+                if let Some(line) = content["metadata"]["prov"]["magic"].as_str() {
+                    payloads.push((provstore::MAGIC_ANSWER_MIME.into(), line.into()));
+                }
                 exec.outputs.push(OutputRecord {
                     output_type: msg_type,
                     name: None,
-                    payloads: mime_payloads(&content["data"]),
+                    payloads,
                 });
             }
             "error" => exec.outputs.push(OutputRecord {

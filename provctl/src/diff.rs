@@ -1,7 +1,7 @@
 //! `provctl diff T1 T2 [--all]`: two trials compared — code (unified diffs, in execution
 //! order), values, environment, outputs. Only what differs unless `--all`; `--json` prints the
 //! `provctl diff` contract (`{"left", "right", "code", "values", "environment", "outputs"}`),
-//! the same document `%trial_diff` answers as `application/json`.
+//! the same document `%trial_diff` answers in its metadata (`prov.json`).
 
 use std::io::Write;
 
@@ -20,7 +20,7 @@ pub(crate) fn run(
 ) -> Result<(), Failure> {
     let left = store.resolve_trial(left)?.id;
     let right = store.resolve_trial(right)?.id;
-    let diff = store.trial_diff(left, right)?;
+    let diff = store.trial_diff_with(left, right, all)?;
     let written = match json {
         // Serialized straight from the view: no text or HTML is built for `--json`.
         Some(j) => j.write(out, &provrender::trial_diff_view(&diff, all)),

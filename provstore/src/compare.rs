@@ -26,7 +26,8 @@
 //!
 //! Executions are paired along the code diff (equal and replace ops by position; the rest are
 //! added or removed) and their outputs compared by type and payload hashes (and the error, for
-//! a failed execution).
+//! a failed execution). prov's own magic answers (marked by the recorder with
+//! [`MAGIC_ANSWER_MIME`]) are left out unless asked for: they are prov's, not the user's.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -162,7 +163,15 @@ pub struct OutputEntry {
     pub text: Option<String>,
     /// The payloads' SHA-256, in the order of `mime_types`.
     pub sha256: Vec<String>,
+    /// The magic line, when this is one of prov's own answers (only in a diff with them,
+    /// `--all`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub magic: Option<String>,
 }
+
+/// The MIME type of the marker the recorder adds, last, to the bundle of a prov magic's
+/// answer (its payload is the magic line): a trial diff leaves such outputs out by default.
+pub const MAGIC_ANSWER_MIME: &str = "application/vnd.prov.magic-answer";
 
 /// A picture among an execution's outputs, for showing changed figures side by side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,9 +320,23 @@ fn base_name(symbol: &str) -> &str {
 
 impl Store {
     /// Compares trial `left` with trial `right` (ids): code, values, environment, outputs,
-    /// every entry with its status.
+    /// every entry with its status. The outputs are what the code showed: prov's own magic
+    /// answers are left out (see [`Store::trial_diff_with`]).
     pub fn trial_diff(&self, left: i64, right: i64) -> Result<TrialDiff> {
+        self.trial_diff_with(left, right, false)
+    }
+
+    /// [`Store::trial_diff`], with prov's magic answers among the outputs when `magic_answers`
+    /// (`--all`). Without them an execution that showed nothing else has no outputs, and one
+    /// on a single side with nothing to show is not listed among the outputs (the code diff
+    /// has it), so a trial that ran `%trial_diff` does not bring that diff into this one.
+    pub fn trial_diff_with(&self, left: i64, right: i64, magic_answers: bool) -> Result<TrialDiff> {
         let (mut l, mut r) = (self.diff_side(left)?, self.diff_side(right)?);
+        if !magic_answers {
+            for e in l.execs.iter_mut().chain(r.execs.iter_mut()) {
+                e.outputs.retain(|o| o.magic.is_none());
+            }
+        }
         let ops = code_ops(&l.execs, &r.execs);
         let values = compare_values(&l, &r, &ops);
         let environment = self.environment_diff(&l.trial, &r.trial)?;
@@ -522,7 +545,7 @@ fn load_execs(
     let mut stmt = conn.prepare_cached(
         "SELECT e.id, e.seq, e.execution_count, c.sha256, c.text, e.error_name, e.error_value,
                 o.id, o.output_type, o.stream_name, d.mime_type, b.sha256,
-                CASE WHEN d.mime_type = 'text/plain' THEN b.data END
+                CASE WHEN d.mime_type IN ('text/plain', ?2) THEN b.data END
          FROM executions e
          JOIN code c ON c.id = e.code_id
          LEFT JOIN outputs o ON o.execution_id = e.id
@@ -531,7 +554,7 @@ fn load_execs(
          WHERE e.trial_id = ?1
          ORDER BY e.seq, o.seq, d.position",
     )?;
-    let mut rows = stmt.query([trial])?;
+    let mut rows = stmt.query(params![trial, MAGIC_ANSWER_MIME])?;
     let mut execs: Vec<Exec> = Vec::new();
     let (mut last_exec, mut last_output): (Option<i64>, Option<i64>) = (None, None);
     while let Some(r) = rows.next()? {
@@ -572,6 +595,7 @@ fn load_execs(
                 mime_types: Vec::new(),
                 text: None,
                 sha256: Vec::new(),
+                magic: None,
             });
             last_output = Some(output_id);
         }
@@ -579,8 +603,18 @@ fn load_execs(
         let Some(mime) = r.get::<_, Option<String>>(10)? else {
             continue;
         };
-        if let ValueRef::Blob(bytes) | ValueRef::Text(bytes) = r.get_ref(12)? {
-            out.text = Some(String::from_utf8_lossy(bytes).into_owned());
+        let stored = match r.get_ref(12)? {
+            ValueRef::Blob(bytes) | ValueRef::Text(bytes) => {
+                Some(String::from_utf8_lossy(bytes).into_owned())
+            }
+            _ => None,
+        };
+        if mime == MAGIC_ANSWER_MIME {
+            out.magic = Some(stored.unwrap_or_default());
+            continue;
+        }
+        if stored.is_some() {
+            out.text = stored;
         }
         // A payload row without its blob would be damage: it compares as an empty hash.
         out.sha256
@@ -901,14 +935,16 @@ fn compare_outputs(left: &mut [Exec], right: &mut [Exec], ops: &[DiffOp]) -> Vec
                 right: Some(output_side(b)),
             });
         }
-        for a in &mut le[paired..] {
+        // An execution on one side only that showed nothing is the code diff's business.
+        let showed = |e: &Exec| !e.outputs.is_empty() || e.error.is_some();
+        for a in le[paired..].iter_mut().filter(|e| showed(e)) {
             out.push(OutputDiff {
                 status: DiffStatus::Removed,
                 left: Some(output_side(a)),
                 right: None,
             });
         }
-        for b in &mut re[paired..] {
+        for b in re[paired..].iter_mut().filter(|e| showed(e)) {
             out.push(OutputDiff {
                 status: DiffStatus::Added,
                 left: None,

@@ -41,7 +41,7 @@
 //! | `code` | distinct cell source | `id`, `sha256` (unique), `text`: re-running a cell stores no new text |
 //! | `executions` | `execute_request` that went idle | `id`, `trial_id`, `seq` (order within the trial, 1, 2, 3…; unique per trial), `msg_id`, `execution_count`, `cell_id` (JupyterLab's `metadata.cellId`), `code_id`, `started_at`, `ended_at`, `duration_ms`, `status` (`ok`, `error`, `aborted`), `error_name`, `error_value`, `error_traceback` (JSON array of lines) |
 //! | `outputs` | iopub output of an execution | `id`, `execution_id`, `seq` (order within the execution), `output_type` (`stream`, `display_data`, `update_display_data`, `execute_result`, `error`, `clear_output`), `stream_name` (`stdout`/`stderr` for streams) |
-//! | `output_data` | MIME bundle entry of an output | `output_id`, `position`, `mime_type`, `blob_id` |
+//! | `output_data` | MIME bundle entry of an output (a prov magic's answer has one more, last: [`MAGIC_ANSWER_MIME`], the magic line) | `output_id`, `position`, `mime_type`, `blob_id` |
 //! | `blobs` | distinct payload | `id`, `sha256` (unique), `size` (bytes), `data` (the bytes, or NULL when larger than the payload cap) |
 //! | `execution_names` | name an execution touched | `execution_id`, `name`, `role` (`defined`, `used`, `mutated`, `deleted`), `statement_index` (NULL: the whole cell) |
 //! | `dependencies` | edge "execution needs what an earlier one made" | `execution_id`, `depends_on_id`, `name` (the variable carrying it: with `depends_on_id` it names a variable version), `kind` (`variable` by default) |
@@ -171,7 +171,7 @@ mod writer;
 pub use captured::{CapturedValue, Statistic};
 pub use compare::{
     CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, IntersectionDiff, OutputDiff, OutputEntry,
-    OutputSide, TrialDiff, ValueDiff,
+    OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
 };
 pub use deps::{
     DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, GraphAnswer, SliceAnswer,

@@ -6,7 +6,7 @@ mod common;
 use common::{exec, raw, store_with_trials};
 use provstore::{
     CodeOpKind, DataflowRecord, DiffStatus, ExecutionRecord, OutputRecord, Store, StoreError,
-    TrialDiff, ValueDiff,
+    TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
 };
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -374,8 +374,14 @@ fn outputs_pair_along_the_code_and_changed_figures_are_loaded() {
     silent.outputs.clear();
     store.record_execution(b, &silent).unwrap();
 
+    // One that printed something, only in the right trial.
+    store
+        .record_execution(b, &exec(5, "print('extra')", "extra\n"))
+        .unwrap();
+
     let mut diff = store.trial_diff(a, b).unwrap();
     let statuses: Vec<DiffStatus> = diff.outputs.iter().map(|o| o.status).collect();
+    // The silent one is the code diff's business only: it showed nothing.
     assert_eq!(
         statuses,
         vec![
@@ -391,11 +397,11 @@ fn outputs_pair_along_the_code_and_changed_figures_are_loaded() {
         Some("0.9\n")
     );
     let added = diff.outputs[3].right.as_ref().unwrap();
-    assert_eq!(added.execution_count, None);
+    assert_eq!(added.execution_count, Some(5));
     let insert = diff.code.last().unwrap();
     assert_eq!(insert.op, CodeOpKind::Insert);
-    assert_eq!(insert.right, vec![None]);
-    assert_eq!(insert.right_seq, vec![4]);
+    assert_eq!(insert.right, vec![None, Some(5)]);
+    assert_eq!(insert.right_seq, vec![4, 5]);
 
     store.load_diff_figures(&mut diff, 1 << 20).unwrap();
     let plot = &diff.outputs[1];
@@ -414,6 +420,67 @@ fn outputs_pair_along_the_code_and_changed_figures_are_loaded() {
     store.load_diff_figures(&mut small, 10).unwrap();
     let right = &small.outputs[1].right.as_ref().unwrap().figures;
     assert_eq!(right[0].bytes, None);
+}
+
+/// prov's answer to `line`, as the recorder keeps it: the bundle and the marker, last.
+fn magic_answer(line: &str, text: &str) -> OutputRecord {
+    OutputRecord {
+        output_type: "display_data".into(),
+        name: None,
+        payloads: vec![
+            (
+                "text/html".into(),
+                format!("<div>{text}</div>").into_bytes(),
+            ),
+            ("text/plain".into(), text.as_bytes().to_vec()),
+            (MAGIC_ANSWER_MIME.into(), line.as_bytes().to_vec()),
+        ],
+    }
+}
+
+#[test]
+fn magic_answers_are_left_out_of_the_outputs_unless_asked_for() {
+    let (_tmp, _db, mut store, trials) = store_with_trials(2);
+    let (a, b) = (trials[0].id, trials[1].id);
+    for (trial, trials_text) in [(a, "1 trial"), (b, "2 trials")] {
+        let mut mixed = exec(1, "x = 1\nprint(x)\n%trials", "1\n");
+        mixed.outputs.push(magic_answer("%trials", trials_text));
+        store.record_execution(trial, &mixed).unwrap();
+    }
+    // The right trial compared itself with the left one: a diff among its outputs.
+    let mut nested = exec(2, "%trial_diff 1", "");
+    nested.outputs = vec![magic_answer("%trial_diff 1", "Diff of trial 1 → trial 2 …")];
+    store.record_execution(b, &nested).unwrap();
+
+    let diff = store.trial_diff(a, b).unwrap();
+    // The printed 1 is the same on both sides; %trials' answers differ but are prov's; the
+    // execution that only ran %trial_diff showed nothing of the user's.
+    assert!(
+        diff.outputs.iter().all(|o| o.status == DiffStatus::Equal),
+        "{:#?}",
+        diff.outputs
+    );
+    let json = serde_json::to_string(&diff).unwrap();
+    assert!(
+        !json.contains("Diff of") && !json.contains("magic"),
+        "{json}"
+    );
+    for o in &diff.outputs {
+        for side in [&o.left, &o.right].into_iter().flatten() {
+            assert!(side
+                .outputs
+                .iter()
+                .all(|out| out.mime_types == ["text/plain"]));
+        }
+    }
+
+    let all = store.trial_diff_with(a, b, true).unwrap();
+    let statuses: Vec<DiffStatus> = all.outputs.iter().map(|o| o.status).collect();
+    assert_eq!(statuses, vec![DiffStatus::Changed, DiffStatus::Added]);
+    let answer = &all.outputs[1].right.as_ref().unwrap().outputs[0];
+    assert_eq!(answer.magic.as_deref(), Some("%trial_diff 1"));
+    // The marker is no MIME type of the output.
+    assert_eq!(answer.mime_types, ["text/html", "text/plain"]);
 }
 
 #[test]

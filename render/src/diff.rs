@@ -335,30 +335,27 @@ fn environment_table(env: &[EnvDiff], left: &TrialSummary, right: &TrialSummary)
     table
 }
 
-/// What one execution showed, as lines to diff: each output's text, or its MIME types and
-/// short hash when it has no text; the error last.
+/// What one execution showed, as lines to diff: each output's text (a stream's, or the
+/// `text/plain` of a rich output), a `[picture]` or `[text/html]` line for a rich output with
+/// no text, `[%magic line]` for one of prov's answers (shown only with `--all`; its content
+/// would nest one diff in another), the error last. Never payload hashes: they say nothing
+/// to a reader.
 fn shown_lines(side: &OutputSide) -> String {
     let mut text = String::new();
     for o in &side.outputs {
-        match &o.text {
-            Some(t) if o.mime_types.len() == 1 || o.output_type == "stream" => {
-                text.push_str(&strip_ansi(t));
-            }
-            _ => {
-                let kinds: Vec<String> = o
-                    .mime_types
-                    .iter()
-                    .zip(&o.sha256)
-                    .map(|(m, s)| format!("[{m} {}]", s.get(..12).unwrap_or(s)))
-                    .collect();
-                if let Some(t) = &o.text {
-                    text.push_str(&strip_ansi(t));
-                    if !t.ends_with('\n') {
-                        text.push('\n');
-                    }
-                }
-                text.push_str(&kinds.join(" "));
-            }
+        if o.output_type == "error" {
+            continue; // the execution's error, below
+        }
+        match (&o.magic, &o.text) {
+            (Some(line), _) => text.push_str(&format!("[prov's answer to {line}]")),
+            (None, Some(t)) => text.push_str(&strip_ansi(t)),
+            (None, None) => match o.mime_types.iter().find(|m| is_picture(m)) {
+                Some(_) => text.push_str("[picture]"),
+                None => text.push_str(&format!(
+                    "[{}]",
+                    o.mime_types.first().map_or("empty output", String::as_str)
+                )),
+            },
         }
         if !text.ends_with('\n') {
             text.push('\n');
@@ -368,6 +365,25 @@ fn shown_lines(side: &OutputSide) -> String {
         text.push_str(&format!("error: {e}\n"));
     }
     text
+}
+
+/// Pictures the diff can show side by side.
+fn is_picture(mime: &str) -> bool {
+    mime.starts_with("image/")
+}
+
+/// When the text of two outputs is the same but their rich parts differ: what differs.
+fn same_text_note(o: &OutputDiff) -> String {
+    let pictures = [o.left.as_ref(), o.right.as_ref()]
+        .into_iter()
+        .flatten()
+        .flat_map(|s| &s.outputs)
+        .any(|out| out.mime_types.iter().any(|m| is_picture(m)));
+    if pictures {
+        "the same text, a different picture (side by side in the notebook)".into()
+    } else {
+        "the same text, a different rich output (e.g. its HTML)".into()
+    }
 }
 
 /// An output entry's side as its `In[n]`, `nothing` when the execution has no counterpart.
@@ -411,6 +427,13 @@ fn output_entry(
             .to_string();
         text.push_str(&indent(&unified, "    "));
         h.raw(&diff_pre(&unified));
+    } else if o.left.is_some() && o.right.is_some() {
+        let note = same_text_note(o);
+        text.push_str(&format!("    {note}\n"));
+        h.raw(&format!(
+            "<div style=\"margin:2px 0;opacity:0.8;\">{}</div>",
+            esc(&note)
+        ));
     }
     let figures = |s: Option<&OutputSide>| s.map(|s| s.figures.clone()).unwrap_or_default();
     let (lf, rf) = (figures(o.left.as_ref()), figures(o.right.as_ref()));
@@ -518,6 +541,7 @@ mod tests {
             mime_types: vec!["text/plain".into()],
             text: Some(text.into()),
             sha256: vec![format!("{seq:0>64}")],
+            magic: None,
         }];
         let mut figures = Vec::new();
         if let Some(bytes) = figure {
@@ -527,6 +551,7 @@ mod tests {
                 mime_types: vec!["image/png".into()],
                 text: None,
                 sha256: vec!["ab".repeat(32)],
+                magic: None,
             });
             figures.push(Figure {
                 mime_type: "image/png".into(),
@@ -586,6 +611,73 @@ mod tests {
                 right: Some(side(3, "0.5\n", Some(b"iVBORw0KGgpyaWdodA=="))),
             }],
         }
+    }
+
+    /// A matplotlib-like output: the same `text/plain`, a PNG that differs by hash.
+    fn figure_output(png_sha: &str) -> OutputEntry {
+        OutputEntry {
+            output_type: "display_data".into(),
+            name: None,
+            mime_types: vec!["text/plain".into(), "image/png".into()],
+            text: Some("<Figure size 640x480 with 1 Axes>".into()),
+            sha256: vec!["11".repeat(32), png_sha.repeat(32)],
+            magic: None,
+        }
+    }
+
+    #[test]
+    fn a_changed_output_shows_its_content_never_hashes() {
+        let mut d = diff();
+        d.outputs[0].left.as_mut().unwrap().outputs = vec![figure_output("aa")];
+        d.outputs[0].right.as_mut().unwrap().outputs = vec![figure_output("bb")];
+        let answer = render_trial_diff(&d, false);
+        for shown in [&answer.text, &answer.html] {
+            assert!(
+                !shown.contains("aaaaaaaa") && !shown.contains("bbbbbbbb"),
+                "{shown}"
+            );
+            assert!(!shown.contains("[image/png"), "{shown}");
+            assert!(shown.contains("a different picture"), "{shown}");
+        }
+        // The pictures themselves, side by side.
+        assert_eq!(answer.html.matches("data:image/png;base64,").count(), 2);
+
+        // An output with no text at all reads as what it is.
+        let l = d.outputs[0].left.as_mut().unwrap();
+        l.outputs[0].mime_types = vec!["image/png".into()];
+        l.outputs[0].sha256.truncate(1);
+        l.outputs[0].text = None;
+        let answer = render_trial_diff(&d, false);
+        assert!(answer.text.contains("-[picture]"), "{}", answer.text);
+        assert!(!answer.text.contains("aaaaaaaa"), "{}", answer.text);
+    }
+
+    #[test]
+    fn a_magic_answer_is_one_line_not_a_nested_diff() {
+        let mut d = diff();
+        let answer = OutputEntry {
+            output_type: "display_data".into(),
+            name: None,
+            mime_types: vec!["text/plain".into(), "text/html".into()],
+            text: Some("Diff of trial 1 → trial 2\ncode\n  -C = 1.0\n".into()),
+            sha256: vec!["22".repeat(32), "33".repeat(32)],
+            magic: Some("%trial_diff 1".into()),
+        };
+        d.outputs[0].right.as_mut().unwrap().outputs.push(answer);
+        let r = render_trial_diff(&d, true);
+        assert!(
+            r.text.contains("+[prov's answer to %trial_diff 1]"),
+            "{}",
+            r.text
+        );
+        assert_eq!(r.text.matches("Diff of").count(), 1, "{}", r.text);
+        assert_eq!(
+            r.json["outputs"][0]["right"]["outputs"][2]["magic"],
+            "%trial_diff 1"
+        );
+        assert!(r.json["outputs"][0]["left"]["outputs"][0]
+            .get("magic")
+            .is_none());
     }
 
     #[test]

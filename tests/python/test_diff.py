@@ -150,3 +150,52 @@ def test_changed_figures_are_shown_side_by_side(two_runs):
     # Each is the kernel's own PNG: decoded once, it is a PNG file.
     for encoded in re.findall(r'data:image/png;base64,([^"]+)"', html):
         assert base64.b64decode(encoded).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+HASH_LINE = re.compile(r"\[[a-z]+/[\w.+-]+ [0-9a-f]{12}\]")
+
+
+def test_magic_answers_stay_out_of_the_outputs_and_diffs_do_not_nest(two_runs):
+    """Both trials ask prov things (%trials, %backwards_deps with its picture); the second
+    also ran %trial_diff. The outputs section holds only what the code showed: the printed
+    accuracy, never prov's answers nor a line of MIME-type hashes; --all lists the answers,
+    each as one line. A third trial diffing the second does not nest the second's diff."""
+    first, second, db = two_runs
+    for k in (first, second):
+        run_magic(k, "%trials")
+        assert run_magic(k, "%backwards_deps acc").pictures, "a picture to leave out"
+    run_magic(second, "%trial_diff 1")
+    wait_for(lambda: recorded(db, "1", len(CELLS) + 2) and recorded(db, "2", len(CELLS) + 3),
+             what="the magics recorded")
+    # The recorder marks prov's answers in the store.
+    shown = provctl_json(db, "show", "2")["executions"]
+    marked = [e for e in shown if any("application/vnd.prov.magic-answer" in o["mime_types"]
+                                      for o in e["outputs"])]
+    assert [e["code"] for e in marked] == ["%trials", "%backwards_deps acc", "%trial_diff 1"]
+
+    diff = provctl_json(db, "diff", "1", "2")
+    outputs = diff["outputs"]
+    assert [o["right"]["execution_count"] for o in outputs] == [5], outputs
+    for o in outputs:
+        for side in (o["left"], o["right"]):
+            assert all("magic" not in out for out in side["outputs"]), side
+    text = provctl(db, "diff", "1", "2").stdout
+    outputs_text = text[text.index("\noutputs"):]
+    assert not HASH_LINE.search(text), text
+    assert "trials" not in outputs_text and "depends on" not in outputs_text, outputs_text
+
+    full = provctl(db, "diff", "1", "2", "--all").stdout
+    assert not HASH_LINE.search(full), full
+    assert "[prov's answer to %trial_diff 1]" in full, full
+    assert full.count("Diff of") == 1, full
+
+    third = start_kernel(KERNEL_NAME, db, cwd=db.parent)
+    try:
+        answer = run_magic(third, "%trial_diff 2")
+        html, plain = answer["text/html"], answer["text/plain"]
+        assert plain.count("Diff of") == 1 and html.count("Diff of") == 1, plain
+        assert not HASH_LINE.search(plain) and not HASH_LINE.search(html), plain
+        assert all("magic" not in out for o in answer.json["outputs"]
+                   for side in (o["left"], o["right"]) if side for out in side["outputs"])
+    finally:
+        stop_kernel(third)

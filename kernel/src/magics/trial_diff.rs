@@ -96,7 +96,7 @@ fn run(context: &MagicContext, args: &[String]) -> MagicResult {
         .writer
         .query(move |store| {
             let (left, right) = pair.resolve(store)?;
-            let mut diff = store.trial_diff(left, right)?;
+            let mut diff = store.trial_diff_with(left, right, all)?;
             store.load_diff_figures(&mut diff, FIGURE_BUDGET)?;
             Ok(diff)
         })
