@@ -118,6 +118,10 @@ def magics_nb(lab: Lab) -> tuple[Notebook, dict[str, Locator]]:
         for i in range(len(sources)):
             nb.wait_done(nb.cells.nth(i), timeout=KERNEL_TIMEOUT)
         nb.wait_status("Idle")
+        # Select the first cell, so no answer below is drawn as the active cell.
+        nb.page.keyboard.press("Escape")
+        nb.cells.first.locator(".jp-InputPrompt").click()
+        expect(nb.cells.first).to_have_class(re.compile(r"jp-mod-active"))
     cells = {m: nb.cells.nth(len(SETUP) + i) for i, (m, _) in enumerate(MAGICS)}
     return nb, cells
 
