@@ -57,7 +57,7 @@ class StepFailed(AssertionError):
     pass
 
 
-def write_notebook(path: Path, kernel: str, sources: list[str], metadata: dict | None = None):
+def write_notebook(path: Path, kernel: str, sources: list[str]):
     """A notebook with code cells of SOURCES (no outputs) for kernelspec KERNEL."""
     cells = [
         {"cell_type": "code", "id": f"cell-{i}", "metadata": {}, "execution_count": None,
@@ -70,7 +70,6 @@ def write_notebook(path: Path, kernel: str, sources: list[str], metadata: dict |
             "kernelspec": {"name": kernel, "display_name": KERNELS.get(kernel, kernel),
                            "language": "python"},
             "language_info": {"name": "python"},
-            **(metadata or {}),
         },
         "nbformat": 4,
         "nbformat_minor": 5,

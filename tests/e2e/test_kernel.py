@@ -6,6 +6,7 @@ long cell from the toolbar, the debugger stopping at a breakpoint, and a restart
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 
@@ -50,28 +51,29 @@ def test_cells_run(nb: Notebook):
         expect(nb.outputs(cell)).to_contain_text("np.int64(35)")
 
 
-def test_completion(nb: Notebook):
-    with nb.lab.step(f"{nb.kernel}-complete"):
-        nb.type("arr.")
-        nb.page.keyboard.press("Tab")
-        completer = nb.page.locator(".jp-Completer")
-        expect(completer).to_be_visible()
-        expect(completer.locator('.jp-Completer-item[data-value="argmax"]')).to_be_visible()
+@contextlib.contextmanager
+def popup(nb: Notebook, step: str, code: str, key: str, selector: str) -> None:
+    """A step: type CODE, press KEY, see the popup SELECTOR open and hand it to the caller's
+    checks; then close it with Escape and empty the cell again."""
+    popup = nb.page.locator(selector)
+    with nb.lab.step(f"{nb.kernel}-{step}"):
+        nb.type(code)
+        nb.page.keyboard.press(key)
+        expect(popup).to_be_visible()
+        yield popup
     nb.page.keyboard.press("Escape")
-    expect(completer).to_be_hidden()
+    expect(popup).to_be_hidden()
     nb.clear_last()
+
+
+def test_completion(nb: Notebook):
+    with popup(nb, "complete", "arr.", "Tab", ".jp-Completer") as completer:
+        expect(completer.locator('.jp-Completer-item[data-value="argmax"]')).to_be_visible()
 
 
 def test_inspect(nb: Notebook):
-    with nb.lab.step(f"{nb.kernel}-inspect"):
-        nb.type("np.arange(")
-        nb.page.keyboard.press("Shift+Tab")
-        tooltip = nb.page.locator(".jp-Tooltip")
-        expect(tooltip).to_be_visible()
+    with popup(nb, "inspect", "np.arange(", "Shift+Tab", ".jp-Tooltip") as tooltip:
         expect(tooltip).to_contain_text("arange")
-    nb.page.keyboard.press("Escape")
-    expect(tooltip).to_be_hidden()
-    nb.clear_last()
 
 
 def test_input_through_stdin_box(nb: Notebook):
