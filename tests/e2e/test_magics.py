@@ -190,6 +190,33 @@ def test_magic_renders_as_html(lab: Lab, magics_nb, magic: str, docs_dir: Path |
         lab._shot_element(docs_dir / DOCS[magic], cell)
 
 
+def set_theme(lab: Lab, name: str, light: bool) -> None:
+    """Settings > Theme > NAME, as a person picks it."""
+    page = lab.page
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Settings$")).click()
+    page.locator(".lm-Menu-item", has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(
+        r"^Theme$"))).click()
+    page.locator('.lm-Menu-item[data-command="apputils:change-theme"]',
+                 has_text=re.compile(rf"^{name}$")).click()
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", str(light).lower())
+
+
+def test_pictures_in_dark_theme(lab: Lab, magics_nb):
+    """The pictures stay visible on a dark background (screenshots to look at)."""
+    _, cells = magics_nb
+    with lab.step("theme-dark"):
+        set_theme(lab, "JupyterLab Dark", light=False)
+    try:
+        for magic in [m for m, what in MAGICS if what == "picture"]:
+            cell = cells[magic]
+            cell.scroll_into_view_if_needed()
+            with lab.step(f"dark-{magic}", target=cell):
+                assert visible_pictures(cell), f"{magic}: no visible picture in the dark theme"
+    finally:
+        with lab.step("theme-light"):
+            set_theme(lab, "JupyterLab Light", light=True)
+
+
 def svg_labels(outputs: list[dict]) -> list[str]:
     """The <text> labels of every SVG held in the outputs' HTML or SVG payloads."""
     labels = []
