@@ -74,3 +74,39 @@ spec = KernelSpecManager().get_kernel_spec(sys.argv[1])
 print(f"  {sys.argv[1]}: {spec.display_name!r} -> {spec.resource_dir}")' "$KERNEL_NAME" \
         || die "kernelspec $KERNEL_NAME is not visible to the venv's jupyter after install."
 }
+
+# The browser of the real-browser suite: Debian's chromium package, installed with apt-get
+# when missing (CI runs as root; elsewhere sudo is used when there is one).
+CHROMIUM="${PROV_E2E_CHROMIUM:-/usr/bin/chromium}"
+E2E_REQUIREMENTS="$ROOT/tests/e2e/requirements.txt"
+
+ensure_chromium() {
+    if [ -x "$CHROMIUM" ]; then
+        step "chromium: $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
+        return
+    fi
+    step "apt-get install -y chromium (for the real-browser tests)"
+    need apt-get "Install Chromium with your package manager, or set PROV_E2E_CHROMIUM."
+    local sudo=()
+    if [ "$(id -u)" != 0 ]; then
+        need sudo "Run as root, or install chromium yourself (apt-get install chromium)."
+        sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update -qq || die "apt-get update failed."
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium \
+        || die "apt-get install chromium failed."
+    [ -x "$CHROMIUM" ] || die "chromium was installed but $CHROMIUM is missing."
+}
+
+# Install tests/e2e/requirements.txt into .venv (after ensure_venv), skipped when unchanged.
+ensure_e2e_deps() {
+    local stamp="$VENV/.prov-e2e-requirements.sha256" want
+    want="$( { cat "$E2E_REQUIREMENTS"; "$VENV_PY" -VV; } | sha256sum | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return
+    fi
+    step "pip install -r tests/e2e/requirements.txt into .venv"
+    "$VENV_PY" -m pip install --disable-pip-version-check --progress-bar off \
+        -r "$E2E_REQUIREMENTS" || die "pip install for the e2e suite failed."
+    echo "$want" > "$stamp"
+}

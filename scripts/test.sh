@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Run every test: build, venv and kernelspec as in setup.sh (no demo), then
-# `cargo test --workspace`, then the Python suite in tests/python with pytest.
-# Usage: bash scripts/test.sh [extra pytest arguments]
+# `cargo test --workspace`, then the Python suite in tests/python with pytest,
+# then the real-browser suite in tests/e2e (JupyterLab in Chromium; installs
+# chromium with apt-get when missing).
+# Usage: bash scripts/test.sh [extra pytest arguments for tests/python]
 # Environment:
 #   PROV_TEST_KERNEL  kernelspec under test (default python-prov; python3 runs
 #                     the suite against plain ipykernel, skipping prov tests)
 #   PROV_TEST_TIMEOUT per-test timeout in seconds for pytest (default 300)
+#   PROV_E2E          0 skips the real-browser suite (default 1)
+#   PROV_E2E_TIMEOUT  seconds the whole real-browser suite may take (default 600)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -29,6 +33,24 @@ run_pytest() {
     esac
 }
 
+run_e2e() {
+    if [ "${PROV_E2E:-1}" = 0 ]; then
+        step "real-browser suite skipped (PROV_E2E=0)"
+        return
+    fi
+    ensure_chromium
+    ensure_e2e_deps
+    step "pytest tests/e2e (JupyterLab in Chromium; screenshots in target/e2e/)"
+    local rc=0
+    (cd "$ROOT" && timeout --kill-after=30 "${PROV_E2E_TIMEOUT:-600}" \
+        "$VENV_PY" -m pytest tests/e2e --timeout=300 -ra) || rc=$?
+    case "$rc" in
+        0) ;;
+        124) die "the real-browser suite took longer than ${PROV_E2E_TIMEOUT:-600}s." ;;
+        *) die "pytest tests/e2e failed (exit $rc); screenshots in target/e2e/." ;;
+    esac
+}
+
 main() {
     check_tools
     build_kernel
@@ -36,6 +58,7 @@ main() {
     install_kernelspec
     run_cargo_tests
     run_pytest "$@"
+    run_e2e
     printf '\nAll tests passed.\n'
 }
 
