@@ -6,6 +6,8 @@
 #   PROV_TEST_KERNEL  kernelspec under test (default python-prov; python3 runs
 #                     the suite against plain ipykernel, skipping prov tests)
 #   PROV_TEST_TIMEOUT per-test timeout in seconds for pytest (default 300)
+#   PROV_SKIP_WHEEL   1 skips tests/python/test_wheel.py (builds the pip wheel and
+#                     installs it with jupyterlab into a fresh venv: minutes)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
