@@ -10,6 +10,8 @@
 #   PROV_TEST_TIMEOUT per-test timeout in seconds for pytest (default 300)
 #   PROV_E2E          0 skips the real-browser suite (default 1)
 #   PROV_E2E_TIMEOUT  seconds the whole real-browser suite may take (default 600)
+#   PROV_SKIP_WHEEL   1 skips tests/python/test_wheel.py (builds the pip wheel and
+#                     installs it with jupyterlab into a fresh venv: minutes)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -18,7 +18,7 @@ mod proxy;
 mod recorder;
 mod wire;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use child::ChildCommand;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -26,6 +26,7 @@ use std::path::PathBuf;
 /// Command line of `prov-kernel`.
 #[derive(Parser)]
 #[command(
+    name = "prov-kernel",
     version,
     about = "A Jupyter kernel that records the provenance of everything you run"
 )]
@@ -42,6 +43,9 @@ enum Command {
     Install(kernelspec::InstallArgs),
     /// Remove an installed prov kernelspec.
     Uninstall(kernelspec::UninstallArgs),
+    /// Say what this prov-kernel finds (its Python, ipykernel, store, kernelspecs) and what to
+    /// fix; exits 1 when something is broken.
+    Doctor(kernelspec::DoctorArgs),
 }
 
 /// Arguments of `prov-kernel run`.
@@ -50,7 +54,8 @@ struct RunArgs {
     /// The connection file Jupyter wrote for this kernel.
     #[arg(short = 'f', long = "connection-file", value_name = "FILE")]
     connection_file: PathBuf,
-    /// Python interpreter of the child ipykernel (default: `python3` on PATH).
+    /// Python interpreter of the child ipykernel (default: the `python3` beside this
+    /// executable, as in the environment pip installed it into, else `python3` on PATH).
     #[arg(long, value_name = "PATH", conflicts_with = "wrap")]
     python: Option<PathBuf>,
     /// Run the argv of this installed kernelspec as the child instead.
@@ -70,6 +75,7 @@ fn main() {
             println!("{removed}");
             0
         }),
+        Command::Doctor(args) => doctor(&args),
     };
     match code {
         Ok(code) => std::process::exit(code),
@@ -85,11 +91,27 @@ fn install(args: &kernelspec::InstallArgs) -> Result<kernelspec::Installed> {
     kernelspec::install(args, &exe)
 }
 
+fn doctor(args: &kernelspec::DoctorArgs) -> Result<i32> {
+    let exe = std::env::current_exe().context("cannot find the prov-kernel executable")?;
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let why = match std::env::var_os(provstore::ENV_DB) {
+        Some(v) if !v.is_empty() => "from $PROV_DB",
+        _ => ".prov/prov.db in the kernel's working folder, the notebook's; shown for this folder",
+    };
+    let store = provstore::default_db_path(&cwd);
+    let report = kernelspec::doctor(args, &exe, env!("CARGO_PKG_VERSION"), (&store, why))?;
+    print!("{report}");
+    Ok(if report.healthy() { 0 } else { 1 })
+}
+
 fn run(args: RunArgs) -> Result<i32> {
     let command = match (args.wrap, args.python) {
         (Some(name), _) => ChildCommand::Wrap(kernelspec::find(&name)?),
         (None, Some(python)) => ChildCommand::Python(python),
-        (None, None) => ChildCommand::Python(which_python3()?),
+        (None, None) => {
+            let exe = std::env::current_exe().context("cannot find the prov-kernel executable")?;
+            ChildCommand::Python(kernelspec::default_python(&exe)?)
+        }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -98,15 +120,4 @@ fn run(args: RunArgs) -> Result<i32> {
     // block_on keeps the main future on this thread, so the child is spawned from the main
     // thread and its parent-death signal is tied to the whole process.
     runtime.block_on(proxy::run(&args.connection_file, command))
-}
-
-fn which_python3() -> Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        let candidate = dir.join("python3");
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-    }
-    bail!("no python3 on PATH: pass --python /path/to/python")
 }

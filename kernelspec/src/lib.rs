@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+mod doctor;
 mod paths;
 mod python;
 mod spec;
@@ -19,7 +20,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
+pub use doctor::{doctor, DoctorArgs, Report};
 use paths::{share_jupyter, Env};
+pub use python::default_python;
 pub use spec::{find, KernelSpec};
 
 /// The kernelspec name used when `--name` is not given.
@@ -74,7 +77,8 @@ pub struct InstallArgs {
     #[arg(long, default_value = DEFAULT_DISPLAY_NAME)]
     pub display_name: String,
     /// The Python (with ipykernel) that prov-kernel runs `-m ipykernel_launcher` with
-    /// [default: the python3 on PATH]
+    /// [default: the python3 beside prov-kernel, as in the environment pip installed it into,
+    /// else the python3 on PATH]
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
     /// Launch the kernel of this installed kernelspec instead of ipykernel
@@ -228,7 +232,15 @@ fn install_with(args: &InstallArgs, kernel_exe: &Path, env: &Env) -> anyhow::Res
             (["--wrap".to_string(), wrapped.clone()], interpreter)
         }
         None => {
-            let python = python::resolve(args.python.as_deref(), env)?;
+            let beside = args
+                .python
+                .is_none()
+                .then(|| python::beside_kernel(kernel_exe))
+                .flatten();
+            let python = match beside {
+                Some(python) => python,
+                None => python::resolve(args.python.as_deref(), env)?,
+            };
             let info = python::probe_for_kernel(&python)?;
             (
                 ["--python".to_string(), utf8(&python)?.to_string()],
@@ -240,21 +252,27 @@ fn install_with(args: &InstallArgs, kernel_exe: &Path, env: &Env) -> anyhow::Res
     let mut argv = vec![exe.to_string(), "run".into()];
     argv.extend(tail);
     argv.extend(["-f".into(), "{connection_file}".into()]);
-    let kernel_json = serde_json::json!({
-        "argv": argv,
-        "display_name": args.display_name,
-        "language": "python",
-        "interrupt_mode": "message",
-        "metadata": {"debugger": true},
-        "kernel_protocol_version": "5.3",
-    });
-    let (dir, replaced) = write_spec(&kernels_dir, &name, &kernel_json)?;
+    let (dir, replaced) = write_spec(&kernels_dir, &name, &kernel_json(&argv, &args.display_name))?;
     Ok(Installed {
         name,
         dir,
         replaced,
         location,
         argv,
+    })
+}
+
+/// The kernel.json of a prov kernelspec that runs `argv`. The wheel's own kernel.json
+/// (packaging/, see ARCHITECTURE.md) is this with a `{resource_dir}`-relative argv; a test
+/// keeps the two the same.
+fn kernel_json(argv: &[String], display_name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "argv": argv,
+        "display_name": display_name,
+        "language": "python",
+        "interrupt_mode": "message",
+        "metadata": {"debugger": true},
+        "kernel_protocol_version": "5.3",
     })
 }
 

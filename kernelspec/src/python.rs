@@ -36,8 +36,34 @@ pub(crate) fn resolve(given: Option<&Path>, env: &Env) -> anyhow::Result<PathBuf
     canonical_dir(&path)
 }
 
+/// The Python `prov-kernel run` starts ipykernel with when kernel.json names none: the
+/// `python3` (or `python`) in the folder of the prov-kernel executable `kernel_exe`, which is
+/// the environment pip installed prov-kernel into (its `bin/`), whatever environment the
+/// Jupyter that starts the kernel runs in; else the `python3` on `$PATH` (a prov-kernel built
+/// from source). `kernel_exe`'s folder is resolved through symlinks first, so a link to the
+/// binary still finds its environment; the interpreter's own symlink is kept, because a venv's
+/// `python3` points at the base interpreter and following it would lose the venv.
+pub fn default_python(kernel_exe: &Path) -> anyhow::Result<PathBuf> {
+    if let Some(beside) = beside_kernel(kernel_exe) {
+        return Ok(beside);
+    }
+    on_path("python3", &Env::from_process()?).context(
+        "no python3 beside prov-kernel or on PATH: pass --python /path/to/python \
+         (in kernel.json: `prov-kernel install --python PY`)",
+    )
+}
+
+/// The `python3` or `python` in the folder of `kernel_exe`'s real file, if there is one.
+pub(crate) fn beside_kernel(kernel_exe: &Path) -> Option<PathBuf> {
+    let dir = kernel_exe.canonicalize().ok()?.parent()?.to_path_buf();
+    ["python3", "python"]
+        .into_iter()
+        .map(|name| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
 /// The first executable `name` in the folders of `$PATH`.
-fn on_path(name: &str, env: &Env) -> Option<PathBuf> {
+pub(crate) fn on_path(name: &str, env: &Env) -> Option<PathBuf> {
     std::env::split_paths(env.path.as_ref()?)
         .filter(|d| !d.as_os_str().is_empty())
         .map(|dir| env.absolute(&dir).join(name))
@@ -57,14 +83,14 @@ fn canonical_dir(path: &Path) -> anyhow::Result<PathBuf> {
 }
 
 #[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
+pub(crate) fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata()
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 #[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
+pub(crate) fn is_executable(path: &Path) -> bool {
     path.is_file()
 }
 
@@ -77,6 +103,12 @@ pub(crate) struct Info {
     pub base_prefix: PathBuf,
     /// Why `import ipykernel` failed, if it was tried and did.
     pub ipykernel_error: Option<String>,
+    /// `platform.python_version()`.
+    #[serde(default)]
+    pub version: String,
+    /// `ipykernel.__version__`, if it was imported.
+    #[serde(default)]
+    pub ipykernel_version: Option<String>,
 }
 
 impl Info {
@@ -84,17 +116,31 @@ impl Info {
     pub fn in_venv(&self) -> bool {
         self.prefix != self.base_prefix
     }
+
+    /// Whether the ipykernel found is one prov-kernel can run (7 or newer: the proxy relies on
+    /// its iopub welcome message). `None` when it was not imported.
+    pub fn ipykernel_is_recent(&self) -> Option<bool> {
+        let version = self.ipykernel_version.as_deref()?;
+        let major = version.split('.').next()?.parse::<u32>().ok()?;
+        Some(major >= MIN_IPYKERNEL_MAJOR)
+    }
 }
 
+/// The oldest ipykernel major version prov-kernel runs.
+pub(crate) const MIN_IPYKERNEL_MAJOR: u32 = 7;
+
 const PROBE: &str = r#"
-import json, sys
+import json, platform, sys
 err = None
+version = None
 if sys.argv[1] == "1":
     try:
         import ipykernel
+        version = str(getattr(ipykernel, "__version__", "unknown"))
     except BaseException as e:
         err = "%s: %s" % (type(e).__name__, e)
-print(json.dumps({"prefix": sys.prefix, "base_prefix": sys.base_prefix, "ipykernel_error": err}))
+print(json.dumps({"prefix": sys.prefix, "base_prefix": sys.base_prefix, "ipykernel_error": err,
+                  "version": platform.python_version(), "ipykernel_version": version}))
 "#;
 
 /// Runs `python` to learn its prefixes and, with `check_ipykernel`, whether

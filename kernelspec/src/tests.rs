@@ -259,6 +259,8 @@ fn info(prefix: &str, base_prefix: &str) -> python::Info {
         prefix: prefix.into(),
         base_prefix: base_prefix.into(),
         ipykernel_error: None,
+        version: "3.12.0".into(),
+        ipykernel_version: None,
     }
 }
 
@@ -487,4 +489,99 @@ fn logos_are_pngs_of_the_named_size_and_an_svg() {
             "{file}"
         );
     }
+}
+
+/// The kernelspec the wheel installs (packaging/prov_kernel.data) is the one `install` writes,
+/// with an argv that finds prov-kernel from the spec's own folder: pip puts the spec in
+/// `<prefix>/share/jupyter/kernels/python-prov` and the binary in `<prefix>/bin`.
+#[test]
+fn wheel_kernelspec_is_installs_with_a_resource_dir_argv() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../packaging/prov_kernel.data/data")
+        .canonicalize()
+        .unwrap();
+    let spec_dir = data.join("share/jupyter/kernels").join(DEFAULT_NAME);
+    let argv0 = "{resource_dir}/../../../../bin/prov-kernel";
+    let argv: Vec<String> = [argv0, "run", "-f", "{connection_file}"]
+        .map(String::from)
+        .into();
+    assert_eq!(
+        read_json(&spec_dir),
+        kernel_json(&argv, DEFAULT_DISPLAY_NAME),
+        "packaging/prov_kernel.data/.../kernel.json differs from what `prov-kernel install` \
+         writes: update it"
+    );
+    for (file, bytes) in LOGOS {
+        assert_eq!(std::fs::read(spec_dir.join(file)).unwrap(), bytes, "{file}");
+    }
+    let from_spec = argv0.replace("{resource_dir}", &spec_dir.to_string_lossy());
+    let normalized: PathBuf =
+        Path::new(&from_spec)
+            .components()
+            .fold(PathBuf::new(), |p, c| match c {
+                std::path::Component::ParentDir => p.parent().unwrap().to_path_buf(),
+                c => p.join(c),
+            });
+    assert_eq!(normalized, data.join("bin/prov-kernel"));
+}
+
+#[cfg(unix)]
+#[test]
+fn default_python_is_the_one_beside_the_binary() {
+    let tmp = TempDir::new().unwrap();
+    let exe = fake_exe(tmp.path());
+    assert_eq!(python::beside_kernel(&exe), None);
+    // A venv's bin/ has python3 and python; python3 wins; a link to the binary still finds it.
+    let bin = tmp.path().join("bin").canonicalize().unwrap();
+    for name in ["python", "python3"] {
+        std::fs::write(bin.join(name), "").unwrap();
+        make_executable(&bin.join(name));
+    }
+    assert_eq!(python::beside_kernel(&exe), Some(bin.join("python3")));
+    let link = tmp.path().join("prov-kernel-link");
+    std::os::unix::fs::symlink(&exe, &link).unwrap();
+    assert_eq!(python::default_python(&link).unwrap(), bin.join("python3"));
+    // Not executable: not a Python.
+    std::fs::remove_file(bin.join("python3")).unwrap();
+    std::fs::write(bin.join("python3"), "").unwrap();
+    assert_eq!(python::beside_kernel(&exe), Some(bin.join("python")));
+}
+
+#[test]
+fn ipykernel_must_be_7_or_newer() {
+    let with = |v: Option<&str>| python::Info {
+        ipykernel_version: v.map(String::from),
+        ..info("/p", "/p")
+    };
+    assert_eq!(with(Some("7.0.0a1")).ipykernel_is_recent(), Some(true));
+    assert_eq!(with(Some("10.1")).ipykernel_is_recent(), Some(true));
+    assert_eq!(with(Some("6.29.5")).ipykernel_is_recent(), Some(false));
+    assert_eq!(with(None).ipykernel_is_recent(), None);
+}
+
+/// From the wheel, `prov-kernel install` with no --python records its own environment's
+/// Python, not whatever python3 the shell has first on PATH.
+#[cfg(unix)]
+#[test]
+fn install_defaults_to_the_python_beside_the_binary() {
+    let Some(python) = kernel_python() else {
+        return;
+    };
+    let tmp = TempDir::new().unwrap();
+    let exe = fake_exe(tmp.path());
+    let bin = exe.parent().unwrap().canonicalize().unwrap();
+    // A script rather than a link: a link out of a venv would lose the venv's site-packages.
+    let script = format!("#!/bin/sh\nexec '{}' \"$@\"\n", python.display());
+    std::fs::write(bin.join("python3"), script).unwrap();
+    make_executable(&bin.join("python3"));
+    let args = InstallArgs {
+        location: LocationArgs {
+            prefix: Some("pfx".into()),
+            ..LocationArgs::default()
+        },
+        ..InstallArgs::default()
+    };
+    let installed = install_with(&args, &exe, &test_env(tmp.path())).unwrap();
+    let beside = bin.join("python3").to_string_lossy().into_owned();
+    assert_eq!(installed.argv[2..4], ["--python".to_string(), beside]);
 }

@@ -47,6 +47,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "prov: behaviour specific to the prov proxy (skipped for other kernels)"
     )
+    config.addinivalue_line(
+        "markers", "wheel: builds and installs the pip wheel (skipped with PROV_SKIP_WHEEL=1)"
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
