@@ -16,6 +16,7 @@ mod pending;
 mod probe;
 mod proxy;
 mod recorder;
+mod upstream;
 mod wire;
 
 use anyhow::{Context, Result};
