@@ -17,7 +17,7 @@ use resvg::usvg::{fontdb, Options, Tree};
 /// is told the picture's size in CSS pixels, see [`Png`]).
 const SCALE: f32 = 2.0;
 /// The most pixels a picture may have; a bigger one is drawn at a smaller scale.
-const MAX_PIXELS: f32 = 24_000_000.0;
+const MAX_PIXELS: f32 = 8_000_000.0;
 /// Sides longer than this (in pixels, at scale 1) are not rasterised at all.
 const MAX_SIDE: f32 = 32_000.0;
 
