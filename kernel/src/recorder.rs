@@ -203,7 +203,7 @@ struct Recorder {
     /// A store problem reported while no cell was running: shown in the next cell to start.
     unshown_problem: Option<String>,
     next_seq: u64,
-    /// The latest request the child was heard of: every earlier one it has not been heard of
+    /// The latest request the child went busy for: every earlier one it has not been heard of
     /// was never run (ipykernel runs them in order).
     last_heard: u64,
     /// msg_ids of recorded failed executions, whose probe notes come later.
@@ -358,6 +358,14 @@ impl Recorder {
         };
         if state == Some("busy") {
             self.heard_of(seq);
+            // The child only starts a request once the one before is over: an earlier one
+            // still waiting for its idle lost it (a publisher may drop messages) and ends here.
+            let now = Instant::now();
+            for earlier in self.in_flight.range_mut(..seq).map(|(_, e)| e) {
+                if earlier.started_at.is_some() && earlier.idle_at.is_none() {
+                    earlier.idle_at = Some((at, now));
+                }
+            }
             if let Some(message) = self.unshown_problem.take() {
                 let header = self.in_flight[&seq].header.clone();
                 self.show_problem(&header, &message);
@@ -420,8 +428,9 @@ impl Recorder {
     }
 
     fn reply_seen(&mut self, msg_id: &str) {
+        // Not a sign that earlier requests were passed over: a reply can overtake the iopub
+        // traffic of an earlier cell (held while its execution is committed).
         if let Some(seq) = self.find(msg_id, |e| !e.reply_seen) {
-            self.heard_of(seq);
             self.in_flight
                 .get_mut(&seq)
                 .expect("found above")
@@ -433,7 +442,7 @@ impl Recorder {
     /// request (a cell can plant anything in the probe) are dropped.
     fn runtime_notes(&mut self, notes: Map<String, Value>) {
         for (msg_id, facts) in notes {
-            if let Some(seq) = self.find(&msg_id, |e| e.started_at.is_some()) {
+            if let Some(seq) = self.find(&msg_id, InFlight::heard) {
                 self.in_flight.get_mut(&seq).expect("found above").runtime = Some(facts);
             } else if let Some(at) = self.late_notes.iter().position(|id| *id == msg_id) {
                 self.late_notes.remove(at);

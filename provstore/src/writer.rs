@@ -81,17 +81,6 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     n.checked_mul(unit).ok_or_else(|| "too large".to_string())
 }
 
-/// Makes the calling thread yield the CPU to the kernel: on a small machine the writer's work
-/// (SQLite, the dataflow engine) would otherwise compete with the child kernel and the relay
-/// for the core the next cell needs. On Linux the nice value is per thread.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: a plain syscall on the calling thread; failure only leaves the priority as is.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
-    }
-}
-
 /// Where the writer reports a problem the user must hear about (called at
 /// most once, from the writer thread): the kernel shows it in the notebook.
 pub type OnProblem = Box<dyn Fn(String) + Send>;
@@ -183,7 +172,7 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("prov-writer".into())
             .spawn(move || {
-                lower_priority();
+                // Normal priority: a cell's idle waits for this thread's commit.
                 worker.run(rx)
             })
             .map_err(|source| StoreError::Io {

@@ -67,8 +67,7 @@ pub(super) fn lossy_header(header: &[u8]) -> HeaderFields {
 }
 
 /// The dataflow facts of an execution: the probe's notes and the line it failed at. The static
-/// analysis is left to the store's writer thread (an empty `analysis`), which runs at a lower
-/// priority than the relay.
+/// analysis is left to the store's writer thread (an empty `analysis`), off the relay's tasks.
 pub(super) fn dataflow_record(
     error: Option<&ErrorInfo>,
     runtime: Option<&Value>,
