@@ -20,6 +20,15 @@ pub(crate) fn run(
 ) -> Result<(), Failure> {
     let left = store.resolve_trial(left)?.id;
     let right = store.resolve_trial(right)?.id;
+    if left == right {
+        return Err(Failure::Exit {
+            code: 2,
+            message: format!(
+                "both sides are trial {left}: there is nothing to compare
+  fix: name two                  different trials (provctl trials lists them)"
+            ),
+        });
+    }
     let diff = store.trial_diff_with(left, right, all)?;
     let written = match json {
         // Serialized straight from the view: no text or HTML is built for `--json`.

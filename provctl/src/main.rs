@@ -49,8 +49,9 @@ enum Command {
     Trials,
     /// Show one trial and its executions in order: code, status, timing, outputs.
     Show {
-        /// The trial: its id (as listed by `provctl trials`), name or UUID.
-        trial: String,
+        /// The trial: its id (as listed by `provctl trials`), name or UUID (default: the
+        /// latest).
+        trial: Option<String>,
     },
     /// The latest executions across all trials, newest first.
     Log {
@@ -116,8 +117,8 @@ enum Command {
         after_help = "Without -o a summary is printed: one line per dependency \
                             (`In [3] <- In [1]: df`, the user first). --dot prints Graphviz DOT \
                             instead (`provctl graph --dot | dot -Tpng -o graph.png`). -o \
-                            FILE.svg draws the graph left to right (no Graphviz needed), -o \
-                            FILE.dot writes DOT."
+                            FILE.svg (or FILE.png) draws the graph left to right (no Graphviz \
+                            needed), -o FILE.dot writes DOT."
     )]
     Graph {
         /// The trial: id, name or UUID (default: the latest).
@@ -126,7 +127,7 @@ enum Command {
         /// Print Graphviz DOT on stdout instead of the summary.
         #[arg(long, conflicts_with = "output")]
         dot: bool,
-        /// Write the graph to FILE.svg (a picture) or FILE.dot (Graphviz DOT) instead.
+        /// Write the graph to FILE.svg or FILE.png (a picture) or FILE.dot (Graphviz DOT).
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
@@ -146,9 +147,9 @@ enum Command {
     Plot {
         /// The variable.
         variable: String,
-        /// Write the picture to FILE.svg.
-        #[arg(short = 'o', long = "output", value_name = "FILE.svg", required = true)]
-        output: PathBuf,
+        /// Write the picture to FILE.svg or FILE.png (default: VAR.svg in the current folder).
+        #[arg(short = 'o', long = "output", value_name = "FILE.svg")]
+        output: Option<PathBuf>,
         /// The number of an array or dataframe to draw: mean, min, max or len.
         #[arg(long, value_name = "STAT", default_value = "mean", value_parser = Statistic::parse)]
         stat: Statistic,
@@ -240,7 +241,7 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             }
         }
         Command::Show { trial } => {
-            let trial = store.resolve_trial(trial)?;
+            let trial = store.trial(pick_trial(&store, trial.as_deref())?)?;
             let executions = store.executions(trial.id)?;
             match json {
                 Some(j) => {
@@ -296,7 +297,7 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
                     answer.variable,
                     count(answer.statements.len(), "statement")
                 );
-                if save(out, json, path, &contents, &what)? {
+                if save(out, json, path, contents.as_bytes(), &what)? {
                     return Ok(());
                 }
             }
@@ -324,7 +325,9 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             variable,
             *stat,
             column.as_deref(),
-            output,
+            &output
+                .clone()
+                .unwrap_or_else(|| plot::default_output(variable)),
             json,
             out,
         ),
@@ -333,12 +336,16 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             let trial = pick_trial(&store, trial.as_deref())?;
             let answer = store.dataflow_graph(trial)?;
             if let Some(path) = output {
-                let contents = match extension(path).as_deref() {
-                    Some("svg") => provrender::render_graph(&answer)
+                let svg = || {
+                    provrender::render_graph(&answer)
                         .svg
-                        .unwrap_or_else(|| EMPTY_SVG.into()),
-                    Some("dot" | "gv") => provrender::graph_dot(&answer),
-                    _ => return Err(bad_extension(path, "FILE.svg or FILE.dot")),
+                        .unwrap_or_else(|| EMPTY_SVG.into())
+                };
+                let contents = match extension(path).as_deref() {
+                    Some("svg") => svg().into_bytes(),
+                    Some("png") => png(&svg(), path)?,
+                    Some("dot" | "gv") => provrender::graph_dot(&answer).into_bytes(),
+                    _ => return Err(bad_extension(path, "FILE.svg, FILE.png or FILE.dot")),
                 };
                 let what = format!(
                     "the graph of trial {} ({}, {})",
@@ -360,7 +367,18 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
 }
 
 /// The picture of a trial with no executions.
-const EMPTY_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"0\"/>";
+const EMPTY_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>";
+
+/// A picture as a PNG file's bytes, for `-o FILE.png`.
+fn png(svg: &str, path: &Path) -> Result<Vec<u8>, Failure> {
+    provrender::svg_to_png(svg).ok_or_else(|| Failure::Exit {
+        code: 1,
+        message: format!(
+            "cannot draw {}: the picture is too large for a PNG",
+            path.display()
+        ),
+    })
+}
 
 /// The trial asked for, else the latest one of the store.
 fn pick_trial(store: &Store, query: Option<&str>) -> Result<i64, Failure> {
@@ -403,7 +421,7 @@ fn save(
     out: &mut impl Write,
     json: Option<Json>,
     path: &Path,
-    contents: &str,
+    contents: &[u8],
     what: &str,
 ) -> Result<bool, Failure> {
     std::fs::write(path, contents).map_err(|e| Failure::Exit {
@@ -516,7 +534,13 @@ mod tests {
                 ..
             }
         ));
-        assert!(Cli::try_parse_from(["provctl", "plot", "acc"]).is_err());
+        let default = Cli::parse_from(["provctl", "plot", "acc"]);
+        assert!(matches!(
+            default.command,
+            Command::Plot { output: None, .. }
+        ));
+        let latest = Cli::parse_from(["provctl", "show"]);
+        assert!(matches!(latest.command, Command::Show { trial: None }));
         assert_eq!(count(1, "dependency"), "1 dependency");
         assert_eq!(count(3, "dependency"), "3 dependencies");
         assert_eq!(count(2, "execution"), "2 executions");

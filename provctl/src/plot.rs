@@ -1,8 +1,9 @@
-//! `provctl plot VAR -o FILE.svg`: the picture `%var_evolution` shows, one number per trial
-//! (its last value of VAR; a statistic of an array or dataframe), written to a file.
+//! `provctl plot VAR [-o FILE.svg]`: the picture `%var_evolution` shows, one number per trial
+//! (its last value of VAR; a statistic of an array or dataframe), written to a file (by
+//! default `VAR.svg` in the current folder).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use provstore::{SkippedTrial, Statistic, Store};
 
@@ -20,9 +21,11 @@ pub(crate) fn run(
     json: Option<Json>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    if extension(output).as_deref() != Some("svg") {
-        return Err(bad_extension(output, "FILE.svg"));
-    }
+    let as_png = match extension(output).as_deref() {
+        Some("svg") => false,
+        Some("png") => true,
+        _ => return Err(bad_extension(output, "FILE.svg or FILE.png")),
+    };
     let evolution = store.var_evolution(variable, stat, column)?;
     let rendered = provrender::render_var_evolution(&evolution);
     let Some(svg) = rendered.svg else {
@@ -45,7 +48,12 @@ pub(crate) fn run(
             String::new()
         }
     );
-    if save(out, json, output, &svg, &what)? {
+    let contents = if as_png {
+        crate::png(&svg, output)?
+    } else {
+        svg.into_bytes()
+    };
+    if save(out, json, output, &contents, &what)? {
         for s in &evolution.skipped {
             text(out, &format!("skipped {}: {}\n", trial_words(s), s.reason))?;
         }
@@ -55,6 +63,26 @@ pub(crate) fn run(
         Some(j) => j.write(out, &evolution),
         None => Ok(()),
     }
+}
+
+/// `VAR.svg`, with any character that does not belong in a file name (`d['a']`, `obj.attr`
+/// stay readable: `d__a__.svg`, `obj.attr.svg`) made `_`.
+pub(crate) fn default_output(variable: &str) -> PathBuf {
+    let name: String = variable
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let name = name.trim_start_matches('.');
+    PathBuf::from(format!(
+        "{}.svg",
+        if name.is_empty() { "plot" } else { name }
+    ))
 }
 
 /// `trial 3 "lr=0.1"`.
@@ -70,5 +98,19 @@ fn count_trials(n: usize) -> String {
         "1 trial".into()
     } else {
         format!("{n} trials")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_output;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_default_file_is_named_after_the_variable() {
+        assert_eq!(default_output("acc"), PathBuf::from("acc.svg"));
+        assert_eq!(default_output("d['a']"), PathBuf::from("d__a__.svg"));
+        assert_eq!(default_output("../x"), PathBuf::from("_x.svg"));
+        assert_eq!(default_output(""), PathBuf::from("plot.svg"));
     }
 }

@@ -199,12 +199,38 @@ fn a_missing_trial_or_bad_argument_exits_2() {
     for args in [
         &["log", "-n", "many"][..],
         &["log", "-n", "0"],
-        &["show"],
         &["frobnicate"],
         &[],
     ] {
         let out = provctl(tmp.path(), args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn show_without_a_trial_shows_the_latest() {
+    let tmp = tempfile::tempdir().unwrap();
+    sample_store(tmp.path());
+    let latest = json(&provctl(tmp.path(), &["show", "--json"]));
+    assert_eq!(latest, json(&provctl(tmp.path(), &["show", "2", "--json"])));
+    assert_eq!(latest["executions"][0]["code"], "x = 1");
+    let said = stdout(&provctl(tmp.path(), &["show"]));
+    assert!(said.starts_with("Trial 2: running"), "{said}");
+}
+
+#[test]
+fn a_diff_of_a_trial_with_itself_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    sample_store(tmp.path());
+    for args in [
+        &["diff", "1", "1"][..],
+        &["diff", "1", "baseline", "--json"],
+    ] {
+        let out = provctl(tmp.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+        let err = stderr(&out);
+        assert!(err.contains("both sides are trial 1"), "{err}");
     }
 }
 

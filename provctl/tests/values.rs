@@ -143,6 +143,16 @@ fn unknown_variables_exit_2_with_similar_names() {
 }
 
 #[test]
+fn plot_without_o_writes_var_svg_here_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    values_store(tmp.path());
+    let said = stdout(&provctl(tmp.path(), &["plot", "acc"]));
+    assert!(said.contains("to acc.svg"), "{said}");
+    let svg = std::fs::read_to_string(tmp.path().join("acc.svg")).unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+}
+
+#[test]
 fn plot_writes_the_svg() {
     let tmp = tempfile::tempdir().unwrap();
     values_store(tmp.path());
@@ -180,8 +190,6 @@ fn plot_writes_the_svg() {
 fn plot_arguments_are_checked() {
     let tmp = tempfile::tempdir().unwrap();
     values_store(tmp.path());
-    let missing = provctl(tmp.path(), &["plot", "acc"]);
-    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
     let stat = provctl(
         tmp.path(),
         &["plot", "acc", "-o", "a.svg", "--stat", "median"],
@@ -192,9 +200,14 @@ fn plot_arguments_are_checked() {
         "{}",
         stderr(&stat)
     );
-    let ext = provctl(tmp.path(), &["plot", "acc", "-o", "a.png"]);
+    let ext = provctl(tmp.path(), &["plot", "acc", "-o", "a.jpg"]);
     assert_eq!(ext.status.code(), Some(2));
     assert!(stderr(&ext).contains("FILE.svg"), "{}", stderr(&ext));
+    // A PNG is drawn from the same picture.
+    let png = provctl(tmp.path(), &["plot", "acc", "-o", "a.png"]);
+    assert_eq!(png.status.code(), Some(0), "{}", stderr(&png));
+    let bytes = std::fs::read(tmp.path().join("a.png")).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
     let unwritable = provctl(tmp.path(), &["plot", "acc", "-o", "no/such/dir/a.svg"]);
     assert_eq!(unwritable.status.code(), Some(1));
     assert!(

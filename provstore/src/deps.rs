@@ -3,7 +3,7 @@
 //! statements that rebuild it (`%slice`), and the whole trial's graph. The
 //! field names are the JSON contract of `provctl deps --json`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rusqlite::{OptionalExtension, TransactionBehavior};
 use serde::Serialize;
@@ -259,6 +259,15 @@ impl Store {
                     executions[i].values.push(value_from_row(r)?);
                 }
             }
+            // A cell that only asked prov something (`%trials`, `%backwards_deps acc`) took
+            // no part in the dataflow: it would be a lone box in the picture.
+            let linked: HashSet<i64> = edges.keys().flat_map(|&(a, b)| [a, b]).collect();
+            executions.retain(|e| {
+                !(e.defines.is_empty()
+                    && e.uses.is_empty()
+                    && !linked.contains(&e.execution_id)
+                    && only_magics(&e.code))
+            });
             Ok(GraphAnswer {
                 trial: summary.clone(),
                 executions,
@@ -641,4 +650,14 @@ fn edge_list(edges: BTreeMap<(i64, i64), BTreeSet<String>>) -> Vec<DepEdge> {
 /// Names close to `var`, best first (pyflow's rule, so the engine and the store suggest alike).
 fn similar_names(var: &str, names: &[String]) -> Vec<String> {
     pyflow::similar_names(var, names.iter().map(String::as_str))
+}
+
+/// Whether a cell holds nothing but line magics (and blank lines or comments).
+fn only_magics(code: &str) -> bool {
+    let mut lines = code
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .peekable();
+    lines.peek().is_some() && lines.all(|l| l.starts_with('%') && !l.starts_with("%%"))
 }

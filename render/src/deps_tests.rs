@@ -400,3 +400,72 @@ fn long_edges_to_a_hub_stay_linear_in_size() {
     // One " L" per slot an edge passes through: at most 4 per box.
     assert!(svg.matches(" L").count() <= 4 * n as usize, "{}", svg.len());
 }
+
+/// The boxes of the labels of a picture: `(left, top, right, bottom)`, from their anchor and
+/// length as drawn (11px monospace, about 6.7px a character).
+fn label_boxes(svg: &str) -> Vec<(f64, f64, f64, f64)> {
+    svg.split("<text class=\"label\" ")
+        .skip(1)
+        .map(|rest| {
+            let attr = |name: &str| -> String {
+                let at = rest.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                rest[at..].split('"').next().unwrap().to_string()
+            };
+            let (x, y): (f64, f64) = (attr("x").parse().unwrap(), attr("y").parse().unwrap());
+            let text = rest
+                .split("</title>")
+                .nth(1)
+                .unwrap()
+                .split("</text>")
+                .next()
+                .unwrap();
+            let w = text
+                .replace("&amp;", "&")
+                .replace("&#39;", "'")
+                .chars()
+                .count() as f64
+                * 6.7;
+            let left = match attr("text-anchor").as_str() {
+                "start" => x,
+                "end" => x - w,
+                _ => x - w / 2.0,
+            };
+            (left, y - 9.0, left + w, y + 2.0)
+        })
+        .collect()
+}
+
+#[test]
+fn crowded_graph_labels_never_overlap() {
+    // One cell feeding many, and many feeding one, with long names: the labels by the
+    // crowded boxes must find room elsewhere.
+    let mut executions = vec![
+        dep_exec(1, "import numpy as np, pandas as pd", &[], &[]),
+        dep_exec(2, "seed = 0\nC = 1.0", &[], &[]),
+    ];
+    let mut edges = Vec::new();
+    for i in 3..=12 {
+        executions.push(dep_exec(i, &format!("v{i} = f(np)"), &[], &[]));
+        edges.push(edge(i, 1, &["np", "pd", &format!("helper_{i}")]));
+        edges.push(edge(i, 2, &["seed", "C"]));
+        edges.push(edge(13, i, &[&format!("v{i}"), "a_rather_long_name"]));
+        if i > 3 {
+            edges.push(edge(i, i - 1, &[&format!("v{}", i - 1)]));
+        }
+    }
+    executions.push(dep_exec(13, "total = sum(...)", &["total"], &[]));
+    let graph = GraphAnswer {
+        trial: trial(2, None),
+        executions,
+        edges,
+    };
+    let svg = render_graph(&graph).svg.unwrap();
+    let boxes = label_boxes(&svg);
+    assert_eq!(boxes.len(), 39);
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let apart = a.2 <= b.0 || b.2 <= a.0 || a.3 <= b.1 || b.3 <= a.1;
+            assert!(apart, "labels overlap: {a:?} {b:?}");
+        }
+    }
+}

@@ -39,6 +39,7 @@ pub use deps::{
 };
 pub use diff::{render_intersection, render_trial_diff, trial_diff_view};
 pub use plot::render_var_evolution;
+pub use png::svg_to_png;
 pub use tags::{render_stage_marked, render_tagged, render_tags, render_untagged, tags_text};
 pub use values::{render_trial_overviews, render_var_values, trial_overviews_text};
 

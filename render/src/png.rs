@@ -17,7 +17,7 @@ use resvg::usvg::{fontdb, Options, Tree};
 /// is told the picture's size in CSS pixels, see [`Png`]).
 const SCALE: f32 = 2.0;
 /// The most pixels a picture may have; a bigger one is drawn at a smaller scale.
-const MAX_PIXELS: f32 = 24_000_000.0;
+const MAX_PIXELS: f32 = 8_000_000.0;
 /// Sides longer than this (in pixels, at scale 1) are not rasterised at all.
 const MAX_SIDE: f32 = 32_000.0;
 
@@ -76,6 +76,12 @@ fn fonts() -> Arc<fontdb::Database> {
             Arc::new(db)
         })
         .clone()
+}
+
+/// The PNG file of an SVG picture (`provctl graph -o FILE.png`), drawn at twice its size; None
+/// when it cannot be parsed or is absurdly large.
+pub fn svg_to_png(svg: &str) -> Option<Vec<u8>> {
+    rasterise(svg).map(|png| png.bytes)
 }
 
 /// The PNG of an SVG picture; None when it cannot be parsed or is absurdly large.

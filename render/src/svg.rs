@@ -375,22 +375,38 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
                 "end" => x - w,
                 _ => x - w / 2.0,
             };
+            // The text's ascent and descent, and a pixel of air all round.
             Rect {
-                x: left,
-                y: baseline - 10.0,
-                w,
-                h: 13.0,
+                x: left - 1.0,
+                y: baseline - 11.0,
+                w: w + 2.0,
+                h: 15.0,
             }
         };
+        let free = |c: &(f64, f64, &str)| {
+            let rect = boxed(c);
+            rect.x >= 0.0
+                && rect.y >= 0.0
+                && rect.x + rect.w <= width
+                && rect.y + rect.h <= height
+                && !taken.iter().any(|r| r.overlaps(&rect))
+        };
+        // Failing every place by the edge, the nearest free one above or below them, so no
+        // label is ever drawn over another or over a box.
+        let shifted = (1..=8).flat_map(|step| {
+            let dy = f64::from(step) * 13.0;
+            candidates
+                .iter()
+                .flat_map(move |&(x, y, a)| [(x, y + dy, a), (x, y - dy, a)])
+        });
         let chosen = candidates
             .iter()
-            .find(|c| {
-                let rect = boxed(c);
-                !taken.iter().any(|r| r.overlaps(&rect))
-            })
-            .unwrap_or(&candidates[candidates.len() - 6]);
-        taken.push(boxed(chosen));
-        let (x, baseline, anchor) = *chosen;
+            .copied()
+            .chain(shifted)
+            .find(|c| free(c))
+            .unwrap_or(candidates[candidates.len() - 6]);
+        taken.push(boxed(&chosen));
+        let (x, baseline, anchor) = chosen;
         labels.push_str(&format!(
             "<text class=\"label\" x=\"{x:.1}\" y=\"{baseline:.1}\" text-anchor=\"{anchor}\" \
              font-family=\"ui-monospace,SFMono-Regular,Menlo,Consolas,monospace\" \
