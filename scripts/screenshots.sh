@@ -15,6 +15,6 @@ ensure_chromium
 ensure_e2e_deps
 step "pytest tests/e2e/test_magics.py with PROV_E2E_DOCS=1"
 (cd "$ROOT" && PROV_E2E_DOCS=1 timeout 600 "$VENV_PY" -m pytest tests/e2e/test_magics.py \
-    --timeout=300 -ra) || die "the magic tests failed; docs/ may be partly updated (git diff docs/)."
+    --timeout=300 -ra) || die "the magic tests failed; docs/ may be partly updated (see git diff)."
 printf '\nScreenshots written:\n'
 ls -l "$ROOT"/docs/*.png

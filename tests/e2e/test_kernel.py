@@ -1,4 +1,4 @@
-"""The kernel as a person uses it in JupyterLab, for "Python (prov)" and for "Python 3" side by side:
+"""The kernel as a person uses it in JupyterLab, for "Python (prov)" and "Python 3" side by side:
 the launcher entry and its logo, running cells, completion, inspection, `input()`, interrupting a
 long cell from the toolbar, the debugger stopping at a breakpoint, and a restart from the menu
 (which, for prov, starts a new trial in the store).
