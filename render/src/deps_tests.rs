@@ -212,13 +212,17 @@ fn deps_svg_is_well_formed_with_a_box_per_execution_and_an_edge_per_dependency()
     assert_eq!(svg.matches("<g class=\"node\"").count(), 4);
     assert_eq!(svg.matches("<path class=\"edge\"").count(), 4);
     assert_eq!(svg.matches("<text class=\"label\"").count(), 4);
-    assert!(names.iter().filter(|n| *n == "rect").count() == 4);
-    // Transparent, theme-neutral: no background, colours from currentColor.
+    assert!(names.iter().filter(|n| *n == "rect").count() == 5);
+    // Its own light panel, first thing drawn, with explicit colours: shown as an image, the
+    // page's theme (currentColor, CSS) never reaches it.
     assert!(
-        !svg.contains("fill=\"white\"") && !svg.contains("fill=\"#fff"),
+        svg.split_once("</defs>")
+            .unwrap()
+            .1
+            .starts_with("<rect class=\"panel\""),
         "{svg}"
     );
-    assert!(svg.contains("style=\"color:#808080\""));
+    assert!(!svg.contains("currentColor"), "{svg}");
     assert!(svg.contains("&lt;data&gt;"), "code is escaped");
     // Left to right in execution order: In [1] left of In [2] left of In [4].
     let x = |label: &str| -> f64 {
@@ -247,6 +251,7 @@ fn a_picture_carries_svg_png_and_a_line_of_text() {
         2 * picture.metadata["image/png"]["width"].as_u64().unwrap() as u32
     );
     crate::tests::assert_text_drawn(&png, "deps");
+    crate::tests::assert_light_panel(&png);
     // The answer itself is HTML and text only: no JSON a front end would draw as a tree.
     let bundle = r.mime_bundle();
     assert_eq!(
@@ -468,4 +473,57 @@ fn crowded_graph_labels_never_overlap() {
             assert!(apart, "labels overlap: {a:?} {b:?}");
         }
     }
+}
+
+#[test]
+fn short_statements_are_shown_whole_in_their_box() {
+    // The width of every box, and the code line of the box titled `title`.
+    fn boxes(svg: &str, title: &str) -> (Vec<f64>, String) {
+        let mut widths = Vec::new();
+        let mut code = String::new();
+        for node in svg.split("<g class=\"node\">").skip(1) {
+            let w = node
+                .split("width=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            widths.push(w.parse().unwrap());
+            if node.contains(&format!(">{title}</text>")) {
+                code = node
+                    .rsplit("\">")
+                    .next()
+                    .unwrap()
+                    .split('<')
+                    .next()
+                    .unwrap()
+                    .into();
+            }
+        }
+        (widths, code)
+    }
+    // 42 characters: the box widens to hold it whole, within its maximum.
+    let code = "result = data.sum() + acc * weights.mean()";
+    let mut answer = deps_answer();
+    answer.executions[3].code = code.into();
+    let svg = render_deps(&answer, false).svg.unwrap();
+    let (widths, shown) = boxes(&svg, "In [4]");
+    assert_eq!(shown, code, "{svg}");
+    // Wider than its text (11px monospace, at most 6.7px a character) and its 9px inset.
+    for w in &widths {
+        assert!(*w >= code.chars().count() as f64 * 6.7 + 9.0, "{w}");
+    }
+    // A long line is still cut, and boxes stay at most 320px wide.
+    answer.executions[3].code = "x = ".to_string() + &"a + ".repeat(40);
+    let svg = render_deps(&answer, false).svg.unwrap();
+    let (widths, shown) = boxes(&svg, "In [4]");
+    assert!(shown.ends_with('…') && shown.len() > 30, "{shown}");
+    assert!(widths.iter().all(|w| *w <= 320.0), "{widths:?}");
+    // Short code keeps the boxes at their narrowest.
+    answer.executions[3].code = "m = 1".into();
+    answer.executions[0].code = "import pandas as pd".into();
+    answer.executions[1].code = "df = 1".into();
+    let (widths, _) = boxes(&render_deps(&answer, false).svg.unwrap(), "In [4]");
+    assert!(widths.iter().all(|w| *w == 172.0), "{widths:?}");
 }

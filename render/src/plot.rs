@@ -2,21 +2,19 @@
 //! last value of a variable), as a line with points, the trials in order along the x axis by
 //! name and round-numbered ticks on the y axis. Written here as plain SVG, no plotting library.
 //!
-//! Colours follow the dependency pictures (`svg.rs`): axes and text are `currentColor` with
-//! opacity on a transparent background, that colour a neutral grey that reads on white and on
-//! dark. The series is one mid blue, readable on both.
+//! Colours follow the dependency pictures (`svg.rs`): a light panel of its own with dark text
+//! and axes and the series in the accent blue, so the one image reads on light and dark pages.
+//! Each point's value is written where neither its marker nor any part of the line is: above a
+//! peak, below a trough, beside a point the line passes through (see [`place_labels`]).
 
 use provstore::Evolution;
 
 use crate::html::{esc, Html};
+use crate::svg::{panel, Rect, ACCENT as SERIES_COLOUR, INK, INK_SOFT};
 use crate::table::{Cell, Table};
 use crate::values::trial_label;
 use crate::{plural, to_json, Rendered};
 
-/// The grey of the picture (the same as the dependency pictures').
-const STANDALONE_COLOUR: &str = "#808080";
-/// The colour of the line and its points.
-const SERIES_COLOUR: &str = "#3b82f6";
 /// Horizontal room per trial, at least, in pixels.
 const SLOT_MIN: f64 = 64.0;
 /// The narrowest plot area.
@@ -27,6 +25,10 @@ const PLOT_MAX_W: f64 = 880.0;
 const ROTATED_NAME_GAP: f64 = 15.0;
 /// The height of the plot area.
 const PLOT_H: f64 = 200.0;
+/// Room inside the plot area above the highest and below the lowest tick, for value labels.
+const INNER: f64 = 18.0;
+/// Width of one character of the 10.5px value labels (digits are the widest), roughly.
+const VALUE_CHAR_W: f64 = 6.8;
 /// Room above the plot area, for the title.
 const TOP: f64 = 40.0;
 /// Width of one character of the 11px labels, roughly.
@@ -156,19 +158,19 @@ pub(crate) fn evolution_svg(e: &Evolution) -> String {
         } else {
             0.5
         };
-        TOP + PLOT_H - t * PLOT_H
+        TOP + PLOT_H - INNER - t * (PLOT_H - 2.0 * INNER)
     };
     let x_of = |i: usize| left + slot * (i as f64 + 0.5);
     let axis_y = TOP + PLOT_H;
 
-    let colour = format!(" style=\"color:{STANDALONE_COLOUR}\"");
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total_w:.0}\" height=\"{total_h:.0}\" \
-         viewBox=\"0 0 {total_w:.0} {total_h:.0}\"{colour} \
+         viewBox=\"0 0 {total_w:.0} {total_h:.0}\" \
          font-family=\"system-ui,-apple-system,'Segoe UI',sans-serif\" font-size=\"12\">\
-         <title>{}</title>\
-         <text x=\"{left:.1}\" y=\"20\" font-weight=\"600\" font-size=\"13\" fill=\"currentColor\">{}</text>",
+         <title>{}</title>{}\
+         <text x=\"{left:.1}\" y=\"22\" font-weight=\"600\" font-size=\"13\" fill=\"{INK}\">{}</text>",
         esc(&title),
+        panel(total_w, total_h),
         esc(&title)
     );
 
@@ -176,10 +178,9 @@ pub(crate) fn evolution_svg(e: &Evolution) -> String {
     for (v, text) in ticks.values.iter().zip(&tick_texts) {
         let y = y_of(*v);
         svg.push_str(&format!(
-            "<line x1=\"{left:.1}\" y1=\"{y:.1}\" x2=\"{x2:.1}\" y2=\"{y:.1}\" stroke=\"currentColor\" \
-             stroke-opacity=\"0.15\"/>\
+            "<line x1=\"{left:.1}\" y1=\"{y:.1}\" x2=\"{x2:.1}\" y2=\"{y:.1}\" stroke=\"#d8dee4\"/>\
              <text x=\"{tx:.1}\" y=\"{ty:.1}\" text-anchor=\"end\" font-size=\"11\" \
-             fill=\"currentColor\" fill-opacity=\"0.8\">{}</text>",
+             fill=\"{INK_SOFT}\">{}</text>",
             esc(text),
             x2 = left + plot_w,
             tx = left - 6.0,
@@ -189,7 +190,7 @@ pub(crate) fn evolution_svg(e: &Evolution) -> String {
     // Axes.
     svg.push_str(&format!(
         "<path d=\"M{left:.1},{TOP:.1} L{left:.1},{axis_y:.1} L{x2:.1},{axis_y:.1}\" fill=\"none\" \
-         stroke=\"currentColor\" stroke-opacity=\"0.5\"/>",
+         stroke=\"{INK_SOFT}\"/>",
         x2 = left + plot_w
     ));
     // Trial names under their points.
@@ -197,20 +198,20 @@ pub(crate) fn evolution_svg(e: &Evolution) -> String {
         let x = x_of(i);
         svg.push_str(&format!(
             "<line x1=\"{x:.1}\" y1=\"{axis_y:.1}\" x2=\"{x:.1}\" y2=\"{y2:.1}\" \
-             stroke=\"currentColor\" stroke-opacity=\"0.5\"/>",
+             stroke=\"{INK_SOFT}\"/>",
             y2 = axis_y + 4.0
         ));
         if rotate {
             let y = axis_y + 16.0;
             svg.push_str(&format!(
                 "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"end\" font-size=\"11\" \
-                 fill=\"currentColor\" transform=\"rotate(-{ROTATION} {x:.1} {y:.1})\">{}</text>",
+                 fill=\"{INK}\" transform=\"rotate(-{ROTATION} {x:.1} {y:.1})\">{}</text>",
                 esc(name)
             ));
         } else {
             svg.push_str(&format!(
                 "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"middle\" font-size=\"11\" \
-                 fill=\"currentColor\">{}</text>",
+                 fill=\"{INK}\">{}</text>",
                 esc(name),
                 y = axis_y + 18.0
             ));
@@ -229,8 +230,25 @@ pub(crate) fn evolution_svg(e: &Evolution) -> String {
             points.join(" ")
         ));
     }
+    let centres: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (x_of(i), y_of(*v)))
+        .collect();
+    let value_texts: Vec<String> = values.iter().map(|v| number_text(*v)).collect();
+    let area = Rect {
+        x: left + 1.0,
+        y: TOP,
+        w: plot_w - 1.0,
+        h: PLOT_H - 1.0,
+    };
+    let labels = if e.points.len() <= VALUE_LABELS_MAX {
+        place_labels(&centres, &value_texts, radius, &area)
+    } else {
+        Vec::new()
+    };
     for (i, p) in e.points.iter().enumerate() {
-        let (x, y) = (x_of(i), y_of(p.value));
+        let (x, y) = centres[i];
         let when = p
             .execution_count
             .map(|n| format!(" at In[{n}]"))
@@ -245,17 +263,137 @@ pub(crate) fn evolution_svg(e: &Evolution) -> String {
              <title>{}</title></circle>",
             esc(&tip)
         ));
-        if e.points.len() <= VALUE_LABELS_MAX {
-            svg.push_str(&format!(
-                "<text x=\"{x:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\" font-size=\"10.5\" \
-                 fill=\"currentColor\" fill-opacity=\"0.85\">{}</text>",
-                esc(&number_text(p.value)),
-                ly = y - 9.0
-            ));
-        }
+    }
+    // Labels last, over the grid.
+    for (b, text) in labels.iter().zip(&value_texts) {
+        svg.push_str(&format!(
+            "<text class=\"value\" x=\"{x:.1}\" y=\"{y:.1}\" font-size=\"10.5\" \
+             fill=\"{INK}\">{}</text>",
+            esc(text),
+            x = b.x,
+            y = b.y + LABEL_ASCENT,
+        ));
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// A value label's text above its baseline, and below it, at 10.5px.
+const LABEL_ASCENT: f64 = 8.5;
+const LABEL_DESCENT: f64 = 2.5;
+/// Air between a label and the marker or line it avoids.
+const LABEL_AIR: f64 = 3.0;
+
+/// Where each point's value label goes (its box; the text starts at its left edge, its baseline
+/// [`LABEL_ASCENT`] below its top): never on a marker, on the line or on another label, and
+/// inside `area` when any such place is. The first choice follows the line's shape at the point:
+/// above a peak (or an end whose neighbour is lower), below a trough, and where the line passes
+/// through, in the corner it leaves free (up-left when it rises, up-right when it falls). Then
+/// the other places around the point, then the same a step further out each time.
+pub(crate) fn place_labels(
+    centres: &[(f64, f64)],
+    texts: &[String],
+    radius: f64,
+    area: &Rect,
+) -> Vec<Rect> {
+    let segments: Vec<((f64, f64), (f64, f64))> =
+        centres.windows(2).map(|w| (w[0], w[1])).collect();
+    let mut placed: Vec<Rect> = Vec::new();
+    for (i, &(x, y)) in centres.iter().enumerate() {
+        let w = texts.get(i).map_or(0, |t| t.chars().count()) as f64 * VALUE_CHAR_W;
+        let h = LABEL_ASCENT + LABEL_DESCENT;
+        let gap = radius + LABEL_AIR;
+        // Screen y grows downwards: a neighbour "below" has a larger y.
+        let prev = i.checked_sub(1).map(|j| centres[j].1);
+        let next = centres.get(i + 1).map(|c| c.1);
+        let lower = |n: Option<f64>| n.is_none_or(|ny| ny >= y);
+        let higher = |n: Option<f64>| n.is_none_or(|ny| ny <= y);
+        let above = Rect {
+            x: x - w / 2.0,
+            y: y - gap - h,
+            w,
+            h,
+        };
+        let below = Rect {
+            x: x - w / 2.0,
+            y: y + gap,
+            w,
+            h,
+        };
+        let up_left = Rect {
+            x: x - gap - w,
+            y: y - gap - h + 2.0,
+            w,
+            h,
+        };
+        let up_right = Rect {
+            x: x + gap,
+            y: y - gap - h + 2.0,
+            w,
+            h,
+        };
+        let down_left = Rect {
+            x: x - gap - w,
+            y: y + gap - 2.0,
+            w,
+            h,
+        };
+        let down_right = Rect {
+            x: x + gap,
+            y: y + gap - 2.0,
+            w,
+            h,
+        };
+        let mut order = if lower(prev) && lower(next) {
+            vec![above, below, up_left, up_right]
+        } else if higher(prev) && higher(next) {
+            vec![below, above, down_left, down_right]
+        } else if prev.is_some_and(|p| p > y) {
+            // Rising through the point: the line is down-left and up-right of it.
+            vec![up_left, down_right, above, below]
+        } else {
+            vec![up_right, down_left, above, below]
+        };
+        order.extend([up_left, up_right, down_left, down_right]);
+        let first = order[0];
+        let free = |r: &Rect| {
+            r.inside(area)
+                && !centres
+                    .iter()
+                    .any(|&c| r.touches_circle(c, radius + LABEL_AIR))
+                && !segments
+                    .iter()
+                    .any(|&(a, b)| r.touches_segment(a, b, LABEL_AIR - 1.0))
+                && !placed.iter().any(|o| o.overlaps(r))
+        };
+        let further = (1..=6).flat_map(|k| {
+            let d = f64::from(k) * 8.0;
+            order.clone().into_iter().map(move |r| {
+                let (dx, dy) = (
+                    (r.x + r.w / 2.0 - x).signum(),
+                    (r.y + r.h / 2.0 - y).signum(),
+                );
+                let dx = if (r.x + r.w / 2.0 - x).abs() < 1.0 {
+                    0.0
+                } else {
+                    dx
+                };
+                Rect {
+                    x: r.x + dx * d,
+                    y: r.y + dy * d,
+                    ..r
+                }
+            })
+        });
+        let chosen = order
+            .iter()
+            .copied()
+            .chain(further)
+            .find(|r| free(r))
+            .unwrap_or(first);
+        placed.push(chosen);
+    }
+    placed
 }
 
 /// Round-numbered y ticks covering some values.
@@ -442,12 +580,14 @@ mod tests {
         assert!(svg.contains("&lt;lr&amp;1&gt;"), "{svg}");
         assert!(svg.contains(">#3<"), "{svg}");
         assert!(svg.contains("acc across trials"), "{svg}");
-        assert!(svg.contains("color:#808080"), "{svg}");
+        assert!(!svg.contains("currentColor"), "{svg}");
+        assert!(svg.contains("<rect class=\"panel\""), "{svg}");
         assert!(svg.contains("<polyline"), "{svg}");
         assert!(!r.html.contains("<lr&1>"), "{}", r.html);
         assert!(!r.html.contains("<svg"), "{}", r.html);
         let png = crate::tests::decode_png(&r.picture().unwrap().data["image/png"]);
         crate::tests::assert_text_drawn(&png, "evolution");
+        crate::tests::assert_light_panel(&png);
         assert!(r.text.contains("0.93"), "{}", r.text);
         assert!(r.text.contains("Skipped (1 trial):"), "{}", r.text);
         assert!(r.text.contains("#9 (In[2]): not a number"), "{}", r.text);
@@ -511,5 +651,108 @@ mod tests {
         assert_eq!(labels, ["0", "20", "40", "60", "80", "100"]);
         assert_eq!(number_text(0.9333333333), "0.933333");
         assert_eq!(number_text(3.0), "3");
+    }
+
+    /// The label boxes `evolution_svg` drew, read back from its `<text class="value">`s.
+    fn drawn_labels(svg: &str) -> Vec<Rect> {
+        svg.split("<text class=\"value\" x=\"")
+            .skip(1)
+            .map(|rest| {
+                let num = |s: &str| -> f64 { s.split('"').next().unwrap().parse().unwrap() };
+                let x = num(rest);
+                let y = num(rest.split("y=\"").nth(1).unwrap());
+                let text = rest.split('>').nth(1).unwrap().split('<').next().unwrap();
+                let w = text.chars().count() as f64 * VALUE_CHAR_W;
+                Rect {
+                    x,
+                    y: y - LABEL_ASCENT,
+                    w,
+                    h: LABEL_ASCENT + LABEL_DESCENT,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn value_labels_never_touch_a_marker_the_line_or_each_other() {
+        let series: Vec<Vec<f64>> = vec![
+            vec![0.125, 0.875],
+            vec![0.875, 0.125],
+            vec![0.5],
+            vec![1.0, 1.0, 1.0],
+            vec![0.1, 0.5, 0.9, 0.5, 0.1],
+            vec![0.9, 0.1, 0.9, 0.1, 0.9, 0.1],
+            vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+            vec![123456.5, 0.000123, 99999.25, 5.5, 123456.5],
+            (0..16).map(|i| ((i * 7919) % 13) as f64 / 13.0).collect(),
+            (0..16).map(|i| i as f64 * 0.001 + 0.3).collect(),
+        ];
+        for values in series {
+            let points = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| point(i as i64 + 1, None, *v))
+                .collect();
+            let svg = evolution_svg(&evolution(points));
+            let circles: Vec<(f64, f64)> = svg
+                .split("<circle cx=\"")
+                .skip(1)
+                .map(|rest| {
+                    let cx = rest.split('"').next().unwrap().parse().unwrap();
+                    let cy = rest.split("cy=\"").nth(1).unwrap();
+                    (cx, cy.split('"').next().unwrap().parse().unwrap())
+                })
+                .collect();
+            if let Ok(dir) = std::env::var("PROV_PICTURES") {
+                let png = crate::svg_to_png(&svg).unwrap();
+                let name = format!("labels-{}.png", values.len());
+                std::fs::write(std::path::Path::new(&dir).join(name), png).unwrap();
+            }
+            let labels = drawn_labels(&svg);
+            assert_eq!(labels.len(), values.len(), "{values:?}");
+            let r = 4.0;
+            for (i, b) in labels.iter().enumerate() {
+                for (j, &c) in circles.iter().enumerate() {
+                    assert!(
+                        !b.touches_circle(c, r + 1.0),
+                        "{values:?}: label {i} on marker {j}"
+                    );
+                }
+                for (j, w) in circles.windows(2).enumerate() {
+                    assert!(
+                        !b.touches_segment(w[0], w[1], 1.0),
+                        "{values:?}: label {i} {b:?} on the line {j} {:?}-{:?}",
+                        w[0],
+                        w[1]
+                    );
+                }
+                for (j, o) in labels.iter().enumerate().filter(|(j, _)| *j != i) {
+                    assert!(!b.overlaps(o), "{values:?}: labels {i} and {j} overlap");
+                }
+                // Inside the plot area: right of the y axis, above the x axis, below the title.
+                assert!(b.y >= TOP && b.y + b.h <= TOP + PLOT_H, "{values:?}: {b:?}");
+            }
+            // The lowest point of two has its label below it, the highest above it.
+            if values == [0.125, 0.875] {
+                assert!(labels[0].y > circles[0].1 && labels[1].y + labels[1].h < circles[1].1);
+            }
+        }
+    }
+
+    #[test]
+    fn the_segment_and_circle_tests_are_right() {
+        let r = Rect {
+            x: 10.0,
+            y: 10.0,
+            w: 10.0,
+            h: 10.0,
+        };
+        assert!(r.touches_segment((0.0, 0.0), (30.0, 30.0), 0.0));
+        assert!(!r.touches_segment((0.0, 30.0), (5.0, 0.0), 0.0));
+        assert!(r.touches_segment((15.0, 0.0), (15.0, 12.0), 0.0));
+        assert!(!r.touches_segment((0.0, 25.0), (30.0, 25.0), 4.0));
+        assert!(r.touches_segment((0.0, 25.0), (30.0, 25.0), 6.0));
+        assert!(r.touches_circle((25.0, 15.0), 6.0));
+        assert!(!r.touches_circle((25.0, 25.0), 6.0));
     }
 }

@@ -10,16 +10,19 @@
 //! neighbours (a few sweeps both ways) to keep crossings down, then placed
 //! as close as possible to the height of what they come from.
 //!
-//! Colours: everything is `currentColor` with opacity on a transparent
-//! background, and the root sets that colour to a neutral grey that reads on
-//! white and on dark backgrounds (the picture is always shown as an image of
-//! its own, never inline in HTML). Failed executions get a red outline.
+//! Colours: the picture is always shown as an image of its own (never inline
+//! in HTML), so the page's theme never reaches it. It carries its own light
+//! panel (a near-white rounded rectangle, as a matplotlib figure has) with
+//! dark text and lines and one blue accent, so the same image reads clearly
+//! on a light page and on a dark one. Failed executions get a red outline.
 
 use crate::html::esc;
 use crate::text::preview;
 
-/// Box size and spacing, in pixels.
-const NODE_W: f64 = 172.0;
+/// Box size and spacing, in pixels: boxes are as wide as the longest code
+/// preview needs, between these two widths.
+const NODE_W_MIN: f64 = 172.0;
+const NODE_W_MAX: f64 = 320.0;
 const NODE_H: f64 = 46.0;
 const DUMMY_H: f64 = 10.0;
 const V_GAP: f64 = 22.0;
@@ -28,12 +31,21 @@ const MARGIN: f64 = 12.0;
 const CHAR_W: f64 = 6.7;
 /// Longest edge label, in characters.
 const LABEL_MAX: usize = 22;
-/// Longest code preview in a box, in characters.
-const CODE_MAX: usize = 24;
+/// Longest code preview in a box, in characters (the widest box's).
+const CODE_MAX: usize = 44;
 /// How many pass-through slots per box long edges may use, at most.
 const PASS_BUDGET_PER_NODE: usize = 4;
-/// The grey of the picture.
-const STANDALONE_COLOUR: &str = "#808080";
+/// The panel the pictures are drawn on, and its outline.
+pub(crate) const PANEL: &str = "#ffffff";
+pub(crate) const PANEL_EDGE: &str = "#d0d7de";
+/// Text and the strongest lines.
+pub(crate) const INK: &str = "#1f2328";
+/// Secondary text, edges and axes.
+pub(crate) const INK_SOFT: &str = "#57606a";
+/// The accent: the emphasised box, the plotted series.
+pub(crate) const ACCENT: &str = "#0969da";
+/// A failed execution's outline.
+const FAILED: &str = "#cf222e";
 
 /// One box of the picture.
 pub(crate) struct Node {
@@ -235,7 +247,13 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
         .unwrap_or(0) as f64
         * CHAR_W;
     let gap = (label_w + 30.0).clamp(72.0, 190.0);
-    let col_x = |l: usize| MARGIN + l as f64 * (NODE_W + gap);
+    let previews: Vec<String> = nodes.iter().map(|n| preview(&n.code, CODE_MAX)).collect();
+    let node_w = previews
+        .iter()
+        .map(|p| p.chars().count() as f64 * CHAR_W + 20.0)
+        .fold(NODE_W_MIN, f64::max)
+        .min(NODE_W_MAX);
+    let col_x = |l: usize| MARGIN + l as f64 * (node_w + gap);
     let width = col_x(layers.max(1)) - gap + MARGIN;
     let height = items.iter().map(|p| p.y + p.h / 2.0).fold(0.0, f64::max) + MARGIN;
 
@@ -276,16 +294,16 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
     }
 
     let mut svg = String::new();
-    let colour = format!(" style=\"color:{STANDALONE_COLOUR}\"");
     svg.push_str(&format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{h:.0}\" \
-         viewBox=\"0 0 {w:.0} {h:.0}\"{colour} \
+         viewBox=\"0 0 {w:.0} {h:.0}\" \
          font-family=\"system-ui,-apple-system,'Segoe UI',sans-serif\" font-size=\"12\">\
          <defs><marker id=\"prov-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" \
          markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">\
-         <path d=\"M0,1 L9,5 L0,9 z\" fill=\"currentColor\" fill-opacity=\"0.7\"/></marker></defs>",
+         <path d=\"M0,1 L9,5 L0,9 z\" fill=\"{INK_SOFT}\"/></marker></defs>{panel}",
         w = width,
-        h = height
+        h = height,
+        panel = panel(width, height),
     ));
 
     // Edges first, under the boxes.
@@ -295,22 +313,47 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
         .map(|p| Rect {
             x: col_x(p.layer),
             y: p.y - p.h / 2.0,
-            w: NODE_W,
+            w: node_w,
             h: p.h,
         })
         .collect();
+    // Each edge's route: where it leaves its producer, the slots it passes through, where it
+    // enters its user, as (x in, x out, y).
+    let routes: Vec<Vec<(f64, f64, f64)>> = chains
+        .iter()
+        .enumerate()
+        .map(|(k, chain)| {
+            let e = edges[k];
+            let mut points = Vec::new();
+            let first = col_x(layer[e.from]) + node_w;
+            points.push((first, first, start[k]));
+            for &i in &chain[1..chain.len() - 1] {
+                let x = col_x(items[i].layer);
+                points.push((x, x + node_w, items[i].y));
+            }
+            let last = col_x(layer[e.to]);
+            points.push((last, last, end[k]));
+            points
+        })
+        .collect();
+    // The drawn edges as short straight pieces, so that no label is put across one.
+    let pieces: Vec<((f64, f64), (f64, f64))> = routes
+        .iter()
+        .flat_map(|points| {
+            points.windows(2).flat_map(|w| {
+                let (a, b) = ((w[0].1, w[0].2), (w[1].0, w[1].2));
+                let curve = (0..12).map(move |s| {
+                    let t = |s: i32| f64::from(s) / 12.0;
+                    (bezier(a, b, t(s)), bezier(a, b, t(s + 1)))
+                });
+                let straight = (w[1].1 > w[1].0).then_some(((w[1].0, w[1].2), (w[1].1, w[1].2)));
+                curve.chain(straight)
+            })
+        })
+        .collect();
     let mut labels = String::new();
-    for (k, chain) in chains.iter().enumerate() {
+    for (k, points) in routes.iter().enumerate() {
         let e = edges[k];
-        let mut points: Vec<(f64, f64, f64)> = Vec::new(); // (x in, x out, y)
-        let first = col_x(layer[e.from]) + NODE_W;
-        points.push((first, first, start[k]));
-        for &i in &chain[1..chain.len() - 1] {
-            let x = col_x(items[i].layer);
-            points.push((x, x + NODE_W, items[i].y));
-        }
-        let last = col_x(layer[e.to]);
-        points.push((last, last, end[k]));
         let mut d = format!("M{:.1},{:.1}", points[0].1, points[0].2);
         for w in points.windows(2) {
             let (x0, y0) = (w[0].1, w[0].2);
@@ -327,8 +370,8 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
         }
         let full = e.symbols.join(", ");
         svg.push_str(&format!(
-            "<path class=\"edge\" d=\"{d}\" fill=\"none\" stroke=\"currentColor\" \
-             stroke-opacity=\"0.5\" stroke-width=\"1.3\" marker-end=\"url(#prov-arrow)\">\
+            "<path class=\"edge\" d=\"{d}\" fill=\"none\" stroke=\"{INK_SOFT}\" \
+             stroke-width=\"1.3\" marker-end=\"url(#prov-arrow)\">\
              <title>{}</title></path>",
             esc(&full)
         ));
@@ -390,6 +433,9 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
                 && rect.x + rect.w <= width
                 && rect.y + rect.h <= height
                 && !taken.iter().any(|r| r.overlaps(&rect))
+                && !pieces
+                    .iter()
+                    .any(|&(a, b)| rect.touches_segment(a, b, -1.0))
         };
         // Failing every place by the edge, the nearest free one above or below them, so no
         // label is ever drawn over another or over a box.
@@ -410,7 +456,7 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
         labels.push_str(&format!(
             "<text class=\"label\" x=\"{x:.1}\" y=\"{baseline:.1}\" text-anchor=\"{anchor}\" \
              font-family=\"ui-monospace,SFMono-Regular,Menlo,Consolas,monospace\" \
-             font-size=\"11\" fill=\"currentColor\"><title>{}</title>{}</text>",
+             font-size=\"11\" fill=\"{ACCENT}\"><title>{}</title>{}</text>",
             esc(&full),
             esc(&text)
         ));
@@ -420,32 +466,42 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
     for (i, node) in nodes.iter().enumerate() {
         let (x, y) = (col_x(layer[i]), items[i].y - NODE_H / 2.0);
         let stroke = if node.failed {
-            "stroke=\"#e5534b\" stroke-opacity=\"0.9\"".to_string()
+            FAILED
+        } else if node.emphasis {
+            ACCENT
         } else {
-            format!(
-                "stroke=\"currentColor\" stroke-opacity=\"{}\"",
-                if node.emphasis { "0.85" } else { "0.45" }
-            )
+            INK_SOFT
         };
-        let code = preview(&node.code, CODE_MAX);
+        let code = &previews[i];
         svg.push_str(&format!(
             "<g class=\"node\"><title>{title}\n{full}</title>\
-             <rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"6\" \
-             fill=\"currentColor\" fill-opacity=\"0.07\" {stroke} stroke-width=\"{sw}\"/>\
-             <text x=\"{tx:.1}\" y=\"{t1:.1}\" font-weight=\"600\" fill=\"currentColor\">{title}</text>\
+             <rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{node_w:.1}\" height=\"{NODE_H}\" rx=\"6\" \
+             fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{sw}\"/>\
+             <text x=\"{tx:.1}\" y=\"{t1:.1}\" font-weight=\"600\" fill=\"{INK}\">{title}</text>\
              <text x=\"{tx:.1}\" y=\"{t2:.1}\" font-family=\"ui-monospace,SFMono-Regular,Menlo,Consolas,monospace\" \
-             font-size=\"11\" fill=\"currentColor\" fill-opacity=\"0.8\">{code}</text></g>",
+             font-size=\"11\" fill=\"{INK}\">{code}</text></g>",
+            fill = if node.emphasis { "#eef5ff" } else { "#f6f8fa" },
             title = esc(&node.title),
             full = esc(&truncate_chars(&node.code, 600)),
-            sw = if node.emphasis { 2.0 } else { 1.0 },
+            sw = if node.emphasis || node.failed { 2.0 } else { 1.0 },
             tx = x + 9.0,
             t1 = y + 18.0,
             t2 = y + 35.0,
-            code = esc(&code),
+            code = esc(code),
         ));
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// The light panel a picture is drawn on: its first shape, covering it all.
+pub(crate) fn panel(width: f64, height: f64) -> String {
+    format!(
+        "<rect class=\"panel\" x=\"0.5\" y=\"0.5\" width=\"{w:.1}\" height=\"{h:.1}\" rx=\"8\" \
+         fill=\"{PANEL}\" stroke=\"{PANEL_EDGE}\"/>",
+        w = (width - 1.0).max(0.0),
+        h = (height - 1.0).max(0.0),
+    )
 }
 
 /// The label of an edge: its symbols, shortened to fit the gap.
@@ -482,15 +538,64 @@ fn bezier(a: (f64, f64), b: (f64, f64), t: f64) -> (f64, f64) {
     (x, y)
 }
 
-struct Rect {
-    x: f64,
-    y: f64,
-    w: f64,
-    h: f64,
+/// An axis-aligned box, in picture coordinates (y down).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Rect {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
 }
 
 impl Rect {
-    fn overlaps(&self, o: &Rect) -> bool {
+    pub(crate) fn inside(&self, o: &Rect) -> bool {
+        self.x >= o.x
+            && self.y >= o.y
+            && self.x + self.w <= o.x + o.w
+            && self.y + self.h <= o.y + o.h
+    }
+
+    pub(crate) fn overlaps(&self, o: &Rect) -> bool {
         self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
+    }
+
+    /// Whether a circle (a marker, grown by some air) touches the box.
+    pub(crate) fn touches_circle(&self, (cx, cy): (f64, f64), r: f64) -> bool {
+        let dx = cx - cx.clamp(self.x, self.x + self.w);
+        let dy = cy - cy.clamp(self.y, self.y + self.h);
+        dx * dx + dy * dy < r * r
+    }
+
+    /// Whether the segment from `a` to `b` passes through the box grown by `air` on all sides
+    /// (clipping the segment to the box, Liang–Barsky).
+    pub(crate) fn touches_segment(&self, a: (f64, f64), b: (f64, f64), air: f64) -> bool {
+        let (x0, y0, x1, y1) = (
+            self.x - air,
+            self.y - air,
+            self.x + self.w + air,
+            self.y + self.h + air,
+        );
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let (mut t0, mut t1) = (0.0f64, 1.0f64);
+        for (p, q) in [
+            (-dx, a.0 - x0),
+            (dx, x1 - a.0),
+            (-dy, a.1 - y0),
+            (dy, y1 - a.1),
+        ] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    return false;
+                }
+            } else {
+                let t = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(t);
+                } else {
+                    t1 = t1.min(t);
+                }
+            }
+        }
+        t0 <= t1
     }
 }

@@ -231,8 +231,27 @@ pub(crate) fn decode_png(data: &Value) -> resvg::tiny_skia::Pixmap {
 }
 
 /// Text was drawn: the title row (the picture's first 30 px, where only text is) has
-/// opaque pixels in several separate runs, as letters make. Saves the picture to
+/// dark opaque pixels (on the light panel) in several separate runs, as letters make. Saves the picture to
 /// `$PROV_PICTURES/NAME.png` when that is set, to look at.
+/// A pixel of text ink: opaque and near black (outlines, edges and the accent are lighter).
+fn is_ink(p: resvg::tiny_skia::PremultipliedColorU8) -> bool {
+    let luma = (u32::from(p.red()) * 3 + u32::from(p.green()) * 6 + u32::from(p.blue())) / 10;
+    p.alpha() > 200 && luma < 70
+}
+
+/// The picture sits on an opaque light panel: the pixels just inside its corners and at
+/// its centre-left edge are near-white and opaque, so it reads the same on any page.
+pub(crate) fn assert_light_panel(png: &resvg::tiny_skia::Pixmap) {
+    let (w, h) = (png.width() as usize, png.height() as usize);
+    for (x, y) in [(8, 8), (w - 9, 8), (8, h - 9), (w - 9, h - 9), (4, h / 2)] {
+        let p = png.pixels()[y * w + x];
+        assert!(
+            p.alpha() == 255 && p.red() > 240 && p.green() > 240 && p.blue() > 240,
+            "pixel ({x}, {y}) of {w}x{h} is {p:?}, not the light panel"
+        );
+    }
+}
+
 pub(crate) fn assert_text_drawn(png: &resvg::tiny_skia::Pixmap, name: &str) {
     if let Ok(dir) = std::env::var("PROV_PICTURES") {
         png.save_png(std::path::Path::new(&dir).join(format!("{name}.png")))
@@ -242,7 +261,7 @@ pub(crate) fn assert_text_drawn(png: &resvg::tiny_skia::Pixmap, name: &str) {
     let rows = 60.min(png.height() as usize);
     let mut runs = 0;
     for column_has_ink in (0..width)
-        .map(|x| (0..rows).any(|y| png.pixels()[y * width + x].alpha() > 128))
+        .map(|x| (0..rows).any(|y| is_ink(png.pixels()[y * width + x])))
         .collect::<Vec<_>>()
         .windows(2)
     {
