@@ -1,0 +1,192 @@
+//! The dataflow picture's layout: edge labels in the clear, boxes wide enough for their code.
+
+use super::*;
+
+fn node(i: usize, code: &str) -> Node {
+    Node {
+        title: format!("In [{}]", i + 1),
+        code: code.into(),
+        failed: false,
+        emphasis: false,
+    }
+}
+
+fn edge(from: usize, to: usize, symbols: &[&str]) -> Edge {
+    Edge {
+        from,
+        to,
+        symbols: symbols.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn num(s: &str) -> f64 {
+    s.trim_matches(|c: char| c.is_ascii_alphabetic())
+        .parse()
+        .unwrap()
+}
+
+/// Every edge as drawn, as short straight pieces (the `d` of each `<path class="edge">`).
+fn edge_pieces(svg: &str) -> Vec<((f64, f64), (f64, f64))> {
+    let mut pieces = Vec::new();
+    for rest in svg.split("<path class=\"edge\" d=\"").skip(1) {
+        let d = rest.split('"').next().unwrap();
+        let points: Vec<(f64, f64)> = d
+            .split_whitespace()
+            .map(|t| {
+                let (x, y) = t.split_once(',').unwrap();
+                (num(x), num(y))
+            })
+            .collect();
+        let commands: Vec<char> = d
+            .split_whitespace()
+            .map(|t| t.chars().next().unwrap())
+            .collect();
+        let mut at = points[0];
+        let mut i = 1;
+        while i < points.len() {
+            if commands[i] == 'C' {
+                let (p1, p2, p3) = (points[i], points[i + 1], points[i + 2]);
+                let mut last = at;
+                for s in 1..=24 {
+                    let t = f64::from(s) / 24.0;
+                    let u = 1.0 - t;
+                    let c = [u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t];
+                    let p = (
+                        c[0] * at.0 + c[1] * p1.0 + c[2] * p2.0 + c[3] * p3.0,
+                        c[0] * at.1 + c[1] * p1.1 + c[2] * p2.1 + c[3] * p3.1,
+                    );
+                    pieces.push((last, p));
+                    last = p;
+                }
+                at = p3;
+                i += 3;
+            } else {
+                pieces.push((at, points[i]));
+                at = points[i];
+                i += 1;
+            }
+        }
+    }
+    pieces
+}
+
+/// The box of every edge label's text (11px monospace: up to 6.7px a character, 10px above
+/// the baseline and 3px below).
+fn label_boxes(svg: &str) -> Vec<(String, Rect)> {
+    svg.split("<text class=\"label\" x=\"")
+        .skip(1)
+        .map(|rest| {
+            let x = num(rest.split('"').next().unwrap());
+            let y = num(rest
+                .split("y=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap());
+            let anchor = rest
+                .split("text-anchor=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let text = rest
+                .split("</title>")
+                .nth(1)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap();
+            let w = text.chars().count() as f64 * 6.7;
+            let left = match anchor {
+                "start" => x,
+                "end" => x - w,
+                _ => x - w / 2.0,
+            };
+            (
+                text.to_string(),
+                Rect {
+                    x: left,
+                    y: y - 10.0,
+                    w,
+                    h: 13.0,
+                },
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn edge_labels_never_lie_across_an_edge_or_a_box() {
+    // One cell feeding many (labels crowd its right side), a chain, and long edges.
+    let nodes: Vec<Node> = (0..7).map(|i| node(i, &format!("v{i} = f({i})"))).collect();
+    let edges = vec![
+        edge(0, 1, &["pd"]),
+        edge(0, 2, &["fit"]),
+        edge(0, 3, &["np", "scipy"]),
+        edge(0, 6, &["torch"]),
+        edge(1, 2, &["df"]),
+        edge(2, 3, &["model"]),
+        edge(3, 4, &["score"]),
+        edge(1, 5, &["rows"]),
+        edge(5, 6, &["summary"]),
+        edge(4, 6, &["report"]),
+    ];
+    let svg = graph_svg(&nodes, &edges);
+    let pieces = edge_pieces(&svg);
+    assert!(pieces.len() > 100, "{}", pieces.len());
+    let labels = label_boxes(&svg);
+    assert_eq!(labels.len(), edges.len());
+    let boxes: Vec<Rect> = svg
+        .split("<g class=\"node\">")
+        .skip(1)
+        .map(|g| {
+            let attr = |name: &str| {
+                num(g
+                    .split(&format!(" {name}=\""))
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap())
+            };
+            Rect {
+                x: attr("x"),
+                y: attr("y"),
+                w: attr("width"),
+                h: attr("height"),
+            }
+        })
+        .collect();
+    assert_eq!(boxes.len(), nodes.len());
+    for (text, r) in &labels {
+        for (a, b) in &pieces {
+            assert!(
+                !r.touches_segment(*a, *b, 0.0),
+                "label {text} {r:?} on an edge at {a:?}-{b:?}"
+            );
+        }
+        for b in &boxes {
+            assert!(!r.overlaps(b), "label {text} on a box");
+        }
+        for (other, o) in &labels {
+            assert!(
+                other == text || !r.overlaps(o),
+                "labels {text} and {other} overlap"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_picture_has_a_light_panel_and_no_theme_colours() {
+    let svg = graph_svg(&[node(0, "a = 1"), node(1, "b = a")], &[edge(0, 1, &["a"])]);
+    let after_defs = svg.split_once("</defs>").unwrap().1;
+    assert!(after_defs.starts_with("<rect class=\"panel\""), "{svg}");
+    assert!(after_defs.contains(&format!("fill=\"{PANEL}\"")), "{svg}");
+    assert!(
+        !svg.contains("currentColor") && !svg.contains("opacity"),
+        "{svg}"
+    );
+}
