@@ -20,8 +20,8 @@ mod geometry;
 #[cfg(test)]
 mod tests;
 
-use geometry::bezier;
 pub(crate) use geometry::Rect;
+use geometry::{bezier, distance_to_segment};
 
 use crate::html::esc;
 use crate::text::preview;
@@ -253,11 +253,11 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
         .max()
         .unwrap_or(0) as f64
         * CHAR_W;
-    let gap = (label_w + 30.0).clamp(72.0, 190.0);
+    let gap = (label_w + 30.0).clamp(60.0, 190.0);
     let previews: Vec<String> = nodes.iter().map(|n| preview(&n.code, CODE_MAX)).collect();
     let node_w = previews
         .iter()
-        .map(|p| p.chars().count() as f64 * CHAR_W + 20.0)
+        .map(|p| p.chars().count() as f64 * CHAR_W + 18.0)
         .fold(NODE_W_MIN, f64::max)
         .min(NODE_W_MAX);
     let col_x = |l: usize| MARGIN + l as f64 * (node_w + gap);
@@ -343,17 +343,19 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
             points
         })
         .collect();
-    // The drawn edges as short straight pieces, so that no label is put across one.
-    let pieces: Vec<((f64, f64), (f64, f64))> = routes
+    // The drawn edges as short straight pieces, with the edge each belongs to: no label is put
+    // across one, nor nearer another edge than its own.
+    let pieces: Vec<(usize, (f64, f64), (f64, f64))> = routes
         .iter()
-        .flat_map(|points| {
-            points.windows(2).flat_map(|w| {
+        .enumerate()
+        .flat_map(|(k, points)| {
+            points.windows(2).flat_map(move |w| {
                 let (a, b) = ((w[0].1, w[0].2), (w[1].0, w[1].2));
                 let curve = (0..12).map(move |s| {
                     let t = |s: i32| f64::from(s) / 12.0;
-                    (bezier(a, b, t(s)), bezier(a, b, t(s + 1)))
+                    (k, bezier(a, b, t(s)), bezier(a, b, t(s + 1)))
                 });
-                let straight = (w[1].1 > w[1].0).then_some(((w[1].0, w[1].2), (w[1].1, w[1].2)));
+                let straight = (w[1].1 > w[1].0).then_some((k, (w[1].0, w[1].2), (w[1].1, w[1].2)));
                 curve.chain(straight)
             })
         })
@@ -413,6 +415,19 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
             let above = y0 >= y1;
             candidates.push((x1 - 9.0, if above { y1 - 4.0 } else { y1 + 13.0 }, "end"));
         }
+        // Beside the middle of a sloping stretch, in the corner it leaves free: up-left of a
+        // rise, up-right of a fall (or the opposite corners).
+        for (x0, y0, x1, y1) in [first, last] {
+            let (x, y) = bezier((x0, y0), (x1, y1), 0.5);
+            if y1 < y0 {
+                candidates.push((x - 4.0, y - 4.0, "end"));
+                candidates.push((x + 4.0, y + 13.0, "start"));
+            } else if y1 > y0 {
+                candidates.push((x + 4.0, y - 4.0, "start"));
+                candidates.push((x - 4.0, y + 13.0, "end"));
+            }
+        }
+        // Along the stretch (the last six: the middle of the first is the last resort).
         for (x0, y0, x1, y1) in [first, last] {
             for t in [0.5, 0.35, 0.65] {
                 let (x, y) = bezier((x0, y0), (x1, y1), t);
@@ -442,7 +457,8 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
                 && !taken.iter().any(|r| r.overlaps(&rect))
                 && !pieces
                     .iter()
-                    .any(|&(a, b)| rect.touches_segment(a, b, -1.0))
+                    .any(|&(_, a, b)| rect.touches_segment(a, b, -1.0))
+                && nearest_edge(&pieces, rect.centre()) == Some(k)
         };
         // Failing every place by the edge, the nearest free one above or below them, so no
         // label is ever drawn over another or over a box.
@@ -509,6 +525,15 @@ pub(crate) fn panel(width: f64, height: f64) -> String {
         w = (width - 1.0).max(0.0),
         h = (height - 1.0).max(0.0),
     )
+}
+
+/// The edge with a piece nearest to `p`.
+fn nearest_edge(pieces: &[(usize, (f64, f64), (f64, f64))], p: (f64, f64)) -> Option<usize> {
+    pieces
+        .iter()
+        .map(|&(k, a, b)| (k, distance_to_segment(p, a, b)))
+        .min_by(|x, y| x.1.total_cmp(&y.1))
+        .map(|(k, _)| k)
 }
 
 /// The label of an edge: its symbols, shortened to fit the gap.

@@ -25,11 +25,19 @@ fn num(s: &str) -> f64 {
         .unwrap()
 }
 
-/// Every edge as drawn, as short straight pieces (the `d` of each `<path class="edge">`).
-fn edge_pieces(svg: &str) -> Vec<((f64, f64), (f64, f64))> {
+/// Every edge as drawn, as short straight pieces (the `d` of each `<path class="edge">`), each
+/// with its edge's title (its symbols).
+fn edge_pieces(svg: &str) -> Vec<(String, (f64, f64), (f64, f64))> {
     let mut pieces = Vec::new();
     for rest in svg.split("<path class=\"edge\" d=\"").skip(1) {
         let d = rest.split('"').next().unwrap();
+        let title = rest
+            .split("<title>")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap();
         let points: Vec<(f64, f64)> = d
             .split_whitespace()
             .map(|t| {
@@ -55,13 +63,13 @@ fn edge_pieces(svg: &str) -> Vec<((f64, f64), (f64, f64))> {
                         c[0] * at.0 + c[1] * p1.0 + c[2] * p2.0 + c[3] * p3.0,
                         c[0] * at.1 + c[1] * p1.1 + c[2] * p2.1 + c[3] * p3.1,
                     );
-                    pieces.push((last, p));
+                    pieces.push((title.to_string(), last, p));
                     last = p;
                 }
                 at = p3;
                 i += 3;
             } else {
-                pieces.push((at, points[i]));
+                pieces.push((title.to_string(), at, points[i]));
                 at = points[i];
                 i += 1;
             }
@@ -142,8 +150,16 @@ fn edge_labels_never_lie_across_an_edge_or_a_box() {
         edge(2, 3, &["n"]),
         edge(0, 3, &["fit"]),
     ];
-    for svg in [fan, graph_svg(&nodes, &edges)] {
-        check_labels(&svg);
+    for (k, svg) in [fan, graph_svg(&nodes, &edges)].iter().enumerate() {
+        if let Ok(dir) = std::env::var("PROV_PICTURES") {
+            let png = crate::svg_to_png(svg).unwrap();
+            std::fs::write(
+                std::path::Path::new(&dir).join(format!("graph-{k}.png")),
+                png,
+            )
+            .unwrap();
+        }
+        check_labels(svg);
     }
 }
 
@@ -174,12 +190,22 @@ fn check_labels(svg: &str) {
         })
         .collect();
     for (text, r) in &labels {
-        for (a, b) in &pieces {
+        for (_, a, b) in &pieces {
             assert!(
                 !r.touches_segment(*a, *b, 0.0),
                 "label {text} {r:?} on an edge at {a:?}-{b:?}"
             );
         }
+        // Read as the label of the edge nearest to it: its own.
+        let nearest = pieces
+            .iter()
+            .min_by(|x, y| {
+                let d =
+                    |(_, a, b): &(String, _, _)| geometry::distance_to_segment(r.centre(), *a, *b);
+                d(x).total_cmp(&d(y))
+            })
+            .unwrap();
+        assert_eq!(&nearest.0, text, "label {text} nearest another edge");
         for b in &boxes {
             assert!(!r.overlaps(b), "label {text} on a box");
         }
