@@ -21,7 +21,7 @@ mod geometry;
 mod tests;
 
 pub(crate) use geometry::Rect;
-use geometry::{bezier, distance_to_segment};
+use geometry::{bezier, distance_to_segment, Point};
 
 use crate::html::esc;
 use crate::text::preview;
@@ -345,7 +345,7 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
         .collect();
     // The drawn edges as short straight pieces, with the edge each belongs to: no label is put
     // across one, nor nearer another edge than its own.
-    let pieces: Vec<(usize, (f64, f64), (f64, f64))> = routes
+    let pieces: Vec<(usize, Point, Point)> = routes
         .iter()
         .enumerate()
         .flat_map(|(k, points)| {
@@ -528,7 +528,7 @@ pub(crate) fn panel(width: f64, height: f64) -> String {
 }
 
 /// The edge with a piece nearest to `p`.
-fn nearest_edge(pieces: &[(usize, (f64, f64), (f64, f64))], p: (f64, f64)) -> Option<usize> {
+fn nearest_edge(pieces: &[(usize, Point, Point)], p: (f64, f64)) -> Option<usize> {
     pieces
         .iter()
         .map(|&(k, a, b)| (k, distance_to_segment(p, a, b)))

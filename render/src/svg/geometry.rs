@@ -21,6 +21,9 @@ pub(crate) struct Rect {
     pub h: f64,
 }
 
+/// A point of a picture, (x, y) with y down.
+pub(crate) type Point = (f64, f64);
+
 /// How far `p` is from the segment `a`-`b`.
 pub(crate) fn distance_to_segment(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);

@@ -27,7 +27,7 @@ fn num(s: &str) -> f64 {
 
 /// Every edge as drawn, as short straight pieces (the `d` of each `<path class="edge">`), each
 /// with its edge's title (its symbols).
-fn edge_pieces(svg: &str) -> Vec<(String, (f64, f64), (f64, f64))> {
+fn edge_pieces(svg: &str) -> Vec<(String, geometry::Point, geometry::Point)> {
     let mut pieces = Vec::new();
     for rest in svg.split("<path class=\"edge\" d=\"").skip(1) {
         let d = rest.split('"').next().unwrap();
