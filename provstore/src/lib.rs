@@ -184,7 +184,7 @@ pub use error::StoreError;
 pub use paths::{default_db_path, discover_db, DB_DIR, DB_FILE, ENV_DB};
 pub use process::{hostname, platform};
 pub use schema::SCHEMA_VERSION;
-pub use store::{Store, DEFAULT_PAYLOAD_CAP};
+pub use store::{StagedExecutions, Store, DEFAULT_PAYLOAD_CAP};
 pub use tags::{StageTag, TagsAnswer, VariableTag};
 pub use types::{
     timestamp, DataflowRecord, DataflowRow, ErrorInfo, ExecStatus, ExecutionDetail,

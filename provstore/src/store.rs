@@ -113,48 +113,94 @@ impl Store {
         Ok(ids[0])
     }
 
-    /// Records several executions of `trial` in one transaction (the
-    /// [`crate::Writer`] batches what arrived together) and returns their
-    /// row ids. Either all are written or none.
+    /// Records several executions of `trial` and returns their row ids: the rows in one
+    /// transaction (either all are written or none), then their dataflow index in a second.
     pub fn record_executions(
         &mut self,
         trial: i64,
         records: &[ExecutionRecord],
     ) -> Result<Vec<i64>> {
+        let staged = self.store_executions(trial, records)?;
+        let ids = staged.ids();
+        self.index_executions(staged)?;
+        Ok(ids)
+    }
+
+    /// The first half of [`Store::record_executions`]: commits the executions' rows and the
+    /// facts their dataflow is derived from, and nothing else, so a waiting idle can go out
+    /// before the slower index is written ([`crate::Writer`]). A process killed between the two
+    /// halves loses no fact: the index is caught up from the stored rows on the next query.
+    pub fn store_executions(
+        &mut self,
+        trial: i64,
+        records: &[ExecutionRecord],
+    ) -> Result<StagedExecutions> {
         let cap = self.payload_cap;
+        let result = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut staged = StagedExecutions {
+                trial,
+                rows: Vec::with_capacity(records.len()),
+            };
+            for (i, e) in records.iter().enumerate() {
+                let id = insert_execution(&tx, trial, e, cap)?;
+                let input = e.dataflow.as_ref().map(|d| {
+                    let input = dataflow_index::execution_input(
+                        id,
+                        e.execution_count,
+                        e.cell_id.clone(),
+                        &e.code,
+                        e.status == ExecStatus::Error,
+                        Some(&d.analysis),
+                        d.runtime.as_deref(),
+                        d.failed_line,
+                    );
+                    // A failed cell's runtime notes come with the next execution: wait for them.
+                    let wait = e.status == ExecStatus::Error
+                        && d.runtime.is_none()
+                        && i + 1 == records.len();
+                    (e.msg_id.clone(), input, wait)
+                });
+                staged.rows.push((id, input));
+            }
+            tx.commit()?;
+            Ok(staged)
+        })();
+        result.map_err(|e| self.err(e))
+    }
+
+    /// The second half of [`Store::record_executions`]: adds executions already stored to the
+    /// live dataflow engine and writes what it gained, in one transaction.
+    pub fn index_executions(&mut self, staged: StagedExecutions) -> Result<()> {
+        let trial = staged.trial;
         let live = self.live.get_mut();
+        let caught_up = live.as_ref().is_none_or(|l| l.trial != trial);
         let result = (|| {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;
             let index = live_for(&tx, live, trial)?;
+            if caught_up {
+                // Rebuilding the engine replayed every stored row, these included.
+                tx.commit()?;
+                return Ok(());
+            }
             if let Some((_, input)) = index.pending.take() {
                 dataflow_index::index_execution(&tx, trial, &mut index.flow, input)?;
             }
-            let mut ids = Vec::with_capacity(records.len());
-            for (i, e) in records.iter().enumerate() {
-                let id = insert_execution(&tx, trial, e, cap)?;
-                ids.push(id);
-                let Some(d) = &e.dataflow else { continue };
-                let input = dataflow_index::execution_input(
-                    id,
-                    e.execution_count,
-                    e.cell_id.clone(),
-                    &e.code,
-                    e.status == ExecStatus::Error,
-                    Some(&d.analysis),
-                    d.runtime.as_deref(),
-                    d.failed_line,
-                );
-                // A failed cell's runtime notes come with the next execution: wait for them.
-                if e.status == ExecStatus::Error && d.runtime.is_none() && i + 1 == records.len() {
-                    index.pending = Some((e.msg_id.clone(), input));
+            for (_, input) in staged.rows {
+                let Some((msg_id, input, wait)) = input else {
+                    continue;
+                };
+                if wait {
+                    index.pending = Some((msg_id, input));
                 } else {
                     dataflow_index::index_execution(&tx, trial, &mut index.flow, input)?;
                 }
             }
-            tx.commit()?;
-            Ok(ids)
+            tx.commit()
         })();
         if result.is_err() {
             // The engine may be ahead of what was rolled back: rebuild it from the store.
@@ -420,6 +466,22 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 /// Inserts one execution with its code and outputs inside `tx`.
 /// The live engine for `trial`, built from the store when this `Store` has none for it yet
 /// (a new trial starts empty; a reopened one is replayed, and its unindexed tail written).
+/// Executions committed by [`Store::store_executions`], waiting for
+/// [`Store::index_executions`].
+#[derive(Debug)]
+pub struct StagedExecutions {
+    trial: i64,
+    /// Each row id, with what its dataflow needs: (msg_id, input, wait for the notes).
+    rows: Vec<(i64, Option<(String, pyflow::ExecutionInput, bool)>)>,
+}
+
+impl StagedExecutions {
+    /// The row ids, in the order the records were given.
+    pub fn ids(&self) -> Vec<i64> {
+        self.rows.iter().map(|(id, _)| *id).collect()
+    }
+}
+
 fn live_for<'a>(
     tx: &Transaction<'_>,
     live: &'a mut Option<LiveIndex>,

@@ -531,18 +531,30 @@ impl Worker {
             return;
         }
         let records = &pending.records;
+        let mut staged = None;
         if self.ensure_ready(false) {
             let (store, trial) = self.ready();
-            if let Err(e) = store.record_executions(trial, records) {
-                self.fail(&e);
-                self.dropped += records.len() as u64;
+            match store.store_executions(trial, records) {
+                Ok(s) => staged = Some(s),
+                Err(e) => {
+                    self.fail(&e);
+                    self.dropped += records.len() as u64;
+                }
             }
         } else {
             self.dropped += records.len() as u64;
         }
         pending.records.clear();
+        // The rows are committed: the idles waiting for them go out before the index is written.
         for written in pending.written.drain(..) {
             written();
+        }
+        if let Some(staged) = staged {
+            let (store, _) = self.ready();
+            if let Err(e) = store.index_executions(staged) {
+                // No fact is lost: the index is caught up from the stored rows later.
+                self.fail(&e);
+            }
         }
     }
 

@@ -382,3 +382,40 @@ fn the_writer_thread_keeps_the_graph_and_magics_see_it() {
     let reader = Store::open_existing(&db).unwrap();
     assert_eq!(counts(&reader, trial, "z"), [1, 2, 3]);
 }
+
+/// The writer commits an execution's row before its index (so the idle waits for the row
+/// only); a kill between the two leaves a tail that the first query indexes from the rows.
+#[test]
+fn a_tail_stored_but_not_indexed_is_caught_up_after_a_kill() {
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let trial = trials[0].id;
+    record(&mut store, trial);
+    let before = common::count(&db, "SELECT COUNT(*) FROM dataflow_versions");
+    // Two more cells reach the store; the kill comes before their index is written.
+    let staged = store
+        .store_executions(
+            trial,
+            &[
+                cell(14, "m", "late = w + 1", None),
+                cell(15, "n", "later = late * scale", None),
+            ],
+        )
+        .unwrap();
+    assert_eq!(staged.ids().len(), 2);
+    drop(staged);
+    drop(store);
+    assert_eq!(
+        common::count(&db, "SELECT COUNT(*) FROM dataflow_versions"),
+        before,
+        "nothing of the tail is indexed yet"
+    );
+    let mut reopened = Store::open_existing(&db).unwrap();
+    reopened.end_trial(trial, TrialStatus::Crashed).unwrap();
+    assert_eq!(counts(&reopened, trial, "total"), [1, 2, 3, 10]);
+    assert_eq!(reopened.dataflow_graph(trial).unwrap().executions.len(), 15);
+    assert_eq!(counts(&reopened, trial, "late"), [1, 2, 3, 4, 8, 9, 14]);
+    assert_eq!(
+        counts(&reopened, trial, "later"),
+        [1, 2, 3, 4, 8, 9, 14, 15]
+    );
+}
