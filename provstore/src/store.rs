@@ -471,9 +471,12 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 #[derive(Debug)]
 pub struct StagedExecutions {
     trial: i64,
-    /// Each row id, with what its dataflow needs: (msg_id, input, wait for the notes).
-    rows: Vec<(i64, Option<(String, pyflow::ExecutionInput, bool)>)>,
+    /// Each row id, with what its dataflow needs (None: the record had no dataflow).
+    rows: Vec<(i64, Option<StagedInput>)>,
 }
+
+/// One staged execution's dataflow input: (msg_id, input, whether it waits for its notes).
+type StagedInput = (String, pyflow::ExecutionInput, bool);
 
 impl StagedExecutions {
     /// The row ids, in the order the records were given.
