@@ -1,0 +1,267 @@
+//! Recording executions: their rows first, then their dataflow index (two transactions, so
+//! a waiting idle pays only for the first; see [`Store::store_executions`]).
+
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
+
+use super::{sha256_hex, Store};
+use crate::dataflow_index::{self, LiveIndex};
+use crate::{timestamp, ExecStatus, ExecutionRecord, Result};
+
+impl Store {
+    /// Records one finished execution of `trial` and returns its row id. The
+    /// order within the trial is the next one for that trial, assigned here,
+    /// so kernels sharing a store never collide.
+    pub fn record_execution(&mut self, trial: i64, e: &ExecutionRecord) -> Result<i64> {
+        let ids = self.record_executions(trial, std::slice::from_ref(e))?;
+        Ok(ids[0])
+    }
+
+    /// Records several executions of `trial` and returns their row ids: the rows in one
+    /// transaction (either all are written or none), then their dataflow index in a second.
+    pub fn record_executions(
+        &mut self,
+        trial: i64,
+        records: &[ExecutionRecord],
+    ) -> Result<Vec<i64>> {
+        let staged = self.store_executions(trial, records)?;
+        let ids = staged.ids();
+        self.index_executions(staged)?;
+        Ok(ids)
+    }
+
+    /// The first half of [`Store::record_executions`]: commits the executions' rows and the
+    /// facts their dataflow is derived from, and nothing else, so a waiting idle can go out
+    /// before the slower index is written ([`crate::Writer`]). A process killed between the two
+    /// halves loses no fact: the index is caught up from the stored rows on the next query.
+    pub fn store_executions(
+        &mut self,
+        trial: i64,
+        records: &[ExecutionRecord],
+    ) -> Result<StagedExecutions> {
+        let cap = self.payload_cap;
+        let result = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut staged = StagedExecutions {
+                trial,
+                rows: Vec::with_capacity(records.len()),
+            };
+            for (i, e) in records.iter().enumerate() {
+                let id = insert_execution(&tx, trial, e, cap)?;
+                let input = e.dataflow.as_ref().map(|d| {
+                    let input = dataflow_index::execution_input(
+                        id,
+                        e.execution_count,
+                        e.cell_id.clone(),
+                        &e.code,
+                        e.status == ExecStatus::Error,
+                        Some(&d.analysis),
+                        d.runtime.as_deref(),
+                        d.failed_line,
+                    );
+                    // A failed cell's runtime notes come with the next execution: wait for them.
+                    let wait = e.status == ExecStatus::Error
+                        && d.runtime.is_none()
+                        && i + 1 == records.len();
+                    (e.msg_id.clone(), input, wait)
+                });
+                staged.rows.push((id, input));
+            }
+            tx.commit()?;
+            Ok(staged)
+        })();
+        result.map_err(|e| self.err(e))
+    }
+
+    /// The second half of [`Store::record_executions`]: adds executions already stored to the
+    /// live dataflow engine and writes what it gained, in one transaction.
+    pub fn index_executions(&mut self, staged: StagedExecutions) -> Result<()> {
+        let trial = staged.trial;
+        let live = self.live.get_mut();
+        let caught_up = live.as_ref().is_none_or(|l| l.trial != trial);
+        let result = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let index = live_for(&tx, live, trial)?;
+            if caught_up {
+                // Rebuilding the engine replayed every stored row, these included.
+                tx.commit()?;
+                return Ok(());
+            }
+            if let Some((_, input)) = index.pending.take() {
+                dataflow_index::index_execution(&tx, trial, &mut index.flow, input)?;
+            }
+            for (_, input) in staged.rows {
+                let Some((msg_id, input, wait)) = input else {
+                    continue;
+                };
+                if wait {
+                    index.pending = Some((msg_id, input));
+                } else {
+                    dataflow_index::index_execution(&tx, trial, &mut index.flow, input)?;
+                }
+            }
+            tx.commit()
+        })();
+        if result.is_err() {
+            // The engine may be ahead of what was rolled back: rebuild it from the store.
+            *live = None;
+        }
+        result.map_err(|e| self.err(e))
+    }
+}
+
+/// Executions committed by [`Store::store_executions`], waiting for
+/// [`Store::index_executions`].
+#[derive(Debug)]
+pub struct StagedExecutions {
+    trial: i64,
+    /// Each row id, with what its dataflow needs (None: the record had no dataflow).
+    rows: Vec<(i64, Option<StagedInput>)>,
+}
+
+/// One staged execution's dataflow input: (msg_id, input, whether it waits for its notes).
+type StagedInput = (String, pyflow::ExecutionInput, bool);
+
+impl StagedExecutions {
+    /// The row ids, in the order the records were given.
+    pub fn ids(&self) -> Vec<i64> {
+        self.rows.iter().map(|(id, _)| *id).collect()
+    }
+}
+
+/// The live engine for `trial`, built from the store when this `Store` has none for it yet
+/// (a new trial starts empty; a reopened one is replayed, and its unindexed tail written).
+fn live_for<'a>(
+    tx: &Transaction<'_>,
+    live: &'a mut Option<LiveIndex>,
+    trial: i64,
+) -> rusqlite::Result<&'a mut LiveIndex> {
+    if live.as_ref().is_none_or(|l| l.trial != trial) {
+        let through = dataflow_index::indexed_through(tx, trial)?;
+        let flow = dataflow_index::catch_up(tx, trial, through)?;
+        *live = Some(LiveIndex {
+            trial,
+            flow,
+            pending: None,
+        });
+    }
+    Ok(live.as_mut().expect("set above"))
+}
+
+/// Inserts one execution with its code and outputs inside `tx`.
+fn insert_execution(
+    tx: &Transaction<'_>,
+    trial: i64,
+    e: &ExecutionRecord,
+    cap: usize,
+) -> rusqlite::Result<i64> {
+    let seq: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM executions WHERE trial_id = ?1")?
+        .query_row([trial], |r| r.get(0))?;
+    let code_id = upsert_code(tx, &e.code)?;
+    let duration_ms = (e.ended_at - e.started_at)
+        .num_microseconds()
+        .map_or(0, |us| (us + 500).div_euclid(1000))
+        .max(0);
+    let traceback = e
+        .error
+        .as_ref()
+        .map(|err| serde_json::to_string(&err.traceback).expect("a list of strings serializes"));
+    tx.prepare_cached(
+        "INSERT INTO executions (trial_id, seq, msg_id, execution_count, cell_id, code_id,
+             started_at, ended_at, duration_ms, status, error_name, error_value, error_traceback,
+             code_replaced)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(rusqlite::params![
+        trial,
+        seq,
+        e.msg_id,
+        e.execution_count,
+        e.cell_id,
+        code_id,
+        timestamp(e.started_at),
+        timestamp(e.ended_at),
+        duration_ms,
+        e.status.as_str(),
+        e.error.as_ref().map(|x| &x.ename),
+        e.error.as_ref().map(|x| &x.evalue),
+        traceback,
+        e.code_replaced,
+    ])?;
+    let execution_id = tx.last_insert_rowid();
+    if let Some(d) = &e.dataflow {
+        let analysed;
+        let analysis = if d.analysis.is_empty() {
+            analysed = serde_json::to_string(&pyflow::analyze_cell(&e.code))
+                .expect("an analysis serialises");
+            &analysed
+        } else {
+            &d.analysis
+        };
+        tx.prepare_cached(
+            "INSERT INTO execution_dataflow (execution_id, analysis, runtime, failed_line)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute((execution_id, analysis, &d.runtime, d.failed_line))?;
+    }
+    for (i, out) in e.outputs.iter().enumerate() {
+        tx.prepare_cached(
+            "INSERT INTO outputs (execution_id, seq, output_type, stream_name) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute((execution_id, i as i64 + 1, &out.output_type, &out.name))?;
+        let output_id = tx.last_insert_rowid();
+        for (j, (mime, bytes)) in out.payloads.iter().enumerate() {
+            let blob_id = upsert_blob(tx, bytes, cap)?;
+            tx.prepare_cached(
+                "INSERT INTO output_data (output_id, position, mime_type, blob_id) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute((output_id, j as i64, mime, blob_id))?;
+        }
+    }
+    Ok(execution_id)
+}
+
+/// The id of the `code` row holding `text`, inserting it if new.
+fn upsert_code(tx: &Transaction<'_>, text: &str) -> rusqlite::Result<i64> {
+    let sha = sha256_hex(text.as_bytes());
+    let found: Option<i64> = tx
+        .prepare_cached("SELECT id FROM code WHERE sha256 = ?1")?
+        .query_row([&sha], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    tx.prepare_cached("INSERT INTO code (sha256, text) VALUES (?1, ?2)")?
+        .execute((&sha, text))?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// The id of the `blobs` row for `bytes`, inserting it if new: with the
+/// bytes when within `cap`, else hash and size only. A payload first seen
+/// over the cap gets its bytes later if it shows up again under a larger cap.
+fn upsert_blob(tx: &Transaction<'_>, bytes: &[u8], cap: usize) -> rusqlite::Result<i64> {
+    let sha = sha256_hex(bytes);
+    let keep = bytes.len() <= cap;
+    let found: Option<(i64, bool)> = tx
+        .prepare_cached("SELECT id, data IS NOT NULL FROM blobs WHERE sha256 = ?1")?
+        .query_row([&sha], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match found {
+        Some((id, has_data)) => {
+            if keep && !has_data {
+                tx.prepare_cached("UPDATE blobs SET data = ?2 WHERE id = ?1")?
+                    .execute((id, bytes))?;
+            }
+            Ok(id)
+        }
+        None => {
+            tx.prepare_cached("INSERT INTO blobs (sha256, size, data) VALUES (?1, ?2, ?3)")?
+                .execute((&sha, bytes.len() as i64, keep.then_some(bytes)))?;
+            Ok(tx.last_insert_rowid())
+        }
+    }
+}
