@@ -139,6 +139,9 @@ fn file_uri(path: &Path) -> String {
     uri
 }
 
+/// Retries an operation that failed with `SQLITE_BUSY` outside the busy
+/// handler's reach (switching to WAL while another process creates the same
+/// new store), for up to [`BUSY_TIMEOUT`].
 fn retry_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
     let deadline = Instant::now() + BUSY_TIMEOUT;
     loop {
