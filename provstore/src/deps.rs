@@ -5,11 +5,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use rusqlite::{OptionalExtension, TransactionBehavior};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
+use crate::{Result, Store, StoreError, TrialSummary};
+
+mod catch_up;
+
 use crate::dataflow_index;
-use crate::{Result, Store, StoreError, TrialStatus, TrialSummary};
 
 /// A statement of an execution that contributed to the answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -275,95 +278,6 @@ impl Store {
             })
         })();
         result.map_err(|e| self.err(e))
-    }
-
-    /// Makes sure the trial's graph in the store is complete enough to answer: indexes the
-    /// failed execution this `Store`'s live engine holds back, and catches up a trial that
-    /// was recorded before schema v3 (or whose writer died before indexing its tail).
-    pub(crate) fn prepare_dataflow(&self, trial: &TrialSummary) -> Result<()> {
-        let id = trial.id;
-        if self.flush_live(id)? {
-            return Ok(());
-        }
-        let result = (|| -> rusqlite::Result<bool> {
-            if !self.needs_catch_up(trial)? {
-                return Ok(true);
-            }
-            if !self.is_writable() {
-                return Ok(false);
-            }
-            let tx =
-                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-            if self.needs_catch_up(trial)? {
-                let through = dataflow_index::indexed_through(&tx, id)?;
-                dataflow_index::catch_up(&tx, id, through)?;
-            }
-            tx.commit()?;
-            Ok(true)
-        })();
-        match result {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(StoreError::Unavailable {
-                path: self.path().to_path_buf(),
-                reason: format!(
-                    "trial {id} was recorded before dependencies were indexed, and the store \
-                     is read-only; open it once with write access (e.g. provctl deps as the \
-                     store's owner) to index it"
-                ),
-            }),
-            Err(e) => Err(self.err(e)),
-        }
-    }
-
-    /// Indexes the failed execution this `Store`'s live engine holds back for `trial`, if any.
-    /// Returns whether this `Store` is the live writer of `trial`.
-    pub(crate) fn flush_live(&self, trial: i64) -> Result<bool> {
-        let mut live = self.live.borrow_mut();
-        let Some(index) = live.as_mut().filter(|l| l.trial == trial) else {
-            return Ok(false);
-        };
-        let Some((_, input)) = index.pending.take() else {
-            return Ok(true);
-        };
-        let result = (|| {
-            let tx =
-                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-            dataflow_index::index_execution(&tx, trial, &mut index.flow, input)?;
-            tx.commit()
-        })();
-        if result.is_err() {
-            *live = None;
-        }
-        result.map(|()| true).map_err(|e| self.err(e))
-    }
-
-    /// Whether the trial has executions with dataflow facts beyond what is indexed (a running
-    /// trial that has an index belongs to its writer, which indexes it itself).
-    fn needs_catch_up(&self, trial: &TrialSummary) -> rusqlite::Result<bool> {
-        let through = dataflow_index::indexed_through(&self.conn, trial.id)?;
-        if through.is_some() && trial.status == TrialStatus::Running {
-            return Ok(false);
-        }
-        let through = through.unwrap_or(i64::MIN);
-        // The last execution, by the (trial_id, seq) index: usually the one indexed last.
-        let last: Option<i64> = self
-            .conn
-            .prepare_cached(
-                "SELECT id FROM executions WHERE trial_id = ?1 ORDER BY seq DESC LIMIT 1",
-            )?
-            .query_row([trial.id], |r| r.get(0))
-            .optional()?;
-        if last.is_none_or(|last| last <= through) {
-            return Ok(false);
-        }
-        self.conn
-            .prepare_cached(
-                "SELECT 1 FROM executions e JOIN execution_dataflow d ON d.execution_id = e.id
-                 WHERE e.trial_id = ?1 AND e.id > ?2 LIMIT 1",
-            )?
-            .query_row((trial.id, through), |_| Ok(()))
-            .optional()
-            .map(|found| found.is_some())
     }
 
     /// The statements that produced the versions of `var` the question is about.
