@@ -143,30 +143,21 @@ impl Store {
     /// they transitively depend on, in execution order.
     /// [`StoreError::UnknownVariable`] when the trial has no such variable now.
     pub fn backwards_deps(&self, trial: i64, var: &str) -> Result<DepsAnswer> {
-        let summary = self.trial(trial)?;
-        self.prepare_dataflow(&summary)?;
-        let starts = self.start_statements(trial, var, false)?;
-        let walk = self.walk(starts)?;
+        let (summary, walk) = self.reach(trial, var, false)?;
         self.deps_answer(var, summary, walk)
     }
 
     /// Like [`Store::backwards_deps`], for every version `var` had in the
     /// trial (including deleted ones).
     pub fn global_backwards_deps(&self, trial: i64, var: &str) -> Result<DepsAnswer> {
-        let summary = self.trial(trial)?;
-        self.prepare_dataflow(&summary)?;
-        let starts = self.start_statements(trial, var, true)?;
-        let walk = self.walk(starts)?;
+        let (summary, walk) = self.reach(trial, var, true)?;
         self.deps_answer(var, summary, walk)
     }
 
     /// The minimal statements, in execution order, that rebuild the current
     /// value of `var`; each `text` is the statement's exact source.
     pub fn slice(&self, trial: i64, var: &str) -> Result<SliceAnswer> {
-        let summary = self.trial(trial)?;
-        self.prepare_dataflow(&summary)?;
-        let starts = self.start_statements(trial, var, false)?;
-        let walk = self.walk(starts)?;
+        let (summary, walk) = self.reach(trial, var, false)?;
         let executions = self.dep_executions(&walk.statements)?;
         let statements = executions
             .into_iter()
@@ -270,6 +261,15 @@ impl Store {
                 edges: edge_list(edges),
             })
         })
+    }
+
+    /// The trial and everything the versions of `var` were made from: its current versions,
+    /// or `every` version it had.
+    fn reach(&self, trial: i64, var: &str, every: bool) -> Result<(TrialSummary, Walk)> {
+        let summary = self.trial(trial)?;
+        self.prepare_dataflow(&summary)?;
+        let starts = self.start_statements(trial, var, every)?;
+        Ok((summary, self.walk(starts)?))
     }
 
     /// The statements that produced the versions of `var` the question is about.
