@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use common::{json, new_trial, printing as exec, provctl, stderr, stdout, store_in, zero_division};
+use common::{
+    json, new_trial, printing as exec, provctl, refused, stderr, stdout, store_in, zero_division,
+};
 use provstore::TrialStatus;
 
 /// `dir/.prov/prov.db` with two trials: 1 "baseline" (finished, three
@@ -134,7 +136,7 @@ fn prov_db_is_used_and_discovery_walks_up() {
 fn a_missing_store_exits_2_and_says_how_to_fix_it() {
     let tmp = tempfile::tempdir().unwrap();
     let out = provctl(tmp.path(), &["trials", "--json"]);
-    assert_eq!(out.status.code(), Some(2));
+    refused(&out, "");
     assert!(out.stdout.is_empty());
     let err = stderr(&out);
     assert!(err.contains("no provenance store found"), "{err}");
@@ -145,7 +147,7 @@ fn a_missing_store_exits_2_and_says_how_to_fix_it() {
 
     let missing = tmp.path().join("nope.db");
     let out = provctl(tmp.path(), &["--db", missing.to_str().unwrap(), "trials"]);
-    assert_eq!(out.status.code(), Some(2));
+    refused(&out, "");
     assert!(stderr(&out).contains("nope.db"), "{}", stderr(&out));
     assert!(!missing.exists(), "reading never creates a store");
 }
@@ -156,7 +158,7 @@ fn a_missing_trial_or_bad_argument_exits_2() {
     sample_store(tmp.path());
     for trial in ["99", "nonesuch"] {
         let out = provctl(tmp.path(), &["show", trial, "--json"]);
-        assert_eq!(out.status.code(), Some(2), "{trial}");
+        refused(&out, trial);
         assert!(out.stdout.is_empty());
         let err = stderr(&out);
         assert!(err.contains(&format!("{trial:?}")), "{err}");
@@ -169,7 +171,7 @@ fn a_missing_trial_or_bad_argument_exits_2() {
         &[],
     ] {
         let out = provctl(tmp.path(), args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        refused(&out, args);
     }
 }
 
@@ -193,7 +195,7 @@ fn a_diff_of_a_trial_with_itself_says_so() {
         &["diff", "1", "baseline", "--json"],
     ] {
         let out = provctl(tmp.path(), args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        refused(&out, args);
         assert!(out.stdout.is_empty());
         let err = stderr(&out);
         assert!(err.contains("both sides are trial 1"), "{err}");
@@ -300,5 +302,5 @@ fn tags_lists_a_trials_tags_as_text_and_json() {
     assert!(text.contains("train"), "{text}");
 
     let missing = provctl(tmp.path(), &["tags", "--trial", "nope"]);
-    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    refused(&missing, "");
 }

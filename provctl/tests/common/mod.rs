@@ -43,6 +43,13 @@ pub fn ok_stdout(o: &Output) -> String {
     stdout(o)
 }
 
+/// What a run that must be refused (exit status 2) said on stderr; `what` names the run in
+/// the failure message.
+pub fn refused(o: &Output, what: impl std::fmt::Debug) -> String {
+    assert_eq!(o.status.code(), Some(2), "{what:?}: {}", stderr(o));
+    stderr(o)
+}
+
 /// The one JSON document a `--json` run printed (and nothing else).
 pub fn json(o: &Output) -> Value {
     serde_json::from_str(&ok_stdout(o)).expect("stdout is exactly one JSON document")
