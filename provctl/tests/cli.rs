@@ -4,40 +4,18 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Instant;
 
-use common::{execution, new_trial, provctl, stderr};
-use provstore::{ErrorInfo, ExecStatus, ExecutionRecord, OutputRecord, Store, TrialStatus};
-use serde_json::Value;
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-/// The one JSON document a `--json` run printed (and nothing else).
-fn json(o: &Output) -> Value {
-    assert!(o.status.success(), "failed: {}", stderr(o));
-    serde_json::from_slice(&o.stdout).expect("stdout is exactly one JSON document")
-}
-
-fn exec(n: i64, code: &str, printed: &str) -> ExecutionRecord {
-    ExecutionRecord {
-        code_replaced: false,
-        outputs: vec![OutputRecord {
-            output_type: "stream".into(),
-            name: Some("stdout".into()),
-            payloads: vec![("text/plain".into(), printed.as_bytes().to_vec())],
-        }],
-        ..execution(n, code)
-    }
-}
+use common::{
+    json, new_trial, printing as exec, provctl, refused, stderr, stdout, store_in, zero_division,
+};
+use provstore::TrialStatus;
 
 /// `dir/.prov/prov.db` with two trials: 1 "baseline" (finished, three
 /// executions, the last one failing) and 2 (running, one execution).
 fn sample_store(dir: &Path) -> PathBuf {
-    let db = dir.join(".prov").join("prov.db");
-    let mut store = Store::open(&db).unwrap();
+    let (db, mut store) = store_in(dir);
     let a = store.begin_trial(&new_trial(dir)).unwrap();
     store.set_trial_name(a.id, "baseline").unwrap();
     store
@@ -46,18 +24,7 @@ fn sample_store(dir: &Path) -> PathBuf {
     store
         .record_execution(a.id, &exec(2, "print('hello')", "hello\n"))
         .unwrap();
-    let mut failing = exec(3, "1/0", "");
-    failing.status = ExecStatus::Error;
-    failing.error = Some(ErrorInfo {
-        ename: "ZeroDivisionError".into(),
-        evalue: "division by zero".into(),
-        traceback: vec!["ZeroDivisionError: division by zero".into()],
-    });
-    failing.outputs = vec![OutputRecord {
-        output_type: "error".into(),
-        name: None,
-        payloads: vec![],
-    }];
+    let failing = zero_division(exec(3, "1/0", ""), &["ZeroDivisionError: division by zero"]);
     store.record_execution(a.id, &failing).unwrap();
     store.end_trial(a.id, TrialStatus::Finished).unwrap();
     let b = store.begin_trial(&new_trial(dir)).unwrap();
@@ -169,7 +136,7 @@ fn prov_db_is_used_and_discovery_walks_up() {
 fn a_missing_store_exits_2_and_says_how_to_fix_it() {
     let tmp = tempfile::tempdir().unwrap();
     let out = provctl(tmp.path(), &["trials", "--json"]);
-    assert_eq!(out.status.code(), Some(2));
+    refused(&out, "");
     assert!(out.stdout.is_empty());
     let err = stderr(&out);
     assert!(err.contains("no provenance store found"), "{err}");
@@ -180,7 +147,7 @@ fn a_missing_store_exits_2_and_says_how_to_fix_it() {
 
     let missing = tmp.path().join("nope.db");
     let out = provctl(tmp.path(), &["--db", missing.to_str().unwrap(), "trials"]);
-    assert_eq!(out.status.code(), Some(2));
+    refused(&out, "");
     assert!(stderr(&out).contains("nope.db"), "{}", stderr(&out));
     assert!(!missing.exists(), "reading never creates a store");
 }
@@ -191,7 +158,7 @@ fn a_missing_trial_or_bad_argument_exits_2() {
     sample_store(tmp.path());
     for trial in ["99", "nonesuch"] {
         let out = provctl(tmp.path(), &["show", trial, "--json"]);
-        assert_eq!(out.status.code(), Some(2), "{trial}");
+        refused(&out, trial);
         assert!(out.stdout.is_empty());
         let err = stderr(&out);
         assert!(err.contains(&format!("{trial:?}")), "{err}");
@@ -204,7 +171,7 @@ fn a_missing_trial_or_bad_argument_exits_2() {
         &[],
     ] {
         let out = provctl(tmp.path(), args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        refused(&out, args);
     }
 }
 
@@ -228,7 +195,7 @@ fn a_diff_of_a_trial_with_itself_says_so() {
         &["diff", "1", "baseline", "--json"],
     ] {
         let out = provctl(tmp.path(), args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        refused(&out, args);
         assert!(out.stdout.is_empty());
         let err = stderr(&out);
         assert!(err.contains("both sides are trial 1"), "{err}");
@@ -269,8 +236,7 @@ fn text_output_is_a_readable_table() {
 #[test]
 fn show_on_10000_executions() {
     let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join(".prov").join("prov.db");
-    let mut store = Store::open(&db).unwrap();
+    let (_, mut store) = store_in(tmp.path());
     let t = store.begin_trial(&new_trial(tmp.path())).unwrap();
     let records: Vec<_> = (1..=10_000)
         .map(|n| {
@@ -302,8 +268,7 @@ fn show_on_10000_executions() {
 #[test]
 fn tags_lists_a_trials_tags_as_text_and_json() {
     let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join(".prov").join("prov.db");
-    let mut store = Store::open(&db).unwrap();
+    let (_, mut store) = store_in(tmp.path());
     let a = store.begin_trial(&new_trial(tmp.path())).unwrap();
     store.set_trial_name(a.id, "tagged").unwrap();
     store.record_execution(a.id, &exec(1, "x = 1", "")).unwrap();
@@ -337,5 +302,5 @@ fn tags_lists_a_trials_tags_as_text_and_json() {
     assert!(text.contains("train"), "{text}");
 
     let missing = provctl(tmp.path(), &["tags", "--trial", "nope"]);
-    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    refused(&missing, "");
 }

@@ -7,51 +7,30 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{execution, new_trial, provctl, stderr};
-use provstore::{DataflowRecord, ExecutionRecord, Store};
+use common::{binding_note, json, new_trial, noted, ok_stdout, provctl, refused, stderr, store_in};
+use provstore::{ExecutionRecord, Store};
 use serde_json::{json, Value};
 
-fn stdout(o: &Output) -> String {
-    assert!(o.status.success(), "failed: {}", stderr(o));
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_str(&stdout(o)).expect("stdout is exactly one JSON document")
-}
-
 /// An execution with dataflow facts: the probe saw `bound` (name, Python type,
-/// scalar value) bound. The analysis is left for the store to make from the
-/// code (as it does for an analysis of an older version), so the test needs
-/// no parser of its own.
+/// scalar value) bound.
 fn exec(n: i64, code: &str, bound: &[(&str, &str, Option<Value>)]) -> ExecutionRecord {
-    let bound: Vec<Value> = bound
+    let infos: Vec<(&str, Value)> = bound
         .iter()
-        .enumerate()
-        .map(|(i, (name, ty, value))| {
+        .map(|(name, ty, value)| {
             let mut info = json!({ "type": ty });
             if let Some(v) = value {
                 info["value"] = v.clone();
             }
-            json!([name, 1000 * n + i as i64, info])
+            (*name, info)
         })
         .collect();
-    ExecutionRecord {
-        code_replaced: false,
-        dataflow: Some(DataflowRecord {
-            analysis: String::new(),
-            runtime: Some(json!({ "bound": bound, "deleted": [] }).to_string()),
-            failed_line: None,
-        }),
-        ..execution(n, code)
-    }
+    noted(n, code, &binding_note(&infos, 1000 * n))
 }
 
 /// Trial 1 "baseline" (one execution) and trial 2, the latest: `total` comes
 /// from In [5] <- In [4] <- In [2] and In [1]; In [3] is unrelated.
 fn dataflow_store(dir: &Path) -> PathBuf {
-    let db = dir.join(".prov").join("prov.db");
-    let mut store = Store::open(&db).unwrap();
+    let (db, mut store) = store_in(dir);
     let a = store.begin_trial(&new_trial(dir)).unwrap();
     store.set_trial_name(a.id, "baseline").unwrap();
     store
@@ -134,7 +113,7 @@ fn deps_json_is_one_document_with_the_executions_in_order() {
 fn deps_text_shows_cells_or_only_the_statements() {
     let tmp = tempfile::tempdir().unwrap();
     dataflow_store(tmp.path());
-    let text = stdout(&provctl(tmp.path(), &["deps", "total"]));
+    let text = ok_stdout(&provctl(tmp.path(), &["deps", "total"]));
     assert!(
         text.starts_with("total depends on 4 executions of trial 2\n"),
         "{text}"
@@ -145,7 +124,7 @@ fn deps_text_shows_cells_or_only_the_statements() {
     assert!(text.contains("  2 | unused = 5\n"), "{text}");
     assert!(!text.contains("n = 10"), "In [3] is unrelated: {text}");
 
-    let only = stdout(&provctl(tmp.path(), &["deps", "total", "--statements"]));
+    let only = ok_stdout(&provctl(tmp.path(), &["deps", "total", "--statements"]));
     assert!(
         only.contains("  1 | scaled = [x * factor for x in data]\n"),
         "{only}"
@@ -165,7 +144,7 @@ fn unknown_variables_and_trials_exit_2_with_the_message() {
         &["graph", "--trial", "9"][..],
     ] {
         let o = provctl(tmp.path(), args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        refused(&o, args);
         assert!(
             o.stdout.is_empty(),
             "{args:?} printed {:?}",
@@ -189,7 +168,7 @@ fn stdout_lossy(o: &Output) -> String {
 fn slice_prints_code_and_writes_notebooks_and_scripts() {
     let tmp = tempfile::tempdir().unwrap();
     dataflow_store(tmp.path());
-    let code = stdout(&provctl(tmp.path(), &["slice", "total"]));
+    let code = ok_stdout(&provctl(tmp.path(), &["slice", "total"]));
     assert_eq!(
         code,
         "# In[1]\nfactor = 2\n\n# In[2]\ndata = [1, 2, 3]\n\n# In[4]\n\
@@ -199,7 +178,7 @@ fn slice_prints_code_and_writes_notebooks_and_scripts() {
     assert_eq!(v["statements"].as_array().unwrap().len(), 4);
 
     let nb_path = tmp.path().join("total.ipynb");
-    let said = stdout(&provctl(
+    let said = ok_stdout(&provctl(
         tmp.path(),
         &["slice", "total", "-o", "total.ipynb"],
     ));
@@ -211,13 +190,13 @@ fn slice_prints_code_and_writes_notebooks_and_scripts() {
     assert_eq!(cells.len(), 4);
     assert_eq!(cells[3]["source"], json!(["total = sum(scaled)"]));
 
-    stdout(&provctl(tmp.path(), &["slice", "total", "-o", "total.py"]));
+    ok_stdout(&provctl(tmp.path(), &["slice", "total", "-o", "total.py"]));
     let py = std::fs::read_to_string(tmp.path().join("total.py")).unwrap();
     assert!(py.starts_with("# The code that makes `total`"), "{py}");
     assert!(py.ends_with(&code), "{py}");
 
     let o = provctl(tmp.path(), &["slice", "total", "-o", "total.txt"]);
-    assert_eq!(o.status.code(), Some(2));
+    refused(&o, "");
     assert!(!tmp.path().join("total.txt").exists());
 }
 
@@ -231,22 +210,22 @@ fn graph_prints_a_summary_or_dot_and_writes_svg() {
         store.record_execution(2, &exec(n, code, &[])).unwrap();
     }
     drop(store);
-    let text = stdout(&provctl(tmp.path(), &["graph"]));
+    let text = ok_stdout(&provctl(tmp.path(), &["graph"]));
     assert!(
         text.starts_with("Dataflow of trial 2: 5 executions, 3 dependencies\n"),
         "{text}"
     );
     assert!(text.contains("  In [5] <- In [4]: scaled\n"), "{text}");
-    let dot = stdout(&provctl(tmp.path(), &["graph", "--dot"]));
+    let dot = ok_stdout(&provctl(tmp.path(), &["graph", "--dot"]));
     assert!(dot.starts_with("digraph ") && dot.ends_with("}\n"), "{dot}");
     assert_eq!(dot.matches(" -> ").count(), 3, "{dot}");
 
-    stdout(&provctl(tmp.path(), &["graph", "-o", "g.svg"]));
+    ok_stdout(&provctl(tmp.path(), &["graph", "-o", "g.svg"]));
     let svg = std::fs::read_to_string(tmp.path().join("g.svg")).unwrap();
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert_eq!(svg.matches("<g class=\"node\"").count(), 5);
     assert_eq!(svg.matches("<path class=\"edge\"").count(), 3);
-    stdout(&provctl(tmp.path(), &["graph", "-o", "g.dot"]));
+    ok_stdout(&provctl(tmp.path(), &["graph", "-o", "g.dot"]));
     assert_eq!(
         std::fs::read_to_string(tmp.path().join("g.dot")).unwrap(),
         dot

@@ -4,60 +4,22 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use common::{execution, new_trial, provctl, stderr};
-use provstore::{DataflowRecord, ExecutionRecord, Store};
+use common::{binding_note, json, new_trial, noted, ok_stdout, provctl, refused, stderr, store_in};
+use provstore::ExecutionRecord;
 use serde_json::{json, Value};
-
-fn stdout(o: &Output) -> String {
-    assert!(o.status.success(), "failed: {}", stderr(o));
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_str(&stdout(o)).expect("stdout is exactly one JSON document")
-}
 
 /// `In[n]` running `code`, after which the probe saw `bound`: name and what it noted (`type`,
 /// `value` for a scalar, summary fields otherwise). Summaries travel as the probe sends them:
 /// under `summaries`, as for a tagged variable.
 fn exec(n: i64, code: &str, bound: &[(&str, Value)]) -> ExecutionRecord {
-    let mut summaries = serde_json::Map::new();
-    let bound: Vec<Value> = bound
-        .iter()
-        .enumerate()
-        .map(|(i, (name, info))| {
-            let type_name = info["type"].clone();
-            if info.get("kind").is_some() {
-                let mut summary = info.clone();
-                summary.as_object_mut().unwrap().remove("type");
-                summaries.insert(
-                    name.to_string(),
-                    json!({"type": type_name, "summary": summary}),
-                );
-            }
-            json!([name, 1000 * n + i as i64, info])
-        })
-        .collect();
-    ExecutionRecord {
-        code_replaced: false,
-        dataflow: Some(DataflowRecord {
-            analysis: String::new(),
-            runtime: Some(
-                json!({ "bound": bound, "deleted": [], "summaries": summaries }).to_string(),
-            ),
-            failed_line: None,
-        }),
-        ..execution(n, code)
-    }
+    noted(n, code, &binding_note(bound, 1000 * n))
 }
 
 /// Trial 1 "lr=0.1": acc 0.5 then 0.81, tagged `metric`; trial 2 "<lr&1>": acc an array
 /// (mean 0.9); trial 3: acc a string.
 fn values_store(dir: &Path) -> PathBuf {
-    let db = dir.join(".prov").join("prov.db");
-    let mut store = Store::open(&db).unwrap();
+    let (db, mut store) = store_in(dir);
     let a = store.begin_trial(&new_trial(dir)).unwrap();
     store.set_trial_name(a.id, "lr=0.1").unwrap();
     let float = |v: f64| json!({ "type": "float", "value": v });
@@ -124,7 +86,7 @@ fn values_json_is_the_contract() {
     assert_eq!(rows[3]["value"], "n/a");
     assert_eq!(rows[0]["trial_name"], "lr=0.1");
 
-    let text = stdout(&provctl(tmp.path(), &["values", "acc"]));
+    let text = ok_stdout(&provctl(tmp.path(), &["values", "acc"]));
     assert!(text.starts_with("acc: 4 values in 3 trials"), "{text}");
     assert!(text.contains("ndarray float64 (3,) mean 0.9"), "{text}");
 }
@@ -135,8 +97,7 @@ fn unknown_variables_exit_2_with_similar_names() {
     values_store(tmp.path());
     for args in [&["values", "acx"][..], &["plot", "acx", "-o", "x.svg"]] {
         let o = provctl(tmp.path(), args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-        let err = stderr(&o);
+        let err = refused(&o, args);
         assert!(err.contains("no value of `acx`"), "{err}");
         assert!(err.contains("similar: acc"), "{err}");
     }
@@ -147,7 +108,7 @@ fn unknown_variables_exit_2_with_similar_names() {
 fn plot_without_o_writes_var_svg_here_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     values_store(tmp.path());
-    let said = stdout(&provctl(tmp.path(), &["plot", "acc"]));
+    let said = ok_stdout(&provctl(tmp.path(), &["plot", "acc"]));
     assert!(said.contains("to acc.svg"), "{said}");
     let svg = std::fs::read_to_string(tmp.path().join("acc.svg")).unwrap();
     assert!(svg.starts_with("<svg"), "{svg}");
@@ -157,7 +118,7 @@ fn plot_without_o_writes_var_svg_here_and_says_so() {
 fn plot_writes_the_svg() {
     let tmp = tempfile::tempdir().unwrap();
     values_store(tmp.path());
-    let said = stdout(&provctl(tmp.path(), &["plot", "acc", "-o", "acc.svg"]));
+    let said = ok_stdout(&provctl(tmp.path(), &["plot", "acc", "-o", "acc.svg"]));
     assert!(
         said.contains("Wrote the evolution of acc across 2 trials"),
         "{said}"
@@ -195,15 +156,11 @@ fn plot_arguments_are_checked() {
         tmp.path(),
         &["plot", "acc", "-o", "a.svg", "--stat", "median"],
     );
-    assert_eq!(stat.status.code(), Some(2));
-    assert!(
-        stderr(&stat).contains("mean, min, max, len"),
-        "{}",
-        stderr(&stat)
-    );
+    let err = refused(&stat, "--stat median");
+    assert!(err.contains("mean, min, max, len"), "{err}");
     let ext = provctl(tmp.path(), &["plot", "acc", "-o", "a.jpg"]);
-    assert_eq!(ext.status.code(), Some(2));
-    assert!(stderr(&ext).contains("FILE.svg"), "{}", stderr(&ext));
+    let err = refused(&ext, "-o a.jpg");
+    assert!(err.contains("FILE.svg"), "{err}");
     // A PNG is drawn from the same picture.
     let png = provctl(tmp.path(), &["plot", "acc", "-o", "a.png"]);
     assert_eq!(png.status.code(), Some(0), "{}", stderr(&png));
@@ -218,8 +175,7 @@ fn plot_arguments_are_checked() {
     );
     // Nothing to plot: every trial's value is a string.
     let nothing = provctl(tmp.path(), &["plot", "mode", "-o", "a.svg"]);
-    assert_eq!(nothing.status.code(), Some(2));
-    let err = stderr(&nothing);
+    let err = refused(&nothing, "");
     assert!(err.contains("nothing to plot"), "{err}");
     assert!(err.contains("not a number: 'fast'"), "{err}");
     assert!(!tmp.path().join("a.svg").exists());
@@ -247,7 +203,7 @@ fn trials_gain_tags_and_key_values() {
     assert_eq!(first["key_values"][0]["value"], json!(0.81));
     assert_eq!(first["key_values"][0]["text"], "0.81");
     assert_eq!(trials[1]["tags"], json!([]));
-    let text = stdout(&provctl(tmp.path(), &["trials"]));
+    let text = ok_stdout(&provctl(tmp.path(), &["trials"]));
     assert!(text.contains("tags / key values"), "{text}");
     assert!(text.contains("acc=0.81"), "{text}");
 }

@@ -32,7 +32,8 @@
 //! answers' sizes, and checks 30 answers against a replay of the trial
 //! through pyflow.
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -41,20 +42,7 @@ use provstore::{
     DataflowRecord, ExecStatus, ExecutionRecord, NewTrial, OnProblem, Store, TrialStatus, Writer,
 };
 
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use common::{ms, path_n_queries, stats, Rng};
 
 /// Cells of the notebook.
 const CELLS: usize = 300;
@@ -157,25 +145,10 @@ fn record(i: usize, c: usize, code: String, fails: bool) -> ExecutionRecord {
     }
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
-
-/// (median, p95, max).
-fn stats(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
-    v.sort();
-    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.95), at(1.0))
-}
-
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(path), Some(Ok(n))) = (args.first(), args.get(1).map(|s| s.parse::<usize>())) else {
-        eprintln!("usage: synth_deps PATH N [QUERIES]");
+    let Some((path, n, queries)) = path_n_queries("synth_deps PATH N [QUERIES]", 300) else {
         return ExitCode::from(2);
     };
-    let queries: usize = args.get(2).and_then(|q| q.parse().ok()).unwrap_or(300);
-    let path = PathBuf::from(path);
     let trial = if path.exists() {
         let store = Store::open_existing(&path).expect("an existing store");
         let trial = store.latest_trial().expect("readable").expect("a trial").id;

@@ -23,16 +23,20 @@
 //! Prints the recording time, then the median, p95 and max of `Store::trial_diff` plus the
 //! `--json` document (QUERIES runs, default 20), and the size of the answer.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{Duration as Span, Utc};
 use provstore::{
     DataflowRecord, DiffStatus, ExecStatus, ExecutionRecord, NewTrial, OutputRecord, Store,
     TrialStatus,
 };
+
+use common::{ms, path_n_queries, stats};
 
 /// Cells of the notebook.
 const CELLS: usize = 250;
@@ -193,20 +197,11 @@ fn write(path: &Path, n: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// A duration in milliseconds, for the report.
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
-
 /// Writes the store unless it exists, then times the diff.
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(path), Some(Ok(n))) = (args.first(), args.get(1).map(|s| s.parse::<usize>())) else {
-        eprintln!("usage: synth_diff PATH N [QUERIES]");
+    let Some((path, n, queries)) = path_n_queries("synth_diff PATH N [QUERIES]", 20) else {
         return ExitCode::from(2);
     };
-    let queries: usize = args.get(2).and_then(|q| q.parse().ok()).unwrap_or(20);
-    let path = PathBuf::from(path);
     if path.exists() {
         println!(
             "{} exists: timing the diff of its trials 1 and 2",
@@ -245,14 +240,13 @@ fn main() -> ExitCode {
         times.push(started.elapsed());
         answer = Some((diff, json.len()));
     }
-    times.sort();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    let runs = times.len();
+    let (med, p95, max) = stats(times);
     println!(
-        "Store::trial_diff + JSON on {} runs: median {}, p95 {}, max {}",
-        times.len(),
-        ms(at(0.5)),
-        ms(at(0.95)),
-        ms(at(1.0))
+        "Store::trial_diff + JSON on {runs} runs: median {}, p95 {}, max {}",
+        ms(med),
+        ms(p95),
+        ms(max)
     );
     if let Some((diff, bytes)) = answer {
         let changed: Vec<&str> = diff

@@ -22,6 +22,8 @@
 //! same N are alike (except the trial's UUID, pid and times). N = 0 gives a
 //! store with one empty trial: the fixed cost of the schema.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -30,31 +32,14 @@ use provstore::{
     ErrorInfo, ExecStatus, ExecutionRecord, NewTrial, OutputRecord, Store, TrialStatus,
 };
 
+use common::Rng;
+
 const CELLS: usize = 250;
 const BATCH: usize = 500;
 const PNG_BYTES: usize = 20_000;
 
-/// xorshift64*: small, deterministic, good enough for filler bytes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn uuid(&mut self) -> String {
-        let hi = u128::from(self.next()) << 64;
-        uuid::Uuid::from_u128(hi | u128::from(self.next())).to_string()
-    }
-}
-
 fn cell_code(k: usize, rng: &mut Rng) -> String {
-    let lines = 3 + rng.below(6) as usize;
+    let lines = 3 + rng.below(6);
     let mut code = format!("# cell {k}: step {k} of the analysis\n");
     for j in 1..lines {
         code.push_str(&format!(

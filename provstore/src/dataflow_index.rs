@@ -24,6 +24,8 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
+use crate::role::Role;
+
 use pyflow::{CellAnalysis, Dataflow, ExecutionDelta, ExecutionInput, RuntimeFacts};
 
 /// The live engine of the trial a `Store` writes.
@@ -348,9 +350,13 @@ fn write_delta(
     let mut name = conn.prepare_cached(
         "INSERT INTO execution_names (execution_id, name, role) VALUES (?1, ?2, ?3)",
     )?;
-    let mut named: Vec<(String, &str)> = Vec::new();
+    let mut named: Vec<(String, Role)> = Vec::new();
     for v in &delta.versions {
-        let kind = if v.mutation { "mutated" } else { "defined" };
+        let kind = if v.mutation {
+            Role::Mutated
+        } else {
+            Role::Defined
+        };
         let symbol = v.symbol.to_string();
         version.execute(rusqlite::params![
             trial,
@@ -370,12 +376,12 @@ fn write_delta(
     // dependency), as the answers' `uses` promise.
     for (_, u) in &delta.flow.depends_on {
         let symbol = u.to_string();
-        if !named.iter().any(|(s, k)| *s == symbol && *k == "used") {
-            named.push((symbol, "used"));
+        if !named.iter().any(|(s, k)| *s == symbol && *k == Role::Used) {
+            named.push((symbol, Role::Used));
         }
     }
     for d in &delta.flow.deletes {
-        named.push((d.to_string(), "deleted"));
+        named.push((d.to_string(), Role::Deleted));
     }
     for (symbol, role) in &named {
         name.execute((id, symbol, role))?;

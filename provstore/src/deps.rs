@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
+use crate::role::Role;
 use crate::{Result, Store, StoreError, TrialSummary};
 
 mod catch_up;
@@ -142,33 +143,22 @@ impl Store {
     /// they transitively depend on, in execution order.
     /// [`StoreError::UnknownVariable`] when the trial has no such variable now.
     pub fn backwards_deps(&self, trial: i64, var: &str) -> Result<DepsAnswer> {
-        let summary = self.trial(trial)?;
-        self.prepare_dataflow(&summary)?;
-        let starts = self.start_statements(trial, var, false)?;
-        let walk = self.walk(starts).map_err(|e| self.err(e))?;
+        let (summary, walk) = self.reach(trial, var, false)?;
         self.deps_answer(var, summary, walk)
     }
 
     /// Like [`Store::backwards_deps`], for every version `var` had in the
     /// trial (including deleted ones).
     pub fn global_backwards_deps(&self, trial: i64, var: &str) -> Result<DepsAnswer> {
-        let summary = self.trial(trial)?;
-        self.prepare_dataflow(&summary)?;
-        let starts = self.start_statements(trial, var, true)?;
-        let walk = self.walk(starts).map_err(|e| self.err(e))?;
+        let (summary, walk) = self.reach(trial, var, true)?;
         self.deps_answer(var, summary, walk)
     }
 
     /// The minimal statements, in execution order, that rebuild the current
     /// value of `var`; each `text` is the statement's exact source.
     pub fn slice(&self, trial: i64, var: &str) -> Result<SliceAnswer> {
-        let summary = self.trial(trial)?;
-        self.prepare_dataflow(&summary)?;
-        let starts = self.start_statements(trial, var, false)?;
-        let walk = self.walk(starts).map_err(|e| self.err(e))?;
-        let executions = self
-            .dep_executions(&walk.statements)
-            .map_err(|e| self.err(e))?;
+        let (summary, walk) = self.reach(trial, var, false)?;
+        let executions = self.dep_executions(&walk.statements)?;
         let statements = executions
             .into_iter()
             .flat_map(|e| {
@@ -191,8 +181,7 @@ impl Store {
     /// The trial's dataflow rebuilt in memory from its stored facts (what the indexed graph
     /// is checked against; about 1.5 s per 100,000 executions).
     pub fn replay_dataflow(&self, trial: i64) -> Result<pyflow::Dataflow> {
-        let rows =
-            dataflow_index::stored_rows(&self.conn, trial, i64::MIN).map_err(|e| self.err(e))?;
+        let rows = self.read(|conn| dataflow_index::stored_rows(conn, trial, i64::MIN))?;
         Ok(pyflow::Dataflow::replay(rows.iter().map(|r| r.input())))
     }
 
@@ -200,11 +189,11 @@ impl Store {
     pub fn dataflow_graph(&self, trial: i64) -> Result<GraphAnswer> {
         let summary = self.trial(trial)?;
         self.prepare_dataflow(&summary)?;
-        let result = (|| {
+        self.read(|conn| {
             let mut executions = Vec::new();
             let mut at: HashMap<i64, usize> = HashMap::new();
             {
-                let mut stmt = self.conn.prepare_cached(
+                let mut stmt = conn.prepare_cached(
                     "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status
                      FROM executions e JOIN code c ON c.id = e.code_id
                      WHERE e.trial_id = ?1 ORDER BY e.seq",
@@ -216,7 +205,7 @@ impl Store {
                 }
             }
             {
-                let mut stmt = self.conn.prepare_cached(
+                let mut stmt = conn.prepare_cached(
                     "SELECT n.execution_id, n.name, n.role FROM executions e
                      JOIN execution_names n ON n.execution_id = e.id
                      WHERE e.trial_id = ?1 ORDER BY n.rowid",
@@ -225,17 +214,12 @@ impl Store {
                 while let Some(r) = rows.next()? {
                     let id: i64 = r.get(0)?;
                     let Some(&i) = at.get(&id) else { continue };
-                    let name: String = r.get(1)?;
-                    match r.get_ref(2)?.as_str().unwrap_or("") {
-                        "defined" | "mutated" => push_new(&mut executions[i].defines, name),
-                        "used" => push_new(&mut executions[i].uses, name),
-                        _ => {}
-                    }
+                    executions[i].note(r.get(1)?, r.get(2)?);
                 }
             }
             let mut edges: BTreeMap<(i64, i64), BTreeSet<String>> = BTreeMap::new();
             {
-                let mut stmt = self.conn.prepare_cached(
+                let mut stmt = conn.prepare_cached(
                     "SELECT p.execution_id, p.depends_on_id, p.name FROM executions e
                      JOIN dependencies p ON p.execution_id = e.id
                      WHERE e.trial_id = ?1",
@@ -249,7 +233,7 @@ impl Store {
                 }
             }
             {
-                let mut stmt = self.conn.prepare_cached(
+                let mut stmt = conn.prepare_cached(
                     "SELECT v.execution_id, v.name, v.type_name, v.value_json FROM executions e
                      JOIN captured_values v ON v.execution_id = e.id
                      WHERE e.trial_id = ?1 ORDER BY v.id",
@@ -276,14 +260,22 @@ impl Store {
                 executions,
                 edges: edge_list(edges),
             })
-        })();
-        result.map_err(|e| self.err(e))
+        })
+    }
+
+    /// The trial and everything the versions of `var` were made from: its current versions,
+    /// or `every` version it had.
+    fn reach(&self, trial: i64, var: &str, every: bool) -> Result<(TrialSummary, Walk)> {
+        let summary = self.trial(trial)?;
+        self.prepare_dataflow(&summary)?;
+        let starts = self.start_statements(trial, var, every)?;
+        Ok((summary, self.walk(starts)?))
     }
 
     /// The statements that produced the versions of `var` the question is about.
     fn start_statements(&self, trial: i64, var: &str, every: bool) -> Result<Vec<StmtKey>> {
         let symbol = pyflow::Symbol::parse(var.trim());
-        let result = (|| -> rusqlite::Result<Vec<StmtKey>> {
+        let starts = self.read(|conn| {
             let Some(symbol) = &symbol else {
                 return Ok(Vec::new());
             };
@@ -296,7 +288,7 @@ impl Store {
                  FROM dataflow_versions INDEXED BY dataflow_versions_current
                  WHERE trial_id = ?1 AND name = ?2 AND current = 1"
             };
-            let mut stmt = self.conn.prepare_cached(sql)?;
+            let mut stmt = conn.prepare_cached(sql)?;
             let mut rows = stmt.query((trial, &symbol.base))?;
             let mut starts = BTreeSet::new();
             while let Some(r) = rows.next()? {
@@ -306,9 +298,8 @@ impl Store {
                     starts.insert((r.get(1)?, r.get(2)?));
                 }
             }
-            Ok(starts.into_iter().collect())
-        })();
-        let starts = result.map_err(|e| self.err(e))?;
+            Ok(starts.into_iter().collect::<Vec<StmtKey>>())
+        })?;
         if starts.is_empty() {
             return Err(self.unknown_variable(trial, var, symbol.map(|s| s.base)));
         }
@@ -317,8 +308,8 @@ impl Store {
 
     /// The error for a variable the trial does not have (now).
     fn unknown_variable(&self, trial: i64, var: &str, base: Option<String>) -> StoreError {
-        let lookup = (|| -> rusqlite::Result<(Vec<String>, Option<i64>)> {
-            let mut stmt = self.conn.prepare_cached(
+        let lookup = self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
                 "SELECT DISTINCT name FROM dataflow_versions INDEXED BY dataflow_versions_current
                  WHERE trial_id = ?1 AND current = 1",
             )?;
@@ -329,8 +320,7 @@ impl Store {
             let similar = similar_names(probe, &names);
             let live = names.iter().any(|n| n == probe);
             let deleted_by = match &base {
-                Some(b) if !live => self
-                    .conn
+                Some(b) if !live => conn
                     .prepare_cached(
                         "SELECT e.execution_count, e.id FROM execution_names n
                          JOIN executions e ON e.id = n.execution_id
@@ -344,7 +334,7 @@ impl Store {
                 _ => None,
             };
             Ok((similar, deleted_by))
-        })();
+        });
         match lookup {
             Ok((similar, deleted_by)) => StoreError::UnknownVariable {
                 name: var.to_string(),
@@ -352,16 +342,39 @@ impl Store {
                 similar,
                 deleted_by,
             },
-            Err(e) => self.err(e),
+            Err(e) => e,
         }
     }
 
     /// Everything reachable from `starts` through what statements read: one recursive query,
     /// bounded by the answer (each step is a range of `dataflow_reads`, clustered by statement).
-    fn walk(&self, starts: Vec<StmtKey>) -> rusqlite::Result<Walk> {
-        let mut walk = Walk::default();
+    fn walk(&self, starts: Vec<StmtKey>) -> Result<Walk> {
         let starts = serde_json::to_string(&starts).expect("pairs of integers serialise");
-        let mut stmt = self.conn.prepare_cached(
+        self.read(|conn| walk_from(conn, &starts))
+    }
+
+    fn deps_answer(&self, var: &str, trial: TrialSummary, walk: Walk) -> Result<DepsAnswer> {
+        let executions = self.dep_executions(&walk.statements)?;
+        Ok(DepsAnswer {
+            variable: var.to_string(),
+            trial,
+            executions,
+            edges: edge_list(walk.edges),
+        })
+    }
+
+    /// The executions of these statements, in execution order, with what they defined and
+    /// used, the probe's values and these statements: three queries for the whole answer.
+    fn dep_executions(&self, statements: &BTreeSet<StmtKey>) -> Result<Vec<DepExecution>> {
+        self.read(|conn| dep_executions(conn, statements))
+    }
+}
+
+/// [`Store::walk`]'s one recursive query, from the statements `starts` (JSON pairs).
+fn walk_from(conn: &rusqlite::Connection, starts: &str) -> rusqlite::Result<Walk> {
+    let mut walk = Walk::default();
+    {
+        let mut stmt = conn.prepare_cached(
             "WITH RECURSIVE reach (e, s) AS (
                  SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?1) j
                  UNION
@@ -373,7 +386,7 @@ impl Store {
                  ON r.execution_id = reach.e AND r.statement = reach.s
                  AND r.dep_execution_id <> reach.e",
         )?;
-        let mut rows = stmt.query([&starts])?;
+        let mut rows = stmt.query([starts])?;
         while let Some(r) = rows.next()? {
             let at: StmtKey = (r.get(0)?, r.get(1)?);
             walk.statements.insert(at);
@@ -381,117 +394,107 @@ impl Store {
                 walk.edges.entry((at.0, dep)).or_default().insert(r.get(3)?);
             }
         }
-        Ok(walk)
     }
+    Ok(walk)
+}
 
-    fn deps_answer(&self, var: &str, trial: TrialSummary, walk: Walk) -> Result<DepsAnswer> {
-        let executions = self
-            .dep_executions(&walk.statements)
-            .map_err(|e| self.err(e))?;
-        Ok(DepsAnswer {
-            variable: var.to_string(),
-            trial,
-            executions,
-            edges: edge_list(walk.edges),
-        })
-    }
-
-    /// The executions of these statements, in execution order, with what they defined and
-    /// used, the probe's values and these statements: three queries for the whole answer.
-    fn dep_executions(
-        &self,
-        statements: &BTreeSet<StmtKey>,
-    ) -> rusqlite::Result<Vec<DepExecution>> {
-        let mut ids: Vec<i64> = statements.iter().map(|s| s.0).collect();
-        ids.dedup();
-        let list = serde_json::to_string(&ids).expect("a list of integers serialises");
-        let mut executions: Vec<DepExecution> = Vec::with_capacity(ids.len());
-        let mut at: HashMap<i64, usize> = HashMap::with_capacity(ids.len());
-        {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status
+/// [`Store::dep_executions`]' queries.
+fn dep_executions(
+    conn: &rusqlite::Connection,
+    statements: &BTreeSet<StmtKey>,
+) -> rusqlite::Result<Vec<DepExecution>> {
+    let mut ids: Vec<i64> = statements.iter().map(|s| s.0).collect();
+    ids.dedup();
+    let list = serde_json::to_string(&ids).expect("a list of integers serialises");
+    let mut executions: Vec<DepExecution> = Vec::with_capacity(ids.len());
+    let mut at: HashMap<i64, usize> = HashMap::with_capacity(ids.len());
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status
                  FROM json_each(?1) j
                  JOIN executions e ON e.id = j.value
                  JOIN code c ON c.id = e.code_id
                  ORDER BY e.id",
-            )?;
-            let mut rows = stmt.query([&list])?;
-            while let Some(r) = rows.next()? {
-                at.insert(r.get(0)?, executions.len());
-                executions.push(execution_row(r)?);
-            }
+        )?;
+        let mut rows = stmt.query([&list])?;
+        while let Some(r) = rows.next()? {
+            at.insert(r.get(0)?, executions.len());
+            executions.push(execution_row(r)?);
         }
-        {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT n.execution_id, n.name, n.role
+    }
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT n.execution_id, n.name, n.role
                  FROM json_each(?1) j
                  JOIN execution_names n INDEXED BY execution_names_by_execution
                      ON n.execution_id = j.value AND n.role IN ('defined', 'mutated', 'used')
                  ORDER BY n.execution_id, n.rowid",
-            )?;
-            let mut rows = stmt.query([&list])?;
-            while let Some(r) = rows.next()? {
-                let Some(&i) = at.get(&r.get(0)?) else {
-                    continue;
-                };
-                let name: String = r.get(1)?;
-                match r.get_ref(2)?.as_str().unwrap_or("") {
-                    "defined" | "mutated" => push_new(&mut executions[i].defines, name),
-                    "used" => push_new(&mut executions[i].uses, name),
-                    _ => {}
-                }
-            }
+        )?;
+        let mut rows = stmt.query([&list])?;
+        while let Some(r) = rows.next()? {
+            let Some(&i) = at.get(&r.get(0)?) else {
+                continue;
+            };
+            executions[i].note(r.get(1)?, r.get(2)?);
         }
-        let mut spans: HashMap<StmtKey, Span> = HashMap::new();
-        {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT s.execution_id, s.statement, s.line_start, s.line_end, s.byte_start,
+    }
+    let mut spans: HashMap<StmtKey, Span> = HashMap::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.execution_id, s.statement, s.line_start, s.line_end, s.byte_start,
                         s.byte_end
                  FROM json_each(?1) j
                  JOIN dataflow_statements s ON s.execution_id = j.value",
-            )?;
-            let mut rows = stmt.query([&list])?;
-            while let Some(r) = rows.next()? {
-                let key: StmtKey = (r.get(0)?, r.get(1)?);
-                if statements.contains(&key) {
-                    spans.insert(key, (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?));
-                }
+        )?;
+        let mut rows = stmt.query([&list])?;
+        while let Some(r) = rows.next()? {
+            let key: StmtKey = (r.get(0)?, r.get(1)?);
+            if statements.contains(&key) {
+                spans.insert(key, (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?));
             }
         }
-        for &(e, s) in statements {
-            if let Some(&i) = at.get(&e) {
-                let exec = &mut executions[i];
-                let st = statement_text(s, spans.get(&(e, s)).copied(), &exec.code);
-                exec.statements.push(st);
-            }
+    }
+    for &(e, s) in statements {
+        if let Some(&i) = at.get(&e) {
+            let exec = &mut executions[i];
+            let st = statement_text(s, spans.get(&(e, s)).copied(), &exec.code);
+            exec.statements.push(st);
         }
-        {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT v.execution_id, v.name, v.type_name, v.value_json
+    }
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT v.execution_id, v.name, v.type_name, v.value_json
                  FROM json_each(?1) j
                  JOIN captured_values v ON v.execution_id = j.value
                  ORDER BY v.id",
-            )?;
-            let mut rows = stmt.query([&list])?;
-            while let Some(r) = rows.next()? {
-                let Some(&i) = at.get(&r.get(0)?) else {
-                    continue;
-                };
-                let value: Option<String> = r.get(3)?;
-                executions[i].values.push(DepValue {
-                    name: r.get(1)?,
-                    type_name: r.get(2)?,
-                    value: value.and_then(|v| serde_json::from_str(&v).ok()),
-                });
-            }
+        )?;
+        let mut rows = stmt.query([&list])?;
+        while let Some(r) = rows.next()? {
+            let Some(&i) = at.get(&r.get(0)?) else {
+                continue;
+            };
+            let value: Option<String> = r.get(3)?;
+            executions[i].values.push(DepValue {
+                name: r.get(1)?,
+                type_name: r.get(2)?,
+                value: value.and_then(|v| serde_json::from_str(&v).ok()),
+            });
         }
-        Ok(executions)
     }
+    Ok(executions)
 }
 
-fn push_new(list: &mut Vec<String>, item: String) {
-    if !list.contains(&item) {
-        list.push(item);
+impl DepExecution {
+    /// Notes a name the execution touched in `role` (once each); a deletion is not listed.
+    fn note(&mut self, name: String, role: Role) {
+        let list = match role {
+            Role::Defined | Role::Mutated => &mut self.defines,
+            Role::Used => &mut self.uses,
+            Role::Deleted => return,
+        };
+        if !list.contains(&name) {
+            list.push(name);
+        }
     }
 }
 

@@ -164,6 +164,7 @@ mod error;
 mod paths;
 mod process;
 mod query;
+mod role;
 mod schema;
 mod store;
 mod tags;

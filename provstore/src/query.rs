@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use rusqlite::types::ValueRef;
-use rusqlite::{params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::{params_from_iter, Connection, Params, Row};
 
 use crate::{
     ErrorInfo, ExecutionDetail, LogEntry, OutputSummary, PayloadInfo, Result, Store, StoreError,
@@ -166,19 +166,16 @@ fn load_executions(
 impl Store {
     /// Every trial of the store, oldest first, with its execution count.
     pub fn trials(&self) -> Result<Vec<TrialSummary>> {
-        let result = (|| {
-            let mut stmt = self.conn.prepare_cached(&format!(
-                "SELECT {TRIAL_COLUMNS} FROM trials t ORDER BY t.id"
-            ))?;
-            let rows = stmt.query_map([], trial_from_row)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })();
-        result.map_err(|e| self.err(e))
+        self.rows(
+            &format!("SELECT {TRIAL_COLUMNS} FROM trials t ORDER BY t.id"),
+            [],
+            trial_from_row,
+        )
     }
 
     /// The trial with this id.
     pub fn trial(&self, id: i64) -> Result<TrialSummary> {
-        self.trial_where("t.id = ?1", &id)?
+        self.trial_where("t.id = ?1", [id])?
             .ok_or_else(|| self.trial_not_found(&id.to_string()))
     }
 
@@ -188,10 +185,10 @@ impl Store {
     pub fn resolve_trial(&self, query: &str) -> Result<TrialSummary> {
         let q = query.trim();
         let found = match q.parse::<i64>() {
-            Ok(id) => self.trial_where("t.id = ?1", &id)?,
-            Err(_) => match self.trial_where("t.name = ?1", &q)? {
+            Ok(id) => self.trial_where("t.id = ?1", [id])?,
+            Err(_) => match self.trial_where("t.name = ?1", [q])? {
                 Some(t) => Some(t),
-                None => self.trial_where("t.uuid = lower(?1)", &q)?,
+                None => self.trial_where("t.uuid = lower(?1)", [q])?,
             },
         };
         found.ok_or_else(|| self.trial_not_found(query))
@@ -199,10 +196,7 @@ impl Store {
 
     /// The most recently started trial, if any.
     pub fn latest_trial(&self) -> Result<Option<TrialSummary>> {
-        self.trial_where(
-            "t.id = (SELECT MAX(id) FROM trials)",
-            &rusqlite::types::Null,
-        )
+        self.trial_where("t.id = (SELECT MAX(id) FROM trials)", [])
     }
 
     /// The top-level packages the user's code imported during `trial`, with their versions, as
@@ -210,28 +204,16 @@ impl Store {
     /// trial: [`crate::StoreError::TrialNotFound`].
     pub fn trial_packages(&self, trial: i64) -> Result<Vec<(String, String)>> {
         self.trial(trial)?;
-        let result = (|| {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT name, version FROM trial_packages WHERE trial_id = ?1 ORDER BY name",
-            )?;
-            let rows = stmt.query_map([trial], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })();
-        result.map_err(|e| self.err(e))
+        self.rows(
+            "SELECT name, version FROM trial_packages WHERE trial_id = ?1 ORDER BY name",
+            [trial],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
-    fn trial_where(&self, cond: &str, param: &dyn rusqlite::ToSql) -> Result<Option<TrialSummary>> {
+    fn trial_where(&self, cond: &str, params: impl Params) -> Result<Option<TrialSummary>> {
         let sql = format!("SELECT {TRIAL_COLUMNS} FROM trials t WHERE {cond}");
-        let result = (|| {
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let n = stmt.parameter_count();
-            if n == 0 {
-                stmt.query_row([], trial_from_row).optional()
-            } else {
-                stmt.query_row([param], trial_from_row).optional()
-            }
-        })();
-        result.map_err(|e| self.err(e))
+        self.row_opt(&sql, params, trial_from_row)
     }
 
     /// The executions of a trial in order, each with its outputs (types,
@@ -243,51 +225,45 @@ impl Store {
             order: "e.seq",
             limit: None,
         };
-        load_executions(&self.conn, &sel)
-            .map(|v| v.into_iter().map(|(_, e)| e).collect())
-            .map_err(|e| self.err(e))
+        let executions = self.read(|conn| load_executions(conn, &sel))?;
+        Ok(executions.into_iter().map(|(_, e)| e).collect())
     }
 
     /// The latest `limit` executions across all trials, newest first.
     pub fn log(&self, limit: usize) -> Result<Vec<LogEntry>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let result = (|| {
-            let sel = Selection {
-                filter: "1",
-                params: &[],
-                order: "e.started_at DESC, e.id DESC",
-                limit: Some(limit),
-            };
-            let executions = load_executions(&self.conn, &sel)?;
-            let names: HashMap<i64, Option<String>> = {
-                let mut stmt = self.conn.prepare_cached("SELECT id, name FROM trials")?;
-                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            Ok(executions
-                .into_iter()
-                .map(|(trial_id, execution)| LogEntry {
-                    trial_id,
-                    trial_name: names.get(&trial_id).cloned().flatten(),
-                    execution,
-                })
-                .collect())
-        })();
-        result.map_err(|e| self.err(e))
+        let sel = Selection {
+            filter: "1",
+            params: &[],
+            order: "e.started_at DESC, e.id DESC",
+            limit: Some(limit),
+        };
+        let executions = self.read(|conn| load_executions(conn, &sel))?;
+        let names: HashMap<i64, Option<String>> = self
+            .rows("SELECT id, name FROM trials", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .into_iter()
+            .collect();
+        Ok(executions
+            .into_iter()
+            .map(|(trial_id, execution)| LogEntry {
+                trial_id,
+                trial_name: names.get(&trial_id).cloned().flatten(),
+                execution,
+            })
+            .collect())
     }
 
     /// The bytes of a stored payload by its SHA-256, None when unknown or
     /// recorded by hash and size only.
     pub fn payload(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
-        let result = self
-            .conn
-            .query_row(
-                "SELECT data FROM blobs WHERE sha256 = lower(?1)",
-                [sha256],
-                |r| r.get::<_, Option<Vec<u8>>>(0),
-            )
-            .optional();
-        result.map(Option::flatten).map_err(|e| self.err(e))
+        let data = self.row_opt(
+            "SELECT data FROM blobs WHERE sha256 = lower(?1)",
+            [sha256],
+            |r| r.get::<_, Option<Vec<u8>>>(0),
+        )?;
+        Ok(data.flatten())
     }
 
     /// A [`StoreError::TrialNotFound`] for `query`, saying which trials

@@ -4,13 +4,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::Utc;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use crate::dataflow_index;
 
 mod open;
 mod record;
+mod sql;
 
 use crate::{process, timestamp, NewTrial, Result, StoreError, TrialHandle, TrialStatus};
 pub use record::StagedExecutions;
@@ -83,22 +84,20 @@ impl Store {
     pub fn begin_trial(&mut self, t: &NewTrial) -> Result<TrialHandle> {
         let uuid = uuid::Uuid::new_v4().to_string();
         let pid_start = process::start_identity(t.pid);
-        self.conn
-            .execute(
-                "INSERT INTO trials (uuid, status, started_at, notebook, cwd, platform, hostname, pid, pid_start)
-                 VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                (
-                    &uuid,
-                    timestamp(t.started_at),
-                    &t.notebook,
-                    &t.cwd,
-                    &t.platform,
-                    &t.hostname,
-                    i64::from(t.pid),
-                    pid_start,
-                ),
-            )
-            .map_err(|e| self.err(e))?;
+        self.execute(
+            "INSERT INTO trials (uuid, status, started_at, notebook, cwd, platform, hostname, pid, pid_start)
+             VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            (
+                &uuid,
+                timestamp(t.started_at),
+                &t.notebook,
+                &t.cwd,
+                &t.platform,
+                &t.hostname,
+                i64::from(t.pid),
+                pid_start,
+            ),
+        )?;
         Ok(TrialHandle {
             id: self.conn.last_insert_rowid(),
             uuid,
@@ -114,15 +113,12 @@ impl Store {
         python: Option<&str>,
         ipykernel: Option<&str>,
     ) -> Result<()> {
-        let n = self
-            .conn
-            .execute(
-                "UPDATE trials SET python_version = COALESCE(?2, python_version),
-                                   ipykernel_version = COALESCE(?3, ipykernel_version)
-                 WHERE id = ?1",
-                (trial, python, ipykernel),
-            )
-            .map_err(|e| self.err(e))?;
+        let n = self.execute(
+            "UPDATE trials SET python_version = COALESCE(?2, python_version),
+                               ipykernel_version = COALESCE(?3, ipykernel_version)
+             WHERE id = ?1",
+            (trial, python, ipykernel),
+        )?;
         if n == 0 {
             return Err(self.trial_not_found(&trial.to_string()));
         }
@@ -137,11 +133,8 @@ impl Store {
     /// Only `trial`'s executions are looked at: a note naming another trial's request (a cell
     /// can plant anything in the probe) changes nothing there.
     pub fn set_runtime_facts(&mut self, trial: i64, msg_id: &str, runtime: &str) -> Result<()> {
-        let live = self.live.get_mut();
-        let result = (|| {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut live = self.live.borrow_mut();
+        let result = self.write(|tx| {
             let id: Option<i64> = tx
                 .query_row(
                     "SELECT id FROM executions WHERE trial_id = ?1 AND msg_id = ?2
@@ -161,35 +154,31 @@ impl Store {
             if let (true, Some(index)) = (pending, live.as_mut()) {
                 let (_, mut input) = index.pending.take().expect("checked above");
                 input.runtime = dataflow_index::runtime_facts(runtime);
-                dataflow_index::index_execution(&tx, index.trial, &mut index.flow, input)?;
+                dataflow_index::index_execution(tx, index.trial, &mut index.flow, input)?;
             } else {
                 // Already in the graph (or never to be): the values still count.
-                dataflow_index::write_values(&tx, id)?;
+                dataflow_index::write_values(tx, id)?;
             }
-            tx.commit()
-        })();
+            Ok(())
+        });
         if result.is_err() {
             *live = None;
         }
-        result.map_err(|e| self.err(e))
+        result
     }
 
     /// The dataflow facts of a trial's executions, in execution order: what a trial's
     /// dependency graph is rebuilt from.
     pub fn dataflow_rows(&self, trial: i64) -> Result<Vec<crate::DataflowRow>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT e.id, e.execution_count, e.cell_id, c.text, d.analysis, d.runtime,
-                        d.failed_line
-                 FROM executions e
-                 JOIN code c ON c.id = e.code_id
-                 JOIN execution_dataflow d ON d.execution_id = e.id
-                 WHERE e.trial_id = ?1 ORDER BY e.seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([trial], |r| {
+        self.rows(
+            "SELECT e.id, e.execution_count, e.cell_id, c.text, d.analysis, d.runtime,
+                    d.failed_line
+             FROM executions e
+             JOIN code c ON c.id = e.code_id
+             JOIN execution_dataflow d ON d.execution_id = e.id
+             WHERE e.trial_id = ?1 ORDER BY e.seq",
+            [trial],
+            |r| {
                 Ok(crate::DataflowRow {
                     execution_id: r.get(0)?,
                     execution_count: r.get(1)?,
@@ -199,10 +188,8 @@ impl Store {
                     runtime: r.get(5)?,
                     failed_line: r.get(6)?,
                 })
-            })
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>());
-        drop(stmt);
-        rows.map_err(|e| self.err(e))
+            },
+        )
     }
 
     /// Names a trial (`%trial_name NAME`). Names are unique per store; a
@@ -210,10 +197,7 @@ impl Store {
     /// show 3` must mean trial 3.
     pub fn set_trial_name(&mut self, trial: i64, name: &str) -> Result<(), StoreError> {
         validate_name(name)?;
-        let result = (|| -> rusqlite::Result<Result<()>> {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let answer = self.write(|tx| -> rusqlite::Result<Result<()>> {
             let exists: bool = tx
                 .query_row("SELECT 1 FROM trials WHERE id = ?1", [trial], |_| Ok(()))
                 .optional()?
@@ -238,13 +222,11 @@ impl Store {
                 }));
             }
             tx.execute("UPDATE trials SET name = ?2 WHERE id = ?1", (trial, name))?;
-            tx.commit()?;
             Ok(Ok(()))
-        })();
-        match result {
-            Ok(Err(StoreError::TrialNotFound { query, .. })) => Err(self.trial_not_found(&query)),
-            Ok(answer) => answer,
-            Err(e) => Err(self.err(e)),
+        })?;
+        match answer {
+            Err(StoreError::TrialNotFound { query, .. }) => Err(self.trial_not_found(&query)),
+            answer => answer,
         }
     }
 
@@ -273,13 +255,10 @@ impl Store {
     pub fn end_trial(&mut self, trial: i64, status: TrialStatus) -> Result<()> {
         self.flush_live(trial)?;
         let ended = (status != TrialStatus::Running).then(|| timestamp(Utc::now()));
-        let n = self
-            .conn
-            .execute(
-                "UPDATE trials SET status = ?2, ended_at = ?3 WHERE id = ?1",
-                (trial, status.as_str(), ended),
-            )
-            .map_err(|e| self.err(e))?;
+        let n = self.execute(
+            "UPDATE trials SET status = ?2, ended_at = ?3 WHERE id = ?1",
+            (trial, status.as_str(), ended),
+        )?;
         if n == 0 {
             return Err(self.trial_not_found(&trial.to_string()));
         }
@@ -292,25 +271,20 @@ impl Store {
     /// none). Returns the ids marked. Runs on every writable open.
     pub fn mark_crashed_trials(&mut self) -> Result<Vec<i64>> {
         let host = process::hostname();
-        let result = (|| {
-            let candidates: Vec<(i64, i64, Option<String>)> = {
-                let mut stmt = self.conn.prepare(
-                    "SELECT id, pid, pid_start FROM trials WHERE status = 'running' AND hostname = ?1",
-                )?;
-                let rows = stmt.query_map([&host], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            let dead: Vec<i64> = candidates
-                .into_iter()
-                .filter(|(_, pid, start)| process::is_dead(*pid, start.as_deref()))
-                .map(|(id, _, _)| id)
-                .collect();
-            if dead.is_empty() {
-                return Ok(dead);
-            }
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let candidates: Vec<(i64, i64, Option<String>)> = self.rows(
+            "SELECT id, pid, pid_start FROM trials WHERE status = 'running' AND hostname = ?1",
+            [&host],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let dead: Vec<i64> = candidates
+            .into_iter()
+            .filter(|(_, pid, start)| process::is_dead(*pid, start.as_deref()))
+            .map(|(id, _, _)| id)
+            .collect();
+        if dead.is_empty() {
+            return Ok(dead);
+        }
+        self.write(|tx| {
             for id in &dead {
                 tx.execute(
                     "UPDATE trials SET status = 'crashed',
@@ -320,10 +294,9 @@ impl Store {
                     [id],
                 )?;
             }
-            tx.commit()?;
-            Ok(dead)
-        })();
-        result.map_err(|e| self.err(e))
+            Ok(())
+        })?;
+        Ok(dead)
     }
 }
 

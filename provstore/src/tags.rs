@@ -9,7 +9,7 @@
 //! execution for its cell id and `In[n]`.
 
 use chrono::Utc;
-use rusqlite::{OptionalExtension, TransactionBehavior};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use crate::{timestamp, Result, Store, StoreError, TrialSummary};
@@ -82,10 +82,7 @@ impl Store {
         }
         self.trial(trial)?;
         let now = timestamp(Utc::now());
-        let result = (|| {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(|tx| {
             let last: Option<i64> = tx
                 .query_row(
                     "SELECT id FROM executions WHERE trial_id = ?1 ORDER BY seq DESC LIMIT 1",
@@ -105,23 +102,18 @@ impl Store {
                     (trial, name, label, last, &now),
                 )?;
             }
-            tx.commit()?;
             Ok(updated > 0)
-        })();
-        result.map_err(|e| self.err(e))
+        })
     }
 
     /// Removes the tag of variable `name` in `trial`. A variable that is not tagged is
     /// [`StoreError::NotTagged`].
     pub fn untag_variable(&mut self, trial: i64, name: &str) -> Result<()> {
         self.trial(trial)?;
-        let removed = self
-            .conn
-            .execute(
-                "DELETE FROM variable_tags WHERE trial_id = ?1 AND name = ?2",
-                (trial, name),
-            )
-            .map_err(|e| self.err(e))?;
+        let removed = self.execute(
+            "DELETE FROM variable_tags WHERE trial_id = ?1 AND name = ?2",
+            (trial, name),
+        )?;
         if removed == 0 {
             let tagged = self.tags(trial)?.variables.into_iter().map(|v| v.name);
             return Err(StoreError::NotTagged {
@@ -139,10 +131,7 @@ impl Store {
         validate("stage", label)?;
         self.trial(trial)?;
         let now = timestamp(Utc::now());
-        let result = (|| {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(|tx| {
             let next: i64 = tx.query_row(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM executions WHERE trial_id = ?1",
                 [trial],
@@ -154,56 +143,49 @@ impl Store {
                  ON CONFLICT (trial_id, cell_id, stage) DO UPDATE SET tagged_at = excluded.tagged_at",
                 (trial, format!("seq:{next}"), label, &now),
             )?;
-            tx.commit()
-        })();
-        result.map_err(|e| self.err(e))
+            Ok(())
+        })
     }
 
     /// The tags of `trial`: its tagged variables and its stage marks.
     pub fn tags(&self, trial: i64) -> Result<TagsAnswer> {
         let summary = self.trial(trial)?;
-        let result = (|| {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT t.name, t.label, t.tagged_at, e.execution_count
-                 FROM variable_tags t LEFT JOIN executions e ON e.id = t.execution_id
-                 WHERE t.trial_id = ?1 ORDER BY t.id",
-            )?;
-            let variables = stmt
-                .query_map([trial], |r| {
-                    Ok(VariableTag {
-                        name: r.get(0)?,
-                        label: r.get(1)?,
-                        tagged_at: r.get(2)?,
-                        execution_count_at_tagging: r.get(3)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT s.stage, s.cell_id, s.tagged_at, e.cell_id, e.execution_count
-                 FROM cell_stages s
-                 LEFT JOIN executions e ON e.trial_id = s.trial_id
-                      AND s.cell_id LIKE 'seq:%' AND e.seq = CAST(substr(s.cell_id, 5) AS INTEGER)
-                 WHERE s.trial_id = ?1 ORDER BY s.tagged_at, s.id",
-            )?;
-            let stages = stmt
-                .query_map([trial], |r| {
-                    let stored: String = r.get(1)?;
-                    let recorded: Option<String> = r.get(3)?;
-                    Ok(StageTag {
-                        label: r.get(0)?,
-                        cell_id: recorded
-                            .or_else(|| (!stored.starts_with("seq:")).then_some(stored)),
-                        execution_count: r.get(4)?,
-                        at: r.get(2)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(TagsAnswer {
-                trial: summary,
-                variables,
-                stages,
-            })
-        })();
-        result.map_err(|e| self.err(e))
+        let variables = self.rows(
+            "SELECT t.name, t.label, t.tagged_at, e.execution_count
+             FROM variable_tags t LEFT JOIN executions e ON e.id = t.execution_id
+             WHERE t.trial_id = ?1 ORDER BY t.id",
+            [trial],
+            |r| {
+                Ok(VariableTag {
+                    name: r.get(0)?,
+                    label: r.get(1)?,
+                    tagged_at: r.get(2)?,
+                    execution_count_at_tagging: r.get(3)?,
+                })
+            },
+        )?;
+        let stages = self.rows(
+            "SELECT s.stage, s.cell_id, s.tagged_at, e.cell_id, e.execution_count
+             FROM cell_stages s
+             LEFT JOIN executions e ON e.trial_id = s.trial_id
+                  AND s.cell_id LIKE 'seq:%' AND e.seq = CAST(substr(s.cell_id, 5) AS INTEGER)
+             WHERE s.trial_id = ?1 ORDER BY s.tagged_at, s.id",
+            [trial],
+            |r| {
+                let stored: String = r.get(1)?;
+                let recorded: Option<String> = r.get(3)?;
+                Ok(StageTag {
+                    label: r.get(0)?,
+                    cell_id: recorded.or_else(|| (!stored.starts_with("seq:")).then_some(stored)),
+                    execution_count: r.get(4)?,
+                    at: r.get(2)?,
+                })
+            },
+        )?;
+        Ok(TagsAnswer {
+            trial: summary,
+            variables,
+            stages,
+        })
     }
 }

@@ -151,9 +151,8 @@ impl Store {
     /// trial in the order the executions ran. A name with no captured value in any trial is
     /// [`StoreError::NoValues`], listing similar names that do have values.
     pub fn var_values(&self, name: &str) -> Result<Vec<ValueEntry>> {
-        let result = (|| {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT e.trial_id, t.name, e.execution_count, e.seq, e.started_at,
+        let entries = self.rows(
+            "SELECT e.trial_id, t.name, e.execution_count, e.seq, e.started_at,
                         v.type_name, v.value_json, v.summary_json, g.name IS NOT NULL, g.label
                  FROM captured_values v
                  JOIN executions e ON e.id = v.execution_id
@@ -161,8 +160,8 @@ impl Store {
                  LEFT JOIN variable_tags g ON g.trial_id = e.trial_id AND g.name = v.name
                  WHERE v.name = ?1
                  ORDER BY e.trial_id, e.seq, v.id",
-            )?;
-            let rows = stmt.query_map([name], |r| {
+            [name],
+            |r| {
                 let captured = CapturedValue::from_columns(r.get(5)?, r.get(6)?, r.get(7)?);
                 Ok(ValueEntry {
                     trial: r.get(0)?,
@@ -176,10 +175,8 @@ impl Store {
                     label: r.get(9)?,
                     captured,
                 })
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })();
-        let entries = result.map_err(|e| self.err(e))?;
+            },
+        )?;
         if entries.is_empty() {
             return Err(self.no_values(name));
         }
@@ -201,30 +198,27 @@ impl Store {
     /// tagged variable. Three queries whatever the number of trials.
     pub fn trial_overviews(&self) -> Result<Vec<TrialOverview>> {
         let trials = self.trials()?;
-        let result = (|| {
-            let mut tags: HashMap<i64, Vec<TrialTag>> = HashMap::new();
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT trial_id, name, label FROM variable_tags ORDER BY id")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    TrialTag {
-                        name: r.get(1)?,
-                        label: r.get(2)?,
-                    },
-                ))
-            })?;
-            for row in rows {
-                let (trial, tag) = row?;
-                tags.entry(trial).or_default().push(tag);
-            }
-            // The last value of each tagged name in its trial: every capture of a name tagged
-            // somewhere is read once (through the index by name) and the latest per trial kept
-            // (SQLite takes the bare columns from the row with the MAX). Walking each trial's
-            // executions backwards instead costs the whole trial for a tag never captured.
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT e.trial_id, v.name, v.type_name, v.value_json, v.summary_json,
+        let mut tags: HashMap<i64, Vec<TrialTag>> = HashMap::new();
+        let tag_rows = self.rows(
+            "SELECT trial_id, name, label FROM variable_tags ORDER BY id",
+            [],
+            |r| {
+                let tag = TrialTag {
+                    name: r.get(1)?,
+                    label: r.get(2)?,
+                };
+                Ok((r.get::<_, i64>(0)?, tag))
+            },
+        )?;
+        for (trial, tag) in tag_rows {
+            tags.entry(trial).or_default().push(tag);
+        }
+        // The last value of each tagged name in its trial: every capture of a name tagged
+        // somewhere is read once (through the index by name) and the latest per trial kept
+        // (SQLite takes the bare columns from the row with the MAX). Walking each trial's
+        // executions backwards instead costs the whole trial for a tag never captured.
+        let captures = self.rows(
+            "SELECT e.trial_id, v.name, v.type_name, v.value_json, v.summary_json,
                         MAX(e.seq * 4294967296 + v.id)
                  FROM captured_values v
                  JOIN executions e ON e.id = v.execution_id
@@ -232,26 +226,21 @@ impl Store {
                    AND EXISTS (SELECT 1 FROM variable_tags g
                                WHERE g.trial_id = e.trial_id AND g.name = v.name)
                  GROUP BY e.trial_id, v.name",
-            )?;
-            let mut values: HashMap<(i64, String), KeyValue> = HashMap::new();
-            let rows = stmt.query_map([], |r| {
-                let trial: i64 = r.get(0)?;
-                let name: String = r.get(1)?;
+            [],
+            |r| {
                 let captured = CapturedValue::from_columns(r.get(2)?, r.get(3)?, r.get(4)?);
-                Ok((trial, name, captured))
-            })?;
-            for row in rows {
-                let (trial, name, captured) = row?;
-                let value = KeyValue {
-                    name: name.clone(),
-                    value: captured.shown(),
-                    text: captured.brief(KEY_VALUE_WIDTH),
-                };
-                values.insert((trial, name), value);
-            }
-            Ok((tags, values))
-        })();
-        let (mut tags, mut values) = result.map_err(|e| self.err(e))?;
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, captured))
+            },
+        )?;
+        let mut values: HashMap<(i64, String), KeyValue> = HashMap::new();
+        for (trial, name, captured) in captures {
+            let value = KeyValue {
+                name: name.clone(),
+                value: captured.shown(),
+                text: captured.brief(KEY_VALUE_WIDTH),
+            };
+            values.insert((trial, name), value);
+        }
         Ok(trials
             .into_iter()
             .map(|trial| {

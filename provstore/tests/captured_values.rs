@@ -4,19 +4,7 @@
 
 mod common;
 
-use common::{exec, raw, store_with_trials};
-use provstore::{DataflowRecord, ExecutionRecord};
-
-/// An execution of `code` with its analysis and the probe's notes.
-fn cell(n: i64, code: &str, runtime: Option<&str>) -> ExecutionRecord {
-    let mut e = exec(n, code, "");
-    e.dataflow = Some(DataflowRecord {
-        analysis: serde_json::to_string(&pyflow::analyze_cell(code)).unwrap(),
-        runtime: runtime.map(String::from),
-        failed_line: None,
-    });
-    e
-}
+use common::{cell, raw, store_with_trials};
 
 /// The captured rows of the execution with `execution_count` n: (name, type, value, summary).
 type Row = (String, String, Option<String>, Option<String>);
@@ -48,7 +36,7 @@ fn summaries_tagged_snapshots_and_packages_are_stored() {
             "packages": {{"numpy": "2.1.0", "pandas": "2.2.3"}}}}"#
     );
     store
-        .record_execution(trial, &cell(1, "arr = make()\nn = 3", Some(&notes)))
+        .record_execution(trial, &cell(1, "arr = make()\nn = 3", "", Some(&notes)))
         .unwrap();
     let got = rows(&db, 1);
     assert_eq!(got.len(), 2, "{got:?}");
@@ -65,7 +53,7 @@ fn summaries_tagged_snapshots_and_packages_are_stored() {
                     "tagged": {"model": [9, {"type": "m.M", "summary": {"kind": "estimator", "class": "m.M", "params": {}, "fitted_sha256": null}}]},
                     "packages": {"numpy": "2.1.1"}}"#;
     store
-        .record_execution(trial, &cell(2, "print(arr)", Some(notes)))
+        .record_execution(trial, &cell(2, "print(arr)", "", Some(notes)))
         .unwrap();
     let got = rows(&db, 2);
     assert_eq!(
@@ -94,21 +82,21 @@ fn tagging_a_value_already_recorded_adds_no_second_version() {
     let notes = r#"{"bound": [["acc", 1, {"type": "float", "value": 0.9}],
                               ["df", 2, {"type": "pandas.DataFrame"}]], "deleted": []}"#;
     store
-        .record_execution(trial, &cell(1, "acc = 0.9\ndf = load()", Some(notes)))
+        .record_execution(trial, &cell(1, "acc = 0.9\ndf = load()", "", Some(notes)))
         .unwrap();
     // Tagged in the next cell: acc's snapshot repeats what is known, df's adds its summary.
     let notes = r#"{"tagged": {
         "acc": [1, {"type": "float", "value": 0.9}],
         "df": [2, {"type": "pandas.DataFrame", "summary": {"kind": "dataframe", "sha256": "ab"}}]}}"#;
     store
-        .record_execution(trial, &cell(2, "", Some(notes)))
+        .record_execution(trial, &cell(2, "", "", Some(notes)))
         .unwrap();
     let got = rows(&db, 2);
     assert_eq!(got.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["df"]);
     // A changed scalar at tagging time is a new version.
     let notes = r#"{"tagged": {"acc": [3, {"type": "float", "value": 0.95}]}}"#;
     store
-        .record_execution(trial, &cell(3, "", Some(notes)))
+        .record_execution(trial, &cell(3, "", "", Some(notes)))
         .unwrap();
     assert_eq!(rows(&db, 3).len(), 1);
 }
@@ -118,7 +106,7 @@ fn late_notes_write_values_and_packages_too() {
     let (_tmp, db, mut store, trials) = store_with_trials(1);
     let trial = trials[0].id;
     store
-        .record_execution(trial, &cell(1, "x = 1", None))
+        .record_execution(trial, &cell(1, "x = 1", "", None))
         .unwrap();
     store
         .set_runtime_facts(
@@ -152,7 +140,7 @@ fn malformed_notes_are_ignored() {
     for (i, notes) in bad.iter().enumerate() {
         let n = i as i64 + 1;
         store
-            .record_execution(trial, &cell(n, "x = 1", Some(notes)))
+            .record_execution(trial, &cell(n, "x = 1", "", Some(notes)))
             .unwrap();
     }
     // Only `y` from the last note is well-formed enough for a row (its type unknown).

@@ -3,47 +3,31 @@
 
 mod common;
 
-use common::{exec, raw, store_with_trials};
+use common::{binding_note, cell, exec, raw, store_with_trials};
 use provstore::{
-    CodeOpKind, DataflowRecord, DiffStatus, ExecutionRecord, OutputRecord, Store, StoreError,
-    TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
+    CodeOpKind, DiffStatus, OutputRecord, Store, StoreError, TrialDiff, ValueDiff,
+    MAGIC_ANSWER_MIME,
 };
 use serde_json::json;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 
-/// An execution of `code` with its analysis and the probe's notes, printing `printed`.
-fn cell(n: i64, code: &str, printed: &str, runtime: &str) -> ExecutionRecord {
-    let mut e = exec(n, code, printed);
-    e.dataflow = Some(DataflowRecord {
-        analysis: serde_json::to_string(&pyflow::analyze_cell(code)).unwrap(),
-        runtime: Some(runtime.to_string()),
-        failed_line: None,
-    });
-    e
+/// The probe's note for a cell that bound `entries` ([`binding_note`]). Every object gets its
+/// own `id()`: equal ids would make them aliases.
+fn bound(entries: &[(&str, serde_json::Value)]) -> String {
+    static NEXT_ID: AtomicI64 = AtomicI64::new(1000);
+    binding_note(
+        entries,
+        NEXT_ID.fetch_add(entries.len() as i64, Ordering::Relaxed),
+    )
 }
 
-/// Probe notes binding each name to a new object with `info` (`{"type": …, "value"?: …,
-/// summary…}`). Every object gets its own `id()`: equal ids would make them aliases.
-/// The probe's note for a cell that bound `entries`: name and `{type, value?}`, or the type
-/// with summary fields (`kind`, …), which travel under `summaries` as for a tagged variable.
-fn bound(entries: &[(&str, serde_json::Value)]) -> String {
-    static NEXT_ID: AtomicU64 = AtomicU64::new(1000);
-    let mut summaries = serde_json::Map::new();
-    let bound: Vec<serde_json::Value> = entries
-        .iter()
-        .map(|(name, info)| {
-            if info.get("kind").is_some() {
-                let mut summary = info.clone();
-                let type_name = summary.as_object_mut().unwrap().remove("type");
-                summaries.insert(
-                    name.to_string(),
-                    json!({"type": type_name, "summary": summary}),
-                );
-            }
-            json!([name, NEXT_ID.fetch_add(1, Ordering::Relaxed), info])
-        })
-        .collect();
-    json!({ "bound": bound, "deleted": [], "summaries": summaries }).to_string()
+/// Records `cells` (code and the probe's note) in `trial` as `In[1]`, `In[2]`, …
+fn record_cells(store: &mut Store, trial: i64, cells: &[(&str, String)]) {
+    for (i, (code, runtime)) in cells.iter().enumerate() {
+        store
+            .record_execution(trial, &cell(i as i64 + 1, code, "", Some(runtime)))
+            .unwrap();
+    }
 }
 
 fn float(x: f64) -> serde_json::Value {
@@ -70,12 +54,7 @@ fn record_model_run(store: &mut Store, trial: i64, c: f64, acc: f64) {
         ("model = fit(C, X)", bound(&[("model", typed("lib.Model"))])),
         ("acc = score(model, X)", bound(&[("acc", float(acc))])),
     ];
-    for (i, (code, runtime)) in cells.iter().enumerate() {
-        let n = i as i64 + 1;
-        store
-            .record_execution(trial, &cell(n, code, "", runtime))
-            .unwrap();
-    }
+    record_cells(store, trial, &cells);
 }
 
 fn value<'a>(diff: &'a [ValueDiff], name: &str) -> &'a ValueDiff {
@@ -168,13 +147,8 @@ fn an_unchanged_redefinition_clears_the_taint_and_deleted_code_taints_too() {
         ("model = fit(3)", bound(&[("model", typed("M"))])),
         ("extra = []", bound(&[("extra", typed("list"))])),
     ];
-    for (trial, cells) in [(a, &left[..]), (b, &right[..])] {
-        for (i, (code, rt)) in cells.iter().enumerate() {
-            store
-                .record_execution(trial, &cell(i as i64 + 1, code, "", rt))
-                .unwrap();
-        }
-    }
+    record_cells(&mut store, a, &left);
+    record_cells(&mut store, b, &right);
     let diff = store.trial_diff(a, b).unwrap();
     assert_eq!(changed(&diff), vec!["C", "extra"]);
     assert_eq!(value(&diff.values, "model").status, DiffStatus::Equal);
@@ -200,13 +174,8 @@ fn added_removed_and_deleted_names() {
         ("b = 2", bound(&[("b", int(2))])),
         ("c = 3", bound(&[("c", int(3))])),
     ];
-    for (trial, cells) in [(a, &left[..]), (b, &right[..])] {
-        for (i, (code, rt)) in cells.iter().enumerate() {
-            store
-                .record_execution(trial, &cell(i as i64 + 1, code, "", rt))
-                .unwrap();
-        }
-    }
+    record_cells(&mut store, a, &left);
+    record_cells(&mut store, b, &right);
     let diff = store.trial_diff(a, b).unwrap();
     let statuses: Vec<(&str, DiffStatus, &str)> = diff
         .values
@@ -263,11 +232,7 @@ fn summaries_compare_by_hash_and_failed_ones_by_dependencies() {
             // same, so it is judged equal by its dependencies.
             ("same.sort()", bound(&[])),
         ];
-        for (i, (code, rt)) in cells.iter().enumerate() {
-            store
-                .record_execution(trial, &cell(i as i64 + 1, code, "", rt))
-                .unwrap();
-        }
+        record_cells(&mut store, trial, &cells);
     }
     let diff = store.trial_diff(a, b).unwrap();
     let other = value(&diff.values, "other");
@@ -498,10 +463,10 @@ fn damaged_captures_and_empty_trials_do_not_stop_the_diff() {
     let empty = store.trial_diff(a, b).unwrap();
     assert!(empty.is_same());
     store
-        .record_execution(a, &cell(1, "x = 1", "", &bound(&[("x", float(1.0))])))
+        .record_execution(a, &cell(1, "x = 1", "", Some(&bound(&[("x", float(1.0))]))))
         .unwrap();
     store
-        .record_execution(b, &cell(1, "x = 1", "", &bound(&[("x", float(1.0))])))
+        .record_execution(b, &cell(1, "x = 1", "", Some(&bound(&[("x", float(1.0))]))))
         .unwrap();
     raw(&db)
         .execute(
@@ -536,7 +501,7 @@ fn a_notebook_run_again_and_again_diffs_run_by_run() {
             ];
             for (code, rt) in cells {
                 let n = records.len() as i64 + 1;
-                records.push(cell(n, &code, "", &rt));
+                records.push(cell(n, &code, "", Some(&rt)));
             }
         }
         store.record_executions(trial, &records).unwrap();

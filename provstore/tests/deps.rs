@@ -5,18 +5,13 @@ mod common;
 
 use std::path::Path;
 
-use common::{exec, store_with_trials};
-use provstore::{DataflowRecord, ExecStatus, ExecutionRecord, Store, StoreError, TrialStatus};
+use common::store_with_trials;
+use provstore::{ExecStatus, ExecutionRecord, Store, StoreError, TrialStatus};
 
-/// An execution of `code` with its analysis and the probe's notes.
+/// An execution of `code` in cell `cell_id`, with its analysis and the probe's notes.
 fn cell(n: i64, cell_id: &str, code: &str, runtime: Option<&str>) -> ExecutionRecord {
-    let mut e = exec(n, code, "");
+    let mut e = common::cell(n, code, "", runtime);
     e.cell_id = Some(cell_id.into());
-    e.dataflow = Some(DataflowRecord {
-        analysis: serde_json::to_string(&pyflow::analyze_cell(code)).unwrap(),
-        runtime: runtime.map(String::from),
-        failed_line: None,
-    });
     e
 }
 

@@ -8,6 +8,18 @@ use std::os::unix::fs::PermissionsExt;
 use common::*;
 use provstore::{ExecStatus, OutputRecord, Store, StoreError, TrialStatus, SCHEMA_VERSION};
 
+/// The tables whose rows belong to a trial: deleting the trial deletes them.
+const TRIAL_TABLES: [&str; 8] = [
+    "executions",
+    "outputs",
+    "execution_names",
+    "dependencies",
+    "variable_tags",
+    "cell_stages",
+    "captured_values",
+    "trial_packages",
+];
+
 #[test]
 fn a_new_store_is_migrated_in_wal_mode() {
     let tmp = tempfile::tempdir().unwrap();
@@ -21,21 +33,8 @@ fn a_new_store_is_migrated_in_wal_mode() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
-    for table in [
-        "store_info",
-        "trials",
-        "code",
-        "executions",
-        "outputs",
-        "output_data",
-        "blobs",
-        "execution_names",
-        "dependencies",
-        "variable_tags",
-        "cell_stages",
-        "captured_values",
-        "trial_packages",
-    ] {
+    let shared = ["store_info", "trials", "code", "output_data", "blobs"];
+    for table in shared.into_iter().chain(TRIAL_TABLES) {
         let n = count(
             &db,
             &format!(
@@ -444,16 +443,7 @@ fn the_schema_has_room_for_later_features() {
     // Deleting a trial takes everything recorded under it along.
     c.execute("DELETE FROM trials WHERE id = ?1", [t.id])
         .unwrap();
-    for table in [
-        "executions",
-        "outputs",
-        "execution_names",
-        "dependencies",
-        "variable_tags",
-        "cell_stages",
-        "captured_values",
-        "trial_packages",
-    ] {
+    for table in TRIAL_TABLES {
         assert_eq!(
             count(&db, &format!("SELECT COUNT(*) FROM {table}")),
             0,

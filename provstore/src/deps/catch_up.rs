@@ -16,34 +16,32 @@ impl Store {
         if self.flush_live(id)? {
             return Ok(());
         }
-        let result = (|| -> rusqlite::Result<bool> {
+        let indexed = self.read(|conn| {
             if !self.needs_catch_up(trial)? {
                 return Ok(true);
             }
             if !self.is_writable() {
                 return Ok(false);
             }
-            let tx =
-                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+            let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
             if self.needs_catch_up(trial)? {
                 let through = dataflow_index::indexed_through(&tx, id)?;
                 dataflow_index::catch_up(&tx, id, through)?;
             }
             tx.commit()?;
             Ok(true)
-        })();
-        match result {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(StoreError::Unavailable {
-                path: self.path().to_path_buf(),
-                reason: format!(
-                    "trial {id} was recorded before dependencies were indexed, and the store \
-                     is read-only; open it once with write access (e.g. provctl deps as the \
-                     store's owner) to index it"
-                ),
-            }),
-            Err(e) => Err(self.err(e)),
+        })?;
+        if indexed {
+            return Ok(());
         }
+        Err(StoreError::Unavailable {
+            path: self.path().to_path_buf(),
+            reason: format!(
+                "trial {id} was recorded before dependencies were indexed, and the store \
+                     is read-only; open it once with write access (e.g. provctl deps as the \
+                 store's owner) to index it"
+            ),
+        })
     }
 
     /// Indexes the failed execution this `Store`'s live engine holds back for `trial`, if any.
@@ -56,16 +54,12 @@ impl Store {
         let Some((_, input)) = index.pending.take() else {
             return Ok(true);
         };
-        let result = (|| {
-            let tx =
-                rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-            dataflow_index::index_execution(&tx, trial, &mut index.flow, input)?;
-            tx.commit()
-        })();
+        let result =
+            self.write(|tx| dataflow_index::index_execution(tx, trial, &mut index.flow, input));
         if result.is_err() {
             *live = None;
         }
-        result.map(|()| true).map_err(|e| self.err(e))
+        result.map(|()| true)
     }
 
     /// Whether the trial has executions with dataflow facts beyond what is indexed (a running

@@ -1,7 +1,7 @@
 //! Recording executions: their rows first, then their dataflow index (two transactions, so
 //! a waiting idle pays only for the first; see [`Store::store_executions`]).
 
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{OptionalExtension, Transaction};
 
 use super::{sha256_hex, Store};
 use crate::dataflow_index::{self, LiveIndex};
@@ -39,16 +39,13 @@ impl Store {
         records: &[ExecutionRecord],
     ) -> Result<StagedExecutions> {
         let cap = self.payload_cap;
-        let result = (|| {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(|tx| {
             let mut staged = StagedExecutions {
                 trial,
                 rows: Vec::with_capacity(records.len()),
             };
             for (i, e) in records.iter().enumerate() {
-                let id = insert_execution(&tx, trial, e, cap)?;
+                let id = insert_execution(tx, trial, e, cap)?;
                 let input = e.dataflow.as_ref().map(|d| {
                     let input = dataflow_index::execution_input(
                         id,
@@ -68,30 +65,24 @@ impl Store {
                 });
                 staged.rows.push((id, input));
             }
-            tx.commit()?;
             Ok(staged)
-        })();
-        result.map_err(|e| self.err(e))
+        })
     }
 
     /// The second half of [`Store::record_executions`]: adds executions already stored to the
     /// live dataflow engine and writes what it gained, in one transaction.
     pub fn index_executions(&mut self, staged: StagedExecutions) -> Result<()> {
         let trial = staged.trial;
-        let live = self.live.get_mut();
+        let mut live = self.live.borrow_mut();
         let caught_up = live.as_ref().is_none_or(|l| l.trial != trial);
-        let result = (|| {
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let index = live_for(&tx, live, trial)?;
+        let result = self.write(|tx| {
+            let index = live_for(tx, &mut live, trial)?;
             if caught_up {
                 // Rebuilding the engine replayed every stored row, these included.
-                tx.commit()?;
                 return Ok(());
             }
             if let Some((_, input)) = index.pending.take() {
-                dataflow_index::index_execution(&tx, trial, &mut index.flow, input)?;
+                dataflow_index::index_execution(tx, trial, &mut index.flow, input)?;
             }
             for (_, input) in staged.rows {
                 let Some((msg_id, input, wait)) = input else {
@@ -100,16 +91,16 @@ impl Store {
                 if wait {
                     index.pending = Some((msg_id, input));
                 } else {
-                    dataflow_index::index_execution(&tx, trial, &mut index.flow, input)?;
+                    dataflow_index::index_execution(tx, trial, &mut index.flow, input)?;
                 }
             }
-            tx.commit()
-        })();
+            Ok(())
+        });
         if result.is_err() {
             // The engine may be ahead of what was rolled back: rebuild it from the store.
             *live = None;
         }
-        result.map_err(|e| self.err(e))
+        result
     }
 }
 

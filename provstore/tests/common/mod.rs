@@ -5,10 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use provstore::{
-    ErrorInfo, ExecStatus, ExecutionRecord, NewTrial, OutputRecord, Store, TrialHandle,
-};
+use provstore::{ExecutionRecord, NewTrial, Store, TrialHandle};
 use tempfile::TempDir;
+
+mod records;
+
+pub use records::*;
 
 /// A fixed start time, so stored timestamps are predictable.
 pub fn t0() -> DateTime<Utc> {
@@ -17,62 +19,34 @@ pub fn t0() -> DateTime<Utc> {
 
 /// A trial of this process on this host.
 pub fn this_trial(cwd: &Path) -> NewTrial {
-    NewTrial {
-        notebook: Some("analysis.ipynb".into()),
-        cwd: cwd.display().to_string(),
-        platform: provstore::platform(),
-        pid: std::process::id(),
-        hostname: provstore::hostname(),
-        started_at: t0(),
-    }
+    trial_at(cwd, t0())
 }
 
 /// A successful execution of `code` that printed `printed` on stdout,
 /// starting `n` seconds after [`t0`] and lasting 12 ms.
 pub fn exec(n: i64, code: &str, printed: &str) -> ExecutionRecord {
-    let started_at = t0() + Duration::seconds(n);
     ExecutionRecord {
-        code_replaced: false,
-        msg_id: format!("msg-{n}"),
-        execution_count: Some(n),
-        cell_id: Some(format!("cell-{n}")),
-        code: code.into(),
-        started_at,
-        ended_at: started_at + Duration::milliseconds(12),
-        status: ExecStatus::Ok,
-        error: None,
         outputs: vec![stream(printed)],
-        dataflow: None,
-    }
-}
-
-/// A stdout stream output.
-pub fn stream(text: &str) -> OutputRecord {
-    OutputRecord {
-        output_type: "stream".into(),
-        name: Some("stdout".into()),
-        payloads: vec![("text/plain".into(), text.as_bytes().to_vec())],
+        ..record(n, code, t0() + Duration::seconds(n), 12)
     }
 }
 
 /// A failed execution (ZeroDivisionError) with its error output.
 pub fn failing(n: i64) -> ExecutionRecord {
-    let mut e = exec(n, "1/0", "");
-    e.status = ExecStatus::Error;
-    e.error = Some(ErrorInfo {
-        ename: "ZeroDivisionError".into(),
-        evalue: "division by zero".into(),
-        traceback: vec![
-            "Traceback (most recent call last)".into(),
-            "ZeroDivisionError: division by zero".into(),
+    zero_division(
+        exec(n, "1/0", ""),
+        &[
+            "Traceback (most recent call last)",
+            "ZeroDivisionError: division by zero",
         ],
-    });
-    e.outputs = vec![OutputRecord {
-        output_type: "error".into(),
-        name: None,
-        payloads: vec![],
-    }];
-    e
+    )
+}
+
+/// An execution of `code` printing `printed`, with its analysis (made here with pyflow, as
+/// the kernel does) and the probe's `runtime` note.
+pub fn cell(n: i64, code: &str, printed: &str, runtime: Option<&str>) -> ExecutionRecord {
+    let analysis = serde_json::to_string(&pyflow::analyze_cell(code)).unwrap();
+    with_notes(exec(n, code, printed), analysis, runtime)
 }
 
 /// `dir/.prov/prov.db`.

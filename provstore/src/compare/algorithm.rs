@@ -1,0 +1,439 @@
+//! The comparison itself, over plain structs and no SQL (the module docs of `compare` state
+//! the rules): the code diff, each name's final value judged by value or by the dataflow
+//! (taint), and the outputs paired along the code diff. `load.rs` fills these structs from the
+//! store.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde_json::Value;
+use similar::{capture_diff_slices, Algorithm, DiffOp, TextDiff};
+
+use super::{CodeOp, CodeOpKind, DiffStatus, OutputDiff, OutputEntry, OutputSide, ValueDiff};
+use crate::role::Role;
+use crate::CapturedValue;
+
+/// One execution of a trial, as the diff needs it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Exec {
+    pub(crate) seq: i64,
+    pub(crate) execution_count: Option<i64>,
+    pub(crate) code: String,
+    pub(crate) sha256: String,
+    pub(crate) error: Option<String>,
+    pub(crate) outputs: Vec<OutputEntry>,
+    /// Base names it defined (`true`: by assignment) or mutated (`false`).
+    pub(crate) defines: Vec<(String, bool)>,
+    /// Base names it used from earlier executions.
+    pub(crate) uses: Vec<String>,
+}
+
+/// A name's final capture in a trial, before judging.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Final {
+    pub(crate) type_name: String,
+    pub(crate) value_json: Option<String>,
+    pub(crate) summary_json: Option<String>,
+    /// Defined or mutated after the capture: only the type is still known.
+    pub(crate) stale: bool,
+}
+
+/// One trial as compared: its id (for the code diff's headers), executions in order and the
+/// final capture of each name it ends with.
+#[derive(Debug, Default)]
+pub(crate) struct Side {
+    pub(crate) id: i64,
+    pub(crate) execs: Vec<Exec>,
+    pub(crate) finals: HashMap<String, Final>,
+}
+
+/// `d['a']` and `o.x` belong to `d` and `o`.
+fn base_name(symbol: &str) -> &str {
+    let end = symbol.find(['[', '.']).unwrap_or(symbol.len());
+    &symbol[..end]
+}
+
+/// Gathers, name by name, what a trial's executions did with each name: each execution's base
+/// names defined and used, and the last execution that defined and deleted each, which decide
+/// the final captures ([`Names::finals`]).
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    last_def: HashMap<String, i64>,
+    last_del: HashMap<String, i64>,
+}
+
+impl Names {
+    /// Notes that `e` touched `name` (a symbol: `d['a']` counts for `d`) in `role`.
+    pub(crate) fn note(&mut self, e: &mut Exec, name: &str, role: Role) {
+        let base = base_name(name);
+        match role {
+            Role::Defined | Role::Mutated => {
+                let assigned = role == Role::Defined && base == name;
+                if !e.defines.iter().any(|(n, _)| n == base) {
+                    e.defines.push((base.to_string(), assigned));
+                } else if assigned {
+                    for d in e.defines.iter_mut().filter(|(n, _)| n == base) {
+                        d.1 = true;
+                    }
+                }
+                note_seq(&mut self.last_def, base, e.seq);
+            }
+            Role::Used => {
+                if !e.uses.iter().any(|n| n == base) {
+                    e.uses.push(base.to_string());
+                }
+            }
+            // `del d['a']` deletes a key, not `d`.
+            Role::Deleted => {
+                if base == name {
+                    note_seq(&mut self.last_del, name, e.seq);
+                }
+            }
+        }
+    }
+
+    /// The names the trial ends with, from each name's last capture `(seq, capture)`: a name
+    /// deleted after its capture is gone, and a non-scalar defined or mutated after it is
+    /// known by type only.
+    pub(crate) fn finals(&self, captured: HashMap<String, (i64, Final)>) -> HashMap<String, Final> {
+        captured
+            .into_iter()
+            .filter_map(|(name, (seq, mut fin))| {
+                let def = self.last_def.get(&name).copied().unwrap_or(i64::MIN);
+                if self
+                    .last_del
+                    .get(&name)
+                    .is_some_and(|&d| d > seq && d >= def)
+                {
+                    return None;
+                }
+                // Scalars are immutable: only a non-scalar can change after its capture.
+                fin.stale = def > seq && fin.value_json.is_none();
+                Some((name, fin))
+            })
+            .collect()
+    }
+}
+
+/// Notes `seq` as the latest for `name`, allocating only for a name not seen before.
+fn note_seq(map: &mut HashMap<String, i64>, name: &str, seq: i64) {
+    match map.get_mut(name) {
+        Some(at) => *at = (*at).max(seq),
+        None => {
+            map.insert(name.to_string(), seq);
+        }
+    }
+}
+
+/// Whether a MIME type is a picture the HTML can show.
+pub(crate) fn is_picture(mime: &str) -> bool {
+    matches!(
+        mime,
+        "image/png" | "image/jpeg" | "image/gif" | "image/svg+xml"
+    )
+}
+
+/// equal / changed / added / removed for two optional facts.
+pub(crate) fn presence_status<T: PartialEq>(l: Option<T>, r: Option<T>) -> DiffStatus {
+    match (l, r) {
+        (Some(a), Some(b)) if a == b => DiffStatus::Equal,
+        (Some(_), Some(_)) => DiffStatus::Changed,
+        (None, Some(_)) => DiffStatus::Added,
+        (Some(_), None) => DiffStatus::Removed,
+        (None, None) => DiffStatus::Equal,
+    }
+}
+
+/// The Myers diff of the two execution sequences by code hash.
+pub(crate) fn code_ops(left: &[Exec], right: &[Exec]) -> Vec<DiffOp> {
+    let l: Vec<&str> = left.iter().map(|e| e.sha256.as_str()).collect();
+    let r: Vec<&str> = right.iter().map(|e| e.sha256.as_str()).collect();
+    capture_diff_slices(Algorithm::Myers, &l, &r)
+}
+
+/// The kind and the index ranges of an op.
+fn op_parts(op: &DiffOp) -> (CodeOpKind, std::ops::Range<usize>, std::ops::Range<usize>) {
+    match *op {
+        DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } => (
+            CodeOpKind::Equal,
+            old_index..old_index + len,
+            new_index..new_index + len,
+        ),
+        DiffOp::Delete {
+            old_index,
+            old_len,
+            new_index,
+        } => (
+            CodeOpKind::Delete,
+            old_index..old_index + old_len,
+            new_index..new_index,
+        ),
+        DiffOp::Insert {
+            old_index,
+            new_index,
+            new_len,
+        } => (
+            CodeOpKind::Insert,
+            old_index..old_index,
+            new_index..new_index + new_len,
+        ),
+        DiffOp::Replace {
+            old_index,
+            old_len,
+            new_index,
+            new_len,
+        } => (
+            CodeOpKind::Replace,
+            old_index..old_index + old_len,
+            new_index..new_index + new_len,
+        ),
+    }
+}
+
+/// A code op as shown: executions on both sides and, unless equal, the unified diff.
+pub(crate) fn code_op(op: &DiffOp, l: &Side, r: &Side) -> CodeOp {
+    let (kind, lr, rr) = op_parts(op);
+    let (le, re) = (&l.execs[lr], &r.execs[rr]);
+    let unified = (kind != CodeOpKind::Equal).then(|| {
+        let (lt, rt) = (joined_code(le), joined_code(re));
+        let header = |trial: i64, execs: &[Exec]| format!("trial {trial} {}", in_numbers(execs));
+        TextDiff::from_lines(&lt, &rt)
+            .unified_diff()
+            .context_radius(3)
+            .header(&header(l.id, le), &header(r.id, re))
+            .to_string()
+    });
+    CodeOp {
+        op: kind,
+        left: le.iter().map(|e| e.execution_count).collect(),
+        right: re.iter().map(|e| e.execution_count).collect(),
+        left_seq: le.iter().map(|e| e.seq).collect(),
+        right_seq: re.iter().map(|e| e.seq).collect(),
+        unified,
+    }
+}
+
+/// `In[3], In[4]` (`#7` for an execution without a count), `(none)` for no executions.
+fn in_numbers(execs: &[Exec]) -> String {
+    if execs.is_empty() {
+        return "(none)".into();
+    }
+    let parts: Vec<String> = execs
+        .iter()
+        .map(|e| match e.execution_count {
+            Some(n) => format!("In[{n}]"),
+            None => format!("#{}", e.seq),
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// The code of consecutive executions, each ending with a newline.
+fn joined_code(execs: &[Exec]) -> String {
+    let mut text = String::new();
+    for e in execs {
+        text.push_str(&e.code);
+        if !e.code.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// Which executions of each side are not matched by the code diff (by index).
+fn unmatched(ops: &[DiffOp], left_len: usize, right_len: usize) -> (Vec<bool>, Vec<bool>) {
+    let (mut l, mut r) = (vec![false; left_len], vec![false; right_len]);
+    for op in ops {
+        let (kind, lr, rr) = op_parts(op);
+        if kind != CodeOpKind::Equal {
+            lr.for_each(|i| l[i] = true);
+            rr.for_each(|i| r[i] = true);
+        }
+    }
+    (l, r)
+}
+
+/// A final capture as a value, with its content forgotten when stale.
+fn captured(fin: &Final) -> CapturedValue {
+    if fin.stale {
+        return CapturedValue::from_columns(fin.type_name.clone(), None, None);
+    }
+    CapturedValue::from_columns(
+        fin.type_name.clone(),
+        fin.value_json.clone(),
+        fin.summary_json.clone(),
+    )
+}
+
+/// Judges every name either trial ends with (see the module docs).
+pub(crate) fn compare_values(l: &Side, r: &Side, ops: &[DiffOp]) -> Vec<ValueDiff> {
+    let names: BTreeSet<&String> = l.finals.keys().chain(r.finals.keys()).collect();
+    let mut entries: Vec<ValueDiff> = Vec::with_capacity(names.len());
+    // Names whose status the values (or presence) decide: whether they differ.
+    let mut judged: HashMap<&str, bool> = HashMap::new();
+    let mut undecided: Vec<usize> = Vec::new();
+    for name in names {
+        let lv = l.finals.get(name).map(captured);
+        let rv = r.finals.get(name).map(captured);
+        let (status, compared_by) = match (&lv, &rv) {
+            (Some(a), Some(b)) => match a.same_as(b) {
+                Some(same) => {
+                    let by = if a.type_name != b.type_name {
+                        "type"
+                    } else if a.value.is_some() || b.value.is_some() {
+                        "value"
+                    } else {
+                        "summary"
+                    };
+                    judged.insert(name, !same);
+                    let status = if same {
+                        DiffStatus::Equal
+                    } else {
+                        DiffStatus::Changed
+                    };
+                    (status, by)
+                }
+                None => {
+                    undecided.push(entries.len());
+                    (DiffStatus::Equal, "dependencies")
+                }
+            },
+            (None, Some(_)) => {
+                judged.insert(name, true);
+                (DiffStatus::Added, "presence")
+            }
+            (Some(_), None) => {
+                judged.insert(name, true);
+                (DiffStatus::Removed, "presence")
+            }
+            (None, None) => continue,
+        };
+        entries.push(ValueDiff {
+            name: name.clone(),
+            status,
+            left: lv.as_ref().map(CapturedValue::shown).unwrap_or(Value::Null),
+            right: rv.as_ref().map(CapturedValue::shown).unwrap_or(Value::Null),
+            left_type: lv.as_ref().map(|v| v.type_name.clone()),
+            right_type: rv.as_ref().map(|v| v.type_name.clone()),
+            compared_by,
+            left_value: lv,
+            right_value: rv,
+        });
+    }
+    if !undecided.is_empty() {
+        let (lu, ru) = unmatched(ops, l.execs.len(), r.execs.len());
+        let mut tainted = taint(&l.execs, &lu, &judged);
+        tainted.extend(taint(&r.execs, &ru, &judged));
+        for i in undecided {
+            if tainted.contains(entries[i].name.as_str()) {
+                entries[i].status = DiffStatus::Changed;
+            }
+        }
+    }
+    entries.sort_by(|a, b| (a.status, &a.name).cmp(&(b.status, &b.name)));
+    entries
+}
+
+/// The names a trial's walk ends with as changed: an execution is different when unmatched by
+/// the code diff or when it used a changed name; what it defines or mutates becomes changed,
+/// and an unchanged execution's assignment makes a name unchanged again. Names `judged` by
+/// value keep their verdict throughout.
+fn taint<'a>(
+    execs: &'a [Exec],
+    unmatched: &[bool],
+    judged: &HashMap<&str, bool>,
+) -> HashSet<&'a str> {
+    let mut changed: HashSet<&str> = HashSet::new();
+    let is_changed = |changed: &HashSet<&str>, name: &str| match judged.get(name) {
+        Some(&differs) => differs,
+        None => changed.contains(name),
+    };
+    for (e, &unmatched) in execs.iter().zip(unmatched) {
+        let different = unmatched || e.uses.iter().any(|u| is_changed(&changed, u));
+        for (name, assigned) in &e.defines {
+            if judged.contains_key(name.as_str()) {
+                continue;
+            }
+            if different {
+                changed.insert(name);
+            } else if *assigned {
+                changed.remove(name.as_str());
+            }
+        }
+    }
+    changed
+}
+
+/// One side of an output comparison, taking the execution's outputs (each execution is in
+/// exactly one op, so nothing is cloned).
+fn output_side(e: &mut Exec) -> OutputSide {
+    OutputSide {
+        seq: e.seq,
+        execution_count: e.execution_count,
+        error: e.error.take(),
+        outputs: std::mem::take(&mut e.outputs),
+        figures: Vec::new(),
+    }
+}
+
+/// Whether two executions showed the same: output types, stream names, payload hashes, error.
+fn same_outputs(a: &Exec, b: &Exec) -> bool {
+    a.error == b.error
+        && a.outputs.len() == b.outputs.len()
+        && a.outputs.iter().zip(&b.outputs).all(|(x, y)| {
+            x.output_type == y.output_type
+                && x.name == y.name
+                && x.mime_types == y.mime_types
+                && x.sha256 == y.sha256
+        })
+}
+
+/// Pairs executions along the code diff and compares their outputs (which it takes out of
+/// the executions).
+pub(crate) fn compare_outputs(
+    left: &mut [Exec],
+    right: &mut [Exec],
+    ops: &[DiffOp],
+) -> Vec<OutputDiff> {
+    let mut out = Vec::with_capacity(right.len().max(left.len()));
+    for op in ops {
+        let (_, lr, rr) = op_parts(op);
+        let (le, re) = (&mut left[lr], &mut right[rr]);
+        let paired = le.len().min(re.len());
+        for (a, b) in le.iter_mut().zip(re.iter_mut()) {
+            let status = if same_outputs(a, b) {
+                DiffStatus::Equal
+            } else {
+                DiffStatus::Changed
+            };
+            out.push(OutputDiff {
+                status,
+                left: Some(output_side(a)),
+                right: Some(output_side(b)),
+            });
+        }
+        // An execution on one side only that showed nothing is the code diff's business.
+        let showed = |e: &Exec| !e.outputs.is_empty() || e.error.is_some();
+        for a in le[paired..].iter_mut().filter(|e| showed(e)) {
+            out.push(OutputDiff {
+                status: DiffStatus::Removed,
+                left: Some(output_side(a)),
+                right: None,
+            });
+        }
+        for b in re[paired..].iter_mut().filter(|e| showed(e)) {
+            out.push(OutputDiff {
+                status: DiffStatus::Added,
+                left: None,
+                right: Some(output_side(b)),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
