@@ -24,7 +24,7 @@ pub(crate) fn trial_label(id: i64, name: Option<&str>) -> String {
 pub fn render_var_values(variable: &str, entries: &[ValueEntry]) -> Rendered {
     let json = to_json(&entries);
     let (title, table) = values_view(variable, entries);
-    crate::titled_table(&title, &table, json)
+    crate::titled_table(&title, table).rendered(json)
 }
 
 fn values_view(variable: &str, entries: &[ValueEntry]) -> (String, Table) {
