@@ -259,6 +259,17 @@ def provctl(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
+def timed_process(argv: list[str], what: str) -> float:
+    """Seconds one run of ``argv`` takes as a whole process, stdout to /dev/null (only the run
+    is timed); a failure is a BenchError naming ``what``."""
+    started = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise BenchError(f"{what} failed: {done.stderr.decode().strip()}")
+    return elapsed
+
+
 def store_counts(db: Path) -> tuple[int, int]:
     """(trials, executions) recorded in ``db``, as `provctl trials --json` reports them."""
     trials = json.loads(provctl(db, "trials", "--json").stdout)
@@ -394,14 +405,7 @@ def provctl_show(ctx: Context, executions: int, runs: int) -> list[Row]:
     for round_index in range(runs):
         order = list(forms) if round_index % 2 == 0 else list(forms)[::-1]
         for form in order:
-            started = time.perf_counter()
-            done = subprocess.run(
-                argv + forms[form], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, check=False
-            )
-            elapsed = time.perf_counter() - started
-            if done.returncode != 0:
-                raise BenchError(f"provctl show ({form}) failed: {done.stderr.decode().strip()}")
-            samples[form].append(elapsed)
+            samples[form].append(timed_process(argv + forms[form], f"provctl show ({form})"))
     label = f"provctl show, {executions:,} executions"
     return [
         prov_row(
@@ -909,14 +913,7 @@ def provctl_deps(ctx: Context, executions: int, variables: list[str], runs: int,
     for round_index in range(runs):
         order = variables if round_index % 2 == 0 else variables[::-1]
         for var in order:
-            started = time.perf_counter()
-            done = subprocess.run(
-                argv + [var, "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, check=False
-            )
-            elapsed = time.perf_counter() - started
-            if done.returncode != 0:
-                raise BenchError(f"provctl deps {var} failed: {done.stderr.decode().strip()}")
-            samples[var].append(elapsed)
+            samples[var].append(timed_process(argv + [var, "--json"], f"provctl deps {var}"))
     medians = {var: median(times) * 1e3 for var, times in samples.items()}
     per_var = ", ".join(
         f"{var} {medians[var]:.1f} ms ({sizes[var]:,} executions, {output_bytes[var]:,} bytes of JSON)"
@@ -1149,12 +1146,7 @@ def provctl_diff(ctx: Context, executions: int, runs: int) -> list[Row]:
     argv = [str(PROVCTL), "--db", str(db), "diff", "1", "2", "--json"]
     times: list[float] = []
     for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, check=False)
-        elapsed = time.perf_counter() - started
-        if done.returncode != 0:
-            raise BenchError(f"provctl diff failed: {done.stderr.decode().strip()}")
-        times.append(elapsed)
+        times.append(timed_process(argv, "provctl diff"))
     label = f"provctl diff --json, 2 x {executions:,} executions"
     return [
         prov_row(

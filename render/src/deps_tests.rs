@@ -2,7 +2,7 @@
 //! slice as code, notebook and script, well-formed SVG, escaped HTML.
 
 use super::*;
-use crate::tests::trial;
+use crate::tests::{assert_shows, trial};
 use provstore::{
     DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, GraphAnswer, SliceAnswer,
     SliceStatement,
@@ -173,19 +173,18 @@ fn deps_text_shows_code_names_sources_and_values() {
         text.starts_with("model depends on 4 executions of trial 3 \"baseline\"\n"),
         "{text}"
     );
-    assert!(text.contains("In [4]\n"), "{text}");
-    assert!(text.contains("  defines  model\n"), "{text}");
-    assert!(text.contains("  uses     df, n, fit\n"), "{text}");
-    assert!(
-        text.contains("  from     In [2]: df; In [3]: n; In [1]: fit\n"),
-        "{text}"
+    assert_shows(
+        &text,
+        &[
+            "In [4]\n",
+            "  defines  model\n",
+            "  uses     df, n, fit\n",
+            "  from     In [2]: df; In [3]: n; In [1]: fit\n",
+            "  value    n: int = 10\n",
+            "  value    model: LinearRegression\n",
+            "  2 | print(df.head())\n",
+        ],
     );
-    assert!(text.contains("  value    n: int = 10\n"), "{text}");
-    assert!(
-        text.contains("  value    model: LinearRegression\n"),
-        "{text}"
-    );
-    assert!(text.contains("  2 | print(df.head())\n"), "{text}");
 
     // Only the statements that contributed.
     let only = render_deps(&answer, true).text;
@@ -361,16 +360,18 @@ fn graph_renders_as_svg_dot_and_text() {
     assert!(r
         .text
         .starts_with("Dataflow of trial 3 \"baseline\": 4 executions, 4 dependencies\n"));
-    assert!(r.text.contains("  In [4] <- In [2]: df\n"), "{}", r.text);
+    assert_shows(&r.text, &["  In [4] <- In [2]: df\n"]);
     let dot = graph_dot(&graph);
     assert!(
         dot.starts_with("digraph \"prov trial 3 \\\"baseline\\\"\" {\n  rankdir=LR;"),
         "{dot}"
     );
-    assert!(dot.contains("  e2 -> e4 [label=\"df\"];\n"), "{dot}");
-    assert!(
-        dot.contains("  e4 [label=\"In [4]\\nmodel = fit(df, n)\"];\n"),
-        "{dot}"
+    assert_shows(
+        &dot,
+        &[
+            "  e2 -> e4 [label=\"df\"];\n",
+            "  e4 [label=\"In [4]\\nmodel = fit(df, n)\"];\n",
+        ],
     );
     assert_eq!(dot.matches(" -> ").count(), 4);
 }

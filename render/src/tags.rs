@@ -104,6 +104,7 @@ pub fn render_stage_marked(label: &str) -> Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::assert_shows;
     use provstore::{StageTag, VariableTag};
 
     fn answer(tagged: bool) -> TagsAnswer {
@@ -136,21 +137,16 @@ mod tests {
     #[test]
     fn tags_show_variables_and_stages() {
         let r = render_tags(&answer(true));
-        assert!(
-            r.text.contains("Tags of trial 3 \"baseline\""),
-            "{}",
-            r.text
+        assert_shows(
+            &r.text,
+            &["Tags of trial 3 \"baseline\"", "model", "final", "In[3]"],
         );
-        assert!(r.text.contains("model"), "{}", r.text);
-        assert!(r.text.contains("final"), "{}", r.text);
-        assert!(r.text.contains("In[3]"), "{}", r.text);
-        assert!(r.html.contains("train"), "{}", r.html);
+        assert_shows(&r.html, &["train"]);
         assert_eq!(r.json["variables"][0]["label"], "final");
         assert_eq!(r.json["stages"][0]["execution_count"], 3);
         assert_eq!(tags_text(&answer(true)), r.text);
         let empty = render_tags(&answer(false));
-        assert!(empty.text.contains("No tagged variables"), "{}", empty.text);
-        assert!(empty.text.contains("No stages"), "{}", empty.text);
+        assert_shows(&empty.text, &["No tagged variables", "No stages"]);
     }
 
     #[test]

@@ -298,3 +298,18 @@ fn empty_lists_say_so() {
     assert!(r.text.contains("No executions"));
     assert_eq!(r.json["executions"], json!([]));
 }
+
+/// Asserts that `shown` (a rendered text, HTML or SVG) holds every one of `parts`, naming the
+/// missing one and printing all of `shown`.
+#[track_caller]
+pub(crate) fn assert_shows(shown: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(shown.contains(part), "{part:?} is not in:\n{shown}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "\"absent\" is not in:\npresent")]
+fn assert_shows_names_the_missing_part() {
+    assert_shows("present", &["present", "absent"]);
+}

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::svg::Rect;
+use crate::tests::assert_shows;
 use provstore::{EvolutionPoint, SkippedTrial};
 
 fn point(trial: i64, name: Option<&str>, value: f64) -> EvolutionPoint {
@@ -74,21 +75,27 @@ fn the_plot_names_the_trials_and_is_well_formed() {
     let r = render_var_evolution(&e);
     let svg = r.svg.clone().expect("a picture");
     assert_well_formed(&svg);
-    assert!(svg.contains("lr=0.1"), "{svg}");
-    assert!(svg.contains("&lt;lr&amp;1&gt;"), "{svg}");
-    assert!(svg.contains(">#3<"), "{svg}");
-    assert!(svg.contains("acc across trials"), "{svg}");
+    assert_shows(
+        &svg,
+        &[
+            "lr=0.1",
+            "&lt;lr&amp;1&gt;",
+            ">#3<",
+            "acc across trials",
+            "<rect class=\"panel\"",
+            "<polyline",
+        ],
+    );
     assert!(!svg.contains("currentColor"), "{svg}");
-    assert!(svg.contains("<rect class=\"panel\""), "{svg}");
-    assert!(svg.contains("<polyline"), "{svg}");
     assert!(!r.html.contains("<lr&1>"), "{}", r.html);
     assert!(!r.html.contains("<svg"), "{}", r.html);
     let png = crate::tests::decode_png(&r.picture().unwrap().data["image/png"]);
     crate::tests::assert_text_drawn(&png, "evolution");
     crate::tests::assert_light_panel(&png);
-    assert!(r.text.contains("0.93"), "{}", r.text);
-    assert!(r.text.contains("Skipped (1 trial):"), "{}", r.text);
-    assert!(r.text.contains("#9 (In[2]): not a number"), "{}", r.text);
+    assert_shows(
+        &r.text,
+        &["0.93", "Skipped (1 trial):", "#9 (In[2]): not a number"],
+    );
     assert_eq!(r.json["points"][1]["trial_name"], "<lr&1>");
     assert_eq!(r.json["statistic"], "mean");
     assert_eq!(r.json["skipped"][0]["trial"], 9);
