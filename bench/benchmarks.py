@@ -270,6 +270,15 @@ def timed_process(argv: list[str], what: str) -> float:
     return elapsed
 
 
+def median_ms_row(label: str, metric: str, times: list[float], what: str, rest: str,
+                  target: float | None = None) -> Row:
+    """The median of ``times`` (seconds, one per timed run) as a prov row in ms, its note
+    `WHAT: min N ms, max N ms; REST`."""
+    spread = f"min {min(times) * 1e3:.0f} ms, max {max(times) * 1e3:.0f} ms"
+    return prov_row(label, metric, "ms", median(times) * 1e3, len(times), note=f"{what}: {spread}; {rest}",
+                    target=target)
+
+
 def store_counts(db: Path) -> tuple[int, int]:
     """(trials, executions) recorded in ``db``, as `provctl trials --json` reports them."""
     trials = json.loads(provctl(db, "trials", "--json").stdout)
@@ -408,16 +417,12 @@ def provctl_show(ctx: Context, executions: int, runs: int) -> list[Row]:
             samples[form].append(timed_process(argv + forms[form], f"provctl show ({form})"))
     label = f"provctl show, {executions:,} executions"
     return [
-        prov_row(
+        median_ms_row(
             label,
             f"median, {form}",
-            "ms",
-            median(times) * 1e3,
-            runs,
-            note=(
-                f"{form}: min {min(times) * 1e3:.0f} ms, max {max(times) * 1e3:.0f} ms; "
-                f"{output_bytes[form]:,} bytes of output; synthetic store of {size:,} bytes"
-            ),
+            times,
+            form,
+            f"{output_bytes[form]:,} bytes of output; synthetic store of {size:,} bytes",
         )
         for form, times in samples.items()
     ]
@@ -1149,17 +1154,13 @@ def provctl_diff(ctx: Context, executions: int, runs: int) -> list[Row]:
         times.append(timed_process(argv, "provctl diff"))
     label = f"provctl diff --json, 2 x {executions:,} executions"
     return [
-        prov_row(
+        median_ms_row(
             label,
             "median",
-            "ms",
-            median(times) * 1e3,
-            runs,
-            note=(
-                f"whole process, stdout to /dev/null: min {min(times) * 1e3:.0f} ms, max {max(times) * 1e3:.0f} ms; "
-                f"{len(answer['code'])} code ops, {len(changed)} changed values, {len(output.encode()):,} bytes "
-                f"of JSON; synthetic store of {store_bytes(db):,} bytes"
-            ),
+            times,
+            "whole process, stdout to /dev/null",
+            f"{len(answer['code'])} code ops, {len(changed)} changed values, {len(output.encode()):,} bytes "
+            f"of JSON; synthetic store of {store_bytes(db):,} bytes",
             target=100.0,
         ),
         prov_row(label, "max", "ms", max(times) * 1e3, runs),

@@ -2,7 +2,7 @@
 //! slice as code, notebook and script, well-formed SVG, escaped HTML.
 
 use super::*;
-use crate::tests::{assert_shows, trial};
+use crate::tests::{assert_shows, trial, xml_elements};
 use provstore::{
     DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, GraphAnswer, SliceAnswer,
     SliceStatement,
@@ -81,69 +81,6 @@ fn deps_answer() -> DepsAnswer {
             edge(4, 3, &["n"]),
             edge(4, 1, &["fit"]),
         ],
-    }
-}
-
-/// A minimal XML well-formedness check: balanced tags, quoted attributes,
-/// known entities. Returns the element names in document order.
-fn xml_elements(xml: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut open: Vec<String> = Vec::new();
-    let mut rest = xml;
-    while let Some(lt) = rest.find('<') {
-        check_text(&rest[..lt]);
-        let gt = rest[lt..].find('>').expect("unclosed tag") + lt;
-        let tag = &rest[lt + 1..gt];
-        rest = &rest[gt + 1..];
-        if let Some(name) = tag.strip_prefix('/') {
-            assert_eq!(
-                open.pop().as_deref(),
-                Some(name.trim()),
-                "mismatched </{name}>"
-            );
-            continue;
-        }
-        let self_closing = tag.ends_with('/');
-        let tag = tag.trim_end_matches('/');
-        let name_end = tag.find(char::is_whitespace).unwrap_or(tag.len());
-        let name = &tag[..name_end];
-        assert!(
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '-' || c == ':'),
-            "bad name {name:?}"
-        );
-        // Attributes: name="value" pairs, values without < or raw &.
-        let mut attrs = tag[name_end..].trim();
-        while !attrs.is_empty() {
-            let eq = attrs.find("=\"").expect("attribute without =\"");
-            let after = &attrs[eq + 2..];
-            let close = after.find('"').expect("unquoted attribute");
-            assert!(!after[..close].contains('<'), "< in an attribute");
-            check_text(&after[..close]);
-            attrs = after[close + 1..].trim_start();
-        }
-        names.push(name.to_string());
-        if !self_closing {
-            open.push(name.to_string());
-        }
-    }
-    check_text(rest);
-    assert!(open.is_empty(), "unclosed elements {open:?}");
-    names
-}
-
-fn check_text(text: &str) {
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        let semi = rest[amp..].find(';').expect("& without ;") + amp;
-        let entity = &rest[amp + 1..semi];
-        assert!(
-            ["amp", "lt", "gt", "quot", "#39"].contains(&entity),
-            "unknown entity &{entity};"
-        );
-        rest = &rest[semi + 1..];
     }
 }
 

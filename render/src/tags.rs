@@ -30,12 +30,7 @@ fn tags_doc(answer: &TagsAnswer) -> Doc {
         .as_ref()
         .map(|n| format!(" {n:?}"))
         .unwrap_or_default();
-    let mut doc = Doc::new();
-    doc.title(format!("Tags of trial {}{name}", t.id));
-    doc.push(Block::Gap);
-    if answer.variables.is_empty() {
-        doc.note(0, NO_VARIABLES);
-    } else {
+    let variables = (!answer.variables.is_empty()).then(|| {
         let mut table = Table::new(&["variable", "label", "tagged (UTC)", "after"]);
         for v in &answer.variables {
             table.push(vec![
@@ -49,13 +44,9 @@ fn tags_doc(answer: &TagsAnswer) -> Doc {
                 ),
             ]);
         }
-        doc.note(0, "Tagged variables");
-        doc.table(0, table);
-    }
-    doc.push(Block::Gap);
-    if answer.stages.is_empty() {
-        doc.note(0, NO_STAGES);
-    } else {
+        table
+    });
+    let stages = (!answer.stages.is_empty()).then(|| {
         let mut table = Table::new(&["stage", "execution", "cell", "marked (UTC)"]);
         for s in &answer.stages {
             table.push(vec![
@@ -65,10 +56,26 @@ fn tags_doc(answer: &TagsAnswer) -> Doc {
                 Cell::plain(when(&s.at)),
             ]);
         }
-        doc.note(0, "Stages");
-        doc.table(0, table);
-    }
+        table
+    });
+    let mut doc = Doc::new();
+    doc.title(format!("Tags of trial {}{name}", t.id));
+    doc.push(Block::Gap);
+    list(&mut doc, "Tagged variables", variables, NO_VARIABLES);
+    doc.push(Block::Gap);
+    list(&mut doc, "Stages", stages, NO_STAGES);
     doc
+}
+
+/// A list under its name, or the sentence saying it is empty.
+fn list(doc: &mut Doc, name: &str, table: Option<Table>, empty: &str) {
+    match table {
+        Some(table) => {
+            doc.note(0, name);
+            doc.table(0, table);
+        }
+        None => doc.note(0, empty),
+    }
 }
 
 /// The answer to `%tag_var VAR [LABEL]`. JSON: `{"variable", "label", "retagged", "message"}`.
