@@ -259,6 +259,26 @@ def provctl(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
+def timed_process(argv: list[str], what: str) -> float:
+    """Seconds one run of ``argv`` takes as a whole process, stdout to /dev/null (only the run
+    is timed); a failure is a BenchError naming ``what``."""
+    started = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise BenchError(f"{what} failed: {done.stderr.decode().strip()}")
+    return elapsed
+
+
+def median_ms_row(label: str, metric: str, times: list[float], what: str, rest: str,
+                  target: float | None = None) -> Row:
+    """The median of ``times`` (seconds, one per timed run) as a prov row in ms, its note
+    `WHAT: min N ms, max N ms; REST`."""
+    spread = f"min {min(times) * 1e3:.0f} ms, max {max(times) * 1e3:.0f} ms"
+    return prov_row(label, metric, "ms", median(times) * 1e3, len(times), note=f"{what}: {spread}; {rest}",
+                    target=target)
+
+
 def store_counts(db: Path) -> tuple[int, int]:
     """(trials, executions) recorded in ``db``, as `provctl trials --json` reports them."""
     trials = json.loads(provctl(db, "trials", "--json").stdout)
@@ -394,26 +414,15 @@ def provctl_show(ctx: Context, executions: int, runs: int) -> list[Row]:
     for round_index in range(runs):
         order = list(forms) if round_index % 2 == 0 else list(forms)[::-1]
         for form in order:
-            started = time.perf_counter()
-            done = subprocess.run(
-                argv + forms[form], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, check=False
-            )
-            elapsed = time.perf_counter() - started
-            if done.returncode != 0:
-                raise BenchError(f"provctl show ({form}) failed: {done.stderr.decode().strip()}")
-            samples[form].append(elapsed)
+            samples[form].append(timed_process(argv + forms[form], f"provctl show ({form})"))
     label = f"provctl show, {executions:,} executions"
     return [
-        prov_row(
+        median_ms_row(
             label,
             f"median, {form}",
-            "ms",
-            median(times) * 1e3,
-            runs,
-            note=(
-                f"{form}: min {min(times) * 1e3:.0f} ms, max {max(times) * 1e3:.0f} ms; "
-                f"{output_bytes[form]:,} bytes of output; synthetic store of {size:,} bytes"
-            ),
+            times,
+            form,
+            f"{output_bytes[form]:,} bytes of output; synthetic store of {size:,} bytes",
         )
         for form, times in samples.items()
     ]
@@ -909,14 +918,7 @@ def provctl_deps(ctx: Context, executions: int, variables: list[str], runs: int,
     for round_index in range(runs):
         order = variables if round_index % 2 == 0 else variables[::-1]
         for var in order:
-            started = time.perf_counter()
-            done = subprocess.run(
-                argv + [var, "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, check=False
-            )
-            elapsed = time.perf_counter() - started
-            if done.returncode != 0:
-                raise BenchError(f"provctl deps {var} failed: {done.stderr.decode().strip()}")
-            samples[var].append(elapsed)
+            samples[var].append(timed_process(argv + [var, "--json"], f"provctl deps {var}"))
     medians = {var: median(times) * 1e3 for var, times in samples.items()}
     per_var = ", ".join(
         f"{var} {medians[var]:.1f} ms ({sizes[var]:,} executions, {output_bytes[var]:,} bytes of JSON)"
@@ -1149,25 +1151,16 @@ def provctl_diff(ctx: Context, executions: int, runs: int) -> list[Row]:
     argv = [str(PROVCTL), "--db", str(db), "diff", "1", "2", "--json"]
     times: list[float] = []
     for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, check=False)
-        elapsed = time.perf_counter() - started
-        if done.returncode != 0:
-            raise BenchError(f"provctl diff failed: {done.stderr.decode().strip()}")
-        times.append(elapsed)
+        times.append(timed_process(argv, "provctl diff"))
     label = f"provctl diff --json, 2 x {executions:,} executions"
     return [
-        prov_row(
+        median_ms_row(
             label,
             "median",
-            "ms",
-            median(times) * 1e3,
-            runs,
-            note=(
-                f"whole process, stdout to /dev/null: min {min(times) * 1e3:.0f} ms, max {max(times) * 1e3:.0f} ms; "
-                f"{len(answer['code'])} code ops, {len(changed)} changed values, {len(output.encode()):,} bytes "
-                f"of JSON; synthetic store of {store_bytes(db):,} bytes"
-            ),
+            times,
+            "whole process, stdout to /dev/null",
+            f"{len(answer['code'])} code ops, {len(changed)} changed values, {len(output.encode()):,} bytes "
+            f"of JSON; synthetic store of {store_bytes(db):,} bytes",
             target=100.0,
         ),
         prov_row(label, "max", "ms", max(times) * 1e3, runs),

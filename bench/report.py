@@ -149,21 +149,30 @@ def _verdict(row: Row) -> str:
     return "pass" if row.passed else "**FAIL**"
 
 
+def _markdown_table(columns: list[tuple[str, bool]], body: list[list[str]]) -> str:
+    """A Markdown table, also readable as plain text: ``columns`` are (header, right-aligned)."""
+    lines = [[name for name, _ in columns], ["---:" if right else "---" for _, right in columns], *body]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+
+def _target(row: Row, unit: str = "") -> str:
+    """The row's target as `≤ 1.05` (a ratio) or `≤ 100 ms` (with ``unit``), `—` for none."""
+    if row.target is None:
+        return "—"
+    return f"≤ {_figure(row.target)} {unit}" if unit else f"≤ {row.target:.2f}"
+
+
 def results_table(rows: list[Row]) -> str:
     """The prov-against-direct rows as a Markdown table (also readable as plain text)."""
-    lines = [
-        "| Benchmark | Metric | direct | prov | prov/direct | target | result |",
-        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    columns = [("Benchmark", False), ("Metric", False), ("direct", True), ("prov", True),
+               ("prov/direct", True), ("target", True), ("result", False)]
+    body = [
+        [row.benchmark, f"{row.metric} ({row.unit}, n={row.samples})", _figure(row.direct), _figure(row.prov),
+         f"{row.ratio:.3f}", _target(row), _verdict(row)]
+        for row in rows
+        if not row.prov_only
     ]
-    for row in rows:
-        if row.prov_only:
-            continue
-        target = f"≤ {row.target:.2f}" if row.target is not None else "—"
-        lines.append(
-            f"| {row.benchmark} | {row.metric} ({row.unit}, n={row.samples}) | "
-            f"{_figure(row.direct)} | {_figure(row.prov)} | {row.ratio:.3f} | {target} | {_verdict(row)} |"
-        )
-    return "\n".join(lines)
+    return _markdown_table(columns, body)
 
 
 def prov_table(rows: list[Row]) -> str:
@@ -171,24 +180,23 @@ def prov_table(rows: list[Row]) -> str:
 
     Their target, where they have one, is an absolute figure in the row's unit.
     """
-    lines = ["| Benchmark | Metric | prov | n | target | result |", "| --- | --- | ---: | ---: | ---: | --- |"]
-    for row in rows:
-        if row.prov_only:
-            target = f"≤ {_figure(row.target)} {row.unit}" if row.target is not None else "—"
-            lines.append(
-                f"| {row.benchmark} | {row.metric} ({row.unit}) | {_figure(row.prov)} | {row.samples:,} "
-                f"| {target} | {_verdict(row)} |"
-            )
-    return "\n".join(lines)
+    columns = [("Benchmark", False), ("Metric", False), ("prov", True), ("n", True), ("target", True),
+               ("result", False)]
+    body = [
+        [row.benchmark, f"{row.metric} ({row.unit})", _figure(row.prov), f"{row.samples:,}",
+         _target(row, row.unit), _verdict(row)]
+        for row in rows
+        if row.prov_only
+    ]
+    return _markdown_table(columns, body)
 
 
 def others_table(rows: list[Row]) -> str:
     """Rows that also carry figures of other kernels (ipyflow), side by side with direct and prov."""
     names = list(dict.fromkeys(name for row in rows for name in row.others))
-    head = "| Benchmark | Metric | direct | prov | " + " | ".join(names) + " | " + " | ".join(
-        f"{name}/direct" for name in names
-    ) + " |"
-    lines = [head, "| --- | --- |" + " ---: |" * (2 + 2 * len(names))]
+    columns = [("Benchmark", False), ("Metric", False), ("direct", True), ("prov", True)]
+    columns += [(name, True) for name in names] + [(f"{name}/direct", True) for name in names]
+    body = []
     for row in rows:
         if not row.others or row.direct is None:
             continue
@@ -202,12 +210,9 @@ def others_table(rows: list[Row]) -> str:
                 bound = "≥ " if name in row.others_at_least else ""
                 values.append(bound + _figure(value))
                 ratios.append(f"{bound}{value / row.direct:.1f}" if row.direct else "—")
-        lines.append(
-            f"| {row.benchmark} | {row.metric} ({row.unit}) | {_figure(row.direct)} | {_figure(row.prov)} | "
-            + " | ".join(values + ratios)
-            + " |"
-        )
-    return "\n".join(lines)
+        body.append([row.benchmark, f"{row.metric} ({row.unit})", _figure(row.direct), _figure(row.prov),
+                     *values, *ratios])
+    return _markdown_table(columns, body)
 
 
 def render_markdown(report: dict[str, Any]) -> str:

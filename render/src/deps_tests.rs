@@ -2,7 +2,7 @@
 //! slice as code, notebook and script, well-formed SVG, escaped HTML.
 
 use super::*;
-use crate::tests::trial;
+use crate::tests::{assert_shows, trial, xml_elements};
 use provstore::{
     DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, GraphAnswer, SliceAnswer,
     SliceStatement,
@@ -84,69 +84,6 @@ fn deps_answer() -> DepsAnswer {
     }
 }
 
-/// A minimal XML well-formedness check: balanced tags, quoted attributes,
-/// known entities. Returns the element names in document order.
-fn xml_elements(xml: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut open: Vec<String> = Vec::new();
-    let mut rest = xml;
-    while let Some(lt) = rest.find('<') {
-        check_text(&rest[..lt]);
-        let gt = rest[lt..].find('>').expect("unclosed tag") + lt;
-        let tag = &rest[lt + 1..gt];
-        rest = &rest[gt + 1..];
-        if let Some(name) = tag.strip_prefix('/') {
-            assert_eq!(
-                open.pop().as_deref(),
-                Some(name.trim()),
-                "mismatched </{name}>"
-            );
-            continue;
-        }
-        let self_closing = tag.ends_with('/');
-        let tag = tag.trim_end_matches('/');
-        let name_end = tag.find(char::is_whitespace).unwrap_or(tag.len());
-        let name = &tag[..name_end];
-        assert!(
-            !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '-' || c == ':'),
-            "bad name {name:?}"
-        );
-        // Attributes: name="value" pairs, values without < or raw &.
-        let mut attrs = tag[name_end..].trim();
-        while !attrs.is_empty() {
-            let eq = attrs.find("=\"").expect("attribute without =\"");
-            let after = &attrs[eq + 2..];
-            let close = after.find('"').expect("unquoted attribute");
-            assert!(!after[..close].contains('<'), "< in an attribute");
-            check_text(&after[..close]);
-            attrs = after[close + 1..].trim_start();
-        }
-        names.push(name.to_string());
-        if !self_closing {
-            open.push(name.to_string());
-        }
-    }
-    check_text(rest);
-    assert!(open.is_empty(), "unclosed elements {open:?}");
-    names
-}
-
-fn check_text(text: &str) {
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        let semi = rest[amp..].find(';').expect("& without ;") + amp;
-        let entity = &rest[amp + 1..semi];
-        assert!(
-            ["amp", "lt", "gt", "quot", "#39"].contains(&entity),
-            "unknown entity &{entity};"
-        );
-        rest = &rest[semi + 1..];
-    }
-}
-
 #[test]
 fn deps_json_is_the_provctl_contract() {
     let r = render_deps(&deps_answer(), false);
@@ -173,19 +110,18 @@ fn deps_text_shows_code_names_sources_and_values() {
         text.starts_with("model depends on 4 executions of trial 3 \"baseline\"\n"),
         "{text}"
     );
-    assert!(text.contains("In [4]\n"), "{text}");
-    assert!(text.contains("  defines  model\n"), "{text}");
-    assert!(text.contains("  uses     df, n, fit\n"), "{text}");
-    assert!(
-        text.contains("  from     In [2]: df; In [3]: n; In [1]: fit\n"),
-        "{text}"
+    assert_shows(
+        &text,
+        &[
+            "In [4]\n",
+            "  defines  model\n",
+            "  uses     df, n, fit\n",
+            "  from     In [2]: df; In [3]: n; In [1]: fit\n",
+            "  value    n: int = 10\n",
+            "  value    model: LinearRegression\n",
+            "  2 | print(df.head())\n",
+        ],
     );
-    assert!(text.contains("  value    n: int = 10\n"), "{text}");
-    assert!(
-        text.contains("  value    model: LinearRegression\n"),
-        "{text}"
-    );
-    assert!(text.contains("  2 | print(df.head())\n"), "{text}");
 
     // Only the statements that contributed.
     let only = render_deps(&answer, true).text;
@@ -361,16 +297,18 @@ fn graph_renders_as_svg_dot_and_text() {
     assert!(r
         .text
         .starts_with("Dataflow of trial 3 \"baseline\": 4 executions, 4 dependencies\n"));
-    assert!(r.text.contains("  In [4] <- In [2]: df\n"), "{}", r.text);
+    assert_shows(&r.text, &["  In [4] <- In [2]: df\n"]);
     let dot = graph_dot(&graph);
     assert!(
         dot.starts_with("digraph \"prov trial 3 \\\"baseline\\\"\" {\n  rankdir=LR;"),
         "{dot}"
     );
-    assert!(dot.contains("  e2 -> e4 [label=\"df\"];\n"), "{dot}");
-    assert!(
-        dot.contains("  e4 [label=\"In [4]\\nmodel = fit(df, n)\"];\n"),
-        "{dot}"
+    assert_shows(
+        &dot,
+        &[
+            "  e2 -> e4 [label=\"df\"];\n",
+            "  e4 [label=\"In [4]\\nmodel = fit(df, n)\"];\n",
+        ],
     );
     assert_eq!(dot.matches(" -> ").count(), 4);
 }

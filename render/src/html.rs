@@ -1,5 +1,6 @@
 //! HTML pieces: inline styles that inherit the notebook theme's colours
-//! (only translucent tints are set), and escaping.
+//! (only translucent tints are set), escaping, and the HTML of the blocks of a
+//! [`crate::doc::Doc`] beyond plain notes and tables.
 
 /// The table.
 pub(crate) const TABLE: &str = "border-collapse:collapse;margin:4px 0;font-size:12.5px;";
@@ -53,10 +54,61 @@ pub(crate) fn badge(status: &str) -> String {
         "running" => "rgba(56,139,253,0.22)",
         _ => "rgba(128,128,128,0.22)",
     };
+    on_tint(tint, status)
+}
+
+/// `text` on a rounded tint.
+fn on_tint(tint: &str, text: &str) -> String {
     format!(
         "<span style=\"background:{tint};border-radius:3px;padding:0 5px;\">{}</span>",
-        esc(status)
+        esc(text)
     )
+}
+
+/// A section's name (`code`, `values`, …), underlined.
+pub(crate) fn section(name: &str) -> String {
+    format!(
+        "<div style=\"font-weight:600;margin:10px 0 2px;border-bottom:1px solid \
+         rgba(128,128,128,0.35);\">{}</div>",
+        esc(name)
+    )
+}
+
+/// An entry's heading on a tint that says what happened (`changed`, `added`, `replace`, …),
+/// readable in light and dark themes.
+pub(crate) fn heading(status: &str, text: &str) -> String {
+    let tint = match status {
+        "added" | "insert" => "rgba(46,160,67,0.22)",
+        "removed" | "delete" => "rgba(229,83,75,0.25)",
+        "changed" | "replace" => "rgba(210,153,34,0.28)",
+        _ => "rgba(128,128,128,0.18)",
+    };
+    format!(
+        "<div style=\"margin:4px 0 0;\">{}</div>",
+        on_tint(tint, text)
+    )
+}
+
+/// A unified diff as coloured lines: additions and removals on translucent tints.
+pub(crate) fn unified_diff(unified: &str) -> String {
+    let mut body = String::new();
+    for l in unified.lines() {
+        let tint = if l.starts_with("+++") || l.starts_with("---") {
+            "opacity:0.7;"
+        } else if l.starts_with('+') {
+            "background:rgba(46,160,67,0.22);"
+        } else if l.starts_with('-') {
+            "background:rgba(229,83,75,0.22);"
+        } else if l.starts_with("@@") {
+            "opacity:0.6;"
+        } else {
+            ""
+        };
+        // An empty div would collapse; a space keeps the blank line.
+        let shown = if l.is_empty() { " ".into() } else { esc(l) };
+        body.push_str(&format!("<div style=\"{tint}\">{shown}</div>"));
+    }
+    format!("<div style=\"{CODE}margin:2px 0 6px 12px;display:block;\">{body}</div>")
 }
 
 /// An HTML fragment being built: a `div` in the UI font.

@@ -24,7 +24,9 @@
 
 mod deps;
 mod diff;
+mod doc;
 mod html;
+mod pictures;
 mod plot;
 mod png;
 mod svg;
@@ -48,6 +50,7 @@ use provstore::{ExecutionDetail, LogEntry, TrialSummary};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use doc::Doc;
 use html::{esc, Html};
 use table::{Cell, Table};
 use text::{duration, first_output, preview, when};
@@ -142,20 +145,9 @@ pub(crate) fn render_trials_with(
     extra: &[String],
 ) -> Rendered {
     let json = to_json(&trials);
-    let Some(view) = TrialsView::new(trials, current, extra) else {
-        return notice(NO_TRIALS, json);
-    };
-    let mut html = Html::new();
-    html.title(&view.title);
-    html.raw(&view.table.html());
-    if view.marked {
-        html.note(THIS_KERNEL);
-    }
-    Rendered {
-        text: view.text(),
-        html: html.finish(),
-        json,
-        svg: None,
+    match trials_doc(trials, current, extra) {
+        Some(doc) => doc.rendered(json),
+        None => notice(NO_TRIALS, json),
     }
 }
 
@@ -171,8 +163,8 @@ pub(crate) fn trials_text_with(
     current: Option<i64>,
     extra: &[String],
 ) -> String {
-    match TrialsView::new(trials, current, extra) {
-        Some(view) => view.text(),
+    match trials_doc(trials, current, extra) {
+        Some(doc) => doc.text(),
         None => format!("{NO_TRIALS}\n"),
     }
 }
@@ -181,70 +173,56 @@ const NO_TRIALS: &str =
     "No trials recorded in this store yet: run a cell with the \"Python (prov)\" kernel.";
 const THIS_KERNEL: &str = "* this kernel's trial";
 
-/// The trial list as a titled table.
-struct TrialsView {
-    title: String,
-    table: Table,
-    marked: bool,
-}
-
-impl TrialsView {
-    fn new(trials: &[TrialSummary], current: Option<i64>, extra: &[String]) -> Option<TrialsView> {
-        if trials.is_empty() {
-            return None;
-        }
-        let marked = current.is_some_and(|c| trials.iter().any(|t| t.id == c));
-        let mut headers = vec![
-            "id",
-            "name",
-            "status",
-            "started (UTC)",
-            "ended (UTC)",
-            "executions",
-            "notebook",
+/// The trial list as a title over a table, and the mark's meaning when one is marked; `None`
+/// for no trials.
+fn trials_doc(trials: &[TrialSummary], current: Option<i64>, extra: &[String]) -> Option<Doc> {
+    if trials.is_empty() {
+        return None;
+    }
+    let marked = current.is_some_and(|c| trials.iter().any(|t| t.id == c));
+    let mut headers = vec![
+        "id",
+        "name",
+        "status",
+        "started (UTC)",
+        "ended (UTC)",
+        "executions",
+        "notebook",
+    ];
+    if marked {
+        headers.insert(0, "");
+    }
+    let tagged = extra.iter().any(|e| !e.is_empty());
+    if tagged {
+        headers.push("tags / key values");
+    }
+    let mut table = Table::new(&headers);
+    for (i, t) in trials.iter().enumerate() {
+        let mut row = vec![
+            Cell::number(t.id),
+            Cell::opt(t.name.as_deref()),
+            Cell::status(t.status.as_str()),
+            Cell::plain(when(&t.started_at)),
+            Cell::opt(t.ended_at.as_deref().map(when).as_deref()),
+            Cell::number(t.executions),
+            Cell::opt(t.notebook.as_deref()),
         ];
         if marked {
-            headers.insert(0, "");
+            row.insert(0, Cell::plain(if Some(t.id) == current { "*" } else { "" }));
         }
-        let tagged = extra.iter().any(|e| !e.is_empty());
         if tagged {
-            headers.push("tags / key values");
+            let line = extra.get(i).map(String::as_str).filter(|e| !e.is_empty());
+            row.push(Cell::opt(line));
         }
-        let mut table = Table::new(&headers);
-        for (i, t) in trials.iter().enumerate() {
-            let mut row = vec![
-                Cell::number(t.id),
-                Cell::opt(t.name.as_deref()),
-                Cell::status(t.status.as_str()),
-                Cell::plain(when(&t.started_at)),
-                Cell::opt(t.ended_at.as_deref().map(when).as_deref()),
-                Cell::number(t.executions),
-                Cell::opt(t.notebook.as_deref()),
-            ];
-            if marked {
-                row.insert(0, Cell::plain(if Some(t.id) == current { "*" } else { "" }));
-            }
-            if tagged {
-                let line = extra.get(i).map(String::as_str).filter(|e| !e.is_empty());
-                row.push(Cell::opt(line));
-            }
-            table.push(row);
-        }
-        Some(TrialsView {
-            title: plural(trials.len(), "trial"),
-            table,
-            marked,
-        })
+        table.push(row);
     }
-
-    fn text(&self) -> String {
-        let mut text = format!("{}\n{}", self.title, self.table.text());
-        if self.marked {
-            text.push_str(THIS_KERNEL);
-            text.push('\n');
-        }
-        text
+    let mut doc = Doc::new();
+    doc.title(plural(trials.len(), "trial"));
+    doc.table(0, table);
+    if marked {
+        doc.note(0, THIS_KERNEL);
     }
+    Some(doc)
 }
 
 /// The JSON of one trial with its executions (`provctl show --json`):
@@ -379,29 +357,24 @@ fn execution_cells(e: &ExecutionDetail) -> Vec<Cell> {
 /// `trial_name`.
 pub fn render_log(entries: &[LogEntry]) -> Rendered {
     let json = to_json(&entries);
-    let Some((title, table)) = log_view(entries) else {
-        return notice(NO_LOG, json);
-    };
-    titled_table(&title, &table, json)
+    match log_view(entries) {
+        Some((title, table)) => titled_table(&title, table).rendered(json),
+        None => notice(NO_LOG, json),
+    }
 }
 
-/// A title over a table, in every form: the common shape of list answers.
-fn titled_table(title: &str, table: &Table, json: Value) -> Rendered {
-    let mut html = Html::new();
-    html.title(title);
-    html.raw(&table.html());
-    Rendered {
-        text: format!("{title}\n{}", table.text()),
-        html: html.finish(),
-        json,
-        svg: None,
-    }
+/// A title over a table: the common shape of list answers.
+fn titled_table(title: &str, table: Table) -> Doc {
+    let mut doc = Doc::new();
+    doc.title(title);
+    doc.table(0, table);
+    doc
 }
 
 /// The text alone of [`render_log`], for provctl.
 pub fn log_text(entries: &[LogEntry]) -> String {
     match log_view(entries) {
-        Some((title, table)) => format!("{title}\n{}", table.text()),
+        Some((title, table)) => titled_table(&title, table).text(),
         None => format!("{NO_LOG}\n"),
     }
 }
@@ -507,27 +480,17 @@ pub fn render_trial_named(trial: &TrialSummary) -> Rendered {
 
 /// A one-sentence answer.
 fn notice(message: &str, json: Value) -> Rendered {
-    let mut html = Html::new();
-    html.note(message);
-    Rendered {
-        text: format!("{message}\n"),
-        html: html.finish(),
-        json,
-        svg: None,
-    }
+    let mut doc = Doc::new();
+    doc.note(0, message);
+    doc.rendered(json)
 }
 
 /// A title over one sentence, for answers that are only a finding ("no difference").
 fn titled_notice(title: &str, message: &str, json: Value) -> Rendered {
-    let mut html = Html::new();
-    html.title(title);
-    html.note(message);
-    Rendered {
-        text: format!("{title}\n{message}\n"),
-        html: html.finish(),
-        json,
-        svg: None,
-    }
+    let mut doc = Doc::new();
+    doc.title(title);
+    doc.note(0, message);
+    doc.rendered(json)
 }
 
 /// `Trial 3 "baseline": finished, 42 executions`.

@@ -3,7 +3,7 @@
 use provstore::TagsAnswer;
 use serde_json::json;
 
-use crate::html::Html;
+use crate::doc::{Block, Doc};
 use crate::table::{Cell, Table};
 use crate::text::when;
 use crate::{render_confirmation, to_json, Rendered};
@@ -11,107 +11,70 @@ use crate::{render_confirmation, to_json, Rendered};
 /// The tags of a trial: tagged variables, then stage marks. JSON: the [`TagsAnswer`] itself
 /// (the `provctl tags --json` contract).
 pub fn render_tags(answer: &TagsAnswer) -> Rendered {
-    let view = TagsView::new(answer);
-    let mut html = Html::new();
-    html.title(&view.title);
-    match &view.variables {
-        Some(table) => {
-            html.note("Tagged variables");
-            html.raw(&table.html());
-        }
-        None => html.note(NO_VARIABLES),
-    }
-    match &view.stages {
-        Some(table) => {
-            html.note("Stages");
-            html.raw(&table.html());
-        }
-        None => html.note(NO_STAGES),
-    }
-    Rendered {
-        text: view.text(),
-        html: html.finish(),
-        json: to_json(answer),
-        svg: None,
-    }
+    tags_doc(answer).rendered(to_json(answer))
 }
 
 /// The text alone of [`render_tags`], for provctl.
 pub fn tags_text(answer: &TagsAnswer) -> String {
-    TagsView::new(answer).text()
+    tags_doc(answer).text()
 }
 
 const NO_VARIABLES: &str = "No tagged variables: tag one with %tag_var VAR [LABEL].";
 const NO_STAGES: &str = "No stages: mark a cell with %tag_cell LABEL.";
 
-struct TagsView {
-    title: String,
-    variables: Option<Table>,
-    stages: Option<Table>,
+/// The title, then each list under its name, or the sentence saying it is empty.
+fn tags_doc(answer: &TagsAnswer) -> Doc {
+    let t = &answer.trial;
+    let name = t
+        .name
+        .as_ref()
+        .map(|n| format!(" {n:?}"))
+        .unwrap_or_default();
+    let variables = (!answer.variables.is_empty()).then(|| {
+        let mut table = Table::new(&["variable", "label", "tagged (UTC)", "after"]);
+        for v in &answer.variables {
+            table.push(vec![
+                Cell::plain(v.name.clone()),
+                Cell::opt(v.label.as_deref()),
+                Cell::plain(when(&v.tagged_at)),
+                Cell::opt(
+                    v.execution_count_at_tagging
+                        .map(|n| format!("In[{n}]"))
+                        .as_deref(),
+                ),
+            ]);
+        }
+        table
+    });
+    let stages = (!answer.stages.is_empty()).then(|| {
+        let mut table = Table::new(&["stage", "execution", "cell", "marked (UTC)"]);
+        for s in &answer.stages {
+            table.push(vec![
+                Cell::plain(s.label.clone()),
+                Cell::opt(s.execution_count.map(|n| format!("In[{n}]")).as_deref()),
+                Cell::opt(s.cell_id.as_deref()),
+                Cell::plain(when(&s.at)),
+            ]);
+        }
+        table
+    });
+    let mut doc = Doc::new();
+    doc.title(format!("Tags of trial {}{name}", t.id));
+    doc.push(Block::Gap);
+    list(&mut doc, "Tagged variables", variables, NO_VARIABLES);
+    doc.push(Block::Gap);
+    list(&mut doc, "Stages", stages, NO_STAGES);
+    doc
 }
 
-impl TagsView {
-    fn new(answer: &TagsAnswer) -> TagsView {
-        let t = &answer.trial;
-        let name = t
-            .name
-            .as_ref()
-            .map(|n| format!(" {n:?}"))
-            .unwrap_or_default();
-        let title = format!("Tags of trial {}{name}", t.id);
-        let variables = (!answer.variables.is_empty()).then(|| {
-            let mut table = Table::new(&["variable", "label", "tagged (UTC)", "after"]);
-            for v in &answer.variables {
-                table.push(vec![
-                    Cell::plain(v.name.clone()),
-                    Cell::opt(v.label.as_deref()),
-                    Cell::plain(when(&v.tagged_at)),
-                    Cell::opt(
-                        v.execution_count_at_tagging
-                            .map(|n| format!("In[{n}]"))
-                            .as_deref(),
-                    ),
-                ]);
-            }
-            table
-        });
-        let stages = (!answer.stages.is_empty()).then(|| {
-            let mut table = Table::new(&["stage", "execution", "cell", "marked (UTC)"]);
-            for s in &answer.stages {
-                table.push(vec![
-                    Cell::plain(s.label.clone()),
-                    Cell::opt(s.execution_count.map(|n| format!("In[{n}]")).as_deref()),
-                    Cell::opt(s.cell_id.as_deref()),
-                    Cell::plain(when(&s.at)),
-                ]);
-            }
-            table
-        });
-        TagsView {
-            title,
-            variables,
-            stages,
+/// A list under its name, or the sentence saying it is empty.
+fn list(doc: &mut Doc, name: &str, table: Option<Table>, empty: &str) {
+    match table {
+        Some(table) => {
+            doc.note(0, name);
+            doc.table(0, table);
         }
-    }
-
-    fn text(&self) -> String {
-        let mut text = format!("{}\n\n", self.title);
-        match &self.variables {
-            Some(table) => {
-                text.push_str("Tagged variables\n");
-                text.push_str(&table.text());
-            }
-            None => text.push_str(&format!("{NO_VARIABLES}\n")),
-        }
-        text.push('\n');
-        match &self.stages {
-            Some(table) => {
-                text.push_str("Stages\n");
-                text.push_str(&table.text());
-            }
-            None => text.push_str(&format!("{NO_STAGES}\n")),
-        }
-        text
+        None => doc.note(0, empty),
     }
 }
 
@@ -148,6 +111,7 @@ pub fn render_stage_marked(label: &str) -> Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::assert_shows;
     use provstore::{StageTag, VariableTag};
 
     fn answer(tagged: bool) -> TagsAnswer {
@@ -180,21 +144,16 @@ mod tests {
     #[test]
     fn tags_show_variables_and_stages() {
         let r = render_tags(&answer(true));
-        assert!(
-            r.text.contains("Tags of trial 3 \"baseline\""),
-            "{}",
-            r.text
+        assert_shows(
+            &r.text,
+            &["Tags of trial 3 \"baseline\"", "model", "final", "In[3]"],
         );
-        assert!(r.text.contains("model"), "{}", r.text);
-        assert!(r.text.contains("final"), "{}", r.text);
-        assert!(r.text.contains("In[3]"), "{}", r.text);
-        assert!(r.html.contains("train"), "{}", r.html);
+        assert_shows(&r.html, &["train"]);
         assert_eq!(r.json["variables"][0]["label"], "final");
         assert_eq!(r.json["stages"][0]["execution_count"], 3);
         assert_eq!(tags_text(&answer(true)), r.text);
         let empty = render_tags(&answer(false));
-        assert!(empty.text.contains("No tagged variables"), "{}", empty.text);
-        assert!(empty.text.contains("No stages"), "{}", empty.text);
+        assert_shows(&empty.text, &["No tagged variables", "No stages"]);
     }
 
     #[test]

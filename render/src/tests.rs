@@ -124,15 +124,9 @@ fn show_json_is_the_provctl_contract() {
     assert_eq!(execs[0]["outputs"][0]["output_type"], "stream");
     assert_eq!(execs[0]["outputs"][0]["mime_types"][0], "text/plain");
     assert_eq!(execs[1]["status"], "error");
-    assert!(
-        r.text.contains("ZeroDivisionError: division by zero"),
-        "{}",
-        r.text
-    );
-    assert!(
-        r.text.contains("print('hi')") && r.text.contains(" hi"),
-        "{}",
-        r.text
+    assert_shows(
+        &r.text,
+        &["ZeroDivisionError: division by zero", "print('hi')", " hi"],
     );
     assert!(
         r.text.starts_with("Trial 1: running, 2 executions\n"),
@@ -297,4 +291,82 @@ fn empty_lists_say_so() {
     let r = render_trial(&trial(1, None), &[]);
     assert!(r.text.contains("No executions"));
     assert_eq!(r.json["executions"], json!([]));
+}
+
+/// Asserts that `shown` (a rendered text, HTML or SVG) holds every one of `parts`, naming the
+/// missing one and printing all of `shown`.
+#[track_caller]
+pub(crate) fn assert_shows(shown: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(shown.contains(part), "{part:?} is not in:\n{shown}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "\"absent\" is not in:\npresent")]
+fn assert_shows_names_the_missing_part() {
+    assert_shows("present", &["present", "absent"]);
+}
+
+/// A minimal XML well-formedness check: balanced tags, quoted attributes,
+/// known entities. Returns the element names in document order.
+pub(crate) fn xml_elements(xml: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = xml;
+    while let Some(lt) = rest.find('<') {
+        check_text(&rest[..lt]);
+        let gt = rest[lt..].find('>').expect("unclosed tag") + lt;
+        let tag = &rest[lt + 1..gt];
+        rest = &rest[gt + 1..];
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(
+                open.pop().as_deref(),
+                Some(name.trim()),
+                "mismatched </{name}>"
+            );
+            continue;
+        }
+        let self_closing = tag.ends_with('/');
+        let tag = tag.trim_end_matches('/');
+        let name_end = tag.find(char::is_whitespace).unwrap_or(tag.len());
+        let name = &tag[..name_end];
+        assert!(
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '-' || c == ':'),
+            "bad name {name:?}"
+        );
+        // Attributes: name="value" pairs, values without < or raw &.
+        let mut attrs = tag[name_end..].trim();
+        while !attrs.is_empty() {
+            let eq = attrs.find("=\"").expect("attribute without =\"");
+            let after = &attrs[eq + 2..];
+            let close = after.find('"').expect("unquoted attribute");
+            assert!(!after[..close].contains('<'), "< in an attribute");
+            check_text(&after[..close]);
+            attrs = after[close + 1..].trim_start();
+        }
+        names.push(name.to_string());
+        if !self_closing {
+            open.push(name.to_string());
+        }
+    }
+    check_text(rest);
+    assert!(open.is_empty(), "unclosed elements {open:?}");
+    names
+}
+
+fn check_text(text: &str) {
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        let semi = rest[amp..].find(';').expect("& without ;") + amp;
+        let entity = &rest[amp + 1..semi];
+        assert!(
+            ["amp", "lt", "gt", "quot", "#39"].contains(&entity),
+            "unknown entity &{entity};"
+        );
+        rest = &rest[semi + 1..];
+    }
 }

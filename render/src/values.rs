@@ -24,7 +24,7 @@ pub(crate) fn trial_label(id: i64, name: Option<&str>) -> String {
 pub fn render_var_values(variable: &str, entries: &[ValueEntry]) -> Rendered {
     let json = to_json(&entries);
     let (title, table) = values_view(variable, entries);
-    crate::titled_table(&title, &table, json)
+    crate::titled_table(&title, table).rendered(json)
 }
 
 fn values_view(variable: &str, entries: &[ValueEntry]) -> (String, Table) {
@@ -89,6 +89,7 @@ fn compact(overviews: &[TrialOverview]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::assert_shows;
     use provstore::{CapturedValue, KeyValue, TrialTag};
     use serde_json::json;
 
@@ -137,11 +138,11 @@ mod tests {
             "{}",
             r.text
         );
-        assert!(r.text.contains("In[5]"), "{}", r.text);
-        assert!(r.text.contains("0.75"), "{}", r.text);
-        assert!(r.text.contains("ndarray float64 (3,) mean 1"), "{}", r.text);
-        assert!(r.text.contains("metric"), "{}", r.text);
-        assert!(r.html.contains("lr=0.1"), "{}", r.html);
+        assert_shows(
+            &r.text,
+            &["In[5]", "0.75", "ndarray float64 (3,) mean 1", "metric"],
+        );
+        assert_shows(&r.html, &["lr=0.1"]);
         assert_eq!(r.json[1]["value"], json!(0.75));
         assert_eq!(r.json[2]["type"], "numpy.ndarray");
         assert_eq!(r.json[2]["value"]["kind"], "ndarray");
@@ -169,9 +170,8 @@ mod tests {
             }],
         };
         let r = render_trial_overviews(std::slice::from_ref(&overview), Some(1));
-        assert!(r.text.contains("tags / key values"), "{}", r.text);
-        assert!(r.text.contains("acc=0.93 df"), "{}", r.text);
-        assert!(r.html.contains("acc=0.93 df"), "{}", r.html);
+        assert_shows(&r.text, &["tags / key values", "acc=0.93 df"]);
+        assert_shows(&r.html, &["acc=0.93 df"]);
         assert_eq!(r.json[0]["id"], 1);
         assert_eq!(r.json[0]["key_values"][0]["value"], json!(0.93));
         assert_eq!(trial_overviews_text(&[overview], Some(1)), r.text);

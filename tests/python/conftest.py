@@ -237,6 +237,17 @@ def control_request(
     return reply_to(kc.get_control_msg, msg["header"]["msg_id"], timeout)
 
 
+def execute_in_cell(kc: BlockingKernelClient, code: str, cell_id: str) -> str:
+    """Send an execute_request as JupyterLab does, with the cell's id in metadata.cellId (which
+    jupyter_client's execute() cannot set); its msg_id."""
+    msg = kc.session.msg("execute_request", {
+        "code": code, "silent": False, "store_history": True,
+        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
+    }, metadata={"cellId": cell_id})
+    kc.shell_channel.send(msg)
+    return msg["header"]["msg_id"]
+
+
 def iopub_until_idle(kc: BlockingKernelClient, msg_id: str, timeout: float = TIMEOUT) -> list[dict]:
     """All iopub messages caused by msg_id, up to its idle status (excluded),
     without the busy status and execute_input."""

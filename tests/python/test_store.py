@@ -23,6 +23,7 @@ from conftest import (
     EXAMPLES_DIR,
     KERNEL_NAME,
     REPO_ROOT,
+    execute_in_cell,
     iopub_until_idle,
     magic_answer,
     shell_reply,
@@ -118,13 +119,9 @@ def test_cell_id_status_error_and_aborted_are_recorded(kernel):
     """JupyterLab's metadata.cellId is kept; an error and the requests ipykernel aborts after it
     ("Run All" stopping) are recorded with those statuses."""
     kc = kernel.kc
-    msg = kc.session.msg("execute_request", {
-        "code": "a = 1", "silent": False, "store_history": True,
-        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
-    }, metadata={"cellId": "cell-abc"})
-    kc.shell_channel.send(msg)
-    assert shell_reply(kc, msg["header"]["msg_id"])["content"]["status"] == "ok"
-    iopub_until_idle(kc, msg["header"]["msg_id"])
+    msg_id = execute_in_cell(kc, "a = 1", "cell-abc")
+    assert shell_reply(kc, msg_id)["content"]["status"] == "ok"
+    iopub_until_idle(kc, msg_id)
 
     ids = [kc.execute("raise ValueError('boom')"), kc.execute("b = 2"), kc.execute("c = 3")]
     statuses = [shell_reply(kc, i)["content"]["status"] for i in ids]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import iopub_until_idle, magic_answer, run_magic, shell_reply
+from conftest import execute_in_cell, iopub_until_idle, magic_answer, run_magic, shell_reply
 from test_store import provctl, provctl_json, wait_for
 
 pytestmark = pytest.mark.prov
@@ -25,12 +25,7 @@ def test_tags_are_set_listed_and_removed(kernel):
 
     # The stage marks the execution of the cell it is in.
     kc = k.kc
-    msg = kc.session.msg("execute_request", {
-        "code": "%tag_cell train\nscore = model * 2", "silent": False, "store_history": True,
-        "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
-    }, metadata={"cellId": "cell-train"})
-    kc.shell_channel.send(msg)
-    msg_id = msg["header"]["msg_id"]
+    msg_id = execute_in_cell(kc, "%tag_cell train\nscore = model * 2", "cell-train")
     reply = shell_reply(kc, msg_id)
     assert reply["content"]["status"] == "ok", reply["content"]
     train_count = reply["content"]["execution_count"]

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::svg::Rect;
+use crate::tests::{assert_shows, xml_elements};
 use provstore::{EvolutionPoint, SkippedTrial};
 
 fn point(trial: i64, name: Option<&str>, value: f64) -> EvolutionPoint {
@@ -31,39 +32,6 @@ fn evolution(points: Vec<EvolutionPoint>) -> Evolution {
     }
 }
 
-/// Checks that `svg` is well-formed XML as far as a picture of ours needs: every tag
-/// closed in order, attributes quoted, no stray `<` or `&` in text.
-fn assert_well_formed(svg: &str) {
-    let mut open: Vec<String> = Vec::new();
-    let mut rest = svg;
-    while let Some(start) = rest.find('<') {
-        check_text(&rest[..start]);
-        let end = rest[start..].find('>').expect("unclosed tag") + start;
-        let tag = &rest[start + 1..end];
-        assert!(!tag.contains('<'), "`<` inside a tag: {tag}");
-        assert_eq!(tag.matches('"').count() % 2, 0, "unbalanced quotes: {tag}");
-        if let Some(name) = tag.strip_prefix('/') {
-            assert_eq!(open.pop().as_deref(), Some(name), "mismatched </{name}>");
-        } else if !tag.ends_with('/') {
-            let name = tag.split_whitespace().next().unwrap_or_default();
-            open.push(name.to_string());
-        }
-        rest = &rest[end + 1..];
-    }
-    check_text(rest);
-    assert!(open.is_empty(), "unclosed: {open:?}");
-}
-
-fn check_text(text: &str) {
-    for (i, _) in text.match_indices('&') {
-        let entity = &text[i..];
-        let ok = ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"]
-            .iter()
-            .any(|e| entity.starts_with(e));
-        assert!(ok, "bare & in {text}");
-    }
-}
-
 #[test]
 fn the_plot_names_the_trials_and_is_well_formed() {
     let e = evolution(vec![
@@ -73,22 +41,28 @@ fn the_plot_names_the_trials_and_is_well_formed() {
     ]);
     let r = render_var_evolution(&e);
     let svg = r.svg.clone().expect("a picture");
-    assert_well_formed(&svg);
-    assert!(svg.contains("lr=0.1"), "{svg}");
-    assert!(svg.contains("&lt;lr&amp;1&gt;"), "{svg}");
-    assert!(svg.contains(">#3<"), "{svg}");
-    assert!(svg.contains("acc across trials"), "{svg}");
+    xml_elements(&svg);
+    assert_shows(
+        &svg,
+        &[
+            "lr=0.1",
+            "&lt;lr&amp;1&gt;",
+            ">#3<",
+            "acc across trials",
+            "<rect class=\"panel\"",
+            "<polyline",
+        ],
+    );
     assert!(!svg.contains("currentColor"), "{svg}");
-    assert!(svg.contains("<rect class=\"panel\""), "{svg}");
-    assert!(svg.contains("<polyline"), "{svg}");
     assert!(!r.html.contains("<lr&1>"), "{}", r.html);
     assert!(!r.html.contains("<svg"), "{}", r.html);
     let png = crate::tests::decode_png(&r.picture().unwrap().data["image/png"]);
     crate::tests::assert_text_drawn(&png, "evolution");
     crate::tests::assert_light_panel(&png);
-    assert!(r.text.contains("0.93"), "{}", r.text);
-    assert!(r.text.contains("Skipped (1 trial):"), "{}", r.text);
-    assert!(r.text.contains("#9 (In[2]): not a number"), "{}", r.text);
+    assert_shows(
+        &r.text,
+        &["0.93", "Skipped (1 trial):", "#9 (In[2]): not a number"],
+    );
     assert_eq!(r.json["points"][1]["trial_name"], "<lr&1>");
     assert_eq!(r.json["statistic"], "mean");
     assert_eq!(r.json["skipped"][0]["trial"], 9);
@@ -117,7 +91,7 @@ fn odd_data_still_draws_a_sensible_picture() {
             assert!(ticks.lo <= *v && *v <= ticks.hi, "{v} {values:?}");
         }
         let svg = evolution_svg(&evolution(points));
-        assert_well_formed(&svg);
+        xml_elements(&svg);
         assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
     }
     // Many trials fit the widest plot, and only some are named.
@@ -132,11 +106,7 @@ fn odd_data_still_draws_a_sensible_picture() {
     assert!(width < 1000.0, "{width}");
     let empty = render_var_evolution(&evolution(vec![]));
     assert!(empty.svg.is_none());
-    assert!(
-        empty.text.contains("No trial has a number"),
-        "{}",
-        empty.text
-    );
+    assert_shows(&empty.text, &["No trial has a number"]);
 }
 
 #[test]
