@@ -1,7 +1,8 @@
-"""How notes travel to the proxy. They wait here, keyed by the msg_id of the execute request
-they belong to, until the proxy's user expression collects them. IPython
-formats the collected object for the execute_reply: `Notes` as application/json (the notes
-themselves), `NOTHING` as no data at all, so a cell that changed nothing costs almost nothing.
+"""How notes travel to the proxy. They wait in the probe (`Probe.pending`), keyed by the msg_id
+of the execute request they belong to (`request_id`), until the proxy's user expression collects
+them. IPython formats the collected object for the execute_reply: `Notes` as application/json
+(the notes themselves), `NOTHING` as no data at all, so a cell that changed nothing costs almost
+nothing.
 """
 
 
