@@ -1,5 +1,6 @@
-//! The runtime probe (`probe.py`) as the proxy uses it: the code that installs it in the child,
-//! and the user expression that collects its notes with each execute request.
+//! The runtime probe (`probe/*.py`) as the proxy uses it: the code that installs it in the
+//! child, and the user expression that collects its notes with each execute request. The notes'
+//! format, with golden examples both sides test against: tests/golden/probe/README.md.
 
 use serde_json::{Map, Value};
 
@@ -11,18 +12,52 @@ pub const EXPRESSION_KEY: &str = "__prov_probe__";
 /// not yet collected.
 const COLLECT: &str = "__import__('_prov_probe').collect()";
 
-/// The Python source of the probe.
-const SOURCE: &str = include_str!("probe.py");
+/// The package the probe is installed as, in the child's `sys.modules`.
+const PACKAGE: &str = "_prov_probe";
 
-/// Code that installs the probe as the module `_prov_probe`, binding no name in the user's
-/// namespace (so the probe's first snapshot is the user's namespace as it is).
+/// The probe's Python files, by module name within the package (`""`: the package itself), in
+/// an order where each comes after every module it imports (`from .limits import …`): they are
+/// executed in this order.
+const MODULES: [(&str, &str); 11] = [
+    ("limits", include_str!("probe/limits.py")),
+    ("hashing", include_str!("probe/hashing.py")),
+    ("arrays", include_str!("probe/arrays.py")),
+    ("tensors", include_str!("probe/tensors.py")),
+    ("frames", include_str!("probe/frames.py")),
+    ("estimators", include_str!("probe/estimators.py")),
+    ("changes", include_str!("probe/changes.py")),
+    ("summaries", include_str!("probe/summaries.py")),
+    ("notes", include_str!("probe/notes.py")),
+    ("packages", include_str!("probe/packages.py")),
+    ("", include_str!("probe/__init__.py")),
+];
+
+/// Code that installs the probe as the package `_prov_probe`, binding no name in the user's
+/// namespace (so the probe's first snapshot is the user's namespace as it is): one expression
+/// whose only names are a lambda's parameters and a comprehension's variables. Every module is
+/// registered in `sys.modules` first, so the relative imports between them find each other
+/// there; then each is executed, in [`MODULES`] order, and the package starts probing.
 pub fn install_code() -> String {
-    let source = serde_json::to_string(SOURCE).expect("a string serialises");
+    let mut modules = String::new();
+    for (name, source) in MODULES {
+        let full = if name.is_empty() {
+            PACKAGE.to_string()
+        } else {
+            format!("{PACKAGE}.{name}")
+        };
+        // A JSON string literal is also a valid Python one, whatever the source holds.
+        let full = serde_json::to_string(&full).expect("a string serialises");
+        let source = serde_json::to_string(source).expect("a string serialises");
+        modules.push_str(&format!("({full}, {source}), "));
+    }
     format!(
-        "(lambda sys, types: (sys.modules.__setitem__('_prov_probe', types.ModuleType('_prov_probe')), \
-         exec({source}, sys.modules['_prov_probe'].__dict__), \
-         sys.modules['_prov_probe'].install(get_ipython())))\
-         (__import__('sys'), __import__('types'))"
+        "(lambda sys, types, modules: (\
+         [sys.modules.__setitem__(name, types.ModuleType(name)) for name, _ in modules], \
+         sys.modules['{PACKAGE}'].__dict__.update(__path__=[]), \
+         [(sys.modules[name].__dict__.update(__package__='{PACKAGE}'), \
+         exec(source, sys.modules[name].__dict__)) for name, source in modules], \
+         sys.modules['{PACKAGE}'].install(get_ipython())))\
+         (__import__('sys'), __import__('types'), ({modules}))"
     )
 }
 
@@ -107,9 +142,73 @@ mod tests {
     }
 
     #[test]
+    fn every_module_comes_after_the_modules_it_imports() {
+        for (i, (name, source)) in MODULES.iter().enumerate() {
+            for line in source.lines().filter(|l| l.starts_with("from .")) {
+                let imported = line["from .".len()..].split(' ').next().unwrap();
+                assert!(
+                    MODULES[..i].iter().any(|(earlier, _)| *earlier == imported),
+                    "{name:?} imports {imported:?}, which is not before it in MODULES"
+                );
+            }
+        }
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/probe"))
+            .unwrap()
+            .filter_map(|e| e.unwrap().file_name().into_string().ok())
+            .filter(|f| f.ends_with(".py"))
+            .count();
+        assert_eq!(files, MODULES.len(), "every probe/*.py is installed");
+    }
+
+    #[test]
     fn install_code_binds_no_user_name() {
         let code = install_code();
-        assert!(code.starts_with("(lambda sys, types:"));
+        assert!(code.starts_with("(lambda sys, types, modules:"));
         assert!(!code.contains("\n(lambda"), "one expression");
+        for (name, source) in MODULES {
+            let full = if name.is_empty() {
+                PACKAGE.to_string()
+            } else {
+                format!("{PACKAGE}.{name}")
+            };
+            let (full, source) = (
+                serde_json::to_string(&full).unwrap(),
+                serde_json::to_string(source).unwrap(),
+            );
+            let entry = format!("({full}, {source})");
+            assert!(code.contains(&entry), "{name:?} is installed");
+        }
+    }
+
+    /// The golden notes the probe's Python tests produce (tests/golden/probe/notes.json): the
+    /// expression the proxy sends for each cell's tags is the one the probe answered, and the
+    /// proxy takes out of the reply exactly the notes in that answer.
+    #[test]
+    fn golden_answers_are_taken_out_of_replies() {
+        let golden: Value =
+            serde_json::from_str(include_str!("../../tests/golden/probe/notes.json")).unwrap();
+        let cells = golden["cells"].as_array().unwrap();
+        assert!(cells.len() >= 5);
+        for cell in cells {
+            let tags: Vec<String> = cell["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(collect_expression(&tags), cell["expression"]);
+            let answer = &cell["answer"];
+            if answer.is_null() {
+                continue; // the cell failed: ipykernel evaluates no user expression
+            }
+            let mut reply = json!({"status": "ok", "user_expressions": {
+                EXPRESSION_KEY: answer, "mine": {"status": "ok", "data": {}}}});
+            let notes = take_notes(reply.as_object_mut().unwrap()).map(Value::Object);
+            assert_eq!(notes.as_ref(), answer["data"].get("application/json"));
+            assert_eq!(
+                reply["user_expressions"],
+                json!({"mine": {"status": "ok", "data": {}}})
+            );
+        }
     }
 }

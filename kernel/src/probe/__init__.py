@@ -1,0 +1,134 @@
+"""prov's runtime probe, installed silently in the child kernel at start-up as the package
+`_prov_probe` (kernel/src/probe.rs says how; no name is bound in the user's namespace).
+
+After every cell (IPython's post_run_cell event, which fires for failed cells too) it notes
+what changed (changes.py: globals bound to a different object or deleted, each with its id()
+and type, and a scalar's value), a summary of each tagged value that changed (summaries.py,
+one file per library family: arrays, frames, tensors, estimators), and the packages the cell
+imported (packages.py). The proxy collects these notes through the user_expressions of the
+next execute_request whose code succeeds, keyed by the request they belong to, and strips them
+from the reply before any client sees it (notes.py). The notes' format, with examples the
+tests check on both sides: tests/golden/probe/README.md.
+
+The collecting expression also tells the probe which names are tagged (`collect(('a', 'b'))`):
+a tagged name gets a summary of its value when it is tagged, and after every cell that rebinds
+it or mentions it and changed it.
+"""
+
+import re
+import sys
+
+from .changes import Bindings
+from .notes import NOTHING, Notes, request_id
+from .packages import Packages
+from .summaries import tagged_info
+
+
+class Probe:
+    def __init__(self, shell):
+        self.shell = shell
+        self.bindings = Bindings(shell.user_ns)
+        # Notes not collected yet, by request msg_id.
+        self.pending = {}
+        # Tagged names (what the proxy's last collect said) and the last summary noted for each,
+        # so a cell that only mentions a tagged name notes it when it changed.
+        self.tagged = frozenset()
+        self.last = {}
+        # Packages: the top-level modules present at install are not the user's imports.
+        self.packages = Packages()
+        shell.events.register("post_run_cell", self.post_run_cell)
+
+    def post_run_cell(self, result):
+        try:
+            bound, deleted = self.bindings.changes(self.shell.user_ns)
+            msg_id = request_id(self.shell)
+            if not msg_id:
+                return
+            note = {}
+            # "bound"/"deleted" only when something changed: their absence tells the dataflow
+            # engine the probe saw nothing, as before summaries existed.
+            if bound or deleted:
+                note["bound"], note["deleted"] = bound, deleted
+            if self.tagged:
+                try:
+                    summaries = self._summaries(bound, deleted, result)
+                except Exception:  # bindings are still noted
+                    summaries = None
+                if summaries:
+                    note["summaries"] = summaries
+            if self.packages.changed():
+                try:
+                    packages = self.packages.new()
+                except Exception:  # bindings are still noted
+                    packages = None
+                if packages:
+                    note["packages"] = packages
+            if note:
+                self.pending[msg_id] = note
+        except Exception:  # the probe must never disturb the user's work
+            pass
+
+    def _summaries(self, bound, deleted, result):
+        """{name: info} for tagged names this cell rebound, or mentioned and changed."""
+        ns = self.shell.user_ns
+        rebound = {entry[0] for entry in bound}
+        try:
+            source = result.info.raw_cell or ""
+        except Exception:
+            source = ""
+        summaries = {}
+        for name in self.tagged:
+            if name in deleted:
+                self.last.pop(name, None)
+                continue
+            if name not in ns or name not in rebound and not (
+                    name in source and re.search(r"(?<![\w.])" + re.escape(name) + r"(?!\w)", source)):
+                continue
+            info = tagged_info(ns[name])
+            if name in rebound or info != self.last.get(name):
+                summaries[name] = info
+            self.last[name] = info
+        return summaries
+
+    def collect(self, tags=()):
+        """The notes not yet collected; an object IPython need not format when there are none.
+        `tags` are the names tagged now: a newly tagged one is summarised at once, in the note
+        of the request this expression belongs to."""
+        if tags or self.tagged:
+            try:
+                self._retag(frozenset(tags))
+            except Exception:  # the probe must never disturb the user's work
+                pass
+        if not self.pending:
+            return NOTHING
+        notes, self.pending = self.pending, {}
+        return Notes(notes)
+
+    def _retag(self, tags):
+        if tags == self.tagged:
+            return
+        new = tags - self.tagged
+        for name in self.tagged - tags:
+            self.last.pop(name, None)
+        self.tagged = tags
+        ns = self.shell.user_ns
+        msg_id = request_id(self.shell)
+        if not msg_id:
+            return
+        for name in sorted(new):
+            if name not in ns:
+                continue  # summarised once a cell binds it
+            value = ns[name]
+            info = tagged_info(value)
+            self.last[name] = info
+            self.pending.setdefault(msg_id, {}).setdefault("tagged", {})[name] = [id(value), info]
+
+
+def install(shell):
+    """Starts probing `shell` (once per child kernel: the proxy installs it at start-up)."""
+    sys.modules[__name__].probe = Probe(shell)
+
+
+def collect(tags=()):
+    """What the proxy's user expression evaluates: see Probe.collect."""
+    return sys.modules[__name__].probe.collect(tags)

@@ -1,0 +1,93 @@
+"""Change detection: which of the user's globals a cell bound to a different object or deleted,
+each bound one with its type and, for a small plain value, the value itself (`describe`).
+
+Objects are told apart by id(): a name rebound to another object is noted, a mutation in place
+is not (the summaries of tagged names see those). IPython's own names are never the user's.
+"""
+
+from .limits import MAX_STR, type_name
+
+_IPYTHON_NAMES = frozenset(
+    "In Out _ __ ___ _i _ii _iii _ih _oh _dh exit quit get_ipython __builtins__ __builtin__"
+    " __name__ __doc__ __package__ __loader__ __spec__ _exit_code __session__".split()
+)
+_INF, _NINF = float("inf"), float("-inf")
+_NO = object()  # not a scalar
+
+
+def auto_name(name):
+    """IPython's own names, and its output and input caches: _7, _i7, _ii, ..."""
+    if name in _IPYTHON_NAMES:
+        return True
+    rest = name[2:] if name.startswith("_i") else name[1:] if name.startswith("_") else ""
+    return rest.isdigit()
+
+
+def _scalar(value, depth=0):
+    """The value itself when it is small and plain enough to store as JSON, else _NO: the
+    subclasses of the plain scalars (numpy.float64, IntEnum, ...) and tuples of at most 8."""
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value if not isinstance(value, int) or abs(value) < 2**53 else repr(value)
+    if isinstance(value, float):
+        return value if value == value and value not in (_INF, _NINF) else repr(value)
+    if isinstance(value, str):
+        return value if len(value) <= MAX_STR else _NO
+    if isinstance(value, tuple) and depth == 0 and len(value) <= 8:
+        items = [_scalar(v, 1) for v in value]
+        return _NO if any(i is _NO for i in items) else items
+    return _NO
+
+
+def describe(value):
+    """{"type": ..., "value"?: ...}: the type's `module.Qualname` (builtins bare), and the value
+    when it is a scalar JSON carries (NaN, infinities and ints past 2**53 as their repr)."""
+    kind = type(value)
+    # The common plain scalars first, without isinstance chains: a cell binding thousands of
+    # numbers pays this per name.
+    if kind is float:
+        return {"type": "float",
+                "value": value if value == value and value != _INF and value != _NINF else repr(value)}
+    if kind is int:
+        return {"type": "int", "value": value if -2**53 < value < 2**53 else repr(value)}
+    if kind is str:
+        return {"type": "str", "value": value} if len(value) <= MAX_STR else {"type": "str"}
+    if kind is bool or value is None:
+        return {"type": kind.__qualname__, "value": value}
+    info = {"type": type_name(value)}
+    try:
+        scalar = _scalar(value)
+    except Exception:  # a broken __eq__ or __len__ must not break the cell
+        scalar = _NO
+    if scalar is not _NO:
+        info["value"] = scalar
+    return info
+
+
+class Bindings:
+    """The user's globals as {name: id} after the last cell, and what the next cell changed."""
+
+    def __init__(self, ns):
+        # IPython adds _i<n> for every cell run: remember which names are its own, so the
+        # snapshot after each cell does not re-classify thousands of them.
+        self.auto = {}
+        self.before = self._snapshot(ns)
+
+    def _snapshot(self, ns):
+        auto = self.auto
+        names = {}
+        for k, v in list(ns.items()):
+            skip = auto.get(k)
+            if skip is None:
+                skip = auto[k] = auto_name(k)
+            if not skip:
+                names[k] = id(v)
+        return names
+
+    def changes(self, ns):
+        """([[name, id, describe(value)]] rebound or new, [name] deleted) since the last call."""
+        after = self._snapshot(ns)
+        before = self.before
+        bound = [[k, i, describe(ns[k])] for k, i in after.items() if before.get(k) != i]
+        deleted = [k for k in before if k not in after]
+        self.before = after
+        return bound, deleted

@@ -1,0 +1,224 @@
+"""The runtime probe as a plain module (no kernel): its summaries of real numpy, pandas and
+scikit-learn values, its change detection and the notes it hands to the proxy, compared with
+the golden files in tests/golden/probe/ (their format: README.md there). provstore's test
+provstore/tests/probe_golden.rs reads the same files, so a change on either side breaks a test.
+
+PROV_UPDATE_GOLDEN=1 rewrites each golden file's "info" and "answer" parts from what the probe
+produces now; the "reads" parts (what provstore makes of them) are written by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.preprocessing import StandardScaler
+
+from probe_module import GOLDEN_DIR, ProbeShell, collect_expression, load_probe
+
+UPDATE = os.environ.get("PROV_UPDATE_GOLDEN") == "1"
+VALUE_FILES = sorted(p.name for p in GOLDEN_DIR.glob("*.json") if p.name != "notes.json")
+
+
+def read(name: str):
+    return json.loads((GOLDEN_DIR / name).read_text())
+
+
+def write(name: str, data) -> None:
+    (GOLDEN_DIR / name).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def as_sent(value):
+    """`value` as the proxy receives it: through JSON, as IPython sends application/json."""
+    return json.loads(json.dumps(value))
+
+
+def build(code: str):
+    """The value a golden case's code binds to `value`, built in a namespace like a notebook's."""
+    ns = {"__name__": "__main__", "np": np, "pd": pd, "StandardScaler": StandardScaler}
+    exec(code, ns)
+    return ns["value"]
+
+
+@pytest.fixture
+def probe_shell():
+    s = ProbeShell()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("name", VALUE_FILES)
+def test_summaries_match_the_golden_files(name):
+    summaries = load_probe().summaries
+    cases = read(name)
+    assert cases, f"{name} holds no case"
+    for case in cases:
+        got = as_sent(summaries.tagged_info(build(case["python"])))
+        if UPDATE:
+            case["info"] = got
+        else:
+            assert got == case["info"], f"{name}: {case['about']}"
+    if UPDATE:
+        write(name, cases)
+
+
+def normalise_ids(answer, ids: dict[int, int]):
+    """The answer with each object id replaced by its order of first appearance (1, 2, ...), so
+    the golden file is the same on every run; equal ids stay equal."""
+    if not isinstance(answer, dict) or "application/json" not in answer.get("data", {}):
+        return answer
+    for note in answer["data"]["application/json"].values():
+        for entry in note.get("bound", []):
+            entry[1] = ids.setdefault(entry[1], len(ids) + 1)
+        for entry in note.get("tagged", {}).values():
+            entry[0] = ids.setdefault(entry[0], len(ids) + 1)
+    return answer
+
+
+def test_notes_match_the_golden_file(probe_shell):
+    golden = read("notes.json")
+    ids: dict[int, int] = {}
+    try:
+        for cell in golden["cells"]:
+            answer = probe_shell.execute(cell["msg_id"], cell["code"], cell["tags"])
+            got = normalise_ids(as_sent(answer), ids)
+            expression = collect_expression(cell["tags"])
+            if UPDATE:
+                cell["expression"], cell["answer"] = expression, got
+            else:
+                assert expression == cell["expression"], cell["msg_id"]
+                assert got == cell["answer"], cell["msg_id"]
+    finally:
+        sys.modules.pop("provgoldenpkg", None)
+    if UPDATE:
+        write("notes.json", golden)
+
+
+# --- properties no single golden case shows ---------------------------------------------------
+
+
+def test_equal_values_hash_alike_whatever_their_layout():
+    summaries = load_probe().summaries
+    a = np.arange(12, dtype="float64").reshape(3, 4)
+    c, f = summaries.summary(a), summaries.summary(np.asfortranarray(a))
+    assert c["sha256"] == f["sha256"] and c == f
+    assert summaries.summary(a + 1)["sha256"] != c["sha256"]
+    d1 = summaries.summary({"a": [1, 2], "b": {3, 4}})
+    d2 = summaries.summary({"b": {4, 3}, "a": [1, 2]})
+    assert d1 == d2
+    assert summaries.summary({"a": [2, 1], "b": {3, 4}})["sha256"] != d1["sha256"]
+    df = pd.DataFrame({"x": [1.0, 2.0], "s": ["a", "b"]})
+    assert summaries.summary(df) == summaries.summary(df.copy())
+    assert summaries.summary(df.assign(x=[1.0, 2.5]))["sha256"] != summaries.summary(df)["sha256"]
+
+
+def test_values_over_the_limit_are_sampled(monkeypatch):
+    probe = load_probe()
+    for module in (probe.hashing, probe.frames, probe.tensors):
+        monkeypatch.setattr(module, "LIMIT", 1024)
+    a = np.arange(200_000, dtype="float64")
+    s = probe.summaries.summary(a)
+    assert s["sampled"] is True and s["nbytes"] == a.nbytes
+    assert s["min"] == 0.0 and s["max"] == 199_999.0
+    b = a.copy()
+    b[0] = -1.0  # in the first of the chunks read
+    assert probe.summaries.summary(b)["sha256"] != s["sha256"]
+    frame = probe.summaries.summary(pd.DataFrame({"x": np.arange(100_000)}))
+    assert frame["sampled"] is True and frame["shape"] == [100_000, 1]
+    assert frame["columns"][0]["max"] == 99_999
+    big = probe.summaries.summary(list(range(200_000)))
+    assert big["sampled"] is True and big["length"] == 200_000
+
+
+def test_a_summary_that_raises_is_noted_as_failed_and_warns_nothing(recwarn):
+    summaries = load_probe().summaries
+
+    class Broken:
+        def __repr__(self):
+            raise RuntimeError("x" * 1000)
+
+    failed = summaries.summary(Broken())
+    assert failed["kind"] == "failed" and failed["error"].startswith("RuntimeError: xxx")
+    assert len(failed["error"]) == 300
+    with np.errstate(all="raise"):
+        quiet = summaries.summary(np.array([np.nan, np.inf, -np.inf]))
+    assert quiet["min"] == "-inf" and quiet["max"] == "inf" and quiet["mean"] == "nan"
+    assert not recwarn.list
+
+
+def test_value_limit_parses_sizes():
+    parse = load_probe().limits.parse_size
+    assert parse("1k", 7) == 1024 and parse("2M", 7) == 2 << 20 and parse(" 1.5g ", 7) == 3 << 29
+    assert parse("", 7) == 7 and parse("-3", 7) == 7 and parse("lots", 7) == 7
+
+
+def test_ipython_names_are_not_the_users(probe_shell):
+    changes = load_probe().changes
+    assert all(changes.auto_name(n) for n in ("_", "__", "_7", "_i7", "_ii", "In", "Out", "_oh"))
+    assert not any(changes.auto_name(n) for n in ("_x", "_ix", "x_1", "i7", "data"))
+    answer = probe_shell.execute("m1", "x = 1\nx")
+    bound = answer["data"]["application/json"]["m1"]["bound"]
+    assert [entry[0] for entry in bound] == ["x"], "_1, _i1, _, Out are IPython's"
+
+
+def test_new_packages_are_noted_once_with_their_version(probe_shell):
+    module = types.ModuleType("provfakepkg")
+    module.__version__ = "3.1.4"
+    try:
+        sys.modules["provfakepkg"] = module
+        sys.modules["provfakepkg.sub"] = types.ModuleType("provfakepkg.sub")
+        sys.modules["_provprivate"] = types.ModuleType("_provprivate")
+        first = probe_shell.execute("m1", "pass")["data"]["application/json"]["m1"]
+        assert first == {"packages": {"provfakepkg": "3.1.4"}}
+        assert probe_shell.execute("m2", "pass")["data"] == {}, "noted once"
+    finally:
+        for name in ("provfakepkg", "provfakepkg.sub", "_provprivate"):
+            sys.modules.pop(name, None)
+
+
+def test_a_tagged_name_mentioned_but_unchanged_is_not_noted_again(probe_shell):
+    probe_shell.execute("m1", "xs = [1, 2]", tags=["xs"])
+    probe_shell.execute("m2", "print(len(xs))", tags=["xs"])
+    answer = probe_shell.execute("m3", "ys = xs", tags=["xs"])
+    assert "summaries" not in answer["data"]["application/json"]["m3"]
+    answer = probe_shell.execute("m4", "xs.append(3)", tags=["xs"])
+    noted = answer["data"]["application/json"]["m4"]["summaries"]["xs"]
+    assert noted["summary"]["length"] == 3
+    answer = probe_shell.execute("m5", "xsum = sum(ys)\nys.append(4)", tags=["xs"])
+    assert "summaries" not in answer["data"]["application/json"]["m5"], \
+        "xs is not mentioned (xsum is another name)"
+
+
+# --- installed in a real kernel ---------------------------------------------------------------
+
+
+@pytest.mark.prov
+def test_the_installed_probe_leaves_the_users_namespace_alone(tmp_path):
+    """The probe is installed silently as the package _prov_probe: %who and dir() read as in a
+    plain ipykernel, and every probe module is in sys.modules."""
+    from conftest import KERNEL_NAME, REFERENCE_KERNEL, start_kernel, stop_kernel
+
+    code = "%who\nprint(sorted(dir()))"
+    seen = {}
+    for name in (KERNEL_NAME, REFERENCE_KERNEL):
+        k = start_kernel(name, tmp_path / f"{name}.db", cwd=tmp_path)
+        try:
+            seen[name] = k.run(code)
+            if name == KERNEL_NAME:
+                modules = k.run("import sys as _s\nprint(sorted(m for m in _s.modules"
+                                " if m.startswith('_prov_probe')))\ndel _s")
+        finally:
+            stop_kernel(k)
+    assert seen[KERNEL_NAME] == seen[REFERENCE_KERNEL]
+    assert seen[KERNEL_NAME].startswith("Interactive namespace is empty.")
+    expected = ["_prov_probe"] + [f"_prov_probe.{p.stem}" for p in
+                                  (GOLDEN_DIR.parents[2] / "kernel" / "src" / "probe").glob("*.py")
+                                  if p.stem != "__init__"]
+    assert modules.strip() == repr(sorted(expected))
