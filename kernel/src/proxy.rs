@@ -3,7 +3,7 @@
 //! and our signals until it is time to exit.
 
 use crate::channels::iopub::{self, IopubInbox, IopubSide};
-use crate::channels::requests::{self, ReplySide, RequestSide};
+use crate::channels::requests::{self, ShellState};
 use crate::channels::{heartbeat, stdin};
 use crate::child::{self, ChildCommand};
 use crate::connection::{Channel, ConnectionInfo, RuntimeDir};
@@ -143,7 +143,7 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
             magics: magics.clone(),
         },
     ));
-    let reply_side = ReplySide {
+    let shell_state = ShellState {
         signer: signer.clone(),
         link: link.clone(),
         pending: pending.clone(),
@@ -154,13 +154,13 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
         Channel::Shell,
         shell_up_rx,
         shell_out.clone(),
-        reply_side.clone(),
+        shell_state.clone(),
     ));
     relays.spawn(requests::forward_replies(
         Channel::Control,
         control_up_rx,
         control_out.clone(),
-        reply_side,
+        shell_state.clone(),
     ));
     relays.spawn(stdin::forward_input_requests(stdin_up_rx, stdin_out));
     relays.spawn(heartbeat::relay(hb_front, upstream.heartbeat));
@@ -186,23 +186,17 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
     ));
 
     // Frontend → child only now, so nothing a frontend sends can outrun the child's iopub.
-    let request_side = RequestSide {
-        signer: signer.clone(),
-        link: link.clone(),
-        pending: pending.clone(),
-        tap: tap.clone(),
-        magics: magics.clone(),
-        shutdown_requested: shutdown_requested.clone(),
-    };
     relays.spawn(requests::forward_requests(
         Channel::Shell,
         shell_in,
-        request_side.clone(),
+        shell_state.clone(),
+        shutdown_requested.clone(),
     ));
     relays.spawn(requests::forward_requests(
         Channel::Control,
         control_in,
-        request_side,
+        shell_state,
+        shutdown_requested.clone(),
     ));
     relays.spawn(stdin::forward_input_replies(
         stdin_in,

@@ -18,25 +18,26 @@ use std::sync::Arc;
 use tokio::task::JoinSet;
 use zeromq::{DealerRecvHalf, RouterRecvHalf, RouterSendHalf, SocketSend};
 
-/// What the request side of shell and control uses.
+/// What both directions of shell and control use.
 #[derive(Clone)]
-pub(crate) struct RequestSide {
+pub(crate) struct ShellState {
     pub(crate) signer: Signer,
     pub(crate) link: Arc<ChildLink>,
     pub(crate) pending: Arc<PendingBook>,
     pub(crate) tap: TapSender,
     pub(crate) magics: Arc<CellMagics>,
-    /// Raised by a frontend's `shutdown_request`: the child's exit is then expected.
-    pub(crate) shutdown_requested: Arc<Flag>,
 }
 
 /// Frontend → child. Checks the signature, notes the request as pending, forwards the frames
 /// unchanged and at once (ipykernel's own queueing and abort-after-error must stay intact);
 /// an `execute_request` on shell is rewritten first ([`execute::rewrite_request`]).
+/// A frontend's `shutdown_request` raises `shutdown_requested`: the child's exit is then
+/// expected.
 pub(crate) async fn forward_requests(
     channel: Channel,
     mut frontend: RouterRecvHalf,
-    side: RequestSide,
+    side: ShellState,
+    shutdown_requested: Arc<Flag>,
 ) {
     while let Some(msg) = frames::next(&mut frontend, channel.name()).await {
         let Some(raw) = frames::from_frontend(&side.signer, channel, msg) else {
@@ -45,7 +46,7 @@ pub(crate) async fn forward_requests(
         let header = raw.header();
         debug!("{} <- frontend {}", channel.name(), header.msg_type);
         if header.msg_type == "shutdown_request" {
-            side.shutdown_requested.raise();
+            shutdown_requested.raise();
         }
         let raw = if channel == Channel::Shell && header.msg_type == "execute_request" {
             let request_header = raw.header.clone();
@@ -83,16 +84,6 @@ pub(crate) async fn forward_requests(
     }
 }
 
-/// What the reply side of shell and control uses.
-#[derive(Clone)]
-pub(crate) struct ReplySide {
-    pub(crate) signer: Signer,
-    pub(crate) link: Arc<ChildLink>,
-    pub(crate) pending: Arc<PendingBook>,
-    pub(crate) tap: TapSender,
-    pub(crate) magics: Arc<CellMagics>,
-}
-
 /// Child → frontend. Replies go back unchanged to the identities they carry; replies to the
 /// proxy's own requests are handed to whoever is waiting for them. The reply of a cell with
 /// magics waits for them in a task of its own, so a slow magic holds back no other reply;
@@ -101,7 +92,7 @@ pub(crate) async fn forward_replies(
     channel: Channel,
     mut child: DealerRecvHalf,
     mut frontend: RouterSendHalf,
-    side: ReplySide,
+    side: ShellState,
 ) {
     let mut answering = JoinSet::new();
     loop {
@@ -150,7 +141,7 @@ enum Reply {
 type Notes = serde_json::Map<String, serde_json::Value>;
 
 /// Reads a reply from the child, notes it, and decides where it goes.
-fn take_reply(channel: Channel, msg: zeromq::ZmqMessage, side: &ReplySide) -> Reply {
+fn take_reply(channel: Channel, msg: zeromq::ZmqMessage, side: &ShellState) -> Reply {
     let raw = match RawMessage::parse(msg) {
         Ok(raw) => raw,
         Err(e) => {

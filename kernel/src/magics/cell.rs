@@ -259,17 +259,19 @@ mod tests {
         (raw.header().msg_type, content)
     }
 
+    /// A reply saying ok, and what `assemble` makes of it with these magics' results.
+    fn assembled(author: &Author, results: Vec<(&str, MagicResult)>) -> (RawMessage, Answered) {
+        let ok = reply(author, r#"{"status":"ok","execution_count":3}"#);
+        let parent = Bytes::from_static(REQUEST.as_bytes());
+        let results = results.into_iter().map(|(l, r)| (l.to_string(), r));
+        let answered = assemble(author, ok.clone(), &parent, results.collect());
+        (ok, answered)
+    }
+
     #[test]
     fn answers_are_display_data_in_the_cell_marked_as_the_magics() {
         let author = author();
-        let ok = reply(&author, r#"{"status":"ok","execution_count":3}"#);
-        let parent = Bytes::from_static(REQUEST.as_bytes());
-        let answered = assemble(
-            &author,
-            ok.clone(),
-            &parent,
-            vec![("%trials".into(), Ok(rendered("two trials")))],
-        );
+        let (ok, answered) = assembled(&author, vec![("%trials", Ok(rendered("two trials")))]);
         assert!(!answered.magic_failed);
         assert_eq!(
             answered.reply.content, ok.content,
@@ -280,7 +282,8 @@ mod tests {
             panic!("one output: {}", answered.outputs.len())
         };
         assert_eq!(
-            output.parent_header, parent,
+            output.parent_header,
+            Bytes::from_static(REQUEST.as_bytes()),
             "the request's header, byte for byte"
         );
         let (msg_type, content) = json_of(output);
@@ -297,16 +300,12 @@ mod tests {
     #[test]
     fn a_failing_magic_ends_the_answers_and_turns_the_reply_into_an_error() {
         let author = author();
-        let ok = reply(&author, r#"{"status":"ok","execution_count":3}"#);
-        let parent = Bytes::from_static(REQUEST.as_bytes());
-        let answered = assemble(
+        let (ok, answered) = assembled(
             &author,
-            ok.clone(),
-            &parent,
             vec![
-                ("%trials".into(), Ok(rendered("first"))),
-                ("%slice".into(), Err("needs a variable".into())),
-                ("%tags".into(), Ok(rendered("never shown"))),
+                ("%trials", Ok(rendered("first"))),
+                ("%slice", Err("needs a variable".into())),
+                ("%tags", Ok(rendered("never shown"))),
             ],
         );
         assert!(answered.magic_failed);
