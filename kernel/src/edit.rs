@@ -8,6 +8,14 @@ use crate::wire::{RawMessage, Signer};
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
+/// A message opened for an edit, or given back as it came.
+pub(crate) enum Opened {
+    /// Its content is a JSON object, open for changes.
+    Edit(ContentEdit),
+    /// Its content is not a JSON object: the relay passes it as it came.
+    AsItCame(RawMessage),
+}
+
 /// A relayed message whose content is being changed.
 pub(crate) struct ContentEdit {
     raw: RawMessage,
@@ -16,11 +24,11 @@ pub(crate) struct ContentEdit {
 
 impl ContentEdit {
     /// Opens a message's content; gives the message back unchanged when the content is not a
-    /// JSON object (the relay then passes it as it came).
-    pub(crate) fn open(raw: RawMessage) -> Result<ContentEdit, RawMessage> {
+    /// JSON object.
+    pub(crate) fn open(raw: RawMessage) -> Opened {
         match serde_json::from_slice::<Map<String, Value>>(&raw.content) {
-            Ok(content) => Ok(ContentEdit { raw, content }),
-            Err(_) => Err(raw),
+            Ok(content) => Opened::Edit(ContentEdit { raw, content }),
+            Err(_) => Opened::AsItCame(raw),
         }
     }
 
@@ -73,7 +81,9 @@ pub(crate) mod tests {
             [header, "{ }", r#"{"x": 1}"#, r#"{"code":"1"}"#],
         );
         let before = raw.clone();
-        let mut edit = ContentEdit::open(raw).unwrap();
+        let Opened::Edit(mut edit) = ContentEdit::open(raw) else {
+            panic!("an object")
+        };
         edit.content().insert("code".into(), Value::from("2"));
         let after = edit.seal(&signer);
         assert_eq!(after.identities, before.identities);
@@ -90,7 +100,9 @@ pub(crate) mod tests {
     fn a_content_that_is_no_object_is_given_back_as_it_came() {
         let signer = Signer::new(b"secret");
         let raw = signed(&signer, &[], ["{}", "{}", "{}", "[1, 2]"]);
-        let back = ContentEdit::open(raw.clone()).err().unwrap();
+        let Opened::AsItCame(back) = ContentEdit::open(raw.clone()) else {
+            panic!("not an object")
+        };
         assert_eq!(back.content, raw.content);
         assert_eq!(back.signature, raw.signature);
     }

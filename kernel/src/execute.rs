@@ -3,7 +3,7 @@
 //! probe's answer comes out of the reply before any client sees it. Pure functions over
 //! `RawMessage`, re-signed through `edit.rs`; tested below without sockets.
 
-use crate::edit::ContentEdit;
+use crate::edit::{ContentEdit, Opened};
 use crate::magics::cell::{self, MagicCell};
 use crate::probe;
 use crate::wire::{contains, RawMessage, Signer};
@@ -19,8 +19,8 @@ pub(crate) fn rewrite_request(
     expression: impl FnOnce(Option<&MagicCell>) -> String,
 ) -> (RawMessage, Option<MagicCell>) {
     let mut edit = match ContentEdit::open(raw) {
-        Ok(edit) => edit,
-        Err(raw) => return (raw, None),
+        Opened::Edit(edit) => edit,
+        Opened::AsItCame(raw) => return (raw, None),
     };
     if edit.content().get("silent") == Some(&Value::Bool(true)) {
         return (edit.abandon(), None);
@@ -39,11 +39,11 @@ pub(crate) fn rewrite_reply(
         return (raw, None);
     }
     match ContentEdit::open(raw) {
-        Ok(mut edit) => {
+        Opened::Edit(mut edit) => {
             let notes = probe::take_notes(edit.content());
             (edit.seal(signer), notes)
         }
-        Err(raw) => (raw, None),
+        Opened::AsItCame(raw) => (raw, None),
     }
 }
 

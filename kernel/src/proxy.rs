@@ -150,18 +150,13 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
         tap: tap.clone(),
         magics: magics.clone(),
     };
-    relays.spawn(requests::forward_replies(
-        Channel::Shell,
-        shell_up_rx,
-        shell_out.clone(),
-        shell_state.clone(),
-    ));
-    relays.spawn(requests::forward_replies(
-        Channel::Control,
-        control_up_rx,
-        control_out.clone(),
-        shell_state.clone(),
-    ));
+    for (channel, child, frontend) in [
+        (Channel::Shell, shell_up_rx, shell_out.clone()),
+        (Channel::Control, control_up_rx, control_out.clone()),
+    ] {
+        let state = shell_state.clone();
+        relays.spawn(requests::forward_replies(channel, child, frontend, state));
+    }
     relays.spawn(stdin::forward_input_requests(stdin_up_rx, stdin_out));
     relays.spawn(heartbeat::relay(hb_front, upstream.heartbeat));
 
@@ -186,18 +181,12 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
     ));
 
     // Frontend → child only now, so nothing a frontend sends can outrun the child's iopub.
-    relays.spawn(requests::forward_requests(
-        Channel::Shell,
-        shell_in,
-        shell_state.clone(),
-        shutdown_requested.clone(),
-    ));
-    relays.spawn(requests::forward_requests(
-        Channel::Control,
-        control_in,
-        shell_state,
-        shutdown_requested.clone(),
-    ));
+    for (channel, frontend) in [(Channel::Shell, shell_in), (Channel::Control, control_in)] {
+        let (state, shutdown) = (shell_state.clone(), shutdown_requested.clone());
+        relays.spawn(requests::forward_requests(
+            channel, frontend, state, shutdown,
+        ));
+    }
     relays.spawn(stdin::forward_input_replies(
         stdin_in,
         link.clone(),

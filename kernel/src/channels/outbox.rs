@@ -116,56 +116,73 @@ mod tests {
             .collect()
     }
 
+    /// Feeds messages `(parent, tag, wait, slow)` and checks each step.
+    fn feed(
+        outbox: &mut Outbox<&'static str>,
+        arrivals: &[(&str, &str, Option<&'static str>, bool, &str)],
+    ) {
+        for &(parent, text, wait, slow, expected) in arrivals {
+            let step = outbox.arrive(parent, msg(parent, text), wait, slow);
+            assert_eq!(tag(&step), expected, "{parent} {text}");
+        }
+    }
+
     #[test]
     fn a_commit_waits_in_place_when_no_magic_runs() {
         let mut outbox = Outbox::default();
-        let step = outbox.arrive("a", msg("a", "idle"), Some("commit"), false);
-        assert_eq!(tag(&step), "wait commit then idle");
-        let step = outbox.arrive("b", msg("b", "busy"), None, false);
-        assert_eq!(tag(&step), "publish busy");
+        feed(
+            &mut outbox,
+            &[
+                ("a", "idle", Some("commit"), false, "wait commit then idle"),
+                ("b", "busy", None, false, "publish busy"),
+            ],
+        );
         assert!(outbox.is_empty());
     }
 
     #[test]
     fn a_slow_magic_holds_only_its_own_cell() {
         let mut outbox = Outbox::default();
-        let step = outbox.arrive("a", msg("a", "a idle"), Some("magics"), true);
-        assert_eq!(tag(&step), "lane a waits magics");
-        // Another cell (or another client) flows meanwhile...
-        let step = outbox.arrive("b", msg("b", "b busy"), None, false);
-        assert_eq!(tag(&step), "publish b busy");
-        let step = outbox.arrive("b", msg("b", "b stream"), None, false);
-        assert_eq!(tag(&step), "publish b stream");
-        // ...and its idle, whose commit comes after the slow cell's, takes a lane of its own.
-        let step = outbox.arrive("b", msg("b", "b idle"), Some("commit"), false);
-        assert_eq!(tag(&step), "lane b waits commit");
-        // Whatever of the slow cell comes after its idle stays behind it.
-        let step = outbox.arrive("a", msg("a", "a late"), None, false);
-        assert_eq!(tag(&step), "queued");
+        feed(
+            &mut outbox,
+            &[
+                ("a", "a idle", Some("magics"), true, "lane a waits magics"),
+                // Another cell (or another client) flows meanwhile...
+                ("b", "b busy", None, false, "publish b busy"),
+                ("b", "b stream", None, false, "publish b stream"),
+                // ...and its idle, whose commit comes after the slow cell's, takes a lane.
+                ("b", "b idle", Some("commit"), false, "lane b waits commit"),
+                // Whatever of the slow cell comes after its idle stays behind it.
+                ("a", "a late", None, false, "queued"),
+            ],
+        );
         let (out, next) = outbox.release("a");
         assert_eq!(tags(&out), ["a idle", "a late"]);
         assert!(next.is_none());
         let (out, _) = outbox.release("b");
         assert_eq!(tags(&out), ["b idle"]);
         assert!(outbox.is_empty());
-        let step = outbox.arrive("c", msg("c", "c idle"), Some("commit"), false);
-        assert_eq!(
-            tag(&step),
+        let back = [(
+            "c",
+            "c idle",
+            Some("commit"),
+            false,
             "wait commit then c idle",
-            "back to the strict order"
-        );
+        )];
+        feed(&mut outbox, &back);
     }
 
     #[test]
     fn a_second_idle_in_a_lane_keeps_it_open() {
         let mut outbox = Outbox::default();
-        outbox.arrive("a", msg("a", "idle 1"), Some("magics"), true);
-        assert_eq!(
-            tag(&outbox.arrive("a", msg("a", "busy 2"), None, false)),
-            "queued"
+        feed(
+            &mut outbox,
+            &[
+                ("a", "idle 1", Some("magics"), true, "lane a waits magics"),
+                ("a", "busy 2", None, false, "queued"),
+                ("a", "idle 2", Some("commit 2"), false, "queued"),
+            ],
         );
-        let step = outbox.arrive("a", msg("a", "idle 2"), Some("commit 2"), false);
-        assert_eq!(tag(&step), "queued");
         let (out, next) = outbox.release("a");
         assert_eq!(tags(&out), ["idle 1", "busy 2"]);
         assert_eq!(next, Some("commit 2"));
@@ -173,9 +190,9 @@ mod tests {
         let (out, next) = outbox.release("a");
         assert_eq!(tags(&out), ["idle 2"]);
         assert!(next.is_none() && outbox.is_empty());
-        assert_eq!(
-            outbox.release("a").0.len(),
-            0,
+        let (out, next) = outbox.release("a");
+        assert!(
+            out.is_empty() && next.is_none(),
             "an unknown lane releases nothing"
         );
     }

@@ -10,7 +10,7 @@
 use super::jobs::{MagicJobs, ReadyToRun};
 use super::parse::{split_cell, MagicCall};
 use super::{MagicContext, MagicResult};
-use crate::edit::ContentEdit;
+use crate::edit::{ContentEdit, Opened};
 use crate::messages::Author;
 use crate::wire::RawMessage;
 use bytes::Bytes;
@@ -83,7 +83,7 @@ pub(crate) fn assemble(
         };
     };
     let reply = match ContentEdit::open(reply) {
-        Ok(mut edit) => {
+        Opened::Edit(mut edit) => {
             let content = edit.content();
             content.insert("status".into(), json!("error"));
             content.insert("ename".into(), json!(MAGIC_ERROR));
@@ -94,7 +94,7 @@ pub(crate) fn assemble(
             );
             edit.seal(&author.signer)
         }
-        Err(reply) => reply,
+        Opened::AsItCame(reply) => reply,
     };
     Answered {
         reply,
@@ -106,11 +106,11 @@ pub(crate) fn assemble(
 /// On iopub: an `execute_input` of a cell with magics shows the cell as typed.
 pub(crate) fn show_typed(author: &Author, raw: RawMessage, typed: String) -> RawMessage {
     match ContentEdit::open(raw) {
-        Ok(mut edit) => {
+        Opened::Edit(mut edit) => {
             edit.content().insert("code".into(), Value::String(typed));
             edit.seal(&author.signer)
         }
-        Err(raw) => raw,
+        Opened::AsItCame(raw) => raw,
     }
 }
 
