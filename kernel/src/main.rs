@@ -2,13 +2,27 @@
 //! message unchanged, and records the provenance of what is executed.
 //!
 //! See ARCHITECTURE.md at the repository root for the map of the code.
+//!
+//! The modules are layered; each uses only those of the lines before its own (and a folder's
+//! files their `mod.rs`), never one after, so the crate has no import circle:
+//! 1. `log`, `wire`, `connection`, `guard`, `flag`: formats and primitives;
+//! 2. `edit`, `pending`, `messages`, `frontdoor`, `child`, `upstream`, `probe`: one message or
+//!    one socket at a time;
+//! 3. `link` (the child link), `recorder` (the tap), `magics` (`jobs`, `cell`): the relay's
+//!    state, one concern each;
+//! 4. `execute`: the rewriting of execute requests and replies;
+//! 5. `channels` (`frames`, `outbox`, then one file per channel): the relay tasks;
+//! 6. `proxy`: builds the state, runs the tasks, ends them.
 
 mod channels;
 mod child;
 mod connection;
+mod edit;
 mod execute;
+mod flag;
 mod frontdoor;
 mod guard;
+mod link;
 mod log;
 mod magics;
 mod messages;

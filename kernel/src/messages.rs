@@ -45,18 +45,14 @@ impl Author {
         let parent_header = parent.cloned().unwrap_or_else(|| Bytes::from_static(b"{}"));
         let metadata = Bytes::from_static(b"{}");
         let content = Bytes::from(serde_json::to_vec(content).expect("content serialises"));
-        let signature = self
-            .signer
-            .sign([&header, &parent_header, &metadata, &content]);
-        RawMessage {
+        let mut msg = RawMessage::from_parts(
             identities,
-            signature,
-            header,
-            parent_header,
-            metadata,
-            content,
-            buffers: Vec::new(),
-        }
+            Bytes::new(),
+            [header, parent_header, metadata, content],
+            Vec::new(),
+        );
+        self.signer.resign(&mut msg);
+        msg
     }
 
     /// The `iopub_welcome` for a new subscriber (JEP 65); the topic frame is the subscription.

@@ -9,6 +9,8 @@ use crate::connection::Channel;
 use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::Notify;
 
 /// Requests kept at most.
 const MAX_PENDING: usize = 4096;
@@ -48,6 +50,8 @@ impl Book {
 #[derive(Default)]
 pub struct PendingBook {
     book: Mutex<Book>,
+    /// Woken whenever the book becomes empty.
+    emptied: Notify,
 }
 
 impl PendingBook {
@@ -74,17 +78,38 @@ impl PendingBook {
         let mut book = self.lock();
         let order = *book.by_id.get(msg_id)?.front()?;
         book.forget(msg_id, order);
-        book.by_order.remove(&order).map(|(_, p)| p)
+        let removed = book.by_order.remove(&order).map(|(_, p)| p);
+        if book.by_order.is_empty() {
+            self.emptied.notify_waiters();
+        }
+        removed
+    }
+
+    /// Waits at most `limit` until no request waits (the child answered them all); says
+    /// whether none does.
+    pub async fn wait_empty(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let emptied = self.emptied.notified();
+            if self.len() == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, emptied).await.is_err() {
+                return self.len() == 0;
+            }
+        }
     }
 
     /// Takes every request still waiting (when the child died), oldest first.
     pub fn drain(&self) -> Vec<Pending> {
         let mut book = self.lock();
         book.by_id.clear();
-        std::mem::take(&mut book.by_order)
+        let drained = std::mem::take(&mut book.by_order)
             .into_values()
             .map(|(_, p)| p)
-            .collect()
+            .collect();
+        self.emptied.notify_waiters();
+        drained
     }
 
     /// How many requests are waiting.
@@ -133,5 +158,18 @@ mod tests {
         assert!(book.remove(&format!("m{}", MAX_PENDING + 99)).is_some());
         assert_eq!(book.drain().len(), MAX_PENDING - 1);
         assert_eq!(book.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn waiting_for_an_empty_book_ends_at_the_last_reply() {
+        let book = std::sync::Arc::new(PendingBook::default());
+        assert!(book.wait_empty(Duration::ZERO).await);
+        book.insert("a".into(), request(1));
+        assert!(!book.wait_empty(Duration::from_millis(5)).await);
+        let replies = std::sync::Arc::clone(&book);
+        let waiter = tokio::spawn(async move { book.wait_empty(Duration::from_secs(30)).await });
+        tokio::task::yield_now().await;
+        replies.remove("a");
+        assert!(waiter.await.unwrap());
     }
 }

@@ -2,181 +2,62 @@
 //! connect to it, wait until it answers, run one task per channel direction, and watch the child
 //! and our signals until it is time to exit.
 
-use crate::channels::{heartbeat, iopub, requests, stdin};
+use crate::channels::iopub::{self, IopubInbox, IopubSide};
+use crate::channels::requests::{self, ShellState};
+use crate::channels::{heartbeat, stdin};
 use crate::child::{self, ChildCommand};
 use crate::connection::{Channel, ConnectionInfo, RuntimeDir};
-use crate::magics::jobs::MagicJobs;
+use crate::flag::Flag;
+use crate::link::ChildLink;
+use crate::magics::cell::CellMagics;
 use crate::magics::MagicContext;
 use crate::messages::Author;
 use crate::pending::PendingBook;
 use crate::recorder::{self, Tap, TapSender};
-use crate::upstream::connect_upstream;
+use crate::upstream::{connect_upstream, STARTUP_TIMEOUT};
 use crate::wire::{RawMessage, Signer};
 use crate::{debug, info, warn};
 use crate::{frontdoor, guard};
 use anyhow::{anyhow, bail, Context, Result};
 use provstore::{NewTrial, TrialStatus, Writer, WriterConfig, WriterHandle};
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::ExitStatus;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::{mpsc, oneshot, Notify};
-use zeromq::{DealerSendHalf, RepSocket, RouterSocket, Socket, SocketSend, XPubSocket, ZmqMessage};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+use zeromq::{RepSocket, RouterSocket, Socket, SocketSend, XPubSocket};
 
-/// How long the child may take to start answering before we give up.
-pub(crate) const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long replies already in flight get to reach frontends once the child has exited.
 const DRAIN_TIME: Duration = Duration::from_millis(300);
 
-/// State every channel task shares.
-pub struct Shared {
-    pub signer: Signer,
-    pub author: Author,
-    pub pending: PendingBook,
-    /// Waiters for replies to the proxy's own requests, by msg_id.
-    internal_waiters: Mutex<HashMap<String, oneshot::Sender<RawMessage>>>,
-    /// Ids of the proxy's own requests, whose iopub traffic frontends must not see.
-    internal_ids: Mutex<HashSet<String>>,
-    internal_count: AtomicUsize,
-    /// Messages the proxy itself publishes on iopub.
-    iopub_created: mpsc::UnboundedSender<RawMessage>,
-    to_child_shell: tokio::sync::Mutex<DealerSendHalf>,
-    to_child_control: tokio::sync::Mutex<DealerSendHalf>,
-    to_child_stdin: tokio::sync::Mutex<DealerSendHalf>,
-    shutdown_requested: AtomicBool,
-    iopub_seen: AtomicBool,
-    iopub_seen_notify: Notify,
-    /// Copies of execute traffic for the recorder.
-    pub tap: TapSender,
-    /// Cells whose prov magics are waiting for the cell's reply and idle.
-    pub magic_jobs: MagicJobs,
-    pub magic_context: Arc<MagicContext>,
+/// Why the proxy ends.
+enum Ending {
+    /// A frontend asked for shutdown, and the child exited.
+    Requested(ExitStatus),
+    /// We were told to stop (SIGTERM, SIGHUP), passed it on, and the child exited.
+    Signal(&'static str, ExitStatus),
+    /// The child exited on its own.
+    ChildDied(ExitStatus),
 }
 
-impl Shared {
-    /// Parses a message from a frontend and checks its signature; logs and drops it otherwise.
-    pub fn check_frontend_message(&self, channel: Channel, msg: ZmqMessage) -> Option<RawMessage> {
-        let raw = match RawMessage::parse(msg) {
-            Ok(raw) => raw,
-            Err(e) => {
-                warn!(
-                    "dropping a malformed {} message from a frontend: {e}",
-                    channel.name()
-                );
-                return None;
-            }
-        };
-        if let Err(e) = self.signer.verify(&raw) {
-            warn!(
-                "dropping a {} message from a frontend: {e} (is the client using this kernel's key?)",
-                channel.name()
-            );
-            return None;
+impl Ending {
+    /// The process's exit code: 1 after an unexpected death, so Jupyter's restarter starts a
+    /// new kernel.
+    fn exit_code(&self) -> i32 {
+        match self {
+            Ending::Requested(_) | Ending::Signal(..) => 0,
+            Ending::ChildDied(_) => 1,
         }
-        Some(raw)
     }
 
-    /// Sends frames to the child on one of the request channels.
-    pub async fn send_to_child(&self, channel: Channel, msg: ZmqMessage) -> Result<()> {
-        let socket = match channel {
-            Channel::Shell => &self.to_child_shell,
-            Channel::Control => &self.to_child_control,
-            Channel::Stdin => &self.to_child_stdin,
-            other => bail!("{} is not a request channel", other.name()),
-        };
-        socket.lock().await.send(msg).await?;
-        Ok(())
-    }
-
-    /// Sends one of the proxy's own requests to the child; the reply comes on the receiver and
-    /// neither the reply nor its iopub traffic reaches any frontend.
-    pub async fn request_internal(
-        &self,
-        channel: Channel,
-        msg_type: &str,
-        content: &serde_json::Value,
-    ) -> Result<oneshot::Receiver<RawMessage>> {
-        let msg = self.author.message(msg_type, None, content, vec![]);
-        let id = msg.header().msg_id;
-        let (tx, rx) = oneshot::channel();
-        self.internal_waiters.lock().unwrap().insert(id.clone(), tx);
-        if self.internal_ids.lock().unwrap().insert(id) {
-            self.internal_count.fetch_add(1, Ordering::Release);
+    fn trial_status(&self) -> TrialStatus {
+        match self {
+            Ending::Requested(_) | Ending::Signal(..) => TrialStatus::Finished,
+            Ending::ChildDied(_) => TrialStatus::Crashed,
         }
-        self.send_to_child(channel, msg.into_zmq()).await?;
-        Ok(rx)
     }
-
-    /// Hands a reply to the proxy's own request to its waiter (`None`), or gives it back.
-    ///
-    /// Frontends' replies always carry a routing identity and ours never do, so the common
-    /// path costs no lock. A late reply whose waiter gave up is dropped.
-    pub fn take_internal_reply(&self, parent_id: &str, raw: RawMessage) -> Option<RawMessage> {
-        if !raw.identities.is_empty() {
-            return Some(raw);
-        }
-        match self.internal_waiters.lock().unwrap().remove(parent_id) {
-            Some(waiter) => {
-                let _ = waiter.send(raw);
-            }
-            None => debug!("dropping a late reply to one of our own requests"),
-        }
-        None
-    }
-
-    /// Decides whether a message the child published goes on to the frontends.
-    pub fn filter_child_iopub(&self, msg: ZmqMessage) -> Option<RawMessage> {
-        if !self.iopub_seen.swap(true, Ordering::AcqRel) {
-            self.iopub_seen_notify.notify_waiters();
-        }
-        let raw = match RawMessage::parse(msg) {
-            Ok(raw) => raw,
-            Err(e) => {
-                warn!("dropping a malformed iopub message from the child: {e}");
-                return None;
-            }
-        };
-        if contains(&raw.header, b"\"iopub_welcome\"") {
-            return None; // addressed to our SUB, not to frontends
-        }
-        if self.internal_count.load(Ordering::Acquire) > 0 {
-            let parent = raw.parent();
-            let mut ids = self.internal_ids.lock().unwrap();
-            if ids.contains(&parent.msg_id) {
-                if contains(&raw.content, b"\"idle\"") && raw.header().msg_type == "status" {
-                    ids.remove(&parent.msg_id);
-                    self.internal_count.fetch_sub(1, Ordering::Release);
-                }
-                return None;
-            }
-        }
-        Some(raw)
-    }
-
-    /// Publishes a message the proxy made on iopub.
-    pub fn publish(&self, msg: RawMessage) {
-        let _ = self.iopub_created.send(msg);
-    }
-
-    /// Remembers that a frontend asked for shutdown, so the child's exit is expected.
-    pub fn note_shutdown_requested(&self) {
-        self.shutdown_requested.store(true, Ordering::Release);
-    }
-
-    async fn wait_iopub_seen(&self, limit: Duration) -> bool {
-        let notified = self.iopub_seen_notify.notified();
-        if self.iopub_seen.load(Ordering::Acquire) {
-            return true;
-        }
-        let _ = tokio::time::timeout(limit, notified).await;
-        self.iopub_seen.load(Ordering::Acquire)
-    }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Runs the proxy until the child exits; returns the process exit code.
@@ -222,138 +103,171 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
         }
     };
 
+    // The relay's state, by concern; each task gets only what it uses.
     let signer = Signer::new(info.key.as_bytes());
-    let (iopub_tx, iopub_rx) = mpsc::unbounded_channel();
+    let author = Author::new(signer.clone());
     let (shell_up_tx, shell_up_rx) = upstream.shell.split();
     let (control_up_tx, control_up_rx) = upstream.control.split();
     let (stdin_up_tx, stdin_up_rx) = upstream.stdin.split();
-    let shared = Arc::new(Shared {
-        author: Author::new(signer.clone()),
-        signer,
-        pending: PendingBook::default(),
-        internal_waiters: Mutex::default(),
-        internal_ids: Mutex::default(),
-        internal_count: AtomicUsize::new(0),
-        iopub_created: iopub_tx,
-        to_child_shell: tokio::sync::Mutex::new(shell_up_tx),
-        to_child_control: tokio::sync::Mutex::new(control_up_tx),
-        to_child_stdin: tokio::sync::Mutex::new(stdin_up_tx),
-        shutdown_requested: AtomicBool::new(false),
-        iopub_seen: AtomicBool::new(false),
-        iopub_seen_notify: Notify::new(),
-        tap,
-        magic_jobs: MagicJobs::default(),
-        magic_context: Arc::new(MagicContext::new(writer.clone())),
-    });
-    recorder::spawn(
-        tap_rx,
-        writer.clone(),
-        shared.author.clone(),
-        shared.iopub_created.clone(),
-    );
+    let link = Arc::new(ChildLink::new(
+        [shell_up_tx, control_up_tx, stdin_up_tx],
+        author.clone(),
+    ));
+    let pending = Arc::new(PendingBook::default());
+    let magics = Arc::new(CellMagics::new(
+        Arc::new(MagicContext::new(writer.clone())),
+        author.clone(),
+    ));
+    let first_iopub = Arc::new(Flag::default());
+    let shutdown_requested = Arc::new(Flag::default());
+    let (publish, created) = mpsc::unbounded_channel();
+    let (flush_iopub, flushes) = mpsc::unbounded_channel();
+    recorder::spawn(tap_rx, writer.clone(), author.clone(), publish.clone());
 
     let (shell_out, shell_in) = shell_front.split();
     let (control_out, control_in) = control_front.split();
     let (stdin_out, stdin_in) = stdin_front.split();
 
+    // Every relay task, joined or ended when the proxy ends.
+    let mut relays = JoinSet::new();
     // Child → frontend first, so the handshake's replies and iopub traffic are consumed.
-    tokio::spawn(iopub::relay(
+    relays.spawn(iopub::relay(
         upstream.iopub,
         iopub_front,
-        iopub_rx,
-        shared.clone(),
+        IopubInbox { created, flushes },
+        IopubSide {
+            link: link.clone(),
+            first_traffic: first_iopub.clone(),
+            author: author.clone(),
+            tap: tap.clone(),
+            magics: magics.clone(),
+        },
     ));
-    tokio::spawn(requests::forward_replies(
-        Channel::Shell,
-        shell_up_rx,
-        shell_out.clone(),
-        shared.clone(),
-    ));
-    tokio::spawn(requests::forward_replies(
-        Channel::Control,
-        control_up_rx,
-        control_out.clone(),
-        shared.clone(),
-    ));
-    tokio::spawn(stdin::forward_input_requests(stdin_up_rx, stdin_out));
-    tokio::spawn(heartbeat::relay(hb_front, upstream.heartbeat));
+    let shell_state = ShellState {
+        signer: signer.clone(),
+        link: link.clone(),
+        pending: pending.clone(),
+        tap: tap.clone(),
+        magics: magics.clone(),
+    };
+    for (channel, child, frontend) in [
+        (Channel::Shell, shell_up_rx, shell_out.clone()),
+        (Channel::Control, control_up_rx, control_out.clone()),
+    ] {
+        let state = shell_state.clone();
+        relays.spawn(requests::forward_replies(channel, child, frontend, state));
+    }
+    relays.spawn(stdin::forward_input_requests(stdin_up_rx, stdin_out));
+    relays.spawn(heartbeat::relay(hb_front, upstream.heartbeat));
 
     let kernel_info = tokio::select! {
-        ready = handshake(&shared) => ready?,
+        ready = handshake(&link, &first_iopub) => ready?,
         status = child.wait() => bail!("the child kernel exited while starting: {}", status?),
     };
     info!("child kernel is ready; relaying");
     // Queued on shell before any frontend request, so the probe sees every cell.
-    let probe = install_probe(&shared).await;
-    tokio::spawn(async move {
+    let probe = install_probe(&link).await;
+    relays.spawn(async move {
         if let Err(e) = probe.await {
             warn!(
                 "the runtime probe is not installed ({e}); dataflow falls back to static analysis"
             );
         }
     });
-    tokio::spawn(record_environment(shared.clone(), kernel_info));
+    relays.spawn(record_environment(
+        link.clone(),
+        writer.clone(),
+        kernel_info,
+    ));
 
     // Frontend → child only now, so nothing a frontend sends can outrun the child's iopub.
-    tokio::spawn(requests::forward_requests(
-        Channel::Shell,
-        shell_in,
-        shared.clone(),
+    for (channel, frontend) in [(Channel::Shell, shell_in), (Channel::Control, control_in)] {
+        let (state, shutdown) = (shell_state.clone(), shutdown_requested.clone());
+        relays.spawn(requests::forward_requests(
+            channel, frontend, state, shutdown,
+        ));
+    }
+    relays.spawn(stdin::forward_input_replies(
+        stdin_in,
+        link.clone(),
+        signer.clone(),
     ));
-    tokio::spawn(requests::forward_requests(
-        Channel::Control,
-        control_in,
-        shared.clone(),
-    ));
-    tokio::spawn(stdin::forward_input_replies(stdin_in, shared.clone()));
 
-    let mut terminating = false;
-    let status = loop {
+    let mut signalled = None;
+    let ending = loop {
         tokio::select! {
-            status = child.wait() => break status?,
+            status = child.wait() => {
+                let status = status?;
+                break match signalled {
+                    Some(name) => Ending::Signal(name, status),
+                    None if shutdown_requested.is_raised() => Ending::Requested(status),
+                    None => Ending::ChildDied(status),
+                };
+            }
             _ = sigint.recv() => {
                 debug!("SIGINT: passing it to the child");
                 child::forward_signal(pid, libc::SIGINT);
             }
             _ = sigterm.recv() => {
                 info!("SIGTERM: stopping the child kernel");
-                terminating = true;
+                signalled = Some("SIGTERM");
                 child::forward_signal(pid, libc::SIGTERM);
             }
             _ = sighup.recv() => {
                 info!("SIGHUP: stopping the child kernel");
-                terminating = true;
+                signalled = Some("SIGHUP");
                 child::forward_signal(pid, libc::SIGTERM);
             }
         }
     };
 
-    let expected = terminating || shared.shutdown_requested.load(Ordering::Acquire);
-    let code = if expected {
-        info!("child kernel exited ({status}); shutting down");
-        drain(&shared).await;
-        0
-    } else {
-        let why = format!("the kernel process (pid {pid}) died unexpectedly: {status}");
-        warn!(
-            "{why}; answering {} waiting request(s)",
-            shared.pending.len()
-        );
-        answer_orphans(&shared, &shell_out, &control_out, &why).await;
-        tokio::time::sleep(DRAIN_TIME).await;
-        1
-    };
+    match &ending {
+        Ending::Requested(status) | Ending::Signal(_, status) => {
+            let why = match &ending {
+                Ending::Signal(name, _) => name,
+                _ => "shutdown_request",
+            };
+            info!("child kernel exited ({status}) after {why}; shutting down");
+            // Replies still on their way get a moment to reach the frontends.
+            pending.wait_empty(DRAIN_TIME).await;
+            flush(&flush_iopub).await;
+        }
+        Ending::ChildDied(status) => {
+            let why = format!("the kernel process (pid {pid}) died unexpectedly: {status}");
+            warn!("{why}; answering {} waiting request(s)", pending.len());
+            let orphans = Orphans {
+                pending: &pending,
+                magics: &magics,
+                author: &author,
+                tap: &tap,
+                publish: &publish,
+            };
+            orphans.answer(&shell_out, &control_out, &why).await;
+            flush(&flush_iopub).await;
+            // Neither ZeroMQ nor the front door can say when bytes handed to them reached a
+            // frontend: the death replies get ZeroMQ's usual linger.
+            tokio::time::sleep(DRAIN_TIME).await;
+        }
+    }
     runtime.remove();
     let (done, flushed) = oneshot::channel();
-    shared.tap.send(Tap::Flush(done));
+    tap.send(Tap::Flush(done));
     let _ = tokio::time::timeout(DRAIN_TIME, flushed).await;
-    let status = if code == 0 {
-        TrialStatus::Finished
-    } else {
-        TrialStatus::Crashed
-    };
+    let status = ending.trial_status();
     tokio::task::spawn_blocking(move || writer.finish(status)).await?;
-    Ok(code)
+    // The relay tasks (and the magics they run) end here, not at some later exit.
+    relays.abort_all();
+    while relays.join_next().await.is_some() {}
+    Ok(ending.exit_code())
+}
+
+/// Waits (at most [`DRAIN_TIME`]) until the iopub relay has published everything handed to
+/// it, idles set aside included.
+async fn flush(iopub: &mpsc::UnboundedSender<oneshot::Sender<()>>) {
+    let (done, flushed) = oneshot::channel();
+    if iopub.send(done).is_ok() {
+        let _ = tokio::time::timeout(DRAIN_TIME, flushed).await;
+    }
 }
 
 /// Starts the store's writer thread for this kernel's trial. The store is `$PROV_DB`, else
@@ -398,13 +312,13 @@ fn name_trial_from_env(writer: &Arc<WriterHandle>) {
 
 /// Sends the code that installs the runtime probe in the child, silently (no history, no
 /// output, no effect on `_` or `Out`); the returned future says whether it worked.
-async fn install_probe(shared: &Shared) -> impl std::future::Future<Output = Result<()>> {
+async fn install_probe(link: &ChildLink) -> impl std::future::Future<Output = Result<()>> {
     let request = serde_json::json!({
         "code": crate::probe::install_code(), "silent": true, "store_history": false,
         "allow_stdin": false, "user_expressions": {},
     });
-    let reply = shared
-        .request_internal(Channel::Shell, "execute_request", &request)
+    let reply = link
+        .request(Channel::Shell, "execute_request", &request)
         .await;
     async move {
         let reply = tokio::time::timeout(Duration::from_secs(30), reply?)
@@ -420,7 +334,11 @@ async fn install_probe(shared: &Shared) -> impl std::future::Future<Output = Res
 
 /// Records the trial's Python and ipykernel versions: Python's from the handshake's
 /// kernel_info, ipykernel's by asking the child silently (no history, no output).
-async fn record_environment(shared: Arc<Shared>, kernel_info: RawMessage) {
+async fn record_environment(
+    link: Arc<ChildLink>,
+    writer: Arc<WriterHandle>,
+    kernel_info: RawMessage,
+) {
     let info: serde_json::Value = serde_json::from_slice(&kernel_info.content).unwrap_or_default();
     let python = info["language_info"]["version"].as_str().map(str::to_owned);
     let request = serde_json::json!({
@@ -428,8 +346,8 @@ async fn record_environment(shared: Arc<Shared>, kernel_info: RawMessage) {
         "user_expressions": {"ipykernel": "__import__('ipykernel').__version__"},
     });
     let mut ipykernel = None;
-    if let Ok(reply) = shared
-        .request_internal(Channel::Shell, "execute_request", &request)
+    if let Ok(reply) = link
+        .request(Channel::Shell, "execute_request", &request)
         .await
     {
         if let Ok(Ok(reply)) = tokio::time::timeout(Duration::from_secs(10), reply).await {
@@ -440,17 +358,14 @@ async fn record_environment(shared: Arc<Shared>, kernel_info: RawMessage) {
                 .map(|repr| repr.trim_matches(['\'', '"']).to_owned());
         }
     }
-    shared
-        .magic_context
-        .writer
-        .set_environment(python, ipykernel);
+    writer.set_environment(python, ipykernel);
 }
 
 /// Waits until the child answers a kernel_info request and its iopub reaches us.
 ///
 /// Until our SUB's subscription has reached the child, anything it publishes is lost, so
 /// frontends are not let through before we have seen iopub traffic.
-async fn handshake(shared: &Shared) -> Result<RawMessage> {
+async fn handshake(link: &ChildLink, first_iopub: &Flag) -> Result<RawMessage> {
     let deadline = tokio::time::Instant::now() + STARTUP_TIMEOUT;
     let too_slow = || {
         anyhow!(
@@ -461,8 +376,8 @@ async fn handshake(shared: &Shared) -> Result<RawMessage> {
     loop {
         // A request on shell is queued until the child reads it: one is enough for the reply.
         // Resending only nudges iopub, whose first messages may have beaten our subscription.
-        let request = shared
-            .request_internal(
+        let request = link
+            .request(
                 Channel::Shell,
                 "kernel_info_request",
                 &serde_json::json!({}),
@@ -472,7 +387,7 @@ async fn handshake(shared: &Shared) -> Result<RawMessage> {
             .await
             .map_err(|_| too_slow())?
             .map_err(|_| anyhow!("the child kernel's shell closed while starting"))?;
-        if shared.wait_iopub_seen(Duration::from_millis(500)).await {
+        if first_iopub.wait(Duration::from_millis(500)).await {
             return Ok(reply);
         }
         if tokio::time::Instant::now() > deadline {
@@ -481,47 +396,46 @@ async fn handshake(shared: &Shared) -> Result<RawMessage> {
     }
 }
 
-/// Gives replies still on their way a moment to reach the frontends.
-async fn drain(shared: &Shared) {
-    let until = Instant::now() + DRAIN_TIME;
-    while shared.pending.len() > 0 && Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+/// What answering a dead child's waiting requests uses.
+struct Orphans<'a> {
+    pending: &'a PendingBook,
+    magics: &'a CellMagics,
+    author: &'a Author,
+    tap: &'a TapSender,
+    publish: &'a mpsc::UnboundedSender<RawMessage>,
 }
 
-/// Answers every request the dead child left waiting, so no frontend hangs.
-async fn answer_orphans(
-    shared: &Shared,
-    shell: &zeromq::RouterSendHalf,
-    control: &zeromq::RouterSendHalf,
-    why: &str,
-) {
-    shared.magic_jobs.clear();
-    for request in shared.pending.drain() {
-        if request.identities.is_empty() {
-            continue;
-        }
-        if request.channel == Channel::Shell && request.msg_type == "execute_request" {
-            shared.publish(
-                shared
-                    .author
-                    .error_output(&request.header, "KernelDied", why),
-            );
-        }
-        let reply = shared.author.death_reply(&request, why);
-        shared.tap.send(Tap::Reply(reply.clone(), None));
-        let mut socket = match request.channel {
-            Channel::Control => control.clone(),
-            _ => shell.clone(),
-        };
-        if let Err(e) = socket.send(reply.into_zmq()).await {
-            warn!("cannot tell a frontend that the kernel died: {e}");
-        }
-        shared.publish(
-            shared
+impl Orphans<'_> {
+    /// Answers every request the dead child left waiting, so no frontend hangs.
+    async fn answer(
+        &self,
+        shell: &zeromq::RouterSendHalf,
+        control: &zeromq::RouterSendHalf,
+        why: &str,
+    ) {
+        self.magics.jobs.clear();
+        for request in self.pending.drain() {
+            if request.identities.is_empty() {
+                continue;
+            }
+            if request.channel == Channel::Shell && request.msg_type == "execute_request" {
+                let error = self.author.error_output(&request.header, "KernelDied", why);
+                let _ = self.publish.send(error);
+            }
+            let reply = self.author.death_reply(&request, why);
+            self.tap.send(Tap::Reply(reply.clone(), None, Vec::new()));
+            let mut socket = match request.channel {
+                Channel::Control => control.clone(),
+                _ => shell.clone(),
+            };
+            if let Err(e) = socket.send(reply.into_zmq()).await {
+                warn!("cannot tell a frontend that the kernel died: {e}");
+            }
+            let idle = self
                 .author
-                .status(&request.header, jupyter_protocol::Status::idle()),
-        );
+                .status(&request.header, jupyter_protocol::Status::idle());
+            let _ = self.publish.send(idle);
+        }
     }
 }
 

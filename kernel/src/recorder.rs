@@ -65,8 +65,10 @@ pub enum Tap {
     /// of its cell run): the reply is on its way.
     ReplySeen(String),
     /// An `execute_reply` on its way to the frontend, with the runtime probe's notes taken out
-    /// of it (by request msg_id: a failed cell's notes come with the next success).
-    Reply(RawMessage, Option<Map<String, Value>>),
+    /// of it (by request msg_id: a failed cell's notes come with the next success), and the
+    /// outputs of its cell's magics: the iopub relay publishes them before the cell's idle
+    /// without tapping them, and they are the execution's last outputs.
+    Reply(RawMessage, Option<Map<String, Value>>, Vec<RawMessage>),
     /// The store reported a problem; the user should see it once, in the running cell.
     Problem(String),
     /// The kernel is ending: record what is in flight as it stands, then answer.
@@ -102,6 +104,8 @@ struct InFlight {
     reply_seen: bool,
     execution_count: Option<i64>,
     outputs: Vec<OutputRecord>,
+    /// The outputs of the cell's magics, after the code's.
+    magic_outputs: Vec<OutputRecord>,
     reply: Option<(ExecStatus, Option<ErrorInfo>)>,
     /// What the runtime probe saw this execution bind and delete.
     runtime: Option<Value>,
@@ -244,11 +248,11 @@ impl Recorder {
             } => self.request(raw, at, typed_code),
             Tap::Iopub(raw, at, hold) => self.iopub(raw, at, hold),
             Tap::ReplySeen(msg_id) => self.reply_seen(&msg_id),
-            Tap::Reply(raw, notes) => {
+            Tap::Reply(raw, notes, magic_outputs) => {
                 if let Some(notes) = notes {
                     self.runtime_notes(notes);
                 }
-                self.reply(raw)
+                self.reply(raw, magic_outputs)
             }
             Tap::Problem(_) | Tap::Flush(_) => {}
         }
@@ -290,6 +294,7 @@ impl Recorder {
                 reply_seen: false,
                 execution_count: None,
                 outputs: Vec::new(),
+                magic_outputs: Vec::new(),
                 reply: None,
                 runtime: None,
                 holds: Vec::new(),
@@ -376,44 +381,18 @@ impl Recorder {
         let Some(content) = &content else {
             return;
         };
-        match msg_type.as_str() {
-            "status" => match state {
-                Some("busy") => exec.started_at = Some(at),
-                Some("idle") => exec.idle_at = Some((at, Instant::now())),
-                _ => {}
-            },
-            "execute_input" => exec.execution_count = content["execution_count"].as_i64(),
-            "stream" => {
+        match (msg_type.as_str(), state) {
+            ("status", Some("busy")) => exec.started_at = Some(at),
+            ("status", Some("idle")) => exec.idle_at = Some((at, Instant::now())),
+            ("execute_input", _) => exec.execution_count = content["execution_count"].as_i64(),
+            ("stream", _) => {
                 let name = content["name"].as_str().unwrap_or("stdout").to_string();
                 let text = content["text"].as_str().unwrap_or_default();
                 append_stream(&mut exec.outputs, name, text);
             }
-            "display_data" | "execute_result" | "update_display_data" => {
-                let mut payloads = mime_payloads(&content["data"]);
-                // prov's own magic answers are marked, so a trial diff can leave them out.
-                if let Some(line) = content["metadata"]["prov"]["magic"].as_str() {
-                    payloads.push((provstore::MAGIC_ANSWER_MIME.into(), line.into()));
-                }
-                exec.outputs.push(OutputRecord {
-                    output_type: msg_type,
-                    name: None,
-                    payloads,
-                });
-            }
-            "error" => exec.outputs.push(OutputRecord {
-                output_type: msg_type,
-                name: None,
-                payloads: vec![(
-                    "application/vnd.jupyter.error+json".into(),
-                    raw.content.to_vec(),
-                )],
-            }),
-            "clear_output" => exec.outputs.push(OutputRecord {
-                output_type: msg_type,
-                name: None,
-                payloads: vec![],
-            }),
-            _ => {}
+            _ => exec
+                .outputs
+                .extend(output_record(msg_type, content, &raw.content)),
         }
     }
 
@@ -453,12 +432,17 @@ impl Recorder {
         }
     }
 
-    fn reply(&mut self, raw: RawMessage) {
+    fn reply(&mut self, raw: RawMessage, magic_outputs: Vec<RawMessage>) {
         let parent = raw.parent().msg_id;
         let Some(seq) = self.find(&parent, |e| e.reply.is_none()) else {
             return;
         };
         let exec = self.in_flight.get_mut(&seq).expect("found above");
+        for output in magic_outputs {
+            let content = serde_json::from_slice::<Value>(&output.content).unwrap_or_default();
+            let record = output_record(output.header().msg_type, &content, &output.content);
+            exec.magic_outputs.extend(record);
+        }
         if !exec.heard() {
             // The proxy's own answer to a request the child never started (it died): nothing ran.
             self.in_flight.remove(&seq);
@@ -528,6 +512,8 @@ impl Recorder {
             push_bounded(&mut self.late_notes, exec.msg_id.clone(), LATE_NOTES);
         }
         push_bounded(&mut self.recent, exec.msg_id.clone(), LATE_NOTES);
+        let mut outputs = exec.outputs;
+        outputs.extend(exec.magic_outputs);
         let record = ExecutionRecord {
             msg_id: exec.msg_id,
             execution_count: exec.execution_count,
@@ -538,7 +524,7 @@ impl Recorder {
             ended_at,
             status,
             error,
-            outputs: exec.outputs,
+            outputs,
             dataflow: Some(dataflow),
         };
         let holds = exec.holds;
@@ -555,6 +541,32 @@ impl Recorder {
             );
         }
     }
+}
+
+/// The record of an output message (`display_data`, `execute_result`, `update_display_data`,
+/// `error`, `clear_output`); `None` for any other type. `raw_content` is the content frame.
+fn output_record(msg_type: String, content: &Value, raw_content: &Bytes) -> Option<OutputRecord> {
+    let payloads = match msg_type.as_str() {
+        "display_data" | "execute_result" | "update_display_data" => {
+            let mut payloads = mime_payloads(&content["data"]);
+            // prov's own magic answers are marked, so a trial diff can leave them out.
+            if let Some(line) = content["metadata"]["prov"]["magic"].as_str() {
+                payloads.push((provstore::MAGIC_ANSWER_MIME.into(), line.into()));
+            }
+            payloads
+        }
+        "error" => vec![(
+            "application/vnd.jupyter.error+json".into(),
+            raw_content.to_vec(),
+        )],
+        "clear_output" => vec![],
+        _ => return None,
+    };
+    Some(OutputRecord {
+        output_type: msg_type,
+        name: None,
+        payloads,
+    })
 }
 
 fn push_bounded(queue: &mut VecDeque<String>, msg_id: String, max: usize) {

@@ -3,10 +3,12 @@
 
 use crate::connection::{Channel, ConnectionInfo};
 use crate::debug;
-use crate::proxy::STARTUP_TIMEOUT;
 use anyhow::{bail, Context, Result};
 use std::time::{Duration, Instant};
 use zeromq::{DealerSocket, ReqSocket, Socket, SocketOptions, SubSocket};
+
+/// How long the child may take to start answering before we give up.
+pub(crate) const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Our sockets towards the child.
 pub(crate) struct Upstream {

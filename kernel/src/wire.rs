@@ -78,17 +78,44 @@ impl RawMessage {
         let identities: Vec<Bytes> = rest.by_ref().take(delim).collect();
         rest.next(); // the delimiter
         let mut next = || rest.next().unwrap_or_default();
-        let (signature, header, parent_header, metadata, content) =
-            (next(), next(), next(), next(), next());
-        Ok(RawMessage {
+        let signature = next();
+        let dicts = [next(), next(), next(), next()];
+        Ok(RawMessage::from_parts(
+            identities,
+            signature,
+            dicts,
+            rest.collect(),
+        ))
+    }
+
+    /// A message from its parts: the four dict frames in wire order (header, parent_header,
+    /// metadata, content).
+    pub fn from_parts(
+        identities: Vec<Bytes>,
+        signature: Bytes,
+        dicts: [Bytes; 4],
+        buffers: Vec<Bytes>,
+    ) -> RawMessage {
+        let [header, parent_header, metadata, content] = dicts;
+        RawMessage {
             identities,
             signature,
             header,
             parent_header,
             metadata,
             content,
-            buffers: rest.collect(),
-        })
+            buffers,
+        }
+    }
+
+    /// The four signed frames, in the order the signature covers them.
+    pub fn dicts(&self) -> [&[u8]; 4] {
+        [
+            &self.header,
+            &self.parent_header,
+            &self.metadata,
+            &self.content,
+        ]
     }
 
     /// Joins the frames back into a multipart message, unchanged.
@@ -116,6 +143,11 @@ impl RawMessage {
     pub fn parent(&self) -> HeaderFields {
         serde_json::from_slice(&self.parent_header).unwrap_or_default()
     }
+}
+
+/// Whether `needle` occurs in a frame: a cheap look (`"idle"`, a key) before parsing it.
+pub fn contains(frame: &[u8], needle: &[u8]) -> bool {
+    frame.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The connection's signing key. An empty key means messages are neither signed nor checked,
@@ -154,7 +186,7 @@ impl Signer {
         let Some(mut mac) = self.mac.clone() else {
             return Ok(());
         };
-        for frame in [&msg.header, &msg.parent_header, &msg.metadata, &msg.content] {
+        for frame in msg.dicts() {
             mac.update(frame);
         }
         let given = hex::decode(&msg.signature).map_err(|_| WireError::BadSignature)?;
@@ -162,9 +194,10 @@ impl Signer {
             .map_err(|_| WireError::BadSignature)
     }
 
-    /// Re-signs a message whose dict frames the proxy changed (magic lines taken out).
+    /// Signs a message whose dict frames the proxy made or changed (only `edit.rs` and
+    /// `messages.rs` do): the signature frame is replaced, nothing else.
     pub fn resign(&self, msg: &mut RawMessage) {
-        msg.signature = self.sign([&msg.header, &msg.parent_header, &msg.metadata, &msg.content]);
+        msg.signature = self.sign(msg.dicts());
     }
 }
 
@@ -219,15 +252,14 @@ mod tests {
 
     #[test]
     fn signature_matches_python_reference_and_rejects_tampering() {
-        // hmac.new(b"key", b"h" b"p" b"m" b"c", hashlib.sha256).hexdigest()
+        // Computed once with Python's standard library, not with this crate:
+        // hmac.new(b"key", b"h" + b"p" + b"m" + b"c", hashlib.sha256).hexdigest()
         let signer = Signer::new(b"key");
         let sig = signer.sign([b"h", b"p", b"m", b"c"]);
-        let expected = {
-            let mut mac = Hmac::<Sha256>::new_from_slice(b"key").unwrap();
-            mac.update(b"hpmc");
-            hex::encode(mac.finalize().into_bytes())
-        };
-        assert_eq!(sig, Bytes::from(expected));
+        assert_eq!(
+            sig,
+            Bytes::from_static(b"7ac01dac9d0a3859f492a083a22c57c2668fbf2422f731d3fef9546512b66bfa")
+        );
         let mut msg = RawMessage::parse(frames(&[
             DELIMITER, &sig, b"h", b"p", b"m", b"c", b"buffer",
         ]))

@@ -3,47 +3,70 @@
 //! `[our id, frontend id, <IDS|MSG>, …]` and echoes the identities back, so its replies carry
 //! the frontend's id and go straight out of our ROUTER to the right client.
 
+use super::frames;
 use crate::connection::Channel;
-use crate::pending::Pending;
-use crate::proxy::Shared;
-use crate::recorder::Tap;
-use crate::wire::RawMessage;
+use crate::execute;
+use crate::flag::Flag;
+use crate::link::ChildLink;
+use crate::magics::cell::CellMagics;
+use crate::magics::jobs::ReadyToRun;
+use crate::pending::{Pending, PendingBook};
+use crate::recorder::{Tap, TapSender};
+use crate::wire::{RawMessage, Signer};
 use crate::{debug, warn};
-use crate::{execute, magics};
 use std::sync::Arc;
-use zeromq::{DealerRecvHalf, RouterRecvHalf, RouterSendHalf, SocketRecv, SocketSend};
+use tokio::task::JoinSet;
+use zeromq::{DealerRecvHalf, RouterRecvHalf, RouterSendHalf, SocketSend};
+
+/// What both directions of shell and control use.
+#[derive(Clone)]
+pub(crate) struct ShellState {
+    pub(crate) signer: Signer,
+    pub(crate) link: Arc<ChildLink>,
+    pub(crate) pending: Arc<PendingBook>,
+    pub(crate) tap: TapSender,
+    pub(crate) magics: Arc<CellMagics>,
+}
 
 /// Frontend → child. Checks the signature, notes the request as pending, forwards the frames
-/// unchanged and at once (ipykernel's own queueing and abort-after-error must stay intact).
-pub async fn forward_requests(channel: Channel, mut frontend: RouterRecvHalf, shared: Arc<Shared>) {
-    loop {
-        let msg = match frontend.recv().await {
-            Ok(msg) => msg,
-            Err(e) => {
-                warn!("{} socket closed: {e}", channel.name());
-                return;
-            }
-        };
-        let Some(raw) = shared.check_frontend_message(channel, msg) else {
+/// unchanged and at once (ipykernel's own queueing and abort-after-error must stay intact);
+/// an `execute_request` on shell is rewritten first ([`execute::rewrite_request`]).
+/// A frontend's `shutdown_request` raises `shutdown_requested`: the child's exit is then
+/// expected.
+pub(crate) async fn forward_requests(
+    channel: Channel,
+    mut frontend: RouterRecvHalf,
+    side: ShellState,
+    shutdown_requested: Arc<Flag>,
+) {
+    while let Some(msg) = frames::next(&mut frontend, channel.name()).await {
+        let Some(raw) = frames::from_frontend(&side.signer, channel, msg) else {
             continue;
         };
         let header = raw.header();
         debug!("{} <- frontend {}", channel.name(), header.msg_type);
         if header.msg_type == "shutdown_request" {
-            shared.note_shutdown_requested();
+            shutdown_requested.raise();
         }
         let raw = if channel == Channel::Shell && header.msg_type == "execute_request" {
-            let (raw, typed_code) = execute::rewrite_request(&shared, raw, &header.msg_id);
-            shared.tap.send(Tap::Request {
+            let request_header = raw.header.clone();
+            let (raw, magic) = execute::rewrite_request(raw, &side.signer, |magic| {
+                if let Some(magic) = magic {
+                    side.magics
+                        .at_request(&header.msg_id, &request_header, magic);
+                }
+                side.magics.context.collect_expression()
+            });
+            side.tap.send(Tap::Request {
                 raw: raw.clone(),
                 at: chrono::Utc::now(),
-                typed_code,
+                typed_code: magic.map(|m| m.typed),
             });
             raw
         } else {
             raw
         };
-        shared.pending.insert(
+        side.pending.insert(
             header.msg_id,
             Pending {
                 channel,
@@ -52,7 +75,7 @@ pub async fn forward_requests(channel: Channel, mut frontend: RouterRecvHalf, sh
                 msg_type: header.msg_type,
             },
         );
-        if let Err(e) = shared.send_to_child(channel, raw.into_zmq()).await {
+        if let Err(e) = side.link.send(channel, raw.into_zmq()).await {
             warn!(
                 "cannot forward a {} request to the child: {e}",
                 channel.name()
@@ -62,70 +85,109 @@ pub async fn forward_requests(channel: Channel, mut frontend: RouterRecvHalf, sh
 }
 
 /// Child → frontend. Replies go back unchanged to the identities they carry; replies to the
-/// proxy's own requests are handed to whoever is waiting for them.
-pub async fn forward_replies(
+/// proxy's own requests are handed to whoever is waiting for them. The reply of a cell with
+/// magics waits for them in a task of its own, so a slow magic holds back no other reply;
+/// those tasks end with this one.
+pub(crate) async fn forward_replies(
     channel: Channel,
     mut child: DealerRecvHalf,
     mut frontend: RouterSendHalf,
-    shared: Arc<Shared>,
+    side: ShellState,
 ) {
+    let mut answering = JoinSet::new();
     loop {
-        let msg = match child.recv().await {
-            Ok(msg) => msg,
-            Err(e) => {
-                debug!("child {} socket closed: {e}", channel.name());
-                return;
-            }
+        let msg = tokio::select! {
+            msg = frames::next(&mut child, channel.name()) => match msg {
+                Some(msg) => msg,
+                None => break,
+            },
+            Some(_) = answering.join_next() => continue,
         };
-        let raw = match RawMessage::parse(msg) {
-            Ok(raw) => raw,
-            Err(e) => {
-                warn!(
-                    "dropping a malformed {} reply from the child: {e}",
-                    channel.name()
-                );
-                continue;
+        match take_reply(channel, msg, &side) {
+            Reply::Ours => {}
+            Reply::Plain(raw) => deliver(channel, &mut frontend, raw).await,
+            Reply::Execute(raw, notes, None) => {
+                side.tap.send(Tap::Reply(raw.clone(), notes, Vec::new()));
+                deliver(channel, &mut frontend, raw).await;
             }
-        };
-        let parent = raw.parent();
-        shared.pending.remove(&parent.msg_id);
-        if channel == Channel::Shell && parent.msg_type == "execute_request" {
-            // Before the cell's magics run: the recorder knows a reply is coming, so the
-            // cell's idle does not count as one without a reply.
-            shared.tap.send(Tap::ReplySeen(parent.msg_id.clone()));
+            Reply::Execute(raw, notes, Some(ready)) => {
+                let (side, mut frontend) = (side.clone(), frontend.clone());
+                answering.spawn(async move {
+                    let answered = side.magics.answer(raw, ready).await;
+                    let reply = answered.reply;
+                    side.tap
+                        .send(Tap::Reply(reply.clone(), notes, answered.outputs));
+                    deliver(channel, &mut frontend, reply).await;
+                });
+            }
         }
-        let Some(raw) = shared.take_internal_reply(&parent.msg_id, raw) else {
-            continue;
-        };
-        if raw.identities.is_empty() {
+    }
+    // The child's socket closed: magics still running finish (their replies may still reach
+    // a frontend) unless the proxy ends this task first.
+    while answering.join_next().await.is_some() {}
+}
+
+/// Where a reply from the child goes.
+enum Reply {
+    /// To the proxy itself (or nowhere): nothing more to do.
+    Ours,
+    /// Back to its frontend, unchanged.
+    Plain(RawMessage),
+    /// An `execute_reply`, rewritten, with the probe's notes and, when its cell has magics,
+    /// what they need to run before the reply goes.
+    Execute(RawMessage, Option<Notes>, Option<ReadyToRun>),
+}
+
+type Notes = serde_json::Map<String, serde_json::Value>;
+
+/// Reads a reply from the child, notes it, and decides where it goes.
+fn take_reply(channel: Channel, msg: zeromq::ZmqMessage, side: &ShellState) -> Reply {
+    let raw = match RawMessage::parse(msg) {
+        Ok(raw) => raw,
+        Err(e) => {
             warn!(
-                "dropping a {} reply with no route to a frontend",
+                "dropping a malformed {} reply from the child: {e}",
                 channel.name()
             );
-            continue;
+            return Reply::Ours;
         }
-        let raw = if channel == Channel::Shell && parent.msg_type == "execute_request" {
-            let (raw, notes) = execute::rewrite_reply(&shared, raw);
-            let raw = match shared.magic_jobs.ready_to_run(&parent.msg_id) {
-                Some(ready) => magics::cell::answer(&shared, raw, ready).await,
-                None => raw,
-            };
-            shared.tap.send(Tap::Reply(raw.clone(), notes));
-            raw
-        } else {
-            raw
-        };
-        debug!(
-            "{} -> frontend reply to {}",
-            channel.name(),
-            parent.msg_type
+    };
+    let parent = raw.parent();
+    side.pending.remove(&parent.msg_id);
+    let execute = channel == Channel::Shell && parent.msg_type == "execute_request";
+    if execute {
+        // Before the cell's magics run: the recorder knows a reply is coming, so the
+        // cell's idle does not count as one without a reply.
+        side.tap.send(Tap::ReplySeen(parent.msg_id.clone()));
+    }
+    let Some(raw) = side.link.own.take_reply(&parent.msg_id, raw) else {
+        return Reply::Ours;
+    };
+    if raw.identities.is_empty() {
+        warn!(
+            "dropping a {} reply with no route to a frontend",
+            channel.name()
         );
-        if let Err(e) = frontend.send(raw.into_zmq()).await {
-            // The frontend went away; its reply has no one to go to.
-            debug!(
-                "cannot deliver a {} reply (the frontend left): {e}",
-                channel.name()
-            );
-        }
+        return Reply::Ours;
+    }
+    debug!(
+        "{} -> frontend reply to {}",
+        channel.name(),
+        parent.msg_type
+    );
+    if !execute {
+        return Reply::Plain(raw);
+    }
+    let (raw, notes) = execute::rewrite_reply(raw, &side.signer);
+    Reply::Execute(raw, notes, side.magics.jobs.ready_to_run(&parent.msg_id))
+}
+
+async fn deliver(channel: Channel, frontend: &mut RouterSendHalf, raw: RawMessage) {
+    if let Err(e) = frontend.send(raw.into_zmq()).await {
+        // The frontend went away; its reply has no one to go to.
+        debug!(
+            "cannot deliver a {} reply (the frontend left): {e}",
+            channel.name()
+        );
     }
 }

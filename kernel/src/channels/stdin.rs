@@ -3,27 +3,36 @@
 //! as our shell DEALER, so those requests reach us; the frontend's identity is still stacked
 //! under ours, so we pass them straight to the client that ran the cell.
 
+use super::frames;
 use crate::connection::Channel;
-use crate::proxy::Shared;
+use crate::link::ChildLink;
 use crate::warn;
+use crate::wire::Signer;
 use std::sync::Arc;
-use zeromq::{DealerRecvHalf, RouterRecvHalf, RouterSendHalf, SocketRecv, SocketSend};
+use zeromq::{DealerRecvHalf, RouterRecvHalf, RouterSendHalf, SocketSend};
 
 /// Frontend → child: `input_reply`, after its signature is checked.
-pub async fn forward_input_replies(mut frontend: RouterRecvHalf, shared: Arc<Shared>) {
-    while let Ok(msg) = frontend.recv().await {
-        let Some(raw) = shared.check_frontend_message(Channel::Stdin, msg) else {
+pub(crate) async fn forward_input_replies(
+    mut frontend: RouterRecvHalf,
+    link: Arc<ChildLink>,
+    signer: Signer,
+) {
+    while let Some(msg) = frames::next(&mut frontend, "stdin").await {
+        let Some(raw) = frames::from_frontend(&signer, Channel::Stdin, msg) else {
             continue;
         };
-        if let Err(e) = shared.send_to_child(Channel::Stdin, raw.into_zmq()).await {
+        if let Err(e) = link.send(Channel::Stdin, raw.into_zmq()).await {
             warn!("cannot forward an input reply to the child: {e}");
         }
     }
 }
 
 /// Child → frontend: `input_request`, unchanged.
-pub async fn forward_input_requests(mut child: DealerRecvHalf, mut frontend: RouterSendHalf) {
-    while let Ok(msg) = child.recv().await {
+pub(crate) async fn forward_input_requests(
+    mut child: DealerRecvHalf,
+    mut frontend: RouterSendHalf,
+) {
+    while let Some(msg) = frames::next(&mut child, "child stdin").await {
         if msg.len() < 2 {
             warn!("dropping an input request with no route to a frontend");
             continue;
