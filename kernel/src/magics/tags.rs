@@ -1,20 +1,17 @@
 //! `%tags`: the tagged variables and stage marks of the current trial.
 
-use super::{usage_error, MagicContext, MagicResult, MagicSpec};
+use super::args::{self, NoArgs};
+use super::{store_error, MagicContext, MagicResult, MagicSpec};
 
 /// The `%tags` magic.
 pub const SPEC: MagicSpec = MagicSpec {
     name: "tags",
-    aliases: &[],
     usage: "",
     help: "the tagged variables and stages of this trial",
-    run,
+    run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, args: &[String]) -> MagicResult {
-    if !args.is_empty() {
-        return Err(usage_error(&SPEC, "%tags takes no arguments"));
-    }
+fn run(context: &MagicContext, _: NoArgs) -> MagicResult {
     let trial = context
         .writer
         .trial()
@@ -23,6 +20,6 @@ fn run(context: &MagicContext, args: &[String]) -> MagicResult {
     let answer = context
         .writer
         .query(move |store| store.tags(trial))
-        .map_err(super::store_error)?;
+        .map_err(store_error)?;
     Ok(provrender::render_tags(&answer))
 }
