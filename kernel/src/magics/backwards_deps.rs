@@ -2,7 +2,7 @@
 //! their code (or only the statements that contributed), what each defined and used, and a
 //! picture of how the value flowed. Its arguments are `provctl deps`'s (`provargs::DepsArgs`).
 
-use super::{args, variable_query, MagicContext, MagicResult, MagicSpec};
+use super::{args, variable_answer, MagicContext, MagicResult, MagicSpec};
 use provargs::DepsArgs;
 use provstore::Store;
 
@@ -14,7 +14,8 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, deps: DepsArgs) -> MagicResult {
-    let answer = variable_query(context, deps.variable, Store::backwards_deps)?;
-    Ok(provrender::render_deps(&answer, deps.statements))
+fn run(context: &MagicContext, asked: DepsArgs) -> MagicResult {
+    let statements = asked.statements;
+    let render = move |answer: &_| provrender::render_deps(answer, statements);
+    variable_answer(context, asked.variable, Store::backwards_deps, render)
 }

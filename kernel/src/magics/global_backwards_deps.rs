@@ -1,7 +1,7 @@
 //! `%global_backwards_deps VAR`: like `%backwards_deps`, for every value `VAR` ever had in this
 //! trial (deleted ones too), not only the current one.
 
-use super::{args, variable_query, MagicContext, MagicResult, MagicSpec};
+use super::{args, variable_answer, MagicContext, MagicResult, MagicSpec};
 use provargs::VariableArg;
 use provstore::Store;
 
@@ -13,7 +13,12 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, VariableArg { variable }: VariableArg) -> MagicResult {
-    let answer = variable_query(context, variable, Store::global_backwards_deps)?;
-    Ok(provrender::render_deps(&answer, false))
+fn run(context: &MagicContext, asked: VariableArg) -> MagicResult {
+    let render = |answer: &_| provrender::render_deps(answer, false);
+    variable_answer(
+        context,
+        asked.variable,
+        Store::global_backwards_deps,
+        render,
+    )
 }

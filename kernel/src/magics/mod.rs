@@ -194,14 +194,15 @@ pub fn store_error(e: provstore::StoreError) -> String {
     e.to_string()
 }
 
-/// Asks a dataflow query about `var` in this kernel's trial, on the writer thread (so it sees
-/// everything recorded before). An unknown variable is the store's message, which lists
-/// similar names.
-pub fn variable_query<T: Send + 'static>(
+/// Answers a dataflow magic about `var` in this kernel's trial: asks the store's `query` on the
+/// writer thread (so it sees everything recorded before), then `render`s the answer. An unknown
+/// variable is the store's message, which lists similar names.
+pub fn variable_answer<T: Send + 'static>(
     context: &MagicContext,
     var: String,
     query: fn(&provstore::Store, i64, &str) -> provstore::Result<T>,
-) -> Result<T, String> {
+    render: impl FnOnce(&T) -> Rendered,
+) -> MagicResult {
     let trial = context
         .writer
         .trial()
@@ -210,6 +211,7 @@ pub fn variable_query<T: Send + 'static>(
     context
         .writer
         .query(move |store| query(store, trial, &var))
+        .map(|answer| render(&answer))
         .map_err(store_error)
 }
 

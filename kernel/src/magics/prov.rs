@@ -11,15 +11,7 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-/// `%prov [help]`.
-#[derive(Args, Debug)]
-struct ProvArgs {
-    /// `help` (the same list).
-    #[arg(value_name = "help", value_parser = ["help"])]
-    topic: Option<String>,
-}
-
-fn run(_context: &MagicContext, _: ProvArgs) -> MagicResult {
+fn run(_context: &MagicContext, _asked: ProvArgs) -> MagicResult {
     let entries: Vec<[String; 3]> = MAGICS
         .iter()
         .map(|spec| {
@@ -33,4 +25,12 @@ fn run(_context: &MagicContext, _: ProvArgs) -> MagicResult {
         .map(|[name, usage, help]| (name.as_str(), usage.as_str(), help.as_str()))
         .collect();
     Ok(provrender::render_help(&rows))
+}
+
+/// `%prov [help]`.
+#[derive(Args, Debug)]
+struct ProvArgs {
+    /// `help` (the same list).
+    #[arg(value_name = "help", value_parser = ["help"])]
+    topic: Option<String>,
 }

@@ -1,7 +1,7 @@
 //! `%slice VAR`: the smallest code, statement by statement in the order it ran, that rebuilds the
 //! current value of `VAR`, ready to copy into a new cell. Its argument is `provctl slice`'s.
 
-use super::{args, variable_query, MagicContext, MagicResult, MagicSpec};
+use super::{args, variable_answer, MagicContext, MagicResult, MagicSpec};
 use provargs::VariableArg;
 use provstore::Store;
 
@@ -13,7 +13,11 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, VariableArg { variable }: VariableArg) -> MagicResult {
-    let answer = variable_query(context, variable, Store::slice)?;
-    Ok(provrender::render_slice(&answer))
+fn run(context: &MagicContext, asked: VariableArg) -> MagicResult {
+    variable_answer(
+        context,
+        asked.variable,
+        Store::slice,
+        provrender::render_slice,
+    )
 }

@@ -13,15 +13,17 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
+fn run(context: &MagicContext, asked: Stage) -> MagicResult {
+    context
+        .writer
+        .mark_stage(&asked.label)
+        .map_err(store_error)?;
+    Ok(provrender::render_stage_marked(&asked.label))
+}
+
 /// `%tag_cell LABEL`.
 #[derive(Args, Debug)]
 struct Stage {
     /// The stage: load, train, eval…
-    #[arg(value_name = "LABEL")]
     label: String,
-}
-
-fn run(context: &MagicContext, Stage { label }: Stage) -> MagicResult {
-    context.writer.mark_stage(&label).map_err(store_error)?;
-    Ok(provrender::render_stage_marked(&label))
 }

@@ -13,18 +13,8 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-/// `%tag_var VAR [LABEL]`; read at the cell's request too (`changes_tags`).
-#[derive(Args, Debug)]
-pub(super) struct TagVarArgs {
-    /// The variable.
-    #[arg(value_name = "VAR")]
-    pub var: String,
-    /// What it is: input, model, metric…
-    #[arg(value_name = "LABEL")]
-    pub label: Option<String>,
-}
-
-fn run(context: &MagicContext, TagVarArgs { var, label }: TagVarArgs) -> MagicResult {
+fn run(context: &MagicContext, asked: TagVarArgs) -> MagicResult {
+    let TagVarArgs { var, label } = asked;
     let label = label.as_deref();
     let retagged = context
         .writer
@@ -32,4 +22,13 @@ fn run(context: &MagicContext, TagVarArgs { var, label }: TagVarArgs) -> MagicRe
         .map_err(store_error)?;
     context.set_tagged(&var, true);
     Ok(provrender::render_tagged(&var, label, retagged))
+}
+
+/// `%tag_var VAR [LABEL]`; read at the cell's request too (`changes_tags`).
+#[derive(Args, Debug)]
+pub(super) struct TagVarArgs {
+    /// The variable.
+    pub var: String,
+    /// What it is: input, model, metric…
+    pub label: Option<String>,
 }

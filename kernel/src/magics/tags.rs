@@ -11,15 +11,13 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, _: NoArgs) -> MagicResult {
-    let trial = context
-        .writer
-        .trial()
-        .ok_or("the store is not available, so no tags were recorded")?
-        .id;
+fn run(context: &MagicContext, _asked: NoArgs) -> MagicResult {
+    let Some(trial) = context.writer.trial() else {
+        return Err("the store is not available, so no tags were recorded".into());
+    };
     let answer = context
         .writer
-        .query(move |store| store.tags(trial))
+        .query(move |store| store.tags(trial.id))
         .map_err(store_error)?;
     Ok(provrender::render_tags(&answer))
 }

@@ -66,7 +66,8 @@ impl Sides {
 }
 
 /// Compares the trials, with the changed figures loaded for the HTML.
-fn run(context: &MagicContext, DiffArgs { trials, all }: DiffArgs) -> MagicResult {
+fn run(context: &MagicContext, asked: DiffArgs) -> MagicResult {
+    let DiffArgs { trials, all } = asked;
     let sides = Sides::new(context, trials)?;
     let diff = context
         .writer

@@ -14,8 +14,8 @@ pub const SPEC: MagicSpec = MagicSpec {
 };
 
 /// Lists the variables both trials have.
-fn run(context: &MagicContext, trials: TrialPair) -> MagicResult {
-    let sides = Sides::new(context, trials)?;
+fn run(context: &MagicContext, asked: TrialPair) -> MagicResult {
+    let sides = Sides::new(context, asked)?;
     let answer = context
         .writer
         .query(move |store| {

@@ -12,20 +12,20 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-/// `%trial_name NAME`.
-#[derive(Args, Debug)]
-struct Name {
-    /// The name, unique in the store (quote one with spaces: "lr 0.1").
-    #[arg(value_name = "NAME")]
-    name: String,
-}
-
-fn run(context: &MagicContext, Name { name }: Name) -> MagicResult {
-    context.writer.set_trial_name(&name).map_err(store_error)?;
+fn run(context: &MagicContext, asked: Name) -> MagicResult {
+    let name = asked.name.as_str();
+    context.writer.set_trial_name(name).map_err(store_error)?;
     let trial = context.writer.trial().ok_or("the store is not available")?;
     let summary = context
         .writer
         .query(move |store| store.trial(trial.id))
         .map_err(store_error)?;
     Ok(provrender::render_trial_named(&summary))
+}
+
+/// `%trial_name NAME`.
+#[derive(Args, Debug)]
+struct Name {
+    /// The name, unique in the store (quote one with spaces: "lr 0.1").
+    name: String,
 }

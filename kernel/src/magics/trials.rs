@@ -13,11 +13,11 @@ pub const SPEC: MagicSpec = MagicSpec {
 };
 
 /// Every trial of the store, this kernel's marked.
-fn run(context: &MagicContext, _: NoArgs) -> MagicResult {
-    let trials = context
+fn run(context: &MagicContext, _asked: NoArgs) -> MagicResult {
+    let current = context.writer.trial().map(|t| t.id);
+    context
         .writer
         .query(|store| store.trial_overviews())
-        .map_err(store_error)?;
-    let current = context.writer.trial().map(|t| t.id);
-    Ok(provrender::render_trial_overviews(&trials, current))
+        .map(|trials| provrender::render_trial_overviews(&trials, current))
+        .map_err(store_error)
 }

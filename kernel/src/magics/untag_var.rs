@@ -11,7 +11,8 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, VariableArg { variable }: VariableArg) -> MagicResult {
+fn run(context: &MagicContext, asked: VariableArg) -> MagicResult {
+    let VariableArg { variable } = asked;
     context
         .writer
         .untag_variable(&variable)

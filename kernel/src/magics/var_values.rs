@@ -13,13 +13,13 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, VariableArg { variable }: VariableArg) -> MagicResult {
+fn run(context: &MagicContext, asked: VariableArg) -> MagicResult {
     let entries = context
         .writer
         .query({
-            let var = variable.clone();
+            let var = asked.variable.clone();
             move |store| store.var_values(&var)
         })
         .map_err(store_error)?;
-    Ok(provrender::render_var_values(&variable, &entries))
+    Ok(provrender::render_var_values(&asked.variable, &entries))
 }
