@@ -9,16 +9,20 @@ use provstore::Store;
 
 use crate::{text, Failure, Json};
 
-/// Compares trials `left` and `right` (ids, names or UUIDs) and writes the answer.
+/// Compares the two trials of `args` (ids, names or UUIDs) and writes the answer.
 pub(crate) fn run(
     store: &Store,
-    left: &str,
-    right: &str,
-    all: bool,
+    args: &provargs::DiffArgs,
     json: Option<Json>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let left = store.resolve_trial(left)?.id;
+    let all = args.all;
+    let left = store.resolve_trial(&args.trials.left)?.id;
+    // provctl's `diff` requires the right trial (`mut_arg` in main.rs), which a magic may leave out.
+    let right = args.trials.right.as_deref().ok_or_else(|| Failure::Exit {
+        code: 2,
+        message: "name two trials (provctl trials lists them)".into(),
+    })?;
     let right = store.resolve_trial(right)?.id;
     if left == right {
         return Err(Failure::Exit {
@@ -53,7 +57,9 @@ mod tests {
         assert!(cli.json);
         assert!(matches!(
             cli.command,
-            Command::Diff { ref left, ref right, all: true } if left == "1" && right == "baseline"
+            Command::Diff { ref diff } if diff.all
+                && diff.trials.left == "1"
+                && diff.trials.right.as_deref() == Some("baseline")
         ));
         assert!(Cli::try_parse_from(["provctl", "diff", "1"]).is_err());
     }

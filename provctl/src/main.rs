@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use provstore::{Statistic, Store, StoreError, ENV_DB};
+use provstore::{Store, StoreError, ENV_DB};
 
 mod plot;
 mod values;
@@ -63,14 +63,11 @@ enum Command {
     /// Which executions made the current value of a variable, in the order they ran: code,
     /// what each defined and used, and the values recorded.
     Deps {
-        /// The variable (a name, or a symbol such as `d['a']` or `obj.attr`).
-        variable: String,
+        #[command(flatten)]
+        deps: provargs::DepsArgs,
         /// The trial: id, name or UUID (default: the latest).
         #[arg(long, value_name = "TRIAL")]
         trial: Option<String>,
-        /// Show only the statements that contributed, not whole cells.
-        #[arg(long)]
-        statements: bool,
     },
     /// The smallest code that rebuilds the current value of a variable, statement by statement
     /// in the order it ran (each execution's first statement under a `# In[n]` comment).
@@ -80,8 +77,8 @@ enum Command {
                             -o FILE.py a script."
     )]
     Slice {
-        /// The variable (a name, or a symbol such as `d['a']` or `obj.attr`).
-        variable: String,
+        #[command(flatten)]
+        target: provargs::VariableArg,
         /// The trial: id, name or UUID (default: the latest).
         #[arg(long, value_name = "TRIAL")]
         trial: Option<String>,
@@ -103,14 +100,12 @@ enum Command {
                       status (equal, changed, added, removed; code ops equal, delete, insert, \
                       replace)."
     )]
+    #[command(mut_arg(provargs::RIGHT, |right| right
+        .required(true)
+        .help("The right trial: id, name or UUID")))]
     Diff {
-        /// The left trial (the reference): id, name or UUID.
-        left: String,
-        /// The right trial: id, name or UUID.
-        right: String,
-        /// Also list what is the same.
-        #[arg(long)]
-        all: bool,
+        #[command(flatten)]
+        diff: provargs::DiffArgs,
     },
     /// The dataflow graph of a trial: every execution and which earlier ones it used.
     #[command(
@@ -134,8 +129,8 @@ enum Command {
     /// Every captured value of a variable across all trials, in order (versions within a
     /// trial too): trial, In[n], type and value (a summary for arrays, dataframes…).
     Values {
-        /// The variable.
-        variable: String,
+        #[command(flatten)]
+        target: provargs::VariableArg,
     },
     /// Draw a variable across trials (each trial's last value) as an SVG line chart, the
     /// picture %var_evolution shows.
@@ -145,17 +140,11 @@ enum Command {
                       --column C. Trials whose value has no number are skipped and listed."
     )]
     Plot {
-        /// The variable.
-        variable: String,
+        #[command(flatten)]
+        evolution: provargs::EvolutionArgs,
         /// Write the picture to FILE.svg or FILE.png (default: VAR.svg in the current folder).
         #[arg(short = 'o', long = "output", value_name = "FILE.svg")]
         output: Option<PathBuf>,
-        /// The number of an array or dataframe to draw: mean, min, max or len.
-        #[arg(long, value_name = "STAT", default_value = "mean", value_parser = Statistic::parse)]
-        stat: Statistic,
-        /// The dataframe column to draw (default: the first numeric one).
-        #[arg(long, value_name = "C")]
-        column: Option<String>,
     },
 }
 
@@ -261,25 +250,21 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
                 None => text(out, &provrender::log_text(&entries)),
             }
         }
-        Command::Deps {
-            variable,
-            trial,
-            statements,
-        } => {
+        Command::Deps { deps, trial } => {
             let trial = pick_trial(&store, trial.as_deref())?;
-            let answer = store.backwards_deps(trial, variable)?;
+            let answer = store.backwards_deps(trial, &deps.variable)?;
             match json {
                 Some(j) => j.write(out, &answer),
-                None => text(out, &provrender::render_deps(&answer, *statements).text),
+                None => text(out, &provrender::render_deps(&answer, deps.statements).text),
             }
         }
         Command::Slice {
-            variable,
+            target,
             trial,
             output,
         } => {
             let trial = pick_trial(&store, trial.as_deref())?;
-            let answer = store.slice(trial, variable)?;
+            let answer = store.slice(trial, &target.variable)?;
             if let Some(path) = output {
                 let contents = match extension(path).as_deref() {
                     Some("ipynb") => {
@@ -314,24 +299,11 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
                 None => text(out, &provrender::tags_text(&answer)),
             }
         }
-        Command::Values { variable } => values::run(&store, variable, json, out),
-        Command::Plot {
-            variable,
-            output,
-            stat,
-            column,
-        } => plot::run(
-            &store,
-            variable,
-            *stat,
-            column.as_deref(),
-            &output
-                .clone()
-                .unwrap_or_else(|| plot::default_output(variable)),
-            json,
-            out,
-        ),
-        Command::Diff { left, right, all } => diff::run(&store, left, right, *all, json, out),
+        Command::Values { target } => values::run(&store, &target.variable, json, out),
+        Command::Plot { evolution, output } => {
+            plot::run(&store, evolution, output.as_deref(), json, out)
+        }
+        Command::Diff { diff } => diff::run(&store, diff, json, out),
         Command::Graph { trial, dot, output } => {
             let trial = pick_trial(&store, trial.as_deref())?;
             let answer = store.dataflow_graph(trial)?;
@@ -513,8 +485,8 @@ mod tests {
         let deps = Cli::parse_from(["provctl", "deps", "df", "--statements", "--trial", "2"]);
         assert!(matches!(
             deps.command,
-            Command::Deps { ref variable, ref trial, statements: true }
-                if variable == "df" && trial.as_deref() == Some("2")
+            Command::Deps { ref deps, ref trial }
+                if deps.variable == "df" && deps.statements && trial.as_deref() == Some("2")
         ));
         let slice = Cli::parse_from(["provctl", "slice", "df", "-o", "df.ipynb"]);
         assert!(matches!(
@@ -528,11 +500,8 @@ mod tests {
         let plot = Cli::parse_from(["provctl", "plot", "acc", "-o", "a.svg", "--stat", "max"]);
         assert!(matches!(
             plot.command,
-            Command::Plot {
-                stat: Statistic::Max,
-                column: None,
-                ..
-            }
+            Command::Plot { ref evolution, .. }
+                if evolution.stat == provstore::Statistic::Max && evolution.column.is_none()
         ));
         let default = Cli::parse_from(["provctl", "plot", "acc"]);
         assert!(matches!(

@@ -5,28 +5,29 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use provstore::{SkippedTrial, Statistic, Store};
+use provstore::{SkippedTrial, Store};
 
 use crate::{bad_extension, extension, save, text, Failure, Json};
 
-/// Writes the evolution plot of `variable` to `output` (an `.svg`), then says where (or, with
-/// `--json`, prints the plotted numbers). No trial with a number is exit 2, saying why each
-/// was skipped.
+/// Writes the evolution plot of the variable to `output` (an `.svg` or `.png`; default
+/// `VAR.svg`), then says where (or, with `--json`, prints the plotted numbers). No trial with a
+/// number is exit 2, saying why each was skipped.
 pub(crate) fn run(
     store: &Store,
-    variable: &str,
-    stat: Statistic,
-    column: Option<&str>,
-    output: &Path,
+    args: &provargs::EvolutionArgs,
+    output: Option<&Path>,
     json: Option<Json>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
+    let variable = args.variable.as_str();
+    let output = output.map_or_else(|| default_output(variable), Path::to_path_buf);
+    let output = output.as_path();
     let as_png = match extension(output).as_deref() {
         Some("svg") => false,
         Some("png") => true,
         _ => return Err(bad_extension(output, "FILE.svg or FILE.png")),
     };
-    let evolution = store.var_evolution(variable, stat, column)?;
+    let evolution = store.var_evolution(variable, args.stat, args.column.as_deref())?;
     let rendered = provrender::render_var_evolution(&evolution);
     let Some(svg) = rendered.svg else {
         let mut message = format!("nothing to plot: no trial has a number for `{variable}`");

@@ -443,6 +443,23 @@ pub fn render_help(magics: &[(&str, &str, &str)]) -> Rendered {
     }
 }
 
+/// A magic's help (`%name --help`), as laid out for a terminal: the text as it is, in HTML
+/// preformatted. JSON: `{"magic": "%name", "help": text}`.
+pub fn render_magic_help(name: &str, help: &str) -> Rendered {
+    let mut html = Html::new();
+    html.raw(&format!(
+        "<pre style=\"{}margin:4px 0;\">{}</pre>",
+        html::CODE,
+        esc(help.trim_end())
+    ));
+    Rendered {
+        text: help.to_string(),
+        html: html.finish(),
+        json: json!({ "magic": format!("%{name}"), "help": help }),
+        svg: None,
+    }
+}
+
 /// A plain error: what went wrong and (in `message`) what to do. JSON:
 /// `{"error": message}`.
 pub fn render_error(message: &str) -> Rendered {

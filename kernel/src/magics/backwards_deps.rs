@@ -1,20 +1,21 @@
 //! `%backwards_deps VAR [--statements]`: which executions made the current value of `VAR`, with
 //! their code (or only the statements that contributed), what each defined and used, and a
-//! picture of how the value flowed.
+//! picture of how the value flowed. Its arguments are `provctl deps`'s (`provargs::DepsArgs`).
 
-use super::{variable_query, MagicContext, MagicResult, MagicSpec};
+use super::{args, variable_answer, MagicContext, MagicResult, MagicSpec};
+use provargs::DepsArgs;
 use provstore::Store;
 
 /// The `%backwards_deps` magic.
 pub const SPEC: MagicSpec = MagicSpec {
     name: "backwards_deps",
-    aliases: &["backward_deps"],
     usage: "VAR [--statements]",
     help: "the executions the current value of VAR came from (--statements: only the lines)",
-    run,
+    run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, args: &[String]) -> MagicResult {
-    let (answer, statements) = variable_query(context, &SPEC, args, true, Store::backwards_deps)?;
-    Ok(provrender::render_deps(&answer, statements))
+fn run(context: &MagicContext, asked: DepsArgs) -> MagicResult {
+    let statements = asked.statements;
+    let render = move |answer: &_| provrender::render_deps(answer, statements);
+    variable_answer(context, asked.variable, Store::backwards_deps, render)
 }

@@ -1,11 +1,15 @@
 //! prov's magics: lines like `%trials` that the proxy answers itself. `parse.rs` finds them,
-//! `jobs.rs` carries them from a cell's request to its idle, and each magic is one file here
-//! holding its `SPEC`: name, usage, one-line help and the function that runs it.
+//! `jobs.rs` carries them from a cell's request to its idle, `args.rs` parses their arguments
+//! (shell words, clap), and each magic is one file here holding its `SPEC`: name, usage,
+//! one-line help and the function that runs it, and its arguments' clap definition (or, where
+//! a provctl command takes the same, the one in the `provargs` crate).
 //!
 //! To add a magic: write `kernel/src/magics/<name>.rs` with a `pub const SPEC: MagicSpec`, add
-//! it to `MAGICS` below. Its function gets the store through the writer thread and returns
+//! it to `MAGICS` below. Its `run` hands the words to `args::parse_then` with the function that
+//! answers: that gets the parsed arguments and the store through the writer thread, and returns
 //! rendered output (from `provrender`) or an error message for the cell.
 
+mod args;
 mod backwards_deps;
 pub mod cell;
 mod global_backwards_deps;
@@ -62,7 +66,7 @@ impl MagicContext {
     pub fn apply_tag_calls(&self, calls: &[MagicCall]) -> bool {
         let mut any = false;
         for (name, tagged) in calls.iter().filter_map(changes_tags) {
-            self.set_tagged(name, tagged);
+            self.set_tagged(&name, tagged);
             any = true;
         }
         any
@@ -94,12 +98,15 @@ impl MagicContext {
 
 /// The variable a well-formed `%tag_var VAR [LABEL]` (true) or `%untag_var VAR` (false) call
 /// changes; None for any other call.
-pub fn changes_tags(call: &MagicCall) -> Option<(&str, bool)> {
+pub fn changes_tags(call: &MagicCall) -> Option<(String, bool)> {
     let spec = lookup(&call.name)?;
-    let var = call.args.first().filter(|v| !v.starts_with('-'))?;
-    match (spec.name, call.args.len()) {
-        ("tag_var", 1 | 2) => Some((var, true)),
-        ("untag_var", 1) => Some((var, false)),
+    match spec.name {
+        "tag_var" => {
+            args::parse_text::<tag_var::TagVarArgs>(spec, &call.args).map(|a| (a.var, true))
+        }
+        "untag_var" => {
+            args::parse_text::<provargs::VariableArg>(spec, &call.args).map(|a| (a.variable, false))
+        }
         _ => None,
     }
 }
@@ -110,12 +117,12 @@ pub type MagicResult = Result<Rendered, String>;
 /// One magic: how it is called and what it does.
 pub struct MagicSpec {
     pub name: &'static str,
-    /// Other names it answers to (for noWorkflow users).
-    pub aliases: &'static [&'static str],
-    /// Arguments, as shown in help and in usage errors.
+    /// Arguments, as shown in `%prov help`, `--help` and usage errors (clap's would read
+    /// `<VAR>` and `[OPTIONS]`); a test keeps its options those of the clap definition.
     pub usage: &'static str,
     /// One line for `%prov help`.
     pub help: &'static str,
+    /// Parses the call's shell words (`args::parse_then`) and answers.
     pub run: fn(&MagicContext, &[String]) -> MagicResult,
 }
 
@@ -137,12 +144,37 @@ pub const MAGICS: &[&MagicSpec] = &[
     &trial_intersection_diff::SPEC,
 ];
 
+/// Other names magics answer to (noWorkflow's), with the magic's own.
+const ALIASES: &[(&str, &str)] = &[
+    ("backward_deps", "backwards_deps"),
+    ("global_backward_deps", "global_backwards_deps"),
+    ("var_tag_values", "var_values"),
+    ("var_tag_plot", "var_evolution"),
+];
+
 /// The magic called `name` (or one of its aliases).
 pub fn lookup(name: &str) -> Option<&'static MagicSpec> {
-    MAGICS
+    let name = ALIASES
         .iter()
-        .copied()
-        .find(|spec| spec.name == name || spec.aliases.contains(&name))
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, own)| own);
+    MAGICS.iter().copied().find(|spec| spec.name == name)
+}
+
+impl MagicSpec {
+    /// Its one-line help, with the other names it answers to: `… (also %backward_deps)`.
+    pub fn help_line(&self) -> String {
+        let aliases: Vec<String> = ALIASES
+            .iter()
+            .filter(|(_, own)| *own == self.name)
+            .map(|(alias, _)| format!("%{alias}"))
+            .collect();
+        if aliases.is_empty() {
+            self.help.to_string()
+        } else {
+            format!("{} (also {})", self.help, aliases.join(", "))
+        }
+    }
 }
 
 /// Whether a `%name` line is prov's (and so taken out of the code ipykernel sees).
@@ -150,15 +182,11 @@ pub fn is_prov_magic(name: &str) -> bool {
     lookup(name).is_some()
 }
 
-/// Runs one magic call.
+/// Runs one magic call: its arguments as shell words, then the magic.
 pub fn run(context: &MagicContext, call: &MagicCall) -> MagicResult {
     let spec = lookup(&call.name).ok_or_else(|| format!("unknown magic %{}", call.name))?;
-    (spec.run)(context, &call.args)
-}
-
-/// A usage error that quotes the magic's usage line.
-pub fn usage_error(spec: &MagicSpec, problem: &str) -> String {
-    format!("{problem}\nusage: %{} {}", spec.name, spec.usage)
+    let words = args::words(spec, &call.args)?;
+    (spec.run)(context, &words)
 }
 
 /// The store's error as a message for the cell.
@@ -166,103 +194,105 @@ pub fn store_error(e: provstore::StoreError) -> String {
     e.to_string()
 }
 
-/// The arguments of the dataflow magics, `VAR [--statements]`: the variable, and whether
-/// `--statements` was given (only accepted when `statements` says the magic takes it).
-pub fn variable_args(
-    spec: &MagicSpec,
-    args: &[String],
-    statements: bool,
-) -> Result<(String, bool), String> {
-    let mut var = None;
-    let mut flag = false;
-    for arg in args {
-        if statements && arg == "--statements" {
-            flag = true;
-        } else if arg.starts_with('-') {
-            return Err(usage_error(spec, &format!("unknown option {arg}")));
-        } else if var.is_some() {
-            return Err(usage_error(
-                spec,
-                &format!("%{} takes one variable", spec.name),
-            ));
-        } else {
-            var = Some(arg.clone());
-        }
-    }
-    let var = var.ok_or_else(|| usage_error(spec, &format!("%{} needs a variable", spec.name)))?;
-    Ok((var, flag))
-}
-
-/// Runs a dataflow query about `VAR` in this kernel's trial: reads `VAR [--statements]` (the
-/// flag only where `statements` says the magic takes it), asks the store on the writer thread
-/// (so it sees everything recorded before), and returns the answer with whether `--statements`
-/// was given. An unknown variable is the store's message, which lists similar names.
-pub fn variable_query<T: Send + 'static>(
+/// Answers a dataflow magic about `var` in this kernel's trial: asks the store's `query` on the
+/// writer thread (so it sees everything recorded before), then `render`s the answer. An unknown
+/// variable is the store's message, which lists similar names.
+pub fn variable_answer<T: Send + 'static>(
     context: &MagicContext,
-    spec: &MagicSpec,
-    args: &[String],
-    statements: bool,
+    var: String,
     query: fn(&provstore::Store, i64, &str) -> provstore::Result<T>,
-) -> Result<(T, bool), String> {
-    let (var, flag) = variable_args(spec, args, statements)?;
+    render: impl FnOnce(&T) -> Rendered,
+) -> MagicResult {
     let trial = context
         .writer
         .trial()
         .ok_or("the store is not available, so nothing was recorded to ask about")?
         .id;
-    let answer = context
+    context
         .writer
         .query(move |store| query(store, trial, &var))
-        .map_err(store_error)?;
-    Ok((answer, flag))
+        .map(|answer| render(&answer))
+        .map_err(store_error)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn args(words: &[&str]) -> Vec<String> {
-        words.iter().map(|w| w.to_string()).collect()
+    /// A context over a new store in a temporary folder (kept while the folder lives), with
+    /// the trial begun.
+    pub(crate) fn context() -> (tempfile::TempDir, MagicContext) {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let writer = provstore::Writer::start(
+            &dir.path().join("prov.db"),
+            provstore::NewTrial::for_this_process(dir.path()),
+            Box::new(|_| {}),
+        )
+        .expect("the writer starts");
+        let writer = Arc::new(writer);
+        for _ in 0..500 {
+            if writer.trial().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        (dir, MagicContext::new(writer))
+    }
+
+    fn call(line: &str) -> MagicCall {
+        parse::split_cell(line, is_prov_magic)
+            .unwrap()
+            .calls
+            .remove(0)
     }
 
     #[test]
-    fn variable_args_take_one_variable_and_maybe_statements() {
-        let spec = &backwards_deps::SPEC;
-        assert_eq!(
-            variable_args(spec, &args(&["df"]), true),
-            Ok(("df".into(), false))
+    fn magics_run_with_parsed_arguments_or_say_what_was_wrong() {
+        let (_dir, context) = context();
+        let tagged = run(&context, &call("%tag_var 'acc' \"metric\"")).unwrap();
+        assert!(tagged.text.contains("acc"), "{}", tagged.text);
+        let tags = run(&context, &call("%tags")).unwrap();
+        assert!(tags.text.contains("metric"), "{}", tags.text);
+        assert!(context.tags.lock().unwrap().contains("acc"));
+        let quote = run(&context, &call("%tag_var acc 'final")).unwrap_err();
+        assert!(quote.contains("quote is not closed"), "{quote}");
+        assert!(quote.contains("usage: %tag_var VAR [LABEL]"), "{quote}");
+        let help = run(&context, &call("%tag_var --help")).unwrap();
+        assert!(
+            help.text.contains("Usage: %tag_var VAR [LABEL]"),
+            "{}",
+            help.text
         );
-        assert_eq!(
-            variable_args(spec, &args(&["--statements", "df"]), true),
-            Ok(("df".into(), true))
-        );
-        let none = variable_args(spec, &args(&[]), true).unwrap_err();
+        assert_eq!(help.json["magic"], "%tag_var");
+        let flag = run(&context, &call("%slice df --statements")).unwrap_err();
+        assert!(flag.contains("unknown option --statements"), "{flag}");
+        let none = run(&context, &call("%backwards_deps")).unwrap_err();
         assert!(
             none.contains("usage: %backwards_deps VAR [--statements]"),
             "{none}"
         );
-        assert!(variable_args(spec, &args(&["a", "b"]), true).is_err());
-        let flag = variable_args(&slice::SPEC, &args(&["df", "--statements"]), false).unwrap_err();
-        assert!(flag.contains("unknown option --statements"), "{flag}");
     }
 
     #[test]
     fn only_well_formed_tagging_calls_change_the_probes_tags() {
-        let call = |line: &str| {
-            parse::split_cell(line, is_prov_magic)
-                .unwrap()
-                .calls
-                .remove(0)
-        };
         assert_eq!(
             changes_tags(&call("%tag_var acc final")),
-            Some(("acc", true))
+            Some(("acc".into(), true))
         );
-        assert_eq!(changes_tags(&call("%untag_var acc")), Some(("acc", false)));
+        assert_eq!(
+            changes_tags(&call("%tag_var 'a b' \"the label\"")),
+            Some(("a b".into(), true))
+        );
+        assert_eq!(
+            changes_tags(&call("%untag_var acc")),
+            Some(("acc".into(), false))
+        );
         for line in [
             "%tag_var",
             "%tag_var a b c",
             "%tag_var -x",
+            "%tag_var acc 'final",
+            "%tag_var --help",
             "%untag_var a b",
             "%trials",
         ] {

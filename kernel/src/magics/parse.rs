@@ -2,14 +2,17 @@
 //! out of the code, left as a comment: line numbers in tracebacks still match the cell, the
 //! history reads sensibly, and a cell of only magics is still a cell to IPython (a blank one
 //! would not get an execution count of its own).
+//!
+//! Only the lines are found here; their arguments stay text until the magic runs, when
+//! `args.rs` splits them as shell words and parses them with the magic's clap definition.
 
 /// One prov magic line found in a cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MagicCall {
     /// The name as typed, without `%` (may be an alias).
     pub name: String,
-    /// Arguments, split like a shell would (quotes group words).
-    pub args: Vec<String>,
+    /// The arguments as typed after the name (`args.rs` splits them as shell words).
+    pub args: String,
     /// The whole line as typed, for error messages.
     pub line: String,
 }
@@ -65,47 +68,9 @@ fn magic_line(line: &str) -> Option<MagicCall> {
     }
     Some(MagicCall {
         name: name.to_string(),
-        args: split_args(tail),
+        args: tail.to_string(),
         line: line.trim_end().to_string(),
     })
-}
-
-/// Splits arguments on white space; single or double quotes group words, backslash escapes.
-pub fn split_args(text: &str) -> Vec<String> {
-    let mut args = Vec::new();
-    let mut current = String::new();
-    let mut in_word = false;
-    let mut quote: Option<char> = None;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                in_word = true;
-            }
-            (_, '\\') => {
-                if let Some(next) = chars.next() {
-                    current.push(next);
-                }
-                in_word = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if in_word {
-                    args.push(std::mem::take(&mut current));
-                    in_word = false;
-                }
-            }
-            (_, c) => {
-                current.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if in_word {
-        args.push(current);
-    }
-    args
 }
 
 #[cfg(test)]
@@ -125,10 +90,13 @@ mod tests {
     }
 
     #[test]
-    fn arguments_follow_shell_quoting() {
-        let split = split_cell("%trial_name \"lr 0.1\" extra", ours).unwrap();
-        assert_eq!(split.calls[0].args, vec!["lr 0.1", "extra"]);
-        assert_eq!(split_args(r#"a 'b c' d\ e"#), vec!["a", "b c", "d e"]);
+    fn arguments_are_kept_as_typed() {
+        let split = split_cell("%trial_name \"lr 0.1\" extra\r\n%trials 'open", ours).unwrap();
+        assert_eq!(split.calls[0].args, " \"lr 0.1\" extra");
+        assert_eq!(
+            split.calls[1].args, " 'open",
+            "an unclosed quote is the magic's error"
+        );
     }
 
     #[test]

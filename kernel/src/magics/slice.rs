@@ -1,19 +1,23 @@
 //! `%slice VAR`: the smallest code, statement by statement in the order it ran, that rebuilds the
-//! current value of `VAR`, ready to copy into a new cell.
+//! current value of `VAR`, ready to copy into a new cell. Its argument is `provctl slice`'s.
 
-use super::{variable_query, MagicContext, MagicResult, MagicSpec};
+use super::{args, variable_answer, MagicContext, MagicResult, MagicSpec};
+use provargs::VariableArg;
 use provstore::Store;
 
 /// The `%slice` magic.
 pub const SPEC: MagicSpec = MagicSpec {
     name: "slice",
-    aliases: &[],
     usage: "VAR",
     help: "the statements that rebuild the current value of VAR, in the order they ran",
-    run,
+    run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, args: &[String]) -> MagicResult {
-    let (answer, _) = variable_query(context, &SPEC, args, false, Store::slice)?;
-    Ok(provrender::render_slice(&answer))
+fn run(context: &MagicContext, asked: VariableArg) -> MagicResult {
+    variable_answer(
+        context,
+        asked.variable,
+        Store::slice,
+        provrender::render_slice,
+    )
 }

@@ -2,24 +2,28 @@
 //! `eval`…). The magic answers while the cell is still running, so the mark names the
 //! execution the trial records next: this one.
 
-use super::{usage_error, MagicContext, MagicResult, MagicSpec};
+use super::{args, store_error, MagicContext, MagicResult, MagicSpec};
+use clap::Args;
 
 /// The `%tag_cell` magic.
 pub const SPEC: MagicSpec = MagicSpec {
     name: "tag_cell",
-    aliases: &[],
     usage: "LABEL",
     help: "mark this cell's execution with a stage label (load, train, eval…)",
-    run,
+    run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, args: &[String]) -> MagicResult {
-    let [label] = args else {
-        return Err(usage_error(&SPEC, "%tag_cell takes exactly one label"));
-    };
+fn run(context: &MagicContext, asked: Stage) -> MagicResult {
     context
         .writer
-        .mark_stage(label)
-        .map_err(super::store_error)?;
-    Ok(provrender::render_stage_marked(label))
+        .mark_stage(&asked.label)
+        .map_err(store_error)?;
+    Ok(provrender::render_stage_marked(&asked.label))
+}
+
+/// `%tag_cell LABEL`.
+#[derive(Args, Debug)]
+struct Stage {
+    /// The stage: load, train, eval…
+    label: String,
 }

@@ -1,25 +1,23 @@
 //! `%trials`: every trial in the store, newest last, with its status, size, tags and the last
-//! values of its tagged variables.
+//! values of its tagged variables. `provctl trials` lists the same.
 
-use super::{usage_error, MagicContext, MagicResult, MagicSpec};
+use super::args::{self, NoArgs};
+use super::{store_error, MagicContext, MagicResult, MagicSpec};
 
 /// The `%trials` magic.
 pub const SPEC: MagicSpec = MagicSpec {
     name: "trials",
-    aliases: &[],
     usage: "",
     help: "list the trials (kernel sessions) recorded in this store",
-    run,
+    run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, args: &[String]) -> MagicResult {
-    if !args.is_empty() {
-        return Err(usage_error(&SPEC, "%trials takes no arguments"));
-    }
-    let trials = context
+/// Every trial of the store, this kernel's marked.
+fn run(context: &MagicContext, _asked: NoArgs) -> MagicResult {
+    let current = context.writer.trial().map(|t| t.id);
+    context
         .writer
         .query(|store| store.trial_overviews())
-        .map_err(super::store_error)?;
-    let current = context.writer.trial().map(|t| t.id);
-    Ok(provrender::render_trial_overviews(&trials, current))
+        .map(|trials| provrender::render_trial_overviews(&trials, current))
+        .map_err(store_error)
 }

@@ -1,24 +1,22 @@
 //! `%untag_var VAR`: removes the tag of a variable of the current trial.
 
-use super::{usage_error, MagicContext, MagicResult, MagicSpec};
+use super::{args, store_error, MagicContext, MagicResult, MagicSpec};
+use provargs::VariableArg;
 
 /// The `%untag_var` magic.
 pub const SPEC: MagicSpec = MagicSpec {
     name: "untag_var",
-    aliases: &[],
     usage: "VAR",
     help: "remove the tag of a variable of this trial",
-    run,
+    run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, args: &[String]) -> MagicResult {
-    let [var] = args else {
-        return Err(usage_error(&SPEC, "%untag_var takes exactly one variable"));
-    };
+fn run(context: &MagicContext, asked: VariableArg) -> MagicResult {
+    let VariableArg { variable } = asked;
     context
         .writer
-        .untag_variable(var)
-        .map_err(super::store_error)?;
-    context.set_tagged(var, false);
-    Ok(provrender::render_untagged(var))
+        .untag_variable(&variable)
+        .map_err(store_error)?;
+    context.set_tagged(&variable, false);
+    Ok(provrender::render_untagged(&variable))
 }

@@ -1,31 +1,25 @@
 //! `%var_values VAR`: every captured value of a variable across all trials of the store (and
 //! its versions within each trial), to compare what runs produced. `%var_tag_values` is the
-//! noWorkflow name.
+//! noWorkflow name. Its argument is `provctl values`'s.
 
-use super::{usage_error, MagicContext, MagicResult, MagicSpec};
+use super::{args, store_error, MagicContext, MagicResult, MagicSpec};
+use provargs::VariableArg;
 
 /// The `%var_values` magic.
 pub const SPEC: MagicSpec = MagicSpec {
     name: "var_values",
-    aliases: &["var_tag_values"],
     usage: "VAR",
     help: "the values of VAR across all trials (and versions within a trial)",
-    run,
+    run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(context: &MagicContext, args: &[String]) -> MagicResult {
-    let var = match args {
-        [var] if !var.starts_with('-') => var.clone(),
-        [option] => return Err(usage_error(&SPEC, &format!("unknown option {option}"))),
-        [] => return Err(usage_error(&SPEC, "%var_values needs a variable")),
-        _ => return Err(usage_error(&SPEC, "%var_values takes one variable")),
-    };
+fn run(context: &MagicContext, asked: VariableArg) -> MagicResult {
     let entries = context
         .writer
         .query({
-            let var = var.clone();
+            let var = asked.variable.clone();
             move |store| store.var_values(&var)
         })
-        .map_err(super::store_error)?;
-    Ok(provrender::render_var_values(&var, &entries))
+        .map_err(store_error)?;
+    Ok(provrender::render_var_values(&asked.variable, &entries))
 }
