@@ -7,7 +7,7 @@
 //!
 //! Finding magic lines in a cell is `parse.rs`'s business; this file starts from their text.
 
-use super::{MagicResult, MagicSpec};
+use super::spec::{MagicResult, MagicSpec};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, ColorChoice, Command, FromArgMatches};
 
@@ -132,7 +132,7 @@ fn problem(e: &clap::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::magics::{lookup, MagicSpec};
+    use crate::magics::lookup;
 
     fn spec(name: &str) -> &'static MagicSpec {
         lookup(name).expect("a magic of ours")

@@ -2,7 +2,8 @@
 //! their code (or only the statements that contributed), what each defined and used, and a
 //! picture of how the value flowed. Its arguments are `provctl deps`'s (`provargs::DepsArgs`).
 
-use super::{args, variable_answer, MagicContext, MagicResult, MagicSpec};
+use super::args;
+use super::spec::{variable_answer, MagicContext, MagicResult, MagicSpec};
 use provargs::DepsArgs;
 use provstore::Store;
 

@@ -1,7 +1,8 @@
 //! `%global_backwards_deps VAR`: like `%backwards_deps`, for every value `VAR` ever had in this
 //! trial (deleted ones too), not only the current one.
 
-use super::{args, variable_answer, MagicContext, MagicResult, MagicSpec};
+use super::args;
+use super::spec::{variable_answer, MagicContext, MagicResult, MagicSpec};
 use provargs::VariableArg;
 use provstore::Store;
 

@@ -4,6 +4,10 @@
 //! one-line help and the function that runs it, and its arguments' clap definition (or, where
 //! a provctl command takes the same, the one in the `provargs` crate).
 //!
+//! `spec.rs` holds what they are made of (`MagicSpec`, `MagicContext`, shared helpers): a
+//! magic's file uses `spec.rs` and `args.rs` only, and this file uses the magics, so there is
+//! no import circle (`%prov help` reads the table from its context, not from here).
+//!
 //! To add a magic: write `kernel/src/magics/<name>.rs` with a `pub const SPEC: MagicSpec`, add
 //! it to `MAGICS` below. Its `run` hands the words to `args::parse_then` with the function that
 //! answers: that gets the parsed arguments and the store through the writer thread, and returns
@@ -17,6 +21,7 @@ pub mod jobs;
 pub mod parse;
 mod prov;
 mod slice;
+mod spec;
 mod tag_cell;
 mod tag_var;
 mod tags;
@@ -29,72 +34,10 @@ mod var_evolution;
 mod var_values;
 
 use parse::MagicCall;
-use provrender::Rendered;
 use provstore::WriterHandle;
-use std::collections::BTreeSet;
+use spec::ALIASES;
+pub use spec::{MagicContext, MagicResult, MagicSpec};
 use std::sync::{Arc, Mutex};
-
-/// What a magic may use: the store, through the recorder's writer thread, so a magic sees
-/// every execution recorded before it.
-pub struct MagicContext {
-    pub writer: Arc<WriterHandle>,
-    /// The variables tagged in this trial, as `%tag_var`/`%untag_var` left them: each execute
-    /// request tells the runtime probe, which summarises their values.
-    pub tags: Mutex<BTreeSet<String>>,
-}
-
-impl MagicContext {
-    /// A context for a trial with no tags yet.
-    pub fn new(writer: Arc<WriterHandle>) -> MagicContext {
-        MagicContext {
-            writer,
-            tags: Mutex::default(),
-        }
-    }
-
-    /// The probe's collecting expression for the tags of this moment.
-    pub fn collect_expression(&self) -> String {
-        let tags = self.tags.lock().unwrap_or_else(|e| e.into_inner());
-        crate::probe::collect_expression(tags.iter())
-    }
-
-    /// At the request of a cell holding the prov magic `calls`: applies its `%tag_var` and
-    /// `%untag_var` to the tags at once. Those magics run only at the reply, after the probe's
-    /// expression, so this lets the probe snapshot a value at the end of the cell that tags
-    /// it, and lets requests already queued behind it (Run All) carry the tag. Returns whether
-    /// there was any, so the reply can correct the tags if the magics did not run.
-    pub fn apply_tag_calls(&self, calls: &[MagicCall]) -> bool {
-        let mut any = false;
-        for (name, tagged) in calls.iter().filter_map(changes_tags) {
-            self.set_tagged(&name, tagged);
-            any = true;
-        }
-        any
-    }
-
-    /// Makes the tags those of the store again (after a cell whose tagging magics did not all
-    /// run). Left as they are when the store cannot say.
-    pub fn resync_tags(&self) {
-        let Some(trial) = self.writer.trial() else {
-            return;
-        };
-        let Ok(answer) = self.writer.query(move |store| store.tags(trial.id)) else {
-            return;
-        };
-        let mut tags = self.tags.lock().unwrap_or_else(|e| e.into_inner());
-        *tags = answer.variables.into_iter().map(|v| v.name).collect();
-    }
-
-    /// Notes that `name` is tagged (`true`) or not (`false`) from now on.
-    pub fn set_tagged(&self, name: &str, tagged: bool) {
-        let mut tags = self.tags.lock().unwrap_or_else(|e| e.into_inner());
-        if tagged {
-            tags.insert(name.to_string());
-        } else {
-            tags.remove(name);
-        }
-    }
-}
 
 /// The variable a well-formed `%tag_var VAR [LABEL]` (true) or `%untag_var VAR` (false) call
 /// changes; None for any other call.
@@ -111,19 +54,29 @@ pub fn changes_tags(call: &MagicCall) -> Option<(String, bool)> {
     }
 }
 
-/// A magic's answer: output for the cell, or a message saying what was wrong and how to fix it.
-pub type MagicResult = Result<Rendered, String>;
+impl MagicContext {
+    /// A context for a trial with no tags yet.
+    pub fn new(writer: Arc<WriterHandle>) -> MagicContext {
+        MagicContext {
+            writer,
+            tags: Mutex::default(),
+            magics: MAGICS,
+        }
+    }
 
-/// One magic: how it is called and what it does.
-pub struct MagicSpec {
-    pub name: &'static str,
-    /// Arguments, as shown in `%prov help`, `--help` and usage errors (clap's would read
-    /// `<VAR>` and `[OPTIONS]`); a test keeps its options those of the clap definition.
-    pub usage: &'static str,
-    /// One line for `%prov help`.
-    pub help: &'static str,
-    /// Parses the call's shell words (`args::parse_then`) and answers.
-    pub run: fn(&MagicContext, &[String]) -> MagicResult,
+    /// At the request of a cell holding the prov magic `calls`: applies its `%tag_var` and
+    /// `%untag_var` to the tags at once. Those magics run only at the reply, after the probe's
+    /// expression, so this lets the probe snapshot a value at the end of the cell that tags
+    /// it, and lets requests already queued behind it (Run All) carry the tag. Returns whether
+    /// there was any, so the reply can correct the tags if the magics did not run.
+    pub fn apply_tag_calls(&self, calls: &[MagicCall]) -> bool {
+        let mut any = false;
+        for (name, tagged) in calls.iter().filter_map(changes_tags) {
+            self.set_tagged(&name, tagged);
+            any = true;
+        }
+        any
+    }
 }
 
 /// Every magic prov answers.
@@ -144,14 +97,6 @@ pub const MAGICS: &[&MagicSpec] = &[
     &trial_intersection_diff::SPEC,
 ];
 
-/// Other names magics answer to (noWorkflow's), with the magic's own.
-const ALIASES: &[(&str, &str)] = &[
-    ("backward_deps", "backwards_deps"),
-    ("global_backward_deps", "global_backwards_deps"),
-    ("var_tag_values", "var_values"),
-    ("var_tag_plot", "var_evolution"),
-];
-
 /// The magic called `name` (or one of its aliases).
 pub fn lookup(name: &str) -> Option<&'static MagicSpec> {
     let name = ALIASES
@@ -159,22 +104,6 @@ pub fn lookup(name: &str) -> Option<&'static MagicSpec> {
         .find(|(alias, _)| *alias == name)
         .map_or(name, |(_, own)| own);
     MAGICS.iter().copied().find(|spec| spec.name == name)
-}
-
-impl MagicSpec {
-    /// Its one-line help, with the other names it answers to: `… (also %backward_deps)`.
-    pub fn help_line(&self) -> String {
-        let aliases: Vec<String> = ALIASES
-            .iter()
-            .filter(|(_, own)| *own == self.name)
-            .map(|(alias, _)| format!("%{alias}"))
-            .collect();
-        if aliases.is_empty() {
-            self.help.to_string()
-        } else {
-            format!("{} (also {})", self.help, aliases.join(", "))
-        }
-    }
 }
 
 /// Whether a `%name` line is prov's (and so taken out of the code ipykernel sees).
@@ -187,32 +116,6 @@ pub fn run(context: &MagicContext, call: &MagicCall) -> MagicResult {
     let spec = lookup(&call.name).ok_or_else(|| format!("unknown magic %{}", call.name))?;
     let words = args::words(spec, &call.args)?;
     (spec.run)(context, &words)
-}
-
-/// The store's error as a message for the cell.
-pub fn store_error(e: provstore::StoreError) -> String {
-    e.to_string()
-}
-
-/// Answers a dataflow magic about `var` in this kernel's trial: asks the store's `query` on the
-/// writer thread (so it sees everything recorded before), then `render`s the answer. An unknown
-/// variable is the store's message, which lists similar names.
-pub fn variable_answer<T: Send + 'static>(
-    context: &MagicContext,
-    var: String,
-    query: fn(&provstore::Store, i64, &str) -> provstore::Result<T>,
-    render: impl FnOnce(&T) -> Rendered,
-) -> MagicResult {
-    let trial = context
-        .writer
-        .trial()
-        .ok_or("the store is not available, so nothing was recorded to ask about")?
-        .id;
-    context
-        .writer
-        .query(move |store| query(store, trial, &var))
-        .map(|answer| render(&answer))
-        .map_err(store_error)
 }
 
 #[cfg(test)]

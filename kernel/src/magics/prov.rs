@@ -1,6 +1,7 @@
 //! `%prov` / `%prov help`: what prov's magics are and how to call them.
 
-use super::{args, MagicContext, MagicResult, MagicSpec, MAGICS};
+use super::args;
+use super::spec::{MagicContext, MagicResult, MagicSpec};
 use clap::Args;
 
 /// The `%prov` magic.
@@ -11,8 +12,9 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-fn run(_context: &MagicContext, _asked: ProvArgs) -> MagicResult {
-    let entries: Vec<[String; 3]> = MAGICS
+fn run(context: &MagicContext, _asked: ProvArgs) -> MagicResult {
+    let entries: Vec<[String; 3]> = context
+        .magics
         .iter()
         .map(|spec| {
             let name = format!("%{}", spec.name);

@@ -1,7 +1,8 @@
 //! `%slice VAR`: the smallest code, statement by statement in the order it ran, that rebuilds the
 //! current value of `VAR`, ready to copy into a new cell. Its argument is `provctl slice`'s.
 
-use super::{args, variable_answer, MagicContext, MagicResult, MagicSpec};
+use super::args;
+use super::spec::{variable_answer, MagicContext, MagicResult, MagicSpec};
 use provargs::VariableArg;
 use provstore::Store;
 

@@ -2,7 +2,8 @@
 //! `eval`…). The magic answers while the cell is still running, so the mark names the
 //! execution the trial records next: this one.
 
-use super::{args, store_error, MagicContext, MagicResult, MagicSpec};
+use super::args;
+use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
 use clap::Args;
 
 /// The `%tag_cell` magic.

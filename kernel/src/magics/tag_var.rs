@@ -2,7 +2,8 @@
 //! `input` or `model`), so trials can be compared on what matters. Tagging a tagged variable
 //! changes its label.
 
-use super::{args, store_error, MagicContext, MagicResult, MagicSpec};
+use super::args;
+use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
 use clap::Args;
 
 /// The `%tag_var` magic.

@@ -1,7 +1,7 @@
 //! `%tags`: the tagged variables and stage marks of the current trial.
 
 use super::args::{self, NoArgs};
-use super::{store_error, MagicContext, MagicResult, MagicSpec};
+use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
 
 /// The `%tags` magic.
 pub const SPEC: MagicSpec = MagicSpec {

@@ -3,7 +3,8 @@
 //! compared with this kernel's trial (the right side). Only what differs unless `--all`. Its
 //! arguments are `provctl diff`'s (`provargs::DiffArgs`), where T2 is required.
 
-use super::{args, store_error, MagicContext, MagicResult, MagicSpec};
+use super::args;
+use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
 use provargs::{DiffArgs, TrialPair};
 
 /// The `%trial_diff` magic.

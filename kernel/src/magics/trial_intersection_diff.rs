@@ -1,8 +1,9 @@
 //! `%trial_intersection_diff T1 [T2]`: the variables both trials end with, both values side by
 //! side, changed ones first. With one trial, it is compared with this kernel's trial.
 
+use super::args;
+use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
 use super::trial_diff::Sides;
-use super::{args, store_error, MagicContext, MagicResult, MagicSpec};
 use provargs::TrialPair;
 
 /// The `%trial_intersection_diff` magic.

@@ -1,7 +1,8 @@
 //! `%trial_name NAME`: names the current trial, so later commands can say `baseline` instead of
 //! remembering trial 7. Names are unique in a store.
 
-use super::{args, store_error, MagicContext, MagicResult, MagicSpec};
+use super::args;
+use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
 use clap::Args;
 
 /// The `%trial_name` magic.

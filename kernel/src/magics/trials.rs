@@ -2,7 +2,7 @@
 //! values of its tagged variables. `provctl trials` lists the same.
 
 use super::args::{self, NoArgs};
-use super::{store_error, MagicContext, MagicResult, MagicSpec};
+use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
 
 /// The `%trials` magic.
 pub const SPEC: MagicSpec = MagicSpec {

@@ -1,6 +1,7 @@
 //! `%untag_var VAR`: removes the tag of a variable of the current trial.
 
-use super::{args, store_error, MagicContext, MagicResult, MagicSpec};
+use super::args;
+use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
 use provargs::VariableArg;
 
 /// The `%untag_var` magic.

@@ -3,7 +3,8 @@
 //! their summary). `%var_tag_plot` is the noWorkflow name. Its arguments are `provctl plot`'s
 //! (`provargs::EvolutionArgs`), but for where the picture goes.
 
-use super::{args, store_error, MagicContext, MagicResult, MagicSpec};
+use super::args;
+use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
 use provargs::EvolutionArgs;
 
 /// The `%var_evolution` magic.

@@ -2,7 +2,8 @@
 //! its versions within each trial), to compare what runs produced. `%var_tag_values` is the
 //! noWorkflow name. Its argument is `provctl values`'s.
 
-use super::{args, store_error, MagicContext, MagicResult, MagicSpec};
+use super::args;
+use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
 use provargs::VariableArg;
 
 /// The `%var_values` magic.
