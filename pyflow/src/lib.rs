@@ -38,7 +38,7 @@
 //!
 //! Costs, accepted knowingly: the 0.0.x crates are published as "internal
 //! component crates of Ruff", so the API may change between releases — hence
-//! the exact pin, and all parser-facing code lives in `walker.rs`; they need
+//! the exact pin, and all parser-facing code lives in `analyze/`; they need
 //! rustc ≥ 1.95 (this crate's `rust-version`). The parser recurses once per
 //! nesting level, so hostile input could overflow the stack: the analysis
 //! first bounds the nesting with Ruff's iterative lexer, using CPython's own
@@ -131,19 +131,20 @@
 //! * Cell magics other than `%%time`/`%%capture`/`%%prun`/`%%timeit` are
 //!   opaque; what they bind comes only from the probe.
 
-mod analysis;
+mod analyze;
 mod collections;
 mod dataflow;
+mod facts;
 mod symbol;
-mod walker;
 
-pub use analysis::{
-    analyze_cell, statement_at_line, AliasFact, CallableKind, CellAnalysis, FunctionFact,
-    ImportFact, ParseError, StatementFacts, ANALYSIS_VERSION,
-};
+pub use analyze::analyze_cell;
 pub use dataflow::{
     similar_names, Dataflow, DepGraph, ExecDep, ExecRef, ExecutionDelta, ExecutionFlow,
     ExecutionInput, GraphEdge, GraphNode, NewVersion, RuntimeFacts, StatementRead, StatementRef,
     UnknownVariable,
+};
+pub use facts::{
+    statement_at_line, AliasFact, CallableKind, CellAnalysis, FunctionFact, ImportFact, ParseError,
+    StatementFacts, ANALYSIS_VERSION,
 };
 pub use symbol::{Key, PathPart, Symbol};

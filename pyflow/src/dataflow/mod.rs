@@ -8,8 +8,8 @@ use std::sync::Arc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{CellAnalysis, FunctionFact, StatementFacts};
 use crate::collections::{FxHashMap, FxHashSet, OrderedSet};
+use crate::facts::{CellAnalysis, FunctionFact, StatementFacts};
 use crate::symbol::{is_prefix, is_strict_prefix, paths_overlap, PathPart, Symbol};
 
 /// What the runtime probe saw after an execution: the global names whose
@@ -729,10 +729,10 @@ impl Dataflow {
         }
 
         let result = ExecutionFlow {
-            defines: flow.defines.into_vec(),
-            uses: flow.uses.into_vec(),
+            defines: flow.defines.into_iter().collect(),
+            uses: flow.uses.into_iter().collect(),
             deletes: flow.deletes,
-            depends_on: flow.depends_on.into_vec(),
+            depends_on: flow.depends_on.into_iter().collect(),
         };
         self.by_id.insert(input.execution_id, self.execs.len());
         self.execs.push(ExecRecord {
