@@ -10,17 +10,27 @@ use crate::symbol::Symbol;
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) struct AccId(u32);
 
-/// The facts of the top-level statement being walked, in source order.
+/// What a piece of code does to globals, in source order: the same six
+/// lists for the statement (what it does now) and for a callable's body
+/// (what it does when called).
+#[derive(Default)]
+pub(super) struct GlobalEffects {
+    pub(super) reads: OrderedSet<Symbol>,
+    pub(super) binds: OrderedSet<String>,
+    pub(super) deletes: OrderedSet<String>,
+    /// Changed in place by a store (`d[k] = v`, `x += 1`, `del d[k]`).
+    pub(super) mutates: OrderedSet<Symbol>,
+    /// Changed in place by a method call (`lst.append(x)`).
+    pub(super) call_mutates: OrderedSet<Symbol>,
+    pub(super) calls: OrderedSet<String>,
+}
+
+/// The facts of the top-level statement being walked.
 #[derive(Default)]
 pub(super) struct StmtAcc {
-    pub(super) defines: OrderedSet<String>,
-    pub(super) uses: OrderedSet<Symbol>,
-    pub(super) mutates: OrderedSet<Symbol>,
-    pub(super) call_mutates: OrderedSet<Symbol>,
-    pub(super) deletes: OrderedSet<String>,
+    pub(super) effects: GlobalEffects,
     pub(super) imports: Vec<ImportFact>,
     pub(super) classes: Vec<String>,
-    pub(super) calls: OrderedSet<String>,
     pub(super) aliases: Vec<AliasFact>,
     pub(super) dynamic: bool,
 }
@@ -29,16 +39,17 @@ impl StmtAcc {
     /// The statement's facts, with the callables it defined; positions are
     /// the caller's to fill in.
     pub(super) fn finish(self, functions: Vec<FunctionFact>) -> StatementFacts {
+        let e = self.effects;
         StatementFacts {
-            defines: self.defines.into_iter().map(Symbol::name).collect(),
-            uses: self.uses.into_iter().collect(),
-            mutates: self.mutates.into_iter().collect(),
-            call_mutates: self.call_mutates.into_iter().collect(),
-            deletes: self.deletes.into_iter().map(Symbol::name).collect(),
+            defines: e.binds.into_iter().map(Symbol::name).collect(),
+            uses: e.reads.into_iter().collect(),
+            mutates: e.mutates.into_iter().collect(),
+            call_mutates: e.call_mutates.into_iter().collect(),
+            deletes: e.deletes.into_iter().map(Symbol::name).collect(),
             imports: self.imports,
             functions,
             classes: self.classes,
-            calls: self.calls.into_iter().collect(),
+            calls: e.calls.into_iter().collect(),
             aliases: self.aliases,
             dynamic: self.dynamic,
             ..StatementFacts::default()
@@ -50,25 +61,21 @@ impl StmtAcc {
 pub(super) struct FnAcc {
     name: String,
     kind: CallableKind,
-    pub(super) read: OrderedSet<Symbol>,
-    pub(super) written: OrderedSet<String>,
-    pub(super) deleted: OrderedSet<String>,
-    pub(super) mutated: OrderedSet<Symbol>,
-    pub(super) call_mutated: OrderedSet<Symbol>,
-    pub(super) calls: OrderedSet<String>,
+    pub(super) effects: GlobalEffects,
 }
 
 impl FnAcc {
     fn finish(self) -> FunctionFact {
+        let e = self.effects;
         FunctionFact {
             name: self.name,
             kind: self.kind,
-            globals_read: self.read.into_iter().collect(),
-            globals_written: self.written.into_iter().collect(),
-            globals_deleted: self.deleted.into_iter().collect(),
-            globals_mutated: self.mutated.into_iter().collect(),
-            globals_call_mutated: self.call_mutated.into_iter().collect(),
-            calls: self.calls.into_iter().collect(),
+            globals_read: e.reads.into_iter().collect(),
+            globals_written: e.binds.into_iter().collect(),
+            globals_deleted: e.deletes.into_iter().collect(),
+            globals_mutated: e.mutates.into_iter().collect(),
+            globals_call_mutated: e.call_mutates.into_iter().collect(),
+            calls: e.calls.into_iter().collect(),
         }
     }
 }
@@ -84,12 +91,7 @@ impl Accs {
         self.0.push(FnAcc {
             name: name.to_string(),
             kind,
-            read: OrderedSet::default(),
-            written: OrderedSet::default(),
-            deleted: OrderedSet::default(),
-            mutated: OrderedSet::default(),
-            call_mutated: OrderedSet::default(),
-            calls: OrderedSet::default(),
+            effects: GlobalEffects::default(),
         });
         id
     }

@@ -17,7 +17,7 @@ use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{Expr, Pattern, Stmt};
 use ruff_text_size::TextRange;
 
-use super::collect::{AccId, Accs, StmtAcc};
+use super::collect::{AccId, Accs, GlobalEffects, StmtAcc};
 use super::known_names::DYNAMIC_CALLS;
 use super::scope::{Bind, Resolution, ScopeId, ScopeKind, Scopes};
 use crate::collections::FxHashSet as HashSet;
@@ -119,10 +119,15 @@ impl Walker {
     }
 
     fn record_use(&mut self, symbol: Symbol) {
+        self.effects().reads.insert(symbol);
+    }
+
+    /// Where effects go: the callable whose body this is, else the statement.
+    fn effects(&mut self) -> &mut GlobalEffects {
         match self.owner {
-            Some(id) => self.accs.get_mut(id).read.insert(symbol),
-            None => self.st.uses.insert(symbol),
-        };
+            Some(id) => &mut self.accs.get_mut(id).effects,
+            None => &mut self.st.effects,
+        }
     }
 
     fn call_name(&mut self, name: &str) {
@@ -130,10 +135,7 @@ impl Walker {
             self.st.dynamic = true;
         }
         if let Resolution::Global { .. } = self.resolve(name) {
-            match self.owner {
-                Some(id) => self.accs.get_mut(id).calls.insert(name.to_string()),
-                None => self.st.calls.insert(name.to_string()),
-            };
+            self.effects().calls.insert(name.to_string());
         }
     }
 
@@ -142,11 +144,10 @@ impl Walker {
             self.use_symbol(symbol.clone());
         }
         if let Resolution::Global { .. } = self.resolve(&symbol.base) {
-            match (self.owner, kind) {
-                (Some(id), MutKind::Call) => self.accs.get_mut(id).call_mutated.insert(symbol),
-                (Some(id), _) => self.accs.get_mut(id).mutated.insert(symbol),
-                (None, MutKind::Call) => self.st.call_mutates.insert(symbol),
-                (None, _) => self.st.mutates.insert(symbol),
+            let effects = self.effects();
+            match kind {
+                MutKind::Call => effects.call_mutates.insert(symbol),
+                MutKind::Store | MutKind::InPlace => effects.mutates.insert(symbol),
             };
         }
     }
@@ -166,22 +167,19 @@ impl Walker {
             return;
         }
         let name = name.to_string();
-        match (self.owner, delete) {
-            (Some(id), false) => {
-                self.accs.get_mut(id).written.insert(name);
-            }
-            (Some(id), true) => {
-                self.accs.get_mut(id).deleted.insert(name);
-            }
-            (None, false) => {
-                self.st.deletes.shift_remove(&name);
-                self.st.defines.insert(name);
-            }
-            (None, true) => {
-                self.st.defines.shift_remove(&name);
-                self.st.deletes.insert(name);
-            }
+        // The statement ends with the last effect on a name (`del x; x = 1`
+        // defines `x`); a function's facts list both, as before.
+        let last_wins = self.owner.is_none();
+        let effects = self.effects();
+        let (to, from) = if delete {
+            (&mut effects.deletes, &mut effects.binds)
+        } else {
+            (&mut effects.binds, &mut effects.deletes)
+        };
+        if last_wins {
+            from.shift_remove(&name);
         }
+        to.insert(name);
     }
 
     fn store_name(&mut self, name: &str) {
