@@ -108,6 +108,32 @@
 //! its silence does not undo a static definition, except in a failed
 //! execution whose failing statement is unknown ([`ExecutionInput::failed`]).
 //!
+//! ## Layout
+//!
+//! Layered, each module using only those above it (no import circle):
+//!
+//! 1. `symbol.rs` ([`Symbol`]) and `collections.rs` (the Fx hash and the
+//!    ordered set): leaves.
+//! 2. `facts.rs`: the analysis's output as plain data ([`CellAnalysis`],
+//!    [`StatementFacts`], ...), what the store keeps and the engine reads.
+//! 3. `analyze/`: [`analyze_cell`]. `guards.rs` (CPython's nesting limits,
+//!    checked before the recursive parser runs), `known_names.rs` (read-only
+//!    methods, view attributes, dynamic calls), `ipython.rs` (magic lines
+//!    and interpolations as text), `lines.rs`; `scope.rs` (scopes in an
+//!    arena with typed ids, and Python's lookup and binding rules),
+//!    `bindings.rs` (a function's locals, found before its body is walked),
+//!    `chain.rs` (`d['a'].x` to a symbol), `collect.rs` (the facts being
+//!    collected); `walker/` (the AST walk: state and recording in `mod.rs`,
+//!    then `statements.rs`, `expressions.rs`, `escapes.rs`, one type whose
+//!    methods recurse as Python's grammar nests); `mod.rs` (the cell:
+//!    cell magics, guards, parse, walk).
+//! 4. `dataflow/`: [`Dataflow`], which reads `facts` but never `analyze`.
+//!    `input.rs` and `answers.rs` (public data in and out), `graph.rs`
+//!    (typed ids, nodes that are a statement or a version, per-name state),
+//!    `versions.rs` (making versions), `effects.rs` (calls of notebook
+//!    functions expanded), `query.rs` (reading the graph), `similar.rs`;
+//!    `add.rs` (one execution, as named steps over an explicit pass state).
+//!
 //! ## Known limits
 //!
 //! * Granularity is the top-level statement: everything a `for`/`if`/`with`

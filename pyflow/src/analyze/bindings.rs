@@ -58,6 +58,8 @@ impl<'a> Visitor<'a> for BindingCollector {
             Stmt::ClassDef(c) => {
                 self.locals.insert(c.name.id.to_string());
             }
+            // `def f(): global n; n = 1` binds the module's `n`; `nonlocal n`
+            // an enclosing function's: neither is a local of `f`.
             Stmt::Global(g) => self
                 .globals
                 .extend(g.names.iter().map(|n| n.id.to_string())),
@@ -85,6 +87,7 @@ impl<'a> Visitor<'a> for BindingCollector {
             Expr::Name(n) if !n.ctx.is_load() => {
                 self.locals.insert(n.id.to_string());
             }
+            // A lambda's parameters are its own: `key=lambda k: k` binds no `k` here.
             Expr::Lambda(_) => {}
             Expr::ListComp(ast::ExprListComp {
                 elt, generators, ..
@@ -142,6 +145,8 @@ impl<'a> Visitor<'a> for BindingCollector {
     }
 }
 
+/// The name `import m` binds: `import os.path` binds `os`, `import numpy as
+/// np` binds `np`.
 pub(super) fn import_binding(alias: &ast::Alias) -> String {
     match &alias.asname {
         Some(asname) => asname.id.to_string(),
@@ -156,6 +161,7 @@ pub(super) fn import_binding(alias: &ast::Alias) -> String {
     }
 }
 
+/// The name `from m import x` binds: `x`, or `y` for `from m import x as y`.
 pub(super) fn from_import_binding(alias: &ast::Alias) -> String {
     alias.asname.as_ref().unwrap_or(&alias.name).id.to_string()
 }
