@@ -81,7 +81,7 @@ impl Walker {
     /// The facts collected since the last statement ended.
     pub(super) fn finish_statement(&mut self) -> StatementFacts {
         let functions = self.accs.finish();
-        std::mem::take(&mut self.st).finish(functions)
+        self.st.finish(functions)
     }
 
     fn innermost(&self) -> ScopeKind {
