@@ -38,7 +38,7 @@
 //!
 //! Costs, accepted knowingly: the 0.0.x crates are published as "internal
 //! component crates of Ruff", so the API may change between releases — hence
-//! the exact pin, and all parser-facing code lives in `walker.rs`; they need
+//! the exact pin, and all parser-facing code lives in `analyze/`; they need
 //! rustc ≥ 1.95 (this crate's `rust-version`). The parser recurses once per
 //! nesting level, so hostile input could overflow the stack: the analysis
 //! first bounds the nesting with Ruff's iterative lexer, using CPython's own
@@ -108,6 +108,32 @@
 //! its silence does not undo a static definition, except in a failed
 //! execution whose failing statement is unknown ([`ExecutionInput::failed`]).
 //!
+//! ## Layout
+//!
+//! Layered, each module using only those above it (no import circle):
+//!
+//! 1. `symbol.rs` ([`Symbol`]) and `collections.rs` (the Fx hash and the
+//!    ordered set): leaves.
+//! 2. `facts.rs`: the analysis's output as plain data ([`CellAnalysis`],
+//!    [`StatementFacts`], ...), what the store keeps and the engine reads.
+//! 3. `analyze/`: [`analyze_cell`]. `guards.rs` (CPython's nesting limits,
+//!    checked before the recursive parser runs), `known_names.rs` (read-only
+//!    methods, view attributes, dynamic calls), `ipython.rs` (magic lines
+//!    and interpolations as text), `lines.rs`; `scope.rs` (scopes in an
+//!    arena with typed ids, and Python's lookup and binding rules),
+//!    `bindings.rs` (a function's locals, found before its body is walked),
+//!    `chain.rs` (`d['a'].x` to a symbol), `collect.rs` (the facts being
+//!    collected); `walker/` (the AST walk: state and recording in `mod.rs`,
+//!    then `statements.rs`, `expressions.rs`, `escapes.rs`, one type whose
+//!    methods recurse as Python's grammar nests); `mod.rs` (the cell:
+//!    cell magics, guards, parse, walk).
+//! 4. `dataflow/`: [`Dataflow`], which reads `facts` but never `analyze`.
+//!    `input.rs` and `answers.rs` (public data in and out), `graph.rs`
+//!    (typed ids, nodes that are a statement or a version, per-name state),
+//!    `versions.rs` (making versions), `effects.rs` (calls of notebook
+//!    functions expanded), `query.rs` (reading the graph), `similar.rs`;
+//!    `add.rs` (one execution, as named steps over an explicit pass state).
+//!
 //! ## Known limits
 //!
 //! * Granularity is the top-level statement: everything a `for`/`if`/`with`
@@ -131,19 +157,20 @@
 //! * Cell magics other than `%%time`/`%%capture`/`%%prun`/`%%timeit` are
 //!   opaque; what they bind comes only from the probe.
 
-mod analysis;
+mod analyze;
 mod collections;
 mod dataflow;
+mod facts;
 mod symbol;
-mod walker;
 
-pub use analysis::{
-    analyze_cell, statement_at_line, AliasFact, CallableKind, CellAnalysis, FunctionFact,
-    ImportFact, ParseError, StatementFacts, ANALYSIS_VERSION,
-};
+pub use analyze::analyze_cell;
 pub use dataflow::{
     similar_names, Dataflow, DepGraph, ExecDep, ExecRef, ExecutionDelta, ExecutionFlow,
     ExecutionInput, GraphEdge, GraphNode, NewVersion, RuntimeFacts, StatementRead, StatementRef,
     UnknownVariable,
+};
+pub use facts::{
+    statement_at_line, AliasFact, CallableKind, CellAnalysis, FunctionFact, ImportFact, ParseError,
+    StatementFacts, ANALYSIS_VERSION,
 };
 pub use symbol::{Key, PathPart, Symbol};

@@ -1,5 +1,6 @@
-//! Per-statement static analysis of one cell: [`analyze_cell`] and the facts
-//! it produces.
+//! The facts the static analysis ([`crate::analyze_cell`]) produces for a
+//! cell: plain data, stored as JSON with every execution and read by the
+//! engine.
 
 use serde::{Deserialize, Serialize};
 
@@ -215,14 +216,4 @@ pub fn statement_at_line(analysis: &CellAnalysis, line: usize) -> Option<usize> 
         .iter()
         .find(|s| s.line_start <= line && line <= s.line_end)
         .map(|s| s.index)
-}
-
-/// Analyses one cell's code: each top-level statement's defines, uses,
-/// mutations, deletions, imports, functions and classes.
-///
-/// Never panics and never fails: a cell that does not parse (or is too
-/// deeply nested for CPython to compile) comes back with `parse_error` set
-/// and no statements. IPython syntax is understood, not fatal.
-pub fn analyze_cell(code: &str) -> CellAnalysis {
-    crate::walker::analyze_guarded(code)
 }

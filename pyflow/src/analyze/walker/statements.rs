@@ -1,0 +1,363 @@
+//! [`Walker`] over statements, `def` and `class` included.
+
+use ruff_python_ast::{self as ast, ExceptHandler, Expr, Stmt, TypeParam, TypeParams};
+
+use super::Walker;
+use crate::analyze::bindings::{from_import_binding, import_binding, BindingCollector};
+use crate::analyze::scope::{Scope, ScopeKind};
+use crate::collections::FxHashSet as HashSet;
+use crate::facts::{AliasFact, CallableKind, ImportFact};
+
+impl Walker {
+    pub(super) fn body(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            self.stmt(stmt);
+        }
+    }
+
+    pub(super) fn stmt(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::FunctionDef(f) => self.function_def(f),
+            Stmt::ClassDef(c) => self.class_def(c),
+            Stmt::Return(r) => {
+                if let Some(v) = &r.value {
+                    self.load(v);
+                }
+            }
+            Stmt::Delete(d) => d.targets.iter().for_each(|t| self.delete_target(t)),
+            Stmt::TypeAlias(t) => {
+                let pushed = self.push_type_params(t.type_params.as_deref());
+                self.load(&t.value);
+                if pushed {
+                    self.scopes.pop();
+                }
+                self.store(&t.name);
+            }
+            Stmt::Assign(a) => self.assign(a),
+            Stmt::AugAssign(a) => {
+                self.load(&a.value);
+                self.aug_target(&a.target);
+            }
+            Stmt::AnnAssign(a) => self.ann_assign(a),
+            Stmt::For(f) => self.loop_stmt(&f.iter, Some(&f.target), &f.body, &f.orelse),
+            Stmt::While(w) => self.loop_stmt(&w.test, None, &w.body, &w.orelse),
+            Stmt::If(i) => self.if_stmt(i),
+            Stmt::With(w) => {
+                for item in &w.items {
+                    self.load(&item.context_expr);
+                    if let Some(vars) = &item.optional_vars {
+                        self.store(vars);
+                    }
+                }
+                self.body(&w.body);
+            }
+            Stmt::Match(m) => self.match_stmt(m),
+            Stmt::Raise(r) => {
+                r.exc.iter().chain(&r.cause).for_each(|e| self.load(e));
+            }
+            Stmt::Try(t) => self.try_stmt(t),
+            Stmt::Assert(a) => {
+                self.load(&a.test);
+                a.msg.iter().for_each(|m| self.load(m));
+            }
+            Stmt::Import(i) => self.import(i),
+            Stmt::ImportFrom(i) => self.import_from(i),
+            // Found before the body is walked (bindings.rs): `global` and
+            // `nonlocal` hold for the whole function.
+            Stmt::Global(_) | Stmt::Nonlocal(_) => {}
+            Stmt::Expr(e) => self.load(&e.value),
+            Stmt::Pass(_) | Stmt::Break(_) | Stmt::Continue(_) => {}
+            Stmt::IpyEscapeCommand(c) => self.escape(c.range, c.kind, &c.value, true),
+        }
+    }
+
+    fn assign(&mut self, a: &ast::StmtAssign) {
+        if let ([Expr::Name(target)], Expr::Lambda(lambda)) = (a.targets.as_slice(), &*a.value) {
+            if self.at_module_level() {
+                self.lambda(lambda, Some(target.id.as_str()));
+                self.store_name(target.id.as_str());
+                return;
+            }
+        }
+        self.load(&a.value);
+        if let Expr::Name(source) = &*a.value {
+            if self.at_module_level() && self.binds() {
+                for target in &a.targets {
+                    if let Expr::Name(t) = target {
+                        self.st.aliases.push(AliasFact {
+                            target: t.id.to_string(),
+                            source: source.id.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        for target in &a.targets {
+            self.store(target);
+        }
+    }
+
+    /// Annotation rule: annotations are evaluated at module and class level
+    /// (`x: int = 1` reads `int`), not for a function's locals.
+    fn ann_assign(&mut self, a: &ast::StmtAnnAssign) {
+        if matches!(self.innermost(), ScopeKind::Module | ScopeKind::Class) {
+            self.load(&a.annotation);
+        }
+        if let Some(value) = &a.value {
+            self.load(value);
+            self.store(&a.target);
+        }
+    }
+
+    /// `for target in head` / `while head`: the body may not run, so what
+    /// it binds is not definitely bound afterwards (`for x in []: y = 1`,
+    /// then `y` is still the older value).
+    fn loop_stmt(&mut self, head: &Expr, target: Option<&Expr>, body: &[Stmt], orelse: &[Stmt]) {
+        self.load(head);
+        let saved = self.save_bound();
+        if let Some(target) = target {
+            self.store(target);
+        }
+        self.body(body);
+        self.body(orelse);
+        self.restore_bound(&saved);
+    }
+
+    /// Branch rule: after `if`, a name is definitely bound only when every
+    /// branch binds it (`if c: y = 1` then `print(y)` may read an older `y`;
+    /// with `else: y = 2` it cannot).
+    fn if_stmt(&mut self, i: &ast::StmtIf) {
+        self.load(&i.test);
+        let saved = self.save_bound();
+        self.body(&i.body);
+        let mut branches = vec![self.save_bound()];
+        let mut has_else = false;
+        for clause in &i.elif_else_clauses {
+            self.restore_bound(&saved);
+            match &clause.test {
+                Some(test) => self.load(test),
+                None => has_else = true,
+            }
+            self.body(&clause.body);
+            branches.push(self.save_bound());
+        }
+        if !has_else {
+            self.restore_bound(&saved);
+            return;
+        }
+        let mut merged: Option<HashSet<String>> = None;
+        for branch in branches.into_iter().flatten() {
+            merged = Some(match merged {
+                None => branch,
+                Some(m) => m.intersection(&branch).cloned().collect(),
+            });
+        }
+        self.restore_bound(&merged);
+    }
+
+    /// Each `case` starts from what was bound before the `match`, and none
+    /// is sure to run.
+    fn match_stmt(&mut self, m: &ast::StmtMatch) {
+        self.load(&m.subject);
+        let saved = self.save_bound();
+        for case in &m.cases {
+            self.restore_bound(&saved);
+            self.pattern(&case.pattern);
+            if let Some(guard) = &case.guard {
+                self.load(guard);
+            }
+            self.body(&case.body);
+        }
+        self.restore_bound(&saved);
+    }
+
+    /// The body may stop anywhere, so a handler starts from what was bound
+    /// before the `try`; `finally` runs after all of them.
+    fn try_stmt(&mut self, t: &ast::StmtTry) {
+        let saved = self.save_bound();
+        self.body(&t.body);
+        self.body(&t.orelse);
+        for handler in &t.handlers {
+            let ExceptHandler::ExceptHandler(h) = handler;
+            self.restore_bound(&saved);
+            if let Some(ty) = &h.type_ {
+                self.load(ty);
+            }
+            // `except E as e` unbinds `e` when the handler ends, so it
+            // is neither a definition nor a deletion we can be sure of.
+            if let (Some(name), Some(bound)) = (&h.name, self.scopes.bound_set()) {
+                bound.insert(name.id.to_string());
+            }
+            self.body(&h.body);
+        }
+        self.restore_bound(&saved);
+        self.body(&t.finalbody);
+    }
+
+    fn import(&mut self, i: &ast::StmtImport) {
+        for alias in &i.names {
+            let bound = import_binding(alias);
+            if self.at_module_level() && self.binds() {
+                self.st.imports.push(ImportFact {
+                    module: alias.name.id.to_string(),
+                    name: None,
+                    bound_as: bound.clone(),
+                    level: 0,
+                });
+            }
+            self.store_name(&bound);
+        }
+    }
+
+    /// `from m import *` binds names nobody can list: the statement is dynamic.
+    fn import_from(&mut self, i: &ast::StmtImportFrom) {
+        let module = i
+            .module
+            .as_ref()
+            .map(|m| m.id.to_string())
+            .unwrap_or_default();
+        for alias in &i.names {
+            let name = alias.name.id.to_string();
+            let star = name == "*";
+            let bound = if star {
+                name.clone()
+            } else {
+                from_import_binding(alias)
+            };
+            if self.at_module_level() && self.binds() {
+                self.st.imports.push(ImportFact {
+                    module: module.clone(),
+                    name: Some(name),
+                    bound_as: bound.clone(),
+                    level: i.level,
+                });
+            }
+            if star {
+                if self.owner.is_none() {
+                    self.st.dynamic = true;
+                }
+            } else {
+                self.store_name(&bound);
+            }
+        }
+    }
+
+    /// PEP 695 type parameters get their own scope between the definition
+    /// and its body (`def f[T](x: T)`: `T` is not a global); their bounds
+    /// and defaults are read now.
+    fn push_type_params(&mut self, params: Option<&TypeParams>) -> bool {
+        let Some(params) = params else { return false };
+        let mut scope = Scope::new(ScopeKind::Annotation);
+        for p in &params.type_params {
+            let name = match p {
+                TypeParam::TypeVar(t) => &t.name,
+                TypeParam::TypeVarTuple(t) => &t.name,
+                TypeParam::ParamSpec(t) => &t.name,
+            };
+            scope.locals.insert(name.id.to_string());
+        }
+        self.scopes.push(scope);
+        for p in &params.type_params {
+            let (bound, default) = match p {
+                TypeParam::TypeVar(t) => (t.bound.as_deref(), t.default.as_deref()),
+                TypeParam::TypeVarTuple(t) => (None, t.default.as_deref()),
+                TypeParam::ParamSpec(t) => (None, t.default.as_deref()),
+            };
+            bound.iter().chain(&default).for_each(|e| self.load(e));
+        }
+        true
+    }
+
+    /// Decorators run at definition time; `@name` is a call of `name`.
+    fn decorators(&mut self, decorators: &[ast::Decorator]) {
+        for d in decorators {
+            self.load(&d.expression);
+            if let Expr::Name(n) = &d.expression {
+                self.call_name(n.id.as_str());
+            }
+        }
+    }
+
+    /// Defaults, annotations and decorators are read when `def` runs; the
+    /// body when the function is called (late binding, see
+    /// [`Walker::owner`]). A method reports to its class's facts.
+    fn function_def(&mut self, f: &ast::StmtFunctionDef) {
+        self.decorators(&f.decorator_list);
+        for p in f.parameters.iter_non_variadic_params() {
+            if let Some(default) = &p.default {
+                self.load(default);
+            }
+        }
+        let pushed = self.push_type_params(f.type_params.as_deref());
+        for p in f.parameters.iter() {
+            if let Some(annotation) = p.annotation() {
+                self.load(annotation);
+            }
+        }
+        if let Some(returns) = &f.returns {
+            self.load(returns);
+        }
+
+        let saved_owner = self.owner;
+        if self.owner.is_none() {
+            let outer = self
+                .scopes
+                .chain()
+                .find(|(_, s)| s.kind != ScopeKind::Annotation);
+            self.owner = match outer {
+                Some((_, s)) if s.kind == ScopeKind::Class => s.acc,
+                _ => None,
+            };
+            if self.owner.is_none() {
+                self.owner = Some(self.accs.open(f.name.id.as_str(), CallableKind::Function));
+            }
+        }
+        let bindings = BindingCollector::collect(Some(&f.parameters), &f.body);
+        let mut scope = Scope::new(ScopeKind::Function);
+        scope.locals = bindings.locals;
+        scope.globals = bindings.globals;
+        scope.nonlocals = bindings.nonlocals;
+        self.scopes.push(scope);
+        self.body(&f.body);
+        self.scopes.pop();
+        self.owner = saved_owner;
+        if pushed {
+            self.scopes.pop();
+        }
+        self.store_name(f.name.id.as_str());
+    }
+
+    /// A class body runs now, in its own scope (see the class rule in
+    /// `scope.rs`); calling the class counts as running all its methods, so
+    /// a module-level class collects what they do into one fact.
+    fn class_def(&mut self, c: &ast::StmtClassDef) {
+        self.decorators(&c.decorator_list);
+        let module_level = self.at_module_level();
+        let pushed = self.push_type_params(c.type_params.as_deref());
+        if let Some(arguments) = &c.arguments {
+            self.arguments(arguments);
+        }
+        let mut scope = Scope::new(ScopeKind::Class);
+        scope.acc = if module_level && self.binds() {
+            Some(self.accs.open(c.name.id.as_str(), CallableKind::Class))
+        } else if self.owner.is_none() {
+            // A class nested in a module-level class reports to the outer one.
+            self.scopes
+                .chain()
+                .find(|(_, s)| s.kind == ScopeKind::Class)
+                .and_then(|(_, s)| s.acc)
+        } else {
+            None
+        };
+        self.scopes.push(scope);
+        self.body(&c.body);
+        self.scopes.pop();
+        if pushed {
+            self.scopes.pop();
+        }
+        if module_level && self.binds() {
+            self.st.classes.push(c.name.id.to_string());
+        }
+        self.store_name(c.name.id.as_str());
+    }
+}

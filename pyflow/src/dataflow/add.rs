@@ -1,0 +1,387 @@
+//! Adding an execution: [`Dataflow::add_execution_delta`] as named steps over
+//! an explicit [`Pass`]. Per statement that ran: what it read (against the
+//! state before it), then what it produced (bindings, aliases, mutations,
+//! deletions); then what only the probe saw; then the execution's record and
+//! the delta for the store.
+
+use std::sync::Arc;
+
+use petgraph::graph::NodeIndex;
+
+use super::answers::{ExecRef, ExecutionDelta, ExecutionFlow, NewVersion, StatementRead};
+use super::effects::Effects;
+use super::graph::{
+    Binding, Changes, ExecIdx, ExecRecord, NodeKind, StmtAt, StmtSpan, STATIC_OBJECT,
+};
+use super::input::{ExecutionInput, RuntimeFacts};
+use super::versions::{Output, StmtNodes};
+use super::Dataflow;
+use crate::collections::{FxHashMap, FxHashSet, OrderedSet};
+use crate::facts::StatementFacts;
+
+/// The probe's answer, indexed by name.
+struct Probe<'i> {
+    facts: &'i RuntimeFacts,
+    bound: FxHashMap<&'i str, u64>,
+    deleted: FxHashSet<&'i str>,
+}
+
+impl<'i> Probe<'i> {
+    fn new(facts: &'i RuntimeFacts) -> Probe<'i> {
+        Probe {
+            facts,
+            bound: facts
+                .bound
+                .iter()
+                .map(|(n, id)| (n.as_str(), *id))
+                .collect(),
+            deleted: facts.deleted.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// The state one execution's pass carries from step to step.
+struct Pass<'i> {
+    input: &'i ExecutionInput,
+    exec: ExecIdx,
+    probe: Option<Probe<'i>>,
+    stmts: StmtNodes,
+    out: Output,
+    /// Names the statements bound or changed, so the probe's report of them
+    /// is not a second, runtime-only definition.
+    defined_statically: OrderedSet<String>,
+    /// Names the statements deleted, likewise.
+    deleted_statically: OrderedSet<String>,
+    /// The last statement that started running.
+    last_started: Option<usize>,
+    /// The first statement that may bind names out of sight (`exec`, `%run`).
+    first_dynamic: Option<usize>,
+}
+
+impl<'i> Pass<'i> {
+    fn new(input: &'i ExecutionInput, exec: ExecIdx) -> Pass<'i> {
+        Pass {
+            input,
+            exec,
+            probe: input.runtime.as_ref().map(Probe::new),
+            stmts: StmtNodes::new(input.analysis.statements.len()),
+            out: Output::default(),
+            defined_statically: OrderedSet::default(),
+            deleted_statically: OrderedSet::default(),
+            last_started: None,
+            first_dynamic: None,
+        }
+    }
+
+    /// How many statements started: all, or up to the failing one.
+    fn started(&self) -> usize {
+        let statements = self.input.analysis.statements.len();
+        match self.input.failed_at_statement {
+            Some(f) => statements.min(f.saturating_add(1)),
+            None => statements,
+        }
+    }
+
+    /// Whether statement `si` finished, so its products count (the failing
+    /// statement read, but defined nothing).
+    fn produces(&self, si: usize) -> bool {
+        self.input.failed_at_statement.is_none_or(|f| si < f)
+    }
+
+    fn at(&self, si: usize) -> StmtAt {
+        StmtAt {
+            exec: self.exec,
+            stmt: si as u32,
+        }
+    }
+}
+
+impl Dataflow {
+    /// Adds the next execution of the trial and returns what it did.
+    pub fn add_execution(&mut self, input: ExecutionInput) -> ExecutionFlow {
+        self.add_execution_delta(input).flow
+    }
+
+    /// [`Self::add_execution`], also returning what the graph gained: the
+    /// new statement nodes with the versions they read, the new versions,
+    /// and the versions no longer current. A store that writes these down
+    /// can answer every query by walking them, without replaying the trial.
+    pub fn add_execution_delta(&mut self, input: ExecutionInput) -> ExecutionDelta {
+        let mut pass = Pass::new(&input, ExecIdx(self.execs.len() as u32));
+        for (si, st) in input
+            .analysis
+            .statements
+            .iter()
+            .enumerate()
+            .take(pass.started())
+        {
+            pass.last_started = Some(si);
+            if st.dynamic && pass.first_dynamic.is_none() {
+                pass.first_dynamic = Some(si);
+            }
+            let eff = self.effects(st);
+            self.read_step(&mut pass, si, &eff);
+            if pass.produces(si) {
+                self.bind_step(&mut pass, si, st, &eff);
+                self.alias_step(&pass, st);
+                self.mutation_step(&mut pass, si, &eff);
+                self.deletion_step(&mut pass, &eff);
+            }
+        }
+        self.probe_only_step(&mut pass);
+        let Pass { stmts, out, .. } = pass;
+        let flow = ExecutionFlow {
+            defines: out.flow.defines.into_iter().collect(),
+            uses: out.flow.uses.into_iter().collect(),
+            deletes: out.flow.deletes,
+            depends_on: out.flow.depends_on.into_iter().collect(),
+        };
+        self.record_execution(&input, flow.clone());
+        self.delta(flow, &stmts.nodes, out.changes)
+    }
+
+    /// What statement `si` read, against the state before it: the current
+    /// versions of what it uses, and of the containers it stores into (a
+    /// store into `d['a']` needs the `d` it stores into).
+    fn read_step(&mut self, pass: &mut Pass<'_>, si: usize, eff: &Effects) {
+        let mut used = Vec::new();
+        for u in &eff.uses {
+            let before = used.len();
+            self.current_versions_into(u, &mut used);
+            if used.len() == before {
+                continue;
+            }
+            pass.out.flow.uses.insert(u.clone());
+            for &v in &used[before..] {
+                let exec = self.graph[v].at.exec;
+                if exec != pass.exec {
+                    let pair = (self.execs[exec.index()].exec.execution_id, u.clone());
+                    pass.out.flow.depends_on.insert(pair);
+                }
+            }
+        }
+        for m in eff.mutations() {
+            if !eff.defines_name(&m.base) {
+                self.container_versions_into(m, &mut used);
+            }
+        }
+        used.sort_unstable();
+        used.dedup();
+        pass.stmts.used[si] = used;
+    }
+
+    /// The names statement `si` (re)bound.
+    fn bind_step(&mut self, pass: &mut Pass<'_>, si: usize, st: &StatementFacts, eff: &Effects) {
+        let input = pass.input;
+        for (name, binding) in &eff.defines {
+            // An id-based probe cannot see `n = 10` run twice (same object), so its silence
+            // only overrides the static answer for a failed execution whose failing
+            // statement is unknown: there it means "not reached".
+            let unseen = pass
+                .probe
+                .as_ref()
+                .is_some_and(|p| !p.bound.contains_key(name.as_str()));
+            if input.failed && input.failed_at_statement.is_none() && unseen {
+                continue;
+            }
+            let at = pass.at(si);
+            let node = self.stmt_node(at, &mut pass.stmts);
+            let fact = st.functions.iter().find(|f| &f.name == name).cloned();
+            self.define(name, *binding, fact, at, node, &mut pass.out);
+            pass.defined_statically.insert(name.clone());
+        }
+    }
+
+    /// Without a probe, `b = a` makes `b` a name of `a`'s object (with one,
+    /// the `id()`s it reports say so).
+    fn alias_step(&mut self, pass: &Pass<'_>, st: &StatementFacts) {
+        if pass.probe.is_some() {
+            return;
+        }
+        for alias in &st.aliases {
+            if let Some(key) = self.object_of(&alias.source) {
+                let target = self.intern(&alias.target);
+                self.set_object(target, key);
+            }
+        }
+    }
+
+    /// What statement `si` changed in place, spread to the aliases of the
+    /// object unless the probe says the name now holds another object.
+    fn mutation_step(&mut self, pass: &mut Pass<'_>, si: usize, eff: &Effects) {
+        for m in eff.mutations() {
+            let propagate = match pass
+                .probe
+                .as_ref()
+                .and_then(|p| p.bound.get(m.base.as_str()))
+            {
+                Some(id) => self.object_of(&m.base) == Some(id & !STATIC_OBJECT),
+                None => true,
+            };
+            let at = pass.at(si);
+            let node = self.stmt_node(at, &mut pass.stmts);
+            self.mutate(m, propagate, at, node, &mut pass.out);
+            // `x += 1` on an int rebinds x: the probe reports it, and the
+            // mutation's version already stands for it.
+            pass.defined_statically.insert(m.base.clone());
+        }
+    }
+
+    /// What the statement deleted, unless the probe says it still exists.
+    fn deletion_step(&mut self, pass: &mut Pass<'_>, eff: &Effects) {
+        for name in &eff.deletes {
+            let still_there = pass.probe.as_ref().is_some_and(|p| {
+                !p.deleted.contains(name.as_str()) && !p.bound.contains_key(name.as_str())
+            });
+            if still_there {
+                continue;
+            }
+            pass.deleted_statically.insert(name.clone());
+            self.delete(name, pass.input.execution_id, &mut pass.out);
+        }
+    }
+
+    /// What only the probe saw (`exec`, `globals()[...]`, star imports, the
+    /// part of a failing statement that ran), attributed to the first
+    /// dynamic statement, else the last that started; then the objects it
+    /// reported, which decide aliasing from now on.
+    fn probe_only_step(&mut self, pass: &mut Pass<'_>) {
+        let Some(rt) = pass.probe.as_ref().map(|p| p.facts) else {
+            return;
+        };
+        let si = pass.first_dynamic.or(pass.last_started).unwrap_or(0);
+        for (name, _) in &rt.bound {
+            if pass.defined_statically.contains(name) || is_ipython_auto_name(name) {
+                continue;
+            }
+            let at = pass.at(si);
+            let node = self.stmt_node(at, &mut pass.stmts);
+            self.define(name, Binding::Data, None, at, node, &mut pass.out);
+        }
+        for name in &rt.deleted {
+            if !pass.deleted_statically.contains(name) && !is_ipython_auto_name(name) {
+                self.delete(name, pass.input.execution_id, &mut pass.out);
+            }
+        }
+        for (name, id) in &rt.bound {
+            if let Some(nid) = self.lookup(name) {
+                if !self.state[nid.index()].live.is_empty() {
+                    self.set_object(nid, id & !STATIC_OBJECT);
+                }
+            }
+        }
+    }
+
+    /// Keeps the execution for answers: who it is, where its statements
+    /// are, what it did.
+    fn record_execution(&mut self, input: &ExecutionInput, flow: ExecutionFlow) {
+        self.by_id.insert(input.execution_id, self.execs.len());
+        self.execs.push(ExecRecord {
+            exec: ExecRef {
+                execution_id: input.execution_id,
+                execution_count: input.execution_count,
+                cell_id: input.cell_id.as_deref().map(Arc::from),
+            },
+            statements: input
+                .analysis
+                .statements
+                .iter()
+                .map(|s| StmtSpan {
+                    line_start: s.line_start,
+                    line_end: s.line_end,
+                    byte_start: s.byte_start,
+                    byte_end: s.byte_end,
+                })
+                .collect(),
+            flow,
+        });
+    }
+
+    /// The delta of the execution just added: its statement nodes with what
+    /// each read, the versions it made, and the older versions it retired.
+    fn delta(
+        &self,
+        flow: ExecutionFlow,
+        stmt_nodes: &[Option<NodeIndex>],
+        changes: Changes,
+    ) -> ExecutionDelta {
+        let mut delta = ExecutionDelta {
+            flow,
+            ..ExecutionDelta::default()
+        };
+        for (si, node) in stmt_nodes.iter().enumerate() {
+            let Some(n) = *node else { continue };
+            delta.statements.push(si);
+            let mut reads: Vec<StatementRead> = self
+                .graph
+                .neighbors(n)
+                .filter_map(|v| {
+                    let node = self.graph[v];
+                    let NodeKind::Version(version) = node.kind else {
+                        return None;
+                    };
+                    Some(StatementRead {
+                        statement: si,
+                        dep_execution_id: self.execs[node.at.exec.index()].exec.execution_id,
+                        dep_statement: node.at.stmt as usize,
+                        version: version.0,
+                        symbol: self.symbol_of(v)?,
+                    })
+                })
+                .collect();
+            reads.sort_by_key(|r| r.version);
+            delta.reads.extend(reads);
+        }
+        let made: FxHashSet<NodeIndex> = changes.made.iter().map(|&(v, _)| v).collect();
+        let dropped: FxHashSet<NodeIndex> = changes.dropped.iter().copied().collect();
+        for &(v, mutation) in &changes.made {
+            let node = self.graph[v];
+            if let (NodeKind::Version(version), Some(symbol)) = (node.kind, self.symbol_of(v)) {
+                delta.versions.push(NewVersion {
+                    version: version.0,
+                    symbol,
+                    statement: node.at.stmt as usize,
+                    mutation,
+                    current: !dropped.contains(&v),
+                });
+            }
+        }
+        let mut retired: Vec<u32> = changes
+            .dropped
+            .iter()
+            .filter(|v| !made.contains(v))
+            .filter_map(|&v| match self.graph[v].kind {
+                NodeKind::Version(version) => Some(version.0),
+                NodeKind::Statement => None,
+            })
+            .collect();
+        retired.sort_unstable();
+        retired.dedup();
+        delta.retired = retired;
+        delta
+    }
+}
+
+/// IPython's output caching and built-in names, which the probe may report
+/// after every execution.
+fn is_ipython_auto_name(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    matches!(
+        name,
+        "_" | "__"
+            | "___"
+            | "_i"
+            | "_ii"
+            | "_iii"
+            | "_ih"
+            | "_oh"
+            | "_dh"
+            | "In"
+            | "Out"
+            | "exit"
+            | "quit"
+            | "get_ipython"
+            | "_exit_code"
+    ) || name.strip_prefix("_i").is_some_and(digits)
+        || name.strip_prefix('_').is_some_and(digits)
+}
