@@ -8,7 +8,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde_json::Value;
 use similar::{capture_diff_slices, Algorithm, DiffOp, TextDiff};
 
-use super::{CodeOp, CodeOpKind, DiffStatus, OutputDiff, OutputEntry, OutputSide, ValueDiff};
+use super::model::{
+    CodeOp, CodeOpKind, DiffStatus, OutputDiff, OutputEntry, OutputSide, ValueDiff,
+};
 use crate::role::Role;
 use crate::CapturedValue;
 

@@ -8,7 +8,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection};
 
 use super::algorithm::{Exec, Final, Names, Side};
-use super::{OutputEntry, MAGIC_ANSWER_MIME};
+use super::model::{OutputEntry, MAGIC_ANSWER_MIME};
 use crate::role::Role;
 use crate::{Result, Store, StoreError, TrialSummary};
 

@@ -1,0 +1,251 @@
+//! The plain data a comparison of two trials answers with (the `provctl diff --json`
+//! contract): what `algorithm.rs` computes and `compare.rs` returns. Its own file so the
+//! algorithm depends on these types and not on the module that loads from SQLite.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{CapturedValue, TrialSummary};
+
+/// How an entry of a diff compares: the strings are the `provctl diff --json` contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffStatus {
+    /// Present on both sides and different.
+    Changed,
+    /// Only on the right.
+    Added,
+    /// Only on the left.
+    Removed,
+    /// The same on both sides.
+    Equal,
+}
+
+impl DiffStatus {
+    /// The status as the JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiffStatus::Changed => "changed",
+            DiffStatus::Added => "added",
+            DiffStatus::Removed => "removed",
+            DiffStatus::Equal => "equal",
+        }
+    }
+}
+
+/// What a code op does to the left trial's executions to get the right's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CodeOpKind {
+    /// The same code, run in the same order.
+    Equal,
+    /// Executions only the left trial ran.
+    Delete,
+    /// Executions only the right trial ran.
+    Insert,
+    /// Left executions replaced by different right ones.
+    Replace,
+}
+
+impl CodeOpKind {
+    /// The op as the JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeOpKind::Equal => "equal",
+            CodeOpKind::Delete => "delete",
+            CodeOpKind::Insert => "insert",
+            CodeOpKind::Replace => "replace",
+        }
+    }
+}
+
+/// One op of the order-aware code diff.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CodeOp {
+    /// What happened.
+    pub op: CodeOpKind,
+    /// `In[n]` of the left executions it covers (null for silent executions).
+    pub left: Vec<Option<i64>>,
+    /// `In[n]` of the right executions it covers.
+    pub right: Vec<Option<i64>>,
+    /// The `seq` (order in the trial) of the left executions: unique even when `In[n]` is not.
+    pub left_seq: Vec<i64>,
+    /// The `seq` of the right executions.
+    pub right_seq: Vec<i64>,
+    /// For ops that are not `equal`: a unified diff of the joined code, left to right.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unified: Option<String>,
+}
+
+/// One name's final value in both trials.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValueDiff {
+    /// The variable.
+    pub name: String,
+    /// How the two values compare.
+    pub status: DiffStatus,
+    /// The left value: the scalar, the summary object, or null (absent or only its type known).
+    pub left: Value,
+    /// The right value, the same way.
+    pub right: Value,
+    /// The left value's Python type, null when absent.
+    pub left_type: Option<String>,
+    /// The right value's Python type.
+    pub right_type: Option<String>,
+    /// What decided the status: `value` (scalars), `summary` (summaries' hashes), `type`
+    /// (different types), `dependencies` (only the types are known: the dataflow decided) or
+    /// `presence` (only one trial has it).
+    pub compared_by: &'static str,
+    /// The left capture, for one-line display.
+    #[serde(skip)]
+    pub left_value: Option<CapturedValue>,
+    /// The right capture.
+    #[serde(skip)]
+    pub right_value: Option<CapturedValue>,
+}
+
+/// One fact of the environment (`python`, `ipykernel`, `platform`, then packages by name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvDiff {
+    /// What it is: `python`, `ipykernel`, `platform` or a package name.
+    pub name: String,
+    /// How the two compare.
+    pub status: DiffStatus,
+    /// The left version (or platform), null when unknown or not installed.
+    pub left: Option<String>,
+    /// The right one.
+    pub right: Option<String>,
+}
+
+/// One output of an execution, as compared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputEntry {
+    /// `stream`, `execute_result`, `display_data`, `error`, …
+    pub output_type: String,
+    /// `stdout`/`stderr` for streams.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The MIME types of the bundle, in order.
+    pub mime_types: Vec<String>,
+    /// The `text/plain` payload, when stored.
+    pub text: Option<String>,
+    /// The payloads' SHA-256, in the order of `mime_types`.
+    pub sha256: Vec<String>,
+    /// The magic line, when this is one of prov's own answers (only in a diff with them,
+    /// `--all`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub magic: Option<String>,
+}
+
+/// The MIME type of the marker the recorder adds, last, to the bundle of a prov magic's
+/// answer (its payload is the magic line): a trial diff leaves such outputs out by default.
+pub const MAGIC_ANSWER_MIME: &str = "application/vnd.prov.magic-answer";
+
+/// A picture among an execution's outputs, for showing changed figures side by side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Figure {
+    /// `image/png`, `image/jpeg`, `image/gif` or `image/svg+xml`.
+    pub mime_type: String,
+    /// The payload's hash.
+    pub sha256: String,
+    /// The bytes, None when the store kept only the hash (over the payload cap).
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// One side of an output comparison: an execution and what it showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputSide {
+    /// Its `seq` in its trial.
+    pub seq: i64,
+    /// `In[n]`.
+    pub execution_count: Option<i64>,
+    /// `ename: evalue` when the execution failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Its outputs, in order.
+    pub outputs: Vec<OutputEntry>,
+    /// Its pictures, filled by [`Store::load_diff_figures`] for changed entries only.
+    #[serde(skip)]
+    pub figures: Vec<Figure>,
+}
+
+/// The outputs of a pair of executions matched by the code diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputDiff {
+    /// How they compare (`added`/`removed`: the execution is on one side only).
+    pub status: DiffStatus,
+    /// The left execution, null when the right one has no counterpart.
+    pub left: Option<OutputSide>,
+    /// The right execution, null when the left one has no counterpart.
+    pub right: Option<OutputSide>,
+}
+
+/// Everything that differs between two trials, entries with their status (`equal` included:
+/// see [`TrialDiff::only_differences`]). The field names are the `provctl diff --json`
+/// contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrialDiff {
+    /// The left trial (the reference).
+    pub left: TrialSummary,
+    /// The right trial.
+    pub right: TrialSummary,
+    /// The order-aware code diff.
+    pub code: Vec<CodeOp>,
+    /// Final values by name: changed, added, removed, then equal; by name within.
+    pub values: Vec<ValueDiff>,
+    /// Python, ipykernel, platform, then packages by name.
+    pub environment: Vec<EnvDiff>,
+    /// Outputs of paired executions, in the right trial's order.
+    pub outputs: Vec<OutputDiff>,
+}
+
+impl TrialDiff {
+    /// The default view: the same diff without its `equal` entries.
+    pub fn only_differences(&self) -> TrialDiff {
+        TrialDiff {
+            left: self.left.clone(),
+            right: self.right.clone(),
+            code: self
+                .code
+                .iter()
+                .filter(|c| c.op != CodeOpKind::Equal)
+                .cloned()
+                .collect(),
+            values: keep_differences(&self.values, |v| v.status),
+            environment: keep_differences(&self.environment, |e| e.status),
+            outputs: keep_differences(&self.outputs, |o| o.status),
+        }
+    }
+
+    /// Whether nothing differs: same code in the same order, same values, environment and
+    /// outputs.
+    pub fn is_same(&self) -> bool {
+        self.code.iter().all(|c| c.op == CodeOpKind::Equal)
+            && self.values.iter().all(|v| v.status == DiffStatus::Equal)
+            && self
+                .environment
+                .iter()
+                .all(|e| e.status == DiffStatus::Equal)
+            && self.outputs.iter().all(|o| o.status == DiffStatus::Equal)
+    }
+}
+
+/// The entries of `items` whose status is not `equal`.
+fn keep_differences<T: Clone>(items: &[T], status: impl Fn(&T) -> DiffStatus) -> Vec<T> {
+    items
+        .iter()
+        .filter(|i| status(i) != DiffStatus::Equal)
+        .cloned()
+        .collect()
+}
+
+/// The names both trials end with (`%trial_intersection_diff`): changed first, then equal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntersectionDiff {
+    /// The left trial.
+    pub left: TrialSummary,
+    /// The right trial.
+    pub right: TrialSummary,
+    /// The names present in both, with both values.
+    pub values: Vec<ValueDiff>,
+}
