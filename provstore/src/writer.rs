@@ -11,64 +11,23 @@ use std::time::Duration;
 use crate::{ExecutionRecord, NewTrial, Result, Store, StoreError, TrialHandle, TrialStatus};
 
 mod config;
+mod protocol;
 mod worker;
 
 pub use config::{parse_size, WriterConfig, ENV_MAX_PAYLOAD};
+use protocol::{Command, Shared, TrialSlot};
+pub use protocol::{OnProblem, Written};
 use worker::Worker;
 
-/// At most this many executions go into one transaction.
-const MAX_BATCH: usize = 256;
 /// How long [`WriterHandle::trial`] waits for the store to be opened.
 const TRIAL_WAIT: Duration = Duration::from_secs(2);
 /// How long the blocking calls wait for the writer's answer: longer than the
 /// store's busy timeout, so a merely slow store still answers.
 const ANSWER_WAIT: Duration = Duration::from_secs(15);
 
-/// Where the writer reports a problem the user must hear about (called at
-/// most once, from the writer thread): the kernel shows it in the notebook.
-pub type OnProblem = Box<dyn Fn(String) + Send>;
-
 /// Starts the recorder thread of a kernel (see [`Writer::start`]).
 #[derive(Debug)]
 pub struct Writer;
-
-/// What the writer thread is asked to do, in order.
-enum Command {
-    /// An execution, and who waits for it to be committed (or given up on).
-    Record(Box<ExecutionRecord>, Option<Written>),
-    SetName(String, mpsc::SyncSender<Result<()>>),
-    SetEnvironment(Option<String>, Option<String>),
-    /// Late runtime facts for an execution already sent: (msg_id, JSON).
-    SetRuntimeFacts(String, String),
-    /// Runs after everything sent before it (flush, queries).
-    Run(Job),
-    Finish(TrialStatus),
-}
-
-/// Called once an execution is committed, or dropped because the store cannot be written.
-pub type Written = Box<dyn FnOnce() + Send>;
-
-/// Work run on the writer thread with its store (or why there is none).
-type Job = Box<dyn FnOnce(Result<&mut Store>) + Send>;
-
-/// The trial as the handle sees it while the thread opens the store.
-enum TrialSlot {
-    Pending,
-    Ready(TrialHandle),
-    Unavailable,
-}
-
-struct Shared {
-    slot: Mutex<TrialSlot>,
-    changed: Condvar,
-}
-
-impl Shared {
-    fn set(&self, slot: TrialSlot) {
-        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = slot;
-        self.changed.notify_all();
-    }
-}
 
 impl Writer {
     /// Starts the recorder of one kernel process with the default

@@ -6,8 +6,12 @@ use std::sync::mpsc::{self, TryRecvError};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{Command, OnProblem, Shared, TrialSlot, WriterConfig, Written, MAX_BATCH};
+use super::config::WriterConfig;
+use super::protocol::{Command, OnProblem, Shared, TrialSlot, Written};
 use crate::{ExecutionRecord, NewTrial, Result, Store, StoreError, TrialHandle, TrialStatus};
+
+/// At most this many executions go into one transaction.
+const MAX_BATCH: usize = 256;
 
 /// Executions received but not yet committed, and who waits for them.
 #[derive(Default)]
