@@ -11,10 +11,10 @@ use provstore::{
 use similar::TextDiff;
 
 use crate::doc::{Block, Doc};
+use crate::rendered::Rendered;
 use crate::table::{Cell, Table};
 use crate::text::strip_ansi;
 use crate::to_json;
-use crate::Rendered;
 
 /// How wide a value is in the values table.
 const VALUE_WIDTH: usize = 40;

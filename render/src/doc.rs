@@ -6,8 +6,8 @@ use provstore::Figure;
 use serde_json::Value;
 
 use crate::html::{self, Html};
+use crate::rendered::Rendered;
 use crate::table::Table;
-use crate::Rendered;
 
 /// One thing shown. `depth` is how far a block sits under a section in text (two spaces a
 /// level); HTML shows nesting by the blocks' own margins.
