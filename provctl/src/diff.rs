@@ -7,7 +7,7 @@ use std::io::Write;
 
 use provstore::Store;
 
-use crate::{text, Failure, Json};
+use crate::output::{text, Failure, Json};
 
 /// Compares the two trials of `args` (ids, names or UUIDs) and writes the answer.
 pub(crate) fn run(

@@ -19,8 +19,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use provstore::{Store, StoreError, ENV_DB};
 
+mod output;
 mod plot;
 mod values;
+
+use output::{bad_extension, extension, png, save, text, Failure, Json};
 
 /// Command line of provctl.
 #[derive(Parser, Debug)]
@@ -146,36 +149,6 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE.svg")]
         output: Option<PathBuf>,
     },
-}
-
-/// Why provctl stops without an answer.
-enum Failure {
-    /// Exit `code` after printing `message` as the error.
-    Exit { code: u8, message: String },
-    /// Writing the answer failed.
-    Output(std::io::Error),
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Failure {
-        let code = match e {
-            StoreError::Missing { .. }
-            | StoreError::TrialNotFound { .. }
-            | StoreError::UnknownVariable { .. }
-            | StoreError::NoValues { .. } => 2,
-            _ => 1,
-        };
-        Failure::Exit {
-            code,
-            message: e.to_string(),
-        }
-    }
-}
-
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Failure {
-        Failure::Output(e)
-    }
 }
 
 fn main() -> ExitCode {
@@ -341,17 +314,6 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
 /// The picture of a trial with no executions.
 const EMPTY_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>";
 
-/// A picture as a PNG file's bytes, for `-o FILE.png`.
-fn png(svg: &str, path: &Path) -> Result<Vec<u8>, Failure> {
-    provrender::svg_to_png(svg).ok_or_else(|| Failure::Exit {
-        code: 1,
-        message: format!(
-            "cannot draw {}: the picture is too large for a PNG",
-            path.display()
-        ),
-    })
-}
-
 /// The trial asked for, else the latest one of the store.
 fn pick_trial(store: &Store, query: Option<&str>) -> Result<i64, Failure> {
     if let Some(q) = query {
@@ -370,73 +332,12 @@ fn pick_trial(store: &Store, query: Option<&str>) -> Result<i64, Failure> {
         })
 }
 
-/// The lowercase extension of `path`.
-fn extension(path: &Path) -> Option<String> {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-}
-
-fn bad_extension(path: &Path, wanted: &str) -> Failure {
-    Failure::Exit {
-        code: 2,
-        message: format!(
-            "cannot tell what to write to {}: name it {wanted}",
-            path.display()
-        ),
-    }
-}
-
-/// Writes `contents` (`what` it is) to `path`; without `--json` says so,
-/// which is then the whole answer (true), with it the JSON follows.
-fn save(
-    out: &mut impl Write,
-    json: Option<Json>,
-    path: &Path,
-    contents: &[u8],
-    what: &str,
-) -> Result<bool, Failure> {
-    std::fs::write(path, contents).map_err(|e| Failure::Exit {
-        code: 1,
-        message: format!("cannot write {}: {e}", path.display()),
-    })?;
-    if json.is_some() {
-        return Ok(false);
-    }
-    text(out, &format!("Wrote {what} to {}\n", path.display()))?;
-    Ok(true)
-}
-
 /// `1 statement`, `3 dependencies`.
 fn count(n: usize, word: &str) -> String {
     match (n, word.strip_suffix('y')) {
         (1, _) => format!("1 {word}"),
         (_, Some(stem)) => format!("{n} {stem}ies"),
         _ => format!("{n} {word}s"),
-    }
-}
-
-fn text(out: &mut impl Write, text: &str) -> Result<(), Failure> {
-    Ok(out.write_all(text.as_bytes())?)
-}
-
-/// How `--json` prints: serialized straight from the query results (a
-/// trial of 10,000 executions need not become a `serde_json::Value`
-/// first), pretty on a terminal, one compact line for programs.
-#[derive(Clone, Copy)]
-struct Json {
-    pretty: bool,
-}
-
-impl Json {
-    fn write<T: serde::Serialize>(self, out: &mut impl Write, value: &T) -> Result<(), Failure> {
-        let written = if self.pretty {
-            serde_json::to_writer_pretty(&mut *out, value)
-        } else {
-            serde_json::to_writer(&mut *out, value)
-        };
-        written.map_err(|e| Failure::Output(e.into()))?;
-        Ok(out.write_all(b"\n")?)
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use provstore::{SkippedTrial, Store};
 
-use crate::{bad_extension, extension, save, text, Failure, Json};
+use crate::output::{bad_extension, extension, png, save, text, Failure, Json};
 
 /// Writes the evolution plot of the variable to `output` (an `.svg` or `.png`; default
 /// `VAR.svg`), then says where (or, with `--json`, prints the plotted numbers). No trial with a
@@ -50,7 +50,7 @@ pub(crate) fn run(
         }
     );
     let contents = if as_png {
-        crate::png(&svg, output)?
+        png(&svg, output)?
     } else {
         svg.into_bytes()
     };

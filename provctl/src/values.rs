@@ -6,7 +6,7 @@ use std::io::Write;
 
 use provstore::Store;
 
-use crate::{text, Failure, Json};
+use crate::output::{text, Failure, Json};
 
 /// Prints the values of `variable`. A name never captured is exit 2 with similar names.
 pub(crate) fn run(
