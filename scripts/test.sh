@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every test: build, venv and kernelspec as in setup.sh (no demo), then
-# `cargo test --workspace`, then the Python suite in tests/python with pytest,
+# the module-circle check, `cargo test --workspace`, then the Python suite in tests/python with pytest,
 # then the real-browser suite in tests/e2e (JupyterLab in Chromium; installs
 # chromium with apt-get when missing).
 # Usage: bash scripts/test.sh [extra pytest arguments for tests/python]
@@ -17,6 +17,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 export PROV_TEST_KERNEL="${PROV_TEST_KERNEL:-$KERNEL_NAME}"
+
+check_module_circles() {
+    step "module circles (scripts/module_circles.py)"
+    "$VENV_PY" "$ROOT/scripts/module_circles.py" || die "a crate's modules import each other in a circle."
+}
 
 run_cargo_tests() {
     step "cargo test --workspace"
@@ -58,6 +63,7 @@ main() {
     build_kernel
     ensure_venv
     install_kernelspec
+    check_module_circles
     run_cargo_tests
     run_pytest "$@"
     run_e2e
