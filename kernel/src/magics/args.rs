@@ -39,13 +39,36 @@ pub(super) fn parse_text<A: Args + FromArgMatches>(spec: &MagicSpec, text: &str)
 /// magic's usage (not, as a hand-written splitter would have it, an argument running to the end
 /// of the line).
 pub(super) fn words(spec: &MagicSpec, text: &str) -> Result<Vec<String>, String> {
-    shlex::split(text).ok_or_else(|| {
+    shlex::split(&hash_kept(text)).ok_or_else(|| {
         usage_error(
             spec,
             "a quote is not closed (or the line ends in a backslash): close it, or escape it \
              with a backslash",
         )
     })
+}
+
+/// `text` with every `#` outside quotes escaped. A shell reads a word starting with `#` as a
+/// comment, but IPython hands a magic its whole line (`%trial_name #3` names the trial `#3`),
+/// and so do we.
+fn hash_kept(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('#') {
+        return text.into();
+    }
+    let (mut kept, mut quote, mut escaped) = (String::with_capacity(text.len() + 4), None, false);
+    for c in text.chars() {
+        match (c, quote) {
+            _ if escaped => escaped = false,
+            ('\\', Some('\'')) => {}
+            ('\\', _) => escaped = true,
+            ('\'' | '"', None) => quote = Some(c),
+            (_, Some(q)) if c == q => quote = None,
+            ('#', None) => kept.push('\\'),
+            _ => {}
+        }
+        kept.push(c);
+    }
+    kept.into()
 }
 
 /// Why a magic stops before it runs.
@@ -131,6 +154,18 @@ fn problem(e: &clap::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_hash_is_an_argument_not_a_comment() {
+        let spec = crate::magics::lookup("trial_name").expect("a magic of ours");
+        for (typed, wanted) in [
+            ("#3", vec!["#3"]),
+            ("a #b 'c #d' \"#e\"", vec!["a", "#b", "c #d", "#e"]),
+            (r"x\#y 'it''s' #", vec!["x#y", "its", "#"]),
+        ] {
+            assert_eq!(words(spec, typed).unwrap(), wanted, "{typed}");
+        }
+    }
     use super::*;
     use crate::magics::lookup;
 
