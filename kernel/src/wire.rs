@@ -60,6 +60,9 @@ pub struct HeaderFields {
     pub msg_id: String,
     #[serde(default)]
     pub msg_type: String,
+    /// The session of the client that sent it (empty when not given).
+    #[serde(default)]
+    pub session: String,
 }
 
 impl RawMessage {

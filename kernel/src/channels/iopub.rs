@@ -10,7 +10,7 @@
 //! magics' idle also waits for their outputs, published just before it; `outbox.rs` decides
 //! what waits where, so a slow magic holds back only its own cell.
 
-use super::outbox::{Outbox, Step};
+use super::outbox::{lane_of, Outbox, Step};
 use crate::flag::Flag;
 use crate::link::{ChildLink, OwnRequests};
 use crate::magics::cell::CellMagics;
@@ -128,8 +128,8 @@ pub(crate) async fn relay(
                 relay.answer_flushes();
             },
             Some(waited) = relay.waits.join_next() => {
-                if let Ok((parent, outputs)) = waited {
-                    relay.release(&mut frontend, &parent, outputs).await;
+                if let Ok((lane, outputs)) = waited {
+                    relay.release(&mut frontend, &lane, outputs).await;
                 }
             },
         }
@@ -140,7 +140,7 @@ pub(crate) async fn relay(
 struct Relay {
     side: IopubSide,
     outbox: Outbox<IdleWait>,
-    /// The waits of the idles set aside: each ends with its lane's parent msg_id and the
+    /// The waits of the idles set aside: each ends with its lane (`outbox::lane_of`) and the
     /// magics' outputs to publish before the idle.
     waits: JoinSet<(String, Vec<RawMessage>)>,
     flushes: Vec<oneshot::Sender<()>>,
@@ -182,7 +182,7 @@ impl Relay {
         self.side
             .tap
             .send(Tap::Iopub(raw.clone(), chrono::Utc::now(), hold));
-        match self.outbox.arrive(&parent, raw, wait, slow) {
+        match self.outbox.arrive(&lane_of(&raw), raw, wait, slow) {
             None => {}
             Some(Step::Publish(raw)) => send(frontend, raw).await,
             Some(Step::WaitInPlace(raw, wait)) => {
@@ -191,26 +191,26 @@ impl Relay {
                 }
                 send(frontend, raw).await;
             }
-            Some(Step::OpenLane(parent, wait)) => self.start_wait(parent, wait),
+            Some(Step::OpenLane(lane, wait)) => self.start_wait(lane, wait),
         }
     }
 
-    fn start_wait(&mut self, parent: String, wait: IdleWait) {
+    fn start_wait(&mut self, lane: String, wait: IdleWait) {
         self.waits
-            .spawn(async move { (parent, wait_for(wait).await) });
+            .spawn(async move { (lane, wait_for(wait).await) });
     }
 
     /// A lane's wait is over: its magics' outputs, then its idle and what followed it.
-    async fn release(&mut self, frontend: &mut XPubSocket, parent: &str, outputs: Vec<RawMessage>) {
+    async fn release(&mut self, frontend: &mut XPubSocket, lane: &str, outputs: Vec<RawMessage>) {
         for output in outputs {
             send(frontend, output).await;
         }
-        let (out, next) = self.outbox.release(parent);
+        let (out, next) = self.outbox.release(lane);
         for raw in out {
             send(frontend, raw).await;
         }
         if let Some(wait) = next {
-            self.start_wait(parent.to_string(), wait);
+            self.start_wait(lane.to_string(), wait);
         }
         self.answer_flushes();
     }

@@ -1,13 +1,14 @@
 //! The order iopub messages leave in, as plain state (no socket, no clock): tested below.
 //!
 //! Messages go out in the order they arrive, with one exception: a cell's idle that waits for
-//! its magics' outputs (and then its commit) is set aside in a lane of its own, with whatever of
-//! that cell comes after it, so other cells' traffic and other clients' keep flowing. A cell's
-//! idle that waits only for its commit waits in place (a small commit; every client sees the
-//! statuses in the child's order), except while some lane is open: then it takes a lane too,
-//! since its commit comes after the slow cell's.
+//! its magics' outputs (and then its commit) is set aside in a lane of its own, with whatever
+//! comes after it from the same client (the same session: that client's later cells, as a Run
+//! All sends them), so each client sees its own cells' messages in the child's order while other
+//! clients' traffic keeps flowing. A cell's idle that waits only for its commit waits in place
+//! (a small commit; every client sees the statuses in the child's order), except while some lane
+//! is open: then it takes a lane too, since its commit comes after the slow cell's.
 //!
-//! While a lane is open, a later cell's `busy` may reach clients before the slow cell's
+//! While a lane is open, another client's `busy` may reach subscribers before the slow cell's
 //! `idle`: the cost of not holding every client for one cell's magics.
 
 use crate::wire::RawMessage;
@@ -25,7 +26,18 @@ pub(crate) enum Step<W> {
     OpenLane(String, W),
 }
 
-/// Cells whose idle is set aside, by parent msg_id: the idle first, then what came after it.
+/// The lane a message belongs to: its client's session, else (a client that sends none) its
+/// request's msg_id.
+pub(crate) fn lane_of(raw: &RawMessage) -> String {
+    let parent = raw.parent();
+    if parent.session.is_empty() {
+        parent.msg_id
+    } else {
+        parent.session
+    }
+}
+
+/// Idles set aside, by lane ([`lane_of`]): the idle first, then what came after it.
 pub(crate) struct Outbox<W> {
     lanes: HashMap<String, VecDeque<(RawMessage, Option<W>)>>,
 }
@@ -44,8 +56,8 @@ impl<W> Outbox<W> {
         self.lanes.is_empty()
     }
 
-    /// A message arrives, of the request `parent`; `wait` when it is an idle that must wait,
-    /// `slow` when that wait is for magics. `None`: it joined its cell's lane.
+    /// A message arrives, of the lane `parent` ([`lane_of`]); `wait` when it is an idle that
+    /// must wait, `slow` when that wait is for magics. `None`: it joined its lane.
     pub(crate) fn arrive(
         &mut self,
         parent: &str,
@@ -68,7 +80,7 @@ impl<W> Outbox<W> {
         }
     }
 
-    /// The wait of `parent`'s lane is over: what goes out now, in order (its idle first), and
+    /// The wait of lane `parent` is over: what goes out now, in order (its idle first), and
     /// the wait of a next idle in that lane, which keeps the lane open.
     pub(crate) fn release(&mut self, parent: &str) -> (Vec<RawMessage>, Option<W>) {
         let Some(mut lane) = self.lanes.remove(parent) else {
@@ -97,6 +109,19 @@ mod tests {
     fn msg(parent: &str, tag: &str) -> RawMessage {
         let parent = format!(r#"{{"msg_id":"{parent}"}}"#);
         signed(&Signer::new(b""), &[], ["{}", &parent, "{}", tag])
+    }
+
+    #[test]
+    fn a_clients_cells_share_its_lane() {
+        let of = |session: &str, id: &str| {
+            let parent = format!(r#"{{"msg_id":"{id}","session":"{session}"}}"#);
+            lane_of(&signed(&Signer::new(b""), &[], ["{}", &parent, "{}", "{}"]))
+        };
+        assert_eq!(of("lab", "a"), "lab");
+        assert_eq!(of("lab", "b"), of("lab", "a"));
+        assert_ne!(of("console", "c"), of("lab", "a"));
+        assert_eq!(of("", "d"), "d", "no session: the request alone");
+        assert_eq!(lane_of(&msg("e", "x")), "e");
     }
 
     fn tag(step: &Option<Step<&'static str>>) -> String {
@@ -147,7 +172,7 @@ mod tests {
             &mut outbox,
             &[
                 ("a", "a idle", Some("magics"), true, "lane a waits magics"),
-                // Another cell (or another client) flows meanwhile...
+                // Another client's cell flows meanwhile...
                 ("b", "b busy", None, false, "publish b busy"),
                 ("b", "b stream", None, false, "publish b stream"),
                 // ...and its idle, whose commit comes after the slow cell's, takes a lane.
