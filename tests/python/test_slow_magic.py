@@ -74,3 +74,37 @@ def test_another_client_is_answered_while_a_magic_waits_for_the_store(kernel):
     assert reply["content"]["status"] == "ok", reply["content"]
     answer = magic_answer(outputs)
     assert "trial" in answer["text/plain"].lower()
+
+
+def test_a_clients_later_cells_stay_behind_its_magic_cell(kernel):
+    """Run All: the cells after a slow magic cell are sent at once. Their messages reach that
+    client after the magic cell's idle, as plain ipykernel orders them, never before (a `busy`
+    of the next cell overtaking the idle would show the kernel idle while that cell runs)."""
+    kernel.run("x = 1")
+    lock = sqlite3.connect(kernel.db, timeout=TIMEOUT, isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        kernel.kc.execute("y = 2")
+        slow = kernel.kc.execute("%trials")
+        after = kernel.kc.execute("print('after')")
+        wait_for_iopub(kernel.kc, slow, "execute_input")
+        # The next cell ran in the child meanwhile; its reply (shell) is not held.
+        reply = reply_to(kernel.kc.get_shell_msg, after)
+        assert reply["content"]["status"] == "ok", reply["content"]
+    finally:
+        lock.rollback()
+        lock.close()
+    order = []
+    for msg in receive(kernel.kc.get_iopub_msg, TIMEOUT, f"idle of {after}"):
+        parent = msg["parent_header"].get("msg_id")
+        if parent in (slow, after) and msg["msg_type"] in ("status", "stream", "display_data"):
+            state = msg["content"].get("execution_state", msg["msg_type"])
+            order.append(("slow" if parent == slow else "after", state))
+        if parent == after and msg["msg_type"] == "status" and \
+                msg["content"]["execution_state"] == "idle":
+            break
+    slow_idle = order.index(("slow", "idle"))
+    after_busy = order.index(("after", "busy"))
+    assert slow_idle < after_busy, order
+    assert ("slow", "display_data") in order[:slow_idle], order
+    assert order[-1] == ("after", "idle") and ("after", "stream") in order, order
