@@ -233,8 +233,9 @@ impl CapturedValue {
     }
 
     /// Like [`one_line`](Self::one_line), with a float scalar rounded to 4 significant digits
-    /// (`accuracy=0.7778`): for compact lists such as a trial's key values, where the full
-    /// value is one `provctl values` away.
+    /// (`accuracy=0.7778`), or more where 4 would make a fraction look whole (`34288.4`, not
+    /// `34288.0`): for compact lists such as a trial's key values, where the full value is one
+    /// `provctl values` away.
     pub fn brief(&self, width: usize) -> String {
         match &self.value {
             Some(Value::Number(n)) if n.is_f64() => {
@@ -258,7 +259,17 @@ fn round_significant(x: f64, digits: i32) -> String {
     if !(-4..15).contains(&magnitude) {
         return format!("{:.*e}", (digits - 1) as usize, x);
     }
-    let decimals = (digits - 1 - magnitude).max(0) as usize;
+    let mut decimals = (digits - 1 - magnitude).max(0) as usize;
+    // Rounding must not make a fraction read as an exact whole float: 34288.403 shows as
+    // `34288.4`, never `34288.0`.
+    while x.fract() != 0.0
+        && decimals < 17
+        && format!("{x:.decimals$}")
+            .parse::<f64>()
+            .is_ok_and(|r| r.fract() == 0.0)
+    {
+        decimals += 1;
+    }
     let text = format!("{x:.decimals$}");
     // Trailing zeros go, but a float keeps one decimal, as Python writes it: 1.0, not 1.
     let text = if text.contains('.') {
@@ -395,10 +406,17 @@ fn format_number(x: f64) -> String {
     let text = format!("{x:.6}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     if text == "0" || text == "-0" {
-        format!("{x:.3e}")
-    } else {
-        text.to_string()
+        return format!("{x:.3e}");
     }
+    if text.contains('.') || x.abs() >= 1e15 {
+        return text.to_string();
+    }
+    // Six decimals hid the fraction (34288.0000001): show as many as it takes, so a fraction
+    // never reads as a whole number.
+    (7..=17)
+        .map(|decimals| format!("{x:.decimals$}"))
+        .find(|t| t.parse::<f64>().is_ok_and(|r| r.fract() != 0.0))
+        .map_or_else(|| text.to_string(), |t| t.trim_end_matches('0').to_string())
 }
 
 /// At most `width` characters, with `…` where it was cut.
@@ -557,13 +575,29 @@ mod tests {
     }
 
     #[test]
+    fn summary_numbers_never_make_a_fraction_look_whole() {
+        assert_eq!(format_number(5.0), "5");
+        assert_eq!(format_number(2.5), "2.5");
+        assert_eq!(format_number(34288.403), "34288.403");
+        assert_eq!(format_number(34288.0000001), "34288.0000001");
+        assert_eq!(format_number(-7.00000004), "-7.00000004");
+        assert_eq!(format_number(0.0000001234), "1.234e-7");
+    }
+
+    #[test]
     fn brief_rounds_floats_only() {
         assert_eq!(
             scalar("float", json!(0.7777777777777778)).brief(20),
             "0.7778"
         );
         assert_eq!(scalar("float", json!(0.8)).brief(20), "0.8");
-        assert_eq!(scalar("float", json!(1234.5678)).brief(20), "1235.0");
+        // Never a whole-looking float for a fraction (it would read as another exact value).
+        assert_eq!(scalar("float", json!(1234.5678)).brief(20), "1234.6");
+        assert_eq!(scalar("float", json!(34288.403)).brief(20), "34288.4");
+        assert_eq!(scalar("float", json!(34288.03)).brief(20), "34288.03");
+        assert_eq!(scalar("float", json!(-99999.9999)).brief(20), "-99999.9999");
+        assert_eq!(scalar("float", json!(34288.0)).brief(20), "34288.0");
+        assert_eq!(scalar("float", json!(2.0e20)).brief(20), "2.000e20");
         assert_eq!(scalar("float", json!(1.0)).brief(20), "1.0");
         assert_eq!(scalar("float", json!(0.0)).brief(20), "0.0");
         assert_eq!(scalar("float", json!(0.000012345)).brief(20), "1.234e-5");
