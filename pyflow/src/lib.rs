@@ -163,7 +163,7 @@ mod dataflow;
 mod facts;
 mod symbol;
 
-pub use analyze::analyze_cell;
+pub use analyze::{analyze_cell, starts_escape_line};
 pub use dataflow::{
     similar_names, Dataflow, DepGraph, ExecDep, ExecRef, ExecutionDelta, ExecutionFlow,
     ExecutionInput, GraphEdge, GraphNode, NewVersion, RuntimeFacts, StatementRead, StatementRef,

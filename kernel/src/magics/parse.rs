@@ -1,5 +1,6 @@
-//! Finding prov's magic lines in a cell. A line at column 0 naming one of prov's magics is taken
-//! out of the code, left as a comment: line numbers in tracebacks still match the cell, the
+//! Finding prov's magic lines in a cell. A line at column 0 naming one of prov's magics, where
+//! IPython would read a magic (pyflow's IPython-mode lexer says so: not inside a string, brackets
+//! or a continued line), is taken out of the code, left as a comment: line numbers in tracebacks still match the cell, the
 //! history reads sensibly, and a cell of only magics is still a cell to IPython (a blank one
 //! would not get an execution count of its own).
 //!
@@ -33,8 +34,15 @@ pub fn split_cell(code: &str, is_prov_magic: impl Fn(&str) -> bool) -> Option<Sp
     }
     let mut calls = Vec::new();
     let mut kept = Vec::new();
+    let mut start = 0;
     for line in code.split('\n') {
-        match magic_line(line).filter(|call| is_prov_magic(&call.name)) {
+        let at = start;
+        start += line.len() + 1;
+        let call = magic_line(line)
+            .filter(|call| is_prov_magic(&call.name))
+            // Only where IPython would see a magic: not inside a string or brackets.
+            .filter(|_| pyflow::starts_escape_line(code, at));
+        match call {
             Some(call) => {
                 calls.push(call);
                 kept.push(format!("# {line}"));
@@ -76,6 +84,18 @@ fn magic_line(line: &str) -> Option<MagicCall> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_inside_strings_and_brackets_is_never_touched() {
+        let code = "doc = \"\"\"\n%trials\n\"\"\"\npair = (1,\n%tags)\n%trials";
+        let split = split_cell(code, ours).expect("the last line is a magic");
+        assert_eq!(split.calls.len(), 1);
+        assert_eq!(
+            split.code,
+            "doc = \"\"\"\n%trials\n\"\"\"\npair = (1,\n%tags)\n# %trials"
+        );
+        assert_eq!(split_cell("s = '''\n%trials\n'''", ours), None);
+    }
 
     fn ours(name: &str) -> bool {
         matches!(name, "trials" | "trial_name" | "prov")

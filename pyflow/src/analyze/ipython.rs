@@ -110,3 +110,68 @@ fn closing_brace(bytes: &[u8], open: usize) -> Option<usize> {
     }
     None
 }
+
+/// Whether IPython reads the line starting at byte `line_start` of `code` as an escape command
+/// (`%magic`, `!cmd`) when it starts with one: true unless the code before it leaves the line
+/// inside a string, brackets or a backslash continuation (`"""\n%trials\n"""` is text). Asked
+/// of the IPython-mode lexer: the code before the line, then a probe escape, is lexed, and the
+/// probe must come out as an escape token. A cell the lexer cannot read keeps the plain answer
+/// (true), as before this check.
+pub fn starts_escape_line(code: &str, line_start: usize) -> bool {
+    use ruff_python_ast::token::TokenKind;
+    use ruff_python_parser::{lexer, Mode};
+    let Some(before) = code.get(..line_start) else {
+        return false;
+    };
+    if before.len() >= (u32::MAX as usize) / 2 {
+        return true;
+    }
+    let probe = format!("{before}%prov_escape_probe\n");
+    std::panic::catch_unwind(|| {
+        let mut lexer = lexer::lex(&probe, Mode::Ipython);
+        let mut last = TokenKind::EndOfFile;
+        loop {
+            match lexer.next_token() {
+                TokenKind::EndOfFile => return last == TokenKind::IpyEscapeCommand,
+                TokenKind::Newline
+                | TokenKind::NonLogicalNewline
+                | TokenKind::Indent
+                | TokenKind::Dedent
+                | TokenKind::Comment => {}
+                kind => last = kind,
+            }
+        }
+    })
+    .unwrap_or(true)
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::starts_escape_line;
+
+    /// The magic lines of `code` IPython would see, by their text.
+    fn seen(code: &str) -> Vec<&str> {
+        let mut start = 0;
+        let mut lines = Vec::new();
+        for line in code.split_inclusive('\n') {
+            if line.starts_with('%') && starts_escape_line(code, start) {
+                lines.push(line.trim_end());
+            }
+            start += line.len();
+        }
+        lines
+    }
+
+    #[test]
+    fn only_lines_ipython_reads_as_escapes() {
+        let none: Vec<&str> = Vec::new();
+        assert_eq!(seen("%trials\nx = 1\n%tags"), ["%trials", "%tags"]);
+        assert_eq!(seen("x = \"\"\"\n%trials\n\"\"\"\n%tags"), ["%tags"]);
+        assert_eq!(seen("s = '''\n%trials'''"), none);
+        assert_eq!(seen("y = (1,\n%trials)\n"), none);
+        assert_eq!(seen("y = 1 + \\\n%trials\n"), none);
+        assert_eq!(seen("if x:\n    pass\n%trials\n"), ["%trials"]);
+        assert_eq!(seen("# a comment\n%trials"), ["%trials"]);
+        assert!(!starts_escape_line("ab", 5), "past the end");
+    }
+}

@@ -11,6 +11,7 @@ mod chain;
 mod collect;
 mod guards;
 mod ipython;
+pub use ipython::starts_escape_line;
 mod known_names;
 mod lines;
 mod scope;
