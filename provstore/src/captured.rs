@@ -26,6 +26,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
+mod numbers;
+
+use numbers::{format_number, round_significant};
+
 /// One captured value: its type, and its scalar value or summary when the probe took one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CapturedValue {
@@ -246,44 +250,6 @@ impl CapturedValue {
     }
 }
 
-/// `x` with `digits` significant digits, trailing zeros dropped, in scientific notation when
-/// very large or small.
-fn round_significant(x: f64, digits: i32) -> String {
-    if x == 0.0 {
-        return "0.0".into();
-    }
-    if !x.is_finite() {
-        return x.to_string();
-    }
-    let magnitude = x.abs().log10().floor() as i32;
-    if !(-4..15).contains(&magnitude) {
-        return format!("{:.*e}", (digits - 1) as usize, x);
-    }
-    let mut decimals = (digits - 1 - magnitude).max(0) as usize;
-    // Rounding must not make a fraction read as an exact whole float: 34288.403 shows as
-    // `34288.4`, never `34288.0`.
-    while x.fract() != 0.0
-        && decimals < 17
-        && format!("{x:.decimals$}")
-            .parse::<f64>()
-            .is_ok_and(|r| r.fract() == 0.0)
-    {
-        decimals += 1;
-    }
-    let text = format!("{x:.decimals$}");
-    // Trailing zeros go, but a float keeps one decimal, as Python writes it: 1.0, not 1.
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').to_string()
-    } else {
-        text
-    };
-    if text.ends_with('.') || !text.contains('.') {
-        format!("{}.0", text.trim_end_matches('.'))
-    } else {
-        text
-    }
-}
-
 /// What decides equality of two summaries: the content hash with shape and type where
 /// there is one, the whole summary otherwise.
 fn fingerprint(summary: &Value) -> Value {
@@ -396,27 +362,6 @@ fn summary_line(type_name: &str, s: &Value) -> String {
         "failed" => format!("<{short}: summary failed>"),
         _ => format!("<{short}>"),
     }
-}
-
-/// A float in at most about 6 significant digits, without trailing zeros.
-fn format_number(x: f64) -> String {
-    if x == x.trunc() && x.abs() < 1e15 {
-        return format!("{x:.0}");
-    }
-    let text = format!("{x:.6}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text == "0" || text == "-0" {
-        return format!("{x:.3e}");
-    }
-    if text.contains('.') || x.abs() >= 1e15 {
-        return text.to_string();
-    }
-    // Six decimals hid the fraction (34288.0000001): show as many as it takes, so a fraction
-    // never reads as a whole number.
-    (7..=17)
-        .map(|decimals| format!("{x:.decimals$}"))
-        .find(|t| t.parse::<f64>().is_ok_and(|r| r.fract() != 0.0))
-        .map_or_else(|| text.to_string(), |t| t.trim_end_matches('0').to_string())
 }
 
 /// At most `width` characters, with `…` where it was cut.
@@ -572,16 +517,6 @@ mod tests {
             "ndarray float64 (3,) mean 1"
         );
         assert_eq!(scalar("float", json!(0.5)).one_line_against(&a, 60), "0.5");
-    }
-
-    #[test]
-    fn summary_numbers_never_make_a_fraction_look_whole() {
-        assert_eq!(format_number(5.0), "5");
-        assert_eq!(format_number(2.5), "2.5");
-        assert_eq!(format_number(34288.403), "34288.403");
-        assert_eq!(format_number(34288.0000001), "34288.0000001");
-        assert_eq!(format_number(-7.00000004), "-7.00000004");
-        assert_eq!(format_number(0.0000001234), "1.234e-7");
     }
 
     #[test]
