@@ -160,15 +160,16 @@ impl Relay {
             send(frontend, raw).await;
             return;
         }
-        let parent = raw.parent().msg_id;
+        let header = raw.parent();
+        let parent = &header.msg_id;
         let raw = if magics && raw.header().msg_type == "execute_input" {
-            self.side.magics.on_execute_input(raw, &parent)
+            self.side.magics.on_execute_input(raw, parent)
         } else {
             raw
         };
         let (hold, wait) = if idle {
             let (hold, committed) = oneshot::channel();
-            let outputs = self.side.magics.outputs_at_idle(&parent);
+            let outputs = self.side.magics.outputs_at_idle(parent);
             let wait = IdleWait {
                 outputs,
                 committed,
@@ -182,7 +183,7 @@ impl Relay {
         self.side
             .tap
             .send(Tap::Iopub(raw.clone(), chrono::Utc::now(), hold));
-        match self.outbox.arrive(&lane_of(&raw), raw, wait, slow) {
+        match self.outbox.arrive(lane_of(&header), raw, wait, slow) {
             None => {}
             Some(Step::Publish(raw)) => send(frontend, raw).await,
             Some(Step::WaitInPlace(raw, wait)) => {

@@ -11,7 +11,7 @@
 //! While a lane is open, another client's `busy` may reach subscribers before the slow cell's
 //! `idle`: the cost of not holding every client for one cell's magics.
 
-use crate::wire::RawMessage;
+use crate::wire::{HeaderFields, RawMessage};
 use std::collections::{HashMap, VecDeque};
 
 /// What the relay does next with a message (`W`: what a held idle waits for).
@@ -26,14 +26,13 @@ pub(crate) enum Step<W> {
     OpenLane(String, W),
 }
 
-/// The lane a message belongs to: its client's session, else (a client that sends none) its
-/// request's msg_id.
-pub(crate) fn lane_of(raw: &RawMessage) -> String {
-    let parent = raw.parent();
+/// The lane of a message whose parent header is `parent`: its client's session, else (a
+/// client that sends none) its request's msg_id.
+pub(crate) fn lane_of(parent: &HeaderFields) -> &str {
     if parent.session.is_empty() {
-        parent.msg_id
+        &parent.msg_id
     } else {
-        parent.session
+        &parent.session
     }
 }
 
@@ -115,13 +114,14 @@ mod tests {
     fn a_clients_cells_share_its_lane() {
         let of = |session: &str, id: &str| {
             let parent = format!(r#"{{"msg_id":"{id}","session":"{session}"}}"#);
-            lane_of(&signed(&Signer::new(b""), &[], ["{}", &parent, "{}", "{}"]))
+            let msg = signed(&Signer::new(b""), &[], ["{}", &parent, "{}", "{}"]);
+            lane_of(&msg.parent()).to_string()
         };
         assert_eq!(of("lab", "a"), "lab");
         assert_eq!(of("lab", "b"), of("lab", "a"));
         assert_ne!(of("console", "c"), of("lab", "a"));
         assert_eq!(of("", "d"), "d", "no session: the request alone");
-        assert_eq!(lane_of(&msg("e", "x")), "e");
+        assert_eq!(lane_of(&msg("e", "x").parent()), "e");
     }
 
     fn tag(step: &Option<Step<&'static str>>) -> String {
