@@ -14,6 +14,8 @@
 //! dropped as soon as a later request is heard of, or when too many wait ([`MAX_WAITING`]).
 
 mod outputs;
+#[cfg(test)]
+mod tests;
 
 use crate::messages::Author;
 use crate::wire::RawMessage;
@@ -73,6 +75,10 @@ pub enum Tap {
     Problem(String),
     /// The kernel is ending: record what is in flight as it stands, then answer.
     Flush(oneshot::Sender<()>),
+    /// A cell's magics are about to run: answered once every execution requested before this
+    /// request msg_id has gone to the writer, so a magic's query (queued behind them on the
+    /// writer thread) sees each earlier cell, including a tagging magic cell just before it.
+    Barrier(String, oneshot::Sender<()>),
 }
 
 /// Sends taps without ever blocking the relay.
@@ -168,6 +174,7 @@ pub fn spawn(
             late_notes: VecDeque::new(),
             recent: VecDeque::new(),
             warned_full: false,
+            barriers: Vec::new(),
         };
         loop {
             let deadline = recorder.next_deadline();
@@ -175,6 +182,7 @@ pub fn spawn(
                 tap = rx.recv() => tap,
                 () = sleep_until(deadline) => {
                     recorder.release();
+                    recorder.open_barriers();
                     continue;
                 }
             };
@@ -183,6 +191,7 @@ pub fn spawn(
                 Some(Tap::Problem(message)) => recorder.problem(message),
                 Some(Tap::Flush(done)) => {
                     recorder.finish_all();
+                    recorder.open_barriers();
                     let _ = done.send(());
                 }
                 Some(other) => recorder.take(other),
@@ -215,6 +224,8 @@ struct Recorder {
     /// msg_ids of the latest recorded executions: a late idle of one waits for the writer.
     recent: VecDeque<String>,
     warned_full: bool,
+    /// Open [`Tap::Barrier`]s: each waits until nothing before its `seq` is in flight.
+    barriers: Vec<(u64, oneshot::Sender<()>)>,
 }
 
 impl Recorder {
@@ -248,6 +259,7 @@ impl Recorder {
             } => self.request(raw, at, typed_code),
             Tap::Iopub(raw, at, hold) => self.iopub(raw, at, hold),
             Tap::ReplySeen(msg_id) => self.reply_seen(&msg_id),
+            Tap::Barrier(msg_id, done) => self.barrier(&msg_id, done),
             Tap::Reply(raw, notes, magic_outputs) => {
                 if let Some(notes) = notes {
                     self.runtime_notes(notes);
@@ -257,6 +269,28 @@ impl Recorder {
             Tap::Problem(_) | Tap::Flush(_) => {}
         }
         self.release();
+        self.open_barriers();
+    }
+
+    /// Notes a barrier before the request `msg_id` (before everything in flight, when that
+    /// request is not: a silent one is never recorded).
+    fn barrier(&mut self, msg_id: &str, done: oneshot::Sender<()>) {
+        let seq = self
+            .find(msg_id, |_| true)
+            .unwrap_or(self.next_seq.saturating_add(1));
+        self.barriers.push((seq, done));
+    }
+
+    /// Answers the barriers with nothing before them left in flight: every earlier execution
+    /// has been handed to the writer, whose queue is first in, first out.
+    fn open_barriers(&mut self) {
+        if self.barriers.is_empty() {
+            return;
+        }
+        let first = self.in_flight.keys().next().copied().unwrap_or(u64::MAX);
+        for (_, done) in self.barriers.extract_if(.., |(seq, _)| *seq <= first) {
+            let _ = done.send(());
+        }
     }
 
     fn request(&mut self, raw: RawMessage, at: DateTime<Utc>, typed_code: Option<String>) {

@@ -149,7 +149,10 @@ def answer_problems(cell: Locator, magic: str) -> list[str]:
     if what == "diff":
         rows = outs.locator("tr", has_text="acc").filter(has_text="0.125")
         if not rows.filter(has_text="0.875").count():
-            problems.append("no table row shows acc changing from 0.125 to 0.875")
+            shown = [r.inner_text().replace("\n", " ")[:120]
+                     for r in outs.locator("tr").all()][:20]
+            problems.append("no table row shows acc changing from 0.125 to 0.875; rows: "
+                            + repr(shown))
         # A changed output shows its content, never a line of MIME types and hashes, and
         # prov's own answers (here %trial_name's) are left out.
         text = outs.evaluate_all("os => os.map(o => o.innerText).join('\\n')")

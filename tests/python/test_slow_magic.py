@@ -17,6 +17,7 @@ import pytest
 
 from conftest import (
     TIMEOUT,
+    iopub_until_all_idle,
     iopub_until_idle,
     magic_answer,
     queued,
@@ -108,3 +109,22 @@ def test_a_clients_later_cells_stay_behind_its_magic_cell(kernel):
     assert slow_idle < after_busy, order
     assert ("slow", "display_data") in order[:slow_idle], order
     assert order[-1] == ("after", "idle") and ("after", "stream") in order, order
+
+
+def test_run_all_magics_answer_about_the_magic_cells_before_them(kernel):
+    """Run All over cells that tag a value and then ask for it: each cell's reply can arrive
+    while the magics of the cell before still run, and that cell's execution, which holds the
+    tagged value, is recorded only after them. Every `%var_values` must see the `%tag_var`
+    just before it (the tagged value of a list is captured only in the tagging cell's own
+    execution). Timing decides whether a proxy without that ordering gets this wrong (one did
+    on a loaded CI machine); the recorder's own test (`recorder/tests.rs`) pins it down."""
+    asked = {}
+    for i in range(12):
+        kernel.kc.execute(f"v{i} = list(range({i} + 100))")
+        kernel.kc.execute(f"%tag_var v{i}")
+        asked[kernel.kc.execute(f"%var_values v{i}")] = f"{i + 100}"
+    outputs = iopub_until_all_idle(kernel.kc, list(asked))
+    for msg_id, value in asked.items():
+        reply = shell_reply(kernel.kc, msg_id)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert value in magic_answer(outputs[msg_id])["text/plain"], (value, outputs[msg_id])

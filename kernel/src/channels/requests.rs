@@ -15,6 +15,8 @@ use crate::recorder::{Tap, TapSender};
 use crate::wire::{RawMessage, Signer};
 use crate::{debug, warn};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use zeromq::{DealerRecvHalf, RouterRecvHalf, RouterSendHalf, SocketSend};
 
@@ -113,6 +115,7 @@ pub(crate) async fn forward_replies(
             Reply::Execute(raw, notes, Some(ready)) => {
                 let (side, mut frontend) = (side.clone(), frontend.clone());
                 answering.spawn(async move {
+                    earlier_cells_recorded(&side, &raw).await;
                     let answered = side.magics.answer(raw, ready).await;
                     let reply = answered.reply;
                     side.tap
@@ -126,6 +129,27 @@ pub(crate) async fn forward_replies(
     // a frontend) unless the proxy ends this task first.
     while answering.join_next().await.is_some() {}
 }
+
+/// Waits until the cells requested before this reply's have gone to the store, so its magics
+/// answer about them: with Run All, the next cell's reply can arrive while the magics of the
+/// cell before (a `%tag_var` whose execution holds the tagged value) are still running. Bounded,
+/// in case an earlier execution never completes; then the magics answer with what is recorded.
+async fn earlier_cells_recorded(side: &ShellState, reply: &RawMessage) {
+    let (done, recorded) = oneshot::channel();
+    side.tap.send(Tap::Barrier(reply.parent().msg_id, done));
+    if tokio::time::timeout(EARLIER_CELLS_WAIT, recorded)
+        .await
+        .is_err()
+    {
+        warn!(
+            "the cells before a magic were not recorded within {}s; it answers without them",
+            EARLIER_CELLS_WAIT.as_secs()
+        );
+    }
+}
+
+/// How long a cell's magics wait for the cells before it to be recorded.
+const EARLIER_CELLS_WAIT: Duration = Duration::from_secs(30);
 
 /// Where a reply from the child goes.
 enum Reply {
