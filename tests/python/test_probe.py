@@ -183,6 +183,30 @@ def test_new_packages_are_noted_once_with_their_version(probe_shell):
             sys.modules.pop(name, None)
 
 
+def test_ipythons_own_imports_are_noted_only_when_the_cell_imports_them(probe_shell, monkeypatch):
+    packages = load_probe().packages
+    monkeypatch.setattr(packages, "MACHINERY", frozenset({"provlazy", "provlazy2"}))
+    try:
+        for name in ("provlazy", "provlazy2"):
+            module = types.ModuleType(name)
+            module.__version__ = "1.0"
+            sys.modules[name] = module
+            # IPython importing it while the cell runs: not the cell's.
+            answer = probe_shell.execute("m1" if name == "provlazy" else "m2",
+                                         "pass" if name == "provlazy" else f"import {name}")
+            noted = (answer["data"].get("application/json") or {})
+            if name == "provlazy":
+                assert noted == {}, noted
+            else:
+                assert noted["m2"]["packages"] == {"provlazy2": "1.0"}
+    finally:
+        for name in ("provlazy", "provlazy2"):
+            sys.modules.pop(name, None)
+    imports = packages.imports
+    assert imports("import os, jedi as j", "jedi") and imports("  from jedi.api import x", "jedi")
+    assert not imports("import jedies", "jedi") and not imports("x = 'import jedi'", "jedi")
+
+
 def test_a_tagged_name_mentioned_but_unchanged_is_not_noted_again(probe_shell):
     probe_shell.execute("m1", "xs = [1, 2]", tags=["xs"])
     probe_shell.execute("m2", "print(len(xs))", tags=["xs"])

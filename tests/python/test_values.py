@@ -231,6 +231,23 @@ def test_packages_imported_by_the_trial(kernel):
     assert not [name for name in found if name.startswith("_")]
 
 
+def test_what_ipython_imports_for_a_traceback_is_not_the_trials(kernel):
+    """The first error makes IPython import stack_data (with executing, asttokens, pure_eval)
+    to format the traceback; those are IPython's packages, not the notebook's."""
+    k = kernel
+    reply, _ = k.execute("1/0")
+    assert reply["content"]["status"] == "error"
+    assert "ok" in k.run("import sys\nprint('ok' if 'stack_data' in sys.modules else 'no')")
+    k.run("import numpy")
+    with sqlite3.connect(k.db) as conn:
+        def packages():
+            found = dict(conn.execute("SELECT name, version FROM trial_packages").fetchall())
+            return found if "numpy" in found else None
+        found = wait_for(packages, what="the trial's packages")
+    machinery = {"stack_data", "executing", "asttokens", "pure_eval"}
+    assert not machinery & set(found), found
+
+
 def test_a_tag_holds_for_cells_queued_behind_it(kernel):
     """Run All: every request is sent before the first reply; the tag still applies from the
     cell that sets it."""

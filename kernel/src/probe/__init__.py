@@ -58,7 +58,7 @@ class Probe:
                     note["summaries"] = summaries
             if self.packages.changed():
                 try:
-                    packages = self.packages.new()
+                    packages = self.packages.new(_source(result))
                 except Exception:  # bindings are still noted
                     packages = None
                 if packages:
@@ -72,10 +72,7 @@ class Probe:
         """{name: info} for tagged names this cell rebound, or mentioned and changed."""
         ns = self.shell.user_ns
         rebound = {entry[0] for entry in bound}
-        try:
-            source = result.info.raw_cell or ""
-        except Exception:
-            source = ""
+        source = _source(result)
         summaries = {}
         for name in self.tagged:
             if name in deleted:
@@ -132,3 +129,11 @@ def install(shell):
 def collect(tags=()):
     """What the proxy's user expression evaluates: see Probe.collect."""
     return sys.modules[__name__].probe.collect(tags)
+
+
+def _source(result):
+    """The code of the cell IPython just ran ("" when it cannot say)."""
+    try:
+        return result.info.raw_cell or ""
+    except Exception:
+        return ""

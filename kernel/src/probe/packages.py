@@ -1,7 +1,16 @@
 """The top-level packages the user's cells imported, with their versions: not the standard
-library, not `_private` modules, not what was imported before the probe was installed."""
+library, not `_private` modules, not what was imported before the probe was installed, and not
+what IPython and ipykernel import for themselves while a cell runs (unless the cell imports it)."""
 
+import re
 import sys
+
+# Imported lazily by IPython and ipykernel, not by the user's code: the first traceback
+# formats with stack_data (and executing, asttokens, pure_eval), the first completion loads
+# jedi and parso, the debugger debugpy.
+MACHINERY = frozenset(
+    "stack_data executing asttokens pure_eval jedi parso debugpy".split()
+)
 
 
 def _stdlib():
@@ -51,8 +60,9 @@ class Packages:
         """Whether modules were imported since the last look (a cheap test, every cell)."""
         return len(sys.modules) != self.modules
 
-    def new(self):
-        """{name: version} of top-level, non-stdlib packages imported since the last look."""
+    def new(self, source=""):
+        """{name: version} of top-level, non-stdlib packages imported since the last look, by
+        the cell whose code is `source`."""
         self.modules = len(sys.modules)
         packages = {}
         for name in list(sys.modules):
@@ -62,7 +72,15 @@ class Packages:
             self.top_level.add(top)
             if top.startswith("_") or top in self.stdlib:
                 continue
+            if top in MACHINERY and not imports(source, top):
+                continue
             found = version(top, sys.modules.get(top))
             if found is not None:
                 packages[top] = found
         return packages
+
+
+def imports(source, top):
+    """Whether the code `source` has an import statement naming the top-level module `top`."""
+    pattern = r"^\s*(?:from\s+%s\b|import\s+(?:[\w.]+\s*,\s*)*%s\b)" % (top, top)
+    return re.search(pattern, source, re.MULTILINE) is not None
