@@ -184,11 +184,25 @@ impl Dataflow {
             if input.failed && input.failed_at_statement.is_none() && unseen {
                 continue;
             }
+            // A binding inside `try` that an exception skipped (`try: x = f()`
+            // / `except: pass`): the probe answered and did not see `x` bound.
+            // (A same-object rebinding there reads as skipped too; its value
+            // is the old object either way.)
+            if unseen && st.unsure_defines.contains(name) {
+                continue;
+            }
             let at = pass.at(si);
             let node = self.stmt_node(at, &mut pass.stmts);
             let fact = st.functions.iter().find(|f| &f.name == name).cloned();
             self.define(name, *binding, fact, at, node, &mut pass.out);
             pass.defined_statically.insert(name.clone());
+            if let Some(id) = self.lookup(name) {
+                if st.immutable.contains(name) {
+                    self.immutable.insert(id);
+                } else {
+                    self.immutable.remove(&id);
+                }
+            }
         }
     }
 
@@ -257,6 +271,9 @@ impl Dataflow {
             let at = pass.at(si);
             let node = self.stmt_node(at, &mut pass.stmts);
             self.define(name, Binding::Data, None, at, node, &mut pass.out);
+            if let Some(id) = self.lookup(name) {
+                self.immutable.remove(&id);
+            }
         }
         for name in &rt.deleted {
             if !pass.deleted_statically.contains(name) && !is_ipython_auto_name(name) {
