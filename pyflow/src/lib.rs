@@ -48,7 +48,9 @@
 //! a thread with a 64 MiB stack, and turns any panic into a "could not
 //! analyse" record. It also refuses mismatched brackets up front, as
 //! CPython's tokenizer does: fuzzing found that Ruff 0.0.10's recovery from
-//! them can reach an `unreachable!()` in IPython mode. [`analyze_cell`]
+//! them can reach an `unreachable!()` in IPython mode; so can a character no
+//! expression has (`$`, `?`, `€`) inside an f-string's replacement field,
+//! refused up front too (CPython refuses it as well). [`analyze_cell`]
 //! never fails and never panics.
 //!
 //! ## What the analysis records
