@@ -22,6 +22,9 @@
 //! [`crate::StoreError::Unavailable`] for such a trial. Running trials with an
 //! index row are left to their writer.
 
+/// `dataflow_versions.kind` of a change assumed rather than known.
+pub(crate) const ASSUMED_KIND: &str = "assumed";
+
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::role::Role;
@@ -358,6 +361,13 @@ fn write_delta(
             Role::Defined
         };
         let symbol = v.symbol.to_string();
+        // An assumed change (`clean(df)`, a callee on no list) is kept apart
+        // so answers can say it is an assumption (`deps/assumed.rs`).
+        let version_kind = if v.assumed.is_some() {
+            ASSUMED_KIND
+        } else {
+            kind.as_str()
+        };
         version.execute(rusqlite::params![
             trial,
             v.version,
@@ -365,7 +375,7 @@ fn write_delta(
             symbol,
             id,
             v.statement as i64,
-            kind,
+            version_kind,
             v.current
         ])?;
         if !named.iter().any(|(s, k)| *s == symbol && *k == kind) {

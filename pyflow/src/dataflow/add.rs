@@ -234,7 +234,15 @@ impl Dataflow {
             };
             let at = pass.at(si);
             let node = self.stmt_node(at, &mut pass.stmts);
+            let first_new = pass.out.changes.made.len();
             self.mutate(m, propagate, at, node, &mut pass.out);
+            if let Some((_, callee)) = eff.assumed.iter().find(|(s, _)| s == m) {
+                let note = format!("{callee}({m}) may change {m}");
+                let changes = &mut pass.out.changes;
+                for &(v, _) in &changes.made[first_new..] {
+                    changes.assumed.push((v, note.clone()));
+                }
+            }
             // `x += 1` on an int rebinds x: the probe reports it, and the
             // mutation's version already stands for it.
             pass.defined_statically.insert(m.base.clone());
@@ -360,6 +368,11 @@ impl Dataflow {
                     statement: node.at.stmt as usize,
                     mutation,
                     current: !dropped.contains(&v),
+                    assumed: changes
+                        .assumed
+                        .iter()
+                        .find(|(a, _)| *a == v)
+                        .map(|(_, note)| note.clone()),
                 });
             }
         }
