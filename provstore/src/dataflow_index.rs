@@ -53,8 +53,10 @@ pub(crate) struct StoredRow {
 }
 
 /// The probe's notes (`{"bound": [[name, id, info]], "deleted": [names]}`) as pyflow facts.
-/// A note with neither (only summaries or packages) says nothing about bindings: None, as when
-/// there was no note, so the engine falls back on the static analysis the same way.
+/// The probe sends both in every note, empty when no name changed (which the engine uses:
+/// a `try` binding it did not see did not happen); a note with neither (from an older probe:
+/// only summaries or packages) says nothing about bindings: None, as when there was no note,
+/// so the engine falls back on the static analysis.
 pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
     if v.get("bound").is_none() && v.get("deleted").is_none() {
