@@ -162,16 +162,16 @@ impl Dataflow {
                     .and_then(|id| self.callables.get(&id));
                 if let Some(fact) = fact {
                     if fact.kind != CallableKind::Class && depth < MAX_CALL_DEPTH {
-                        self.into_body(call, fact, bind, depth, known, assumed);
+                        self.through_body(call, fact, bind, depth, known, assumed);
                     }
                     return;
                 }
                 // A notebook object called (a model's `__call__`) changes
                 // itself, not its arguments, as a method does.
-                if self.is_live(&call.callee) {
-                    if self.binding_of(&call.callee) != Some(Binding::Module) {
-                        return;
-                    }
+                if self.is_live(&call.callee)
+                    && self.binding_of(&call.callee) != Some(Binding::Module)
+                {
+                    return;
                 }
             }
             // `a.f(x)` changes `x` only if `a` is a module; a method of
@@ -187,7 +187,7 @@ impl Dataflow {
 
     /// A call of the notebook function `fact`: its parameters bound to the
     /// caller's arguments, what its body changes of them.
-    fn into_body(
+    fn through_body(
         &self,
         call: &ArgCall,
         fact: &FunctionFact,
