@@ -8,7 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::dataflow_index::ASSUMED_KIND;
 
-use super::StmtKey;
+/// A statement: (execution id, statement index), as the deps query keys them.
+type StmtKey = (i64, i64);
 
 /// The notes of the answer's statements (`statements`, of the executions in
 /// the JSON list `list`) whose changes include an assumed one. Only cells
