@@ -159,10 +159,16 @@ pub struct ArgCall {
     /// `np.multiply(a, b, out=a)`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Symbol>,
-    /// The callee is on no list: unless it is a notebook function, each
-    /// argument may change.
+    /// The callee is on no list: a notebook function's body is looked into;
+    /// else, with `for_effect`, each argument may change.
     #[serde(skip_serializing_if = "is_false")]
     pub unknown: bool,
+    /// The call is a whole statement, its result dropped (`clean(df)`): made
+    /// for its effect, so a callee on no list is assumed to change what it
+    /// is given. One whose result is used (`model = fit(C, X)`) is taken to
+    /// compute it and leave its arguments alone.
+    #[serde(skip_serializing_if = "is_false")]
+    pub for_effect: bool,
 }
 
 /// `target = source` between two plain names, which makes `target` another

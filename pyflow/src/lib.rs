@@ -149,9 +149,13 @@
 //!   through nested notebook calls, 8 deep), listed mutators
 //!   (`random.shuffle`, `np.random.shuffle`, `np.copyto`, `rng.shuffle`,
 //!   `heapq.heappush`, `next`, a trailing `_` as in `torch.nn.init.zeros_`)
-//!   and `out=` change what they are given; callees on no list change every
+//!   and `out=` change what they are given; a callee on no list called for
+//!   its effect (a whole statement, its result dropped) changes every
 //!   argument holding mutable data, *assumed* and reported as such
-//!   (`clean(df) may change df`). What remains: a method of notebook data
+//!   (`clean(df) may change df`). What remains: a callee on no list whose
+//!   result is used is taken to compute it (`model = fit(C, X)` leaves `X`
+//!   alone, so a diff does not report `X` changed by `C`), which misses a
+//!   function that both changes and returns; a method of notebook data
 //!   changes its receiver, never its arguments (`model.fit_into(buf)`
 //!   leaves `buf` alone); a CamelCase callee is taken for a constructor that
 //!   keeps its arguments (`Pipeline(steps)`); a parameter changed by `+=`

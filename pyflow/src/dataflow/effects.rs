@@ -182,7 +182,9 @@ impl Dataflow {
                 }
             }
         }
-        assumed.extend(passed().map(|s| (s, call.callee.clone())));
+        if call.for_effect {
+            assumed.extend(passed().map(|s| (s, call.callee.clone())));
+        }
     }
 
     /// A call of the notebook function `fact`: its parameters bound to the

@@ -78,8 +78,16 @@ impl Walker {
     }
 
     /// Records a call passing named values on, unless its callee is known to
-    /// only read them (see [`ArgCall`]).
-    pub(super) fn arg_call(&mut self, callee: Option<String>, call: &ast::ExprCall) {
+    /// only read them (see [`ArgCall`]). A callee on no list is assumed to
+    /// change its arguments only when called for its effect (`clean(df)`,
+    /// its result dropped): one whose result is used (`model = fit(C, X)`)
+    /// is taken to compute it, leaving what it is given alone.
+    pub(super) fn arg_call(
+        &mut self,
+        callee: Option<String>,
+        call: &ast::ExprCall,
+        for_effect: bool,
+    ) {
         let arguments = &call.arguments;
         if arguments.args.is_empty() && arguments.keywords.is_empty() {
             return;
@@ -91,7 +99,11 @@ impl Walker {
             }
         }
         let effect = match &callee {
-            Some(c) => call_effect(c),
+            // A notebook function is looked into whatever happens to its result.
+            Some(c) => match call_effect(c) {
+                CallEffect::Unknown if !for_effect && c.contains('.') => CallEffect::Reads,
+                effect => effect,
+            },
             // `rows[0].append(x)`, `f(x)(y)`: a method of data, or the result
             // of a call: not a notebook function, treated as reading.
             None => CallEffect::Reads,
@@ -114,6 +126,8 @@ impl Walker {
         if effect == CallEffect::ChangesFirst {
             changes.extend(args.first().cloned().flatten());
         }
+        // A bare name may be a notebook function (the engine looks into its
+        // body); else, with its result used, it only reads.
         let unknown = effect == CallEffect::Unknown;
         if changes.is_empty() && args.iter().all(Option::is_none) && keywords.is_empty() {
             return;
@@ -124,6 +138,7 @@ impl Walker {
             keywords: if unknown { keywords } else { Vec::new() },
             changes,
             unknown,
+            for_effect: unknown && for_effect,
         };
         self.effects().arg_calls.push(record);
     }

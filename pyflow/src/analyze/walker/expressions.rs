@@ -243,6 +243,7 @@ impl Walker {
     }
 
     fn call(&mut self, call: &ast::ExprCall) {
+        let for_effect = std::mem::take(&mut self.effect_call);
         match &*call.func {
             Expr::Name(n) => {
                 self.use_name(n.id.as_str());
@@ -268,6 +269,6 @@ impl Walker {
             self.hidden_state(callee);
             self.evaluated_strings(callee, &call.arguments);
         }
-        self.arg_call(callee, call);
+        self.arg_call(callee, call, for_effect);
     }
 }

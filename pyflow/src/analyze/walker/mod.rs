@@ -63,6 +63,9 @@ pub(super) struct Walker {
     try_body: u32,
     /// Inside an `except` handler or `finally` (bindings there happen anyway).
     try_handler: u32,
+    /// The call about to be walked is a whole expression statement (`f(x)`):
+    /// made for its effect, its result dropped.
+    effect_call: bool,
 }
 
 impl Walker {
@@ -78,6 +81,7 @@ impl Walker {
             owner_scope: None,
             try_body: 0,
             try_handler: 0,
+            effect_call: false,
         }
     }
 

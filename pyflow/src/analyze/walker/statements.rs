@@ -66,7 +66,10 @@ impl Walker {
             // Found before the body is walked (bindings.rs): `global` and
             // `nonlocal` hold for the whole function.
             Stmt::Global(_) | Stmt::Nonlocal(_) => {}
-            Stmt::Expr(e) => self.load(&e.value),
+            Stmt::Expr(e) => {
+                self.effect_call = matches!(&*e.value, Expr::Call(_));
+                self.load(&e.value);
+            }
             Stmt::Pass(_) | Stmt::Break(_) | Stmt::Continue(_) => {}
             Stmt::IpyEscapeCommand(c) => self.escape(c.range, c.kind, &c.value, true),
         }
