@@ -22,6 +22,9 @@
 //! [`crate::StoreError::Unavailable`] for such a trial. Running trials with an
 //! index row are left to their writer.
 
+/// `dataflow_versions.kind` of a change assumed rather than known.
+pub(crate) const ASSUMED_KIND: &str = "assumed";
+
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::role::Role;
@@ -50,8 +53,10 @@ pub(crate) struct StoredRow {
 }
 
 /// The probe's notes (`{"bound": [[name, id, info]], "deleted": [names]}`) as pyflow facts.
-/// A note with neither (only summaries or packages) says nothing about bindings: None, as when
-/// there was no note, so the engine falls back on the static analysis the same way.
+/// The probe sends both in every note, empty when no name changed (which the engine uses:
+/// a `try` binding it did not see did not happen); a note with neither (from an older probe:
+/// only summaries or packages) says nothing about bindings: None, as when there was no note,
+/// so the engine falls back on the static analysis.
 pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
     if v.get("bound").is_none() && v.get("deleted").is_none() {
@@ -358,6 +363,13 @@ fn write_delta(
             Role::Defined
         };
         let symbol = v.symbol.to_string();
+        // An assumed change (`clean(df)`, a callee on no list) is kept apart
+        // so answers can say it is an assumption (`deps/assumed.rs`).
+        let version_kind = if v.assumed.is_some() {
+            ASSUMED_KIND
+        } else {
+            kind.as_str()
+        };
         version.execute(rusqlite::params![
             trial,
             v.version,
@@ -365,7 +377,7 @@ fn write_delta(
             symbol,
             id,
             v.statement as i64,
-            kind,
+            version_kind,
             v.current
         ])?;
         if !named.iter().any(|(s, k)| *s == symbol && *k == kind) {

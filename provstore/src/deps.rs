@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::role::Role;
 use crate::{Result, Store, StoreError, TrialSummary};
 
+mod assumed;
 mod catch_up;
 
 use crate::dataflow_index;
@@ -26,6 +27,10 @@ pub struct DepStatement {
     pub line_end: usize,
     /// The statement's exact source text.
     pub text: String,
+    /// Changes the statement made that are assumptions, not known
+    /// (`clean(df) may change df`: a callee on no list was passed `df`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumed: Vec<String>,
 }
 
 /// A value the runtime probe noted after an execution (a variable it bound).
@@ -454,10 +459,12 @@ fn dep_executions(
             }
         }
     }
+    let mut notes = assumed::notes(conn, &list, statements)?;
     for &(e, s) in statements {
         if let Some(&i) = at.get(&e) {
             let exec = &mut executions[i];
-            let st = statement_text(s, spans.get(&(e, s)).copied(), &exec.code);
+            let mut st = statement_text(s, spans.get(&(e, s)).copied(), &exec.code);
+            st.assumed = notes.remove(&(e, s)).unwrap_or_default();
             exec.statements.push(st);
         }
     }
@@ -510,6 +517,7 @@ fn statement_text(index: i64, span: Option<Span>, code: &str) -> DepStatement {
         line_start: 1,
         line_end: code.lines().count().max(1),
         text: code.to_string(),
+        assumed: Vec::new(),
     };
     match span {
         Some((Some(ls), Some(le), Some(bs), Some(be))) => {
@@ -519,6 +527,7 @@ fn statement_text(index: i64, span: Option<Span>, code: &str) -> DepStatement {
                     line_start: ls as usize,
                     line_end: le as usize,
                     text: text.to_string(),
+                    assumed: Vec::new(),
                 },
                 None => whole(),
             }

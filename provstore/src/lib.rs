@@ -60,7 +60,7 @@
 //!
 //! | table | one row per | columns |
 //! | --- | --- | --- |
-//! | `dataflow_versions` | version of a symbol (a definition or mutation) | `trial_id`, `version` (pyflow's dense number, per trial), `name` (base name), `symbol` (`d['a']`, `o.x`), `execution_id`, `statement` (that produced it), `kind` (`defined`, `mutated`), `current` (1 while part of the symbol's current value) |
+//! | `dataflow_versions` | version of a symbol (a definition or mutation) | `trial_id`, `version` (pyflow's dense number, per trial), `name` (base name), `symbol` (`d['a']`, `o.x`), `execution_id`, `statement` (that produced it), `kind` (`defined`, `mutated`, `assumed`: a change pyflow assumed, a value passed to a callee on no list), `current` (1 while part of the symbol's current value) |
 //! | `dataflow_reads` | version a producing statement read | `execution_id`, `statement`, `dep_execution_id`, `dep_statement` (the statement that produced the version; may be in the same execution), `symbol` |
 //! | `dataflow_statements` | producing statement | `execution_id`, `statement`, `line_start`, `line_end`, `byte_start`, `byte_end` (NULL: the cell could not be analysed and stands for itself) |
 //! | `dataflow_indexed` | trial whose graph is kept | `trial_id`, `through_id` (the last execution indexed) |

@@ -9,7 +9,7 @@ use crate::symbol::Symbol;
 /// Version of the analysis rules. Stored with every [`CellAnalysis`] so a
 /// store that kept analyses from an older `pyflow` knows to re-analyse the
 /// stored code before replaying it (see [`crate::Dataflow`]).
-pub const ANALYSIS_VERSION: u32 = 1;
+pub const ANALYSIS_VERSION: u32 = 2;
 
 /// Everything the static analysis learnt about one cell's code.
 ///
@@ -122,6 +122,53 @@ pub struct FunctionFact {
     pub globals_call_mutated: Vec<Symbol>,
     /// Global names the body calls.
     pub calls: Vec<String>,
+    /// The parameters, positional ones first in order, then keyword-only
+    /// ones: a call's arguments map onto them (issue 12).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<String>,
+    /// Parameters whose object the body changes in place (`p.fit(...)`,
+    /// `p[k] = v`) before rebinding them: the caller's argument changes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub params_mutated: Vec<String>,
+    /// Calls in the body that pass parameters or globals on (see [`ArgCall`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub arg_calls: Vec<ArgCall>,
+}
+
+/// A call passing named values as arguments (`train(clf, X, y)`,
+/// `random.shuffle(deck)`), so the engine can tell which arguments the call
+/// may change: those a notebook function's body changes (parameters mapped
+/// to arguments, transitively), those a listed mutator changes (`changes`),
+/// and, for a callee on no list (`unknown`), every argument that holds
+/// mutable notebook data — an assumption, reported as such. Callees known to
+/// only read their arguments (`len`, `np.mean`, `train_test_split`, ...;
+/// see `analyze/known_names.rs`) leave no record.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ArgCall {
+    /// The callee as written: `train`, `random.shuffle`, `utils.clean`.
+    pub callee: String,
+    /// Positional arguments: the symbol passed, `None` for any other
+    /// expression; nothing after a `*args`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<Option<Symbol>>,
+    /// `name=symbol` keyword arguments.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<(String, Symbol)>,
+    /// Arguments the callee is known to change (`random.shuffle(x)`,
+    /// `np.multiply(a, b, out=a)`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Symbol>,
+    /// The callee is on no list: a notebook function's body is looked into;
+    /// else, with `for_effect`, each argument may change.
+    #[serde(skip_serializing_if = "is_false")]
+    pub unknown: bool,
+    /// The call is a whole statement, its result dropped (`clean(df)`): made
+    /// for its effect, so a callee on no list is assumed to change what it
+    /// is given. One whose result is used (`model = fit(C, X)`) is taken to
+    /// compute it and leave its arguments alone.
+    #[serde(skip_serializing_if = "is_false")]
+    pub for_effect: bool,
 }
 
 /// `target = source` between two plain names, which makes `target` another
@@ -201,6 +248,19 @@ pub struct StatementFacts {
     /// runtime probe reports are attributed to such a statement.
     #[serde(default, skip_serializing_if = "is_false")]
     pub dynamic: bool,
+    /// Calls passing named values as arguments that may change them (issue 12).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arg_calls: Vec<ArgCall>,
+    /// Names bound to values that cannot change in place (`n = 3`,
+    /// `s = "a"`, `t = (1, 2)`, `k = len(x)`), so passing them to an unknown
+    /// function changes nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub immutable: Vec<String>,
+    /// Names bound inside a `try` body with handlers: an exception before
+    /// the binding skips it, so when the runtime probe answered and is
+    /// silent about one, it kept its older value (see the crate docs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsure_defines: Vec<String>,
 }
 
 fn is_false(b: &bool) -> bool {

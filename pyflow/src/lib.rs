@@ -48,7 +48,9 @@
 //! a thread with a 64 MiB stack, and turns any panic into a "could not
 //! analyse" record. It also refuses mismatched brackets up front, as
 //! CPython's tokenizer does: fuzzing found that Ruff 0.0.10's recovery from
-//! them can reach an `unreachable!()` in IPython mode. [`analyze_cell`]
+//! them can reach an `unreachable!()` in IPython mode; so can a character no
+//! expression has (`$`, `?`, `€`) inside an f-string's replacement field,
+//! refused up front too (CPython refuses it as well). [`analyze_cell`]
 //! never fails and never panics.
 //!
 //! ## What the analysis records
@@ -142,11 +144,48 @@
 //!   known read-only ones (`head`, `get`, `upper`, `predict`, ...) and not
 //!   called with `inplace=True`; calls on modules, classes and functions are
 //!   not mutations.
-//! * Mutation through function *arguments* is not seen (`random.shuffle(x)`,
-//!   or a notebook `def f(a): a.append(1)` called as `f(lst)`), nor aliasing
-//!   through containers (`row = rows[0]; row.append(1)`): the probe only
-//!   sees global names. A failing statement's in-place mutations before the
-//!   error are dropped with it.
+//! * Arguments changed by a call ([`ArgCall`]): a notebook function's
+//!   parameters are mapped to the arguments (positional and keyword,
+//!   through nested notebook calls, 8 deep), listed mutators
+//!   (`random.shuffle`, `np.random.shuffle`, `np.copyto`, `rng.shuffle`,
+//!   `heapq.heappush`, `next`, a trailing `_` as in `torch.nn.init.zeros_`)
+//!   and `out=` change what they are given; a callee on no list called for
+//!   its effect (a whole statement, its result dropped) changes every
+//!   argument holding mutable data, *assumed* and reported as such
+//!   (`clean(df) may change df`). What remains: a callee on no list whose
+//!   result is used is taken to compute it (`model = fit(C, X)` leaves `X`
+//!   alone, so a diff does not report `X` changed by `C`), which misses a
+//!   function that both changes and returns; a method of notebook data
+//!   changes its receiver, never its arguments (`model.fit_into(buf)`
+//!   leaves `buf` alone); a CamelCase callee is taken for a constructor that
+//!   keeps its arguments (`Pipeline(steps)`); a parameter changed by `+=`
+//!   (`def f(a): a += [1]`) or after being passed through `*args` is not
+//!   seen; an unknown function given a number, string or tuple is trusted
+//!   not to change it only when the name was bound to a literal or a
+//!   scalar function's result (`n = 3`, `k = len(x)`), not when its type is
+//!   only known at run time (`n = compute()` then `log(n)` is assumed to
+//!   change `n`).
+//! * Aliasing through containers (`row = rows[0]; row.append(1)`) is not
+//!   seen: the probe only sees global names. A failing statement's in-place
+//!   mutations before the error are dropped with it.
+//! * `del d['a']` and `del o.x` are changes of `d` and `o` (a version of
+//!   `d['a']` and `o.x` with no value after it), so `d['b']` is untouched;
+//!   `deps d['a']` afterwards still answers with that last version rather
+//!   than "deleted".
+//! * A binding inside a `try` body with handlers that the probe does not
+//!   report did not happen (an exception skipped it: `try: x = f()` /
+//!   `except: pass` keeps the older `x`). A same-object rebinding there
+//!   (`try: n = 10` with `n` already 10) looks the same and keeps the older
+//!   version too; without a probe the static answer (bound) stands.
+//! * The global random generators are hidden symbols `<random>` and
+//!   `<numpy.random>`: `random.seed`/`np.random.seed` write them, draws
+//!   (`random.random()`, `np.random.rand(3)`, `random.shuffle(x)`) read and
+//!   advance them. Only calls spelt `random.*`, `np.random.*` or
+//!   `numpy.random.*` count: `from random import choice; choice(xs)` is not
+//!   a draw. Seeded generators (`np.random.default_rng(0)`) are ordinary
+//!   objects.
+//! * `@name` in a literal string given to `.query(...)`/`.eval(...)` is a
+//!   read of `name`; a string built at run time is not looked into.
 //! * Calling a class counts as running all of its methods; a method called
 //!   on an instance (`m.train()`) is a mutation of `m`, its body is not
 //!   expanded. Decorators are uses, but the function's facts are those of
@@ -170,7 +209,7 @@ pub use dataflow::{
     UnknownVariable,
 };
 pub use facts::{
-    statement_at_line, AliasFact, CallableKind, CellAnalysis, FunctionFact, ImportFact, ParseError,
-    StatementFacts, ANALYSIS_VERSION,
+    statement_at_line, AliasFact, ArgCall, CallableKind, CellAnalysis, FunctionFact, ImportFact,
+    ParseError, StatementFacts, ANALYSIS_VERSION,
 };
 pub use symbol::{Key, PathPart, Symbol};

@@ -101,7 +101,8 @@ impl Symbol {
     }
 
     /// Reads the text a user types after `%backwards_deps` (and what
-    /// `Display` writes): a Python identifier followed by `.attr`, `['key']`,
+    /// `Display` writes): a Python identifier (or a hidden state such as
+    /// `<numpy.random>`, which no Python name can spell) followed by `.attr`, `['key']`,
     /// `["key"]` or `[123]` steps, with optional spaces around brackets.
     /// Returns `None` for anything else.
     pub fn parse(text: &str) -> Option<Symbol> {
@@ -109,7 +110,10 @@ impl Symbol {
             chars: text.trim().chars().collect(),
             pos: 0,
         };
-        let base = p.ident()?;
+        let base = match p.peek() {
+            Some('<') => p.hidden()?,
+            _ => p.ident()?,
+        };
         let mut sym = Symbol::name(base);
         loop {
             p.skip_ws();
@@ -221,6 +225,26 @@ impl SymbolParser {
         while self.peek().is_some_and(|c| c == '_' || c.is_alphanumeric()) {
             self.pos += 1;
         }
+        Some(self.chars[start..self.pos].iter().collect())
+    }
+
+    /// `<random>`, `<numpy.random>`: identifiers and dots in angle brackets.
+    fn hidden(&mut self) -> Option<String> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut inner = String::new();
+        while let Some(c) = self.peek().filter(|&c| c != '>') {
+            inner.push(c);
+            self.pos += 1;
+        }
+        if self.peek() != Some('>')
+            || inner
+                .split('.')
+                .any(|p| Symbol::parse(p) != Some(Symbol::name(p)))
+        {
+            return None;
+        }
+        self.pos += 1;
         Some(self.chars[start..self.pos].iter().collect())
     }
 

@@ -6,6 +6,8 @@ mod common;
 use pyflow::{analyze_cell, statement_at_line, Dataflow, ExecutionInput, RuntimeFacts};
 
 const TABLE: &str = include_str!("deps_table.txt");
+/// Issue 12's calls and hidden state, in a table of their own.
+const CALLS_TABLE: &str = include_str!("calls_table.txt");
 
 /// The executions of a case, as the kernel would store them.
 fn inputs(case: &common::Case) -> Vec<ExecutionInput> {
@@ -156,7 +158,16 @@ fn check(flow: &Dataflow, line: &str) -> Result<(), String> {
 
 #[test]
 fn dependency_table() {
-    common::run_table(TABLE, "deps_table.txt", 40, |case| {
+    run(TABLE, "deps_table.txt", 40);
+}
+
+#[test]
+fn calls_table() {
+    run(CALLS_TABLE, "calls_table.txt", 15);
+}
+
+fn run(table: &str, file: &str, at_least: usize) {
+    common::run_table(table, file, at_least, |case| {
         let flow = Dataflow::replay(inputs(case));
         case.checks
             .iter()
@@ -171,7 +182,10 @@ fn dependency_table() {
 
 #[test]
 fn replay_from_stored_json_and_snapshots_answer_the_same() {
-    for case in common::read(TABLE) {
+    for case in common::read(TABLE)
+        .into_iter()
+        .chain(common::read(CALLS_TABLE))
+    {
         let mut live = Dataflow::new();
         let mut stored = Vec::new();
         for input in inputs(&case) {
@@ -242,7 +256,10 @@ impl Mirror {
 
 #[test]
 fn deltas_rebuild_the_same_answers() {
-    for case in common::read(TABLE) {
+    for case in common::read(TABLE)
+        .into_iter()
+        .chain(common::read(CALLS_TABLE))
+    {
         let mut live = Dataflow::new();
         let mut mirror = Mirror::default();
         for input in inputs(&case) {

@@ -127,6 +127,17 @@ fn code_lines(e: &DepExecution, statements: bool) -> Vec<Option<(usize, String)>
     lines
 }
 
+/// The changes of the execution's statements that are assumptions, not
+/// known (`clean(df) may change df`), if any.
+fn assumed_words(e: &DepExecution) -> Option<String> {
+    let notes: Vec<&str> = e
+        .statements
+        .iter()
+        .flat_map(|s| s.assumed.iter().map(String::as_str))
+        .collect();
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
 fn value_words(v: &DepValue) -> String {
     let shown = match &v.value {
         Some(value) => {
@@ -164,6 +175,9 @@ fn execution_text(
     }
     if let Some(from) = from {
         facts.push(("from", from_words(from)));
+    }
+    if let Some(notes) = assumed_words(e) {
+        facts.push(("assumed", notes));
     }
     for v in &e.values {
         facts.push(("value", value_words(v)));
@@ -222,6 +236,9 @@ fn executions_table(
         }
         if let Some(f) = from.get(&e.execution_id) {
             names.push_str(&format!("{} {}", muted("from"), esc(&from_words(f))));
+        }
+        if let Some(notes) = assumed_words(e) {
+            names.push_str(&format!("<br>{} {}", muted("assumed"), esc(&notes)));
         }
         let code: Vec<String> = code_lines(e, statements)
             .into_iter()

@@ -25,6 +25,7 @@ fn dep_exec(id: i64, code: &str, defines: &[&str], uses: &[&str]) -> DepExecutio
                 line_start: i + 1,
                 line_end: i + 1,
                 text: l.into(),
+                assumed: vec![],
             })
             .collect(),
         values: vec![],
@@ -464,4 +465,23 @@ fn short_statements_are_shown_whole_in_their_box() {
     answer.executions[1].code = "df = 1".into();
     let (widths, _) = boxes(&render_deps(&answer, false).svg.unwrap(), "In [4]");
     assert!(widths.iter().all(|w| *w == 172.0), "{widths:?}");
+}
+
+#[test]
+fn an_assumed_change_is_said_to_be_one_in_text_and_html() {
+    let mut answer = deps_answer();
+    answer.executions[1].statements[0].assumed = vec!["clean(df) may change df".into()];
+    let text = render_deps(&answer, true).text;
+    assert!(
+        text.contains("  assumed  clean(df) may change df\n"),
+        "{text}"
+    );
+    let html = render_deps(&answer, true).html;
+    assert!(
+        html.contains("assumed</span> clean(df) may change df"),
+        "{html}"
+    );
+    // Nothing is said where nothing was assumed.
+    let plain = render_deps(&deps_answer(), true).text;
+    assert!(!plain.contains("assumed"), "{plain}");
 }

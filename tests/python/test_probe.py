@@ -176,8 +176,10 @@ def test_new_packages_are_noted_once_with_their_version(probe_shell):
         sys.modules["provfakepkg.sub"] = types.ModuleType("provfakepkg.sub")
         sys.modules["_provprivate"] = types.ModuleType("_provprivate")
         first = probe_shell.execute("m1", "pass")["data"]["application/json"]["m1"]
-        assert first == {"packages": {"provfakepkg": "3.1.4"}}
-        assert probe_shell.execute("m2", "pass")["data"] == {}, "noted once"
+        # Every note says which names changed, here none (the dataflow uses that silence).
+        assert first == {"bound": [], "deleted": [], "packages": {"provfakepkg": "3.1.4"}}
+        second = probe_shell.execute("m2", "pass")["data"]["application/json"]["m2"]
+        assert second == {"bound": [], "deleted": []}, "noted once"
     finally:
         for name in ("provfakepkg", "provfakepkg.sub", "_provprivate"):
             sys.modules.pop(name, None)

@@ -44,11 +44,9 @@ class Probe:
             msg_id = request_id(self.shell)
             if not msg_id:
                 return
-            note = {}
-            # "bound"/"deleted" only when something changed: their absence tells the dataflow
-            # engine the probe saw nothing, as before summaries existed.
-            if bound or deleted:
-                note["bound"], note["deleted"] = bound, deleted
+            # "bound"/"deleted" always, even empty: that the probe saw no name change is a
+            # fact the dataflow engine uses (`try: x = f()` that raised left `x` alone).
+            note = {"bound": bound, "deleted": deleted}
             if self.tagged:
                 try:
                     summaries = self._summaries(bound, deleted, result)

@@ -3,7 +3,7 @@
 //! (what their bodies do when called), each behind a typed id.
 
 use crate::collections::OrderedSet;
-use crate::facts::{AliasFact, CallableKind, FunctionFact, ImportFact, StatementFacts};
+use crate::facts::{AliasFact, ArgCall, CallableKind, FunctionFact, ImportFact, StatementFacts};
 use crate::symbol::Symbol;
 
 /// A [`FnAcc`]'s place among the statement's callables ([`Accs`]).
@@ -23,6 +23,8 @@ pub(super) struct GlobalEffects {
     /// Changed in place by a method call (`lst.append(x)`).
     pub(super) call_mutates: OrderedSet<Symbol>,
     pub(super) calls: OrderedSet<String>,
+    /// Calls passing named values on (see [`ArgCall`]).
+    pub(super) arg_calls: Vec<ArgCall>,
 }
 
 /// The facts of the top-level statement being walked.
@@ -33,6 +35,11 @@ pub(super) struct StmtAcc {
     pub(super) classes: Vec<String>,
     pub(super) aliases: Vec<AliasFact>,
     pub(super) dynamic: bool,
+    pub(super) immutable: Vec<String>,
+    /// Names bound inside a `try` body that has handlers.
+    pub(super) unsure: OrderedSet<String>,
+    /// Names bound in a handler or `finally`: bound either way.
+    pub(super) sure: OrderedSet<String>,
 }
 
 impl StmtAcc {
@@ -53,9 +60,17 @@ impl StmtAcc {
             calls: e.calls.drain(..).collect(),
             aliases: std::mem::take(&mut self.aliases),
             dynamic: self.dynamic,
+            arg_calls: std::mem::take(&mut e.arg_calls),
+            immutable: std::mem::take(&mut self.immutable),
+            unsure_defines: self
+                .unsure
+                .drain(..)
+                .filter(|n| !self.sure.contains(n))
+                .collect(),
             ..StatementFacts::default()
         };
         self.dynamic = false;
+        self.sure.clear();
         facts
     }
 }
@@ -65,6 +80,10 @@ pub(super) struct FnAcc {
     name: String,
     kind: CallableKind,
     pub(super) effects: GlobalEffects,
+    pub(super) params: Vec<String>,
+    pub(super) params_mutated: OrderedSet<String>,
+    /// Parameters rebound so far: a change after that is not the caller's.
+    pub(super) params_rebound: OrderedSet<String>,
 }
 
 impl FnAcc {
@@ -79,6 +98,9 @@ impl FnAcc {
             globals_mutated: e.mutates.into_iter().collect(),
             globals_call_mutated: e.call_mutates.into_iter().collect(),
             calls: e.calls.into_iter().collect(),
+            params: self.params,
+            params_mutated: self.params_mutated.into_iter().collect(),
+            arg_calls: e.arg_calls,
         }
     }
 }
@@ -95,8 +117,15 @@ impl Accs {
             name: name.to_string(),
             kind,
             effects: GlobalEffects::default(),
+            params: Vec::new(),
+            params_mutated: OrderedSet::default(),
+            params_rebound: OrderedSet::default(),
         });
         id
+    }
+
+    pub(super) fn get(&self, id: AccId) -> &FnAcc {
+        &self.0[id.0 as usize]
     }
 
     pub(super) fn get_mut(&mut self, id: AccId) -> &mut FnAcc {

@@ -63,6 +63,13 @@ pub(super) fn prescan(source: &str) -> Result<Nesting, String> {
                 scan.nesting.indent = scan.nesting.indent.max(scan.indent);
             }
             TokenKind::Dedent => scan.indent = scan.indent.saturating_sub(1),
+            // A character no expression has (`$`, `?`, `€`) in an f-string's
+            // replacement field: CPython refuses it, and Ruff 0.0.10's
+            // recovery from it in IPython mode can reach an `unreachable!()`
+            // (fuzzing: `f"{\u{ade}f{:\r,`).
+            TokenKind::Unknown | TokenKind::Question if scan.in_replacement_field() => {
+                return Err("invalid character in an f-string's replacement field".into())
+            }
             kind if chains(kind) => scan.operator()?,
             _ => {}
         }
@@ -176,6 +183,14 @@ impl Scan {
         self.add_ops(closed.ops.max(closed.deepest) + 1)
     }
 
+    /// Inside the `{...}` of an f-string or a t-string (the string's frame
+    /// is open and a brace was opened after it).
+    fn in_replacement_field(&self) -> bool {
+        self.frames
+            .iter()
+            .any(|f| matches!(f.opener, TokenKind::FStringStart | TokenKind::TStringStart))
+    }
+
     /// A separator: the current element ends, the next starts from zero.
     fn end_element(&mut self) {
         if let Some(top) = self.frames.last_mut() {
@@ -230,5 +245,53 @@ fn bracket_char(kind: TokenKind) -> char {
         TokenKind::Lbrace => '{',
         TokenKind::Rbrace => '}',
         _ => '"',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prescan;
+    use crate::analyze::{analyze_prepared, prepare};
+
+    /// Runs the analysis as `analyze_cell` does but with panics NOT caught,
+    /// so a parser panic the guards let through fails the test.
+    fn analyze_uncaught(code: &str) -> crate::facts::CellAnalysis {
+        match prepare(code) {
+            Ok(prepared) => analyze_prepared(code, &prepared),
+            Err(refused) => refused,
+        }
+    }
+
+    #[test]
+    fn an_invalid_character_in_a_replacement_field_is_refused_before_parsing() {
+        for code in [
+            "f\"{\u{ade}f{:\r,",
+            "f\"{\u{ade}f{:\n,",
+            "f\"{$f{:\n,",
+            "f\"{?f{:\n,",
+            "x = f\"{a?}\"",
+            "t\"{\u{20ac}x}\"",
+        ] {
+            let error = prescan(code).expect_err(code);
+            assert!(error.contains("f-string"), "{code:?}: {error}");
+            let analysis = analyze_uncaught(code);
+            assert!(analysis.parse_error.is_some(), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn valid_f_strings_pass_the_guard() {
+        for code in [
+            "x = f\"{a!r:>{w}} {b=}\"",
+            "x = f\"{'?'} {d['$']} {x:?>10} {y:\u{20ac}^9}\"",
+            "x = f\"cost: {price}\u{20ac} $ ?\"",
+            "x = t\"{a} {b!s:{w}}\"",
+            "x = f'{f\"nested {y}\"}'",
+            "a?",
+        ] {
+            assert!(prescan(code).is_ok(), "{code:?}");
+            let analysis = analyze_uncaught(code);
+            assert!(analysis.parse_error.is_none(), "{code:?}: {analysis:?}");
+        }
     }
 }

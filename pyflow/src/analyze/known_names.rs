@@ -114,6 +114,7 @@ pub(super) const READ_ONLY_METHODS: &[&str] = &[
     "transform",
     "filter",
     "query",
+    "eval",
     "merge",
     "pivot",
     "pivot_table",

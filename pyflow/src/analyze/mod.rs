@@ -12,6 +12,7 @@ mod collect;
 mod guards;
 mod ipython;
 pub use ipython::starts_escape_line;
+mod known_calls;
 mod known_names;
 mod lines;
 mod scope;

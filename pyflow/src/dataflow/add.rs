@@ -184,11 +184,25 @@ impl Dataflow {
             if input.failed && input.failed_at_statement.is_none() && unseen {
                 continue;
             }
+            // A binding inside `try` that an exception skipped (`try: x = f()`
+            // / `except: pass`): the probe answered and did not see `x` bound.
+            // (A same-object rebinding there reads as skipped too; its value
+            // is the old object either way.)
+            if unseen && st.unsure_defines.contains(name) {
+                continue;
+            }
             let at = pass.at(si);
             let node = self.stmt_node(at, &mut pass.stmts);
             let fact = st.functions.iter().find(|f| &f.name == name).cloned();
             self.define(name, *binding, fact, at, node, &mut pass.out);
             pass.defined_statically.insert(name.clone());
+            if let Some(id) = self.lookup(name) {
+                if st.immutable.contains(name) {
+                    self.immutable.insert(id);
+                } else {
+                    self.immutable.remove(&id);
+                }
+            }
         }
     }
 
@@ -220,7 +234,15 @@ impl Dataflow {
             };
             let at = pass.at(si);
             let node = self.stmt_node(at, &mut pass.stmts);
+            let first_new = pass.out.changes.made.len();
             self.mutate(m, propagate, at, node, &mut pass.out);
+            if let Some((_, callee)) = eff.assumed.iter().find(|(s, _)| s == m) {
+                let note = format!("{callee}({m}) may change {m}");
+                let changes = &mut pass.out.changes;
+                for &(v, _) in &changes.made[first_new..] {
+                    changes.assumed.push((v, note.clone()));
+                }
+            }
             // `x += 1` on an int rebinds x: the probe reports it, and the
             // mutation's version already stands for it.
             pass.defined_statically.insert(m.base.clone());
@@ -257,6 +279,9 @@ impl Dataflow {
             let at = pass.at(si);
             let node = self.stmt_node(at, &mut pass.stmts);
             self.define(name, Binding::Data, None, at, node, &mut pass.out);
+            if let Some(id) = self.lookup(name) {
+                self.immutable.remove(&id);
+            }
         }
         for name in &rt.deleted {
             if !pass.deleted_statically.contains(name) && !is_ipython_auto_name(name) {
@@ -343,6 +368,11 @@ impl Dataflow {
                     statement: node.at.stmt as usize,
                     mutation,
                     current: !dropped.contains(&v),
+                    assumed: changes
+                        .assumed
+                        .iter()
+                        .find(|(a, _)| *a == v)
+                        .map(|(_, note)| note.clone()),
                 });
             }
         }

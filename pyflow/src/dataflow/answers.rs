@@ -45,6 +45,10 @@ pub struct NewVersion {
     pub mutation: bool,
     /// Still part of its symbol's current value after the execution.
     pub current: bool,
+    /// When the change is an assumption rather than known: why
+    /// (`clean(df) may change df`: a callee on no list was passed `df`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assumed: Option<String>,
 }
 
 /// A statement of the execution just added read a version made by a statement

@@ -174,6 +174,8 @@ pub(super) struct ExecRecord {
 pub(super) struct Changes {
     pub(super) made: Vec<(NodeIndex, bool)>,
     pub(super) dropped: Vec<NodeIndex>,
+    /// Versions made by an assumed change, with the note that says so.
+    pub(super) assumed: Vec<(NodeIndex, String)>,
 }
 
 impl Changes {

@@ -64,6 +64,9 @@ pub struct Dataflow {
     members: FxHashMap<u64, Vec<NameId>>,
     /// The last static object key handed out.
     next_object: u64,
+    /// Names bound to values no call can change in place (`n = 3`).
+    #[serde(default)]
+    immutable: crate::collections::FxHashSet<NameId>,
 }
 
 impl Dataflow {

@@ -214,6 +214,7 @@ impl Dataflow {
         st.binding = None;
         st.deleted_by = Some(execution_id);
         let object = st.object.take();
+        self.immutable.remove(&id);
         out.flow.deletes.push(Symbol::name(name));
         self.callables.remove(&id);
         if let Some(key) = object {

@@ -4,6 +4,8 @@
 use ruff_python_ast::visitor;
 use ruff_python_ast::{self as ast, Arguments, Expr, Pattern};
 
+use super::calls::dotted;
+use super::statements::param_names;
 use super::{MutKind, Walker};
 use crate::analyze::bindings::target_names;
 use crate::analyze::chain::{chain, Chain};
@@ -28,13 +30,22 @@ impl Walker {
             }
         }
         let saved_owner = self.owner;
+        let saved_scope = self.owner_scope;
         if let Some(name) = named {
-            self.owner = Some(self.accs.open(name, CallableKind::Lambda));
+            let id = self.accs.open(name, CallableKind::Lambda);
+            if let Some(parameters) = &l.parameters {
+                self.accs.get_mut(id).params = param_names(parameters);
+            }
+            self.owner = Some(id);
         }
-        self.scopes.push(scope);
+        let scope_id = self.scopes.push(scope);
+        if named.is_some() {
+            self.owner_scope = Some(scope_id);
+        }
         self.load(&l.body);
         self.scopes.pop();
         self.owner = saved_owner;
+        self.owner_scope = saved_scope;
     }
 
     /// Comprehension rule: a comprehension is a scope of its own whose
@@ -232,6 +243,7 @@ impl Walker {
     }
 
     fn call(&mut self, call: &ast::ExprCall) {
+        let for_effect = std::mem::take(&mut self.effect_call);
         match &*call.func {
             Expr::Name(n) => {
                 self.use_name(n.id.as_str());
@@ -252,5 +264,11 @@ impl Walker {
             other => self.load(other),
         }
         self.arguments(&call.arguments);
+        let callee = dotted(&call.func);
+        if let Some(callee) = &callee {
+            self.hidden_state(callee);
+            self.evaluated_strings(callee, &call.arguments);
+        }
+        self.arg_call(callee, call, for_effect);
     }
 }

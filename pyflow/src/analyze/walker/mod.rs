@@ -9,6 +9,7 @@
 //! each other as Python's grammar nests (a statement holds expressions, a
 //! lambda or `%time` holds code), one type in four files.
 
+mod calls;
 mod escapes;
 mod expressions;
 mod statements;
@@ -55,6 +56,16 @@ pub(super) struct Walker {
     no_bind: u32,
     /// How deep escapes nest (`%time %time x = 1`).
     sub_depth: u32,
+    /// The scope of the function whose facts [`Walker::owner`] collects,
+    /// whose parameters map to a caller's arguments.
+    owner_scope: Option<ScopeId>,
+    /// Inside a `try` body that has handlers (bindings there may not happen).
+    try_body: u32,
+    /// Inside an `except` handler or `finally` (bindings there happen anyway).
+    try_handler: u32,
+    /// The call about to be walked is a whole expression statement (`f(x)`):
+    /// made for its effect, its result dropped.
+    effect_call: bool,
 }
 
 impl Walker {
@@ -67,6 +78,10 @@ impl Walker {
             escapes: Vec::new(),
             no_bind: 0,
             sub_depth: 0,
+            owner_scope: None,
+            try_body: 0,
+            try_handler: 0,
+            effect_call: false,
         }
     }
 
@@ -74,6 +89,7 @@ impl Walker {
     pub(super) fn top_level(&mut self, stmt: &Stmt) -> StatementFacts {
         self.scopes.reset();
         self.owner = None;
+        self.owner_scope = None;
         self.stmt(stmt);
         self.finish_statement()
     }
@@ -149,6 +165,45 @@ impl Walker {
                 MutKind::Call => effects.call_mutates.insert(symbol),
                 MutKind::Store | MutKind::InPlace => effects.mutates.insert(symbol),
             };
+        } else if self.is_owner_param(&symbol.base) {
+            self.param_mutated(&symbol.base);
+        }
+    }
+
+    /// Whether `name`, read here, is a parameter of the function whose facts
+    /// are collected (not a local of a nested scope shadowing it).
+    fn is_owner_param(&self, name: &str) -> bool {
+        let (Some(owner), Some(owner_scope)) = (self.owner, self.owner_scope) else {
+            return false;
+        };
+        for (id, scope) in self.scopes.chain() {
+            if id == owner_scope {
+                return self.accs.get(owner).params.iter().any(|p| p == name);
+            }
+            match scope.kind {
+                ScopeKind::Module => return false,
+                ScopeKind::Class => {}
+                _ => {
+                    if scope.locals.contains(name)
+                        || scope.globals.contains(name)
+                        || scope.nonlocals.contains(name)
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// The caller's argument for parameter `name` changes, unless the body
+    /// rebound the parameter first.
+    fn param_mutated(&mut self, name: &str) {
+        if let Some(owner) = self.owner {
+            let acc = self.accs.get_mut(owner);
+            if !acc.params_rebound.contains(name) {
+                acc.params_mutated.insert(name.to_string());
+            }
         }
     }
 
@@ -156,6 +211,13 @@ impl Walker {
     fn bind_in(&mut self, id: ScopeId, name: &str) {
         if self.scopes.bind(id, name) == Bind::Global {
             self.global_effect(name, false);
+        } else if Some(id) == self.owner_scope {
+            if let Some(owner) = self.owner {
+                let acc = self.accs.get_mut(owner);
+                if acc.params.iter().any(|p| p == name) {
+                    acc.params_rebound.insert(name.to_string());
+                }
+            }
         }
     }
 
@@ -179,7 +241,14 @@ impl Walker {
         if last_wins {
             from.shift_remove(&name);
         }
-        to.insert(name);
+        to.insert(name.clone());
+        if last_wins && !delete {
+            if self.try_handler > 0 {
+                self.st.sure.insert(name);
+            } else if self.try_body > 0 {
+                self.st.unsure.insert(name);
+            }
+        }
     }
 
     fn store_name(&mut self, name: &str) {

@@ -2,6 +2,7 @@
 
 use ruff_python_ast::{self as ast, ExceptHandler, Expr, Stmt, TypeParam, TypeParams};
 
+use super::calls::is_immutable_value;
 use super::Walker;
 use crate::analyze::bindings::{from_import_binding, import_binding, BindingCollector};
 use crate::analyze::scope::{Scope, ScopeKind};
@@ -65,7 +66,10 @@ impl Walker {
             // Found before the body is walked (bindings.rs): `global` and
             // `nonlocal` hold for the whole function.
             Stmt::Global(_) | Stmt::Nonlocal(_) => {}
-            Stmt::Expr(e) => self.load(&e.value),
+            Stmt::Expr(e) => {
+                self.effect_call = matches!(&*e.value, Expr::Call(_));
+                self.load(&e.value);
+            }
             Stmt::Pass(_) | Stmt::Break(_) | Stmt::Continue(_) => {}
             Stmt::IpyEscapeCommand(c) => self.escape(c.range, c.kind, &c.value, true),
         }
@@ -80,6 +84,13 @@ impl Walker {
             }
         }
         self.load(&a.value);
+        if self.at_module_level() && self.binds() && is_immutable_value(&a.value) {
+            for target in &a.targets {
+                if let Expr::Name(t) = target {
+                    self.st.immutable.push(t.id.to_string());
+                }
+            }
+        }
         if let Expr::Name(source) = &*a.value {
             if self.at_module_level() && self.binds() {
                 for target in &a.targets {
@@ -175,8 +186,14 @@ impl Walker {
     /// before the `try`; `finally` runs after all of them.
     fn try_stmt(&mut self, t: &ast::StmtTry) {
         let saved = self.save_bound();
+        // With handlers, what the body and `else` bind may not happen (an
+        // exception first), and the cell goes on: `unsure_defines`.
+        let caught = u32::from(!t.handlers.is_empty());
+        self.try_body += caught;
         self.body(&t.body);
         self.body(&t.orelse);
+        self.try_body -= caught;
+        self.try_handler += 1;
         for handler in &t.handlers {
             let ExceptHandler::ExceptHandler(h) = handler;
             self.restore_bound(&saved);
@@ -192,6 +209,7 @@ impl Walker {
         }
         self.restore_bound(&saved);
         self.body(&t.finalbody);
+        self.try_handler -= 1;
     }
 
     fn import(&mut self, i: &ast::StmtImport) {
@@ -299,6 +317,7 @@ impl Walker {
         }
 
         let saved_owner = self.owner;
+        let mut opened = false;
         if self.owner.is_none() {
             let outer = self
                 .scopes
@@ -309,7 +328,10 @@ impl Walker {
                 _ => None,
             };
             if self.owner.is_none() {
-                self.owner = Some(self.accs.open(f.name.id.as_str(), CallableKind::Function));
+                let id = self.accs.open(f.name.id.as_str(), CallableKind::Function);
+                self.accs.get_mut(id).params = param_names(&f.parameters);
+                self.owner = Some(id);
+                opened = true;
             }
         }
         let bindings = BindingCollector::collect(Some(&f.parameters), &f.body);
@@ -317,10 +339,15 @@ impl Walker {
         scope.locals = bindings.locals;
         scope.globals = bindings.globals;
         scope.nonlocals = bindings.nonlocals;
-        self.scopes.push(scope);
+        let scope_id = self.scopes.push(scope);
+        let saved_scope = self.owner_scope;
+        if opened {
+            self.owner_scope = Some(scope_id);
+        }
         self.body(&f.body);
         self.scopes.pop();
         self.owner = saved_owner;
+        self.owner_scope = saved_scope;
         if pushed {
             self.scopes.pop();
         }
@@ -360,4 +387,16 @@ impl Walker {
         }
         self.store_name(c.name.id.as_str());
     }
+}
+
+/// A function's parameters in the order arguments bind them: positional
+/// ones, then keyword-only ones (`*args` and `**kwargs` take no single name).
+pub(super) fn param_names(parameters: &ast::Parameters) -> Vec<String> {
+    parameters
+        .posonlyargs
+        .iter()
+        .chain(&parameters.args)
+        .chain(&parameters.kwonlyargs)
+        .map(|p| p.parameter.name.id.to_string())
+        .collect()
 }

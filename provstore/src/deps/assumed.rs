@@ -1,0 +1,63 @@
+//! Which statements of a dependency answer changed a value by assumption
+//! rather than knowledge: pyflow counts a value passed to a callee on no list
+//! (`clean(df)`) as possibly changed, and the writer marks those versions
+//! `assumed`; the answer says so (`clean(df) may change df`) so a reader can
+//! judge it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::dataflow_index::ASSUMED_KIND;
+
+/// A statement: (execution id, statement index), as the deps query keys them.
+type StmtKey = (i64, i64);
+
+/// The notes of the answer's statements (`statements`, of the executions in
+/// the JSON list `list`) whose changes include an assumed one. Only cells
+/// whose analysis holds a call on no list are read.
+pub(super) fn notes(
+    conn: &rusqlite::Connection,
+    list: &str,
+    statements: &BTreeSet<StmtKey>,
+) -> rusqlite::Result<HashMap<StmtKey, Vec<String>>> {
+    let mut notes: HashMap<StmtKey, Vec<String>> = HashMap::new();
+    let mut cells = conn.prepare_cached(
+        "SELECT d.execution_id, e.trial_id, d.analysis
+             FROM json_each(?1) j
+             JOIN execution_dataflow d ON d.execution_id = j.value
+             JOIN executions e ON e.id = d.execution_id
+             WHERE instr(d.analysis, '\"unknown\":true') > 0",
+    )?;
+    let mut assumed = conn.prepare_cached(
+        "SELECT 1 FROM dataflow_versions INDEXED BY dataflow_versions_by_name
+             WHERE trial_id = ?1 AND name = ?2 AND execution_id = ?3 AND statement = ?4
+                 AND kind = ?5
+             LIMIT 1",
+    )?;
+    let mut rows = cells.query([list])?;
+    while let Some(r) = rows.next()? {
+        let (execution, trial, analysis): (i64, i64, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        let Ok(analysis) = serde_json::from_str::<pyflow::CellAnalysis>(&analysis) else {
+            continue;
+        };
+        for (index, facts) in analysis.statements.iter().enumerate() {
+            let key: StmtKey = (execution, index as i64);
+            if !statements.contains(&key) {
+                continue;
+            }
+            for call in facts.arg_calls.iter().filter(|c| c.unknown) {
+                let passed = call.args.iter().flatten();
+                for symbol in passed.chain(call.keywords.iter().map(|(_, s)| s)) {
+                    let params = (trial, &symbol.base, execution, key.1, ASSUMED_KIND);
+                    if assumed.exists(params)? {
+                        let note = format!("{}({symbol}) may change {symbol}", call.callee);
+                        let list = notes.entry(key).or_default();
+                        if !list.contains(&note) {
+                            list.push(note);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(notes)
+}
