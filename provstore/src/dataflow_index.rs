@@ -49,7 +49,8 @@ pub(crate) struct StoredRow {
     pub(crate) failed_line: Option<i64>,
 }
 
-/// The probe's notes (`{"bound": [[name, id, info]], "deleted": [names]}`) as pyflow facts.
+/// The probe's notes (`{"bound": [[name, id, info]], "deleted": [names]}`) as pyflow facts
+/// (ids, deletions, and the types in `info`).
 /// A note with neither (only summaries or packages) says nothing about bindings: None, as when
 /// there was no note, so the engine falls back on the static analysis the same way.
 pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
@@ -82,7 +83,27 @@ pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
                 .collect()
         })
         .unwrap_or_default();
-    Some(RuntimeFacts { bound, deleted })
+    // The type each bound value had (`info["type"]`), so pyflow knows which
+    // values cannot change in place.
+    let types = v
+        .get("bound")
+        .and_then(|b| b.as_array())
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|e| {
+                    let name = e.get(0)?.as_str()?.to_string();
+                    let kind = e.get(2)?.get("type")?.as_str()?.to_string();
+                    Some((name, kind))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(RuntimeFacts {
+        bound,
+        deleted,
+        types,
+    })
 }
 
 /// The engine's input for an execution, from what the store keeps.

@@ -4,12 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::symbol::Symbol;
+use crate::symbol::{PathPart, Symbol};
 
 /// Version of the analysis rules. Stored with every [`CellAnalysis`] so a
 /// store that kept analyses from an older `pyflow` knows to re-analyse the
 /// stored code before replaying it (see [`crate::Dataflow`]).
-pub const ANALYSIS_VERSION: u32 = 1;
+pub const ANALYSIS_VERSION: u32 = 2;
 
 /// Everything the static analysis learnt about one cell's code.
 ///
@@ -125,14 +125,49 @@ pub struct FunctionFact {
 }
 
 /// `target = source` between two plain names, which makes `target` another
-/// name for the same object. The engine uses it to follow aliases when no
-/// runtime object identities are available.
+/// name for the same object; with a [`AliasKind`] other than `Same`, a name
+/// for an object held inside `source` (`first = rows[0]`, `d['m'] = model`)
+/// or sharing its members (`c = copy.copy(x)`). The engine uses them, inside
+/// a cell and across cells, so a mutation through one name is a new version
+/// of the others.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AliasFact {
-    /// The name bound.
+    /// The name bound (for `d['m'] = model`: `model`, the name held).
     pub target: String,
-    /// The name whose object it is bound to.
+    /// The name whose object it is bound to (or that holds it, or that it
+    /// copies).
     pub source: String,
+    /// How `target`'s object relates to `source`'s.
+    #[serde(default, skip_serializing_if = "AliasKind::is_same")]
+    pub kind: AliasKind,
+    /// For `Item`/`Within`: where in `source` the object is held (`[0]`
+    /// for `rows[0]`, `['m']` for `d['m'] = model`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<PathPart>,
+}
+
+/// How an alias's target relates to its source's object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AliasKind {
+    /// `b = a`: the same object.
+    #[default]
+    Same,
+    /// `first = rows[0]`, `d['m'] = model`: the object held at exactly
+    /// `path` in the source.
+    Item,
+    /// `x = rows[i]`, `for r in rows`: an object held somewhere at or below
+    /// `path` (a non-literal key).
+    Within,
+    /// `c = copy.copy(x)`, `dataclasses.replace(x, ...)`: another object
+    /// holding the same members.
+    Copy,
+}
+
+impl AliasKind {
+    fn is_same(&self) -> bool {
+        *self == AliasKind::Same
+    }
 }
 
 /// What one top-level statement of a cell does to the global namespace.

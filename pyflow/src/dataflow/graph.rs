@@ -149,6 +149,10 @@ pub(super) struct NameState {
     /// its source's).
     pub(super) object: Option<u64>,
     pub(super) deleted_by: Option<i64>,
+    /// The probe saw a value of a type that never changes in place (`int`,
+    /// `str`): no alias shares a change with it.
+    #[serde(default)]
+    pub(super) immutable: bool,
 }
 
 /// Where a statement's code is in its cell.

@@ -3,7 +3,7 @@
 //!
 //! Layers, each file using only those above it: `input` and `answers` (the
 //! public data in and out), `graph` (typed ids, nodes, per-name state);
-//! `versions` (making versions), `effects` (calls expanded), `query`
+//! `links` (objects held in others, copies); `versions` (making versions), `effects` (calls expanded), `query`
 //! (reading the graph), `similar`; `add` (one execution, step by step).
 //! This file holds the [`Dataflow`] itself and its name table; the other
 //! files add `impl Dataflow` blocks and use its fields.
@@ -13,6 +13,7 @@ mod answers;
 mod effects;
 mod graph;
 mod input;
+mod links;
 mod query;
 mod similar;
 mod versions;
@@ -64,6 +65,10 @@ pub struct Dataflow {
     members: FxHashMap<u64, Vec<NameId>>,
     /// The last static object key handed out.
     next_object: u64,
+    /// Objects held in others, and shallow copies, by both their ends'
+    /// object keys (see `links.rs`).
+    #[serde(default)]
+    links: FxHashMap<u64, Vec<links::Link>>,
 }
 
 impl Dataflow {

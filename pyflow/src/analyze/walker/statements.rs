@@ -6,7 +6,9 @@ use super::Walker;
 use crate::analyze::bindings::{from_import_binding, import_binding, BindingCollector};
 use crate::analyze::scope::{Scope, ScopeKind};
 use crate::collections::FxHashSet as HashSet;
-use crate::facts::{AliasFact, CallableKind, ImportFact};
+use crate::analyze::chain::chain;
+use crate::facts::{AliasFact, AliasKind, CallableKind, ImportFact};
+use crate::symbol::PathPart;
 
 impl Walker {
     pub(super) fn body(&mut self, body: &[Stmt]) {
@@ -80,14 +82,33 @@ impl Walker {
             }
         }
         self.load(&a.value);
-        if let Expr::Name(source) = &*a.value {
-            if self.at_module_level() && self.binds() {
+        if self.at_module_level() && self.binds() {
+            // `x = df[cols]`, `v = a[1:3]`: a copy as often as a view; not
+            // followed (see the crate's known limits).
+            let source = alias_source(&a.value).filter(|(_, k, _)| *k != AliasKind::Within);
+            if let Some((source, kind, path)) = source {
                 for target in &a.targets {
-                    if let Expr::Name(t) = target {
-                        self.st.aliases.push(AliasFact {
+                    match target {
+                        Expr::Name(t) => self.st.aliases.push(AliasFact {
                             target: t.id.to_string(),
-                            source: source.id.to_string(),
-                        });
+                            source: source.clone(),
+                            kind,
+                            path: path.clone(),
+                        }),
+                        // `d['m'] = model`: `model` is now held in `d`.
+                        Expr::Attribute(_) | Expr::Subscript(_) if kind == AliasKind::Same => {
+                            if let Some((held_in, kind, path)) = alias_source(target)
+                                .filter(|(_, k, _)| *k != AliasKind::Copy)
+                            {
+                                self.st.aliases.push(AliasFact {
+                                    target: source.clone(),
+                                    source: held_in,
+                                    kind,
+                                    path,
+                                });
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -116,6 +137,19 @@ impl Walker {
         self.load(head);
         let saved = self.save_bound();
         if let Some(target) = target {
+            // `for r in rows`: each `r` is an item of `rows`.
+            if let (Expr::Name(t), Some((source, AliasKind::Same | AliasKind::Item | AliasKind::Within, path))) =
+                (target, alias_source(head))
+            {
+                if self.at_module_level() && self.binds() {
+                    self.st.aliases.push(AliasFact {
+                        target: t.id.to_string(),
+                        source,
+                        kind: AliasKind::Within,
+                        path,
+                    });
+                }
+            }
             self.store(target);
         }
         self.body(body);
@@ -359,5 +393,44 @@ impl Walker {
             self.st.classes.push(c.name.id.to_string());
         }
         self.store_name(c.name.id.as_str());
+    }
+}
+
+/// What an assigned value is an alias of: a plain name (`b = a`), a part of
+/// one (`rows[0]`, `cfg.model`; `Within` past a non-literal key), or a
+/// shallow copy of one (`copy.copy(x)`, `dataclasses.replace(x, ...)`,
+/// which share `x`'s members).
+fn alias_source(value: &Expr) -> Option<(String, AliasKind, Vec<PathPart>)> {
+    match value {
+        Expr::Name(n) => Some((n.id.to_string(), AliasKind::Same, Vec::new())),
+        Expr::Attribute(_) | Expr::Subscript(_) => {
+            let c = chain(value);
+            let symbol = c.symbol?;
+            let kind = if c.exact {
+                AliasKind::Item
+            } else {
+                AliasKind::Within
+            };
+            Some((symbol.base, kind, symbol.path))
+        }
+        Expr::Call(call) => {
+            let Expr::Attribute(f) = &*call.func else {
+                return None;
+            };
+            let Expr::Name(module) = &*f.value else {
+                return None;
+            };
+            let shallow = matches!(
+                (module.id.as_str(), f.attr.id.as_str()),
+                ("copy", "copy") | ("dataclasses", "replace")
+            );
+            match call.arguments.args.first() {
+                Some(Expr::Name(x)) if shallow => {
+                    Some((x.id.to_string(), AliasKind::Copy, Vec::new()))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
