@@ -120,8 +120,22 @@ pub struct FunctionFact {
     pub globals_mutated: Vec<Symbol>,
     /// Globals the body mutates by calling a method on them (`lst.append`).
     pub globals_call_mutated: Vec<Symbol>,
-    /// Global names the body calls.
+    /// Global names the body calls (and the decorators wrapping it: a
+    /// decorated function's call runs the wrapper too).
     pub calls: Vec<String>,
+    /// What a call returns keeps state that its own calls change: a
+    /// closure assigning a `nonlocal` (`counter = make_counter()`, then each
+    /// `counter()` is a new version of `counter`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub keeps_state: bool,
+    /// A generator function: a call runs nothing; the body runs, and reads
+    /// what it reads, when the generator is consumed.
+    #[serde(skip_serializing_if = "is_false")]
+    pub generator: bool,
+    /// Wrapped by `functools.lru_cache` / `functools.cache`: each call may
+    /// fill the cache the next call answers from.
+    #[serde(skip_serializing_if = "is_false")]
+    pub cached: bool,
 }
 
 /// `target = source` between two plain names, which makes `target` another
@@ -162,6 +176,10 @@ pub enum AliasKind {
     /// `c = copy.copy(x)`, `dataclasses.replace(x, ...)`: another object
     /// holding the same members.
     Copy,
+    /// `m = Model(...)`, `counter = make_counter()`: what calling `source`
+    /// returned (an instance reads its class's attributes; a closure may
+    /// keep state).
+    Made,
 }
 
 impl AliasKind {

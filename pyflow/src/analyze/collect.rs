@@ -65,6 +65,10 @@ pub(super) struct FnAcc {
     name: String,
     kind: CallableKind,
     pub(super) effects: GlobalEffects,
+    /// See [`FunctionFact::keeps_state`], `generator`, `cached`.
+    pub(super) keeps_state: bool,
+    pub(super) generator: bool,
+    pub(super) cached: bool,
 }
 
 impl FnAcc {
@@ -79,6 +83,9 @@ impl FnAcc {
             globals_mutated: e.mutates.into_iter().collect(),
             globals_call_mutated: e.call_mutates.into_iter().collect(),
             calls: e.calls.into_iter().collect(),
+            keeps_state: self.keeps_state,
+            generator: self.generator,
+            cached: self.cached,
         }
     }
 }
@@ -95,6 +102,9 @@ impl Accs {
             name: name.to_string(),
             kind,
             effects: GlobalEffects::default(),
+            keeps_state: false,
+            generator: false,
+            cached: false,
         });
         id
     }

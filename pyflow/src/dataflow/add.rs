@@ -176,6 +176,9 @@ impl Dataflow {
         for u in &eff.uses {
             let before = used.len();
             self.current_versions_into(u, &mut used);
+            if let Some(class) = self.class_symbol(u) {
+                self.current_versions_into(&class, &mut used);
+            }
             if used.len() == before {
                 continue;
             }
@@ -243,11 +246,15 @@ impl Dataflow {
             self.unlink_replaced(&m.base, &m.path);
         }
         for alias in &st.aliases {
-            if alias.kind != AliasKind::Same {
-                self.link(&alias.target, &alias.source, alias.kind, &alias.path);
-            } else if let Some(key) = self.object_of(&alias.source) {
-                let target = self.intern(&alias.target);
-                self.set_object(target, key);
+            match alias.kind {
+                AliasKind::Same => {
+                    if let Some(key) = self.object_of(&alias.source) {
+                        let target = self.intern(&alias.target);
+                        self.set_object(target, key);
+                    }
+                }
+                AliasKind::Made => self.made_by_call(&alias.target, &alias.source),
+                kind => self.link(&alias.target, &alias.source, kind, &alias.path),
             }
         }
     }

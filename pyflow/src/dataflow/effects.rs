@@ -51,7 +51,7 @@ impl Dataflow {
         }
         let mut call_mutates: Vec<Symbol> = st.call_mutates.clone();
 
-        if !self.callables.is_empty() {
+        if !self.callables.is_empty() || self.holds_generators(&st.uses) {
             let mut queue: Vec<&str> = st.calls.iter().map(String::as_str).collect();
             queue.extend(st.uses.iter().map(|u| u.base.as_str()));
             let mut seen: Vec<&str> = Vec::new();
@@ -60,7 +60,7 @@ impl Dataflow {
                     continue;
                 }
                 seen.push(name);
-                let Some(fact) = self.lookup(name).and_then(|id| self.callables.get(&id)) else {
+                let Some(fact) = self.lookup(name).and_then(|id| self.body_run_by(id)) else {
                     continue;
                 };
                 eff.uses.extend(fact.globals_read.iter().cloned());
@@ -87,6 +87,7 @@ impl Dataflow {
                 eff.in_place.push(m);
             }
         }
+        self.hidden_state_changes(st, &mut eff);
         eff
     }
 }

@@ -153,6 +153,18 @@ pub(super) struct NameState {
     /// `str`): no alias shares a change with it.
     #[serde(default)]
     pub(super) immutable: bool,
+    /// Hidden state (`state.rs`): calling it changes what its next call
+    /// returns (a closure over a `nonlocal`).
+    #[serde(default)]
+    pub(super) stateful: bool,
+    /// An instance of the class with this name and object key: reading
+    /// `m.rate` reads `Model.rate`.
+    #[serde(default)]
+    pub(super) instance_of: Option<(NameId, u64)>,
+    /// A generator not yet consumed: the body of the function that made it,
+    /// run (and read) by whatever consumes it.
+    #[serde(default)]
+    pub(super) runs: Option<Box<crate::facts::FunctionFact>>,
 }
 
 /// Where a statement's code is in its cell.

@@ -39,7 +39,7 @@ impl Link {
             (is_prefix(&self.path, &from.path) && (below || from.in_place)).then_some(below)
         };
         match self.kind {
-            AliasKind::Same => None,
+            AliasKind::Same | AliasKind::Made => None,
             // A change of what is held is a change inside its holder.
             AliasKind::Item | AliasKind::Within if from.object == self.held => {
                 let exact = self.kind == AliasKind::Item;

@@ -3,7 +3,8 @@
 //!
 //! Layers, each file using only those above it: `input` and `answers` (the
 //! public data in and out), `graph` (typed ids, nodes, per-name state);
-//! `links` (objects held in others, copies); `versions` (making versions), `effects` (calls expanded), `query`
+//! `links` (objects held in others, copies); `versions` (making versions),
+//! `state` (hidden state: closures, caches, generators, class attributes), `effects` (calls expanded), `query`
 //! (reading the graph), `similar`; `add` (one execution, step by step).
 //! This file holds the [`Dataflow`] itself and its name table; the other
 //! files add `impl Dataflow` blocks and use its fields.
@@ -16,6 +17,7 @@ mod input;
 mod links;
 mod query;
 mod similar;
+mod state;
 mod versions;
 
 use petgraph::graph::DiGraph;

@@ -115,6 +115,9 @@ impl Dataflow {
         st.deleted_by = None;
         st.binding = Some(binding);
         st.immutable = false;
+        st.stateful = false;
+        st.instance_of = None;
+        st.runs = None;
         match fact {
             Some(f) if binding == Binding::Callable => {
                 self.callables.insert(id, f);

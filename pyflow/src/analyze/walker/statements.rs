@@ -333,6 +333,7 @@ impl Walker {
         }
 
         let saved_owner = self.owner;
+        let mut opened = None;
         if self.owner.is_none() {
             let outer = self
                 .scopes
@@ -343,10 +344,32 @@ impl Walker {
                 _ => None,
             };
             if self.owner.is_none() {
-                self.owner = Some(self.accs.open(f.name.id.as_str(), CallableKind::Function));
+                let id = self.accs.open(f.name.id.as_str(), CallableKind::Function);
+                self.owner = Some(id);
+                opened = Some(id);
             }
         }
         let bindings = BindingCollector::collect(Some(&f.parameters), &f.body);
+        if let Some(id) = opened {
+            let acc = self.accs.get_mut(id);
+            acc.generator = bindings.yields;
+            for d in &f.decorator_list {
+                match decorator_name(&d.expression) {
+                    Some((None | Some("functools"), "lru_cache" | "cache")) => acc.cached = true,
+                    // Calling `f` runs the wrapper `deco` returned: its facts.
+                    Some((None, name)) => {
+                        acc.effects.calls.insert(name.to_string());
+                    }
+                    _ => {}
+                }
+            }
+        } else if !bindings.nonlocals.is_empty() && saved_owner.is_some() {
+            // A nested function changing an enclosing function's variable:
+            // what the outer function returns keeps state between calls.
+            if let Some(owner) = saved_owner {
+                self.accs.get_mut(owner).keeps_state = true;
+            }
+        }
         let mut scope = Scope::new(ScopeKind::Function);
         scope.locals = bindings.locals;
         scope.globals = bindings.globals;
@@ -397,9 +420,9 @@ impl Walker {
 }
 
 /// What an assigned value is an alias of: a plain name (`b = a`), a part of
-/// one (`rows[0]`, `cfg.model`; `Within` past a non-literal key), or a
+/// one (`rows[0]`, `cfg.model`; `Within` past a non-literal key), a
 /// shallow copy of one (`copy.copy(x)`, `dataclasses.replace(x, ...)`,
-/// which share `x`'s members).
+/// which share `x`'s members), or what calling one returned (`Model()`).
 fn alias_source(value: &Expr) -> Option<(String, AliasKind, Vec<PathPart>)> {
     match value {
         Expr::Name(n) => Some((n.id.to_string(), AliasKind::Same, Vec::new())),
@@ -414,8 +437,11 @@ fn alias_source(value: &Expr) -> Option<(String, AliasKind, Vec<PathPart>)> {
             Some((symbol.base, kind, symbol.path))
         }
         Expr::Call(call) => {
-            let Expr::Attribute(f) = &*call.func else {
-                return None;
+            let f = match &*call.func {
+                // `m = Model()`, `counter = make_counter()`.
+                Expr::Name(f) => return Some((f.id.to_string(), AliasKind::Made, Vec::new())),
+                Expr::Attribute(f) => f,
+                _ => return None,
             };
             let Expr::Name(module) = &*f.value else {
                 return None;
@@ -431,6 +457,19 @@ fn alias_source(value: &Expr) -> Option<(String, AliasKind, Vec<PathPart>)> {
                 _ => None,
             }
         }
+        _ => None,
+    }
+}
+
+/// `@name`, `@module.name`, `@name(...)`: the decorator's (module, name).
+fn decorator_name(expr: &Expr) -> Option<(Option<&str>, &str)> {
+    match expr {
+        Expr::Name(n) => Some((None, n.id.as_str())),
+        Expr::Attribute(a) => match &*a.value {
+            Expr::Name(m) => Some((Some(m.id.as_str()), a.attr.id.as_str())),
+            _ => None,
+        },
+        Expr::Call(c) => decorator_name(&c.func),
         _ => None,
     }
 }
