@@ -154,3 +154,82 @@ def test_for_loop_variable_changes_what_it_iterates(tmp_path: Path):
         assert counts(kernel.db, "n") == [1, 2, 3, 4]
         _, value = slice_value(kernel, "n")
         assert value == notebook_value(kernel, "n") == 5
+
+
+# ---- hidden state ----
+
+def test_closure_counter_calls_depend_on_earlier_calls(tmp_path: Path):
+    cells = [
+        "def make_counter():\n    n = 0\n    def counter():\n        nonlocal n\n        n += 1\n"
+        "        return n\n    return counter",
+        "counter = make_counter()",
+        "a = counter()",
+        "unrelated = 7",
+        "b = counter()",
+    ]
+    with kernel_that_ran(tmp_path, cells) as kernel:
+        assert counts(kernel.db, "b") == [1, 2, 3, 5]
+        assert counts(kernel.db, "a") == [1, 2, 3]
+        code, value = slice_value(kernel, "b")
+        assert value == notebook_value(kernel, "b") == 2
+        assert "unrelated" not in code
+
+
+def test_cached_function_call_reads_the_earlier_call(tmp_path: Path):
+    cells = [
+        "import functools",
+        "@functools.lru_cache(maxsize=None)\ndef f():\n    return k * 10",
+        "k = 1",
+        "a = f()",
+        "k = 2",
+        "b = f()",
+    ]
+    with kernel_that_ran(tmp_path, cells) as kernel:
+        # b is the cached 10, computed from k = 1 (In[3]) by the call in In[4].
+        assert counts(kernel.db, "b") == [1, 2, 3, 4, 5, 6]
+        _, value = slice_value(kernel, "b")
+        assert value == notebook_value(kernel, "b") == 10
+
+
+def test_generator_body_runs_when_consumed(tmp_path: Path):
+    cells = [
+        "data = [1, 2, 3]",
+        "def gen():\n    for x in data:\n        yield x * k",
+        "g = gen()",
+        "k = 10",
+        "total = sum(g)",
+        "g2 = gen()",
+    ]
+    with kernel_that_ran(tmp_path, cells) as kernel:
+        assert counts(kernel.db, "total") == [1, 2, 3, 4, 5]
+        assert counts(kernel.db, "g2") == [2, 6]
+        _, value = slice_value(kernel, "total")
+        assert value == notebook_value(kernel, "total") == 60
+
+
+def test_class_attribute_seen_through_an_instance(tmp_path: Path):
+    cells = [
+        "class Model:\n    rate = 0.1",
+        "m = Model()",
+        "Model.rate = 0.2",
+        "Model.other = 5",
+        "r = m.rate",
+    ]
+    with kernel_that_ran(tmp_path, cells) as kernel:
+        assert counts(kernel.db, "r") == [1, 2, 3, 5]
+        _, value = slice_value(kernel, "r")
+        assert value == notebook_value(kernel, "r") == 0.2
+
+
+def test_decorated_function_call_runs_the_wrapper(tmp_path: Path):
+    cells = [
+        "scale = 2",
+        "def scaled(fn):\n    def wrapper():\n        return fn() * scale\n    return wrapper",
+        "@scaled\ndef base():\n    return 1",
+        "scale = 3",
+        "r = base()",
+    ]
+    with kernel_that_ran(tmp_path, cells) as kernel:
+        assert counts(kernel.db, "r") == [1, 2, 3, 4, 5]
+        _, value = slice_value(kernel, "r")
+        assert value == notebook_value(kernel, "r") == 3
