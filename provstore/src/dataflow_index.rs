@@ -58,21 +58,20 @@ pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
     if v.get("bound").is_none() && v.get("deleted").is_none() {
         return None;
     }
-    let bound = v
+    let entries: &[serde_json::Value] = v
         .get("bound")
         .and_then(|b| b.as_array())
-        .map(|entries| {
-            entries
-                .iter()
-                .filter_map(|e| {
-                    let e = e.as_array()?;
-                    let name = e.first()?.as_str()?.to_string();
-                    let id = e.get(1)?.as_u64()?;
-                    Some((name, id))
-                })
-                .collect()
-        })
+        .map(Vec::as_slice)
         .unwrap_or_default();
+    let bound = entries
+        .iter()
+        .filter_map(|e| {
+            let e = e.as_array()?;
+            let name = e.first()?.as_str()?.to_string();
+            let id = e.get(1)?.as_u64()?;
+            Some((name, id))
+        })
+        .collect();
     let deleted = v
         .get("deleted")
         .and_then(|d| d.as_array())
@@ -85,20 +84,14 @@ pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
         .unwrap_or_default();
     // The type each bound value had (`info["type"]`), so pyflow knows which
     // values cannot change in place.
-    let types = v
-        .get("bound")
-        .and_then(|b| b.as_array())
-        .map(|entries| {
-            entries
-                .iter()
-                .filter_map(|e| {
-                    let name = e.get(0)?.as_str()?.to_string();
-                    let kind = e.get(2)?.get("type")?.as_str()?.to_string();
-                    Some((name, kind))
-                })
-                .collect()
+    let types = entries
+        .iter()
+        .filter_map(|e| {
+            let name = e.get(0)?.as_str()?.to_string();
+            let kind = e.get(2)?.get("type")?.as_str()?.to_string();
+            Some((name, kind))
         })
-        .unwrap_or_default();
+        .collect();
     Some(RuntimeFacts {
         bound,
         deleted,

@@ -170,7 +170,7 @@ pub use dataflow::{
     UnknownVariable,
 };
 pub use facts::{
-    statement_at_line, AliasFact, AliasKind, CallableKind, CellAnalysis, FunctionFact, ImportFact, ParseError,
-    StatementFacts, ANALYSIS_VERSION,
+    statement_at_line, AliasFact, AliasKind, CallableKind, CellAnalysis, FunctionFact, ImportFact,
+    ParseError, StatementFacts, ANALYSIS_VERSION,
 };
 pub use symbol::{Key, PathPart, Symbol};

@@ -14,10 +14,10 @@ use super::graph::{
     Binding, Changes, ExecIdx, ExecRecord, NodeKind, StmtAt, StmtSpan, STATIC_OBJECT,
 };
 use super::input::{ExecutionInput, RuntimeFacts};
+use super::links::is_immutable_type;
 use super::versions::{Output, StmtNodes};
 use super::Dataflow;
 use crate::collections::{FxHashMap, FxHashSet, OrderedSet};
-use super::links::is_immutable_type;
 use crate::facts::{AliasKind, StatementFacts};
 use crate::symbol::Symbol;
 
@@ -229,7 +229,11 @@ impl Dataflow {
             let node = self.stmt_node(at, &mut pass.stmts);
             let fact = st.functions.iter().find(|f| &f.name == name).cloned();
             self.define(name, *binding, fact, at, node, &mut pass.out);
-            if pass.probe.as_ref().is_some_and(|p| p.immutable_after(name, si)) {
+            if pass
+                .probe
+                .as_ref()
+                .is_some_and(|p| p.immutable_after(name, si))
+            {
                 self.mark_immutable(name, true);
             }
             pass.defined_statically.insert(name.clone());
@@ -299,7 +303,12 @@ impl Dataflow {
                 self.mutate(symbol, false, at, node, &mut pass.out);
             }
 
-            if !propagate && pass.probe.as_ref().is_some_and(|p| p.immutable_after(&m.base, si)) {
+            if !propagate
+                && pass
+                    .probe
+                    .as_ref()
+                    .is_some_and(|p| p.immutable_after(&m.base, si))
+            {
                 self.mark_immutable(&m.base, true);
             }
             // `x += 1` on an int rebinds x: the probe reports it, and the

@@ -185,7 +185,12 @@ impl Dataflow {
     /// The symbols of other names that a change of `name` at `path` also
     /// changes through containers and copies (not `name`'s plain aliases,
     /// which share its object).
-    pub(super) fn linked_symbols(&self, name: &str, path: &[PathPart], in_place: bool) -> Vec<Symbol> {
+    pub(super) fn linked_symbols(
+        &self,
+        name: &str,
+        path: &[PathPart],
+        in_place: bool,
+    ) -> Vec<Symbol> {
         let mut out = Vec::new();
         if self.links.is_empty() {
             return out;

@@ -4,9 +4,9 @@ use ruff_python_ast::{self as ast, ExceptHandler, Expr, Stmt, TypeParam, TypePar
 
 use super::Walker;
 use crate::analyze::bindings::{from_import_binding, import_binding, BindingCollector};
+use crate::analyze::chain::chain;
 use crate::analyze::scope::{Scope, ScopeKind};
 use crate::collections::FxHashSet as HashSet;
-use crate::analyze::chain::chain;
 use crate::facts::{AliasFact, AliasKind, CallableKind, ImportFact};
 use crate::symbol::PathPart;
 
@@ -97,8 +97,8 @@ impl Walker {
                         }),
                         // `d['m'] = model`: `model` is now held in `d`.
                         Expr::Attribute(_) | Expr::Subscript(_) if kind == AliasKind::Same => {
-                            if let Some((held_in, kind, path)) = alias_source(target)
-                                .filter(|(_, k, _)| *k != AliasKind::Copy)
+                            if let Some((held_in, kind, path)) =
+                                alias_source(target).filter(|(_, k, _)| *k != AliasKind::Copy)
                             {
                                 self.st.aliases.push(AliasFact {
                                     target: source.clone(),
@@ -138,8 +138,10 @@ impl Walker {
         let saved = self.save_bound();
         if let Some(target) = target {
             // `for r in rows`: each `r` is an item of `rows`.
-            if let (Expr::Name(t), Some((source, AliasKind::Same | AliasKind::Item | AliasKind::Within, path))) =
-                (target, alias_source(head))
+            if let (
+                Expr::Name(t),
+                Some((source, AliasKind::Same | AliasKind::Item | AliasKind::Within, path)),
+            ) = (target, alias_source(head))
             {
                 if self.at_module_level() && self.binds() {
                     self.st.aliases.push(AliasFact {
