@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::answers::{ExecRef, ExecutionFlow};
 use crate::collections::FxHashMap;
+use crate::facts::AliasKind;
 use crate::symbol::{Key, PathPart};
 
 /// Dense id of an interned global name (indexes `Dataflow::names` and `state`).
@@ -47,6 +48,17 @@ impl VersionId {
 /// Object keys made up statically carry this bit; runtime `id()`s (CPython
 /// addresses) never do.
 pub(super) const STATIC_OBJECT: u64 = 1 << 63;
+
+/// `held` is inside `holder` at `path` (exactly there, or somewhere at or
+/// below it), or, for a copy, `held` holds the same members as `holder`:
+/// object keys, so a link follows the objects, not the names (`links.rs`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct Link {
+    pub(super) holder: u64,
+    pub(super) held: u64,
+    pub(super) path: Vec<PathPart>,
+    pub(super) kind: AliasKind,
+}
 
 /// Which statement of which execution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -165,6 +177,17 @@ pub(super) struct NameState {
     /// run (and read) by whatever consumes it.
     #[serde(default)]
     pub(super) runs: Option<Box<crate::facts::FunctionFact>>,
+}
+
+impl NameState {
+    /// What was known about the value the name held (immutable, hidden
+    /// state, class): gone with a new binding or a deletion.
+    pub(super) fn forget_value(&mut self) {
+        self.immutable = false;
+        self.stateful = false;
+        self.instance_of = None;
+        self.runs = None;
+    }
 }
 
 /// Where a statement's code is in its cell.

@@ -5,22 +5,10 @@
 //! changes. Also which values cannot be changed in place at all (an `int`
 //! item is no alias), from the probe's types.
 
-use serde::{Deserialize, Serialize};
-
-use super::graph::{Binding, STATIC_OBJECT};
+use super::graph::{Binding, Link, STATIC_OBJECT};
 use super::Dataflow;
 use crate::facts::AliasKind;
 use crate::symbol::{is_prefix, PathPart, Symbol};
-
-/// `held` is inside `holder` at `path` (exactly there, or somewhere at or
-/// below it), or, for a copy, `held` holds the same members as `holder`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(super) struct Link {
-    pub(super) holder: u64,
-    pub(super) held: u64,
-    pub(super) path: Vec<PathPart>,
-    pub(super) kind: AliasKind,
-}
 
 /// A change of an object at `path` (`in_place`: changed, not replaced: a
 /// method call or `+=`, never `o.x = v`).

@@ -32,7 +32,7 @@ pub use similar::similar_names;
 
 use crate::collections::FxHashMap;
 use crate::facts::FunctionFact;
-use graph::{Binding, ExecRecord, NameId, NameState, Node, VersionOf};
+use graph::{Binding, ExecRecord, Link, NameId, NameState, Node, VersionOf};
 
 /// The dependency graph of one trial: every execution in the order it ran,
 /// the versions of symbols each one produced and the versions each of its
@@ -70,7 +70,7 @@ pub struct Dataflow {
     /// Objects held in others, and shallow copies, by both their ends'
     /// object keys (see `links.rs`).
     #[serde(default)]
-    links: FxHashMap<u64, Vec<links::Link>>,
+    links: FxHashMap<u64, Vec<Link>>,
 }
 
 impl Dataflow {

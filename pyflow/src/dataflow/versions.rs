@@ -114,10 +114,7 @@ impl Dataflow {
         st.live.root.push(v);
         st.deleted_by = None;
         st.binding = Some(binding);
-        st.immutable = false;
-        st.stateful = false;
-        st.instance_of = None;
-        st.runs = None;
+        st.forget_value();
         match fact {
             Some(f) if binding == Binding::Callable => {
                 self.callables.insert(id, f);
@@ -222,6 +219,7 @@ impl Dataflow {
         st.live.clear();
         st.binding = None;
         st.deleted_by = Some(execution_id);
+        st.forget_value();
         let object = st.object.take();
         out.flow.deletes.push(Symbol::name(name));
         self.callables.remove(&id);
