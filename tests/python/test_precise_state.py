@@ -17,6 +17,7 @@ import pytest
 
 from conftest import run_magic
 from test_dataflow import deps, kernel_that_ran
+from test_store import provctl, wait_for
 
 pytestmark = pytest.mark.prov
 
@@ -40,12 +41,20 @@ def notebook_value(kernel, variable: str):
 
 def statements(db: Path, variable: str) -> list[str]:
     """The statements behind VAR (`provctl deps VAR --statements --json`), as their code."""
-    answer = deps(db, variable, "--statements")
+    answer = deps(db, known(db, variable), "--statements")
     return [s["text"].strip() for e in answer["executions"] for s in e["statements"]]
 
 
 def counts(db: Path, variable: str) -> list[int]:
-    return [e["execution_count"] for e in deps(db, variable)["executions"]]
+    return [e["execution_count"] for e in deps(db, known(db, variable))["executions"]]
+
+
+def known(db: Path, variable: str) -> str:
+    """VAR, once the store answers for it: the dataflow index of a cell is written just after
+    its row, so the last cell may be recorded a moment before it is indexed."""
+    wait_for(lambda: provctl(db, "deps", variable, check=False).returncode == 0,
+             what=f"{variable} indexed")
+    return variable
 
 
 def check(tmp_path: Path, cells: list[str], variable: str, executions: list[int], value,
