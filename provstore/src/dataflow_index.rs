@@ -52,31 +52,30 @@ pub(crate) struct StoredRow {
     pub(crate) failed_line: Option<i64>,
 }
 
-/// The probe's notes (`{"bound": [[name, id, info]], "deleted": [names]}`) as pyflow facts.
-/// The probe sends both in every note, empty when no name changed (which the engine uses:
-/// a `try` binding it did not see did not happen); a note with neither (from an older probe:
-/// only summaries or packages) says nothing about bindings: None, as when there was no note,
-/// so the engine falls back on the static analysis.
+/// The probe's notes (`{"bound": [[name, id, info]], "deleted": [names]}`) as pyflow facts
+/// (ids, deletions, and the types in `info`). The probe sends both in every note, empty when no
+/// name changed (which the engine uses: a `try` binding it did not see did not happen); a note
+/// with neither (from an older probe: only summaries or packages) says nothing about bindings:
+/// None, as when there was no note, so the engine falls back on the static analysis.
 pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
     if v.get("bound").is_none() && v.get("deleted").is_none() {
         return None;
     }
-    let bound = v
+    let entries: &[serde_json::Value] = v
         .get("bound")
         .and_then(|b| b.as_array())
-        .map(|entries| {
-            entries
-                .iter()
-                .filter_map(|e| {
-                    let e = e.as_array()?;
-                    let name = e.first()?.as_str()?.to_string();
-                    let id = e.get(1)?.as_u64()?;
-                    Some((name, id))
-                })
-                .collect()
-        })
+        .map(Vec::as_slice)
         .unwrap_or_default();
+    let bound = entries
+        .iter()
+        .filter_map(|e| {
+            let e = e.as_array()?;
+            let name = e.first()?.as_str()?.to_string();
+            let id = e.get(1)?.as_u64()?;
+            Some((name, id))
+        })
+        .collect();
     let deleted = v
         .get("deleted")
         .and_then(|d| d.as_array())
@@ -87,7 +86,21 @@ pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
                 .collect()
         })
         .unwrap_or_default();
-    Some(RuntimeFacts { bound, deleted })
+    // The type each bound value had (`info["type"]`), so pyflow knows which
+    // values cannot change in place.
+    let types = entries
+        .iter()
+        .filter_map(|e| {
+            let name = e.get(0)?.as_str()?.to_string();
+            let kind = e.get(2)?.get("type")?.as_str()?.to_string();
+            Some((name, kind))
+        })
+        .collect();
+    Some(RuntimeFacts {
+        bound,
+        deleted,
+        types,
+    })
 }
 
 /// The engine's input for an execution, from what the store keeps.

@@ -163,6 +163,7 @@ fn bench_dataflow(reads: Reads, label: &str) {
         runtime: (i % 3 == 0).then(|| RuntimeFacts {
             bound: vec![(format!("v{}", i % NAMES), i as u64)],
             deleted: Vec::new(),
+            types: Vec::new(),
         }),
         failed: failed.is_some(),
     };

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::symbol::Symbol;
+use crate::symbol::{PathPart, Symbol};
 
 /// Version of the analysis rules. Stored with every [`CellAnalysis`] so a
 /// store that kept analyses from an older `pyflow` knows to re-analyse the
@@ -120,7 +120,8 @@ pub struct FunctionFact {
     pub globals_mutated: Vec<Symbol>,
     /// Globals the body mutates by calling a method on them (`lst.append`).
     pub globals_call_mutated: Vec<Symbol>,
-    /// Global names the body calls.
+    /// Global names the body calls (and the decorators wrapping it: a
+    /// decorated function's call runs the wrapper too).
     pub calls: Vec<String>,
     /// The parameters, positional ones first in order, then keyword-only
     /// ones: a call's arguments map onto them (issue 12).
@@ -133,6 +134,19 @@ pub struct FunctionFact {
     /// Calls in the body that pass parameters or globals on (see [`ArgCall`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub arg_calls: Vec<ArgCall>,
+    /// What a call returns keeps state that its own calls change: a
+    /// closure assigning a `nonlocal` (`counter = make_counter()`, then each
+    /// `counter()` is a new version of `counter`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub keeps_state: bool,
+    /// A generator function: a call runs nothing; the body runs, and reads
+    /// what it reads, when the generator is consumed.
+    #[serde(skip_serializing_if = "is_false")]
+    pub generator: bool,
+    /// Wrapped by `functools.lru_cache` / `functools.cache`: each call may
+    /// fill the cache the next call answers from.
+    #[serde(skip_serializing_if = "is_false")]
+    pub cached: bool,
 }
 
 /// A call passing named values as arguments (`train(clf, X, y)`,
@@ -172,14 +186,53 @@ pub struct ArgCall {
 }
 
 /// `target = source` between two plain names, which makes `target` another
-/// name for the same object. The engine uses it to follow aliases when no
-/// runtime object identities are available.
+/// name for the same object; with a [`AliasKind`] other than `Same`, a name
+/// for an object held inside `source` (`first = rows[0]`, `d['m'] = model`)
+/// or sharing its members (`c = copy.copy(x)`). The engine uses them, inside
+/// a cell and across cells, so a mutation through one name is a new version
+/// of the others.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AliasFact {
-    /// The name bound.
+    /// The name bound (for `d['m'] = model`: `model`, the name held).
     pub target: String,
-    /// The name whose object it is bound to.
+    /// The name whose object it is bound to (or that holds it, or that it
+    /// copies).
     pub source: String,
+    /// How `target`'s object relates to `source`'s.
+    #[serde(default, skip_serializing_if = "AliasKind::is_same")]
+    pub kind: AliasKind,
+    /// For `Item`/`Within`: where in `source` the object is held (`[0]`
+    /// for `rows[0]`, `['m']` for `d['m'] = model`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<PathPart>,
+}
+
+/// How an alias's target relates to its source's object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AliasKind {
+    /// `b = a`: the same object.
+    #[default]
+    Same,
+    /// `first = rows[0]`, `d['m'] = model`: the object held at exactly
+    /// `path` in the source.
+    Item,
+    /// `x = rows[i]`, `for r in rows`: an object held somewhere at or below
+    /// `path` (a non-literal key).
+    Within,
+    /// `c = copy.copy(x)`, `dataclasses.replace(x, ...)`: another object
+    /// holding the same members.
+    Copy,
+    /// `m = Model(...)`, `counter = make_counter()`: what calling `source`
+    /// returned (an instance reads its class's attributes; a closure may
+    /// keep state).
+    Made,
+}
+
+impl AliasKind {
+    fn is_same(&self) -> bool {
+        *self == AliasKind::Same
+    }
 }
 
 /// What one top-level statement of a cell does to the global namespace.

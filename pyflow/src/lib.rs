@@ -59,8 +59,11 @@
 //! statement with everything inside aggregated): names defined, [`Symbol`]s
 //! used, mutated (by store, or by method call), deleted; imports; functions
 //! and classes with what their bodies read and write *when called*
-//! ([`FunctionFact`]); calls; `b = a` aliases; whether it can bind names the
-//! analysis cannot see (`exec`, star import, magics). Symbols are a name plus
+//! ([`FunctionFact`]); calls; aliases ([`AliasFact`]: `b = a`, an object
+//! held in another, `first = rows[0]`, `d['m'] = model`, `for r in rows`, a
+//! shallow copy, `copy.copy(x)`, what a call returned, `m = Model()`);
+//! whether it can bind names the analysis cannot see (`exec`, star import,
+//! magics). Symbols are a name plus
 //! literal keys and attributes (`d['a']`, `o.x`), so `d['a'] = 1` stays out
 //! of the history of `d['b']`. Comprehension variables, lambda and function
 //! parameters stay in their scopes; a name bound earlier in the same
@@ -79,6 +82,31 @@
 //! at run time become definitions, names the code "defines" that the probe
 //! did not see bound are not, and names sharing an object `id()` are aliases,
 //! so a mutation through one is a new version of the others.
+//!
+//! Aliases count inside a cell exactly as across cells: `b = a` makes `b` a
+//! name of `a`'s object from that statement on (the probe's `id()`s take
+//! over after the cell); `x += v` is a change of the object, not a
+//! rebinding, unless the probe says otherwise (another `id()`, or for a name
+//! first bound in the cell an immutable type, [`RuntimeFacts::types`]).
+//! Objects held in others are links between objects (`dataflow/links.rs`):
+//! a change of the held object is a change of its holder at its place
+//! (`first.append(9)` changes `rows[0]`), a change at or below that place a
+//! change of the held object (`rows[0].append(1)` changes `first`), not
+//! `rows.append` nor `rows[0] = [7]`, which also ends the link; a shallow
+//! copy shares changes inside members (`c.items.append`), not of its own
+//! slots. A value of an immutable type is nobody's alias.
+//!
+//! Hidden state (`dataflow/state.rs`): calling a closure that assigns a
+//! `nonlocal` (`counter = make_counter()`), or a `functools.lru_cache` /
+//! `cache`d function, is a change of it, so each call depends on the
+//! earlier ones (for a cached function, sound rather than exact: a call
+//! reads the globals now *and* the earlier calls, since whether the cache
+//! answers is a runtime matter); a generator function's body runs, and
+//! reads, when its generator is consumed (`next(g)`, `sum(g)`, `for`), and
+//! consuming is a change of the generator; calling a decorated function
+//! runs its decorator's facts (the wrapper); an instance of a notebook
+//! class reads its class's attributes (`m.rate` reads `Model.rate`, also
+//! after `Model.rate = 0.2`).
 //!
 //! Versions and statements are the nodes of a petgraph graph whose edges
 //! point from what depends to what it depends on; node order is topological,
@@ -132,7 +160,9 @@
 //! 4. `dataflow/`: [`Dataflow`], which reads `facts` but never `analyze`.
 //!    `input.rs` and `answers.rs` (public data in and out), `graph.rs`
 //!    (typed ids, nodes that are a statement or a version, per-name state),
-//!    `versions.rs` (making versions), `effects.rs` (calls of notebook
+//!    `links.rs` (objects held in others, copies, immutable types),
+//!    `versions.rs` (making versions), `state.rs` (hidden state: closures,
+//!    caches, generators, class attributes), `effects.rs` (calls of notebook
 //!    functions expanded), `query.rs` (reading the graph), `similar.rs`;
 //!    `add.rs` (one execution, as named steps over an explicit pass state).
 //!
@@ -165,9 +195,8 @@
 //!   scalar function's result (`n = 3`, `k = len(x)`), not when its type is
 //!   only known at run time (`n = compute()` then `log(n)` is assumed to
 //!   change `n`).
-//! * Aliasing through containers (`row = rows[0]; row.append(1)`) is not
-//!   seen: the probe only sees global names. A failing statement's in-place
-//!   mutations before the error are dropped with it.
+//! * A failing statement's in-place mutations before the error are dropped
+//!   with it.
 //! * `del d['a']` and `del o.x` are changes of `d` and `o` (a version of
 //!   `d['a']` and `o.x` with no value after it), so `d['b']` is untouched;
 //!   `deps d['a']` afterwards still answers with that last version rather
@@ -186,10 +215,27 @@
 //!   objects.
 //! * `@name` in a literal string given to `.query(...)`/`.eval(...)` is a
 //!   read of `name`; a string built at run time is not looked into.
+//! * Aliasing through containers is followed at literal paths, in `for`
+//!   loops and through `copy.copy`/`dataclasses.replace`, not through a
+//!   non-literal subscript (`v = a[1:3]; v[0] = 9` changes a numpy `a`; so
+//!   does `row = rows[i]; row.append(1)` a list's item), container literals
+//!   (`d = {'m': model}`, `rows = [row]`), calls that store their argument
+//!   (`rows.append(row)`, `setattr`), `x.copy()` (deep for pandas and
+//!   numpy), or `from copy import copy`. A change through an unknown key
+//!   (`rows[i].append(1)`) reaches no item named elsewhere, and `rows[0] +=
+//!   [1]` ends `first = rows[0]`'s link as a store would.
+//! * An instance attribute set on the instance still reads the class's
+//!   (`m.rate = 0.5; m.rate` also depends on `Model.rate = 0.2`), and
+//!   instances of classes the notebook did not define read nothing of
+//!   their class. A stateful closure is recognised only when made by a
+//!   notebook function that defines it (`counter = make_counter()`), not
+//!   an object with `__call__`, `itertools.count()` or a bound method; a
+//!   generator expression (`g = (x * k for x in data)`) reads `k` when made.
+//!   A decorator counts as called, wrapper included, when the function is
+//!   defined (only its own body runs then).
 //! * Calling a class counts as running all of its methods; a method called
 //!   on an instance (`m.train()`) is a mutation of `m`, its body is not
-//!   expanded. Decorators are uses, but the function's facts are those of
-//!   the undecorated body.
+//!   expanded.
 //! * Annotations and `type X = ...` values count as read at definition time.
 //! * A name bound in one branch of a compound statement and read in another
 //!   counts as a use of the older value (conservative).
@@ -209,7 +255,8 @@ pub use dataflow::{
     UnknownVariable,
 };
 pub use facts::{
-    statement_at_line, AliasFact, ArgCall, CallableKind, CellAnalysis, FunctionFact, ImportFact,
+    statement_at_line, AliasFact, AliasKind, ArgCall, CallableKind, CellAnalysis, FunctionFact,
+    ImportFact,
     ParseError, StatementFacts, ANALYSIS_VERSION,
 };
 pub use symbol::{Key, PathPart, Symbol};

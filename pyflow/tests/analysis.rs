@@ -5,7 +5,8 @@
 mod common;
 
 use pyflow::{
-    analyze_cell, statement_at_line, CellAnalysis, FunctionFact, ImportFact, StatementFacts, Symbol,
+    analyze_cell, statement_at_line, AliasKind, CellAnalysis, FunctionFact, ImportFact,
+    StatementFacts, Symbol,
 };
 
 const TABLE: &str = include_str!("analysis_table.txt");
@@ -39,15 +40,26 @@ fn statement_field(s: &StatementFacts, field: &str) -> Vec<String> {
         "deletes" => texts(&s.deletes),
         "calls" => s.calls.clone(),
         "classes" => s.classes.clone(),
-        "aliases" => s
-            .aliases
-            .iter()
-            .map(|a| format!("{}={}", a.target, a.source))
-            .collect(),
+        "aliases" => s.aliases.iter().map(alias_text).collect(),
         "imports" => s.imports.iter().map(import_text).collect(),
         "dynamic" => yes_no(s.dynamic),
         "lines" => vec![s.line_start.to_string(), s.line_end.to_string()],
         other => panic!("unknown statement field {other:?}"),
+    }
+}
+
+/// `b=a`, `first=rows[0]` (held at a path), `r=rows[*]` (held somewhere
+/// there), `c=copy(x)`, `m=Model()` (what a call returned).
+fn alias_text(a: &pyflow::AliasFact) -> String {
+    let at = pyflow::Symbol {
+        base: a.source.clone(),
+        path: a.path.clone(),
+    };
+    match a.kind {
+        AliasKind::Same | AliasKind::Item => format!("{}={at}", a.target),
+        AliasKind::Within => format!("{}={at}[*]", a.target),
+        AliasKind::Copy => format!("{}=copy({at})", a.target),
+        AliasKind::Made => format!("{}={at}()", a.target),
     }
 }
 
@@ -60,6 +72,15 @@ fn function_field(f: &FunctionFact, field: &str) -> Vec<String> {
         "mutated" => texts(&f.globals_mutated),
         "call_mutated" => texts(&f.globals_call_mutated),
         "calls" => f.calls.clone(),
+        "state" => [
+            (f.keeps_state, "keeps_state"),
+            (f.generator, "generator"),
+            (f.cached, "cached"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| name.to_string())
+        .collect(),
         other => panic!("unknown function field {other:?}"),
     }
 }

@@ -33,15 +33,26 @@ fn inputs(case: &common::Case) -> Vec<ExecutionInput> {
             let runtime = ["bound", "deleted", "runtime"]
                 .iter()
                 .any(|k| cell.option(k).is_some())
-                .then(|| RuntimeFacts {
-                    bound: names("bound")
+                .then(|| {
+                    let bound: Vec<(String, u64, Option<String>)> = names("bound")
                         .iter()
                         .map(|b| {
-                            let (name, id) = b.split_once(':').expect("bound=name:id");
-                            (name.to_string(), id.parse().expect("an integer id"))
+                            let mut parts = b.splitn(3, ':');
+                            let name = parts.next().expect("bound=name:id[:type]");
+                            let id = parts.next().expect("bound=name:id[:type]");
+                            let kind = parts.next().map(String::from);
+                            let id = id.parse().expect("an integer id");
+                            (name.to_string(), id, kind)
                         })
-                        .collect(),
-                    deleted: names("deleted"),
+                        .collect();
+                    RuntimeFacts {
+                        types: bound
+                            .iter()
+                            .filter_map(|(n, _, t)| Some((n.clone(), t.clone()?)))
+                            .collect(),
+                        bound: bound.into_iter().map(|(n, id, _)| (n, id)).collect(),
+                        deleted: names("deleted"),
+                    }
                 });
             ExecutionInput {
                 execution_id: i as i64 + 1,

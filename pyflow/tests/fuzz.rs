@@ -138,6 +138,14 @@ fn damaged_and_random_cells_never_break_anything() {
             deleted: (0..rng.below(2))
                 .filter_map(|_| names.get(rng.below(names.len())).cloned())
                 .collect(),
+            types: (0..rng.below(2))
+                .filter_map(|_| {
+                    let kind = ["int", "list", "numpy.float64"][rng.below(3)];
+                    names
+                        .get(rng.below(names.len()))
+                        .map(|n| (n.clone(), kind.to_string()))
+                })
+                .collect(),
         });
         flow.add_execution(ExecutionInput {
             execution_id: round,

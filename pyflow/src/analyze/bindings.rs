@@ -29,6 +29,8 @@ pub(super) struct BindingCollector {
     pub(super) locals: HashSet<String>,
     pub(super) globals: HashSet<String>,
     pub(super) nonlocals: HashSet<String>,
+    /// The body yields: it is a generator function.
+    pub(super) yields: bool,
 }
 
 impl BindingCollector {
@@ -83,6 +85,9 @@ impl<'a> Visitor<'a> for BindingCollector {
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
+        if matches!(expr, Expr::Yield(_) | Expr::YieldFrom(_)) {
+            self.yields = true;
+        }
         match expr {
             Expr::Name(n) if !n.ctx.is_load() => {
                 self.locals.insert(n.id.to_string());

@@ -84,6 +84,10 @@ pub(super) struct FnAcc {
     pub(super) params_mutated: OrderedSet<String>,
     /// Parameters rebound so far: a change after that is not the caller's.
     pub(super) params_rebound: OrderedSet<String>,
+    /// See [`FunctionFact::keeps_state`], `generator`, `cached`.
+    pub(super) keeps_state: bool,
+    pub(super) generator: bool,
+    pub(super) cached: bool,
 }
 
 impl FnAcc {
@@ -101,6 +105,9 @@ impl FnAcc {
             params: self.params,
             params_mutated: self.params_mutated.into_iter().collect(),
             arg_calls: e.arg_calls,
+            keeps_state: self.keeps_state,
+            generator: self.generator,
+            cached: self.cached,
         }
     }
 }
@@ -120,6 +127,9 @@ impl Accs {
             params: Vec::new(),
             params_mutated: OrderedSet::default(),
             params_rebound: OrderedSet::default(),
+            keeps_state: false,
+            generator: false,
+            cached: false,
         });
         id
     }

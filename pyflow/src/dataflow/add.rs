@@ -14,20 +14,35 @@ use super::graph::{
     Binding, Changes, ExecIdx, ExecRecord, NodeKind, StmtAt, StmtSpan, STATIC_OBJECT,
 };
 use super::input::{ExecutionInput, RuntimeFacts};
+use super::links::is_immutable_type;
 use super::versions::{Output, StmtNodes};
 use super::Dataflow;
 use crate::collections::{FxHashMap, FxHashSet, OrderedSet};
-use crate::facts::StatementFacts;
+use crate::facts::{AliasKind, StatementFacts};
+use crate::symbol::Symbol;
 
 /// The probe's answer, indexed by name.
 struct Probe<'i> {
     facts: &'i RuntimeFacts,
     bound: FxHashMap<&'i str, u64>,
     deleted: FxHashSet<&'i str>,
+    /// Names whose final value cannot change in place (`int`, `str`).
+    immutable: FxHashSet<&'i str>,
+    /// The last statement that statically binds each name: the probe's
+    /// type of a name speaks for that binding only.
+    last_bound: FxHashMap<&'i str, usize>,
 }
 
 impl<'i> Probe<'i> {
-    fn new(facts: &'i RuntimeFacts) -> Probe<'i> {
+    fn new(facts: &'i RuntimeFacts, input: &'i ExecutionInput) -> Probe<'i> {
+        let mut last_bound = FxHashMap::default();
+        if !facts.types.is_empty() {
+            for (si, st) in input.analysis.statements.iter().enumerate() {
+                for d in &st.defines {
+                    last_bound.insert(d.base.as_str(), si);
+                }
+            }
+        }
         Probe {
             facts,
             bound: facts
@@ -36,7 +51,20 @@ impl<'i> Probe<'i> {
                 .map(|(n, id)| (n.as_str(), *id))
                 .collect(),
             deleted: facts.deleted.iter().map(String::as_str).collect(),
+            immutable: facts
+                .types
+                .iter()
+                .filter(|(_, t)| is_immutable_type(t))
+                .map(|(n, _)| n.as_str())
+                .collect(),
+            last_bound,
         }
+    }
+
+    /// Whether the value `name` holds after statement `si` (which bound or
+    /// changed it) is known to be immutable.
+    fn immutable_after(&self, name: &str, si: usize) -> bool {
+        self.immutable.contains(name) && self.last_bound.get(name).is_none_or(|&l| l <= si)
     }
 }
 
@@ -63,7 +91,7 @@ impl<'i> Pass<'i> {
         Pass {
             input,
             exec,
-            probe: input.runtime.as_ref().map(Probe::new),
+            probe: input.runtime.as_ref().map(|r| Probe::new(r, input)),
             stmts: StmtNodes::new(input.analysis.statements.len()),
             out: Output::default(),
             defined_statically: OrderedSet::default(),
@@ -123,7 +151,7 @@ impl Dataflow {
             self.read_step(&mut pass, si, &eff);
             if pass.produces(si) {
                 self.bind_step(&mut pass, si, st, &eff);
-                self.alias_step(&pass, st);
+                self.alias_step(st, &eff);
                 self.mutation_step(&mut pass, si, &eff);
                 self.deletion_step(&mut pass, &eff);
             }
@@ -148,6 +176,9 @@ impl Dataflow {
         for u in &eff.uses {
             let before = used.len();
             self.current_versions_into(u, &mut used);
+            if let Some(class) = self.class_symbol(u) {
+                self.current_versions_into(&class, &mut used);
+            }
             if used.len() == before {
                 continue;
             }
@@ -163,6 +194,16 @@ impl Dataflow {
         for m in eff.mutations() {
             if !eff.defines_name(&m.base) {
                 self.container_versions_into(m, &mut used);
+            }
+        }
+        // A change through a container or copy changes the value it reaches
+        // in place: it reads that value (`d['m'] = model; model.fit(X)` needs
+        // the statement that put `model` into `d`).
+        for (m, in_place) in mutation_kinds(eff) {
+            if self.keeps_object(pass, si, m, in_place) {
+                for linked in self.linked_symbols(&m.base, &m.path, in_place || m.path.is_empty()) {
+                    self.current_versions_into(&linked, &mut used);
+                }
             }
         }
         used.sort_unstable();
@@ -195,53 +236,100 @@ impl Dataflow {
             let node = self.stmt_node(at, &mut pass.stmts);
             let fact = st.functions.iter().find(|f| &f.name == name).cloned();
             self.define(name, *binding, fact, at, node, &mut pass.out);
+            if pass
+                .probe
+                .as_ref()
+                .is_some_and(|p| p.immutable_after(name, si))
+            {
+                self.mark_immutable(name, true);
+            }
             pass.defined_statically.insert(name.clone());
-            if let Some(id) = self.lookup(name) {
-                if st.immutable.contains(name) {
-                    self.immutable.insert(id);
-                } else {
-                    self.immutable.remove(&id);
-                }
+            // Bound to a literal or a scalar's result (`n = 3`): no call changes it in place.
+            if st.immutable.contains(name) {
+                self.mark_immutable(name, true);
             }
         }
     }
 
-    /// Without a probe, `b = a` makes `b` a name of `a`'s object (with one,
-    /// the `id()`s it reports say so).
-    fn alias_step(&mut self, pass: &Pass<'_>, st: &StatementFacts) {
-        if pass.probe.is_some() {
-            return;
+    /// `b = a` makes `b` a name of `a`'s object from this statement on, in
+    /// this cell as across cells (after the cell, the `id()`s the probe
+    /// reports take over); `first = rows[0]`, `d['m'] = model` and
+    /// `c = copy.copy(x)` link the objects (`links.rs`).
+    fn alias_step(&mut self, st: &StatementFacts, eff: &Effects) {
+        // `rows[0] = [7]`: what was held there before is no longer in `rows`.
+        for m in eff.stores.iter().filter(|m| !m.path.is_empty()) {
+            self.unlink_replaced(&m.base, &m.path);
         }
         for alias in &st.aliases {
-            if let Some(key) = self.object_of(&alias.source) {
-                let target = self.intern(&alias.target);
-                self.set_object(target, key);
+            match alias.kind {
+                AliasKind::Same => {
+                    if let Some(key) = self.object_of(&alias.source) {
+                        let target = self.intern(&alias.target);
+                        self.set_object(target, key);
+                    }
+                }
+                AliasKind::Made => self.made_by_call(&alias.target, &alias.source),
+                kind => self.link(&alias.target, &alias.source, kind, &alias.path),
             }
+        }
+    }
+
+    /// Whether a change of `m` left its name on the same object, so that it
+    /// spreads to the object's other names. Only `x += v` on a name can
+    /// rebind it (`x += 1` on an int); the probe decides when it reported
+    /// `x`: the same `id()` as before, or (for a name first bound in this
+    /// cell, whose `id()` before is unknown) a type that changes in place.
+    fn keeps_object(&self, pass: &Pass<'_>, si: usize, m: &Symbol, in_place: bool) -> bool {
+        if in_place || !m.path.is_empty() {
+            return true;
+        }
+        let Some(probe) = pass.probe.as_ref() else {
+            return true;
+        };
+        let Some(&id) = probe.bound.get(m.base.as_str()) else {
+            return true;
+        };
+        match self.object_of(&m.base) {
+            Some(key) if key == id & !STATIC_OBJECT => true,
+            Some(key) if key & STATIC_OBJECT != 0 => !probe.immutable_after(&m.base, si),
+            _ => false,
         }
     }
 
     /// What statement `si` changed in place, spread to the aliases of the
-    /// object unless the probe says the name now holds another object.
+    /// object unless the name now holds another object, and through the
+    /// containers and copies linked to it.
     fn mutation_step(&mut self, pass: &mut Pass<'_>, si: usize, eff: &Effects) {
-        for m in eff.mutations() {
-            let propagate = match pass
-                .probe
-                .as_ref()
-                .and_then(|p| p.bound.get(m.base.as_str()))
-            {
-                Some(id) => self.object_of(&m.base) == Some(id & !STATIC_OBJECT),
-                None => true,
+        for (m, in_place) in mutation_kinds(eff) {
+            let propagate = self.keeps_object(pass, si, m, in_place);
+            let linked = if propagate {
+                self.linked_symbols(&m.base, &m.path, in_place || m.path.is_empty())
+            } else {
+                Vec::new()
             };
             let at = pass.at(si);
             let node = self.stmt_node(at, &mut pass.stmts);
             let first_new = pass.out.changes.made.len();
             self.mutate(m, propagate, at, node, &mut pass.out);
+            for symbol in &linked {
+                self.mutate(symbol, false, at, node, &mut pass.out);
+            }
+            // An assumed change is one for what shares the object too.
             if let Some((_, callee)) = eff.assumed.iter().find(|(s, _)| s == m) {
                 let note = format!("{callee}({m}) may change {m}");
                 let changes = &mut pass.out.changes;
                 for &(v, _) in &changes.made[first_new..] {
                     changes.assumed.push((v, note.clone()));
                 }
+            }
+
+            if !propagate
+                && pass
+                    .probe
+                    .as_ref()
+                    .is_some_and(|p| p.immutable_after(&m.base, si))
+            {
+                self.mark_immutable(&m.base, true);
             }
             // `x += 1` on an int rebinds x: the probe reports it, and the
             // mutation's version already stands for it.
@@ -279,9 +367,6 @@ impl Dataflow {
             let at = pass.at(si);
             let node = self.stmt_node(at, &mut pass.stmts);
             self.define(name, Binding::Data, None, at, node, &mut pass.out);
-            if let Some(id) = self.lookup(name) {
-                self.immutable.remove(&id);
-            }
         }
         for name in &rt.deleted {
             if !pass.deleted_statically.contains(name) && !is_ipython_auto_name(name) {
@@ -291,9 +376,12 @@ impl Dataflow {
         for (name, id) in &rt.bound {
             if let Some(nid) = self.lookup(name) {
                 if !self.state[nid.index()].live.is_empty() {
-                    self.set_object(nid, id & !STATIC_OBJECT);
+                    self.set_runtime_object(nid, id & !STATIC_OBJECT);
                 }
             }
+        }
+        for (name, type_name) in &rt.types {
+            self.mark_immutable(name, is_immutable_type(type_name));
         }
     }
 
@@ -390,6 +478,13 @@ impl Dataflow {
         delta.retired = retired;
         delta
     }
+}
+
+/// A statement's changes, each with whether it is in place (a method call)
+/// rather than a store (`d['a'] = v`, `x += v`).
+fn mutation_kinds(eff: &Effects) -> impl Iterator<Item = (&Symbol, bool)> {
+    let stores = eff.stores.iter().map(|m| (m, false));
+    stores.chain(eff.in_place.iter().map(|m| (m, true)))
 }
 
 /// IPython's output caching and built-in names, which the probe may report

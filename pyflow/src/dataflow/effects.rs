@@ -68,7 +68,7 @@ impl Dataflow {
             );
         }
 
-        if !self.callables.is_empty() {
+        if !self.callables.is_empty() || self.holds_generators(&st.uses) {
             let mut queue: Vec<&str> = st.calls.iter().map(String::as_str).collect();
             queue.extend(st.uses.iter().map(|u| u.base.as_str()));
             let mut seen: Vec<&str> = Vec::new();
@@ -77,7 +77,7 @@ impl Dataflow {
                     continue;
                 }
                 seen.push(name);
-                let Some(fact) = self.lookup(name).and_then(|id| self.callables.get(&id)) else {
+                let Some(fact) = self.lookup(name).and_then(|id| self.body_run_by(id)) else {
                     continue;
                 };
                 eff.uses.extend(fact.globals_read.iter().cloned());
@@ -117,11 +117,8 @@ impl Dataflow {
         // bound to a literal or a scalar (`n = 3`), nor one known to change.
         let mut kept = Vec::new();
         for (m, callee) in assumed {
-            let immutable = m.path.is_empty()
-                && !eff.defines_name(&m.base)
-                && self
-                    .lookup(&m.base)
-                    .is_some_and(|id| self.immutable.contains(&id));
+            let immutable =
+                m.path.is_empty() && !eff.defines_name(&m.base) && self.is_immutable(&m.base);
             if is_data(&m) && !immutable && !in_place.contains(&m) {
                 in_place.push(m.clone());
                 kept.push((m, callee));
@@ -129,6 +126,7 @@ impl Dataflow {
         }
         eff.in_place = in_place;
         eff.assumed = kept;
+        self.hidden_state_changes(st, &mut eff);
         eff
     }
 

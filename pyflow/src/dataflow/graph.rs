@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::answers::{ExecRef, ExecutionFlow};
 use crate::collections::FxHashMap;
+use crate::facts::AliasKind;
 use crate::symbol::{Key, PathPart};
 
 /// Dense id of an interned global name (indexes `Dataflow::names` and `state`).
@@ -47,6 +48,17 @@ impl VersionId {
 /// Object keys made up statically carry this bit; runtime `id()`s (CPython
 /// addresses) never do.
 pub(super) const STATIC_OBJECT: u64 = 1 << 63;
+
+/// `held` is inside `holder` at `path` (exactly there, or somewhere at or
+/// below it), or, for a copy, `held` holds the same members as `holder`:
+/// object keys, so a link follows the objects, not the names (`links.rs`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct Link {
+    pub(super) holder: u64,
+    pub(super) held: u64,
+    pub(super) path: Vec<PathPart>,
+    pub(super) kind: AliasKind,
+}
 
 /// Which statement of which execution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -149,6 +161,33 @@ pub(super) struct NameState {
     /// its source's).
     pub(super) object: Option<u64>,
     pub(super) deleted_by: Option<i64>,
+    /// The probe saw a value of a type that never changes in place (`int`,
+    /// `str`): no alias shares a change with it.
+    #[serde(default)]
+    pub(super) immutable: bool,
+    /// Hidden state (`state.rs`): calling it changes what its next call
+    /// returns (a closure over a `nonlocal`).
+    #[serde(default)]
+    pub(super) stateful: bool,
+    /// An instance of the class with this name and object key: reading
+    /// `m.rate` reads `Model.rate`.
+    #[serde(default)]
+    pub(super) instance_of: Option<(NameId, u64)>,
+    /// A generator not yet consumed: the body of the function that made it,
+    /// run (and read) by whatever consumes it.
+    #[serde(default)]
+    pub(super) runs: Option<Box<crate::facts::FunctionFact>>,
+}
+
+impl NameState {
+    /// What was known about the value the name held (immutable, hidden
+    /// state, class): gone with a new binding or a deletion.
+    pub(super) fn forget_value(&mut self) {
+        self.immutable = false;
+        self.stateful = false;
+        self.instance_of = None;
+        self.runs = None;
+    }
 }
 
 /// Where a statement's code is in its cell.

@@ -22,6 +22,11 @@ pub struct RuntimeFacts {
     /// Globals that existed before the execution and not after it.
     #[serde(default)]
     pub deleted: Vec<String>,
+    /// The type of bound names' values, as the probe spells it (`int`,
+    /// `numpy.ndarray`), where known: a value that cannot change in place is
+    /// nobody's alias (`first = rows[0]` holding an `int`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<(String, String)>,
 }
 
 /// One execution as the engine needs it; what the store keeps per execution

@@ -3,7 +3,8 @@
 //!
 //! Layers, each file using only those above it: `input` and `answers` (the
 //! public data in and out), `graph` (typed ids, nodes, per-name state);
-//! `versions` (making versions), `effects` (calls expanded), `query`
+//! `links` (objects held in others, copies); `versions` (making versions),
+//! `state` (hidden state: closures, caches, generators, class attributes), `effects` (calls expanded), `query`
 //! (reading the graph), `similar`; `add` (one execution, step by step).
 //! This file holds the [`Dataflow`] itself and its name table; the other
 //! files add `impl Dataflow` blocks and use its fields.
@@ -13,8 +14,10 @@ mod answers;
 mod effects;
 mod graph;
 mod input;
+mod links;
 mod query;
 mod similar;
+mod state;
 mod versions;
 
 use petgraph::graph::DiGraph;
@@ -29,7 +32,7 @@ pub use similar::similar_names;
 
 use crate::collections::FxHashMap;
 use crate::facts::FunctionFact;
-use graph::{Binding, ExecRecord, NameId, NameState, Node, VersionOf};
+use graph::{Binding, ExecRecord, Link, NameId, NameState, Node, VersionOf};
 
 /// The dependency graph of one trial: every execution in the order it ran,
 /// the versions of symbols each one produced and the versions each of its
@@ -64,9 +67,10 @@ pub struct Dataflow {
     members: FxHashMap<u64, Vec<NameId>>,
     /// The last static object key handed out.
     next_object: u64,
-    /// Names bound to values no call can change in place (`n = 3`).
+    /// Objects held in others, and shallow copies, by both their ends'
+    /// object keys (see `links.rs`).
     #[serde(default)]
-    immutable: crate::collections::FxHashSet<NameId>,
+    links: FxHashMap<u64, Vec<Link>>,
 }
 
 impl Dataflow {

@@ -114,6 +114,7 @@ impl Dataflow {
         st.live.root.push(v);
         st.deleted_by = None;
         st.binding = Some(binding);
+        st.forget_value();
         match fact {
             Some(f) if binding == Binding::Callable => {
                 self.callables.insert(id, f);
@@ -144,7 +145,12 @@ impl Dataflow {
                 .object
                 .and_then(|k| self.members.get(&k))
             {
-                targets.extend(members.iter().filter(|&&m| m != id));
+                let state = &self.state;
+                targets.extend(
+                    members
+                        .iter()
+                        .filter(|&&m| m != id && !state[m.index()].immutable),
+                );
             }
         }
         for target in targets {
@@ -213,32 +219,45 @@ impl Dataflow {
         st.live.clear();
         st.binding = None;
         st.deleted_by = Some(execution_id);
+        st.forget_value();
         let object = st.object.take();
-        self.immutable.remove(&id);
         out.flow.deletes.push(Symbol::name(name));
         self.callables.remove(&id);
         if let Some(key) = object {
-            self.leave_object(id, key);
+            self.leave_object(id, key, None);
         }
     }
 
-    fn leave_object(&mut self, id: NameId, key: u64) {
+    /// `id` is no longer a name of the object `key` (it moves to `to`, if
+    /// anywhere); an object left without names hands on or drops its links.
+    fn leave_object(&mut self, id: NameId, key: u64, to: Option<u64>) {
         if let Some(m) = self.members.get_mut(&key) {
             m.retain(|&n| n != id);
             if m.is_empty() {
                 self.members.remove(&key);
+                self.object_emptied(key, to);
             }
         }
     }
 
     /// Makes `id` a name of the object `key` (and no longer of its old one).
     pub(super) fn set_object(&mut self, id: NameId, key: u64) {
+        self.join_object(id, key, false);
+    }
+
+    /// The probe saw `id` bound to the object with `id()` `key`: the same
+    /// object as the static key it had in this execution, if it had one.
+    pub(super) fn set_runtime_object(&mut self, id: NameId, key: u64) {
+        self.join_object(id, key, true);
+    }
+
+    fn join_object(&mut self, id: NameId, key: u64, same_object: bool) {
         let old = self.state[id.index()].object;
         if old == Some(key) {
             return;
         }
         if let Some(old) = old {
-            self.leave_object(id, old);
+            self.leave_object(id, old, same_object.then_some(key));
         }
         self.members.entry(key).or_default().push(id);
         self.state[id.index()].object = Some(key);

@@ -5,9 +5,11 @@ use ruff_python_ast::{self as ast, ExceptHandler, Expr, Stmt, TypeParam, TypePar
 use super::calls::is_immutable_value;
 use super::Walker;
 use crate::analyze::bindings::{from_import_binding, import_binding, BindingCollector};
+use crate::analyze::chain::chain;
 use crate::analyze::scope::{Scope, ScopeKind};
 use crate::collections::FxHashSet as HashSet;
-use crate::facts::{AliasFact, CallableKind, ImportFact};
+use crate::facts::{AliasFact, AliasKind, CallableKind, ImportFact};
+use crate::symbol::PathPart;
 
 impl Walker {
     pub(super) fn body(&mut self, body: &[Stmt]) {
@@ -91,14 +93,33 @@ impl Walker {
                 }
             }
         }
-        if let Expr::Name(source) = &*a.value {
-            if self.at_module_level() && self.binds() {
+        if self.at_module_level() && self.binds() {
+            // `x = df[cols]`, `v = a[1:3]`: a copy as often as a view; not
+            // followed (see the crate's known limits).
+            let source = alias_source(&a.value).filter(|(_, k, _)| *k != AliasKind::Within);
+            if let Some((source, kind, path)) = source {
                 for target in &a.targets {
-                    if let Expr::Name(t) = target {
-                        self.st.aliases.push(AliasFact {
+                    match target {
+                        Expr::Name(t) => self.st.aliases.push(AliasFact {
                             target: t.id.to_string(),
-                            source: source.id.to_string(),
-                        });
+                            source: source.clone(),
+                            kind,
+                            path: path.clone(),
+                        }),
+                        // `d['m'] = model`: `model` is now held in `d`.
+                        Expr::Attribute(_) | Expr::Subscript(_) if kind == AliasKind::Same => {
+                            if let Some((held_in, kind, path)) =
+                                alias_source(target).filter(|(_, k, _)| *k != AliasKind::Copy)
+                            {
+                                self.st.aliases.push(AliasFact {
+                                    target: source.clone(),
+                                    source: held_in,
+                                    kind,
+                                    path,
+                                });
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -127,6 +148,21 @@ impl Walker {
         self.load(head);
         let saved = self.save_bound();
         if let Some(target) = target {
+            // `for r in rows`: each `r` is an item of `rows`.
+            if let (
+                Expr::Name(t),
+                Some((source, AliasKind::Same | AliasKind::Item | AliasKind::Within, path)),
+            ) = (target, alias_source(head))
+            {
+                if self.at_module_level() && self.binds() {
+                    self.st.aliases.push(AliasFact {
+                        target: t.id.to_string(),
+                        source,
+                        kind: AliasKind::Within,
+                        path,
+                    });
+                }
+            }
             self.store(target);
         }
         self.body(body);
@@ -317,7 +353,7 @@ impl Walker {
         }
 
         let saved_owner = self.owner;
-        let mut opened = false;
+        let mut opened = None;
         if self.owner.is_none() {
             let outer = self
                 .scopes
@@ -331,17 +367,37 @@ impl Walker {
                 let id = self.accs.open(f.name.id.as_str(), CallableKind::Function);
                 self.accs.get_mut(id).params = param_names(&f.parameters);
                 self.owner = Some(id);
-                opened = true;
+                opened = Some(id);
             }
         }
         let bindings = BindingCollector::collect(Some(&f.parameters), &f.body);
+        if let Some(id) = opened {
+            let acc = self.accs.get_mut(id);
+            acc.generator = bindings.yields;
+            for d in &f.decorator_list {
+                match decorator_name(&d.expression) {
+                    Some((None | Some("functools"), "lru_cache" | "cache")) => acc.cached = true,
+                    // Calling `f` runs the wrapper `deco` returned: its facts.
+                    Some((None, name)) => {
+                        acc.effects.calls.insert(name.to_string());
+                    }
+                    _ => {}
+                }
+            }
+        } else if !bindings.nonlocals.is_empty() && saved_owner.is_some() {
+            // A nested function changing an enclosing function's variable:
+            // what the outer function returns keeps state between calls.
+            if let Some(owner) = saved_owner {
+                self.accs.get_mut(owner).keeps_state = true;
+            }
+        }
         let mut scope = Scope::new(ScopeKind::Function);
         scope.locals = bindings.locals;
         scope.globals = bindings.globals;
         scope.nonlocals = bindings.nonlocals;
         let scope_id = self.scopes.push(scope);
         let saved_scope = self.owner_scope;
-        if opened {
+        if opened.is_some() {
             self.owner_scope = Some(scope_id);
         }
         self.body(&f.body);
@@ -399,4 +455,59 @@ pub(super) fn param_names(parameters: &ast::Parameters) -> Vec<String> {
         .chain(&parameters.kwonlyargs)
         .map(|p| p.parameter.name.id.to_string())
         .collect()
+}
+
+/// What an assigned value is an alias of: a plain name (`b = a`), a part of
+/// one (`rows[0]`, `cfg.model`; `Within` past a non-literal key), a
+/// shallow copy of one (`copy.copy(x)`, `dataclasses.replace(x, ...)`,
+/// which share `x`'s members), or what calling one returned (`Model()`).
+fn alias_source(value: &Expr) -> Option<(String, AliasKind, Vec<PathPart>)> {
+    match value {
+        Expr::Name(n) => Some((n.id.to_string(), AliasKind::Same, Vec::new())),
+        Expr::Attribute(_) | Expr::Subscript(_) => {
+            let c = chain(value);
+            let symbol = c.symbol?;
+            let kind = if c.exact {
+                AliasKind::Item
+            } else {
+                AliasKind::Within
+            };
+            Some((symbol.base, kind, symbol.path))
+        }
+        Expr::Call(call) => {
+            let f = match &*call.func {
+                // `m = Model()`, `counter = make_counter()`.
+                Expr::Name(f) => return Some((f.id.to_string(), AliasKind::Made, Vec::new())),
+                Expr::Attribute(f) => f,
+                _ => return None,
+            };
+            let Expr::Name(module) = &*f.value else {
+                return None;
+            };
+            let shallow = matches!(
+                (module.id.as_str(), f.attr.id.as_str()),
+                ("copy", "copy") | ("dataclasses", "replace")
+            );
+            match call.arguments.args.first() {
+                Some(Expr::Name(x)) if shallow => {
+                    Some((x.id.to_string(), AliasKind::Copy, Vec::new()))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `@name`, `@module.name`, `@name(...)`: the decorator's (module, name).
+fn decorator_name(expr: &Expr) -> Option<(Option<&str>, &str)> {
+    match expr {
+        Expr::Name(n) => Some((None, n.id.as_str())),
+        Expr::Attribute(a) => match &*a.value {
+            Expr::Name(m) => Some((Some(m.id.as_str()), a.attr.id.as_str())),
+            _ => None,
+        },
+        Expr::Call(c) => decorator_name(&c.func),
+        _ => None,
+    }
 }
