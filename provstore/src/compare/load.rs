@@ -1,14 +1,16 @@
 //! Loading one trial for comparing: its executions with their code and outputs, the names
-//! each touched, and each name's last capture, in a fixed number of queries, into the plain
-//! structs of [`super::algorithm`].
+//! each touched, each execution's producing statements (what they read and made, from the
+//! dependency index) and each name's last capture, in a fixed number of queries, into the
+//! plain structs of [`super::algorithm`] and [`super::statements`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection};
 
 use super::algorithm::{Exec, Final, Names, Side};
 use super::model::{OutputEntry, MAGIC_ANSWER_MIME};
+use super::statements::{Made, Read, Stmt};
 use crate::role::Role;
 use crate::{Result, Store, StoreError, TrialSummary};
 
@@ -28,9 +30,10 @@ impl Store {
             let mut names = Names::default();
             read_names(conn, trial, |id, name, role| {
                 if let Some(&i) = at.get(&id) {
-                    names.note(&mut execs[i], name, role);
+                    names.note(execs[i].seq, name, role);
                 }
             })?;
+            read_statements(conn, trial, &at, &mut execs)?;
             let captured = last_captures(conn, trial)?;
             Ok(Side {
                 id: trial,
@@ -110,8 +113,7 @@ fn load_execs(
                 code: r.get(4)?,
                 error,
                 outputs: Vec::new(),
-                defines: Vec::new(),
-                uses: Vec::new(),
+                statements: Vec::new(),
             });
             last_output = None;
         }
@@ -172,6 +174,130 @@ fn read_names(
         let id: i64 = r.get(0)?;
         let name = r.get_ref(1)?.as_str().unwrap_or("");
         f(id, name, r.get(2)?);
+    }
+    Ok(())
+}
+
+/// Fills each execution's producing statements from the dependency index: their text (the
+/// span `dataflow_statements` keeps; none for an unanalysed cell), whether the analysis found
+/// them dynamic, the versions they made (`dataflow_versions`) and read (`dataflow_reads`).
+fn read_statements(
+    conn: &Connection,
+    trial: i64,
+    at: &HashMap<i64, usize>,
+    execs: &mut [Exec],
+) -> rusqlite::Result<()> {
+    // Per execution (by index), its statements by their index in the cell.
+    let mut found: Vec<BTreeMap<i64, Stmt>> = vec![BTreeMap::new(); execs.len()];
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.execution_id, s.statement, s.byte_start, s.byte_end
+         FROM executions e JOIN dataflow_statements s ON s.execution_id = e.id
+         WHERE e.trial_id = ?1",
+    )?;
+    let mut rows = stmt.query([trial])?;
+    while let Some(r) = rows.next()? {
+        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
+            continue;
+        };
+        let span: (Option<i64>, Option<i64>) = (r.get(2)?, r.get(3)?);
+        let text = match span {
+            (Some(a), Some(b)) => usize::try_from(a)
+                .ok()
+                .zip(usize::try_from(b).ok())
+                .and_then(|(a, b)| execs[i].code.get(a..b))
+                .map(String::from),
+            _ => None,
+        };
+        statement(&mut found[i], r.get(1)?).text = text;
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT execution_id, statement, name, symbol, current FROM dataflow_versions
+         WHERE trial_id = ?1",
+    )?;
+    let mut rows = stmt.query([trial])?;
+    while let Some(r) = rows.next()? {
+        if let Some(&i) = at.get(&r.get::<_, i64>(0)?) {
+            statement(&mut found[i], r.get(1)?).makes.push(Made {
+                name: r.get(2)?,
+                symbol: r.get(3)?,
+                current: r.get(4)?,
+            });
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.execution_id, r.statement, r.dep_execution_id, r.dep_statement, r.symbol
+         FROM executions e JOIN dataflow_reads r ON r.execution_id = e.id
+         WHERE e.trial_id = ?1",
+    )?;
+    let mut rows = stmt.query([trial])?;
+    while let Some(r) = rows.next()? {
+        if let Some(&i) = at.get(&r.get::<_, i64>(0)?) {
+            let seq = at.get(&r.get::<_, i64>(2)?).map(|&d| execs[d].seq);
+            statement(&mut found[i], r.get(1)?).reads.push(Read {
+                seq,
+                statement: r.get(3)?,
+                symbol: r.get(4)?,
+            });
+        }
+    }
+    mark_dynamic(conn, trial, at, &mut found)?;
+    for (e, statements) in execs.iter_mut().zip(found) {
+        // Only statements that made something matter to the diff.
+        e.statements = statements
+            .into_values()
+            .filter(|s| !s.makes.is_empty())
+            .collect();
+    }
+    Ok(())
+}
+
+/// The statement `index` of an execution's map, made empty when new.
+fn statement(found: &mut BTreeMap<i64, Stmt>, index: i64) -> &mut Stmt {
+    found.entry(index).or_insert_with(|| Stmt {
+        index,
+        ..Stmt::default()
+    })
+}
+
+/// Marks the statements the stored analysis of their cell calls dynamic (`exec`, a magic, a
+/// star import). Only analyses that contain one are read, and only that flag of each statement.
+fn mark_dynamic(
+    conn: &Connection,
+    trial: i64,
+    at: &HashMap<i64, usize>,
+    found: &mut [BTreeMap<i64, Stmt>],
+) -> rusqlite::Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Analysis {
+        #[serde(default)]
+        statements: Vec<Flag>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Flag {
+        #[serde(default)]
+        dynamic: bool,
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.execution_id, d.analysis
+         FROM executions e JOIN execution_dataflow d ON d.execution_id = e.id
+         WHERE e.trial_id = ?1 AND instr(d.analysis, '\"dynamic\":true') > 0",
+    )?;
+    let mut rows = stmt.query([trial])?;
+    while let Some(r) = rows.next()? {
+        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
+            continue;
+        };
+        let text = r.get_ref(1)?.as_str().unwrap_or("");
+        let Ok(analysis) = serde_json::from_str::<Analysis>(text) else {
+            continue;
+        };
+        for (index, flag) in analysis.statements.iter().enumerate() {
+            if flag.dynamic {
+                if let Some(s) = found[i].get_mut(&(index as i64)) {
+                    s.dynamic = true;
+                }
+            }
+        }
     }
     Ok(())
 }
