@@ -66,9 +66,10 @@ pub use model::{
     OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
 };
 
+use algorithm::Side;
 use algorithm::{
     code_op, code_ops, compare_outputs, compare_values, is_picture, presence_status,
-    prov_magics_only,
+    prov_magics_only, replaced,
 };
 
 impl Store {
@@ -95,7 +96,7 @@ impl Store {
                 }
             }
         }
-        let ops = code_ops(&l.execs, &r.execs);
+        let ops = self.code_ops_with_texts(&mut l, &mut r)?;
         let values = compare_values(&l, &r, &ops);
         let environment = self.environment_diff(&left, &right)?;
         let code = ops.iter().map(|op| code_op(op, &l, &r)).collect();
@@ -112,8 +113,8 @@ impl Store {
 
     /// The names both trials end with, changed first, then equal (by name within).
     pub fn intersection_diff(&self, left: i64, right: i64) -> Result<IntersectionDiff> {
-        let ((left, l), (right, r)) = (self.diff_side(left)?, self.diff_side(right)?);
-        let ops = code_ops(&l.execs, &r.execs);
+        let ((left, mut l), (right, mut r)) = (self.diff_side(left)?, self.diff_side(right)?);
+        let ops = self.code_ops_with_texts(&mut l, &mut r)?;
         let values = compare_values(&l, &r, &ops)
             .into_iter()
             .filter(|v| v.left_type.is_some() && v.right_type.is_some())
@@ -123,6 +124,16 @@ impl Store {
             right,
             values,
         })
+    }
+
+    /// The code diff of two sides, with the statement texts of the executions it replaced
+    /// read, which the values' comparison matches.
+    fn code_ops_with_texts(&self, l: &mut Side, r: &mut Side) -> Result<Vec<similar::DiffOp>> {
+        let ops = code_ops(&l.execs, &r.execs);
+        let (lr, rr) = replaced(&ops);
+        self.fill_statement_texts(l, &lr)?;
+        self.fill_statement_texts(r, &rr)?;
+        Ok(ops)
     }
 
     /// Fills in the pictures (PNG, JPEG, GIF, SVG) of the changed output entries of `diff`,

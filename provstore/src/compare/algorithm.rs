@@ -198,6 +198,19 @@ fn op_parts(op: &DiffOp) -> (CodeOpKind, std::ops::Range<usize>, std::ops::Range
     }
 }
 
+/// The executions (positions on each side) in the code diff's replace ops: those whose
+/// statements are matched by text.
+pub(crate) fn replaced(ops: &[DiffOp]) -> (Vec<usize>, Vec<usize>) {
+    let (mut l, mut r) = (Vec::new(), Vec::new());
+    for (kind, lr, rr) in ops.iter().map(op_parts) {
+        if kind == CodeOpKind::Replace {
+            l.extend(lr);
+            r.extend(rr);
+        }
+    }
+    (l, r)
+}
+
 /// A code op as shown: executions on both sides and, unless equal, the unified diff.
 pub(crate) fn code_op(op: &DiffOp, l: &Side, r: &Side) -> CodeOp {
     let (kind, lr, rr) = op_parts(op);

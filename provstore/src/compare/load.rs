@@ -178,9 +178,10 @@ fn read_names(
     Ok(())
 }
 
-/// Fills each execution's producing statements from the dependency index: their text (the
-/// span `dataflow_statements` keeps; none for an unanalysed cell), whether the analysis found
-/// them dynamic, the versions they made (`dataflow_versions`) and read (`dataflow_reads`).
+/// Fills each execution's producing statements from the dependency index: the versions they
+/// made (`dataflow_versions`) and read (`dataflow_reads`), and whether the analysis found them
+/// dynamic. Their texts are read only where the diff needs them
+/// ([`Store::fill_statement_texts`]).
 fn read_statements(
     conn: &Connection,
     trial: i64,
@@ -189,27 +190,6 @@ fn read_statements(
 ) -> rusqlite::Result<()> {
     // Per execution (by index), its statements by their index in the cell.
     let mut found: Vec<BTreeMap<i64, Stmt>> = vec![BTreeMap::new(); execs.len()];
-    let mut stmt = conn.prepare_cached(
-        "SELECT s.execution_id, s.statement, s.byte_start, s.byte_end
-         FROM executions e JOIN dataflow_statements s ON s.execution_id = e.id
-         WHERE e.trial_id = ?1",
-    )?;
-    let mut rows = stmt.query([trial])?;
-    while let Some(r) = rows.next()? {
-        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
-            continue;
-        };
-        let span: (Option<i64>, Option<i64>) = (r.get(2)?, r.get(3)?);
-        let text = match span {
-            (Some(a), Some(b)) => usize::try_from(a)
-                .ok()
-                .zip(usize::try_from(b).ok())
-                .and_then(|(a, b)| execs[i].code.get(a..b))
-                .map(String::from),
-            _ => None,
-        };
-        statement(&mut found[i], r.get(1)?).text = text;
-    }
     let mut stmt = conn.prepare_cached(
         "SELECT execution_id, statement, name, symbol, current FROM dataflow_versions
          WHERE trial_id = ?1",
@@ -249,6 +229,52 @@ fn read_statements(
             .collect();
     }
     Ok(())
+}
+
+impl Store {
+    /// Reads the text of the producing statements of the executions `which` (positions in
+    /// `side.execs`) from the spans `dataflow_statements` keeps: those the code diff replaced,
+    /// whose statements are matched by text. A statement without a span (its cell could not
+    /// be analysed) keeps no text.
+    pub(super) fn fill_statement_texts(&self, side: &mut Side, which: &[usize]) -> Result<()> {
+        if which.is_empty() {
+            return Ok(());
+        }
+        let by_seq: HashMap<i64, usize> = which.iter().map(|&i| (side.execs[i].seq, i)).collect();
+        let seqs = serde_json::to_string(&by_seq.keys().collect::<Vec<_>>())
+            .expect("a list of integers serialises");
+        let spans = self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT e.seq, s.statement, s.byte_start, s.byte_end
+                 FROM json_each(?2) j
+                 JOIN executions e ON e.trial_id = ?1 AND e.seq = j.value
+                 JOIN dataflow_statements s ON s.execution_id = e.id",
+            )?;
+            let rows = stmt.query_map(params![side.id, seqs], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        for (seq, index, start, end) in spans {
+            let Some(e) = by_seq.get(&seq).map(|&i| &mut side.execs[i]) else {
+                continue;
+            };
+            let (Some(start), Some(end)) = (start, end) else {
+                continue;
+            };
+            let range = usize::try_from(start).ok().zip(usize::try_from(end).ok());
+            let text = range.and_then(|(a, b)| e.code.get(a..b)).map(String::from);
+            if let Ok(at) = e.statements.binary_search_by_key(&index, |s| s.index) {
+                e.statements[at].text = text;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The statement `index` of an execution's map, made empty when new.
