@@ -162,3 +162,29 @@ fn cells_of_only_prov_magics_are_not_code_of_the_experiment() {
     let all = store.trial_diff_with(a, b, true).unwrap();
     assert_eq!(all.code[1].right, [Some(2), Some(3)], "{:#?}", all.code);
 }
+
+#[test]
+fn a_statement_out_of_the_analysis_sight_is_judged_by_its_cells_reads() {
+    // `exec` binds `z` from `x` where the analysis cannot see it; the probe reports `z`.
+    let (_tmp, _db, mut store, trials) = store_with_trials(2);
+    for (trial, x) in [(trials[0].id, 1), (trials[1].id, 2)] {
+        let first = binding_note(&[("x", json!({"type": "int", "value": x}))], 10 * x);
+        store
+            .record_execution(trial, &cell(1, &format!("x = {x}"), "", Some(&first)))
+            .unwrap();
+        let code = "y = x + 1\nw = 5\nexec('z = x * 2')";
+        let second = binding_note(
+            &[
+                ("y", typed("lib.Thing")),
+                ("w", typed("lib.Thing")),
+                ("z", typed("lib.Thing")),
+            ],
+            100 * x,
+        );
+        store
+            .record_execution(trial, &cell(2, code, "", Some(&second)))
+            .unwrap();
+    }
+    let diff = store.trial_diff(trials[0].id, trials[1].id).unwrap();
+    assert_eq!(changed(&diff), ["x", "y", "z"]);
+}

@@ -1,9 +1,9 @@
 //! Loading one trial for comparing: its executions with their code and outputs, the names
-//! each touched, each execution's producing statements (what they read and made, from the
+//! each deleted, each execution's producing statements (what they read and made, from the
 //! dependency index) and each name's last capture, in a fixed number of queries, into the
 //! plain structs of [`super::algorithm`] and [`super::statements`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection};
@@ -27,13 +27,19 @@ impl Store {
         let side = self.read(|conn| {
             let mut at: HashMap<i64, usize> = HashMap::new();
             let mut execs = load_execs(conn, trial, &mut at)?;
+            read_statements(conn, trial, &at, &mut execs)?;
+            // What each execution made is in its statements; only deletions are read apart.
             let mut names = Names::default();
-            read_names(conn, trial, |id, name, role| {
+            for e in &execs {
+                for made in e.statements.iter().flat_map(|s| &s.makes) {
+                    names.note(e.seq, &made.symbol, Role::Defined);
+                }
+            }
+            read_deleted(conn, trial, |id, name| {
                 if let Some(&i) = at.get(&id) {
-                    names.note(execs[i].seq, name, role);
+                    names.note(execs[i].seq, name, Role::Deleted);
                 }
             })?;
-            read_statements(conn, trial, &at, &mut execs)?;
             let captured = last_captures(conn, trial)?;
             Ok(Side {
                 id: trial,
@@ -157,23 +163,21 @@ fn load_execs(
     Ok(execs)
 }
 
-/// Calls `f(execution_id, name, role)` for every name the executions of `trial` touched.
-fn read_names(
+/// Calls `f(execution_id, name)` for every name the executions of `trial` deleted.
+fn read_deleted(
     conn: &Connection,
     trial: i64,
-    mut f: impl FnMut(i64, &str, Role),
+    mut f: impl FnMut(i64, &str),
 ) -> rusqlite::Result<()> {
-    // No ORDER BY: the rows are gathered per execution, and sorting costs more than the rest.
     let mut stmt = conn.prepare_cached(
-        "SELECT n.execution_id, n.name, n.role FROM executions e
-         JOIN execution_names n ON n.execution_id = e.id
+        "SELECT n.execution_id, n.name FROM executions e
+         JOIN execution_names n ON n.execution_id = e.id AND n.role = ?2
          WHERE e.trial_id = ?1",
     )?;
-    let mut rows = stmt.query(params![trial])?;
+    let mut rows = stmt.query(params![trial, Role::Deleted])?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let name = r.get_ref(1)?.as_str().unwrap_or("");
-        f(id, name, r.get(2)?);
+        f(id, r.get_ref(1)?.as_str().unwrap_or(""));
     }
     Ok(())
 }
@@ -188,21 +192,37 @@ fn read_statements(
     at: &HashMap<i64, usize>,
     execs: &mut [Exec],
 ) -> rusqlite::Result<()> {
-    // Per execution (by index), its statements by their index in the cell.
-    let mut found: Vec<BTreeMap<i64, Stmt>> = vec![BTreeMap::new(); execs.len()];
     let mut stmt = conn.prepare_cached(
         "SELECT execution_id, statement, name, symbol, current FROM dataflow_versions
          WHERE trial_id = ?1",
     )?;
     let mut rows = stmt.query([trial])?;
     while let Some(r) = rows.next()? {
-        if let Some(&i) = at.get(&r.get::<_, i64>(0)?) {
-            statement(&mut found[i], r.get(1)?).makes.push(Made {
-                name: r.get(2)?,
-                symbol: r.get(3)?,
-                current: r.get(4)?,
-            });
-        }
+        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
+            continue;
+        };
+        let index: i64 = r.get(1)?;
+        let list = &mut execs[i].statements;
+        // Versions come in the order they were made: a statement's are together, but for the
+        // names only the probe saw, added to a statement at the end of their cell.
+        let s = match list.iter().rposition(|s| s.index == index) {
+            Some(s) => s,
+            None => {
+                list.push(Stmt {
+                    index,
+                    ..Stmt::default()
+                });
+                list.len() - 1
+            }
+        };
+        list[s].makes.push(Made {
+            name: r.get(2)?,
+            symbol: r.get(3)?,
+            current: r.get(4)?,
+        });
+    }
+    for e in execs.iter_mut() {
+        e.statements.sort_by_key(|s| s.index);
     }
     let mut stmt = conn.prepare_cached(
         "SELECT r.execution_id, r.statement, r.dep_execution_id, r.dep_statement, r.symbol
@@ -211,24 +231,35 @@ fn read_statements(
     )?;
     let mut rows = stmt.query([trial])?;
     while let Some(r) = rows.next()? {
-        if let Some(&i) = at.get(&r.get::<_, i64>(0)?) {
-            let seq = at.get(&r.get::<_, i64>(2)?).map(|&d| execs[d].seq);
-            statement(&mut found[i], r.get(1)?).reads.push(Read {
-                seq,
-                statement: r.get(3)?,
-                symbol: r.get(4)?,
-            });
+        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
+            continue;
+        };
+        let dep = at.get(&r.get::<_, i64>(2)?).map(|&d| &execs[d]);
+        let statement: i64 = r.get(3)?;
+        let symbol = r.get_ref(4)?.as_str().unwrap_or("");
+        let made = dep.and_then(|d| {
+            let s = statement_at(&d.statements, statement)?;
+            d.statements[s]
+                .makes
+                .iter()
+                .position(|m| m.symbol == symbol)
+        });
+        let read = Read {
+            seq: dep.map(|d| d.seq),
+            statement,
+            made,
+        };
+        // Only a statement that made something reads (the index keeps no other).
+        if let Some(s) = statement_at(&execs[i].statements, r.get(1)?) {
+            execs[i].statements[s].reads.push(read);
         }
     }
-    mark_dynamic(conn, trial, at, &mut found)?;
-    for (e, statements) in execs.iter_mut().zip(found) {
-        // Only statements that made something matter to the diff.
-        e.statements = statements
-            .into_values()
-            .filter(|s| !s.makes.is_empty())
-            .collect();
-    }
-    Ok(())
+    mark_dynamic(conn, trial, at, execs)
+}
+
+/// The position of statement `index` in a list sorted by index.
+fn statement_at(statements: &[Stmt], index: i64) -> Option<usize> {
+    statements.binary_search_by_key(&index, |s| s.index).ok()
 }
 
 impl Store {
@@ -245,9 +276,10 @@ impl Store {
             .expect("a list of integers serialises");
         let spans = self.read(|conn| {
             let mut stmt = conn.prepare_cached(
+                // CROSS JOIN: the few executions asked for first, not the whole trial.
                 "SELECT e.seq, s.statement, s.byte_start, s.byte_end
                  FROM json_each(?2) j
-                 JOIN executions e ON e.trial_id = ?1 AND e.seq = j.value
+                 CROSS JOIN executions e ON e.trial_id = ?1 AND e.seq = j.value
                  JOIN dataflow_statements s ON s.execution_id = e.id",
             )?;
             let rows = stmt.query_map(params![side.id, seqs], |r| {
@@ -269,20 +301,12 @@ impl Store {
             };
             let range = usize::try_from(start).ok().zip(usize::try_from(end).ok());
             let text = range.and_then(|(a, b)| e.code.get(a..b)).map(String::from);
-            if let Ok(at) = e.statements.binary_search_by_key(&index, |s| s.index) {
+            if let Some(at) = statement_at(&e.statements, index) {
                 e.statements[at].text = text;
             }
         }
         Ok(())
     }
-}
-
-/// The statement `index` of an execution's map, made empty when new.
-fn statement(found: &mut BTreeMap<i64, Stmt>, index: i64) -> &mut Stmt {
-    found.entry(index).or_insert_with(|| Stmt {
-        index,
-        ..Stmt::default()
-    })
 }
 
 /// Marks the statements the stored analysis of their cell calls dynamic (`exec`, a magic, a
@@ -291,7 +315,7 @@ fn mark_dynamic(
     conn: &Connection,
     trial: i64,
     at: &HashMap<i64, usize>,
-    found: &mut [BTreeMap<i64, Stmt>],
+    execs: &mut [Exec],
 ) -> rusqlite::Result<()> {
     #[derive(serde::Deserialize)]
     struct Analysis {
@@ -317,11 +341,10 @@ fn mark_dynamic(
         let Ok(analysis) = serde_json::from_str::<Analysis>(text) else {
             continue;
         };
+        let statements = &mut execs[i].statements;
         for (index, flag) in analysis.statements.iter().enumerate() {
-            if flag.dynamic {
-                if let Some(s) = found[i].get_mut(&(index as i64)) {
-                    s.dynamic = true;
-                }
+            if let Some(s) = statement_at(statements, index as i64).filter(|_| flag.dynamic) {
+                statements[s].dynamic = true;
             }
         }
     }

@@ -31,7 +31,7 @@ pub(crate) struct Stmt {
     pub(crate) makes: Vec<Made>,
 }
 
-/// A version a statement read: which statement made it, and its symbol.
+/// A version a statement read: which statement made it, and which of its versions it is.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Read {
     /// The `seq` of the execution that made it (None: the store does not know it, which counts
@@ -39,8 +39,8 @@ pub(crate) struct Read {
     pub(crate) seq: Option<i64>,
     /// The statement of that execution that made it.
     pub(crate) statement: i64,
-    /// `d['a']`, `o.x` or a plain name.
-    pub(crate) symbol: String,
+    /// Its position in that statement's [`Stmt::makes`] (None: not found by its symbol).
+    pub(crate) made: Option<usize>,
 }
 
 /// A version a statement made.
@@ -141,7 +141,7 @@ impl Walk<'_> {
         let at = cell
             .binary_search_by_key(&read.statement, |s| s.index)
             .ok()?;
-        let made = cell[at].makes.iter().find(|m| m.symbol == read.symbol);
+        let made = read.made.and_then(|m| cell[at].makes.get(m));
         if let Some(m) = made.filter(|m| m.current) {
             if let Some(&differs) = self.judged.get(m.name.as_str()) {
                 return Some(differs);

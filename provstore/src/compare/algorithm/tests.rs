@@ -87,11 +87,11 @@ fn reads_of<'e>(execs: impl Iterator<Item = &'e Exec>, read: &str) -> Vec<Read> 
     let mut out = Vec::new();
     for e in execs {
         for s in &e.statements {
-            for m in s.makes.iter().filter(|m| wanted(m)) {
+            for (made, _) in s.makes.iter().enumerate().filter(|(_, m)| wanted(m)) {
                 out.push(Read {
                     seq: Some(e.seq),
                     statement: s.index,
-                    symbol: m.symbol.clone(),
+                    made: Some(made),
                 });
             }
         }
@@ -450,7 +450,7 @@ fn a_read_the_store_cannot_place_counts_as_changed() {
     execs[0].statements[0].reads.push(Read {
         seq: None,
         statement: 0,
-        symbol: "lost".into(),
+        made: None,
     });
     let finals = [("a", typed("T"))];
     let l = side(1, execs.clone(), &finals);

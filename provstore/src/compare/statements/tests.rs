@@ -72,12 +72,12 @@ fn a_difference_flows_along_reads_in_the_cell_and_after_it() {
     execs[0][1].reads.push(Read {
         seq: Some(1),
         statement: 0,
-        symbol: "v0".into(),
+        made: Some(0),
     });
     execs[1][0].reads.push(Read {
         seq: Some(1),
         statement: 1,
-        symbol: "v1".into(),
+        made: Some(0),
     });
     execs[0][0].makes[0].current = false;
     let judged = HashMap::new();
