@@ -35,8 +35,11 @@
 //!   statement defines or mutates becomes changed, a name remade by a same statement from same
 //!   inputs is unchanged again, and an unchanged line beside a changed one in the same cell
 //!   stays unchanged.
-//! - A type-only name is `changed` when, in either trial, a statement that made one of its
-//!   current versions is different.
+//! - Names bound by one statement may share state (`fig, ax = plt.subplots()`: the figure
+//!   holds the axes), which the analysis cannot see: once a different statement changes one of
+//!   them in place (`ax.set_title(C)`), what that statement bound counts as changed from then on.
+//! - A type-only name is `changed` when, in either trial, one of its current versions is
+//!   changed.
 //!
 //! Where statements cannot be trusted, the cell stands for itself, conservatively: a cell that
 //! could not be analysed has one statement without text, matched only when the whole cell is;

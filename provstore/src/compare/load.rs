@@ -193,7 +193,7 @@ fn read_statements(
     execs: &mut [Exec],
 ) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
-        "SELECT execution_id, statement, name, symbol, current FROM dataflow_versions
+        "SELECT execution_id, statement, name, symbol, current, kind FROM dataflow_versions
          WHERE trial_id = ?1",
     )?;
     let mut rows = stmt.query([trial])?;
@@ -219,6 +219,7 @@ fn read_statements(
             name: r.get(2)?,
             symbol: r.get(3)?,
             current: r.get(4)?,
+            mutation: r.get::<_, Role>(5)? == Role::Mutated,
         });
     }
     for e in execs.iter_mut() {

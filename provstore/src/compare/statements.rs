@@ -52,6 +52,9 @@ pub(crate) struct Made {
     pub(crate) name: String,
     /// Whether it is part of the name's value at the end of the trial.
     pub(crate) current: bool,
+    /// Made by changing the name's object in place (`d['a'] = 1`, `model.fit(X)`), not by
+    /// binding it.
+    pub(crate) mutation: bool,
 }
 
 /// One execution as the walk sees it: its `seq` and its producing statements in order.
@@ -128,13 +131,19 @@ struct Walk<'a> {
     judged: &'a HashMap<&'a str, bool>,
     /// Per execution, per statement position: whether it differs (filled as the walk goes).
     different: Vec<Vec<bool>>,
+    /// The statement that last bound each name (execution, position).
+    born: HashMap<&'a str, (usize, usize)>,
+    /// Statements that bound several names whose objects were since changed in place by a
+    /// statement that differs: what they bound may share state (a figure and its axes from
+    /// `fig, ax = plt.subplots()`), so all of it counts as changed from then on.
+    shared: HashSet<(usize, usize)>,
 }
 
 impl Walk<'_> {
     /// Whether the version `read` names is changed; None when the walk has not decided its
     /// statement yet or does not know it. The final value of a name judged by its captured
     /// value (its current versions) has that verdict; any other version is changed when the
-    /// statement that made it differs.
+    /// statement that made it differs, or bound it beside a name changed in place since.
     fn version_changed(&self, read: &Read) -> Option<bool> {
         let e = *self.at.get(&read.seq?)?;
         let cell = self.cells[e].statements;
@@ -147,7 +156,37 @@ impl Walk<'_> {
                 return Some(differs);
             }
         }
-        self.different.get(e)?.get(at).copied()
+        let differs = *self.different.get(e)?.get(at)?;
+        Some(differs || made.is_some_and(|m| self.shares(e, at, m)))
+    }
+
+    /// Whether `made`, of statement `at` of execution `e`, was bound beside a name that a
+    /// different statement has changed in place since.
+    fn shares(&self, e: usize, at: usize, made: &Made) -> bool {
+        !made.mutation && self.shared.contains(&(e, at))
+    }
+
+    /// After statement `at` of execution `e` is decided: the names it binds are born there,
+    /// and if it differs, what it changes in place taints what was bound with it.
+    fn note_births(&mut self, e: usize, at: usize) {
+        let cells = self.cells;
+        let stmt = &cells[e].statements[at];
+        if self.different[e][at] {
+            for m in stmt.makes.iter().filter(|m| m.mutation) {
+                if let Some(&birth) = self.born.get(m.name.as_str()) {
+                    if birth != (e, at) && binds_several(&cells[birth.0].statements[birth.1]) {
+                        self.shared.insert(birth);
+                    }
+                }
+            }
+        }
+        for m in stmt
+            .makes
+            .iter()
+            .filter(|m| !m.mutation && m.symbol == m.name)
+        {
+            self.born.insert(&m.name, (e, at));
+        }
     }
 
     /// Whether statement `stmt` of execution `e` differs: its text has no counterpart, or it
@@ -182,6 +221,8 @@ pub(crate) fn changed_names<'a>(
         at: cells.iter().enumerate().map(|(i, c)| (c.seq, i)).collect(),
         judged,
         different: Vec::with_capacity(cells.len()),
+        born: HashMap::new(),
+        shared: HashSet::new(),
     };
     for (e, cell) in cells.iter().enumerate() {
         walk.different
@@ -190,18 +231,30 @@ pub(crate) fn changed_names<'a>(
             let is_matched = matched.get(e).and_then(|m| m.get(s)).copied();
             let differs = walk.differs(e, stmt, is_matched.unwrap_or(false));
             walk.different[e].push(differs);
+            walk.note_births(e, s);
         }
     }
     let mut changed = HashSet::new();
-    for (cell, different) in cells.iter().zip(&walk.different) {
-        for (stmt, &differs) in cell.statements.iter().zip(different) {
-            if differs {
-                let current = stmt.makes.iter().filter(|m| m.current);
-                changed.extend(current.map(|m| m.name.as_str()));
-            }
+    for (e, cell) in cells.iter().enumerate() {
+        for (s, stmt) in cell.statements.iter().enumerate() {
+            let differs = walk.different[e][s];
+            let current = stmt.makes.iter().filter(|m| m.current);
+            let current = current.filter(|m| differs || walk.shares(e, s, m));
+            changed.extend(current.map(|m| m.name.as_str()));
         }
     }
     changed
+}
+
+/// Whether a statement bound more than one name (`fig, ax = plt.subplots()`).
+fn binds_several(stmt: &Stmt) -> bool {
+    let mut bound = stmt
+        .makes
+        .iter()
+        .filter(|m| !m.mutation && m.symbol == m.name);
+    bound
+        .next()
+        .is_some_and(|first| bound.any(|m| m.name != first.name))
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ impl Trial {
                     symbol: symbol.to_string(),
                     name,
                     current: true,
+                    mutation,
                 });
             }
             e.statements.push(stmt);
@@ -388,6 +389,34 @@ fn a_changed_key_taints_its_container_and_what_reads_that_key_only() {
     ];
     let (l, r) = (side(1, run("0.1"), &finals), side(2, run("0.2"), &finals));
     assert_eq!(changed(&l, &r), ["cfg", "opt"]);
+}
+
+#[test]
+fn names_bound_together_share_a_change_in_place_of_one_of_them() {
+    // The figure holds the axes: titling the axes with C changes the figure too, from then on.
+    let run = |c: &str| {
+        let assign = format!("C = {c}");
+        Trial::default()
+            .cell(&[(&assign, &["C"], &[])])
+            .cell(&[
+                ("fig, ax = plt.subplots()", &["fig", "ax"], &[]),
+                ("early = render(fig)", &["early"], &["fig"]),
+                ("ax.set_title(C)", &["+ax"], &["ax", "C"]),
+                ("late = render(fig)", &["late"], &["fig"]),
+                ("solo = make()", &["solo"], &[]),
+                ("solo.grow(C)", &["+solo"], &["solo", "C"]),
+            ])
+            .execs
+    };
+    let names = ["fig", "ax", "early", "late", "solo"];
+    let finals = |c: &str| {
+        let mut f: Vec<(&str, Final)> = names.iter().map(|n| (*n, typed("T"))).collect();
+        f.push(("C", scalar("float", c)));
+        f
+    };
+    let l = side(1, run("1.0"), &finals("1.0"));
+    let r = side(2, run("0.5"), &finals("0.5"));
+    assert_eq!(changed(&l, &r), ["C", "ax", "fig", "late", "solo"]);
 }
 
 #[test]

@@ -14,6 +14,7 @@ fn stmts(texts: &[&str]) -> Vec<Stmt> {
                 symbol: format!("v{i}"),
                 name: format!("v{i}"),
                 current: true,
+                mutation: false,
             }],
             ..Stmt::default()
         })
