@@ -63,6 +63,8 @@ mod algorithm;
 mod load;
 mod model;
 mod statements;
+#[cfg(test)]
+mod test_support;
 
 pub use model::{
     CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, IntersectionDiff, OutputDiff, OutputEntry,

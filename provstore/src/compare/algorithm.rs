@@ -49,7 +49,7 @@ pub(crate) struct Side {
 }
 
 /// `d['a']` and `o.x` belong to `d` and `o`.
-fn base_name(symbol: &str) -> &str {
+pub(crate) fn base_name(symbol: &str) -> &str {
     let end = symbol.find(['[', '.']).unwrap_or(symbol.len());
     &symbol[..end]
 }
