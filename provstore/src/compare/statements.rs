@@ -20,7 +20,9 @@ use super::model::CodeOpKind;
 pub(crate) struct Stmt {
     /// Its position among the cell's top-level statements.
     pub(crate) index: i64,
-    /// Its exact source; None when the cell could not be analysed and stands for itself.
+    /// Its exact source, read only for executions the code diff replaced (the others are
+    /// matched whole or not at all); None there when the cell could not be analysed and stands
+    /// for itself.
     pub(crate) text: Option<String>,
     /// It may read and bind what the analysis cannot see (a magic, `exec`, a star import), so
     /// it is judged by the reads of its whole cell, as a cell was before statements.
