@@ -10,17 +10,43 @@
 //! `In[n]` (and `seq`) of the executions on both sides, and non-equal ops carry a unified diff
 //! of their code.
 //!
+//! Cells that held only prov's magics (`%tag_var x`, `%trials`: every line blank, a comment
+//! or the line of one of the cell's magic answers) are left out of the code diff, like the
+//! answers themselves, unless asked for (`--all`).
+//!
 //! # Values
 //!
 //! Each name's final captured value in each trial is compared (the last `captured_values` row
 //! by execution order; a name deleted after it counts as absent; a non-scalar defined or
 //! mutated after its capture counts as known by type only). Scalars and summaries are judged
 //! by [`CapturedValue::same_as`]. When that cannot judge (only the type is known: an untagged
-//! model or frame), the dataflow decides: walking each trial's executions in order with a set
-//! of changed names (those whose values differ, and those only one trial has), an execution is
-//! different if its code is not matched by the code diff or it used a changed name, and what it
-//! defines or mutates becomes changed; an unchanged execution that redefines a name makes it
-//! unchanged again. A type-only name is `changed` when either walk ends with it changed.
+//! model or frame), the dataflow decides, statement by statement, from the dependency index
+//! (each producing top-level statement, the versions of names it made, and the versions it
+//! read, earlier in its own cell or before):
+//!
+//! - Matching: the statements of executions the code diff calls equal are matched; within a
+//!   replaced range the statement texts of both sides are diffed (Myers), so only the
+//!   statements whose text changed are unmatched; those of executions only one side ran are
+//!   unmatched.
+//! - Walking each trial in order, a statement is *different* when it is unmatched or it read a
+//!   changed version. A version is changed when the statement that made it is different, except
+//!   that the final value of a name judged by its captured value (its current versions) has
+//!   that verdict, changed or not (and so do names only one trial has). So what a different
+//!   statement defines or mutates becomes changed, a name remade by a same statement from same
+//!   inputs is unchanged again, and an unchanged line beside a changed one in the same cell
+//!   stays unchanged.
+//! - Names bound by one statement may share state (`fig, ax = plt.subplots()`: the figure
+//!   holds the axes), which the analysis cannot see: once a different statement changes one of
+//!   them in place (`ax.set_title(C)`), what that statement bound counts as changed from then on.
+//! - A type-only name is `changed` when, in either trial, one of its current versions is
+//!   changed.
+//!
+//! Where statements cannot be trusted, the cell stands for itself, conservatively: a cell that
+//! could not be analysed has one statement without text, matched only when the whole cell is;
+//! a statement that may act out of the analysis' sight (a magic, `exec`, a star import: dynamic
+//! in pyflow's analysis) is also different when anything its cell read was changed; a read the
+//! index cannot place counts as changed. A trial whose dependencies are not indexed (a
+//! read-only store holding an old trial) has no statements: its type-only names stay equal.
 //!
 //! # Outputs
 //!
@@ -36,13 +62,20 @@ use crate::{Result, Store, TrialSummary};
 mod algorithm;
 mod load;
 mod model;
+mod statements;
+#[cfg(test)]
+mod test_support;
 
 pub use model::{
     CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, IntersectionDiff, OutputDiff, OutputEntry,
     OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
 };
 
-use algorithm::{code_op, code_ops, compare_outputs, compare_values, is_picture, presence_status};
+use algorithm::Side;
+use algorithm::{
+    code_op, code_ops, compare_outputs, compare_values, is_picture, presence_status,
+    prov_magics_only, replaced,
+};
 
 impl Store {
     /// Compares trial `left` with trial `right` (ids): code, values, environment, outputs,
@@ -55,15 +88,20 @@ impl Store {
     /// [`Store::trial_diff`], with prov's magic answers among the outputs when `magic_answers`
     /// (`--all`). Without them an execution that showed nothing else has no outputs, and one
     /// on a single side with nothing to show is not listed among the outputs (the code diff
-    /// has it), so a trial that ran `%trial_diff` does not bring that diff into this one.
+    /// has it), so a trial that ran `%trial_diff` does not bring that diff into this one; a
+    /// cell that held only prov's magics (`%tag_var x`, `%trials`) is not in the code diff
+    /// either.
     pub fn trial_diff_with(&self, left: i64, right: i64, magic_answers: bool) -> Result<TrialDiff> {
         let ((left, mut l), (right, mut r)) = (self.diff_side(left)?, self.diff_side(right)?);
         if !magic_answers {
-            for e in l.execs.iter_mut().chain(r.execs.iter_mut()) {
-                e.outputs.retain(|o| o.magic.is_none());
+            for side in [&mut l, &mut r] {
+                side.execs.retain(|e| !prov_magics_only(e));
+                for e in &mut side.execs {
+                    e.outputs.retain(|o| o.magic.is_none());
+                }
             }
         }
-        let ops = code_ops(&l.execs, &r.execs);
+        let ops = self.code_ops_with_texts(&mut l, &mut r)?;
         let values = compare_values(&l, &r, &ops);
         let environment = self.environment_diff(&left, &right)?;
         let code = ops.iter().map(|op| code_op(op, &l, &r)).collect();
@@ -80,8 +118,8 @@ impl Store {
 
     /// The names both trials end with, changed first, then equal (by name within).
     pub fn intersection_diff(&self, left: i64, right: i64) -> Result<IntersectionDiff> {
-        let ((left, l), (right, r)) = (self.diff_side(left)?, self.diff_side(right)?);
-        let ops = code_ops(&l.execs, &r.execs);
+        let ((left, mut l), (right, mut r)) = (self.diff_side(left)?, self.diff_side(right)?);
+        let ops = self.code_ops_with_texts(&mut l, &mut r)?;
         let values = compare_values(&l, &r, &ops)
             .into_iter()
             .filter(|v| v.left_type.is_some() && v.right_type.is_some())
@@ -91,6 +129,16 @@ impl Store {
             right,
             values,
         })
+    }
+
+    /// The code diff of two sides, with the statement texts of the executions it replaced
+    /// read, which the values' comparison matches.
+    fn code_ops_with_texts(&self, l: &mut Side, r: &mut Side) -> Result<Vec<similar::DiffOp>> {
+        let ops = code_ops(&l.execs, &r.execs);
+        let (lr, rr) = replaced(&ops);
+        self.fill_statement_texts(l, &lr)?;
+        self.fill_statement_texts(r, &rr)?;
+        Ok(ops)
     }
 
     /// Fills in the pictures (PNG, JPEG, GIF, SVG) of the changed output entries of `diff`,

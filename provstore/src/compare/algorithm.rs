@@ -1,9 +1,9 @@
 //! The comparison itself, over plain structs and no SQL (the module docs of `compare` state
 //! the rules): the code diff, each name's final value judged by value or by the dataflow
-//! (taint), and the outputs paired along the code diff. `load.rs` fills these structs from the
-//! store.
+//! (the statement-level taint of `statements.rs`), and the outputs paired along the code diff.
+//! `load.rs` fills these structs from the store.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
 use similar::{capture_diff_slices, Algorithm, DiffOp, TextDiff};
@@ -11,6 +11,7 @@ use similar::{capture_diff_slices, Algorithm, DiffOp, TextDiff};
 use super::model::{
     CodeOp, CodeOpKind, DiffStatus, OutputDiff, OutputEntry, OutputSide, ValueDiff,
 };
+use super::statements::{changed_names, matched_statements, Cell, Stmt};
 use crate::role::Role;
 use crate::CapturedValue;
 
@@ -23,10 +24,9 @@ pub(crate) struct Exec {
     pub(crate) sha256: String,
     pub(crate) error: Option<String>,
     pub(crate) outputs: Vec<OutputEntry>,
-    /// Base names it defined (`true`: by assignment) or mutated (`false`).
-    pub(crate) defines: Vec<(String, bool)>,
-    /// Base names it used from earlier executions.
-    pub(crate) uses: Vec<String>,
+    /// Its producing statements in order, from the dependency index (empty when it made
+    /// nothing, or the trial is not indexed).
+    pub(crate) statements: Vec<Stmt>,
 }
 
 /// A name's final capture in a trial, before judging.
@@ -49,14 +49,13 @@ pub(crate) struct Side {
 }
 
 /// `d['a']` and `o.x` belong to `d` and `o`.
-fn base_name(symbol: &str) -> &str {
+pub(crate) fn base_name(symbol: &str) -> &str {
     let end = symbol.find(['[', '.']).unwrap_or(symbol.len());
     &symbol[..end]
 }
 
-/// Gathers, name by name, what a trial's executions did with each name: each execution's base
-/// names defined and used, and the last execution that defined and deleted each, which decide
-/// the final captures ([`Names::finals`]).
+/// Gathers, name by name, the last execution that defined and deleted each, which decide the
+/// final captures ([`Names::finals`]).
 #[derive(Debug, Default)]
 pub(crate) struct Names {
     last_def: HashMap<String, i64>,
@@ -64,30 +63,17 @@ pub(crate) struct Names {
 }
 
 impl Names {
-    /// Notes that `e` touched `name` (a symbol: `d['a']` counts for `d`) in `role`.
-    pub(crate) fn note(&mut self, e: &mut Exec, name: &str, role: Role) {
+    /// Notes that the execution `seq` touched `name` (a symbol: `d['a']` counts for `d`) in
+    /// `role`.
+    pub(crate) fn note(&mut self, seq: i64, name: &str, role: Role) {
         let base = base_name(name);
         match role {
-            Role::Defined | Role::Mutated => {
-                let assigned = role == Role::Defined && base == name;
-                if !e.defines.iter().any(|(n, _)| n == base) {
-                    e.defines.push((base.to_string(), assigned));
-                } else if assigned {
-                    for d in e.defines.iter_mut().filter(|(n, _)| n == base) {
-                        d.1 = true;
-                    }
-                }
-                note_seq(&mut self.last_def, base, e.seq);
-            }
-            Role::Used => {
-                if !e.uses.iter().any(|n| n == base) {
-                    e.uses.push(base.to_string());
-                }
-            }
+            Role::Defined | Role::Mutated => note_seq(&mut self.last_def, base, seq),
+            Role::Used => {}
             // `del d['a']` deletes a key, not `d`.
             Role::Deleted => {
                 if base == name {
-                    note_seq(&mut self.last_del, name, e.seq);
+                    note_seq(&mut self.last_del, name, seq);
                 }
             }
         }
@@ -124,6 +110,23 @@ fn note_seq(map: &mut HashMap<String, i64>, name: &str, seq: i64) {
             map.insert(name.to_string(), seq);
         }
     }
+}
+
+/// Whether an execution held only prov's magics: every line of its code is blank, a comment,
+/// or the line of one of its magic answers (the recorder marks each answer with its line). Such
+/// a cell is prov's, like its answers, not code of the experiment.
+pub(crate) fn prov_magics_only(e: &Exec) -> bool {
+    let lines: Vec<&str> = e
+        .outputs
+        .iter()
+        .filter_map(|o| o.magic.as_deref())
+        .collect();
+    !lines.is_empty()
+        && e.code.lines().all(|line| {
+            let line = line.trim_end();
+            let bare = line.trim_start();
+            bare.is_empty() || bare.starts_with('#') || lines.contains(&line)
+        })
 }
 
 /// Whether a MIME type is a picture the HTML can show.
@@ -195,6 +198,19 @@ fn op_parts(op: &DiffOp) -> (CodeOpKind, std::ops::Range<usize>, std::ops::Range
     }
 }
 
+/// The executions (positions on each side) in the code diff's replace ops: those whose
+/// statements are matched by text.
+pub(crate) fn replaced(ops: &[DiffOp]) -> (Vec<usize>, Vec<usize>) {
+    let (mut l, mut r) = (Vec::new(), Vec::new());
+    for (kind, lr, rr) in ops.iter().map(op_parts) {
+        if kind == CodeOpKind::Replace {
+            l.extend(lr);
+            r.extend(rr);
+        }
+    }
+    (l, r)
+}
+
 /// A code op as shown: executions on both sides and, unless equal, the unified diff.
 pub(crate) fn code_op(op: &DiffOp, l: &Side, r: &Side) -> CodeOp {
     let (kind, lr, rr) = op_parts(op);
@@ -243,19 +259,6 @@ fn joined_code(execs: &[Exec]) -> String {
         }
     }
     text
-}
-
-/// Which executions of each side are not matched by the code diff (by index).
-fn unmatched(ops: &[DiffOp], left_len: usize, right_len: usize) -> (Vec<bool>, Vec<bool>) {
-    let (mut l, mut r) = (vec![false; left_len], vec![false; right_len]);
-    for op in ops {
-        let (kind, lr, rr) = op_parts(op);
-        if kind != CodeOpKind::Equal {
-            lr.for_each(|i| l[i] = true);
-            rr.for_each(|i| r[i] = true);
-        }
-    }
-    (l, r)
 }
 
 /// A final capture as a value, with its content forgotten when stale.
@@ -326,9 +329,11 @@ pub(crate) fn compare_values(l: &Side, r: &Side, ops: &[DiffOp]) -> Vec<ValueDif
         });
     }
     if !undecided.is_empty() {
-        let (lu, ru) = unmatched(ops, l.execs.len(), r.execs.len());
-        let mut tainted = taint(&l.execs, &lu, &judged);
-        tainted.extend(taint(&r.execs, &ru, &judged));
+        let parts: Vec<_> = ops.iter().map(op_parts).collect();
+        let (lc, rc) = (cells(l), cells(r));
+        let (lm, rm) = matched_statements(&parts, &lc, &rc);
+        let mut tainted = changed_names(&lc, &lm, &judged);
+        tainted.extend(changed_names(&rc, &rm, &judged));
         for i in undecided {
             if tainted.contains(entries[i].name.as_str()) {
                 entries[i].status = DiffStatus::Changed;
@@ -339,34 +344,15 @@ pub(crate) fn compare_values(l: &Side, r: &Side, ops: &[DiffOp]) -> Vec<ValueDif
     entries
 }
 
-/// The names a trial's walk ends with as changed: an execution is different when unmatched by
-/// the code diff or when it used a changed name; what it defines or mutates becomes changed,
-/// and an unchanged execution's assignment makes a name unchanged again. Names `judged` by
-/// value keep their verdict throughout.
-fn taint<'a>(
-    execs: &'a [Exec],
-    unmatched: &[bool],
-    judged: &HashMap<&str, bool>,
-) -> HashSet<&'a str> {
-    let mut changed: HashSet<&str> = HashSet::new();
-    let is_changed = |changed: &HashSet<&str>, name: &str| match judged.get(name) {
-        Some(&differs) => differs,
-        None => changed.contains(name),
-    };
-    for (e, &unmatched) in execs.iter().zip(unmatched) {
-        let different = unmatched || e.uses.iter().any(|u| is_changed(&changed, u));
-        for (name, assigned) in &e.defines {
-            if judged.contains_key(name.as_str()) {
-                continue;
-            }
-            if different {
-                changed.insert(name);
-            } else if *assigned {
-                changed.remove(name.as_str());
-            }
-        }
-    }
-    changed
+/// Each execution's producing statements, in order.
+fn cells(side: &Side) -> Vec<Cell<'_>> {
+    side.execs
+        .iter()
+        .map(|e| Cell {
+            seq: e.seq,
+            statements: &e.statements,
+        })
+        .collect()
 }
 
 /// One side of an output comparison, taking the execution's outputs (each execution is in

@@ -1,6 +1,7 @@
 //! Loading one trial for comparing: its executions with their code and outputs, the names
-//! each touched, and each name's last capture, in a fixed number of queries, into the plain
-//! structs of [`super::algorithm`].
+//! each deleted, each execution's producing statements (what they read and made, from the
+//! dependency index) and each name's last capture, in a fixed number of queries, into the
+//! plain structs of [`super::algorithm`] and [`super::statements`].
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use rusqlite::{params, Connection};
 
 use super::algorithm::{Exec, Final, Names, Side};
 use super::model::{OutputEntry, MAGIC_ANSWER_MIME};
+use super::statements::{Made, Read, Stmt};
 use crate::role::Role;
 use crate::{Result, Store, StoreError, TrialSummary};
 
@@ -25,10 +27,17 @@ impl Store {
         let side = self.read(|conn| {
             let mut at: HashMap<i64, usize> = HashMap::new();
             let mut execs = load_execs(conn, trial, &mut at)?;
+            read_statements(conn, trial, &at, &mut execs)?;
+            // What each execution made is in its statements; only deletions are read apart.
             let mut names = Names::default();
-            read_names(conn, trial, |id, name, role| {
+            for e in &execs {
+                for made in e.statements.iter().flat_map(|s| &s.makes) {
+                    names.note(e.seq, &made.symbol, Role::Defined);
+                }
+            }
+            read_deleted(conn, trial, |id, name| {
                 if let Some(&i) = at.get(&id) {
-                    names.note(&mut execs[i], name, role);
+                    names.note(execs[i].seq, name, Role::Deleted);
                 }
             })?;
             let captured = last_captures(conn, trial)?;
@@ -110,8 +119,7 @@ fn load_execs(
                 code: r.get(4)?,
                 error,
                 outputs: Vec::new(),
-                defines: Vec::new(),
-                uses: Vec::new(),
+                statements: Vec::new(),
             });
             last_output = None;
         }
@@ -155,23 +163,191 @@ fn load_execs(
     Ok(execs)
 }
 
-/// Calls `f(execution_id, name, role)` for every name the executions of `trial` touched.
-fn read_names(
+/// Calls `f(execution_id, name)` for every name the executions of `trial` deleted.
+fn read_deleted(
     conn: &Connection,
     trial: i64,
-    mut f: impl FnMut(i64, &str, Role),
+    mut f: impl FnMut(i64, &str),
 ) -> rusqlite::Result<()> {
-    // No ORDER BY: the rows are gathered per execution, and sorting costs more than the rest.
     let mut stmt = conn.prepare_cached(
-        "SELECT n.execution_id, n.name, n.role FROM executions e
-         JOIN execution_names n ON n.execution_id = e.id
+        "SELECT n.execution_id, n.name FROM executions e
+         JOIN execution_names n ON n.execution_id = e.id AND n.role = ?2
          WHERE e.trial_id = ?1",
     )?;
-    let mut rows = stmt.query(params![trial])?;
+    let mut rows = stmt.query(params![trial, Role::Deleted])?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let name = r.get_ref(1)?.as_str().unwrap_or("");
-        f(id, name, r.get(2)?);
+        f(id, r.get_ref(1)?.as_str().unwrap_or(""));
+    }
+    Ok(())
+}
+
+/// Fills each execution's producing statements from the dependency index: the versions they
+/// made (`dataflow_versions`) and read (`dataflow_reads`), and whether the analysis found them
+/// dynamic. Their texts are read only where the diff needs them
+/// ([`Store::fill_statement_texts`]).
+fn read_statements(
+    conn: &Connection,
+    trial: i64,
+    at: &HashMap<i64, usize>,
+    execs: &mut [Exec],
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT execution_id, statement, name, symbol, current, kind FROM dataflow_versions
+         WHERE trial_id = ?1",
+    )?;
+    let mut rows = stmt.query([trial])?;
+    while let Some(r) = rows.next()? {
+        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
+            continue;
+        };
+        let index: i64 = r.get(1)?;
+        let list = &mut execs[i].statements;
+        // Versions come in the order they were made: a statement's are together, but for the
+        // names only the probe saw, added to a statement at the end of their cell.
+        let s = match list.iter().rposition(|s| s.index == index) {
+            Some(s) => s,
+            None => {
+                list.push(Stmt {
+                    index,
+                    ..Stmt::default()
+                });
+                list.len() - 1
+            }
+        };
+        list[s].makes.push(Made {
+            name: r.get(2)?,
+            symbol: r.get(3)?,
+            current: r.get(4)?,
+            mutation: r.get::<_, Role>(5)? == Role::Mutated,
+        });
+    }
+    for e in execs.iter_mut() {
+        e.statements.sort_by_key(|s| s.index);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.execution_id, r.statement, r.dep_execution_id, r.dep_statement, r.symbol
+         FROM executions e JOIN dataflow_reads r ON r.execution_id = e.id
+         WHERE e.trial_id = ?1",
+    )?;
+    let mut rows = stmt.query([trial])?;
+    while let Some(r) = rows.next()? {
+        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
+            continue;
+        };
+        let dep = at.get(&r.get::<_, i64>(2)?).map(|&d| &execs[d]);
+        let statement: i64 = r.get(3)?;
+        let symbol = r.get_ref(4)?.as_str().unwrap_or("");
+        let made = dep.and_then(|d| {
+            let s = statement_at(&d.statements, statement)?;
+            d.statements[s]
+                .makes
+                .iter()
+                .position(|m| m.symbol == symbol)
+        });
+        let read = Read {
+            seq: dep.map(|d| d.seq),
+            statement,
+            made,
+        };
+        // Only a statement that made something reads (the index keeps no other).
+        if let Some(s) = statement_at(&execs[i].statements, r.get(1)?) {
+            execs[i].statements[s].reads.push(read);
+        }
+    }
+    mark_dynamic(conn, trial, at, execs)
+}
+
+/// The position of statement `index` in a list sorted by index.
+fn statement_at(statements: &[Stmt], index: i64) -> Option<usize> {
+    statements.binary_search_by_key(&index, |s| s.index).ok()
+}
+
+impl Store {
+    /// Reads the text of the producing statements of the executions `which` (positions in
+    /// `side.execs`) from the spans `dataflow_statements` keeps: those the code diff replaced,
+    /// whose statements are matched by text. A statement without a span (its cell could not
+    /// be analysed) keeps no text.
+    pub(super) fn fill_statement_texts(&self, side: &mut Side, which: &[usize]) -> Result<()> {
+        if which.is_empty() {
+            return Ok(());
+        }
+        let by_seq: HashMap<i64, usize> = which.iter().map(|&i| (side.execs[i].seq, i)).collect();
+        let seqs = serde_json::to_string(&by_seq.keys().collect::<Vec<_>>())
+            .expect("a list of integers serialises");
+        let spans = self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                // CROSS JOIN: the few executions asked for first, not the whole trial.
+                "SELECT e.seq, s.statement, s.byte_start, s.byte_end
+                 FROM json_each(?2) j
+                 CROSS JOIN executions e ON e.trial_id = ?1 AND e.seq = j.value
+                 JOIN dataflow_statements s ON s.execution_id = e.id",
+            )?;
+            let rows = stmt.query_map(params![side.id, seqs], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        for (seq, index, start, end) in spans {
+            let Some(e) = by_seq.get(&seq).map(|&i| &mut side.execs[i]) else {
+                continue;
+            };
+            let (Some(start), Some(end)) = (start, end) else {
+                continue;
+            };
+            let range = usize::try_from(start).ok().zip(usize::try_from(end).ok());
+            let text = range.and_then(|(a, b)| e.code.get(a..b)).map(String::from);
+            if let Some(at) = statement_at(&e.statements, index) {
+                e.statements[at].text = text;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Marks the statements the stored analysis of their cell calls dynamic (`exec`, a magic, a
+/// star import). Only analyses that contain one are read, and only that flag of each statement.
+fn mark_dynamic(
+    conn: &Connection,
+    trial: i64,
+    at: &HashMap<i64, usize>,
+    execs: &mut [Exec],
+) -> rusqlite::Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Analysis {
+        #[serde(default)]
+        statements: Vec<Flag>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Flag {
+        #[serde(default)]
+        dynamic: bool,
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.execution_id, d.analysis
+         FROM executions e JOIN execution_dataflow d ON d.execution_id = e.id
+         WHERE e.trial_id = ?1 AND instr(d.analysis, '\"dynamic\":true') > 0",
+    )?;
+    let mut rows = stmt.query([trial])?;
+    while let Some(r) = rows.next()? {
+        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
+            continue;
+        };
+        let text = r.get_ref(1)?.as_str().unwrap_or("");
+        let Ok(analysis) = serde_json::from_str::<Analysis>(text) else {
+            continue;
+        };
+        let statements = &mut execs[i].statements;
+        for (index, flag) in analysis.statements.iter().enumerate() {
+            if let Some(s) = statement_at(statements, index as i64).filter(|_| flag.dynamic) {
+                statements[s].dynamic = true;
+            }
+        }
     }
     Ok(())
 }

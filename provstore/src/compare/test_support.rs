@@ -1,0 +1,141 @@
+//! Hand-made trials for the diff's unit tests (`algorithm/tests.rs`, `statements/tests.rs`):
+//! executions with the statements, versions and reads the dependency index would hold.
+
+use super::algorithm::{base_name, code_ops, compare_values, Exec, Final, Side};
+use super::model::DiffStatus;
+use super::statements::{Made, Read, Stmt};
+
+/// An execution `seq` running `code` (its hash is the code itself) that made nothing.
+pub(crate) fn exec(seq: i64, code: &str) -> Exec {
+    Exec {
+        seq,
+        execution_count: Some(seq),
+        code: code.to_string(),
+        sha256: code.to_string(),
+        ..Exec::default()
+    }
+}
+
+/// A trial written cell by cell, each cell as its statements `(text, makes, reads)`, the way
+/// the dependency index would have it: a made symbol is assigned (`x`, which retires the
+/// name's earlier versions) or, written `+x` / `+d['k']`, changed in place (they stay part of
+/// its value); a read of `x` or `x['k']` reads the current versions of `x` (and of that key).
+#[derive(Default)]
+pub(crate) struct Trial {
+    pub(crate) execs: Vec<Exec>,
+}
+
+pub(crate) type Statement<'a> = (&'a str, &'a [&'a str], &'a [&'a str]);
+
+impl Trial {
+    pub(crate) fn cell(mut self, statements: &[Statement]) -> Trial {
+        let seq = self.execs.len() as i64 + 1;
+        let texts: Vec<&str> = statements.iter().map(|s| s.0).collect();
+        let mut e = exec(seq, &texts.join("\n"));
+        for (index, (text, makes, reads)) in statements.iter().enumerate() {
+            let mut stmt = Stmt {
+                index: index as i64,
+                text: Some(text.to_string()),
+                ..Stmt::default()
+            };
+            for read in *reads {
+                stmt.reads
+                    .extend(reads_of(self.execs.iter().chain([&e]), read));
+            }
+            for made in *makes {
+                let (symbol, mutation) = match made.strip_prefix('+') {
+                    Some(symbol) => (symbol, true),
+                    None => (*made, false),
+                };
+                let name = base_name(symbol).to_string();
+                if !mutation {
+                    self.retire(&mut e, &name);
+                }
+                stmt.makes.push(Made {
+                    symbol: symbol.to_string(),
+                    name,
+                    current: true,
+                    mutation,
+                });
+            }
+            e.statements.push(stmt);
+        }
+        self.execs.push(e);
+        self
+    }
+
+    fn retire(&mut self, cell: &mut Exec, name: &str) {
+        for e in self.execs.iter_mut().chain([cell]) {
+            for s in &mut e.statements {
+                for m in s.makes.iter_mut().filter(|m| m.name == name) {
+                    m.current = false;
+                }
+            }
+        }
+    }
+}
+
+/// What reading `read` reads of `execs`: every current version of its name (of the name and
+/// that key, for `d['k']`).
+pub(crate) fn reads_of<'e>(execs: impl Iterator<Item = &'e Exec>, read: &str) -> Vec<Read> {
+    let base = base_name(read);
+    let wanted = |m: &Made| {
+        m.current
+            && if read == base {
+                m.name == base
+            } else {
+                m.symbol == base || m.symbol == read
+            }
+    };
+    let mut out = Vec::new();
+    for e in execs {
+        for s in &e.statements {
+            for (made, _) in s.makes.iter().enumerate().filter(|(_, m)| wanted(m)) {
+                out.push(Read {
+                    seq: Some(e.seq),
+                    statement: s.index,
+                    made: Some(made),
+                });
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn scalar(type_name: &str, value: &str) -> Final {
+    Final {
+        type_name: type_name.into(),
+        value_json: Some(value.into()),
+        ..Final::default()
+    }
+}
+
+pub(crate) fn typed(type_name: &str) -> Final {
+    Final {
+        type_name: type_name.into(),
+        ..Final::default()
+    }
+}
+
+pub(crate) fn side(id: i64, execs: Vec<Exec>, finals: &[(&str, Final)]) -> Side {
+    let finals = finals
+        .iter()
+        .map(|(n, f)| (n.to_string(), f.clone()))
+        .collect();
+    Side { id, execs, finals }
+}
+
+pub(crate) fn values(l: &Side, r: &Side) -> Vec<(String, DiffStatus, &'static str)> {
+    let ops = code_ops(&l.execs, &r.execs);
+    compare_values(l, r, &ops)
+        .into_iter()
+        .map(|v| (v.name, v.status, v.compared_by))
+        .collect()
+}
+pub(crate) fn changed(l: &Side, r: &Side) -> Vec<String> {
+    values(l, r)
+        .into_iter()
+        .filter(|(_, status, _)| *status != DiffStatus::Equal)
+        .map(|(name, _, _)| name)
+        .collect()
+}
