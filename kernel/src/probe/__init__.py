@@ -3,7 +3,8 @@
 
 After every cell (IPython's post_run_cell event, which fires for failed cells too) it notes
 what changed (changes.py: globals bound to a different object or deleted, each with its id()
-and type, and a scalar's value), a summary of each tagged value that changed (summaries.py,
+and type, and a scalar's value; fingerprints.py: a content hash of each array, frame, tensor
+or estimator among them), a summary of each tagged value that changed (summaries.py,
 one file per library family: arrays, frames, tensors, estimators), and the packages the cell
 imported (packages.py). The proxy collects these notes through the user_expressions of the
 next execute_request whose code succeeds, keyed by the request they belong to, and strips them
@@ -19,6 +20,7 @@ import re
 import sys
 
 from .changes import Bindings
+from .fingerprints import add_fingerprints
 from .notes import NOTHING, Notes, request_id
 from .packages import Packages
 from .summaries import tagged_info
@@ -44,6 +46,10 @@ class Probe:
             msg_id = request_id(self.shell)
             if not msg_id:
                 return
+            try:
+                add_fingerprints(bound, self.shell.user_ns)
+            except Exception:  # bindings are still noted
+                pass
             note = {}
             # "bound"/"deleted" only when something changed: their absence tells the dataflow
             # engine the probe saw nothing, as before summaries existed.
