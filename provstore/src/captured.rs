@@ -22,6 +22,15 @@
 //! `sampled: true` marks an object over the probe's size limit: its hash and statistics come
 //! from a bounded sample, so two such values with equal hashes are very likely, not surely,
 //! the same.
+//!
+//! # Fingerprints
+//!
+//! Every array, DataFrame, Series, tensor and estimator a cell binds, tagged or not, gets a
+//! fingerprint (`fingerprint_json`): `{"sha256", "sampled"}`, a hash of its content (an
+//! estimator's: class, parameters and fitted attributes), from a sample over the probe's
+//! fingerprint limit (16 MiB). A cell that spends its fingerprint budget leaves the rest
+//! without one. Two values known by fingerprint only are compared by it (`content`); a
+//! value with neither summary nor fingerprint is judged by its dependencies.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -42,6 +51,23 @@ pub struct CapturedValue {
     /// The summary object, for tagged values that are not scalars (see the module docs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<Value>,
+    /// The content fingerprint, `{"sha256", "sampled"}`, of an array, frame, tensor or
+    /// estimator (see the module docs); only the trial diff reads it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Value>,
+}
+
+/// How two captures compared ([`CapturedValue::judge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Judgement {
+    /// Whether they hold the same value.
+    pub same: bool,
+    /// What decided: `type` (different types), `value` (scalars), `summary` (summaries'
+    /// hashes) or `content` (fingerprints).
+    pub by: &'static str,
+    /// Equal by hashes of which at least one covered a sample only: very likely, not surely,
+    /// the same.
+    pub sampled: bool,
 }
 
 /// Which number of a value a plot shows: the value itself for a number, else a statistic of
@@ -106,7 +132,24 @@ impl CapturedValue {
             type_name,
             value: parse(value_json),
             summary: parse(summary_json).filter(|s: &Value| s.is_object()),
+            fingerprint: None,
         }
+    }
+
+    /// The same value with the fingerprint of column `fingerprint_json`: text that is not a
+    /// JSON object with a string `sha256` is ignored.
+    pub fn with_fingerprint(mut self, fingerprint_json: Option<String>) -> CapturedValue {
+        self.fingerprint = fingerprint_json
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .filter(|f| f.get("sha256").is_some_and(Value::is_string));
+        self
+    }
+
+    /// The fingerprint's hash and whether it covers a sample only.
+    fn content_hash(&self) -> Option<(&str, bool)> {
+        let f = self.fingerprint.as_ref()?;
+        let sampled = f.get("sampled").and_then(Value::as_bool).unwrap_or(true);
+        Some((f.get("sha256")?.as_str()?, sampled))
     }
 
     /// What `provctl values` shows as `value`: the scalar, else the summary, else null.
@@ -132,19 +175,36 @@ impl CapturedValue {
     /// comparable, `None` when either is not (only the type was captured, or its summary
     /// failed) and the content cannot be judged. Different types are always different.
     pub fn same_as(&self, other: &CapturedValue) -> Option<bool> {
+        self.judge(other).map(|j| j.same)
+    }
+
+    /// [`same_as`](Self::same_as), saying what decided: the types when they differ, the
+    /// scalar values or summaries when both are comparable, else both sides' content
+    /// fingerprints (an untagged array or model). None when nothing of the content is known
+    /// on both sides. Two fingerprints that differ are different values even when sampled;
+    /// equal ones of which one is sampled are `sampled`.
+    pub fn judge(&self, other: &CapturedValue) -> Option<Judgement> {
+        let judged = |same: bool, by: &'static str, sampled: bool| {
+            Some(Judgement { same, by, sampled })
+        };
         if self.type_name != other.type_name {
-            return Some(false);
+            return judged(false, "type", false);
         }
-        if !self.is_comparable() || !other.is_comparable() {
-            return None;
+        if self.is_comparable() && other.is_comparable() {
+            match (&self.value, &other.value) {
+                (Some(a), Some(b)) => return judged(a == b, "value", false),
+                (Some(_), None) | (None, Some(_)) => return judged(false, "value", false),
+                (None, None) => {}
+            }
+            let (a, b) = (self.summary.as_ref()?, other.summary.as_ref()?);
+            let same = fingerprint(a) == fingerprint(b);
+            let sampled = [a, b]
+                .iter()
+                .any(|s| s.get("sampled").and_then(Value::as_bool) == Some(true));
+            return judged(same, "summary", same && sampled);
         }
-        match (&self.value, &other.value) {
-            (Some(a), Some(b)) => return Some(a == b),
-            (Some(_), None) | (None, Some(_)) => return Some(false),
-            (None, None) => {}
-        }
-        let (a, b) = (self.summary.as_ref()?, other.summary.as_ref()?);
-        Some(fingerprint(a) == fingerprint(b))
+        let ((a, a_sampled), (b, b_sampled)) = (self.content_hash()?, other.content_hash()?);
+        judged(a == b, "content", a == b && (a_sampled || b_sampled))
     }
 
     /// The number a plot shows for this value: a number (or bool) as itself; an array,
@@ -196,7 +256,7 @@ impl CapturedValue {
     /// start of their content hash (`ndarray float64 (3,) mean 1 #3fa2c1d0`).
     pub fn one_line_against(&self, other: &CapturedValue, width: usize) -> String {
         let (Some(mine), Some(_)) = (&self.summary, &other.summary) else {
-            return self.one_line(width);
+            return self.fingerprint_line_against(other, width);
         };
         let mut text = self.text_against(other);
         if text == other.text_against(self) {
@@ -208,6 +268,20 @@ impl CapturedValue {
             }
         }
         truncate(&text, width)
+    }
+
+    /// The line of a value known by its fingerprint: `<ndarray> #3fa2c1d0` when the other
+    /// side's reads the same (`(sampled)` when the hash covers a sample only).
+    fn fingerprint_line_against(&self, other: &CapturedValue, width: usize) -> String {
+        let text = self.one_line(usize::MAX);
+        match (self.content_hash(), other.content_hash()) {
+            (Some((hash, sampled)), Some(_)) if text == other.one_line(usize::MAX) => {
+                let short: String = hash.chars().take(8).collect();
+                let sampled = if sampled { " (sampled)" } else { "" };
+                truncate(&format!("{text} #{short}{sampled}"), width)
+            }
+            _ => truncate(&text, width),
+        }
     }
 
     /// An estimator summary's parameters.
@@ -384,6 +458,7 @@ mod tests {
             type_name: t.into(),
             value: Some(v),
             summary: None,
+            fingerprint: None,
         }
     }
 
@@ -392,6 +467,7 @@ mod tests {
             type_name: t.into(),
             value: None,
             summary: Some(s),
+            fingerprint: None,
         }
     }
 

@@ -221,8 +221,10 @@ pub(crate) fn index_execution(
 /// One row per name: the names the execution defined or mutated (from `bound`, by the
 /// analysis), the tagged names the probe summarised after it (`summaries`: the probe only
 /// sends those that were rebound or changed), and the names tagged during it (`tagged`: their
-/// value at tagging time). Each entry's info is `{"type", "value"?, "summary"?}`: the type goes
-/// to `type_name`, a scalar's value to `value_json`, the summary object to `summary_json`.
+/// value at tagging time). Each entry's info is `{"type", "value"?, "summary"?, "fingerprint"?}`:
+/// the type goes to `type_name`, a scalar's value to `value_json`, the summary object to
+/// `summary_json`, the fingerprint (a bound entry's, also when a summary replaced its info) to
+/// `fingerprint_json`.
 /// Anything malformed in the notes is skipped.
 pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM captured_values WHERE execution_id = ?1")?
@@ -236,6 +238,9 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
         return Ok(());
     };
     let mut rows: std::collections::BTreeMap<&str, &serde_json::Map<String, serde_json::Value>> =
+        std::collections::BTreeMap::new();
+    // Each bound name's fingerprint, kept for its row when a summary replaces its info.
+    let mut fingerprints: std::collections::BTreeMap<&str, &serde_json::Value> =
         std::collections::BTreeMap::new();
     if let Some(bound) = v.get("bound").and_then(|b| b.as_array()) {
         let defined: Vec<String> = conn
@@ -252,6 +257,9 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
             if let (Some(name), Some(info)) = (name, info) {
                 if defined.iter().any(|d| d == name) {
                     rows.insert(name, info);
+                    if let Some(f) = info.get("fingerprint").filter(|f| f.is_object()) {
+                        fingerprints.insert(name, f);
+                    }
                 }
             }
         }
@@ -276,8 +284,9 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
         }
     }
     let mut insert = conn.prepare_cached(
-        "INSERT INTO captured_values (execution_id, name, type_name, value_json, summary_json)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO captured_values
+             (execution_id, name, type_name, value_json, summary_json, fingerprint_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (name, info) in rows {
         let type_name = info.get("type").and_then(|t| t.as_str()).unwrap_or("");
@@ -291,7 +300,12 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
         if snapshots.contains(name) && previous_value(conn, id, name)?.as_ref() == Some(&row) {
             continue;
         }
-        insert.execute((id, name, row.0, row.1, row.2))?;
+        let fingerprint = info
+            .get("fingerprint")
+            .filter(|f| f.is_object())
+            .or_else(|| fingerprints.get(name).copied())
+            .map(|f| f.to_string());
+        insert.execute((id, name, row.0, row.1, row.2, fingerprint))?;
     }
     if let Some(packages) = v.get("packages").and_then(|p| p.as_object()) {
         let mut insert = conn.prepare_cached(

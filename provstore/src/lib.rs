@@ -172,7 +172,7 @@ mod types;
 mod values;
 mod writer;
 
-pub use captured::{CapturedValue, Statistic};
+pub use captured::{CapturedValue, Judgement, Statistic};
 pub use compare::{
     CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, IntersectionDiff, OutputDiff, OutputEntry,
     OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,

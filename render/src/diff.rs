@@ -209,7 +209,11 @@ fn values_table(values: &[ValueDiff], left: &TrialSummary, right: &TrialSummary)
             Cell::status(v.status.as_str()),
             value_cell(v.left_value.as_ref(), v.right_value.as_ref()),
             value_cell(v.right_value.as_ref(), v.left_value.as_ref()),
-            Cell::plain(v.compared_by),
+            Cell::plain(if v.sampled {
+                format!("{} (sampled)", v.compared_by)
+            } else {
+                v.compared_by.to_string()
+            }),
         ]);
     }
     table

@@ -35,6 +35,7 @@ pub(crate) struct Final {
     pub(crate) type_name: String,
     pub(crate) value_json: Option<String>,
     pub(crate) summary_json: Option<String>,
+    pub(crate) fingerprint_json: Option<String>,
     /// Defined or mutated after the capture: only the type is still known.
     pub(crate) stale: bool,
 }
@@ -268,6 +269,7 @@ fn captured(fin: &Final) -> CapturedValue {
         fin.value_json.clone(),
         fin.summary_json.clone(),
     )
+    .with_fingerprint(fin.fingerprint_json.clone())
 }
 
 /// Judges every name either trial ends with (see the module docs).
@@ -280,23 +282,18 @@ pub(crate) fn compare_values(l: &Side, r: &Side, ops: &[DiffOp]) -> Vec<ValueDif
     for name in names {
         let lv = l.finals.get(name).map(captured);
         let rv = r.finals.get(name).map(captured);
+        let mut sampled = false;
         let (status, compared_by) = match (&lv, &rv) {
-            (Some(a), Some(b)) => match a.same_as(b) {
-                Some(same) => {
-                    let by = if a.type_name != b.type_name {
-                        "type"
-                    } else if a.value.is_some() || b.value.is_some() {
-                        "value"
-                    } else {
-                        "summary"
-                    };
-                    judged.insert(name, !same);
-                    let status = if same {
+            (Some(a), Some(b)) => match a.judge(b) {
+                Some(j) => {
+                    judged.insert(name, !j.same);
+                    sampled = j.sampled;
+                    let status = if j.same {
                         DiffStatus::Equal
                     } else {
                         DiffStatus::Changed
                     };
-                    (status, by)
+                    (status, j.by)
                 }
                 None => {
                     undecided.push(entries.len());
@@ -321,6 +318,7 @@ pub(crate) fn compare_values(l: &Side, r: &Side, ops: &[DiffOp]) -> Vec<ValueDif
             left_type: lv.as_ref().map(|v| v.type_name.clone()),
             right_type: rv.as_ref().map(|v| v.type_name.clone()),
             compared_by,
+            sampled,
             left_value: lv,
             right_value: rv,
         });

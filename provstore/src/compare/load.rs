@@ -42,14 +42,20 @@ impl Store {
     }
 }
 
-/// Each name's last capture in `trial`, with the `seq` of its execution.
+/// Each name's last capture in `trial`, with the `seq` of its execution (and its fingerprint,
+/// in a store that has them: a read-only store of schema 3 or 4 is read without).
 fn last_captures(conn: &Connection, trial: i64) -> rusqlite::Result<HashMap<String, (i64, Final)>> {
     let mut captured: HashMap<String, (i64, Final)> = HashMap::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.seq, v.name, v.type_name, v.value_json, v.summary_json
+    let fingerprint = if crate::schema::has_fingerprints(conn)? {
+        "v.fingerprint_json"
+    } else {
+        "NULL"
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT e.seq, v.name, v.type_name, v.value_json, v.summary_json, {fingerprint}
          FROM executions e JOIN captured_values v ON v.execution_id = e.id
-         WHERE e.trial_id = ?1 ORDER BY e.seq, v.id",
-    )?;
+         WHERE e.trial_id = ?1 ORDER BY e.seq, v.id"
+    ))?;
     let mut rows = stmt.query([trial])?;
     while let Some(r) = rows.next()? {
         let seq: i64 = r.get(0)?;
@@ -58,6 +64,7 @@ fn last_captures(conn: &Connection, trial: i64) -> rusqlite::Result<HashMap<Stri
             type_name: r.get(2)?,
             value_json: r.get(3)?,
             summary_json: r.get(4)?,
+            fingerprint_json: r.get(5)?,
             stale: false,
         };
         captured.insert(name, (seq, fin));

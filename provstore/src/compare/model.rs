@@ -92,10 +92,15 @@ pub struct ValueDiff {
     pub left_type: Option<String>,
     /// The right value's Python type.
     pub right_type: Option<String>,
-    /// What decided the status: `value` (scalars), `summary` (summaries' hashes), `type`
-    /// (different types), `dependencies` (only the types are known: the dataflow decided) or
-    /// `presence` (only one trial has it).
+    /// What decided the status: `value` (scalars), `summary` (summaries' hashes), `content`
+    /// (the probe's content fingerprints of an untagged array, frame, tensor or estimator),
+    /// `type` (different types), `dependencies` (only the types are known: the dataflow
+    /// decided) or `presence` (only one trial has it).
     pub compared_by: &'static str,
+    /// Equal by hashes of which one covers a sample of the value only (a large array): very
+    /// likely, not surely, the same. Written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sampled: bool,
     /// The left capture, for one-line display.
     #[serde(skip)]
     pub left_value: Option<CapturedValue>,

@@ -23,6 +23,7 @@ fn value(name: &str, status: DiffStatus, l: Option<f64>, r: Option<f64>) -> Valu
         left_type: lv.as_ref().map(|v| v.type_name.clone()),
         right_type: rv.as_ref().map(|v| v.type_name.clone()),
         compared_by: "value",
+        sampled: false,
         left_value: lv,
         right_value: rv,
     }
