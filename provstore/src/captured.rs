@@ -184,9 +184,8 @@ impl CapturedValue {
     /// on both sides. Two fingerprints that differ are different values even when sampled;
     /// equal ones of which one is sampled are `sampled`.
     pub fn judge(&self, other: &CapturedValue) -> Option<Judgement> {
-        let judged = |same: bool, by: &'static str, sampled: bool| {
-            Some(Judgement { same, by, sampled })
-        };
+        let judged =
+            |same: bool, by: &'static str, sampled: bool| Some(Judgement { same, by, sampled });
         if self.type_name != other.type_name {
             return judged(false, "type", false);
         }
@@ -504,6 +503,59 @@ mod tests {
         let failed = summarised("Foo", json!({"kind": "failed", "error": "ValueError: no"}));
         assert!(!failed.is_comparable());
         assert_eq!(failed.same_as(&failed.clone()), None);
+    }
+
+    fn fingerprinted(t: &str, sha: &str, sampled: bool) -> CapturedValue {
+        CapturedValue::from_columns(t.into(), None, None)
+            .with_fingerprint(Some(json!({"sha256": sha, "sampled": sampled}).to_string()))
+    }
+
+    #[test]
+    fn fingerprints_compare_content_and_say_when_a_sample_decided() {
+        let judge =
+            |a: &CapturedValue, b: &CapturedValue| a.judge(b).map(|j| (j.same, j.by, j.sampled));
+        let (a, b) = (
+            fingerprinted("numpy.ndarray", "aa", false),
+            fingerprinted("numpy.ndarray", "bb", false),
+        );
+        assert_eq!(judge(&a, &a), Some((true, "content", false)));
+        assert_eq!(judge(&a, &b), Some((false, "content", false)));
+        // A sampled hash that differs is a change; an equal one is flagged.
+        let (sa, sb) = (
+            fingerprinted("numpy.ndarray", "aa", true),
+            fingerprinted("numpy.ndarray", "bb", true),
+        );
+        assert_eq!(judge(&sa, &sb), Some((false, "content", false)));
+        assert_eq!(judge(&sa, &a), Some((true, "content", true)));
+        // Other types, or a side without a fingerprint: not by content.
+        let df = fingerprinted("pandas.DataFrame", "aa", false);
+        assert_eq!(judge(&a, &df), Some((false, "type", false)));
+        let bare = CapturedValue::from_columns("numpy.ndarray".into(), None, None);
+        assert_eq!(judge(&a, &bare), None);
+        // Summaries keep deciding when both sides have one.
+        assert_eq!(
+            judge(&array("s1", 1.0), &array("s1", 1.0)),
+            Some((true, "summary", false))
+        );
+        let mut tagged = array("s1", 1.0);
+        tagged.fingerprint = a.fingerprint.clone();
+        assert_eq!(judge(&tagged, &a), Some((true, "content", false)));
+        // Damaged fingerprint text is no fingerprint.
+        let damaged = CapturedValue::from_columns("numpy.ndarray".into(), None, None)
+            .with_fingerprint(Some(r#"{"sha256": 3}"#.into()));
+        assert_eq!(damaged.fingerprint, None);
+        assert_eq!(judge(&a, &damaged), None);
+    }
+
+    #[test]
+    fn a_fingerprinted_value_shows_its_hash_beside_a_same_looking_one() {
+        let a = fingerprinted("numpy.ndarray", "0123456789", false);
+        let b = fingerprinted("numpy.ndarray", "abcdef0123", true);
+        assert_eq!(a.one_line_against(&b, 60), "<ndarray> #01234567");
+        assert_eq!(b.one_line_against(&a, 60), "<ndarray> #abcdef01 (sampled)");
+        assert_eq!(a.one_line(60), "<ndarray>");
+        let other = fingerprinted("pandas.DataFrame", "ff", false);
+        assert_eq!(a.one_line_against(&other, 60), "<ndarray>");
     }
 
     #[test]

@@ -148,3 +148,58 @@ fn malformed_notes_are_ignored() {
     assert_eq!(got, [("y".into(), "".into(), None, None)]);
     assert!(store.trial_packages(trial).unwrap().is_empty());
 }
+
+/// `fingerprint_json` of each captured row of execution `In[n]`, by name.
+fn fingerprints(db: &std::path::Path, n: i64) -> Vec<(String, Option<String>)> {
+    raw(db)
+        .prepare(
+            "SELECT v.name, v.fingerprint_json FROM captured_values v
+             JOIN executions e ON e.id = v.execution_id
+             WHERE e.execution_count = ?1 ORDER BY v.name",
+        )
+        .unwrap()
+        .query_map([n], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn fingerprints_of_bound_values_are_stored_and_kept_beside_a_summary() {
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let fp = r#"{"sha256": "f1", "sampled": false}"#;
+    let notes = format!(
+        r#"{{"bound": [["arr", 1, {{"type": "numpy.ndarray", "fingerprint": {fp}}}],
+                       ["tagged", 2, {{"type": "numpy.ndarray", "fingerprint": {fp}}}],
+                       ["n", 3, {{"type": "int", "value": 3}}],
+                       ["odd", 4, {{"type": "numpy.ndarray", "fingerprint": "not an object"}}]],
+            "deleted": [],
+            "summaries": {{"tagged": {{"type": "numpy.ndarray", "summary": {{"kind": "ndarray", "sha256": "s"}}}}}}}}"#
+    );
+    store
+        .record_execution(
+            trials[0].id,
+            &cell(
+                1,
+                "arr = a()\ntagged = b()\nn = 3\nodd = c()",
+                "",
+                Some(&notes),
+            ),
+        )
+        .unwrap();
+    let got = fingerprints(&db, 1);
+    let stored = |name: &str| {
+        got.iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, f)| f.as_deref())
+            .map(|f| serde_json::from_str::<serde_json::Value>(f).unwrap())
+    };
+    assert_eq!(stored("arr").unwrap()["sha256"], "f1");
+    assert_eq!(
+        stored("tagged").unwrap()["sha256"],
+        "f1",
+        "kept beside the summary"
+    );
+    assert_eq!(stored("n"), None);
+    assert_eq!(stored("odd"), None);
+}

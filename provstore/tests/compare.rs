@@ -513,3 +513,90 @@ fn a_notebook_run_again_and_again_diffs_run_by_run() {
     assert_eq!(changed(&diff), vec!["a", "m", "p"]);
     assert_eq!(value(&diff.values, "a").right, json!(0.5));
 }
+
+/// An untagged value's info with the probe's content fingerprint.
+fn fingerprinted(t: &str, sha: &str, sampled: bool) -> serde_json::Value {
+    json!({"type": t, "fingerprint": {"sha256": sha, "sampled": sampled}})
+}
+
+#[test]
+fn untagged_values_with_fingerprints_compare_by_content() {
+    let (_tmp, _db, mut store, trials) = store_with_trials(2);
+    let (a, b) = (trials[0].id, trials[1].id);
+    for (trial, draw) in [(a, "r1"), (b, "r2")] {
+        let cells = [
+            (
+                "x = rand(3)",
+                bound(&[("x", fingerprinted("numpy.ndarray", draw, false))]),
+            ),
+            // Computed from the changed x, yet the same content: equal, not by dependencies.
+            (
+                "n = shape_of(x)",
+                bound(&[("n", fingerprinted("numpy.ndarray", "n1", false))]),
+            ),
+            (
+                "big = ones()",
+                bound(&[("big", fingerprinted("numpy.ndarray", "b1", true))]),
+            ),
+            (
+                "model = fit(x)",
+                bound(&[("model", fingerprinted("sk.KMeans", draw, false))]),
+            ),
+            ("bare = thing(x)", bound(&[("bare", typed("lib.Thing"))])),
+            (
+                "later = zeros()",
+                bound(&[("later", fingerprinted("numpy.ndarray", "z1", false))]),
+            ),
+            ("later += x", bound(&[])),
+        ];
+        record_cells(&mut store, trial, &cells);
+    }
+    let diff = store.trial_diff(a, b).unwrap();
+    let judged = |name: &str| {
+        let v = value(&diff.values, name);
+        (v.status, v.compared_by, v.sampled)
+    };
+    assert_eq!(judged("x"), (DiffStatus::Changed, "content", false));
+    assert_eq!(judged("model"), (DiffStatus::Changed, "content", false));
+    assert_eq!(judged("n"), (DiffStatus::Equal, "content", false));
+    assert_eq!(judged("big"), (DiffStatus::Equal, "content", true));
+    // Without a fingerprint, or mutated after it was taken: the dependencies decide.
+    assert_eq!(judged("bare"), (DiffStatus::Changed, "dependencies", false));
+    assert_eq!(
+        judged("later"),
+        (DiffStatus::Changed, "dependencies", false)
+    );
+    let json = serde_json::to_value(value(&diff.values, "big")).unwrap();
+    assert_eq!(
+        (json["compared_by"].as_str(), json["sampled"].as_bool()),
+        (Some("content"), Some(true))
+    );
+    let json = serde_json::to_value(value(&diff.values, "x")).unwrap();
+    assert_eq!(
+        (json["status"].as_str(), json.get("sampled")),
+        (Some("changed"), None)
+    );
+}
+
+#[test]
+fn a_store_of_schema_4_is_migrated_and_compares_as_before() {
+    let (_tmp, db, mut store, trials) = store_with_trials(2);
+    let (a, b) = (trials[0].id, trials[1].id);
+    record_model_run(&mut store, a, 1.0, 0.9);
+    record_model_run(&mut store, b, 0.001, 0.5);
+    drop(store);
+    let conn = raw(&db);
+    conn.execute_batch(
+        "ALTER TABLE captured_values DROP COLUMN fingerprint_json; PRAGMA user_version = 4;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = Store::open_existing(&db).unwrap();
+    let diff = store.trial_diff(a, b).unwrap();
+    assert_eq!(changed(&diff), vec!["C", "acc", "model"]);
+    assert_eq!(value(&diff.values, "model").compared_by, "dependencies");
+    assert_eq!(
+        common::count(&db, "PRAGMA user_version"),
+        provstore::SCHEMA_VERSION
+    );
+}

@@ -182,3 +182,37 @@ fn read_names(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A read-only store of schema 4 cannot gain the column: its captures read without it.
+    #[test]
+    fn captures_of_a_schema_4_store_read_without_fingerprints() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE executions (id INTEGER PRIMARY KEY, trial_id INTEGER, seq INTEGER);
+             CREATE TABLE captured_values (id INTEGER PRIMARY KEY, execution_id INTEGER,
+                 name TEXT, type_name TEXT, value_json TEXT, summary_json TEXT);
+             INSERT INTO executions VALUES (1, 7, 1);
+             INSERT INTO captured_values VALUES (1, 1, 'x', 'numpy.ndarray', NULL, NULL);
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        let read = last_captures(&conn, 7).unwrap();
+        assert_eq!(read["x"].1.type_name, "numpy.ndarray");
+        assert_eq!(read["x"].1.fingerprint_json, None);
+        conn.execute_batch(
+            "ALTER TABLE captured_values ADD COLUMN fingerprint_json TEXT;
+             UPDATE captured_values SET fingerprint_json = '{\"sha256\": \"aa\"}';
+             PRAGMA user_version = 5;",
+        )
+        .unwrap();
+        let read = last_captures(&conn, 7).unwrap();
+        assert_eq!(
+            read["x"].1.fingerprint_json.as_deref(),
+            Some("{\"sha256\": \"aa\"}")
+        );
+    }
+}
