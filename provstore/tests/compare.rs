@@ -600,3 +600,100 @@ fn a_store_of_schema_4_is_migrated_and_compares_as_before() {
         provstore::SCHEMA_VERSION
     );
 }
+
+/// A rich output with these payloads.
+fn display(output_type: &str, payloads: &[(&str, &str)]) -> OutputRecord {
+    OutputRecord {
+        output_type: output_type.into(),
+        name: None,
+        payloads: payloads
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.as_bytes().to_vec()))
+            .collect(),
+    }
+}
+
+#[test]
+fn outputs_differing_only_in_what_is_volatile_are_equal_and_say_so() {
+    let (_tmp, _db, mut store, trials) = store_with_trials(2);
+    let (a, b) = (trials[0].id, trials[1].id);
+    let widget =
+        |id: &str| format!(r#"{{"version_major": 2, "version_minor": 0, "model_id": "{id}"}}"#);
+    for (trial, pid, address, time, id, answer) in [
+        (a, "4242", "0x7f3a2c1b9d90", "1.2 s", "aa11", "41\n"),
+        (b, "977", "0x7fe01122aa10", "980 ms", "bb22", "42\n"),
+    ] {
+        let warned = exec(
+            1,
+            "warnings.warn('careful')",
+            &format!("/tmp/ipykernel_{pid}/3141592.py:1: UserWarning: careful\n"),
+        );
+        store.record_execution(trial, &warned).unwrap();
+        let mut shown = exec(2, "Thing()", "");
+        shown.outputs = vec![display(
+            "execute_result",
+            &[(
+                "text/plain",
+                &format!("<__main__.Thing object at {address}>"),
+            )],
+        )];
+        store.record_execution(trial, &shown).unwrap();
+        let timed = exec(
+            3,
+            "%%time\nf()",
+            &format!("CPU times: user {time}\nWall time: {time}\n"),
+        );
+        store.record_execution(trial, &timed).unwrap();
+        let mut slider = exec(4, "IntSlider()", "");
+        slider.outputs = vec![display(
+            "display_data",
+            &[
+                ("text/plain", "IntSlider(value=0)"),
+                ("application/vnd.jupyter.widget-view+json", &widget(id)),
+            ],
+        )];
+        store.record_execution(trial, &slider).unwrap();
+        // Volatile parts beside a real change: still a change.
+        let mixed = exec(
+            5,
+            "print(obj, answer)",
+            &format!("<T at {address}> {answer}"),
+        );
+        store.record_execution(trial, &mixed).unwrap();
+    }
+    let diff = store.trial_diff(a, b).unwrap();
+    let statuses: Vec<(DiffStatus, Vec<&str>)> = diff
+        .outputs
+        .iter()
+        .map(|o| (o.status, o.ignored.clone()))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (DiffStatus::Equal, vec!["ipykernel temporary path"]),
+            (DiffStatus::Equal, vec!["memory address"]),
+            (DiffStatus::Equal, vec!["timing"]),
+            (DiffStatus::Equal, vec!["widget model id"]),
+            (DiffStatus::Changed, vec![]),
+        ]
+    );
+    let view = diff.only_differences();
+    assert_eq!(view.outputs.len(), 1);
+    assert_eq!(
+        view.volatile_ignored,
+        vec![
+            "ipykernel temporary path",
+            "memory address",
+            "timing",
+            "widget model id"
+        ]
+    );
+    let json = serde_json::to_value(&view).unwrap();
+    assert_eq!(json["volatile_ignored"][1], "memory address");
+    // The payloads as stored are untouched: the left one still reads its own address.
+    assert!(diff.outputs[1].left.as_ref().unwrap().outputs[0]
+        .text
+        .as_deref()
+        .unwrap()
+        .contains("0x7f3a2c1b9d90"));
+}

@@ -11,6 +11,7 @@ use similar::{capture_diff_slices, Algorithm, DiffOp, TextDiff};
 use super::model::{
     CodeOp, CodeOpKind, DiffStatus, OutputDiff, OutputEntry, OutputSide, ValueDiff,
 };
+use super::volatile::{same_but_volatile, WIDGET_MODEL_ID, WIDGET_VIEW_MIME};
 use crate::role::Role;
 use crate::CapturedValue;
 
@@ -391,6 +392,48 @@ fn same_outputs(a: &Exec, b: &Exec) -> bool {
         })
 }
 
+/// Whether two executions showed the same once what is volatile by nature is ignored (see
+/// `volatile.rs`): the same outputs, whose differing payloads are `text/plain` texts equal
+/// after normalising, or widget views; the error likewise. The kinds ignored go to `found`
+/// only when they are the same.
+fn same_but_volatile_outputs(a: &Exec, b: &Exec, found: &mut Vec<&'static str>) -> bool {
+    let mut kinds = Vec::new();
+    let errors = match (&a.error, &b.error) {
+        (Some(x), Some(y)) => x == y || same_but_volatile(x, y, &mut kinds),
+        (x, y) => x == y,
+    };
+    let same = errors
+        && a.outputs.len() == b.outputs.len()
+        && a.outputs.iter().zip(&b.outputs).all(|(x, y)| {
+            x.output_type == y.output_type
+                && x.name == y.name
+                && x.mime_types == y.mime_types
+                && x.sha256.len() == y.sha256.len()
+                && x.mime_types.iter().zip(x.sha256.iter().zip(&y.sha256)).all(
+                    |(mime, (hx, hy))| {
+                        hx == hy
+                            || match mime.as_str() {
+                                "text/plain" => match (&x.text, &y.text) {
+                                    (Some(tx), Some(ty)) => same_but_volatile(tx, ty, &mut kinds),
+                                    _ => false,
+                                },
+                                WIDGET_VIEW_MIME => {
+                                    if !kinds.contains(&WIDGET_MODEL_ID) {
+                                        kinds.push(WIDGET_MODEL_ID);
+                                    }
+                                    true
+                                }
+                                _ => false,
+                            }
+                    },
+                )
+        });
+    if same {
+        *found = kinds;
+    }
+    same
+}
+
 /// Pairs executions along the code diff and compares their outputs (which it takes out of
 /// the executions).
 pub(crate) fn compare_outputs(
@@ -404,7 +447,8 @@ pub(crate) fn compare_outputs(
         let (le, re) = (&mut left[lr], &mut right[rr]);
         let paired = le.len().min(re.len());
         for (a, b) in le.iter_mut().zip(re.iter_mut()) {
-            let status = if same_outputs(a, b) {
+            let mut ignored = Vec::new();
+            let status = if same_outputs(a, b) || same_but_volatile_outputs(a, b, &mut ignored) {
                 DiffStatus::Equal
             } else {
                 DiffStatus::Changed
@@ -413,6 +457,7 @@ pub(crate) fn compare_outputs(
                 status,
                 left: Some(output_side(a)),
                 right: Some(output_side(b)),
+                ignored,
             });
         }
         // An execution on one side only that showed nothing is the code diff's business.
@@ -422,6 +467,7 @@ pub(crate) fn compare_outputs(
                 status: DiffStatus::Removed,
                 left: Some(output_side(a)),
                 right: None,
+                ignored: Vec::new(),
             });
         }
         for b in re[paired..].iter_mut().filter(|e| showed(e)) {
@@ -429,6 +475,7 @@ pub(crate) fn compare_outputs(
                 status: DiffStatus::Added,
                 left: None,
                 right: Some(output_side(b)),
+                ignored: Vec::new(),
             });
         }
     }

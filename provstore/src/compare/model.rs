@@ -183,6 +183,10 @@ pub struct OutputDiff {
     pub left: Option<OutputSide>,
     /// The right execution, null when the left one has no counterpart.
     pub right: Option<OutputSide>,
+    /// What volatile parts (`memory address`, `ipykernel temporary path`, `timing`, `widget
+    /// model id`) differed and were ignored to find them equal. Written only when some were.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<&'static str>,
 }
 
 /// Everything that differs between two trials, entries with their status (`equal` included:
@@ -202,6 +206,10 @@ pub struct TrialDiff {
     pub environment: Vec<EnvDiff>,
     /// Outputs of paired executions, in the right trial's order.
     pub outputs: Vec<OutputDiff>,
+    /// The kinds of volatile output text the comparison ignored (outputs that differed only
+    /// there are `equal`), by name. Written only when there were some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volatile_ignored: Vec<&'static str>,
 }
 
 impl TrialDiff {
@@ -219,6 +227,7 @@ impl TrialDiff {
             values: keep_differences(&self.values, |v| v.status),
             environment: keep_differences(&self.environment, |e| e.status),
             outputs: keep_differences(&self.outputs, |o| o.status),
+            volatile_ignored: self.volatile_ignored.clone(),
         }
     }
 
