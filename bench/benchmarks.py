@@ -1100,15 +1100,21 @@ def capture_big_array(ctx: Context, mib: int, runs: int, warmup: int, overhead_m
         f"a {mib:,} MiB float64 array, tagged on prov; {warmup} untimed runs per side, then {runs} "
         f"timed; prov stored {len(found)} summaries of it, all sampled"
     )
-    rows = percentile_rows(CAPTURE_ARRAY_LABEL, samples, {50: None, 95: None}, note=note)
+    return rows_with_cost(CAPTURE_ARRAY_LABEL, samples, note, "summary", runs, overhead_ms)
+
+
+def rows_with_cost(label: str, samples: dict[str, list[float]], note: str, what: str, runs: int,
+                   overhead_ms: float) -> list[Row]:
+    """p50 and p95 rows, and the cost per execution of prov's `what` (p50 prov - direct)."""
+    rows = percentile_rows(label, samples, {50: None, 95: None}, note=note)
     rows.append(
         prov_row(
-            CAPTURE_ARRAY_LABEL,
-            "summary cost (p50 prov - direct)",
+            label,
+            f"{what} cost (p50 prov - direct)",
             "ms",
             (percentile(samples["prov"], 50) - percentile(samples["direct"], 50)) * 1e3,
             runs,
-            note="the time the bounded summary adds to each execution",
+            note=f"the time the bounded {what} adds to each execution",
             target=overhead_ms,
         )
     )
@@ -1155,19 +1161,7 @@ def capture_big_frame(ctx: Context, mib: int, runs: int, warmup: int, overhead_m
         f"execution, untagged; {warmup} untimed runs per side, then {runs} timed; prov stored "
         f"{len(found)} fingerprints of it, all sampled"
     )
-    rows = percentile_rows(CAPTURE_FRAME_LABEL, samples, {50: None, 95: None}, note=note)
-    rows.append(
-        prov_row(
-            CAPTURE_FRAME_LABEL,
-            "fingerprint cost (p50 prov - direct)",
-            "ms",
-            (percentile(samples["prov"], 50) - percentile(samples["direct"], 50)) * 1e3,
-            runs,
-            note="the time the bounded fingerprint adds to each execution",
-            target=overhead_ms,
-        )
-    )
-    return rows
+    return rows_with_cost(CAPTURE_FRAME_LABEL, samples, note, "fingerprint", runs, overhead_ms)
 # --------------------------------------------------------------------------
 # Comparing trials: provctl diff
 # --------------------------------------------------------------------------
