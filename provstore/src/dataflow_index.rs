@@ -219,7 +219,7 @@ pub(crate) fn index_execution(
 /// packages they name to `trial_packages` of its trial.
 ///
 /// One row per name: the names the execution defined or mutated (from `bound`, by the
-/// analysis), the tagged names the probe summarised after it (`summaries`: the probe only
+/// analysis; and from `fingerprints`, values changed in place), the tagged names the probe summarised after it (`summaries`: the probe only
 /// sends those that were rebound or changed), and the names tagged during it (`tagged`: their
 /// value at tagging time). Each entry's info is `{"type", "value"?, "summary"?, "fingerprint"?}`:
 /// the type goes to `type_name`, a scalar's value to `value_json`, the summary object to
@@ -242,14 +242,17 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     // Each bound name's fingerprint, kept for its row when a summary replaces its info.
     let mut fingerprints: std::collections::BTreeMap<&str, &serde_json::Value> =
         std::collections::BTreeMap::new();
+    let defined: Vec<String> = if v.get("bound").is_some() || v.get("fingerprints").is_some() {
+        conn.prepare_cached(
+            "SELECT name FROM execution_names
+             WHERE execution_id = ?1 AND role IN ('defined', 'mutated')",
+        )?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?
+    } else {
+        Vec::new()
+    };
     if let Some(bound) = v.get("bound").and_then(|b| b.as_array()) {
-        let defined: Vec<String> = conn
-            .prepare_cached(
-                "SELECT name FROM execution_names
-                 WHERE execution_id = ?1 AND role IN ('defined', 'mutated')",
-            )?
-            .query_map([id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
         for entry in bound {
             let entry = entry.as_array();
             let name = entry.and_then(|e| e.first()).and_then(|n| n.as_str());
@@ -261,6 +264,23 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
                         fingerprints.insert(name, f);
                     }
                 }
+            }
+        }
+    }
+    // Values the cell changed in place (`model.fit(X)`): their new fingerprint, in a row of
+    // their own when the analysis says the execution mutated them.
+    if let Some(changed) = v.get("fingerprints").and_then(|f| f.as_object()) {
+        for (name, info) in changed {
+            let Some(info) = info.as_object() else {
+                continue;
+            };
+            if let Some(f) = info.get("fingerprint").filter(|f| f.is_object()) {
+                fingerprints.insert(name, f);
+            }
+            // `X[0] = 1` mutates the symbol `X[…]`, whose base is `X`.
+            let base = |d: &str| d.split(['[', '.']).next().unwrap_or("").to_string();
+            if defined.iter().any(|d| base(d) == *name) {
+                rows.entry(name).or_insert(info);
             }
         }
     }

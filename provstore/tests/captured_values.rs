@@ -203,3 +203,37 @@ fn fingerprints_of_bound_values_are_stored_and_kept_beside_a_summary() {
     assert_eq!(stored("n"), None);
     assert_eq!(stored("odd"), None);
 }
+
+#[test]
+fn a_value_changed_in_place_gets_a_row_with_its_new_fingerprint() {
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let trial = trials[0].id;
+    let fp = |sha: &str| {
+        format!(r#"{{"type": "m.Model", "fingerprint": {{"sha256": "{sha}", "sampled": false}}}}"#)
+    };
+    let notes = format!(
+        r#"{{"bound": [["model", 1, {}]], "deleted": []}}"#,
+        fp("before")
+    );
+    store
+        .record_execution(trial, &cell(1, "model = Model()", "", Some(&notes)))
+        .unwrap();
+    // The probe notes the fingerprints of names the cell mentioned and changed in place.
+    let notes = format!(
+        r#"{{"fingerprints": {{"model": {}, "arr": {}, "seen": {}}}}}"#,
+        fp("after"),
+        fp("a2"),
+        fp("s2")
+    );
+    store
+        .record_execution(
+            trial,
+            &cell(2, "model.fit(X)\narr[0] = 1\nprint(seen)", "", Some(&notes)),
+        )
+        .unwrap();
+    let got = fingerprints(&db, 2);
+    let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+    // `seen` was only read: the analysis says the cell did not change it, so no row.
+    assert_eq!(names, ["arr", "model"], "{got:?}");
+    assert!(got[1].1.as_deref().unwrap().contains("after"));
+}

@@ -23,13 +23,17 @@ CELLS = [
     "kmeans = KMeans(n_clusters=3, n_init=1{state})\nkmeans.fit(zdata)\nypred = kmeans.predict(zdata)",
     "forest = RandomForestClassifier(n_estimators=5{state}).fit(zdata, labels)",
     "rows = len(frame)\nzeros = np.zeros(rows)",
+    # Fitted in place in a later cell, on data that is the same in every run.
+    "fixed = np.arange(40.0).reshape(20, 2)\nfixed_labels = np.arange(20) % 2\n"
+    "forest2 = RandomForestClassifier(n_estimators=3{state})",
+    "forest2.fit(fixed, fixed_labels)",
     # Outputs whose only differences are volatile by nature.
     "warnings.warn('careful')",
     "class Thing:\n    pass\nThing()",
     "%timeit -n 20 -r 2 sum(range(100))",
 ]
 
-RANDOM = {"zdata", "frame", "labels", "kmeans", "ypred", "forest"}
+RANDOM = {"zdata", "frame", "labels", "kmeans", "ypred", "forest", "forest2"}
 
 
 def run_notebook(tmp_path: Path, db: Path, seeded: bool) -> None:
@@ -65,6 +69,8 @@ def test_randomness_diffs_by_content_and_a_seed_diffs_to_nothing(two_trials):
     assert (values["zeros"]["status"], values["zeros"]["compared_by"]) == ("equal", "content")
     assert (values["rows"]["status"], values["rows"]["compared_by"]) == ("equal", "value")
     assert values["np"]["compared_by"] == "dependencies"
+    for name in ("fixed", "fixed_labels"):
+        assert (values[name]["status"], values[name]["compared_by"]) == ("equal", "content")
 
     default = provctl_json(db, "diff", "1", "2")
     changed = {v["name"] for v in default["values"]}
@@ -88,16 +94,16 @@ def test_volatile_output_parts_are_ignored_and_named(two_trials):
         return tuple("".join(o["text"] or "" for o in entry[side]["outputs"])
                      for side in ("left", "right"))
 
-    warned = texts(7)
+    warned = texts(9)
     assert "/ipykernel_" in warned[0] and warned[0] != warned[1], warned
-    assert by_count[7]["status"] == "equal"
-    assert by_count[7]["ignored"] == ["ipykernel temporary path"]
-    shown = texts(8)
-    assert " at 0x" in shown[0], shown
-    assert by_count[8]["status"] == "equal"
-    assert by_count[8].get("ignored", []) == (["memory address"] if shown[0] != shown[1] else [])
-    timed = texts(9)
-    assert "per loop" in timed[0], timed
     assert by_count[9]["status"] == "equal"
-    assert by_count[9].get("ignored", []) == (["timing"] if timed[0] != timed[1] else [])
+    assert by_count[9]["ignored"] == ["ipykernel temporary path"]
+    shown = texts(10)
+    assert " at 0x" in shown[0], shown
+    assert by_count[10]["status"] == "equal"
+    assert by_count[10].get("ignored", []) == (["memory address"] if shown[0] != shown[1] else [])
+    timed = texts(11)
+    assert "per loop" in timed[0], timed
+    assert by_count[11]["status"] == "equal"
+    assert by_count[11].get("ignored", []) == (["timing"] if timed[0] != timed[1] else [])
     assert "ipykernel temporary path" in diff["volatile_ignored"]

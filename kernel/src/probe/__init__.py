@@ -20,7 +20,7 @@ import re
 import sys
 
 from .changes import Bindings
-from .fingerprints import add_fingerprints
+from .fingerprints import add_fingerprints, mentioned_fingerprints
 from .notes import NOTHING, Notes, request_id
 from .packages import Packages
 from .summaries import tagged_info
@@ -36,6 +36,9 @@ class Probe:
         # so a cell that only mentions a tagged name notes it when it changed.
         self.tagged = frozenset()
         self.last = {}
+        # The last fingerprint noted for each name, so a cell that only reads an array notes
+        # nothing about it.
+        self.fingerprints = {}
         # Packages: the top-level modules present at install are not the user's imports.
         self.packages = Packages()
         shell.events.register("post_run_cell", self.post_run_cell)
@@ -47,14 +50,16 @@ class Probe:
             if not msg_id:
                 return
             try:
-                add_fingerprints(bound, self.shell.user_ns)
+                mentioned = self._fingerprints(bound, deleted, result)
             except Exception:  # bindings are still noted
-                pass
+                mentioned = None
             note = {}
             # "bound"/"deleted" only when something changed: their absence tells the dataflow
             # engine the probe saw nothing, as before summaries existed.
             if bound or deleted:
                 note["bound"], note["deleted"] = bound, deleted
+            if mentioned:
+                note["fingerprints"] = mentioned
             if self.tagged:
                 try:
                     summaries = self._summaries(bound, deleted, result)
@@ -74,14 +79,34 @@ class Probe:
         except Exception:  # the probe must never disturb the user's work
             pass
 
+    def _fingerprints(self, bound, deleted, result):
+        """Fingerprints the values of `bound` (into their info), then those the cell mentioned
+        without rebinding them: {name: info} of the latter whose content changed since the
+        last fingerprint noted for the name (a mutation in place, `model.fit(X)`)."""
+        left = add_fingerprints(bound, self.shell.user_ns)
+        last = self.fingerprints
+        for name in deleted:
+            last.pop(name, None)
+        for name, _, info in bound:
+            if "fingerprint" in info:
+                last[name] = info["fingerprint"]["sha256"]
+            else:
+                last.pop(name, None)
+        mentioned = mentioned_fingerprints(
+            _source(result), self.shell.user_ns, {entry[0] for entry in bound}, left)
+        changed = {}
+        for name, info in mentioned.items():
+            sha = info["fingerprint"]["sha256"]
+            if last.get(name) != sha:
+                changed[name] = info
+                last[name] = sha
+        return changed
+
     def _summaries(self, bound, deleted, result):
         """{name: info} for tagged names this cell rebound, or mentioned and changed."""
         ns = self.shell.user_ns
         rebound = {entry[0] for entry in bound}
-        try:
-            source = result.info.raw_cell or ""
-        except Exception:
-            source = ""
+        source = _source(result)
         summaries = {}
         for name in self.tagged:
             if name in deleted:
@@ -128,6 +153,14 @@ class Probe:
             info = tagged_info(value)
             self.last[name] = info
             self.pending.setdefault(msg_id, {}).setdefault("tagged", {})[name] = [id(value), info]
+
+
+def _source(result):
+    """The cell's code as typed, or "" when IPython's result does not say."""
+    try:
+        return result.info.raw_cell or ""
+    except Exception:
+        return ""
 
 
 def install(shell):

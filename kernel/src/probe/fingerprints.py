@@ -9,10 +9,13 @@ Bounded twice: an object over PROV_FINGERPRINT_LIMIT bytes is hashed from an eve
 sample (`sampled: true`), and a cell's fingerprints stop once they took PROV_FINGERPRINT_BUDGET
 milliseconds (a cell binding thousands of arrays): the bindings left get none, and the diff
 judges them by their dependencies as before. Scalars already carry their value; other types
-get nothing. Like the summaries, a library is recognised only when the user's code imported
+get nothing. A value changed in place (`model.fit(X)`) keeps its binding: the names a cell
+mentions and did not rebind are fingerprinted too (`mentioned_fingerprints`, the note's
+`fingerprints`), with what is left of the budget. Like the summaries, a library is recognised only when the user's code imported
 it: the probe never imports one.
 """
 
+import re
 import sys
 import time
 import warnings
@@ -20,7 +23,7 @@ import warnings
 from .estimators import estimator_fingerprint, is_estimator
 from .frames import frame_fingerprint
 from .hashing import array_hash, array_sampled
-from .limits import FINGERPRINT_BUDGET, FINGERPRINT_LIMIT
+from .limits import FINGERPRINT_BUDGET, FINGERPRINT_LIMIT, type_name
 from .tensors import tensor_fingerprint
 
 
@@ -43,15 +46,16 @@ def fingerprint(value, np, pd, torch, tf, limit):
 def add_fingerprints(bound, ns, budget=None, limit=None):
     """Adds `"fingerprint"` to the info of each `[name, id, info]` in `bound` whose value
     (`ns[name]`) has one, in order, until `budget` seconds (FINGERPRINT_BUDGET) are spent.
-    A value whose fingerprint raises gets none; nothing is printed in the user's cell."""
+    A value whose fingerprint raises gets none; nothing is printed in the user's cell.
+    Returns the seconds left of the budget."""
     budget = FINGERPRINT_BUDGET if budget is None else budget
     limit = FINGERPRINT_LIMIT if limit is None else limit
-    if not bound or budget <= 0:
-        return
     modules = sys.modules
-    np, pd = modules.get("numpy"), modules.get("pandas")
-    torch, tf = modules.get("torch"), modules.get("tensorflow")
+    kinds = (modules.get("numpy"), modules.get("pandas"), modules.get("torch"),
+             modules.get("tensorflow"))
     start = time.perf_counter()
+    if not bound or budget <= 0:
+        return budget
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, _, info in bound:
@@ -59,15 +63,54 @@ def add_fingerprints(bound, ns, budget=None, limit=None):
             if "value" in info or info.get("type") in _PLAIN:
                 continue
             if time.perf_counter() - start > budget:
-                return
-            try:
-                found = fingerprint(ns[name], np, pd, torch, tf, limit)
-            except Exception:
+                return 0
+            _fingerprint_into(info, ns[name], kinds, limit)
+    return budget - (time.perf_counter() - start)
+
+
+def _fingerprint_into(info, value, kinds, limit):
+    try:
+        found = fingerprint(value, *kinds, limit)
+    except Exception:
+        return
+    if found is not None:
+        info["fingerprint"] = {"sha256": found[0], "sampled": bool(found[1])}
+
+
+_WORD = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
+def mentioned_fingerprints(source, ns, rebound, budget, limit=None):
+    """{name: {"type", "fingerprint"}} for the arrays, frames, tensors and estimators the cell's
+    `source` names (as a whole word, not after a dot) that it did not rebind: a method such
+    as `model.fit(X)` changes an object in place, which the bindings do not see. Within
+    `budget` seconds; none when no library of those kinds is imported."""
+    limit = FINGERPRINT_LIMIT if limit is None else limit
+    modules = sys.modules
+    kinds = (modules.get("numpy"), modules.get("pandas"), modules.get("torch"),
+             modules.get("tensorflow"))
+    if budget <= 0 or not source or kinds == (None, None, None, None):
+        return {}
+    start = time.perf_counter()
+    found = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in sorted(set(_WORD.findall(source)) - rebound):
+            value = ns.get(name, _ABSENT)
+            if value is _ABSENT or type(value).__name__ in _PLAIN:
                 continue
-            if found is not None:
-                info["fingerprint"] = {"sha256": found[0], "sampled": bool(found[1])}
+            if time.perf_counter() - start > budget:
+                break
+            info = {"type": type_name(value)}
+            _fingerprint_into(info, value, kinds, limit)
+            if "fingerprint" in info:
+                found[name] = info
+    return found
+
+
+_ABSENT = object()
 
 
 # Types that are never fingerprinted, checked before any isinstance.
 _PLAIN = frozenset(("str", "function", "module", "type", "list", "dict", "tuple", "set",
-                    "builtin_function_or_method", "NoneType"))
+                    "builtin_function_or_method", "NoneType", "int", "float", "bool"))
