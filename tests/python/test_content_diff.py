@@ -26,7 +26,7 @@ CELLS = [
     # Fitted in place in a later cell, on data that is the same in every run.
     "fixed = np.arange(40.0).reshape(20, 2)\nfixed_labels = np.arange(20) % 2\n"
     "forest2 = RandomForestClassifier(n_estimators=3{state})",
-    "forest2.fit(fixed, fixed_labels)",
+    "forest2.fit(fixed, fixed_labels);",
     # Outputs whose only differences are volatile by nature.
     "warnings.warn('careful')",
     "class Thing:\n    pass\nThing()",

@@ -18,7 +18,7 @@ pub(crate) const WIDGET_VIEW_MIME: &str = "application/vnd.jupyter.widget-view+j
 pub(crate) const WIDGET_MODEL_ID: &str = "widget model id";
 
 /// Each kind of volatile text: its name in the diff, its pattern, its placeholder.
-static KINDS: LazyLock<[(&str, Regex, &str); 3]> = LazyLock::new(|| {
+static KINDS: LazyLock<[(&str, Regex, &str); 4]> = LazyLock::new(|| {
     let re = |p: &str| Regex::new(p).expect("a valid pattern");
     let unit = r"(?:ns|µs|us|ms|s|min|h)";
     [
@@ -31,9 +31,15 @@ static KINDS: LazyLock<[(&str, Regex, &str); 3]> = LazyLock::new(|| {
         (
             "timing",
             re(&format!(
-                r"(?m)^[ \t]*(?:[\d.]+ {unit}(?: (?:±|\+-) [\d.]+ {unit})? per loop \(mean (?:(?:±|\+-) std\. dev\. )?of [\d,]+ runs?, [\d,]+ loops? each\)|The slowest run took [\d.]+ times longer than the fastest\..*|CPU times: .*|Wall time: .*)[ \t]*$"
+                r"(?m)^[ \t]*(?:[\d.]+ {unit}(?: (?:±|\+-) [\d.]+ {unit})? per loop \(mean (?:(?:±|\+-) std\. dev\. )?of [\d,]+ runs?, [\d,]+ loops? each\)|CPU times: .*|Wall time: .*)[ \t]*$"
             )),
             "<timing>",
+        ),
+        // %timeit's warning comes in some runs only: the whole line goes.
+        (
+            "timing",
+            re(r"(?m)^The slowest run took [\d.]+ times longer than the fastest\..*(?:\r?\n)?"),
+            "",
         ),
     ]
 });
@@ -120,6 +126,8 @@ mod tests {
             Some(vec!["timing"])
         );
         let t1 = "CPU times: user 1.2 s, sys: 30 ms, total: 1.23 s\nWall time: 1.25 s\n42\n";
+        let slow = "The slowest run took 5.12 times longer than the fastest. This could mean that an intermediate result is being cached.\n";
+        assert_eq!(same(&format!("{slow}{a}"), b), Some(vec!["timing"]));
         let t2 = "CPU times: user 980 ms, sys: 12 ms, total: 992 ms\nWall time: 1 s\n42\n";
         assert_eq!(same(t1, t2), Some(vec!["timing"]));
         assert_eq!(same(t1, &t2.replace("42", "43")), None);
