@@ -18,7 +18,7 @@ const PACKAGE: &str = "_prov_probe";
 /// The probe's Python files, by module name within the package (`""`: the package itself), in
 /// an order where each comes after every module it imports (`from .limits import …`): they are
 /// executed in this order.
-const MODULES: [(&str, &str); 11] = [
+const MODULES: [(&str, &str); 12] = [
     ("limits", include_str!("probe/limits.py")),
     ("hashing", include_str!("probe/hashing.py")),
     ("arrays", include_str!("probe/arrays.py")),
@@ -26,6 +26,7 @@ const MODULES: [(&str, &str); 11] = [
     ("frames", include_str!("probe/frames.py")),
     ("estimators", include_str!("probe/estimators.py")),
     ("changes", include_str!("probe/changes.py")),
+    ("fingerprints", include_str!("probe/fingerprints.py")),
     ("summaries", include_str!("probe/summaries.py")),
     ("notes", include_str!("probe/notes.py")),
     ("packages", include_str!("probe/packages.py")),

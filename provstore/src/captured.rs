@@ -22,6 +22,15 @@
 //! `sampled: true` marks an object over the probe's size limit: its hash and statistics come
 //! from a bounded sample, so two such values with equal hashes are very likely, not surely,
 //! the same.
+//!
+//! # Fingerprints
+//!
+//! Every array, DataFrame, Series, tensor and estimator a cell binds, tagged or not, gets a
+//! fingerprint (`fingerprint_json`): `{"sha256", "sampled"}`, a hash of its content (an
+//! estimator's: class, parameters and fitted attributes), from a sample over the probe's
+//! fingerprint limit (16 MiB). A cell that spends its fingerprint budget leaves the rest
+//! without one. Two values known by fingerprint only are compared by it (`content`); a
+//! value with neither summary nor fingerprint is judged by its dependencies.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -42,6 +51,23 @@ pub struct CapturedValue {
     /// The summary object, for tagged values that are not scalars (see the module docs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<Value>,
+    /// The content fingerprint, `{"sha256", "sampled"}`, of an array, frame, tensor or
+    /// estimator (see the module docs); only the trial diff reads it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Value>,
+}
+
+/// How two captures compared ([`CapturedValue::judge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Judgement {
+    /// Whether they hold the same value.
+    pub same: bool,
+    /// What decided: `type` (different types), `value` (scalars), `summary` (summaries'
+    /// hashes) or `content` (fingerprints).
+    pub by: &'static str,
+    /// Equal by hashes of which at least one covered a sample only: very likely, not surely,
+    /// the same.
+    pub sampled: bool,
 }
 
 /// Which number of a value a plot shows: the value itself for a number, else a statistic of
@@ -106,7 +132,24 @@ impl CapturedValue {
             type_name,
             value: parse(value_json),
             summary: parse(summary_json).filter(|s: &Value| s.is_object()),
+            fingerprint: None,
         }
+    }
+
+    /// The same value with the fingerprint of column `fingerprint_json`: text that is not a
+    /// JSON object with a string `sha256` is ignored.
+    pub fn with_fingerprint(mut self, fingerprint_json: Option<String>) -> CapturedValue {
+        self.fingerprint = fingerprint_json
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .filter(|f| f.get("sha256").is_some_and(Value::is_string));
+        self
+    }
+
+    /// The fingerprint's hash and whether it covers a sample only.
+    fn content_hash(&self) -> Option<(&str, bool)> {
+        let f = self.fingerprint.as_ref()?;
+        let sampled = f.get("sampled").and_then(Value::as_bool).unwrap_or(true);
+        Some((f.get("sha256")?.as_str()?, sampled))
     }
 
     /// What `provctl values` shows as `value`: the scalar, else the summary, else null.
@@ -132,19 +175,35 @@ impl CapturedValue {
     /// comparable, `None` when either is not (only the type was captured, or its summary
     /// failed) and the content cannot be judged. Different types are always different.
     pub fn same_as(&self, other: &CapturedValue) -> Option<bool> {
+        self.judge(other).map(|j| j.same)
+    }
+
+    /// [`same_as`](Self::same_as), saying what decided: the types when they differ, the
+    /// scalar values or summaries when both are comparable, else both sides' content
+    /// fingerprints (an untagged array or model). None when nothing of the content is known
+    /// on both sides. Two fingerprints that differ are different values even when sampled;
+    /// equal ones of which one is sampled are `sampled`.
+    pub fn judge(&self, other: &CapturedValue) -> Option<Judgement> {
+        let judged =
+            |same: bool, by: &'static str, sampled: bool| Some(Judgement { same, by, sampled });
         if self.type_name != other.type_name {
-            return Some(false);
+            return judged(false, "type", false);
         }
-        if !self.is_comparable() || !other.is_comparable() {
-            return None;
+        if self.is_comparable() && other.is_comparable() {
+            match (&self.value, &other.value) {
+                (Some(a), Some(b)) => return judged(a == b, "value", false),
+                (Some(_), None) | (None, Some(_)) => return judged(false, "value", false),
+                (None, None) => {}
+            }
+            let (a, b) = (self.summary.as_ref()?, other.summary.as_ref()?);
+            let same = fingerprint(a) == fingerprint(b);
+            let sampled = [a, b]
+                .iter()
+                .any(|s| s.get("sampled").and_then(Value::as_bool) == Some(true));
+            return judged(same, "summary", same && sampled);
         }
-        match (&self.value, &other.value) {
-            (Some(a), Some(b)) => return Some(a == b),
-            (Some(_), None) | (None, Some(_)) => return Some(false),
-            (None, None) => {}
-        }
-        let (a, b) = (self.summary.as_ref()?, other.summary.as_ref()?);
-        Some(fingerprint(a) == fingerprint(b))
+        let ((a, a_sampled), (b, b_sampled)) = (self.content_hash()?, other.content_hash()?);
+        judged(a == b, "content", a == b && (a_sampled || b_sampled))
     }
 
     /// The number a plot shows for this value: a number (or bool) as itself; an array,
@@ -196,7 +255,7 @@ impl CapturedValue {
     /// start of their content hash (`ndarray float64 (3,) mean 1 #3fa2c1d0`).
     pub fn one_line_against(&self, other: &CapturedValue, width: usize) -> String {
         let (Some(mine), Some(_)) = (&self.summary, &other.summary) else {
-            return self.one_line(width);
+            return self.fingerprint_line_against(other, width);
         };
         let mut text = self.text_against(other);
         if text == other.text_against(self) {
@@ -208,6 +267,20 @@ impl CapturedValue {
             }
         }
         truncate(&text, width)
+    }
+
+    /// The line of a value known by its fingerprint: `<ndarray> #3fa2c1d0` when the other
+    /// side's reads the same (`(sampled)` when the hash covers a sample only).
+    fn fingerprint_line_against(&self, other: &CapturedValue, width: usize) -> String {
+        let text = self.one_line(usize::MAX);
+        match (self.content_hash(), other.content_hash()) {
+            (Some((hash, sampled)), Some(_)) if text == other.one_line(usize::MAX) => {
+                let short: String = hash.chars().take(8).collect();
+                let sampled = if sampled { " (sampled)" } else { "" };
+                truncate(&format!("{text} #{short}{sampled}"), width)
+            }
+            _ => truncate(&text, width),
+        }
     }
 
     /// An estimator summary's parameters.
@@ -375,177 +448,4 @@ fn truncate(text: &str, width: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn scalar(t: &str, v: Value) -> CapturedValue {
-        CapturedValue {
-            type_name: t.into(),
-            value: Some(v),
-            summary: None,
-        }
-    }
-
-    fn summarised(t: &str, s: Value) -> CapturedValue {
-        CapturedValue {
-            type_name: t.into(),
-            value: None,
-            summary: Some(s),
-        }
-    }
-
-    fn array(sha: &str, mean: f64) -> CapturedValue {
-        summarised(
-            "numpy.ndarray",
-            json!({"kind": "ndarray", "shape": [3], "dtype": "float64", "min": 0.0,
-                   "max": 2.0, "mean": mean, "nan_count": 0, "sha256": sha, "sampled": false}),
-        )
-    }
-
-    #[test]
-    fn scalars_compare_by_value_and_type() {
-        assert_eq!(
-            scalar("float", json!(0.1)).same_as(&scalar("float", json!(0.1))),
-            Some(true)
-        );
-        assert_eq!(
-            scalar("float", json!(0.1)).same_as(&scalar("float", json!(0.2))),
-            Some(false)
-        );
-        assert_eq!(
-            scalar("int", json!(1)).same_as(&scalar("float", json!(1.0))),
-            Some(false)
-        );
-    }
-
-    #[test]
-    fn summaries_compare_by_hash_and_unknowns_cannot_be_judged() {
-        assert_eq!(array("aa", 1.0).same_as(&array("aa", 1.0)), Some(true));
-        assert_eq!(array("aa", 1.0).same_as(&array("bb", 1.0)), Some(false));
-        let bare = CapturedValue::from_columns("numpy.ndarray".into(), None, None);
-        assert_eq!(bare.same_as(&array("aa", 1.0)), None);
-        let failed = summarised("Foo", json!({"kind": "failed", "error": "ValueError: no"}));
-        assert!(!failed.is_comparable());
-        assert_eq!(failed.same_as(&failed.clone()), None);
-    }
-
-    #[test]
-    fn damaged_columns_make_an_unknown_value() {
-        let v = CapturedValue::from_columns("x".into(), Some("{not json".into()), Some("3".into()));
-        assert_eq!(v.value, None);
-        assert_eq!(v.summary, None);
-        assert_eq!(v.shown(), Value::Null);
-    }
-
-    #[test]
-    fn numbers_for_plots() {
-        assert_eq!(
-            scalar("float", json!(0.93)).number(Statistic::Mean, None),
-            Some(0.93)
-        );
-        assert_eq!(
-            scalar("bool", json!(true)).number(Statistic::Mean, None),
-            Some(1.0)
-        );
-        assert_eq!(
-            scalar("str", json!("a")).number(Statistic::Mean, None),
-            None
-        );
-        assert_eq!(array("aa", 1.5).number(Statistic::Mean, None), Some(1.5));
-        assert_eq!(array("aa", 1.5).number(Statistic::Max, None), Some(2.0));
-        assert_eq!(array("aa", 1.5).number(Statistic::Len, None), Some(3.0));
-        let df = summarised(
-            "pandas.core.frame.DataFrame",
-            json!({"kind": "dataframe", "shape": [10, 2], "columns": [
-                {"name": "s", "dtype": "object"},
-                {"name": "x", "dtype": "float64", "min": 1.0, "max": 4.0, "mean": 2.5, "nan_count": 0}],
-                "sha256": "cc", "sampled": false}),
-        );
-        assert_eq!(df.number(Statistic::Mean, None), Some(2.5));
-        assert_eq!(df.number(Statistic::Len, None), Some(10.0));
-        assert_eq!(df.number(Statistic::Mean, Some("s")), None);
-        let nan = summarised("numpy.ndarray", json!({"kind": "ndarray", "mean": "nan"}));
-        assert_eq!(nan.number(Statistic::Mean, None), None);
-    }
-
-    #[test]
-    fn one_line_reads_like_python() {
-        assert_eq!(scalar("str", json!("adam")).one_line(40), "'adam'");
-        assert_eq!(scalar("NoneType", Value::Null).one_line(40), "None");
-        assert_eq!(scalar("tuple", json!([1, 2])).one_line(40), "(1, 2)");
-        assert_eq!(
-            array("aa", 1.0 / 3.0).one_line(60),
-            "ndarray float64 (3,) mean 0.333333"
-        );
-        let model = summarised(
-            "sklearn.linear_model._logistic.LogisticRegression",
-            json!({"kind": "estimator", "class": "sklearn.linear_model.LogisticRegression",
-                   "params": {"C": 0.1}, "fitted_sha256": null}),
-        );
-        assert_eq!(model.one_line(60), "LogisticRegression(C=0.1)");
-        assert_eq!(
-            CapturedValue::from_columns("mod.Thing".into(), None, None).one_line(60),
-            "<Thing>"
-        );
-        assert_eq!(scalar("str", json!("abcdefgh")).one_line(5), "'abc…");
-    }
-
-    #[test]
-    fn a_diff_line_points_at_what_differs() {
-        let model = |c: f64, fitted: &str| {
-            summarised(
-                "sklearn.linear_model._logistic.LogisticRegression",
-                json!({"kind": "estimator", "class": "sklearn.linear_model.LogisticRegression",
-                       "params": {"C": c, "max_iter": 1000}, "fitted_sha256": fitted}),
-            )
-        };
-        let (a, b) = (model(1.0, "aaaa1111"), model(0.01, "bbbb2222"));
-        assert_eq!(a.one_line_against(&b, 60), "LogisticRegression(C=1.0)");
-        assert_eq!(b.one_line_against(&a, 60), "LogisticRegression(C=0.01)");
-        let (c, d) = (model(1.0, "aaaa1111"), model(1.0, "cccc3333"));
-        assert_eq!(
-            c.one_line_against(&d, 60),
-            "LogisticRegression(…) #aaaa1111"
-        );
-        assert_eq!(
-            array("0123456789", 1.0).one_line_against(&array("abcdef", 1.0), 60),
-            "ndarray float64 (3,) mean 1 #01234567"
-        );
-        assert_eq!(
-            array("01", 1.0).one_line_against(&array("ab", 2.0), 60),
-            "ndarray float64 (3,) mean 1"
-        );
-        assert_eq!(scalar("float", json!(0.5)).one_line_against(&a, 60), "0.5");
-    }
-
-    #[test]
-    fn brief_rounds_floats_only() {
-        assert_eq!(
-            scalar("float", json!(0.7777777777777778)).brief(20),
-            "0.7778"
-        );
-        assert_eq!(scalar("float", json!(0.8)).brief(20), "0.8");
-        // Never a whole-looking float for a fraction (it would read as another exact value).
-        assert_eq!(scalar("float", json!(1234.5678)).brief(20), "1234.6");
-        assert_eq!(scalar("float", json!(34288.403)).brief(20), "34288.4");
-        assert_eq!(scalar("float", json!(34288.03)).brief(20), "34288.03");
-        assert_eq!(scalar("float", json!(-99999.9999)).brief(20), "-99999.9999");
-        assert_eq!(scalar("float", json!(34288.0)).brief(20), "34288.0");
-        assert_eq!(scalar("float", json!(2.0e20)).brief(20), "2.000e20");
-        assert_eq!(scalar("float", json!(1.0)).brief(20), "1.0");
-        assert_eq!(scalar("float", json!(0.0)).brief(20), "0.0");
-        assert_eq!(scalar("float", json!(0.000012345)).brief(20), "1.234e-5");
-        assert_eq!(scalar("int", json!(123456789)).brief(20), "123456789");
-        assert_eq!(scalar("str", json!("adam")).brief(20), "'adam'");
-    }
-
-    #[test]
-    fn statistics_parse_by_name() {
-        assert_eq!(Statistic::parse("max"), Ok(Statistic::Max));
-        assert!(Statistic::parse("median")
-            .unwrap_err()
-            .contains("mean, min, max, len"));
-        assert_eq!(Statistic::Len.name(), "len");
-    }
-}
+mod tests;

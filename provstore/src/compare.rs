@@ -52,7 +52,9 @@
 //!
 //! Executions are paired along the code diff (equal and replace ops by position; the rest are
 //! added or removed) and their outputs compared by type and payload hashes (and the error, for
-//! a failed execution). prov's own magic answers (marked by the recorder with
+//! a failed execution). Outputs that differ only in what is volatile by nature (ipykernel's
+//! temporary cell files in warnings, memory addresses, `%timeit`/`%%time` lines, widget model
+//! ids: `volatile.rs`) are equal, and the diff names what it ignored. prov's own magic answers (marked by the recorder with
 //! [`MAGIC_ANSWER_MIME`]) are left out unless asked for: they are prov's, not the user's.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -63,6 +65,7 @@ mod algorithm;
 mod load;
 mod model;
 mod statements;
+mod volatile;
 #[cfg(test)]
 mod test_support;
 
@@ -106,6 +109,13 @@ impl Store {
         let environment = self.environment_diff(&left, &right)?;
         let code = ops.iter().map(|op| code_op(op, &l, &r)).collect();
         let outputs = compare_outputs(&mut l.execs, &mut r.execs, &ops);
+        let mut volatile_ignored: Vec<&'static str> = Vec::new();
+        for kind in outputs.iter().flat_map(|o| &o.ignored) {
+            if !volatile_ignored.contains(kind) {
+                volatile_ignored.push(kind);
+            }
+        }
+        volatile_ignored.sort_unstable();
         Ok(TrialDiff {
             left,
             right,
@@ -113,6 +123,7 @@ impl Store {
             values,
             environment,
             outputs,
+            volatile_ignored,
         })
     }
 

@@ -237,10 +237,12 @@ pub(crate) fn index_execution(
 /// packages they name to `trial_packages` of its trial.
 ///
 /// One row per name: the names the execution defined or mutated (from `bound`, by the
-/// analysis), the tagged names the probe summarised after it (`summaries`: the probe only
+/// analysis; and from `fingerprints`, values changed in place), the tagged names the probe summarised after it (`summaries`: the probe only
 /// sends those that were rebound or changed), and the names tagged during it (`tagged`: their
-/// value at tagging time). Each entry's info is `{"type", "value"?, "summary"?}`: the type goes
-/// to `type_name`, a scalar's value to `value_json`, the summary object to `summary_json`.
+/// value at tagging time). Each entry's info is `{"type", "value"?, "summary"?, "fingerprint"?}`:
+/// the type goes to `type_name`, a scalar's value to `value_json`, the summary object to
+/// `summary_json`, the fingerprint (a bound entry's, also when a summary replaced its info) to
+/// `fingerprint_json`.
 /// Anything malformed in the notes is skipped.
 pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM captured_values WHERE execution_id = ?1")?
@@ -255,14 +257,20 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     };
     let mut rows: std::collections::BTreeMap<&str, &serde_json::Map<String, serde_json::Value>> =
         std::collections::BTreeMap::new();
+    // Each bound name's fingerprint, kept for its row when a summary replaces its info.
+    let mut fingerprints: std::collections::BTreeMap<&str, &serde_json::Value> =
+        std::collections::BTreeMap::new();
+    let defined: Vec<String> = if v.get("bound").is_some() || v.get("fingerprints").is_some() {
+        conn.prepare_cached(
+            "SELECT name FROM execution_names
+             WHERE execution_id = ?1 AND role IN ('defined', 'mutated')",
+        )?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?
+    } else {
+        Vec::new()
+    };
     if let Some(bound) = v.get("bound").and_then(|b| b.as_array()) {
-        let defined: Vec<String> = conn
-            .prepare_cached(
-                "SELECT name FROM execution_names
-                 WHERE execution_id = ?1 AND role IN ('defined', 'mutated')",
-            )?
-            .query_map([id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
         for entry in bound {
             let entry = entry.as_array();
             let name = entry.and_then(|e| e.first()).and_then(|n| n.as_str());
@@ -270,7 +278,27 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
             if let (Some(name), Some(info)) = (name, info) {
                 if defined.iter().any(|d| d == name) {
                     rows.insert(name, info);
+                    if let Some(f) = info.get("fingerprint").filter(|f| f.is_object()) {
+                        fingerprints.insert(name, f);
+                    }
                 }
+            }
+        }
+    }
+    // Values the cell changed in place (`model.fit(X)`): their new fingerprint, in a row of
+    // their own when the analysis says the execution mutated them.
+    if let Some(changed) = v.get("fingerprints").and_then(|f| f.as_object()) {
+        for (name, info) in changed {
+            let Some(info) = info.as_object() else {
+                continue;
+            };
+            if let Some(f) = info.get("fingerprint").filter(|f| f.is_object()) {
+                fingerprints.insert(name, f);
+            }
+            // `X[0] = 1` mutates the symbol `X[…]`, whose base is `X`.
+            let base = |d: &str| d.split(['[', '.']).next().unwrap_or("").to_string();
+            if defined.iter().any(|d| base(d) == *name) {
+                rows.entry(name).or_insert(info);
             }
         }
     }
@@ -294,8 +322,9 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
         }
     }
     let mut insert = conn.prepare_cached(
-        "INSERT INTO captured_values (execution_id, name, type_name, value_json, summary_json)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO captured_values
+             (execution_id, name, type_name, value_json, summary_json, fingerprint_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (name, info) in rows {
         let type_name = info.get("type").and_then(|t| t.as_str()).unwrap_or("");
@@ -309,7 +338,12 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
         if snapshots.contains(name) && previous_value(conn, id, name)?.as_ref() == Some(&row) {
             continue;
         }
-        insert.execute((id, name, row.0, row.1, row.2))?;
+        let fingerprint = info
+            .get("fingerprint")
+            .filter(|f| f.is_object())
+            .or_else(|| fingerprints.get(name).copied())
+            .map(|f| f.to_string());
+        insert.execute((id, name, row.0, row.1, row.2, fingerprint))?;
     }
     if let Some(packages) = v.get("packages").and_then(|p| p.as_object()) {
         let mut insert = conn.prepare_cached(

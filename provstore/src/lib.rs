@@ -47,7 +47,7 @@
 //! | `dependencies` | edge "execution needs what an earlier one made" | `execution_id`, `depends_on_id`, `name` (the variable carrying it: with `depends_on_id` it names a variable version), `kind` (`variable` by default) |
 //! | `variable_tags` | tag on a variable in a trial | `trial_id`, `name`, `label` (optional), `execution_id` (the version tagged, when known), `tagged_at` |
 //! | `cell_stages` | stage tag on a cell in a trial | `trial_id`, `cell_id` (`seq:N` when marked by `%tag_cell` while the cell ran: the `seq` of its execution), `stage`, `tagged_at` |
-//! | `captured_values` | value captured after an execution | `execution_id`, `name`, `type_name`, `value_json` (scalars), `summary_json` (a tagged variable's summary: see [Captured values](#captured-values)) |
+//! | `captured_values` | value captured after an execution | `execution_id`, `name`, `type_name`, `value_json` (scalars), `summary_json` (a tagged variable's summary: see [Captured values](#captured-values)), `fingerprint_json` (version 5: an array's, frame's, tensor's or estimator's content fingerprint) |
 //! | `trial_packages` | top-level package the user's code imported during a trial | `trial_id`, `name`, `version` (see [Captured values](#captured-values)) |
 //!
 //! Version 2 adds `execution_dataflow` (one row per analysed execution:
@@ -87,6 +87,15 @@
 //!   after every execution that rebound it or mentioned it and changed it
 //!   (in-place mutation: `arr[0] = 1`, `model.fit(X, y)`). A tagged scalar
 //!   gets `value_json`; anything else `summary_json`.
+//!
+//! An array, DataFrame, Series, tensor or estimator among the names bound
+//! (tagged or not) also gets `fingerprint_json` (version 5),
+//! `{"sha256", "sampled"}`: a hash of its content (an estimator's class,
+//! parameters and fitted attributes), from a sample over
+//! `PROV_FINGERPRINT_LIMIT` (default 16 MiB); a cell's fingerprints stop after
+//! `PROV_FINGERPRINT_BUDGET` ms (default 100), and later names get none. The
+//! trial diff compares two values known only by type through it
+//! (`compared_by: "content"`); rows written before version 5 have none.
 //!
 //! `summary_json` is one JSON object whose `kind` says what else it holds.
 //! Floats that JSON cannot carry are the strings `"nan"`, `"inf"`, `"-inf"`.
@@ -172,7 +181,7 @@ mod types;
 mod values;
 mod writer;
 
-pub use captured::{CapturedValue, Statistic};
+pub use captured::{CapturedValue, Judgement, Statistic};
 pub use compare::{
     CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, IntersectionDiff, OutputDiff, OutputEntry,
     OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,

@@ -8,7 +8,14 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 4] = [V1, V2, V3, V4];
+const MIGRATIONS: [&str; 5] = [V1, V2, V3, V4, V5];
+
+/// Version 5: the probe's content fingerprint of a captured value that has no summary (an
+/// untagged array, frame, tensor or estimator), `{"sha256", "sampled"}`, so a diff compares
+/// content where it knew only the type. Null for everything recorded before.
+const V5: &str = r#"
+ALTER TABLE captured_values ADD COLUMN fingerprint_json TEXT;
+"#;
 
 /// Version 4: an execution whose request was not valid UTF-8 is recorded with the invalid bytes
 /// replaced (as the child ran it), and says so.
@@ -212,7 +219,9 @@ CREATE TABLE trial_packages (
 "#;
 
 /// The oldest version a read-only reader can read as it is: later migrations only add what
-/// readers do not ask for (version 4: `executions.code_replaced`).
+/// readers do not ask for (version 4: `executions.code_replaced`), or ask for only after
+/// checking the version (version 5: `captured_values.fingerprint_json`, see
+/// [`has_fingerprints`]).
 const READABLE_FROM: i64 = 3;
 
 /// What [`migrate`] found.
@@ -269,6 +278,12 @@ pub(crate) fn migrate(
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(Migration::Current)
+}
+
+/// Whether the store has `captured_values.fingerprint_json` (version 5): a read-only store of
+/// version 3 or 4 is read without it.
+pub(crate) fn has_fingerprints(conn: &Connection) -> rusqlite::Result<bool> {
+    Ok(user_version(conn)? >= 5)
 }
 
 /// The schema version recorded in the file (0 for a new, empty file).

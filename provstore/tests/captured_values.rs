@@ -148,3 +148,92 @@ fn malformed_notes_are_ignored() {
     assert_eq!(got, [("y".into(), "".into(), None, None)]);
     assert!(store.trial_packages(trial).unwrap().is_empty());
 }
+
+/// `fingerprint_json` of each captured row of execution `In[n]`, by name.
+fn fingerprints(db: &std::path::Path, n: i64) -> Vec<(String, Option<String>)> {
+    raw(db)
+        .prepare(
+            "SELECT v.name, v.fingerprint_json FROM captured_values v
+             JOIN executions e ON e.id = v.execution_id
+             WHERE e.execution_count = ?1 ORDER BY v.name",
+        )
+        .unwrap()
+        .query_map([n], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn fingerprints_of_bound_values_are_stored_and_kept_beside_a_summary() {
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let fp = r#"{"sha256": "f1", "sampled": false}"#;
+    let notes = format!(
+        r#"{{"bound": [["arr", 1, {{"type": "numpy.ndarray", "fingerprint": {fp}}}],
+                       ["tagged", 2, {{"type": "numpy.ndarray", "fingerprint": {fp}}}],
+                       ["n", 3, {{"type": "int", "value": 3}}],
+                       ["odd", 4, {{"type": "numpy.ndarray", "fingerprint": "not an object"}}]],
+            "deleted": [],
+            "summaries": {{"tagged": {{"type": "numpy.ndarray", "summary": {{"kind": "ndarray", "sha256": "s"}}}}}}}}"#
+    );
+    store
+        .record_execution(
+            trials[0].id,
+            &cell(
+                1,
+                "arr = a()\ntagged = b()\nn = 3\nodd = c()",
+                "",
+                Some(&notes),
+            ),
+        )
+        .unwrap();
+    let got = fingerprints(&db, 1);
+    let stored = |name: &str| {
+        got.iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, f)| f.as_deref())
+            .map(|f| serde_json::from_str::<serde_json::Value>(f).unwrap())
+    };
+    assert_eq!(stored("arr").unwrap()["sha256"], "f1");
+    assert_eq!(
+        stored("tagged").unwrap()["sha256"],
+        "f1",
+        "kept beside the summary"
+    );
+    assert_eq!(stored("n"), None);
+    assert_eq!(stored("odd"), None);
+}
+
+#[test]
+fn a_value_changed_in_place_gets_a_row_with_its_new_fingerprint() {
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let trial = trials[0].id;
+    let fp = |sha: &str| {
+        format!(r#"{{"type": "m.Model", "fingerprint": {{"sha256": "{sha}", "sampled": false}}}}"#)
+    };
+    let notes = format!(
+        r#"{{"bound": [["model", 1, {}]], "deleted": []}}"#,
+        fp("before")
+    );
+    store
+        .record_execution(trial, &cell(1, "model = Model()", "", Some(&notes)))
+        .unwrap();
+    // The probe notes the fingerprints of names the cell mentioned and changed in place.
+    let notes = format!(
+        r#"{{"fingerprints": {{"model": {}, "arr": {}, "seen": {}}}}}"#,
+        fp("after"),
+        fp("a2"),
+        fp("s2")
+    );
+    store
+        .record_execution(
+            trial,
+            &cell(2, "model.fit(X)\narr[0] = 1\nprint(seen)", "", Some(&notes)),
+        )
+        .unwrap();
+    let got = fingerprints(&db, 2);
+    let names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+    // `seen` was only read: the analysis says the cell did not change it, so no row.
+    assert_eq!(names, ["arr", "model"], "{got:?}");
+    assert!(got[1].1.as_deref().unwrap().contains("after"));
+}

@@ -67,7 +67,11 @@ fn every_golden_summary_reads_as_stated() {
     let mut files: Vec<PathBuf> = std::fs::read_dir(golden_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.ends_with("notes.json"))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "json")
+                && !p.ends_with("notes.json")
+                && !p.ends_with("fingerprints.json")
+        })
         .collect();
     files.sort();
     assert!(files.len() >= 8, "golden files: {files:?}");
@@ -100,6 +104,51 @@ fn every_golden_summary_reads_as_stated() {
             let same = value.same_as(value);
             assert_eq!(same, value.is_comparable().then_some(true), "{about}");
         }
+    }
+}
+
+/// The fingerprints of bound values (fingerprints.json): stored from a `bound` entry, read back
+/// from `captured_values.fingerprint_json`, and judged against themselves by content.
+#[test]
+fn golden_fingerprints_are_stored_and_judged_as_stated() {
+    let cases = read(&golden_dir().join("fingerprints.json"));
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    for (i, case) in cases
+        .as_array()
+        .expect("a list of cases")
+        .iter()
+        .enumerate()
+    {
+        let n = i as i64 + 1;
+        let info = &case["info"];
+        let notes = json!({"bound": [["value", n, info]], "deleted": []});
+        store
+            .record_execution(
+                trials[0].id,
+                &cell(n, &format!("f{n}"), "value = make()", false, Some(&notes)),
+            )
+            .unwrap();
+        let about = case["about"].as_str().unwrap();
+        let (type_name, fingerprint): (String, Option<String>) = common::raw(&db)
+            .query_row(
+                "SELECT v.type_name, v.fingerprint_json FROM captured_values v
+                 JOIN executions e ON e.id = v.execution_id WHERE e.execution_count = ?1",
+                [n],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let value =
+            CapturedValue::from_columns(type_name, None, None).with_fingerprint(fingerprint);
+        assert_eq!(
+            value.fingerprint.as_ref(),
+            info.get("fingerprint"),
+            "{about}"
+        );
+        let judged = value
+            .judge(&value)
+            .map(|j| json!({"same": j.same, "compared_by": j.by, "sampled": j.sampled}));
+        let reads = json!({"line": value.one_line(80), "against_itself": judged});
+        assert_eq!(reads, case["reads"], "{about}");
     }
 }
 

@@ -43,9 +43,12 @@ pub fn render_trial_diff(diff: &TrialDiff, all: bool) -> Rendered {
     if diff.is_same() {
         let message = format!(
             "{} and {} ran the same code in the same order, with the same values, environment \
-             and outputs.",
+             and outputs{}.",
             capitalised(&l),
-            r
+            r,
+            volatile_note(diff)
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
         );
         if !all {
             return crate::titled_notice(&title, &message, json);
@@ -93,11 +96,24 @@ pub fn render_trial_diff(diff: &TrialDiff, all: bool) -> Rendered {
     if view.outputs.is_empty() {
         doc.note(1, "The same outputs.");
     }
+    if let Some(note) = volatile_note(diff) {
+        doc.note(1, format!("{}.", capitalised(&note)));
+    }
     for o in view.outputs.iter().take(SHOWN) {
         output_entry(&mut doc, o, &view.left, &view.right);
     }
     more(&mut doc, view.outputs.len(), "output entries");
     doc.rendered(json)
+}
+
+/// What the output comparison ignored as volatile, in words, if anything.
+fn volatile_note(diff: &TrialDiff) -> Option<String> {
+    (!diff.volatile_ignored.is_empty()).then(|| {
+        format!(
+            "ignoring what differs from run to run by nature: {}",
+            diff.volatile_ignored.join(", ")
+        )
+    })
 }
 
 /// The names both trials end with: changed first, then equal. JSON: the
@@ -209,7 +225,11 @@ fn values_table(values: &[ValueDiff], left: &TrialSummary, right: &TrialSummary)
             Cell::status(v.status.as_str()),
             value_cell(v.left_value.as_ref(), v.right_value.as_ref()),
             value_cell(v.right_value.as_ref(), v.left_value.as_ref()),
-            Cell::plain(v.compared_by),
+            Cell::plain(if v.sampled {
+                format!("{} (sampled)", v.compared_by)
+            } else {
+                v.compared_by.to_string()
+            }),
         ]);
     }
     table

@@ -36,7 +36,7 @@ def load_probe():
     try:
         spec.loader.exec_module(module)
         for name in ("limits", "hashing", "arrays", "tensors", "frames", "estimators",
-                     "changes", "summaries", "notes", "packages"):
+                     "changes", "fingerprints", "summaries", "notes", "packages"):
             importlib.import_module(f"{PACKAGE}.{name}")
     finally:
         sys.dont_write_bytecode = dont_write

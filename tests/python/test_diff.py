@@ -69,7 +69,8 @@ def test_one_parameter_changes_exactly_what_depends_on_it(two_runs):
     by_name = {v["name"]: v for v in diff["values"]}
     assert (by_name["C"]["left"], by_name["C"]["right"]) == (1.0, 0.001)
     assert by_name["C"]["compared_by"] == "value"
-    assert by_name["model"]["compared_by"] == "dependencies"
+    # A fitted model is known by its content fingerprint now (issue 12, point 3), not its type only.
+    assert by_name["model"]["compared_by"] == "content"
     assert by_name["acc"]["left"] != by_name["acc"]["right"]
 
     assert [op["op"] for op in diff["code"]] == ["replace"], diff["code"]

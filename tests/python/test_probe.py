@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import types
 
 import numpy as np
@@ -22,7 +23,8 @@ from sklearn.preprocessing import StandardScaler
 from probe_module import GOLDEN_DIR, ProbeShell, collect_expression, load_probe
 
 UPDATE = os.environ.get("PROV_UPDATE_GOLDEN") == "1"
-VALUE_FILES = sorted(p.name for p in GOLDEN_DIR.glob("*.json") if p.name != "notes.json")
+VALUE_FILES = sorted(p.name for p in GOLDEN_DIR.glob("*.json")
+                     if p.name not in ("notes.json", "fingerprints.json"))
 
 
 def read(name: str):
@@ -67,6 +69,27 @@ def test_summaries_match_the_golden_files(name):
             assert got == case["info"], f"{name}: {case['about']}"
     if UPDATE:
         write(name, cases)
+
+
+def bound_info(value, budget=10.0, limit=None):
+    """The info of `value` in a note's `bound` entry: its description and fingerprint."""
+    probe = load_probe()
+    info = probe.changes.describe(value)
+    probe.fingerprints.add_fingerprints([["value", id(value), info]], {"value": value},
+                                        budget=budget, limit=limit)
+    return info
+
+
+def test_fingerprints_match_the_golden_file():
+    cases = read("fingerprints.json")
+    for case in cases:
+        got = as_sent(bound_info(build(case["python"])))
+        if UPDATE:
+            case["info"] = got
+        else:
+            assert got == case["info"], case["about"]
+    if UPDATE:
+        write("fingerprints.json", cases)
 
 
 def normalise_ids(answer, ids: dict[int, int]):
@@ -248,3 +271,71 @@ def test_the_installed_probe_leaves_the_users_namespace_alone(tmp_path):
                                   (GOLDEN_DIR.parents[2] / "kernel" / "src" / "probe").glob("*.py")
                                   if p.stem != "__init__"]
     assert modules.strip() == repr(sorted(expected))
+
+
+def test_fingerprints_follow_content_and_are_bounded():
+    a = np.random.rand(1000)
+    first = bound_info(a)["fingerprint"]
+    assert first == bound_info(a.copy())["fingerprint"] and first["sampled"] is False
+    assert bound_info(np.random.rand(1000))["fingerprint"] != first, "another draw"
+    m = np.arange(12.0).reshape(3, 4)
+    assert bound_info(m)["fingerprint"] == bound_info(np.asfortranarray(m))["fingerprint"]
+    # Over the limit: a sample, which still sees a change in a sampled chunk.
+    big = np.arange(200_000, dtype="float64")
+    sampled = bound_info(big, limit=1024)["fingerprint"]
+    assert sampled["sampled"] is True
+    changed = big.copy()
+    changed[0] = -1
+    assert bound_info(changed, limit=1024)["fingerprint"]["sha256"] != sampled["sha256"]
+    frame = pd.DataFrame({"x": np.arange(100_000)})
+    assert bound_info(frame, limit=1024)["fingerprint"]["sampled"] is True
+    assert bound_info(frame.head(99_999), limit=1024)["fingerprint"] != \
+        bound_info(frame, limit=1024)["fingerprint"], "the shape is in a sampled hash"
+    # An estimator's parameters and fitted state both count.
+    X = np.arange(6.0).reshape(3, 2)
+    fitted = bound_info(StandardScaler().fit(X))["fingerprint"]
+    assert bound_info(StandardScaler().fit(X + 1))["fingerprint"] != fitted
+    assert bound_info(StandardScaler(with_mean=False).fit(X))["fingerprint"] != fitted
+    assert bound_info(StandardScaler().fit(X))["fingerprint"] == fitted
+
+
+def test_a_cell_binding_a_thousand_arrays_stays_within_its_budget():
+    fingerprints = load_probe().fingerprints
+    ns = {f"a{i}": np.random.rand(20_000) for i in range(1000)}
+    bound = [[k, id(v), {"type": "numpy.ndarray"}] for k, v in ns.items()]
+    budget = 0.05
+    start = time.perf_counter()
+    fingerprints.add_fingerprints(bound, ns, budget=budget)
+    spent = time.perf_counter() - start
+    done = sum("fingerprint" in info for _, _, info in bound)
+    assert 0 < done < 1000, "some fingerprinted, the rest left to the dependencies"
+    # One fingerprint at most runs past the budget (each is bounded by the limit).
+    assert spent < budget + 0.05, spent
+    assert all("fingerprint" not in info for _, _, info in bound[done + 1:])
+    off = [[k, id(v), {"type": "numpy.ndarray"}] for k, v in list(ns.items())[:3]]
+    fingerprints.add_fingerprints(off, ns, budget=0)
+    assert all("fingerprint" not in info for _, _, info in off), "a zero budget turns them off"
+
+
+def test_a_fingerprint_that_raises_is_left_out_quietly(recwarn):
+    class Odd:
+        def get_params(self, deep=False):
+            raise RuntimeError("no")
+
+    info = bound_info(Odd())
+    assert "fingerprint" not in info and info["type"].endswith("Odd")
+    assert not recwarn.list
+
+
+def test_a_value_changed_in_place_is_fingerprinted_again_once(probe_shell):
+    probe_shell.execute("m1", "import numpy as np\nX = np.zeros(4)")
+    first = probe_shell.execute("m2", "X[0] = 1")["data"]["application/json"]["m2"]
+    assert set(first) == {"fingerprints"}, first
+    assert first["fingerprints"]["X"]["type"] == "numpy.ndarray"
+    assert first["fingerprints"]["X"]["fingerprint"]["sampled"] is False
+    assert probe_shell.execute("m3", "print(X.sum())")["data"] == {}, "read only: no note"
+    again = probe_shell.execute("m4", "X.sort()\nY = X")["data"]["application/json"]["m4"]
+    assert set(again["fingerprints"]) == {"X"}, "Y is bound (its info has the fingerprint)"
+    assert again["bound"][0][2]["fingerprint"] == again["fingerprints"]["X"]["fingerprint"]
+    # A name after a dot is an attribute, not the variable.
+    assert probe_shell.execute("m5", "np.X = 1")["data"] == {}

@@ -3,7 +3,8 @@
 
 After every cell (IPython's post_run_cell event, which fires for failed cells too) it notes
 what changed (changes.py: globals bound to a different object or deleted, each with its id()
-and type, and a scalar's value), a summary of each tagged value that changed (summaries.py,
+and type, and a scalar's value; fingerprints.py: a content hash of each array, frame, tensor
+or estimator among them), a summary of each tagged value that changed (summaries.py,
 one file per library family: arrays, frames, tensors, estimators), and the packages the cell
 imported (packages.py). The proxy collects these notes through the user_expressions of the
 next execute_request whose code succeeds, keyed by the request they belong to, and strips them
@@ -19,6 +20,7 @@ import re
 import sys
 
 from .changes import Bindings
+from .fingerprints import add_fingerprints, mentioned_fingerprints
 from .notes import NOTHING, Notes, request_id
 from .packages import Packages
 from .summaries import tagged_info
@@ -34,6 +36,9 @@ class Probe:
         # so a cell that only mentions a tagged name notes it when it changed.
         self.tagged = frozenset()
         self.last = {}
+        # The last fingerprint noted for each name, so a cell that only reads an array notes
+        # nothing about it.
+        self.fingerprints = {}
         # Packages: the top-level modules present at install are not the user's imports.
         self.packages = Packages()
         shell.events.register("post_run_cell", self.post_run_cell)
@@ -44,9 +49,15 @@ class Probe:
             msg_id = request_id(self.shell)
             if not msg_id:
                 return
+            try:
+                mentioned = self._fingerprints(bound, deleted, result)
+            except Exception:  # bindings are still noted
+                mentioned = None
             # "bound"/"deleted" always, even empty: that the probe saw no name change is a
             # fact the dataflow engine uses (`try: x = f()` that raised left `x` alone).
             note = {"bound": bound, "deleted": deleted}
+            if mentioned:
+                note["fingerprints"] = mentioned
             if self.tagged:
                 try:
                     summaries = self._summaries(bound, deleted, result)
@@ -65,6 +76,29 @@ class Probe:
                 self.pending[msg_id] = note
         except Exception:  # the probe must never disturb the user's work
             pass
+
+    def _fingerprints(self, bound, deleted, result):
+        """Fingerprints the values of `bound` (into their info), then those the cell mentioned
+        without rebinding them: {name: info} of the latter whose content changed since the
+        last fingerprint noted for the name (a mutation in place, `model.fit(X)`)."""
+        left = add_fingerprints(bound, self.shell.user_ns)
+        last = self.fingerprints
+        for name in deleted:
+            last.pop(name, None)
+        for name, _, info in bound:
+            if "fingerprint" in info:
+                last[name] = info["fingerprint"]["sha256"]
+            else:
+                last.pop(name, None)
+        mentioned = mentioned_fingerprints(
+            _source(result), self.shell.user_ns, {entry[0] for entry in bound}, left)
+        changed = {}
+        for name, info in mentioned.items():
+            sha = info["fingerprint"]["sha256"]
+            if last.get(name) != sha:
+                changed[name] = info
+                last[name] = sha
+        return changed
 
     def _summaries(self, bound, deleted, result):
         """{name: info} for tagged names this cell rebound, or mentioned and changed."""
@@ -117,6 +151,14 @@ class Probe:
             info = tagged_info(value)
             self.last[name] = info
             self.pending.setdefault(msg_id, {}).setdefault("tagged", {})[name] = [id(value), info]
+
+
+def _source(result):
+    """The cell's code as typed, or "" when IPython's result does not say."""
+    try:
+        return result.info.raw_cell or ""
+    except Exception:
+        return ""
 
 
 def install(shell):

@@ -1,4 +1,5 @@
-"""Summaries of pandas DataFrames (`kind: "dataframe"`) and Series (`kind: "series"`).
+"""Summaries of pandas DataFrames (`kind: "dataframe"`) and Series (`kind: "series"`), and
+their fingerprints (`frame_fingerprint`).
 
 pandas imports numpy, so numpy is in sys.modules whenever a DataFrame exists.
 """
@@ -54,10 +55,36 @@ def size_estimate(memory, object_cells):
     return int(memory) + 56 * object_cells
 
 
+def over_limit(pd, frame, limit):
+    """Whether a DataFrame or Series is over `limit` bytes (by size_estimate)."""
+    if isinstance(frame, pd.DataFrame):
+        objects = sum(1 for t in frame.dtypes if getattr(t, "kind", "O") == "O") * len(frame)
+        return size_estimate(frame.memory_usage(index=True, deep=False).sum(), objects) > limit
+    objects = len(frame) if getattr(frame.dtype, "kind", "O") == "O" else 0
+    return size_estimate(frame.memory_usage(index=True, deep=False), objects) > limit
+
+
+def signature(pd, frame):
+    """What a frame's hash covers besides its cells: column names and dtypes (a Series: its
+    name and dtype)."""
+    if isinstance(frame, pd.DataFrame):
+        return [(repr(c), str(t)) for c, t in zip(frame.columns, frame.dtypes)]
+    return [repr(frame.name), str(frame.dtype)]
+
+
+def frame_fingerprint(pd, frame, limit):
+    """(sha256, sampled) of a DataFrame or Series for its fingerprint: over `limit` bytes, of
+    evenly spaced rows, with the shape in the hash."""
+    np = sys.modules["numpy"]
+    sampled = over_limit(pd, frame, limit)
+    part = sample_rows(np, frame) if sampled else frame
+    digest, cut = frame_hash(pd, part, [signature(pd, frame), list(frame.shape)])
+    return digest, sampled or cut
+
+
 def dataframe(pd, df):
     np = sys.modules["numpy"]
-    objects = sum(1 for t in df.dtypes if getattr(t, "kind", "O") == "O") * len(df)
-    sampled = size_estimate(df.memory_usage(index=True, deep=False).sum(), objects) > LIMIT
+    sampled = over_limit(pd, df, LIMIT)
     part = sample_rows(np, df) if sampled else df
     columns = []
     for i in range(min(df.shape[1], COLUMNS)):
@@ -65,22 +92,20 @@ def dataframe(pd, df):
         column = {"name": name if isinstance(name, str) else repr(name), "dtype": str(df.dtypes.iloc[i])}
         column_stats(pd, np, part.iloc[:, i], column)
         columns.append(column)
-    signature = [(repr(c), str(t)) for c, t in zip(df.columns, df.dtypes)]
-    digest, cut = frame_hash(pd, part, signature)
+    digest, cut = frame_hash(pd, part, signature(pd, df))
     return {"kind": "dataframe", "shape": list(df.shape), "columns": columns,
             "sha256": digest, "sampled": sampled or cut}
 
 
 def series(pd, s):
     np = sys.modules["numpy"]
-    objects = len(s) if getattr(s.dtype, "kind", "O") == "O" else 0
-    sampled = size_estimate(s.memory_usage(index=True, deep=False), objects) > LIMIT
+    sampled = over_limit(pd, s, LIMIT)
     part = sample_rows(np, s) if sampled else s
     name = s.name
     out = {"kind": "series", "shape": [len(s)],
            "name": name if name is None or isinstance(name, str) else repr(name),
            "dtype": str(s.dtype)}
     column_stats(pd, np, part, out)
-    out["sha256"], cut = frame_hash(pd, part, [repr(name), str(s.dtype)])
+    out["sha256"], cut = frame_hash(pd, part, signature(pd, s))
     out["sampled"] = sampled or cut
     return out

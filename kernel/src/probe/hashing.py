@@ -61,10 +61,11 @@ def canonical(value, budget, depth):
     return type_name(value).encode() + b":" + text[:1000].encode("utf-8", "replace")
 
 
-def array_sampled(a):
-    """Whether an array is summarised from a sample: over the size limit, or holding more
-    objects than a sample (each is hashed one by one through its canonical form)."""
-    return a.nbytes > LIMIT or a.dtype.kind == "O" and a.size > SAMPLE
+def array_sampled(a, limit=None):
+    """Whether an array is summarised from a sample: over the size limit (`limit` bytes, else
+    LIMIT), or holding more objects than a sample (each is hashed one by one through its
+    canonical form)."""
+    return a.nbytes > (LIMIT if limit is None else limit) or a.dtype.kind == "O" and a.size > SAMPLE
 
 
 def flat_sample(np, a):

@@ -1,8 +1,10 @@
 """Bounds every summary keeps, and the small conversions summaries share.
 
 A summary does bounded work whatever the size of the object: over `PROV_VALUE_LIMIT` bytes
-(default 256 MiB, suffixes k/M/G) it hashes and measures a sample. The rest are fixed sizes
-of what a summary keeps.
+(default 256 MiB, suffixes k/M/G) it hashes and measures a sample; a fingerprint, taken of
+every binding, samples over `PROV_FINGERPRINT_LIMIT` (default 16 MiB), and a cell's
+fingerprints together get `PROV_FINGERPRINT_BUDGET` milliseconds (default 100). The rest are
+fixed sizes of what a summary keeps.
 """
 
 import os
@@ -32,6 +34,21 @@ def parse_size(text, default):
 
 
 LIMIT = parse_size(os.environ.get("PROV_VALUE_LIMIT", ""), 256 << 20)
+# Fingerprints of every binding (fingerprints.py): an object over FINGERPRINT_LIMIT bytes is
+# hashed from a sample, and a cell's fingerprints stop once they took FINGERPRINT_BUDGET seconds.
+FINGERPRINT_LIMIT = parse_size(os.environ.get("PROV_FINGERPRINT_LIMIT", ""), 16 << 20)
+
+
+def parse_seconds(text, default):
+    """PROV_FINGERPRINT_BUDGET in milliseconds, as seconds (0 turns fingerprints off)."""
+    try:
+        ms = float(text)
+        return ms / 1000 if ms >= 0 else default
+    except Exception:
+        return default
+
+
+FINGERPRINT_BUDGET = parse_seconds(os.environ.get("PROV_FINGERPRINT_BUDGET", ""), 0.1)
 
 
 def number(x):

@@ -1,10 +1,35 @@
 """Summaries of torch and TensorFlow tensors (`kind: "tensor"`): their numpy view, on the CPU,
-summarised like an array."""
+summarised like an array; and their fingerprints (`tensor_fingerprint`)."""
 
+import hashlib
 import sys
 
 from .arrays import ndarray
+from .hashing import array_hash, array_sampled
 from .limits import LIMIT, SAMPLE
+
+
+def tensor_fingerprint(library, t, limit):
+    """(sha256, sampled) of a tensor's elements through its numpy view, with its shape and
+    dtype; over `limit` bytes only evenly spaced elements leave the device. None without numpy."""
+    np = sys.modules.get("numpy")
+    if np is None:
+        return None
+    if library == "torch":
+        t = t.detach()
+        shape, dtype = tuple(t.shape), str(t.dtype)
+        sampled = t.element_size() * t.nelement() > limit
+        if sampled:
+            flat = t.reshape(-1)
+            t = flat[::max(flat.numel() // SAMPLE, 1)][:SAMPLE]
+        values = t.cpu().numpy()
+    else:
+        shape, dtype = tuple(t.shape), str(t.dtype.name)
+        values = t.numpy()
+        sampled = array_sampled(values, limit)
+    h = hashlib.sha256(repr((library, shape, dtype)).encode())
+    h.update(array_hash(np, values, array_sampled(values, limit)).encode())
+    return h.hexdigest(), sampled
 
 
 def tensor(library, t):

@@ -12,6 +12,7 @@ use super::model::{
     CodeOp, CodeOpKind, DiffStatus, OutputDiff, OutputEntry, OutputSide, ValueDiff,
 };
 use super::statements::{changed_names, matched_statements, Cell, Stmt};
+use super::volatile::{same_but_volatile, WIDGET_MODEL_ID, WIDGET_VIEW_MIME};
 use crate::role::Role;
 use crate::CapturedValue;
 
@@ -35,6 +36,7 @@ pub(crate) struct Final {
     pub(crate) type_name: String,
     pub(crate) value_json: Option<String>,
     pub(crate) summary_json: Option<String>,
+    pub(crate) fingerprint_json: Option<String>,
     /// Defined or mutated after the capture: only the type is still known.
     pub(crate) stale: bool,
 }
@@ -271,6 +273,7 @@ fn captured(fin: &Final) -> CapturedValue {
         fin.value_json.clone(),
         fin.summary_json.clone(),
     )
+    .with_fingerprint(fin.fingerprint_json.clone())
 }
 
 /// Judges every name either trial ends with (see the module docs).
@@ -283,23 +286,18 @@ pub(crate) fn compare_values(l: &Side, r: &Side, ops: &[DiffOp]) -> Vec<ValueDif
     for name in names {
         let lv = l.finals.get(name).map(captured);
         let rv = r.finals.get(name).map(captured);
+        let mut sampled = false;
         let (status, compared_by) = match (&lv, &rv) {
-            (Some(a), Some(b)) => match a.same_as(b) {
-                Some(same) => {
-                    let by = if a.type_name != b.type_name {
-                        "type"
-                    } else if a.value.is_some() || b.value.is_some() {
-                        "value"
-                    } else {
-                        "summary"
-                    };
-                    judged.insert(name, !same);
-                    let status = if same {
+            (Some(a), Some(b)) => match a.judge(b) {
+                Some(j) => {
+                    judged.insert(name, !j.same);
+                    sampled = j.sampled;
+                    let status = if j.same {
                         DiffStatus::Equal
                     } else {
                         DiffStatus::Changed
                     };
-                    (status, by)
+                    (status, j.by)
                 }
                 None => {
                     undecided.push(entries.len());
@@ -324,6 +322,7 @@ pub(crate) fn compare_values(l: &Side, r: &Side, ops: &[DiffOp]) -> Vec<ValueDif
             left_type: lv.as_ref().map(|v| v.type_name.clone()),
             right_type: rv.as_ref().map(|v| v.type_name.clone()),
             compared_by,
+            sampled,
             left_value: lv,
             right_value: rv,
         });
@@ -379,6 +378,48 @@ fn same_outputs(a: &Exec, b: &Exec) -> bool {
         })
 }
 
+/// Whether two executions showed the same once what is volatile by nature is ignored (see
+/// `volatile.rs`): the same outputs, whose differing payloads are `text/plain` texts equal
+/// after normalising, or widget views; the error likewise. The kinds ignored go to `found`
+/// only when they are the same.
+fn same_but_volatile_outputs(a: &Exec, b: &Exec, found: &mut Vec<&'static str>) -> bool {
+    let mut kinds = Vec::new();
+    let errors = match (&a.error, &b.error) {
+        (Some(x), Some(y)) => x == y || same_but_volatile(x, y, &mut kinds),
+        (x, y) => x == y,
+    };
+    let same = errors
+        && a.outputs.len() == b.outputs.len()
+        && a.outputs.iter().zip(&b.outputs).all(|(x, y)| {
+            x.output_type == y.output_type
+                && x.name == y.name
+                && x.mime_types == y.mime_types
+                && x.sha256.len() == y.sha256.len()
+                && x.mime_types.iter().zip(x.sha256.iter().zip(&y.sha256)).all(
+                    |(mime, (hx, hy))| {
+                        hx == hy
+                            || match mime.as_str() {
+                                "text/plain" => match (&x.text, &y.text) {
+                                    (Some(tx), Some(ty)) => same_but_volatile(tx, ty, &mut kinds),
+                                    _ => false,
+                                },
+                                WIDGET_VIEW_MIME => {
+                                    if !kinds.contains(&WIDGET_MODEL_ID) {
+                                        kinds.push(WIDGET_MODEL_ID);
+                                    }
+                                    true
+                                }
+                                _ => false,
+                            }
+                    },
+                )
+        });
+    if same {
+        *found = kinds;
+    }
+    same
+}
+
 /// Pairs executions along the code diff and compares their outputs (which it takes out of
 /// the executions).
 pub(crate) fn compare_outputs(
@@ -392,7 +433,8 @@ pub(crate) fn compare_outputs(
         let (le, re) = (&mut left[lr], &mut right[rr]);
         let paired = le.len().min(re.len());
         for (a, b) in le.iter_mut().zip(re.iter_mut()) {
-            let status = if same_outputs(a, b) {
+            let mut ignored = Vec::new();
+            let status = if same_outputs(a, b) || same_but_volatile_outputs(a, b, &mut ignored) {
                 DiffStatus::Equal
             } else {
                 DiffStatus::Changed
@@ -401,6 +443,7 @@ pub(crate) fn compare_outputs(
                 status,
                 left: Some(output_side(a)),
                 right: Some(output_side(b)),
+                ignored,
             });
         }
         // An execution on one side only that showed nothing is the code diff's business.
@@ -410,6 +453,7 @@ pub(crate) fn compare_outputs(
                 status: DiffStatus::Removed,
                 left: Some(output_side(a)),
                 right: None,
+                ignored: Vec::new(),
             });
         }
         for b in re[paired..].iter_mut().filter(|e| showed(e)) {
@@ -417,6 +461,7 @@ pub(crate) fn compare_outputs(
                 status: DiffStatus::Added,
                 left: None,
                 right: Some(output_side(b)),
+                ignored: Vec::new(),
             });
         }
     }

@@ -51,14 +51,20 @@ impl Store {
     }
 }
 
-/// Each name's last capture in `trial`, with the `seq` of its execution.
+/// Each name's last capture in `trial`, with the `seq` of its execution (and its fingerprint,
+/// in a store that has them: a read-only store of schema 3 or 4 is read without).
 fn last_captures(conn: &Connection, trial: i64) -> rusqlite::Result<HashMap<String, (i64, Final)>> {
     let mut captured: HashMap<String, (i64, Final)> = HashMap::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.seq, v.name, v.type_name, v.value_json, v.summary_json
+    let fingerprint = if crate::schema::has_fingerprints(conn)? {
+        "v.fingerprint_json"
+    } else {
+        "NULL"
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT e.seq, v.name, v.type_name, v.value_json, v.summary_json, {fingerprint}
          FROM executions e JOIN captured_values v ON v.execution_id = e.id
-         WHERE e.trial_id = ?1 ORDER BY e.seq, v.id",
-    )?;
+         WHERE e.trial_id = ?1 ORDER BY e.seq, v.id"
+    ))?;
     let mut rows = stmt.query([trial])?;
     while let Some(r) = rows.next()? {
         let seq: i64 = r.get(0)?;
@@ -67,6 +73,7 @@ fn last_captures(conn: &Connection, trial: i64) -> rusqlite::Result<HashMap<Stri
             type_name: r.get(2)?,
             value_json: r.get(3)?,
             summary_json: r.get(4)?,
+            fingerprint_json: r.get(5)?,
             stale: false,
         };
         captured.insert(name, (seq, fin));
@@ -350,4 +357,38 @@ fn mark_dynamic(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A read-only store of schema 4 cannot gain the column: its captures read without it.
+    #[test]
+    fn captures_of_a_schema_4_store_read_without_fingerprints() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE executions (id INTEGER PRIMARY KEY, trial_id INTEGER, seq INTEGER);
+             CREATE TABLE captured_values (id INTEGER PRIMARY KEY, execution_id INTEGER,
+                 name TEXT, type_name TEXT, value_json TEXT, summary_json TEXT);
+             INSERT INTO executions VALUES (1, 7, 1);
+             INSERT INTO captured_values VALUES (1, 1, 'x', 'numpy.ndarray', NULL, NULL);
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        let read = last_captures(&conn, 7).unwrap();
+        assert_eq!(read["x"].1.type_name, "numpy.ndarray");
+        assert_eq!(read["x"].1.fingerprint_json, None);
+        conn.execute_batch(
+            "ALTER TABLE captured_values ADD COLUMN fingerprint_json TEXT;
+             UPDATE captured_values SET fingerprint_json = '{\"sha256\": \"aa\"}';
+             PRAGMA user_version = 5;",
+        )
+        .unwrap();
+        let read = last_captures(&conn, 7).unwrap();
+        assert_eq!(
+            read["x"].1.fingerprint_json.as_deref(),
+            Some("{\"sha256\": \"aa\"}")
+        );
+    }
 }

@@ -92,10 +92,15 @@ pub struct ValueDiff {
     pub left_type: Option<String>,
     /// The right value's Python type.
     pub right_type: Option<String>,
-    /// What decided the status: `value` (scalars), `summary` (summaries' hashes), `type`
-    /// (different types), `dependencies` (only the types are known: the dataflow decided) or
-    /// `presence` (only one trial has it).
+    /// What decided the status: `value` (scalars), `summary` (summaries' hashes), `content`
+    /// (the probe's content fingerprints of an untagged array, frame, tensor or estimator),
+    /// `type` (different types), `dependencies` (only the types are known: the dataflow
+    /// decided) or `presence` (only one trial has it).
     pub compared_by: &'static str,
+    /// Equal by hashes of which one covers a sample of the value only (a large array): very
+    /// likely, not surely, the same. Written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sampled: bool,
     /// The left capture, for one-line display.
     #[serde(skip)]
     pub left_value: Option<CapturedValue>,
@@ -178,6 +183,10 @@ pub struct OutputDiff {
     pub left: Option<OutputSide>,
     /// The right execution, null when the left one has no counterpart.
     pub right: Option<OutputSide>,
+    /// What volatile parts (`memory address`, `ipykernel temporary path`, `timing`, `widget
+    /// model id`) differed and were ignored to find them equal. Written only when some were.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<&'static str>,
 }
 
 /// Everything that differs between two trials, entries with their status (`equal` included:
@@ -197,6 +206,10 @@ pub struct TrialDiff {
     pub environment: Vec<EnvDiff>,
     /// Outputs of paired executions, in the right trial's order.
     pub outputs: Vec<OutputDiff>,
+    /// The kinds of volatile output text the comparison ignored (outputs that differed only
+    /// there are `equal`), by name. Written only when there were some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volatile_ignored: Vec<&'static str>,
 }
 
 impl TrialDiff {
@@ -214,6 +227,7 @@ impl TrialDiff {
             values: keep_differences(&self.values, |v| v.status),
             environment: keep_differences(&self.environment, |e| e.status),
             outputs: keep_differences(&self.outputs, |o| o.status),
+            volatile_ignored: self.volatile_ignored.clone(),
         }
     }
 

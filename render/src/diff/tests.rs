@@ -23,6 +23,7 @@ fn value(name: &str, status: DiffStatus, l: Option<f64>, r: Option<f64>) -> Valu
         left_type: lv.as_ref().map(|v| v.type_name.clone()),
         right_type: rv.as_ref().map(|v| v.type_name.clone()),
         compared_by: "value",
+        sampled: false,
         left_value: lv,
         right_value: rv,
     }
@@ -103,7 +104,9 @@ fn diff() -> TrialDiff {
             // As the store keeps them: the base64 text Jupyter sent.
             left: Some(side(3, "0.9\n", Some(b"iVBORw0KGgpsZWZ0\n"))),
             right: Some(side(3, "0.5\n", Some(b"iVBORw0KGgpyaWdodA=="))),
+            ignored: Vec::new(),
         }],
+        volatile_ignored: Vec::new(),
     }
 }
 
@@ -275,4 +278,31 @@ fn long_diffs_are_cut_in_text_but_not_in_json() {
         r.text
     );
     assert_eq!(r.json["code"].as_array().unwrap().len(), SHOWN + 5);
+}
+
+#[test]
+fn ignored_volatile_output_parts_are_named() {
+    let mut same = diff();
+    same.code.truncate(1);
+    same.values.retain(|v| v.status == DiffStatus::Equal);
+    same.outputs.clear();
+    same.volatile_ignored = vec!["memory address", "timing"];
+    let r = render_trial_diff(&same, false);
+    assert!(
+        r.text.contains(
+            "and outputs (ignoring what differs from run to run by nature: memory address, timing)."
+        ),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.json["volatile_ignored"][0], "memory address");
+    let mut changed = diff();
+    changed.volatile_ignored = vec!["ipykernel temporary path"];
+    let r = render_trial_diff(&changed, false);
+    assert!(
+        r.text
+            .contains("Ignoring what differs from run to run by nature: ipykernel temporary path."),
+        "{}",
+        r.text
+    );
 }
