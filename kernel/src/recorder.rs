@@ -23,7 +23,7 @@ use crate::{debug, warn};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use outputs::{
-    append_stream, dataflow_record, lossy_header, mime_payloads, no_reply, ReplyContent,
+    append_stream, dataflow_record, lossy_header, no_reply, output_record, ReplyContent,
     RequestContent, RequestMetadata,
 };
 use provstore::{ErrorInfo, ExecStatus, ExecutionRecord, OutputRecord, WriterHandle};
@@ -575,32 +575,6 @@ impl Recorder {
             );
         }
     }
-}
-
-/// The record of an output message (`display_data`, `execute_result`, `update_display_data`,
-/// `error`, `clear_output`); `None` for any other type. `raw_content` is the content frame.
-fn output_record(msg_type: String, content: &Value, raw_content: &Bytes) -> Option<OutputRecord> {
-    let payloads = match msg_type.as_str() {
-        "display_data" | "execute_result" | "update_display_data" => {
-            let mut payloads = mime_payloads(&content["data"]);
-            // prov's own magic answers are marked, so a trial diff can leave them out.
-            if let Some(line) = content["metadata"]["prov"]["magic"].as_str() {
-                payloads.push((provstore::MAGIC_ANSWER_MIME.into(), line.into()));
-            }
-            payloads
-        }
-        "error" => vec![(
-            "application/vnd.jupyter.error+json".into(),
-            raw_content.to_vec(),
-        )],
-        "clear_output" => vec![],
-        _ => return None,
-    };
-    Some(OutputRecord {
-        output_type: msg_type,
-        name: None,
-        payloads,
-    })
 }
 
 fn push_bounded(queue: &mut VecDeque<String>, msg_id: String, max: usize) {

@@ -65,9 +65,9 @@ mod algorithm;
 mod load;
 mod model;
 mod statements;
-mod volatile;
 #[cfg(test)]
 mod test_support;
+mod volatile;
 
 pub use model::{
     CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, IntersectionDiff, OutputDiff, OutputEntry,

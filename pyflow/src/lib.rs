@@ -256,7 +256,6 @@ pub use dataflow::{
 };
 pub use facts::{
     statement_at_line, AliasFact, AliasKind, ArgCall, CallableKind, CellAnalysis, FunctionFact,
-    ImportFact,
-    ParseError, StatementFacts, ANALYSIS_VERSION,
+    ImportFact, ParseError, StatementFacts, ANALYSIS_VERSION,
 };
 pub use symbol::{Key, PathPart, Symbol};

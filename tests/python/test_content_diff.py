@@ -104,6 +104,6 @@ def test_volatile_output_parts_are_ignored_and_named(two_trials):
     assert by_count[10].get("ignored", []) == (["memory address"] if shown[0] != shown[1] else [])
     timed = texts(11)
     assert "per loop" in timed[0], timed
-    assert by_count[11]["status"] == "equal"
+    assert by_count[11]["status"] == "equal", by_count[11]
     assert by_count[11].get("ignored", []) == (["timing"] if timed[0] != timed[1] else [])
     assert "ipykernel temporary path" in diff["volatile_ignored"]

@@ -62,16 +62,19 @@ def executions(db: Path, trial: str) -> int:
     return provctl_json(db, "show", trial)["trial"]["executions"]
 
 
-@pytest.fixture
-def two_depths(tmp_path: Path):
+@pytest.fixture(params=["statements", "content"])
+def two_depths(tmp_path: Path, request):
     """Trial 1 with max_depth 3, trial 2 with max_depth 6 and a cell of only prov magics; both
-    kernels still running."""
+    kernels still running. Run twice: with the probe's content fingerprints off, so the
+    statements alone judge the arrays and the model, and with them on (the default), where
+    content judges them; the verdicts must be the same."""
     db = tmp_path / "prov.db"
-    first = start_kernel(KERNEL_NAME, db, cwd=tmp_path)
+    env = {"PROV_FINGERPRINT_BUDGET": "0"} if request.param == "statements" else {}
+    first = start_kernel(KERNEL_NAME, db, cwd=tmp_path, env=env)
     second = None
     try:
         mae3 = run_experiment(first, 3)
-        second = start_kernel(KERNEL_NAME, db, cwd=tmp_path)
+        second = start_kernel(KERNEL_NAME, db, cwd=tmp_path, env=env)
         mae6 = run_experiment(second, 6)
         assert mae3 != mae6, "the depth should change the error"
         # prov's own cell, in the second trial only: not code of the experiment.
@@ -80,7 +83,7 @@ def two_depths(tmp_path: Path):
         wait_for(lambda: executions(db, "1") >= len(CELLS)
                  and executions(db, "2") >= len(CELLS) + 1,
                  timeout=30, what="both trials recorded")
-        yield second, db
+        yield second, db, request.param
     finally:
         for k in (second, first):
             if k is not None:
@@ -92,7 +95,7 @@ def statuses(values: list[dict]) -> dict[str, str]:
 
 
 def test_one_hyperparameter_diffs_to_what_is_computed_from_it(two_depths):
-    second, db = two_depths
+    second, db, judged_by = two_depths
     full = provctl_json(db, "diff", "1", "2", "--all")
     by_name = statuses(full["values"])
     assert UNCHANGED | CHANGED <= by_name.keys(), by_name
@@ -100,10 +103,14 @@ def test_one_hyperparameter_diffs_to_what_is_computed_from_it(two_depths):
     assert changed == CHANGED, full["values"]
     compared_by = {v["name"]: v["compared_by"] for v in full["values"]}
     assert compared_by["max_depth"] == "value" and compared_by["mae"] == "value"
-    # The model and the predictions are known by their types only: the statements decide.
-    assert compared_by["model"] == "dependencies", compared_by
-    for name in ("X_train", "features", "np"):
-        assert compared_by[name] == "dependencies", compared_by
+    if judged_by == "statements":
+        # The model and the predictions are known by their types only: the statements decide.
+        for name in ("model", "predictions", "X_train", "features", "np"):
+            assert compared_by[name] == "dependencies", compared_by
+    else:
+        for name in ("model", "predictions", "X_train"):
+            assert compared_by[name] == "content", compared_by
+        assert compared_by["np"] == "dependencies", compared_by
 
     diff = provctl_json(db, "diff", "1", "2")
     assert {v["name"] for v in diff["values"]} == CHANGED, diff["values"]

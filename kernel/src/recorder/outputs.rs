@@ -3,6 +3,7 @@
 //! facts handed to the writer.
 
 use crate::wire::HeaderFields;
+use bytes::Bytes;
 use provstore::{DataflowRecord, ErrorInfo, OutputRecord};
 use serde::Deserialize;
 use serde_json::Value;
@@ -109,6 +110,36 @@ fn strip_ansi(text: &str) -> String {
         }
     }
     out
+}
+
+/// The record of an output message (`display_data`, `execute_result`, `update_display_data`,
+/// `error`, `clear_output`); `None` for any other type. `raw_content` is the content frame.
+pub(super) fn output_record(
+    msg_type: String,
+    content: &Value,
+    raw_content: &Bytes,
+) -> Option<OutputRecord> {
+    let payloads = match msg_type.as_str() {
+        "display_data" | "execute_result" | "update_display_data" => {
+            let mut payloads = mime_payloads(&content["data"]);
+            // prov's own magic answers are marked, so a trial diff can leave them out.
+            if let Some(line) = content["metadata"]["prov"]["magic"].as_str() {
+                payloads.push((provstore::MAGIC_ANSWER_MIME.into(), line.into()));
+            }
+            payloads
+        }
+        "error" => vec![(
+            "application/vnd.jupyter.error+json".into(),
+            raw_content.to_vec(),
+        )],
+        "clear_output" => vec![],
+        _ => return None,
+    };
+    Some(OutputRecord {
+        output_type: msg_type,
+        name: None,
+        payloads,
+    })
 }
 
 /// Adds stream text to the outputs, merged with the previous output when it is the same stream

@@ -20,7 +20,9 @@ pub(crate) const WIDGET_MODEL_ID: &str = "widget model id";
 /// Each kind of volatile text: its name in the diff, its pattern, its placeholder.
 static KINDS: LazyLock<[(&str, Regex, &str); 4]> = LazyLock::new(|| {
     let re = |p: &str| Regex::new(p).expect("a valid pattern");
-    let unit = r"(?:ns|µs|us|ms|s|min|h)";
+    // IPython writes microseconds with the Greek mu (U+03BC) where the terminal can show it,
+    // "us" where not; the micro sign (U+00B5) looks the same.
+    let unit = r"(?:ns|\x{3bc}s|\x{b5}s|us|ms|s|min|h)";
     [
         (
             "ipykernel temporary path",
@@ -120,6 +122,11 @@ mod tests {
         let a = "1.23 ms ± 45.6 µs per loop (mean ± std. dev. of 7 runs, 1,000 loops each)\n";
         let b = "987 µs ± 12.1 µs per loop (mean ± std. dev. of 7 runs, 1,000 loops each)\n";
         assert_eq!(same(a, b), Some(vec!["timing"]));
+        // IPython's own mu (U+03BC), as the kernel printed it, against nanoseconds.
+        let mu = "1.09 \u{3bc}s \u{b1} 73.9 ns per loop (mean \u{b1} std. dev. of 2 runs, 20 loops each)\n";
+        let ns =
+            "718 ns \u{b1} 59.3 ns per loop (mean \u{b1} std. dev. of 2 runs, 20 loops each)\n";
+        assert_eq!(same(mu, ns), Some(vec!["timing"]));
         let one = "15.2 ns per loop (mean of 1 run, 10,000,000 loops each)";
         assert_eq!(
             same(one, "9 ns per loop (mean of 1 run, 1 loop each)"),
