@@ -148,6 +148,18 @@ class Lab:
         nb.wait_status("Idle")
         return nb
 
+    def run_all(self, workspace: str, name: str, kernel: str, sources: list[str]) -> "Notebook":
+        """Writes a notebook of SOURCES, opens it, runs all its cells from the Run menu and
+        waits until every cell ran and the kernel is idle again."""
+        write_notebook(self.server.root / name, kernel, sources)
+        nb = self.open_notebook(workspace, name, kernel)
+        expect(nb.cells).to_have_count(len(sources))
+        self.menu("Run", "runmenu:run-all")
+        for i in range(len(sources)):
+            nb.wait_done(nb.cells.nth(i), timeout=KERNEL_TIMEOUT)
+        nb.wait_status("Idle")
+        return nb
+
     def menu(self, menu: str, command: str) -> None:
         """Click MENU in the menu bar, then the item running COMMAND."""
         self.page.locator(".lm-MenuBar-item", has_text=re.compile(rf"^{menu}$")).click()

@@ -25,7 +25,7 @@ from nbformat.sign import NotebookNotary
 from playwright.sync_api import Locator, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from jlab import KERNEL_TIMEOUT, Lab, Notebook, Server, write_notebook
+from jlab import Lab, Notebook, Server
 
 NAME = "magics.ipynb"
 UNTRUSTED = "magics-untrusted.ipynb"
@@ -110,14 +110,8 @@ def seed_baseline(server: Server) -> None:
 def magics_nb(lab: Lab) -> tuple[Notebook, dict[str, Locator]]:
     seed_baseline(lab.server)
     sources = [c.format(acc=0.875) for c in SETUP] + [m for m, _ in MAGICS]
-    write_notebook(lab.server.root / NAME, "python-prov", sources)
     with lab.step("magics-run-all"):
-        nb = lab.open_notebook("e2e-magics", NAME, "python-prov")
-        expect(nb.cells).to_have_count(len(sources))
-        lab.menu("Run", "runmenu:run-all")
-        for i in range(len(sources)):
-            nb.wait_done(nb.cells.nth(i), timeout=KERNEL_TIMEOUT)
-        nb.wait_status("Idle")
+        nb = lab.run_all("e2e-magics", NAME, "python-prov", sources)
         # Select the first cell, so no answer below is drawn as the active cell.
         nb.page.keyboard.press("Escape")
         nb.cells.first.locator(".jp-InputPrompt").click()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from jlab import KERNEL_TIMEOUT, Lab, write_notebook
+from jlab import Lab
 
 NAME = "precise.ipynb"
 # A module of the user's that prov has no list for: calling its function for its effect may
@@ -22,14 +22,8 @@ SOURCES = [
 
 def test_assumed_changes_and_in_cell_aliases_show_in_the_page(lab: Lab):
     (lab.server.root / "prov_e2e_helpers.py").write_text(HELPERS)
-    write_notebook(lab.server.root / NAME, "python-prov", SOURCES)
     with lab.step("precise-run-all"):
-        nb = lab.open_notebook("e2e-precise", NAME, "python-prov")
-        expect(nb.cells).to_have_count(len(SOURCES))
-        lab.menu("Run", "runmenu:run-all")
-        for i in range(len(SOURCES)):
-            nb.wait_done(nb.cells.nth(i), timeout=KERNEL_TIMEOUT)
-        nb.wait_status("Idle")
+        nb = lab.run_all("e2e-precise", NAME, "python-prov", SOURCES)
 
     deps = nb.cells.nth(1)
     deps.scroll_into_view_if_needed()
