@@ -89,8 +89,15 @@ def test_child_listens_only_on_unix_sockets_in_a_private_dir(logged_kernel):
         for port in ports:
             s = ctx.socket(zmq.DEALER)
             s.linger = 0
+            # A DEALER's send waits for a peer that completes the handshake; the subprocess pipe
+            # is a PULL, which refuses a DEALER, so the send may never go. That refusal is itself
+            # the proof that no ROUTER (shell, control, stdin) listens there: bound the wait.
+            s.sndtimeo = 1000
             s.connect(f"tcp://127.0.0.1:{port}")
-            session.send(s, "kernel_info_request", {})
+            try:
+                session.send(s, "kernel_info_request", {})
+            except zmq.Again:
+                continue
             assert not s.poll(1000), f"a kernel channel answers on TCP port {port}"
     finally:
         ctx.destroy(linger=0)
