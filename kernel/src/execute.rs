@@ -30,17 +30,19 @@ pub(crate) fn rewrite_request(
     (edit.seal(signer), magic)
 }
 
-/// Takes the probe's notes out of an `execute_reply` (re-signing it when it had them).
+/// Takes the probe's notes out of an `execute_reply` to the request `request` (its msg_id),
+/// re-signing it when it had them.
 pub(crate) fn rewrite_reply(
     raw: RawMessage,
     signer: &Signer,
+    request: &str,
 ) -> (RawMessage, Option<Map<String, Value>>) {
     if !contains(&raw.content, probe::EXPRESSION_KEY.as_bytes()) {
         return (raw, None);
     }
     match ContentEdit::open(raw) {
         Opened::Edit(mut edit) => {
-            let notes = probe::take_notes(edit.content());
+            let notes = probe::take_notes(edit.content(), request);
             (edit.seal(signer), notes)
         }
         Opened::AsItCame(raw) => (raw, None),
@@ -132,7 +134,7 @@ mod tests {
             &["client"],
             ["{}", parent, "{}", &with_notes.to_string()],
         );
-        let (after, notes) = rewrite_reply(raw, &signer);
+        let (after, notes) = rewrite_reply(raw, &signer, "m1");
         assert!(notes.unwrap().contains_key("m1"));
         assert_eq!(
             content(&after)["user_expressions"],
@@ -146,7 +148,7 @@ mod tests {
             &["client"],
             ["{}", parent, "{}", r#"{"status": "error"}"#],
         );
-        let (after, notes) = rewrite_reply(plain.clone(), &signer);
+        let (after, notes) = rewrite_reply(plain.clone(), &signer, "m1");
         assert!(notes.is_none());
         assert_eq!(
             after.clone().into_zmq().into_vec(),

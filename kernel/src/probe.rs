@@ -87,20 +87,39 @@ pub fn add_expression(content: &mut Map<String, Value>, expression: String) {
     }
 }
 
-/// Takes the probe's answer out of an execute reply's content: the notes, by request msg_id.
-/// `None` when the reply has none (the cell failed: its notes come with the next success).
-pub fn take_notes(content: &mut Map<String, Value>) -> Option<Map<String, Value>> {
+/// Takes the probe's answer out of the content of the execute reply to `request` (its msg_id):
+/// the notes, by request msg_id. `None` when the reply has none (the cell failed: its notes come
+/// with the next success; or the probe is gone). An answer with no data at all is the probe's
+/// `NOTHING`: its one note was this request's, saying no name changed ([`empty_note`]).
+pub fn take_notes(content: &mut Map<String, Value>, request: &str) -> Option<Map<String, Value>> {
     let answer = content
         .get_mut("user_expressions")?
         .as_object_mut()?
         .remove(EXPRESSION_KEY)?;
-    match answer {
-        Value::Object(mut answer) => match answer.get_mut("data")?.get_mut("application/json") {
+    let Value::Object(mut answer) = answer else {
+        return None;
+    };
+    if answer.get("status").and_then(Value::as_str) != Some("ok") {
+        return None;
+    }
+    match answer.get_mut("data")? {
+        Value::Object(data) if data.is_empty() => {
+            Some(Map::from_iter([(request.to_string(), empty_note())]))
+        }
+        Value::Object(data) => match data.get_mut("application/json") {
             Some(Value::Object(notes)) => Some(std::mem::take(notes)),
             _ => None,
         },
         _ => None,
     }
+}
+
+/// The note of a cell that bound and deleted no name, as the probe would have sent it.
+fn empty_note() -> Value {
+    let mut note = Map::new();
+    note.insert("bound".into(), Value::Array(Vec::new()));
+    note.insert("deleted".into(), Value::Array(Vec::new()));
+    Value::Object(note)
 }
 
 #[cfg(test)]
@@ -119,7 +138,7 @@ mod tests {
             "mine": {"status": "ok", "data": {"text/plain": "2"}},
             EXPRESSION_KEY: {"status": "ok", "data": {"application/json": {"m1": {"bound": []}}}},
         }});
-        let notes = take_notes(reply.as_object_mut().unwrap()).unwrap();
+        let notes = take_notes(reply.as_object_mut().unwrap(), "m1").unwrap();
         assert!(notes.contains_key("m1"));
         assert_eq!(
             reply["user_expressions"],
@@ -190,6 +209,7 @@ mod tests {
             serde_json::from_str(include_str!("../../tests/golden/probe/notes.json")).unwrap();
         let cells = golden["cells"].as_array().unwrap();
         assert!(cells.len() >= 5);
+        let mut empties = 0;
         for cell in cells {
             let tags: Vec<String> = cell["tags"]
                 .as_array()
@@ -204,12 +224,44 @@ mod tests {
             }
             let mut reply = json!({"status": "ok", "user_expressions": {
                 EXPRESSION_KEY: answer, "mine": {"status": "ok", "data": {}}}});
-            let notes = take_notes(reply.as_object_mut().unwrap()).map(Value::Object);
-            assert_eq!(notes.as_ref(), answer["data"].get("application/json"));
+            let msg_id = cell["msg_id"].as_str().unwrap();
+            let notes = take_notes(reply.as_object_mut().unwrap(), msg_id).map(Value::Object);
+            if answer["data"] == json!({}) {
+                // The probe's NOTHING: this request's note, saying no name changed.
+                assert_eq!(notes, Some(json!({msg_id: {"bound": [], "deleted": []}})));
+                empties += 1;
+            } else {
+                assert_eq!(notes.as_ref(), answer["data"].get("application/json"));
+            }
             assert_eq!(
                 reply["user_expressions"],
                 json!({"mine": {"status": "ok", "data": {}}})
             );
         }
+        assert!(
+            empties > 0,
+            "a cell that changed nothing is among the golden ones"
+        );
+    }
+
+    #[test]
+    fn an_empty_answer_is_the_requests_empty_note_and_an_error_none() {
+        let answer =
+            |answer: Value| json!({"status": "ok", "user_expressions": {EXPRESSION_KEY: answer}});
+        let mut nothing = answer(json!({"status": "ok", "data": {}, "metadata": {}}));
+        assert_eq!(
+            take_notes(nothing.as_object_mut().unwrap(), "m7").map(Value::Object),
+            Some(json!({"m7": {"bound": [], "deleted": []}}))
+        );
+        assert_eq!(nothing["user_expressions"], json!({}));
+        // No note at all (the probe made none): known as such, no fact invented.
+        let mut none = answer(json!({"status": "ok", "data": {"application/json": {}}}));
+        assert_eq!(
+            take_notes(none.as_object_mut().unwrap(), "m7"),
+            Some(Map::new())
+        );
+        // The probe's expression raised (it is gone): nothing, whatever data says.
+        let mut error = answer(json!({"status": "error", "ename": "NameError", "data": {}}));
+        assert_eq!(take_notes(error.as_object_mut().unwrap(), "m7"), None);
     }
 }

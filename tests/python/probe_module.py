@@ -52,6 +52,16 @@ def collect_expression(tags: list[str]) -> str:
     return f"__import__('{PACKAGE}').collect(({names.rstrip()}))"
 
 
+def notes_of(answer: dict[str, Any], msg_id: str) -> dict[str, Any]:
+    """The notes the proxy takes out of the answer to request `msg_id` (kernel/src/probe.rs,
+    take_notes): the application/json, or, for an answer with no data (the probe's NOTHING),
+    this request's note saying no name changed."""
+    assert answer["status"] == "ok", answer
+    if answer["data"] == {}:
+        return {msg_id: {"bound": [], "deleted": []}}
+    return answer["data"]["application/json"]
+
+
 class _Kernel:
     """What the probe asks of ipykernel's kernel: the header of the request being answered."""
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import StandardScaler
 
-from probe_module import GOLDEN_DIR, ProbeShell, collect_expression, load_probe
+from probe_module import GOLDEN_DIR, ProbeShell, collect_expression, load_probe, notes_of
 
 UPDATE = os.environ.get("PROV_UPDATE_GOLDEN") == "1"
 VALUE_FILES = sorted(p.name for p in GOLDEN_DIR.glob("*.json")
@@ -45,6 +45,11 @@ def build(code: str):
     ns = {"__name__": "__main__", "np": np, "pd": pd, "StandardScaler": StandardScaler}
     exec(code, ns)
     return ns["value"]
+
+
+def note_of(shell, msg_id: str, code: str, tags=()):
+    """The note of request `msg_id` running `code`, as the proxy reads it from the answer."""
+    return notes_of(shell.execute(msg_id, code, tags), msg_id)[msg_id]
 
 
 @pytest.fixture
@@ -187,7 +192,7 @@ def test_ipython_names_are_not_the_users(probe_shell):
     assert all(changes.auto_name(n) for n in ("_", "__", "_7", "_i7", "_ii", "In", "Out", "_oh"))
     assert not any(changes.auto_name(n) for n in ("_x", "_ix", "x_1", "i7", "data"))
     answer = probe_shell.execute("m1", "x = 1\nx")
-    bound = answer["data"]["application/json"]["m1"]["bound"]
+    bound = notes_of(answer, "m1")["m1"]["bound"]
     assert [entry[0] for entry in bound] == ["x"], "_1, _i1, _, Out are IPython's"
 
 
@@ -198,10 +203,10 @@ def test_new_packages_are_noted_once_with_their_version(probe_shell):
         sys.modules["provfakepkg"] = module
         sys.modules["provfakepkg.sub"] = types.ModuleType("provfakepkg.sub")
         sys.modules["_provprivate"] = types.ModuleType("_provprivate")
-        first = probe_shell.execute("m1", "pass")["data"]["application/json"]["m1"]
+        first = note_of(probe_shell, "m1", "pass")
         # Every note says which names changed, here none (the dataflow uses that silence).
         assert first == {"bound": [], "deleted": [], "packages": {"provfakepkg": "3.1.4"}}
-        second = probe_shell.execute("m2", "pass")["data"]["application/json"]["m2"]
+        second = note_of(probe_shell, "m2", "pass")
         assert second == {"bound": [], "deleted": []}, "noted once"
     finally:
         for name in ("provfakepkg", "provfakepkg.sub", "_provprivate"):
@@ -217,9 +222,9 @@ def test_ipythons_own_imports_are_noted_only_when_the_cell_imports_them(probe_sh
             module.__version__ = "1.0"
             sys.modules[name] = module
             # IPython importing it while the cell runs: not the cell's.
-            answer = probe_shell.execute("m1" if name == "provlazy" else "m2",
-                                         "pass" if name == "provlazy" else f"import {name}")
-            noted = answer["data"]["application/json"]
+            msg_id = "m1" if name == "provlazy" else "m2"
+            answer = probe_shell.execute(msg_id, "pass" if name == "provlazy" else f"import {name}")
+            noted = notes_of(answer, msg_id)
             if name == "provlazy":
                 assert "packages" not in noted["m1"], noted
             else:
@@ -232,16 +237,39 @@ def test_ipythons_own_imports_are_noted_only_when_the_cell_imports_them(probe_sh
     assert not imports("import jedies", "jedi") and not imports("x = 'import jedi'", "jedi")
 
 
+def test_a_cell_that_changed_no_name_answers_with_no_data(probe_shell):
+    """The common `pass`: the only note is this request's and says nothing changed, so the
+    answer is the probe's NOTHING (no formatter runs, no JSON travels); the proxy reads it as
+    that note. Anything more (a waiting note of a failed cell, a tag) goes as JSON."""
+    probe_shell.execute("m1", "x = 1")
+    assert probe_shell.execute("m2", "pass") == {"status": "ok", "data": {}, "metadata": {}}
+    assert probe_shell.execute("m3", "1/0") is None
+    answer = probe_shell.execute("m4", "pass")
+    assert answer["data"]["application/json"] == {
+        "m3": {"bound": [], "deleted": []}, "m4": {"bound": [], "deleted": []}}
+    answer = probe_shell.execute("m5", "pass", tags=["x"])
+    assert notes_of(answer, "m5")["m5"]["tagged"]["x"][1] == {"type": "int", "value": 1}
+    # No note at all (the probe could not make one): said explicitly, so the proxy invents no
+    # "nothing changed" for it.
+    probe = probe_shell.probe
+    bindings, probe.bindings = probe.bindings, None  # changes() raises
+    try:
+        answer = probe_shell.execute("m6", "y = 2")
+    finally:
+        probe.bindings = bindings
+    assert answer["data"]["application/json"] == {}
+
+
 def test_a_tagged_name_mentioned_but_unchanged_is_not_noted_again(probe_shell):
     probe_shell.execute("m1", "xs = [1, 2]", tags=["xs"])
     probe_shell.execute("m2", "print(len(xs))", tags=["xs"])
     answer = probe_shell.execute("m3", "ys = xs", tags=["xs"])
-    assert "summaries" not in answer["data"]["application/json"]["m3"]
+    assert "summaries" not in notes_of(answer, "m3")["m3"]
     answer = probe_shell.execute("m4", "xs.append(3)", tags=["xs"])
-    noted = answer["data"]["application/json"]["m4"]["summaries"]["xs"]
+    noted = notes_of(answer, "m4")["m4"]["summaries"]["xs"]
     assert noted["summary"]["length"] == 3
     answer = probe_shell.execute("m5", "xsum = sum(ys)\nys.append(4)", tags=["xs"])
-    assert "summaries" not in answer["data"]["application/json"]["m5"], \
+    assert "summaries" not in notes_of(answer, "m5")["m5"], \
         "xs is not mentioned (xsum is another name)"
 
 
@@ -329,15 +357,15 @@ def test_a_fingerprint_that_raises_is_left_out_quietly(recwarn):
 
 def test_a_value_changed_in_place_is_fingerprinted_again_once(probe_shell):
     probe_shell.execute("m1", "import numpy as np\nX = np.zeros(4)")
-    first = probe_shell.execute("m2", "X[0] = 1")["data"]["application/json"]["m2"]
+    first = note_of(probe_shell, "m2", "X[0] = 1")
     assert set(first) == {"bound", "deleted", "fingerprints"}, first
     assert first["bound"] == [] and first["deleted"] == []
     assert first["fingerprints"]["X"]["type"] == "numpy.ndarray"
     assert first["fingerprints"]["X"]["fingerprint"]["sampled"] is False
-    read = probe_shell.execute("m3", "print(X.sum())")["data"]["application/json"]["m3"]
+    read = note_of(probe_shell, "m3", "print(X.sum())")
     assert "fingerprints" not in read, "read only: no fingerprint"
-    again = probe_shell.execute("m4", "X.sort()\nY = X")["data"]["application/json"]["m4"]
+    again = note_of(probe_shell, "m4", "X.sort()\nY = X")
     assert set(again["fingerprints"]) == {"X"}, "Y is bound (its info has the fingerprint)"
     assert again["bound"][0][2]["fingerprint"] == again["fingerprints"]["X"]["fingerprint"]
     # A name after a dot is an attribute, not the variable.
-    assert "fingerprints" not in probe_shell.execute("m5", "np.X = 1")["data"]["application/json"]["m5"]
+    assert "fingerprints" not in note_of(probe_shell, "m5", "np.X = 1")

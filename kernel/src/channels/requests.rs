@@ -202,7 +202,7 @@ fn take_reply(channel: Channel, msg: zeromq::ZmqMessage, side: &ShellState) -> R
     if !execute {
         return Reply::Plain(raw);
     }
-    let (raw, notes) = execute::rewrite_reply(raw, &side.signer);
+    let (raw, notes) = execute::rewrite_reply(raw, &side.signer, &parent.msg_id);
     Reply::Execute(raw, notes, side.magics.jobs.ready_to_run(&parent.msg_id))
 }
 

@@ -21,7 +21,7 @@ import sys
 
 from .changes import Bindings
 from .fingerprints import add_fingerprints, mentioned_fingerprints
-from .notes import NOTHING, Notes, request_id
+from .notes import NO_NOTE, NOTHING, Notes, request_id
 from .packages import Packages
 from .summaries import tagged_info
 
@@ -120,7 +120,8 @@ class Probe:
         return summaries
 
     def collect(self, tags=()):
-        """The notes not yet collected; an object IPython need not format when there are none.
+        """The notes not yet collected: NOTHING (an object IPython need not format) when they are
+        only this request's note saying no name changed, NO_NOTE when there are none at all.
         `tags` are the names tagged now: a newly tagged one is summarised at once, in the note
         of the request this expression belongs to."""
         if tags or self.tagged:
@@ -128,10 +129,18 @@ class Probe:
                 self._retag(frozenset(tags))
             except Exception:  # the probe must never disturb the user's work
                 pass
-        if not self.pending:
-            return NOTHING
-        notes, self.pending = self.pending, {}
-        return Notes(notes)
+        pending = self.pending
+        if not pending:
+            return NO_NOTE
+        if len(pending) == 1:
+            note = pending.get(request_id(self.shell))
+            if note is not None and len(note) == 2 and not note["bound"] and not note["deleted"]:
+                # The one note is this request's and says no name changed (a `pass`): NOTHING
+                # says so at almost no cost (the proxy reads an empty answer as that note).
+                self.pending = {}
+                return NOTHING
+        self.pending = {}
+        return Notes(pending)
 
     def _retag(self, tags):
         if tags == self.tagged:
@@ -170,10 +179,3 @@ def collect(tags=()):
     """What the proxy's user expression evaluates: see Probe.collect."""
     return sys.modules[__name__].probe.collect(tags)
 
-
-def _source(result):
-    """The code of the cell IPython just ran ("" when it cannot say)."""
-    try:
-        return result.info.raw_cell or ""
-    except Exception:
-        return ""

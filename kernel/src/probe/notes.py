@@ -1,8 +1,11 @@
 """How notes travel to the proxy. They wait in the probe (`Probe.pending`), keyed by the msg_id
 of the execute request they belong to (`request_id`), until the proxy's user expression collects
 them. IPython formats the collected object for the execute_reply: `Notes` as application/json
-(the notes themselves), `NOTHING` as no data at all, so a cell that changed nothing costs almost
-nothing.
+(the notes themselves), `NOTHING` as no data at all. `NOTHING` is collected when the only note
+is the current request's and it says no name changed (`{"bound": [], "deleted": []}`, a `pass`):
+the proxy reads an answer with no data as that note, so such a cell skips IPython's formatters
+(a tenth of a millisecond) and carries no JSON. When there is no note at all (the probe could
+not make one), `NO_NOTE` says so explicitly: an empty application/json.
 """
 
 
@@ -28,6 +31,9 @@ class _Nothing:
 
 
 NOTHING = _Nothing()
+
+# No note for any request: the proxy then knows nothing of this request's bindings.
+NO_NOTE = Notes({})
 
 
 def request_id(shell):
