@@ -67,27 +67,44 @@ class Bindings:
     """The user's globals as {name: id} after the last cell, and what the next cell changed."""
 
     def __init__(self, ns):
-        # IPython adds _i<n> for every cell run: remember which names are its own, so the
-        # snapshot after each cell does not re-classify thousands of them.
-        self.auto = {}
-        self.before = self._snapshot(ns)
+        # Every name seen, and those of them IPython's own (it adds _i<n> for every cell run):
+        # each name is classified once, so the snapshot after each cell stays in C loops.
+        self.seen = set()
+        self.ipython = set()
+        self.before, _ = self._snapshot(ns)
 
     def _snapshot(self, ns):
-        auto = self.auto
-        names = {}
-        for k, v in list(ns.items()):
-            skip = auto.get(k)
-            if skip is None:
-                skip = auto[k] = auto_name(k)
-            if not skip:
-                names[k] = id(v)
-        return names
+        """({name: id} of the user's names, {name: value} of every name) now."""
+        ns = dict(ns)  # one atomic copy: another thread may bind names meanwhile
+        new = ns.keys() - self.seen
+        if new:
+            self.seen.update(new)
+            self.ipython.update(k for k in new if auto_name(k))
+        ipython = self.ipython
+        return {k: id(v) for k, v in ns.items() if k not in ipython}, ns
 
     def changes(self, ns):
         """([[name, id, describe(value)]] rebound or new, [name] deleted) since the last call."""
-        after = self._snapshot(ns)
+        after, values = self._snapshot(ns)
         before = self.before
-        bound = [[k, i, describe(ns[k])] for k, i in after.items() if before.get(k) != i]
-        deleted = [k for k in before if k not in after]
         self.before = after
+        bound = []
+        if after != before:  # a cell that bound nothing costs one comparison in C
+            get = before.get
+            add = bound.append
+            for k, i in after.items():
+                if get(k) != i:
+                    value = values[k]
+                    kind = type(value)
+                    # describe()'s common cases inline: a cell binding thousands of numbers
+                    # pays this per name.
+                    if kind is float:
+                        add([k, i, {"type": "float", "value": value if value == value and
+                                     value != _INF and value != _NINF else repr(value)}])
+                    elif kind is int:
+                        add([k, i, {"type": "int",
+                                    "value": value if -2**53 < value < 2**53 else repr(value)}])
+                    else:
+                        add([k, i, describe(value)])
+        deleted = [] if before.keys() <= after.keys() else [k for k in before if k not in after]
         return bound, deleted
