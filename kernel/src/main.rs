@@ -128,8 +128,12 @@ fn run(args: RunArgs) -> Result<i32> {
             ChildCommand::Python(kernelspec::default_python(&exe)?)
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread runs every relay task and the recorder: a message passes through several
+    // tasks (socket, relay, recorder, front door), and on a thread pool each hand-over could
+    // wake another worker (a futex call and a context switch, ~9 per `pass` measured with
+    // strace; 2 on one thread). The store's writer thread and the magics' blocking pool stay
+    // apart.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     // block_on keeps the main future on this thread, so the child is spawned from the main
