@@ -73,7 +73,7 @@ pub(crate) fn from_child(own: &OwnRequests, msg: ZmqMessage) -> Option<RawMessag
     if contains(&raw.header, b"\"iopub_welcome\"") {
         return None;
     }
-    if own.claims_iopub(&raw.parent().msg_id, || is_idle(&raw)) {
+    if own.claims_iopub(|| raw.parent().msg_id, || is_idle(&raw)) {
         return None;
     }
     Some(raw)
