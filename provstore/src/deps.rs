@@ -187,7 +187,7 @@ impl Store {
     /// is checked against; about 1.5 s per 100,000 executions).
     pub fn replay_dataflow(&self, trial: i64) -> Result<pyflow::Dataflow> {
         let rows = self.read(|conn| dataflow_index::stored_rows(conn, trial, i64::MIN))?;
-        Ok(pyflow::Dataflow::replay(rows.iter().map(|r| r.input())))
+        Ok(pyflow::Dataflow::replay(rows.iter().map(|r| r.input().input)))
     }
 
     /// Every execution of the trial and the dependencies between them.
@@ -446,10 +446,18 @@ fn dep_executions(
     let mut spans: HashMap<StmtKey, Span> = HashMap::new();
     {
         let mut stmt = conn.prepare_cached(
+            // An execution without statement rows of its own has its code's (schema v6).
             "SELECT s.execution_id, s.statement, s.line_start, s.line_end, s.byte_start,
                         s.byte_end
                  FROM json_each(?1) j
-                 JOIN dataflow_statements s ON s.execution_id = j.value",
+                 JOIN dataflow_statements s ON s.execution_id = j.value
+             UNION ALL
+             SELECT e.id, s.statement, s.line_start, s.line_end, s.byte_start, s.byte_end
+                 FROM json_each(?1) j
+                 JOIN executions e ON e.id = j.value
+                 JOIN code_statements s ON s.code_id = e.code_id
+                 WHERE NOT EXISTS
+                     (SELECT 1 FROM dataflow_statements o WHERE o.execution_id = e.id)",
         )?;
         let mut rows = stmt.query([&list])?;
         while let Some(r) = rows.next()? {

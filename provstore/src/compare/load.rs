@@ -285,10 +285,18 @@ impl Store {
         let spans = self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 // CROSS JOIN: the few executions asked for first, not the whole trial.
+                // An execution without statement rows of its own has its code's (schema v6).
                 "SELECT e.seq, s.statement, s.byte_start, s.byte_end
                  FROM json_each(?2) j
                  CROSS JOIN executions e ON e.trial_id = ?1 AND e.seq = j.value
-                 JOIN dataflow_statements s ON s.execution_id = e.id",
+                 JOIN dataflow_statements s ON s.execution_id = e.id
+                 UNION ALL
+                 SELECT e.seq, s.statement, s.byte_start, s.byte_end
+                 FROM json_each(?2) j
+                 CROSS JOIN executions e ON e.trial_id = ?1 AND e.seq = j.value
+                 JOIN code_statements s ON s.code_id = e.code_id
+                 WHERE NOT EXISTS
+                     (SELECT 1 FROM dataflow_statements o WHERE o.execution_id = e.id)",
             )?;
             let rows = stmt.query_map(params![side.id, seqs], |r| {
                 Ok((
@@ -317,6 +325,9 @@ impl Store {
     }
 }
 
+/// What an analysis with a dynamic statement contains (an SQL string literal).
+const DYNAMIC: &str = "'\"dynamic\":true'";
+
 /// Marks the statements the stored analysis of their cell calls dynamic (`exec`, a magic, a
 /// star import). Only analyses that contain one are read, and only that flag of each statement.
 fn mark_dynamic(
@@ -335,11 +346,22 @@ fn mark_dynamic(
         #[serde(default)]
         dynamic: bool,
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT d.execution_id, d.analysis
-         FROM executions e JOIN execution_dataflow d ON d.execution_id = e.id
-         WHERE e.trial_id = ?1 AND instr(d.analysis, '\"dynamic\":true') > 0",
-    )?;
+    // An analysis kept once for its code is searched once, however many executions share it.
+    let mut stmt = conn.prepare_cached(&format!(
+        "WITH cells (execution_id, own, code_id) AS (
+             SELECT d.execution_id, NULLIF(d.analysis, ''), e.code_id
+             FROM executions e JOIN execution_dataflow d ON d.execution_id = e.id
+             WHERE e.trial_id = ?1),
+         dynamic (code_id, analysis) AS MATERIALIZED (
+             SELECT a.code_id, a.analysis FROM code_analysis a
+             WHERE a.code_id IN (SELECT code_id FROM cells WHERE own IS NULL)
+                 AND instr(a.analysis, {DYNAMIC}) > 0)
+         SELECT c.execution_id, c.own FROM cells c
+         WHERE c.own IS NOT NULL AND instr(c.own, {DYNAMIC}) > 0
+         UNION ALL
+         SELECT c.execution_id, y.analysis FROM cells c JOIN dynamic y ON y.code_id = c.code_id
+         WHERE c.own IS NULL"
+    ))?;
     let mut rows = stmt.query([trial])?;
     while let Some(r) = rows.next()? {
         let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {

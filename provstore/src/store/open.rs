@@ -97,9 +97,13 @@ impl Store {
                 })
             }
         }
+        if !writable {
+            schema::stand_in_for_newer_tables(&conn).map_err(sql_err)?;
+        }
         let mut store = Store {
             conn,
             live: std::cell::RefCell::new(None),
+            analyses: Default::default(),
             path: path.to_path_buf(),
             payload_cap: DEFAULT_PAYLOAD_CAP,
             writable,
