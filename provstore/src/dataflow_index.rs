@@ -281,10 +281,10 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     let mut fingerprints: std::collections::BTreeMap<&str, &serde_json::Value> =
         std::collections::BTreeMap::new();
     let defined: Vec<String> = if v.get("bound").is_some() || v.get("fingerprints").is_some() {
-        conn.prepare_cached(
-            "SELECT name FROM execution_names
-             WHERE execution_id = ?1 AND role IN ('defined', 'mutated')",
-        )?
+        conn.prepare_cached(&format!(
+            "SELECT name FROM ({}) WHERE role IN ('defined', 'mutated')",
+            crate::name_sets::names_of("(SELECT ?1 AS id) e")
+        ))?
         .query_map([id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?
     } else {
@@ -420,9 +420,6 @@ fn write_delta(
              (trial_id, version, name, symbol, execution_id, statement, kind, current)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
-    let mut name = conn.prepare_cached(
-        "INSERT INTO execution_names (execution_id, name, role) VALUES (?1, ?2, ?3)",
-    )?;
     let mut named: Vec<(String, Role)> = Vec::new();
     for v in &delta.versions {
         let kind = if v.mutation {
@@ -463,9 +460,7 @@ fn write_delta(
     for d in &delta.flow.deletes {
         named.push((d.to_string(), Role::Deleted));
     }
-    for (symbol, role) in &named {
-        name.execute((id, symbol, role))?;
-    }
+    crate::name_sets::write(conn, id, &named)?;
     let mut dep = conn.prepare_cached(
         "INSERT INTO dependencies (execution_id, depends_on_id, name) VALUES (?1, ?2, ?3)",
     )?;

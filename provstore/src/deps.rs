@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
+use crate::name_sets;
 use crate::role::Role;
 use crate::{Result, Store, StoreError, TrialSummary};
 
@@ -210,11 +211,11 @@ impl Store {
                 }
             }
             {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT n.execution_id, n.name, n.role FROM executions e
-                     JOIN execution_names n ON n.execution_id = e.id
-                     WHERE e.trial_id = ?1 ORDER BY n.rowid",
-                )?;
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT execution_id, name, role FROM ({})
+                     ORDER BY execution_id, position",
+                    name_sets::names_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
+                ))?;
                 let mut rows = stmt.query([trial])?;
                 while let Some(r) = rows.next()? {
                     let id: i64 = r.get(0)?;
@@ -330,7 +331,12 @@ impl Store {
                         "SELECT e.execution_count, e.id FROM execution_names n
                          JOIN executions e ON e.id = n.execution_id
                          WHERE n.name = ?1 AND n.role = 'deleted' AND e.trial_id = ?2
-                         ORDER BY e.id DESC LIMIT 1",
+                         UNION ALL
+                         SELECT e.execution_count, e.id FROM name_set_members m
+                         JOIN execution_name_sets x ON x.set_id = m.set_id
+                         JOIN executions e ON e.id = x.execution_id
+                         WHERE m.name = ?1 AND m.role = 'deleted' AND e.trial_id = ?2
+                         ORDER BY 2 DESC LIMIT 1",
                     )?
                     .query_row((b, trial), |r| {
                         Ok(r.get::<_, Option<i64>>(0)?.unwrap_or(r.get(1)?))
@@ -428,13 +434,12 @@ fn dep_executions(
         }
     }
     {
-        let mut stmt = conn.prepare_cached(
-            "SELECT n.execution_id, n.name, n.role
-                 FROM json_each(?1) j
-                 JOIN execution_names n INDEXED BY execution_names_by_execution
-                     ON n.execution_id = j.value AND n.role IN ('defined', 'mutated', 'used')
-                 ORDER BY n.execution_id, n.rowid",
-        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT execution_id, name, role FROM ({})
+             WHERE role IN ('defined', 'mutated', 'used')
+             ORDER BY execution_id, position",
+            name_sets::names_of("(SELECT j.value AS id FROM json_each(?1) j) e")
+        ))?;
         let mut rows = stmt.query([&list])?;
         while let Some(r) = rows.next()? {
             let Some(&i) = at.get(&r.get(0)?) else {

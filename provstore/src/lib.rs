@@ -170,6 +170,7 @@ mod compare;
 mod dataflow_index;
 mod deps;
 mod error;
+mod name_sets;
 mod paths;
 mod process;
 mod query;

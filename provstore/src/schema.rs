@@ -14,7 +14,10 @@ const MIGRATIONS: [&str; 6] = [V1, V2, V3, V4, V5, V6];
 /// execution. `code_analysis` holds the static analysis of a code row (with the
 /// `pyflow::ANALYSIS_VERSION` that made it); an execution whose `execution_dataflow.analysis`
 /// is empty uses it. `code_statements` holds the positions of that analysis' statements; an
-/// execution with no `dataflow_statements` rows of its own uses those of its code.
+/// execution with no `dataflow_statements` rows of its own uses those of its code. The names
+/// an execution touched (`execution_names` until now) are a list kept once per distinct
+/// content (`name_sets`, `name_set_members`), each execution naming its list
+/// (`execution_name_sets`).
 const V6: &str = r#"
 CREATE TABLE IF NOT EXISTS code_analysis (
     code_id          INTEGER PRIMARY KEY REFERENCES code (id),
@@ -30,6 +33,23 @@ CREATE TABLE IF NOT EXISTS code_statements (
     byte_end   INTEGER,
     PRIMARY KEY (code_id, statement)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS name_sets (
+    id     INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS name_set_members (
+    set_id   INTEGER NOT NULL REFERENCES name_sets (id),
+    position INTEGER NOT NULL,
+    name     TEXT NOT NULL,
+    role     TEXT NOT NULL CHECK (role IN ('defined', 'used', 'mutated', 'deleted')),
+    PRIMARY KEY (set_id, position)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS name_set_members_by_name ON name_set_members (name, role);
+CREATE TABLE IF NOT EXISTS execution_name_sets (
+    execution_id INTEGER PRIMARY KEY REFERENCES executions (id) ON DELETE CASCADE,
+    set_id       INTEGER NOT NULL REFERENCES name_sets (id)
+);
+CREATE INDEX IF NOT EXISTS execution_name_sets_by_set ON execution_name_sets (set_id);
 "#;
 
 /// Version 5: the probe's content fingerprint of a captured value that has no summary (an
@@ -244,7 +264,8 @@ CREATE TABLE trial_packages (
 /// readers do not ask for (version 4: `executions.code_replaced`), ask for only after
 /// checking the version (version 5: `captured_values.fingerprint_json`, see
 /// [`has_fingerprints`]), or add tables a read-only reader of an older store stands in for
-/// with empty temporary ones (version 6: `code_analysis`, `code_statements`, see
+/// with empty temporary ones (version 6: `code_analysis`, `code_statements`, `name_set_members`,
+/// `execution_name_sets`, see
 /// [`stand_in_for_newer_tables`]): every execution of such a store keeps its facts in its
 /// own rows.
 const READABLE_FROM: i64 = 3;
@@ -319,7 +340,12 @@ pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<(
          CREATE TEMP TABLE code_statements (
              code_id INTEGER NOT NULL, statement INTEGER NOT NULL, line_start INTEGER,
              line_end INTEGER, byte_start INTEGER, byte_end INTEGER,
-             PRIMARY KEY (code_id, statement)) WITHOUT ROWID;",
+             PRIMARY KEY (code_id, statement)) WITHOUT ROWID;
+         CREATE TEMP TABLE name_set_members (
+             set_id INTEGER NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
+             role TEXT NOT NULL, PRIMARY KEY (set_id, position)) WITHOUT ROWID;
+         CREATE TEMP TABLE execution_name_sets (
+             execution_id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL);",
     )
 }
 

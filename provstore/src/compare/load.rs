@@ -176,11 +176,10 @@ fn read_deleted(
     trial: i64,
     mut f: impl FnMut(i64, &str),
 ) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT n.execution_id, n.name FROM executions e
-         JOIN execution_names n ON n.execution_id = e.id AND n.role = ?2
-         WHERE e.trial_id = ?1",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT execution_id, name FROM ({}) WHERE role = ?2",
+        crate::name_sets::names_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
+    ))?;
     let mut rows = stmt.query(params![trial, Role::Deleted])?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
