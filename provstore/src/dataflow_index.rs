@@ -25,6 +25,8 @@
 /// `dataflow_versions.kind` of a change assumed rather than known.
 pub(crate) const ASSUMED_KIND: &str = "assumed";
 
+use std::collections::BTreeSet;
+
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::role::Role;
@@ -283,7 +285,7 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     let defined: Vec<String> = if v.get("bound").is_some() || v.get("fingerprints").is_some() {
         conn.prepare_cached(&format!(
             "SELECT name FROM ({}) WHERE role IN ('defined', 'mutated')",
-            crate::name_sets::names_of("(SELECT ?1 AS id) e")
+            crate::shared_lists::names_of("(SELECT ?1 AS id) e")
         ))?
         .query_map([id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?
@@ -460,7 +462,7 @@ fn write_delta(
     for d in &delta.flow.deletes {
         named.push((d.to_string(), Role::Deleted));
     }
-    crate::name_sets::write(conn, id, &named)?;
+    crate::shared_lists::write_names(conn, id, &named)?;
     let mut dep = conn.prepare_cached(
         "INSERT INTO dependencies (execution_id, depends_on_id, name) VALUES (?1, ?2, ?3)",
     )?;
@@ -483,30 +485,25 @@ fn write_delta(
             span.map(|f| f.byte_end as i64),
         ])?;
     }
+    // Reads of earlier executions are rows of their own; reads within the execution are a
+    // list shared with every execution whose statements read each other the same way.
     let mut read = conn.prepare_cached(
         "INSERT INTO dataflow_reads (execution_id, statement, dep_execution_id, dep_statement, symbol)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    let mut seen: std::collections::HashSet<(usize, i64, usize, String)> =
-        std::collections::HashSet::new();
+    let mut outer: BTreeSet<(i64, i64, i64, String)> = BTreeSet::new();
+    let mut inner: BTreeSet<(i64, i64, String)> = BTreeSet::new();
     for r in &delta.reads {
-        let key = (
-            r.statement,
-            r.dep_execution_id,
-            r.dep_statement,
-            r.symbol.to_string(),
-        );
-        if seen.contains(&key) {
-            continue;
+        let (statement, dep_statement) = (r.statement as i64, r.dep_statement as i64);
+        if r.dep_execution_id == id {
+            inner.insert((statement, dep_statement, r.symbol.to_string()));
+        } else {
+            outer.insert((statement, r.dep_execution_id, dep_statement, r.symbol.to_string()));
         }
-        read.execute(rusqlite::params![
-            id,
-            key.0 as i64,
-            key.1,
-            key.2 as i64,
-            key.3
-        ])?;
-        seen.insert(key);
     }
+    for (statement, dep_execution_id, dep_statement, symbol) in &outer {
+        read.execute((id, statement, dep_execution_id, dep_statement, symbol))?;
+    }
+    crate::shared_lists::write_inner_reads(conn, id, &inner.into_iter().collect::<Vec<_>>())?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
-use crate::name_sets;
+use crate::shared_lists;
 use crate::role::Role;
 use crate::{Result, Store, StoreError, TrialSummary};
 
@@ -214,7 +214,7 @@ impl Store {
                 let mut stmt = conn.prepare_cached(&format!(
                     "SELECT execution_id, name, role FROM ({})
                      ORDER BY execution_id, position",
-                    name_sets::names_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
+                    shared_lists::names_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
                 ))?;
                 let mut rows = stmt.query([trial])?;
                 while let Some(r) = rows.next()? {
@@ -391,6 +391,10 @@ fn walk_from(conn: &rusqlite::Connection, starts: &str) -> rusqlite::Result<Walk
                  UNION
                  SELECT r.dep_execution_id, r.dep_statement
                  FROM reach JOIN dataflow_reads r ON r.execution_id = reach.e AND r.statement = reach.s
+                 UNION
+                 SELECT reach.e, m.dep_statement
+                 FROM reach JOIN execution_read_sets x ON x.execution_id = reach.e
+                 JOIN read_set_members m ON m.set_id = x.set_id AND m.statement = reach.s
              )
              SELECT reach.e, reach.s, r.dep_execution_id, r.symbol
              FROM reach LEFT JOIN dataflow_reads r
@@ -438,7 +442,7 @@ fn dep_executions(
             "SELECT execution_id, name, role FROM ({})
              WHERE role IN ('defined', 'mutated', 'used')
              ORDER BY execution_id, position",
-            name_sets::names_of("(SELECT j.value AS id FROM json_each(?1) j) e")
+            shared_lists::names_of("(SELECT j.value AS id FROM json_each(?1) j) e")
         ))?;
         let mut rows = stmt.query([&list])?;
         while let Some(r) = rows.next()? {

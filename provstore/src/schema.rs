@@ -17,7 +17,9 @@ const MIGRATIONS: [&str; 6] = [V1, V2, V3, V4, V5, V6];
 /// execution with no `dataflow_statements` rows of its own uses those of its code. The names
 /// an execution touched (`execution_names` until now) are a list kept once per distinct
 /// content (`name_sets`, `name_set_members`), each execution naming its list
-/// (`execution_name_sets`).
+/// (`execution_name_sets`); so are the reads of an execution's statements from statements of
+/// the same execution (`read_sets`, `read_set_members`, `execution_read_sets`), while
+/// `dataflow_reads` keeps the reads of earlier executions.
 const V6: &str = r#"
 CREATE TABLE IF NOT EXISTS code_analysis (
     code_id          INTEGER PRIMARY KEY REFERENCES code (id),
@@ -50,6 +52,21 @@ CREATE TABLE IF NOT EXISTS execution_name_sets (
     set_id       INTEGER NOT NULL REFERENCES name_sets (id)
 );
 CREATE INDEX IF NOT EXISTS execution_name_sets_by_set ON execution_name_sets (set_id);
+CREATE TABLE IF NOT EXISTS read_sets (
+    id     INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS read_set_members (
+    set_id        INTEGER NOT NULL REFERENCES read_sets (id),
+    statement     INTEGER NOT NULL,
+    dep_statement INTEGER NOT NULL,
+    symbol        TEXT NOT NULL,
+    PRIMARY KEY (set_id, statement, dep_statement, symbol)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS execution_read_sets (
+    execution_id INTEGER PRIMARY KEY REFERENCES executions (id) ON DELETE CASCADE,
+    set_id       INTEGER NOT NULL REFERENCES read_sets (id)
+);
 "#;
 
 /// Version 5: the probe's content fingerprint of a captured value that has no summary (an
@@ -265,7 +282,7 @@ CREATE TABLE trial_packages (
 /// checking the version (version 5: `captured_values.fingerprint_json`, see
 /// [`has_fingerprints`]), or add tables a read-only reader of an older store stands in for
 /// with empty temporary ones (version 6: `code_analysis`, `code_statements`, `name_set_members`,
-/// `execution_name_sets`, see
+/// `execution_name_sets`, `read_set_members`, `execution_read_sets`, see
 /// [`stand_in_for_newer_tables`]): every execution of such a store keeps its facts in its
 /// own rows.
 const READABLE_FROM: i64 = 3;
@@ -345,6 +362,12 @@ pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<(
              set_id INTEGER NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
              role TEXT NOT NULL, PRIMARY KEY (set_id, position)) WITHOUT ROWID;
          CREATE TEMP TABLE execution_name_sets (
+             execution_id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL);
+         CREATE TEMP TABLE read_set_members (
+             set_id INTEGER NOT NULL, statement INTEGER NOT NULL,
+             dep_statement INTEGER NOT NULL, symbol TEXT NOT NULL,
+             PRIMARY KEY (set_id, statement, dep_statement, symbol)) WITHOUT ROWID;
+         CREATE TEMP TABLE execution_read_sets (
              execution_id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL);",
     )
 }

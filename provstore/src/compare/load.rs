@@ -178,7 +178,7 @@ fn read_deleted(
 ) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT execution_id, name FROM ({}) WHERE role = ?2",
-        crate::name_sets::names_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
+        crate::shared_lists::names_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
     ))?;
     let mut rows = stmt.query(params![trial, Role::Deleted])?;
     while let Some(r) = rows.next()? {
@@ -231,11 +231,10 @@ fn read_statements(
     for e in execs.iter_mut() {
         e.statements.sort_by_key(|s| s.index);
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.execution_id, r.statement, r.dep_execution_id, r.dep_statement, r.symbol
-         FROM executions e JOIN dataflow_reads r ON r.execution_id = e.id
-         WHERE e.trial_id = ?1",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} ORDER BY 1, 2, 3, 4, 5",
+        crate::shared_lists::reads_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
+    ))?;
     let mut rows = stmt.query([trial])?;
     while let Some(r) = rows.next()? {
         let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
