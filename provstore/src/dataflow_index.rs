@@ -173,16 +173,14 @@ pub(crate) fn stored_rows(
     trial: i64,
     after_id: i64,
 ) -> rusqlite::Result<Vec<StoredRow>> {
-    let mut stmt = conn.prepare_cached(
-        &format!(
-            "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status, {ANALYSIS_SQL},
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status, {ANALYSIS_SQL},
                 d.runtime, d.failed_line, d.analysis = ''
          FROM executions e
          JOIN code c ON c.id = e.code_id
          JOIN execution_dataflow d ON d.execution_id = e.id
          WHERE e.trial_id = ?1 AND e.id > ?2 ORDER BY e.seq"
-        ),
-    )?;
+    ))?;
     let rows = stmt.query_map((trial, after_id), |r| {
         Ok(StoredRow {
             execution_id: r.get(0)?,
@@ -498,7 +496,12 @@ fn write_delta(
         if r.dep_execution_id == id {
             inner.insert((statement, dep_statement, r.symbol.to_string()));
         } else {
-            outer.insert((statement, r.dep_execution_id, dep_statement, r.symbol.to_string()));
+            outer.insert((
+                statement,
+                r.dep_execution_id,
+                dep_statement,
+                r.symbol.to_string(),
+            ));
         }
     }
     for (statement, dep_execution_id, dep_statement, symbol) in &outer {

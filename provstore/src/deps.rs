@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
-use crate::shared_lists;
 use crate::role::Role;
+use crate::shared_lists;
 use crate::{Result, Store, StoreError, TrialSummary};
 
 mod assumed;
@@ -188,7 +188,9 @@ impl Store {
     /// is checked against; about 1.5 s per 100,000 executions).
     pub fn replay_dataflow(&self, trial: i64) -> Result<pyflow::Dataflow> {
         let rows = self.read(|conn| dataflow_index::stored_rows(conn, trial, i64::MIN))?;
-        Ok(pyflow::Dataflow::replay(rows.iter().map(|r| r.input().input)))
+        Ok(pyflow::Dataflow::replay(
+            rows.iter().map(|r| r.input().input),
+        ))
     }
 
     /// Every execution of the trial and the dependencies between them.

@@ -15,8 +15,8 @@ mod record;
 mod sql;
 
 use crate::{process, timestamp, NewTrial, Result, StoreError, TrialHandle, TrialStatus};
-pub use record::StagedExecutions;
 pub(crate) use code_facts::ANALYSIS_SQL;
+pub use record::StagedExecutions;
 
 /// Payloads larger than this (1 MiB) are recorded by hash and size only,
 /// unless [`Store::set_payload_cap`] says otherwise: a notebook that plots a

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use pyflow::CellAnalysis;
 use rusqlite::{OptionalExtension, Transaction};
 
-use super::{sha256_hex, Store};
 use super::code_facts::{self, CodeAnalyses};
+use super::{sha256_hex, Store};
 use crate::dataflow_index::{self, Indexable, LiveIndex};
 use crate::{timestamp, ExecStatus, ExecutionRecord, Result};
 
