@@ -231,12 +231,7 @@ fn check_answers(store: &Store, trial: i64) {
     // The same answers as the engine replaying the trial.
     let replay = store.replay_dataflow(trial).unwrap();
     for var in replay.variables() {
-        let want: Vec<i64> = replay
-            .backwards_deps(&var)
-            .unwrap()
-            .iter()
-            .map(|d| d.exec.execution_id)
-            .collect();
+        let want = common::replayed_deps(&replay, &var);
         let got: Vec<i64> = store
             .backwards_deps(trial, &var)
             .unwrap()

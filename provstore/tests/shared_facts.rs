@@ -108,12 +108,7 @@ fn answers(store: &Store, trial: i64) -> Vec<(String, Value, Value)> {
     variables.extend(["d['k']".to_string(), "items".to_string()]);
     for var in variables {
         let answer = store.backwards_deps(trial, &var).unwrap();
-        let want: Vec<i64> = replay
-            .backwards_deps(&var)
-            .unwrap()
-            .iter()
-            .map(|d| d.exec.execution_id)
-            .collect();
+        let want = common::replayed_deps(&replay, &var);
         let got: Vec<i64> = answer.executions.iter().map(|e| e.execution_id).collect();
         assert_eq!(got, want, "{var}");
         let global = store.global_backwards_deps(trial, &var).unwrap();

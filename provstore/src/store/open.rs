@@ -163,6 +163,19 @@ fn retry_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Resul
     }
 }
 
+/// A trial for tests of opening stores.
+#[cfg(test)]
+fn test_trial() -> crate::NewTrial {
+    crate::NewTrial {
+        notebook: None,
+        cwd: "/".into(),
+        platform: "test".into(),
+        pid: 1,
+        hostname: "test".into(),
+        started_at: Utc::now(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,16 +191,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let db = tmp.path().join("odd ?#% name.db");
         let mut store = Store::open(&db).unwrap();
-        store
-            .begin_trial(&crate::NewTrial {
-                notebook: None,
-                cwd: "/".into(),
-                platform: "test".into(),
-                pid: 1,
-                hostname: "test".into(),
-                started_at: Utc::now(),
-            })
-            .unwrap();
+        store.begin_trial(&test_trial()).unwrap();
         drop(store);
         for query in ["mode=ro", "immutable=1"] {
             let reader = Store::connect_as(&db, Access::Uri(query)).unwrap();

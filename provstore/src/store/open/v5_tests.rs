@@ -7,7 +7,7 @@ use chrono::{Duration, Utc};
 use rusqlite::Connection;
 
 use super::Access;
-use crate::{DataflowRecord, ExecStatus, ExecutionRecord, NewTrial, Store};
+use crate::{DataflowRecord, ExecStatus, ExecutionRecord, Store};
 
 /// `In[n]` running `code`, with its own analysis (as every execution had before schema 6)
 /// or none (the code's).
@@ -93,17 +93,7 @@ fn a_schema_5_store_is_read_as_it_is_then_migrated_and_recorded_into() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("prov.db");
     let mut store = Store::open(&db).unwrap();
-    let trial = store
-        .begin_trial(&NewTrial {
-            notebook: None,
-            cwd: "/".into(),
-            platform: "test".into(),
-            pid: 1,
-            hostname: "test".into(),
-            started_at: Utc::now(),
-        })
-        .unwrap()
-        .id;
+    let trial = store.begin_trial(&super::test_trial()).unwrap().id;
     for (i, code) in CELLS.iter().enumerate() {
         store
             .record_execution(trial, &cell(i as i64 + 1, code, true))
