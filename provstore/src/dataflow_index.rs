@@ -25,7 +25,7 @@
 /// `dataflow_versions.kind` of a change assumed rather than known.
 pub(crate) const ASSUMED_KIND: &str = "assumed";
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use rusqlite::{Connection, OptionalExtension};
 
@@ -280,7 +280,7 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     // Each bound name's fingerprint, kept for its row when a summary replaces its info.
     let mut fingerprints: std::collections::BTreeMap<&str, &serde_json::Value> =
         std::collections::BTreeMap::new();
-    let defined: Vec<String> = if v.get("bound").is_some() || v.get("fingerprints").is_some() {
+    let defined: HashSet<String> = if v.get("bound").is_some() || v.get("fingerprints").is_some() {
         conn.prepare_cached(&format!(
             "SELECT name FROM ({}) WHERE role IN ('defined', 'mutated')",
             crate::shared_lists::names_of("(SELECT ?1 AS id) e")
@@ -288,7 +288,7 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
         .query_map([id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?
     } else {
-        Vec::new()
+        HashSet::new()
     };
     if let Some(bound) = v.get("bound").and_then(|b| b.as_array()) {
         for entry in bound {
@@ -296,7 +296,7 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
             let name = entry.and_then(|e| e.first()).and_then(|n| n.as_str());
             let info = entry.and_then(|e| e.get(2)).and_then(|i| i.as_object());
             if let (Some(name), Some(info)) = (name, info) {
-                if defined.iter().any(|d| d == name) {
+                if defined.contains(name) {
                     rows.insert(name, info);
                     if let Some(f) = info.get("fingerprint").filter(|f| f.is_object()) {
                         fingerprints.insert(name, f);
@@ -421,6 +421,9 @@ fn write_delta(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     let mut named: Vec<(String, Role)> = Vec::new();
+    // What `named` holds, for a look-up per name instead of a scan (a cell may touch
+    // thousands).
+    let mut seen: HashSet<(String, Role)> = HashSet::new();
     for v in &delta.versions {
         let kind = if v.mutation {
             Role::Mutated
@@ -445,7 +448,7 @@ fn write_delta(
             version_kind,
             v.current
         ])?;
-        if !named.iter().any(|(s, k)| *s == symbol && *k == kind) {
+        if seen.insert((symbol.clone(), kind)) {
             named.push((symbol, kind));
         }
     }
@@ -453,7 +456,7 @@ fn write_delta(
     // dependency), as the answers' `uses` promise.
     for (_, u) in &delta.flow.depends_on {
         let symbol = u.to_string();
-        if !named.iter().any(|(s, k)| *s == symbol && *k == Role::Used) {
+        if seen.insert((symbol.clone(), Role::Used)) {
             named.push((symbol, Role::Used));
         }
     }
