@@ -52,21 +52,14 @@ impl Store {
             for (i, e) in records.iter().enumerate() {
                 let (id, shared) = insert_execution(tx, trial, e, cap, &mut kept)?;
                 let input = e.dataflow.as_ref().map(|d| {
-                    let analysis = match &shared {
-                        Some(a) => CellAnalysis::clone(a),
-                        None => dataflow_index::parse_analysis(Some(&d.analysis), &e.code),
-                    };
-                    let input = Indexable {
-                        input: dataflow_index::execution_input(
-                            id,
-                            e.execution_count,
-                            e.cell_id.clone(),
-                            e.status == ExecStatus::Error,
-                            analysis,
-                            d.runtime.as_deref(),
-                            d.failed_line,
-                        ),
-                        shared: shared.is_some(),
+                    let input = Unbuilt {
+                        id,
+                        execution_count: e.execution_count,
+                        cell_id: e.cell_id.clone(),
+                        failed: e.status == ExecStatus::Error,
+                        analysis: shared.ok_or_else(|| (d.analysis.clone(), e.code.clone())),
+                        runtime: d.runtime.clone(),
+                        failed_line: d.failed_line,
                     };
                     // A failed cell's runtime notes come with the next execution: wait for them.
                     let wait = e.status == ExecStatus::Error
@@ -104,6 +97,7 @@ impl Store {
                 let Some((msg_id, input, wait)) = input else {
                     continue;
                 };
+                let input = input.build();
                 if wait {
                     index.pending = Some((msg_id, input));
                 } else {
@@ -130,7 +124,43 @@ pub struct StagedExecutions {
 }
 
 /// One staged execution's dataflow input: (msg_id, input, whether it waits for its notes).
-type StagedInput = (String, Indexable, bool);
+type StagedInput = (String, Unbuilt, bool);
+
+/// What an execution's dataflow input is made from, made into it only when the index is
+/// written, so the idle waiting for the execution's rows does not wait for that too.
+#[derive(Debug)]
+struct Unbuilt {
+    id: i64,
+    execution_count: Option<i64>,
+    cell_id: Option<String>,
+    failed: bool,
+    /// The code's analysis, or the execution's own (JSON) with its code.
+    analysis: std::result::Result<Arc<CellAnalysis>, (String, String)>,
+    runtime: Option<String>,
+    failed_line: Option<i64>,
+}
+
+impl Unbuilt {
+    fn build(self) -> Indexable {
+        let shared = self.analysis.is_ok();
+        let analysis = match self.analysis {
+            Ok(a) => CellAnalysis::clone(&a),
+            Err((own, code)) => dataflow_index::parse_analysis(Some(&own), &code),
+        };
+        Indexable {
+            input: dataflow_index::execution_input(
+                self.id,
+                self.execution_count,
+                self.cell_id,
+                self.failed,
+                analysis,
+                self.runtime.as_deref(),
+                self.failed_line,
+            ),
+            shared,
+        }
+    }
+}
 
 impl StagedExecutions {
     /// The row ids, in the order the records were given.
