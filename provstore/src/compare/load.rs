@@ -231,9 +231,10 @@ fn read_statements(
     for e in execs.iter_mut() {
         e.statements.sort_by_key(|s| s.index);
     }
-    let mut stmt = conn.prepare_cached(&format!(
-        "{} ORDER BY 1, 2, 3, 4, 5",
-        crate::shared_lists::reads_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
+    // Unsorted: each statement's reads of earlier executions come first, then those of its
+    // own execution, each in key order, which is the order of a sort by (dep_execution_id, …).
+    let mut stmt = conn.prepare_cached(&crate::shared_lists::reads_of(
+        "(SELECT id FROM executions WHERE trial_id = ?1) e",
     ))?;
     let mut rows = stmt.query([trial])?;
     while let Some(r) = rows.next()? {
@@ -344,21 +345,19 @@ fn mark_dynamic(
         #[serde(default)]
         dynamic: bool,
     }
-    // An analysis kept once for its code is searched once, however many executions share it.
+    // Executions with an analysis of their own, then those sharing their code's: each shared
+    // analysis is searched once, however many executions share it.
     let mut stmt = conn.prepare_cached(&format!(
-        "WITH cells (execution_id, own, code_id) AS (
-             SELECT d.execution_id, NULLIF(d.analysis, ''), e.code_id
-             FROM executions e JOIN execution_dataflow d ON d.execution_id = e.id
-             WHERE e.trial_id = ?1),
-         dynamic (code_id, analysis) AS MATERIALIZED (
-             SELECT a.code_id, a.analysis FROM code_analysis a
-             WHERE a.code_id IN (SELECT code_id FROM cells WHERE own IS NULL)
-                 AND instr(a.analysis, {DYNAMIC}) > 0)
-         SELECT c.execution_id, c.own FROM cells c
-         WHERE c.own IS NOT NULL AND instr(c.own, {DYNAMIC}) > 0
+        "SELECT d.execution_id, d.analysis
+         FROM executions e JOIN execution_dataflow d ON d.execution_id = e.id
+         WHERE e.trial_id = ?1 AND instr(d.analysis, {DYNAMIC}) > 0
          UNION ALL
-         SELECT c.execution_id, y.analysis FROM cells c JOIN dynamic y ON y.code_id = c.code_id
-         WHERE c.own IS NULL"
+         SELECT e.id, a.analysis
+         FROM (SELECT code_id, analysis FROM code_analysis
+               WHERE code_id IN (SELECT code_id FROM executions WHERE trial_id = ?1)
+                   AND instr(analysis, {DYNAMIC}) > 0) a
+         JOIN executions e ON e.trial_id = ?1 AND e.code_id = a.code_id
+         JOIN execution_dataflow d ON d.execution_id = e.id AND d.analysis = ''"
     ))?;
     let mut rows = stmt.query([trial])?;
     while let Some(r) = rows.next()? {
