@@ -25,9 +25,12 @@
 /// `dataflow_versions.kind` of a change assumed rather than known.
 pub(crate) const ASSUMED_KIND: &str = "assumed";
 
+use std::collections::{BTreeSet, HashSet};
+
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::role::Role;
+use crate::store::ANALYSIS_SQL;
 
 use pyflow::{CellAnalysis, Dataflow, ExecutionDelta, ExecutionInput, RuntimeFacts};
 
@@ -37,7 +40,16 @@ pub(crate) struct LiveIndex {
     pub(crate) trial: i64,
     pub(crate) flow: Dataflow,
     /// A failed execution waiting for its runtime notes: (msg_id, input).
-    pub(crate) pending: Option<(String, ExecutionInput)>,
+    pub(crate) pending: Option<(String, Indexable)>,
+}
+
+/// An execution ready for the engine.
+#[derive(Debug)]
+pub(crate) struct Indexable {
+    pub(crate) input: ExecutionInput,
+    /// Whether its analysis is its code's (schema v6): its statements' positions are then
+    /// those of the code (`code_statements`), not rows of its own.
+    pub(crate) shared: bool,
 }
 
 /// The stored facts of one execution, as read back.
@@ -48,6 +60,8 @@ pub(crate) struct StoredRow {
     pub(crate) code: String,
     pub(crate) status: String,
     pub(crate) analysis: Option<String>,
+    /// Whether the analysis is its code's (`code_analysis`).
+    pub(crate) shared: bool,
     pub(crate) runtime: Option<String>,
     pub(crate) failed_line: Option<i64>,
 }
@@ -103,22 +117,25 @@ pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
     })
 }
 
+/// A stored analysis (JSON) as pyflow's, or the code analysed afresh when there is none, it
+/// does not parse, or an older pyflow made it.
+pub(crate) fn parse_analysis(analysis: Option<&str>, code: &str) -> CellAnalysis {
+    analysis
+        .and_then(|a| serde_json::from_str::<CellAnalysis>(a).ok())
+        .filter(|a| a.analysis_version >= pyflow::ANALYSIS_VERSION)
+        .unwrap_or_else(|| pyflow::analyze_cell(code))
+}
+
 /// The engine's input for an execution, from what the store keeps.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn execution_input(
     execution_id: i64,
     execution_count: Option<i64>,
     cell_id: Option<String>,
-    code: &str,
     failed: bool,
-    analysis: Option<&str>,
+    analysis: CellAnalysis,
     runtime: Option<&str>,
     failed_line: Option<i64>,
 ) -> ExecutionInput {
-    let analysis = analysis
-        .and_then(|a| serde_json::from_str::<CellAnalysis>(a).ok())
-        .filter(|a| a.analysis_version >= pyflow::ANALYSIS_VERSION)
-        .unwrap_or_else(|| pyflow::analyze_cell(code));
     let failed_at_statement = failed_line
         .and_then(|l| usize::try_from(l).ok())
         .and_then(|l| pyflow::statement_at_line(&analysis, l));
@@ -134,17 +151,19 @@ pub(crate) fn execution_input(
 }
 
 impl StoredRow {
-    pub(crate) fn input(&self) -> ExecutionInput {
-        execution_input(
-            self.execution_id,
-            self.execution_count,
-            self.cell_id.clone(),
-            &self.code,
-            self.status == "error",
-            self.analysis.as_deref(),
-            self.runtime.as_deref(),
-            self.failed_line,
-        )
+    pub(crate) fn input(&self) -> Indexable {
+        Indexable {
+            input: execution_input(
+                self.execution_id,
+                self.execution_count,
+                self.cell_id.clone(),
+                self.status == "error",
+                parse_analysis(self.analysis.as_deref(), &self.code),
+                self.runtime.as_deref(),
+                self.failed_line,
+            ),
+            shared: self.shared,
+        }
     }
 }
 
@@ -154,14 +173,14 @@ pub(crate) fn stored_rows(
     trial: i64,
     after_id: i64,
 ) -> rusqlite::Result<Vec<StoredRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status, d.analysis, d.runtime,
-                d.failed_line
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status, {ANALYSIS_SQL},
+                d.runtime, d.failed_line, d.analysis = ''
          FROM executions e
          JOIN code c ON c.id = e.code_id
          JOIN execution_dataflow d ON d.execution_id = e.id
-         WHERE e.trial_id = ?1 AND e.id > ?2 ORDER BY e.seq",
-    )?;
+         WHERE e.trial_id = ?1 AND e.id > ?2 ORDER BY e.seq"
+    ))?;
     let rows = stmt.query_map((trial, after_id), |r| {
         Ok(StoredRow {
             execution_id: r.get(0)?,
@@ -172,6 +191,7 @@ pub(crate) fn stored_rows(
             analysis: r.get(5)?,
             runtime: r.get(6)?,
             failed_line: r.get(7)?,
+            shared: r.get(8)?,
         })
     })?;
     rows.collect()
@@ -194,14 +214,14 @@ pub(crate) fn catch_up(
     let mut flow = Dataflow::new();
     let start = through.unwrap_or(i64::MIN);
     for row in stored_rows(conn, trial, i64::MIN)? {
-        let input = row.input();
+        let item = row.input();
         if row.execution_id > start {
-            let analysis = input.analysis.clone();
-            let delta = flow.add_execution_delta(input);
-            write_delta(conn, trial, row.execution_id, &analysis, &delta)?;
+            let analysis = (!item.shared).then(|| item.input.analysis.clone());
+            let delta = flow.add_execution_delta(item.input);
+            write_delta(conn, trial, row.execution_id, analysis.as_ref(), &delta)?;
             write_values(conn, row.execution_id)?;
         } else {
-            flow.add_execution(input);
+            flow.add_execution(item.input);
         }
     }
     conn.prepare_cached(
@@ -218,12 +238,12 @@ pub(crate) fn index_execution(
     conn: &Connection,
     trial: i64,
     flow: &mut Dataflow,
-    input: ExecutionInput,
+    item: Indexable,
 ) -> rusqlite::Result<()> {
-    let id = input.execution_id;
-    let analysis = input.analysis.clone();
-    let delta = flow.add_execution_delta(input);
-    write_delta(conn, trial, id, &analysis, &delta)?;
+    let id = item.input.execution_id;
+    let analysis = (!item.shared).then(|| item.input.analysis.clone());
+    let delta = flow.add_execution_delta(item.input);
+    write_delta(conn, trial, id, analysis.as_ref(), &delta)?;
     write_values(conn, id)?;
     conn.prepare_cached(
         "INSERT INTO dataflow_indexed (trial_id, through_id) VALUES (?1, ?2)
@@ -260,15 +280,15 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     // Each bound name's fingerprint, kept for its row when a summary replaces its info.
     let mut fingerprints: std::collections::BTreeMap<&str, &serde_json::Value> =
         std::collections::BTreeMap::new();
-    let defined: Vec<String> = if v.get("bound").is_some() || v.get("fingerprints").is_some() {
-        conn.prepare_cached(
-            "SELECT name FROM execution_names
-             WHERE execution_id = ?1 AND role IN ('defined', 'mutated')",
-        )?
+    let defined: HashSet<String> = if v.get("bound").is_some() || v.get("fingerprints").is_some() {
+        conn.prepare_cached(&format!(
+            "SELECT name FROM ({}) WHERE role IN ('defined', 'mutated')",
+            crate::shared_lists::names_of("(SELECT ?1 AS id) e")
+        ))?
         .query_map([id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?
     } else {
-        Vec::new()
+        HashSet::new()
     };
     if let Some(bound) = v.get("bound").and_then(|b| b.as_array()) {
         for entry in bound {
@@ -276,7 +296,7 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
             let name = entry.and_then(|e| e.first()).and_then(|n| n.as_str());
             let info = entry.and_then(|e| e.get(2)).and_then(|i| i.as_object());
             if let (Some(name), Some(info)) = (name, info) {
-                if defined.iter().any(|d| d == name) {
+                if defined.contains(name) {
                     rows.insert(name, info);
                     if let Some(f) = info.get("fingerprint").filter(|f| f.is_object()) {
                         fingerprints.insert(name, f);
@@ -380,12 +400,13 @@ fn previous_value(
     .optional()
 }
 
-/// Writes what the graph gained from execution `id`.
+/// Writes what the graph gained from execution `id`; its statements' positions only when it
+/// has an `analysis` of its own (else its code's `code_statements` hold them).
 fn write_delta(
     conn: &Connection,
     trial: i64,
     id: i64,
-    analysis: &CellAnalysis,
+    analysis: Option<&CellAnalysis>,
     delta: &ExecutionDelta,
 ) -> rusqlite::Result<()> {
     let mut retire = conn.prepare_cached(
@@ -399,10 +420,10 @@ fn write_delta(
              (trial_id, version, name, symbol, execution_id, statement, kind, current)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
-    let mut name = conn.prepare_cached(
-        "INSERT INTO execution_names (execution_id, name, role) VALUES (?1, ?2, ?3)",
-    )?;
     let mut named: Vec<(String, Role)> = Vec::new();
+    // What `named` holds, for a look-up per name instead of a scan (a cell may touch
+    // thousands).
+    let mut seen: HashSet<(String, Role)> = HashSet::new();
     for v in &delta.versions {
         let kind = if v.mutation {
             Role::Mutated
@@ -427,7 +448,7 @@ fn write_delta(
             version_kind,
             v.current
         ])?;
-        if !named.iter().any(|(s, k)| *s == symbol && *k == kind) {
+        if seen.insert((symbol.clone(), kind)) {
             named.push((symbol, kind));
         }
     }
@@ -435,16 +456,14 @@ fn write_delta(
     // dependency), as the answers' `uses` promise.
     for (_, u) in &delta.flow.depends_on {
         let symbol = u.to_string();
-        if !named.iter().any(|(s, k)| *s == symbol && *k == Role::Used) {
+        if seen.insert((symbol.clone(), Role::Used)) {
             named.push((symbol, Role::Used));
         }
     }
     for d in &delta.flow.deletes {
         named.push((d.to_string(), Role::Deleted));
     }
-    for (symbol, role) in &named {
-        name.execute((id, symbol, role))?;
-    }
+    crate::shared_lists::write_names(conn, id, &named)?;
     let mut dep = conn.prepare_cached(
         "INSERT INTO dependencies (execution_id, depends_on_id, name) VALUES (?1, ?2, ?3)",
     )?;
@@ -456,8 +475,8 @@ fn write_delta(
              (execution_id, statement, line_start, line_end, byte_start, byte_end)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for &s in &delta.statements {
-        let span = analysis.statements.get(s);
+    for &s in analysis.map_or(&[][..], |_| &delta.statements) {
+        let span = analysis.and_then(|a| a.statements.get(s));
         statement.execute(rusqlite::params![
             id,
             s as i64,
@@ -467,30 +486,30 @@ fn write_delta(
             span.map(|f| f.byte_end as i64),
         ])?;
     }
+    // Reads of earlier executions are rows of their own; reads within the execution are a
+    // list shared with every execution whose statements read each other the same way.
     let mut read = conn.prepare_cached(
         "INSERT INTO dataflow_reads (execution_id, statement, dep_execution_id, dep_statement, symbol)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    let mut seen: std::collections::HashSet<(usize, i64, usize, String)> =
-        std::collections::HashSet::new();
+    let mut outer: BTreeSet<(i64, i64, i64, String)> = BTreeSet::new();
+    let mut inner: BTreeSet<(i64, i64, String)> = BTreeSet::new();
     for r in &delta.reads {
-        let key = (
-            r.statement,
-            r.dep_execution_id,
-            r.dep_statement,
-            r.symbol.to_string(),
-        );
-        if seen.contains(&key) {
-            continue;
+        let (statement, dep_statement) = (r.statement as i64, r.dep_statement as i64);
+        if r.dep_execution_id == id {
+            inner.insert((statement, dep_statement, r.symbol.to_string()));
+        } else {
+            outer.insert((
+                statement,
+                r.dep_execution_id,
+                dep_statement,
+                r.symbol.to_string(),
+            ));
         }
-        read.execute(rusqlite::params![
-            id,
-            key.0 as i64,
-            key.1,
-            key.2 as i64,
-            key.3
-        ])?;
-        seen.insert(key);
     }
+    for (statement, dep_execution_id, dep_statement, symbol) in &outer {
+        read.execute((id, statement, dep_execution_id, dep_statement, symbol))?;
+    }
+    crate::shared_lists::write_inner_reads(conn, id, &inner.into_iter().collect::<Vec<_>>())?;
     Ok(())
 }

@@ -9,6 +9,7 @@ use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use crate::role::Role;
+use crate::shared_lists;
 use crate::{Result, Store, StoreError, TrialSummary};
 
 mod assumed;
@@ -187,7 +188,9 @@ impl Store {
     /// is checked against; about 1.5 s per 100,000 executions).
     pub fn replay_dataflow(&self, trial: i64) -> Result<pyflow::Dataflow> {
         let rows = self.read(|conn| dataflow_index::stored_rows(conn, trial, i64::MIN))?;
-        Ok(pyflow::Dataflow::replay(rows.iter().map(|r| r.input())))
+        Ok(pyflow::Dataflow::replay(
+            rows.iter().map(|r| r.input().input),
+        ))
     }
 
     /// Every execution of the trial and the dependencies between them.
@@ -210,11 +213,11 @@ impl Store {
                 }
             }
             {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT n.execution_id, n.name, n.role FROM executions e
-                     JOIN execution_names n ON n.execution_id = e.id
-                     WHERE e.trial_id = ?1 ORDER BY n.rowid",
-                )?;
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT execution_id, name, role FROM ({})
+                     ORDER BY execution_id, position",
+                    shared_lists::names_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
+                ))?;
                 let mut rows = stmt.query([trial])?;
                 while let Some(r) = rows.next()? {
                     let id: i64 = r.get(0)?;
@@ -330,7 +333,12 @@ impl Store {
                         "SELECT e.execution_count, e.id FROM execution_names n
                          JOIN executions e ON e.id = n.execution_id
                          WHERE n.name = ?1 AND n.role = 'deleted' AND e.trial_id = ?2
-                         ORDER BY e.id DESC LIMIT 1",
+                         UNION ALL
+                         SELECT e.execution_count, e.id FROM name_set_members m
+                         JOIN execution_name_sets x ON x.set_id = m.set_id
+                         JOIN executions e ON e.id = x.execution_id
+                         WHERE m.name = ?1 AND m.role = 'deleted' AND e.trial_id = ?2
+                         ORDER BY 2 DESC LIMIT 1",
                     )?
                     .query_row((b, trial), |r| {
                         Ok(r.get::<_, Option<i64>>(0)?.unwrap_or(r.get(1)?))
@@ -385,6 +393,10 @@ fn walk_from(conn: &rusqlite::Connection, starts: &str) -> rusqlite::Result<Walk
                  UNION
                  SELECT r.dep_execution_id, r.dep_statement
                  FROM reach JOIN dataflow_reads r ON r.execution_id = reach.e AND r.statement = reach.s
+                 UNION
+                 SELECT reach.e, m.dep_statement
+                 FROM reach JOIN execution_read_sets x ON x.execution_id = reach.e
+                 JOIN read_set_members m ON m.set_id = x.set_id AND m.statement = reach.s
              )
              SELECT reach.e, reach.s, r.dep_execution_id, r.symbol
              FROM reach LEFT JOIN dataflow_reads r
@@ -428,13 +440,12 @@ fn dep_executions(
         }
     }
     {
-        let mut stmt = conn.prepare_cached(
-            "SELECT n.execution_id, n.name, n.role
-                 FROM json_each(?1) j
-                 JOIN execution_names n INDEXED BY execution_names_by_execution
-                     ON n.execution_id = j.value AND n.role IN ('defined', 'mutated', 'used')
-                 ORDER BY n.execution_id, n.rowid",
-        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT execution_id, name, role FROM ({})
+             WHERE role IN ('defined', 'mutated', 'used')
+             ORDER BY execution_id, position",
+            shared_lists::names_of("(SELECT j.value AS id FROM json_each(?1) j) e")
+        ))?;
         let mut rows = stmt.query([&list])?;
         while let Some(r) = rows.next()? {
             let Some(&i) = at.get(&r.get(0)?) else {
@@ -446,10 +457,18 @@ fn dep_executions(
     let mut spans: HashMap<StmtKey, Span> = HashMap::new();
     {
         let mut stmt = conn.prepare_cached(
+            // An execution without statement rows of its own has its code's (schema v6).
             "SELECT s.execution_id, s.statement, s.line_start, s.line_end, s.byte_start,
                         s.byte_end
                  FROM json_each(?1) j
-                 JOIN dataflow_statements s ON s.execution_id = j.value",
+                 JOIN dataflow_statements s ON s.execution_id = j.value
+             UNION ALL
+             SELECT e.id, s.statement, s.line_start, s.line_end, s.byte_start, s.byte_end
+                 FROM json_each(?1) j
+                 JOIN executions e ON e.id = j.value
+                 JOIN code_statements s ON s.code_id = e.code_id
+                 WHERE NOT EXISTS
+                     (SELECT 1 FROM dataflow_statements o WHERE o.execution_id = e.id)",
         )?;
         let mut rows = stmt.query([&list])?;
         while let Some(r) = rows.next()? {

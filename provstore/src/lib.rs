@@ -72,6 +72,23 @@
 //! `(execution_id, statement, …)`; `execution_names (execution_id, role, name)`
 //! replaces v1's index by execution (covering).
 //!
+//! Version 6 stores what is a function of the code once per code, and per-execution lists once
+//! per distinct content, so re-running a cell adds a few rows, not a copy of its facts:
+//!
+//! | table | one row per | columns |
+//! | --- | --- | --- |
+//! | `code_analysis` | analysed code | `code_id`, `analysis_version` (`pyflow::ANALYSIS_VERSION`), `analysis` (JSON of `pyflow::CellAnalysis`): an execution whose `execution_dataflow.analysis` is empty has this one |
+//! | `code_statements` | statement of an analysed code | `code_id`, `statement`, `line_start`, `line_end`, `byte_start`, `byte_end`: the positions of an execution that has no `dataflow_statements` rows of its own |
+//! | `name_sets` | distinct list of names touched | `id`, `sha256` (of the list) |
+//! | `name_set_members` | name of such a list | `set_id`, `position`, `name`, `role` (as `execution_names`) |
+//! | `execution_name_sets` | execution indexed from v6 on that touched names | `execution_id`, `set_id`: its names (executions indexed before keep `execution_names` rows) |
+//! | `read_sets` | distinct list of reads among one execution's statements | `id`, `sha256` |
+//! | `read_set_members` | read of such a list | `set_id`, `statement`, `dep_statement`, `symbol` |
+//! | `execution_read_sets` | execution indexed from v6 whose statements read each other | `execution_id`, `set_id`: these reads, with `dep_execution_id` the execution itself; `dataflow_reads` keeps its reads of earlier executions (and, before v6, all of them) |
+//!
+//! A store of version 3 to 5 that cannot be written is read as it is: empty temporary tables
+//! stand in for version 6's, since none of its executions refers to them.
+//!
 //! # Captured values
 //!
 //! The runtime probe in the kernel writes `captured_values`, at most one row
@@ -175,6 +192,7 @@ mod process;
 mod query;
 mod role;
 mod schema;
+mod shared_lists;
 mod store;
 mod tags;
 mod types;

@@ -8,7 +8,66 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 5] = [V1, V2, V3, V4, V5];
+const MIGRATIONS: [&str; 6] = [V1, V2, V3, V4, V5, V6];
+
+/// Version 6: facts that are a function of the code, stored once per code instead of once per
+/// execution. `code_analysis` holds the static analysis of a code row (with the
+/// `pyflow::ANALYSIS_VERSION` that made it); an execution whose `execution_dataflow.analysis`
+/// is empty uses it. `code_statements` holds the positions of that analysis' statements; an
+/// execution with no `dataflow_statements` rows of its own uses those of its code. The names
+/// an execution touched (`execution_names` until now) are a list kept once per distinct
+/// content (`name_sets`, `name_set_members`), each execution naming its list
+/// (`execution_name_sets`); so are the reads of an execution's statements from statements of
+/// the same execution (`read_sets`, `read_set_members`, `execution_read_sets`), while
+/// `dataflow_reads` keeps the reads of earlier executions.
+const V6: &str = r#"
+CREATE TABLE IF NOT EXISTS code_analysis (
+    code_id          INTEGER PRIMARY KEY REFERENCES code (id),
+    analysis_version INTEGER NOT NULL,
+    analysis         TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS code_statements (
+    code_id    INTEGER NOT NULL REFERENCES code (id),
+    statement  INTEGER NOT NULL,
+    line_start INTEGER,
+    line_end   INTEGER,
+    byte_start INTEGER,
+    byte_end   INTEGER,
+    PRIMARY KEY (code_id, statement)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS name_sets (
+    id     INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS name_set_members (
+    set_id   INTEGER NOT NULL REFERENCES name_sets (id),
+    position INTEGER NOT NULL,
+    name     TEXT NOT NULL,
+    role     TEXT NOT NULL CHECK (role IN ('defined', 'used', 'mutated', 'deleted')),
+    PRIMARY KEY (set_id, position)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS name_set_members_by_name ON name_set_members (name, role);
+CREATE TABLE IF NOT EXISTS execution_name_sets (
+    execution_id INTEGER PRIMARY KEY REFERENCES executions (id) ON DELETE CASCADE,
+    set_id       INTEGER NOT NULL REFERENCES name_sets (id)
+);
+CREATE INDEX IF NOT EXISTS execution_name_sets_by_set ON execution_name_sets (set_id);
+CREATE TABLE IF NOT EXISTS read_sets (
+    id     INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS read_set_members (
+    set_id        INTEGER NOT NULL REFERENCES read_sets (id),
+    statement     INTEGER NOT NULL,
+    dep_statement INTEGER NOT NULL,
+    symbol        TEXT NOT NULL,
+    PRIMARY KEY (set_id, statement, dep_statement, symbol)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS execution_read_sets (
+    execution_id INTEGER PRIMARY KEY REFERENCES executions (id) ON DELETE CASCADE,
+    set_id       INTEGER NOT NULL REFERENCES read_sets (id)
+);
+"#;
 
 /// Version 5: the probe's content fingerprint of a captured value that has no summary (an
 /// untagged array, frame, tensor or estimator), `{"sha256", "sampled"}`, so a diff compares
@@ -219,9 +278,13 @@ CREATE TABLE trial_packages (
 "#;
 
 /// The oldest version a read-only reader can read as it is: later migrations only add what
-/// readers do not ask for (version 4: `executions.code_replaced`), or ask for only after
+/// readers do not ask for (version 4: `executions.code_replaced`), ask for only after
 /// checking the version (version 5: `captured_values.fingerprint_json`, see
-/// [`has_fingerprints`]).
+/// [`has_fingerprints`]), or add tables a read-only reader of an older store stands in for
+/// with empty temporary ones (version 6: `code_analysis`, `code_statements`, `name_set_members`,
+/// `execution_name_sets`, `read_set_members`, `execution_read_sets`, see
+/// [`stand_in_for_newer_tables`]): every execution of such a store keeps its facts in its
+/// own rows.
 const READABLE_FROM: i64 = 3;
 
 /// What [`migrate`] found.
@@ -278,6 +341,35 @@ pub(crate) fn migrate(
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(Migration::Current)
+}
+
+/// Creates empty temporary tables standing in for the tables of version 6 in a store read as
+/// it is at an older version, so one set of queries reads both: no execution of such a store
+/// refers to them.
+pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<()> {
+    if user_version(conn)? >= 6 {
+        return Ok(());
+    }
+    conn.execute_batch(
+        "CREATE TEMP TABLE code_analysis (
+             code_id INTEGER PRIMARY KEY, analysis_version INTEGER NOT NULL,
+             analysis TEXT NOT NULL);
+         CREATE TEMP TABLE code_statements (
+             code_id INTEGER NOT NULL, statement INTEGER NOT NULL, line_start INTEGER,
+             line_end INTEGER, byte_start INTEGER, byte_end INTEGER,
+             PRIMARY KEY (code_id, statement)) WITHOUT ROWID;
+         CREATE TEMP TABLE name_set_members (
+             set_id INTEGER NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
+             role TEXT NOT NULL, PRIMARY KEY (set_id, position)) WITHOUT ROWID;
+         CREATE TEMP TABLE execution_name_sets (
+             execution_id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL);
+         CREATE TEMP TABLE read_set_members (
+             set_id INTEGER NOT NULL, statement INTEGER NOT NULL,
+             dep_statement INTEGER NOT NULL, symbol TEXT NOT NULL,
+             PRIMARY KEY (set_id, statement, dep_statement, symbol)) WITHOUT ROWID;
+         CREATE TEMP TABLE execution_read_sets (
+             execution_id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL);",
+    )
 }
 
 /// Whether the store has `captured_values.fingerprint_json` (version 5): a read-only store of

@@ -9,11 +9,13 @@ use sha2::{Digest, Sha256};
 
 use crate::dataflow_index;
 
+mod code_facts;
 mod open;
 mod record;
 mod sql;
 
 use crate::{process, timestamp, NewTrial, Result, StoreError, TrialHandle, TrialStatus};
+pub(crate) use code_facts::ANALYSIS_SQL;
 pub use record::StagedExecutions;
 
 /// Payloads larger than this (1 MiB) are recorded by hash and size only,
@@ -32,6 +34,8 @@ pub struct Store {
     pub(crate) conn: Connection,
     /// The live dataflow engine of the trial this store records, if any.
     pub(crate) live: std::cell::RefCell<Option<crate::dataflow_index::LiveIndex>>,
+    /// The analyses of the codes recorded last (the writer's; see `code_facts`).
+    analyses: std::cell::RefCell<code_facts::CodeAnalyses>,
     path: PathBuf,
     payload_cap: usize,
     writable: bool,
@@ -152,9 +156,9 @@ impl Store {
                 l.trial == trial && l.pending.as_ref().is_some_and(|(m, _)| m == msg_id)
             });
             if let (true, Some(index)) = (pending, live.as_mut()) {
-                let (_, mut input) = index.pending.take().expect("checked above");
-                input.runtime = dataflow_index::runtime_facts(runtime);
-                dataflow_index::index_execution(tx, index.trial, &mut index.flow, input)?;
+                let (_, mut item) = index.pending.take().expect("checked above");
+                item.input.runtime = dataflow_index::runtime_facts(runtime);
+                dataflow_index::index_execution(tx, index.trial, &mut index.flow, item)?;
             } else {
                 // Already in the graph (or never to be): the values still count.
                 dataflow_index::write_values(tx, id)?;
@@ -171,12 +175,14 @@ impl Store {
     /// dependency graph is rebuilt from.
     pub fn dataflow_rows(&self, trial: i64) -> Result<Vec<crate::DataflowRow>> {
         self.rows(
-            "SELECT e.id, e.execution_count, e.cell_id, c.text, d.analysis, d.runtime,
+            &format!(
+                "SELECT e.id, e.execution_count, e.cell_id, c.text, {ANALYSIS_SQL}, d.runtime,
                     d.failed_line
              FROM executions e
              JOIN code c ON c.id = e.code_id
              JOIN execution_dataflow d ON d.execution_id = e.id
-             WHERE e.trial_id = ?1 ORDER BY e.seq",
+             WHERE e.trial_id = ?1 ORDER BY e.seq"
+            ),
             [trial],
             |r| {
                 Ok(crate::DataflowRow {

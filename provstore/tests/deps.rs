@@ -231,12 +231,7 @@ fn check_answers(store: &Store, trial: i64) {
     // The same answers as the engine replaying the trial.
     let replay = store.replay_dataflow(trial).unwrap();
     for var in replay.variables() {
-        let want: Vec<i64> = replay
-            .backwards_deps(&var)
-            .unwrap()
-            .iter()
-            .map(|d| d.exec.execution_id)
-            .collect();
+        let want = common::replayed_deps(&replay, &var);
         let got: Vec<i64> = store
             .backwards_deps(trial, &var)
             .unwrap()
@@ -413,4 +408,26 @@ fn a_tail_stored_but_not_indexed_is_caught_up_after_a_kill() {
         counts(&reopened, trial, "later"),
         [1, 2, 3, 4, 8, 9, 14, 15]
     );
+}
+
+/// A query of a running trial sent the moment a cell went idle (its rows stored, its index
+/// not yet written) waits for the writer rather than answering without that cell.
+#[test]
+fn a_query_waits_for_the_writer_to_index_what_it_stored() {
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let trial = trials[0].id;
+    store
+        .record_execution(trial, &cell(1, "a", "x = 1", None))
+        .unwrap();
+    let staged = store
+        .store_executions(trial, &[cell(2, "b", "z = x * 2", None)])
+        .unwrap();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        store.index_executions(staged).unwrap();
+        store
+    });
+    let reader = Store::open_existing(&db).unwrap();
+    assert_eq!(counts(&reader, trial, "z"), [1, 2]);
+    writer.join().unwrap();
 }

@@ -176,11 +176,10 @@ fn read_deleted(
     trial: i64,
     mut f: impl FnMut(i64, &str),
 ) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT n.execution_id, n.name FROM executions e
-         JOIN execution_names n ON n.execution_id = e.id AND n.role = ?2
-         WHERE e.trial_id = ?1",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT execution_id, name FROM ({}) WHERE role = ?2",
+        crate::shared_lists::names_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
+    ))?;
     let mut rows = stmt.query(params![trial, Role::Deleted])?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
@@ -232,11 +231,11 @@ fn read_statements(
     for e in execs.iter_mut() {
         e.statements.sort_by_key(|s| s.index);
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.execution_id, r.statement, r.dep_execution_id, r.dep_statement, r.symbol
-         FROM executions e JOIN dataflow_reads r ON r.execution_id = e.id
-         WHERE e.trial_id = ?1",
-    )?;
+    // Unsorted: each statement's reads of earlier executions come first, then those of its
+    // own execution, each in key order, which is the order of a sort by (dep_execution_id, …).
+    let mut stmt = conn.prepare_cached(&crate::shared_lists::reads_of(
+        "(SELECT id FROM executions WHERE trial_id = ?1) e",
+    ))?;
     let mut rows = stmt.query([trial])?;
     while let Some(r) = rows.next()? {
         let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
@@ -285,10 +284,18 @@ impl Store {
         let spans = self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 // CROSS JOIN: the few executions asked for first, not the whole trial.
+                // An execution without statement rows of its own has its code's (schema v6).
                 "SELECT e.seq, s.statement, s.byte_start, s.byte_end
                  FROM json_each(?2) j
                  CROSS JOIN executions e ON e.trial_id = ?1 AND e.seq = j.value
-                 JOIN dataflow_statements s ON s.execution_id = e.id",
+                 JOIN dataflow_statements s ON s.execution_id = e.id
+                 UNION ALL
+                 SELECT e.seq, s.statement, s.byte_start, s.byte_end
+                 FROM json_each(?2) j
+                 CROSS JOIN executions e ON e.trial_id = ?1 AND e.seq = j.value
+                 JOIN code_statements s ON s.code_id = e.code_id
+                 WHERE NOT EXISTS
+                     (SELECT 1 FROM dataflow_statements o WHERE o.execution_id = e.id)",
             )?;
             let rows = stmt.query_map(params![side.id, seqs], |r| {
                 Ok((
@@ -317,6 +324,9 @@ impl Store {
     }
 }
 
+/// What an analysis with a dynamic statement contains (an SQL string literal).
+const DYNAMIC: &str = "'\"dynamic\":true'";
+
 /// Marks the statements the stored analysis of their cell calls dynamic (`exec`, a magic, a
 /// star import). Only analyses that contain one are read, and only that flag of each statement.
 fn mark_dynamic(
@@ -335,11 +345,20 @@ fn mark_dynamic(
         #[serde(default)]
         dynamic: bool,
     }
-    let mut stmt = conn.prepare_cached(
+    // Executions with an analysis of their own, then those sharing their code's: each shared
+    // analysis is searched once, however many executions share it.
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT d.execution_id, d.analysis
          FROM executions e JOIN execution_dataflow d ON d.execution_id = e.id
-         WHERE e.trial_id = ?1 AND instr(d.analysis, '\"dynamic\":true') > 0",
-    )?;
+         WHERE e.trial_id = ?1 AND instr(d.analysis, {DYNAMIC}) > 0
+         UNION ALL
+         SELECT e.id, a.analysis
+         FROM (SELECT code_id, analysis FROM code_analysis
+               WHERE code_id IN (SELECT code_id FROM executions WHERE trial_id = ?1)
+                   AND instr(analysis, {DYNAMIC}) > 0) a
+         JOIN executions e ON e.trial_id = ?1 AND e.code_id = a.code_id
+         JOIN execution_dataflow d ON d.execution_id = e.id AND d.analysis = ''"
+    ))?;
     let mut rows = stmt.query([trial])?;
     while let Some(r) = rows.next()? {
         let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {

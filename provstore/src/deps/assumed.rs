@@ -7,6 +7,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::dataflow_index::ASSUMED_KIND;
+use crate::store::ANALYSIS_SQL;
 
 /// A statement: (execution id, statement index), as the deps query keys them.
 type StmtKey = (i64, i64);
@@ -20,13 +21,14 @@ pub(super) fn notes(
     statements: &BTreeSet<StmtKey>,
 ) -> rusqlite::Result<HashMap<StmtKey, Vec<String>>> {
     let mut notes: HashMap<StmtKey, Vec<String>> = HashMap::new();
-    let mut cells = conn.prepare_cached(
-        "SELECT d.execution_id, e.trial_id, d.analysis
+    let mut cells = conn.prepare_cached(&format!(
+        "SELECT execution_id, trial_id, analysis FROM (
+             SELECT d.execution_id, e.trial_id, {ANALYSIS_SQL} AS analysis
              FROM json_each(?1) j
              JOIN execution_dataflow d ON d.execution_id = j.value
-             JOIN executions e ON e.id = d.execution_id
-             WHERE instr(d.analysis, '\"unknown\":true') > 0",
-    )?;
+             JOIN executions e ON e.id = d.execution_id)
+         WHERE instr(analysis, '\"unknown\":true') > 0"
+    ))?;
     let mut assumed = conn.prepare_cached(
         "SELECT 1 FROM dataflow_versions INDEXED BY dataflow_versions_by_name
              WHERE trial_id = ?1 AND name = ?2 AND execution_id = ?3 AND statement = ?4

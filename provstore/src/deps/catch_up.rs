@@ -2,10 +2,16 @@
 //! the live engine holds back, and a tail no writer indexed (a trial from before schema v3, or
 //! one whose writer was killed between storing executions and indexing them).
 
+use std::time::{Duration, Instant};
+
 use rusqlite::{OptionalExtension, TransactionBehavior};
 
 use crate::dataflow_index;
 use crate::{Result, Store, StoreError, TrialStatus, TrialSummary};
+
+/// How long a query waits for the writer of a running trial to index what it stored (it
+/// takes milliseconds; a writer that is stuck longer is answered around).
+const WRITER_WAIT: Duration = Duration::from_secs(2);
 
 impl Store {
     /// Makes sure the trial's graph in the store is complete enough to answer: indexes the
@@ -15,6 +21,9 @@ impl Store {
         let id = trial.id;
         if self.flush_live(id)? {
             return Ok(());
+        }
+        if trial.status == TrialStatus::Running {
+            self.wait_for_writer(id)?;
         }
         let indexed = self.read(|conn| {
             if !self.needs_catch_up(trial)? {
@@ -60,6 +69,36 @@ impl Store {
             *live = None;
         }
         result.map(|()| true)
+    }
+
+    /// Waits (at most [`WRITER_WAIT`]) for the writer of a running trial to index what it has
+    /// stored: it commits an execution's rows, releases its idle, then indexes it, so a query
+    /// sent the moment a cell went idle would otherwise answer without that cell. A failed
+    /// last execution waiting for its runtime notes is not waited for (its writer holds it
+    /// back until the next execution).
+    fn wait_for_writer(&self, trial: i64) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let lagging = self.read(|conn| {
+                let Some(through) = dataflow_index::indexed_through(conn, trial)? else {
+                    return Ok(false);
+                };
+                conn.prepare_cached(
+                    "SELECT 1 FROM executions e JOIN execution_dataflow d ON d.execution_id = e.id
+                     WHERE e.trial_id = ?1 AND e.id > ?2
+                         AND NOT (e.status = 'error' AND d.runtime IS NULL
+                             AND e.seq = (SELECT MAX(seq) FROM executions WHERE trial_id = ?1))
+                     LIMIT 1",
+                )?
+                .query_row((trial, through), |_| Ok(()))
+                .optional()
+                .map(|found| found.is_some())
+            })?;
+            if !lagging || started.elapsed() >= WRITER_WAIT {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// Whether the trial has executions with dataflow facts beyond what is indexed (a running

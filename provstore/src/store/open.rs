@@ -97,9 +97,13 @@ impl Store {
                 })
             }
         }
+        if !writable {
+            schema::stand_in_for_newer_tables(&conn).map_err(sql_err)?;
+        }
         let mut store = Store {
             conn,
             live: std::cell::RefCell::new(None),
+            analyses: Default::default(),
             path: path.to_path_buf(),
             payload_cap: DEFAULT_PAYLOAD_CAP,
             writable,
@@ -159,6 +163,19 @@ fn retry_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Resul
     }
 }
 
+/// A trial for tests of opening stores.
+#[cfg(test)]
+fn test_trial() -> crate::NewTrial {
+    crate::NewTrial {
+        notebook: None,
+        cwd: "/".into(),
+        platform: "test".into(),
+        pid: 1,
+        hostname: "test".into(),
+        started_at: Utc::now(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,16 +191,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let db = tmp.path().join("odd ?#% name.db");
         let mut store = Store::open(&db).unwrap();
-        store
-            .begin_trial(&crate::NewTrial {
-                notebook: None,
-                cwd: "/".into(),
-                platform: "test".into(),
-                pid: 1,
-                hostname: "test".into(),
-                started_at: Utc::now(),
-            })
-            .unwrap();
+        store.begin_trial(&test_trial()).unwrap();
         drop(store);
         for query in ["mode=ro", "immutable=1"] {
             let reader = Store::connect_as(&db, Access::Uri(query)).unwrap();
@@ -192,3 +200,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod v5_tests;

@@ -1,10 +1,14 @@
 //! Recording executions: their rows first, then their dataflow index (two transactions, so
 //! a waiting idle pays only for the first; see [`Store::store_executions`]).
 
+use std::sync::Arc;
+
+use pyflow::CellAnalysis;
 use rusqlite::{OptionalExtension, Transaction};
 
+use super::code_facts::{self, CodeAnalyses};
 use super::{sha256_hex, Store};
-use crate::dataflow_index::{self, LiveIndex};
+use crate::dataflow_index::{self, Indexable, LiveIndex};
 use crate::{timestamp, ExecStatus, ExecutionRecord, Result};
 
 impl Store {
@@ -39,24 +43,24 @@ impl Store {
         records: &[ExecutionRecord],
     ) -> Result<StagedExecutions> {
         let cap = self.payload_cap;
-        self.write(|tx| {
+        let mut kept = self.analyses.borrow_mut();
+        let result = self.write(|tx| {
             let mut staged = StagedExecutions {
                 trial,
                 rows: Vec::with_capacity(records.len()),
             };
             for (i, e) in records.iter().enumerate() {
-                let id = insert_execution(tx, trial, e, cap)?;
+                let (id, shared) = insert_execution(tx, trial, e, cap, &mut kept)?;
                 let input = e.dataflow.as_ref().map(|d| {
-                    let input = dataflow_index::execution_input(
+                    let input = Unbuilt {
                         id,
-                        e.execution_count,
-                        e.cell_id.clone(),
-                        &e.code,
-                        e.status == ExecStatus::Error,
-                        Some(&d.analysis),
-                        d.runtime.as_deref(),
-                        d.failed_line,
-                    );
+                        execution_count: e.execution_count,
+                        cell_id: e.cell_id.clone(),
+                        failed: e.status == ExecStatus::Error,
+                        analysis: shared.ok_or_else(|| (d.analysis.clone(), e.code.clone())),
+                        runtime: d.runtime.clone(),
+                        failed_line: d.failed_line,
+                    };
                     // A failed cell's runtime notes come with the next execution: wait for them.
                     let wait = e.status == ExecStatus::Error
                         && d.runtime.is_none()
@@ -66,7 +70,12 @@ impl Store {
                 staged.rows.push((id, input));
             }
             Ok(staged)
-        })
+        });
+        if result.is_err() {
+            // The code rows the kept analyses stand for may have been rolled back.
+            kept.clear();
+        }
+        result
     }
 
     /// The second half of [`Store::record_executions`]: adds executions already stored to the
@@ -88,6 +97,7 @@ impl Store {
                 let Some((msg_id, input, wait)) = input else {
                     continue;
                 };
+                let input = input.build();
                 if wait {
                     index.pending = Some((msg_id, input));
                 } else {
@@ -114,7 +124,43 @@ pub struct StagedExecutions {
 }
 
 /// One staged execution's dataflow input: (msg_id, input, whether it waits for its notes).
-type StagedInput = (String, pyflow::ExecutionInput, bool);
+type StagedInput = (String, Unbuilt, bool);
+
+/// What an execution's dataflow input is made from, made into it only when the index is
+/// written, so the idle waiting for the execution's rows does not wait for that too.
+#[derive(Debug)]
+struct Unbuilt {
+    id: i64,
+    execution_count: Option<i64>,
+    cell_id: Option<String>,
+    failed: bool,
+    /// The code's analysis, or the execution's own (JSON) with its code.
+    analysis: std::result::Result<Arc<CellAnalysis>, (String, String)>,
+    runtime: Option<String>,
+    failed_line: Option<i64>,
+}
+
+impl Unbuilt {
+    fn build(self) -> Indexable {
+        let shared = self.analysis.is_ok();
+        let analysis = match self.analysis {
+            Ok(a) => CellAnalysis::clone(&a),
+            Err((own, code)) => dataflow_index::parse_analysis(Some(&own), &code),
+        };
+        Indexable {
+            input: dataflow_index::execution_input(
+                self.id,
+                self.execution_count,
+                self.cell_id,
+                self.failed,
+                analysis,
+                self.runtime.as_deref(),
+                self.failed_line,
+            ),
+            shared,
+        }
+    }
+}
 
 impl StagedExecutions {
     /// The row ids, in the order the records were given.
@@ -142,13 +188,15 @@ fn live_for<'a>(
     Ok(live.as_mut().expect("set above"))
 }
 
-/// Inserts one execution with its code and outputs inside `tx`.
+/// Inserts one execution with its code and outputs inside `tx`. Returns its id and, when its
+/// analysis is its code's (`code_analysis`, see [`code_facts`]), that analysis.
 fn insert_execution(
     tx: &Transaction<'_>,
     trial: i64,
     e: &ExecutionRecord,
     cap: usize,
-) -> rusqlite::Result<i64> {
+    kept: &mut CodeAnalyses,
+) -> rusqlite::Result<(i64, Option<Arc<CellAnalysis>>)> {
     let seq: i64 = tx
         .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM executions WHERE trial_id = ?1")?
         .query_row([trial], |r| r.get(0))?;
@@ -184,20 +232,24 @@ fn insert_execution(
         e.code_replaced,
     ])?;
     let execution_id = tx.last_insert_rowid();
+    let mut shared = None;
     if let Some(d) = &e.dataflow {
-        let analysed;
-        let analysis = if d.analysis.is_empty() {
-            analysed = serde_json::to_string(&pyflow::analyze_cell(&e.code))
-                .expect("an analysis serialises");
-            &analysed
+        // No analysis given: the code's, analysed once per code and referred to by an empty one.
+        let own = if d.analysis.is_empty() {
+            shared = code_facts::code_analysis(tx, kept, code_id, &e.code)?;
+            match &shared {
+                Some(_) => String::new(),
+                None => serde_json::to_string(&pyflow::analyze_cell(&e.code))
+                    .expect("an analysis serialises"),
+            }
         } else {
-            &d.analysis
+            d.analysis.clone()
         };
         tx.prepare_cached(
             "INSERT INTO execution_dataflow (execution_id, analysis, runtime, failed_line)
              VALUES (?1, ?2, ?3, ?4)",
         )?
-        .execute((execution_id, analysis, &d.runtime, d.failed_line))?;
+        .execute((execution_id, own, &d.runtime, d.failed_line))?;
     }
     for (i, out) in e.outputs.iter().enumerate() {
         tx.prepare_cached(
@@ -213,7 +265,7 @@ fn insert_execution(
             .execute((output_id, j as i64, mime, blob_id))?;
         }
     }
-    Ok(execution_id)
+    Ok((execution_id, shared))
 }
 
 /// The id of the `code` row holding `text`, inserting it if new.

@@ -75,3 +75,14 @@ pub fn store_with_trials(n: usize) -> (TempDir, PathBuf, Store, Vec<TrialHandle>
         .collect();
     (tmp, db, store, trials)
 }
+
+/// The executions a replay of the trial through pyflow says `var` depends on.
+#[allow(dead_code)] // not every test file uses it
+pub fn replayed_deps(replay: &pyflow::Dataflow, var: &str) -> Vec<i64> {
+    replay
+        .backwards_deps(var)
+        .unwrap()
+        .iter()
+        .map(|d| d.exec.execution_id)
+        .collect()
+}
