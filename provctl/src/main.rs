@@ -359,11 +359,10 @@ fn pick_trial(store: &Store, query: Option<&str>) -> Result<i64, Failure> {
     if let Some(q) = query {
         return Ok(store.resolve_trial(q)?.id);
     }
+    // The latest trial alone: listing them all costs a lookup per trial (1,000 in a big store).
     store
-        .trials()?
-        .iter()
+        .latest_trial()?
         .map(|t| t.id)
-        .max()
         .ok_or_else(|| Failure::Exit {
             code: 2,
             message: "no trials recorded in this store yet\n  fix: run a notebook with the \

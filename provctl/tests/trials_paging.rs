@@ -42,14 +42,25 @@ fn trials_come_in_pages_of_the_latest_first_page() {
     let page = json(&provctl(dir, &["trials", "--json"]));
     assert_eq!(ids(&page), (8..=57).collect::<Vec<_>>());
     // Key values on the page, read for its trials only.
-    let tagged = page.as_array().unwrap().iter().find(|t| t["id"] == 9).unwrap();
+    let tagged = page
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == 9)
+        .unwrap();
     assert_eq!(tagged["key_values"][0]["value"], json!(9));
     assert_eq!(page[0]["key_values"], json!([]));
     // The page before, and the one before it (shorter: only 4 trials are older).
-    let before = json(&provctl(dir, &["trials", "--json", "-n", "3", "--before", "8"]));
+    let before = json(&provctl(
+        dir,
+        &["trials", "--json", "-n", "3", "--before", "8"],
+    ));
     assert_eq!(ids(&before), vec![5, 6, 7]);
     assert_eq!(before[1]["key_values"][0]["value"], json!(6));
-    let first = json(&provctl(dir, &["trials", "--json", "--limit", "10", "--before", "5"]));
+    let first = json(&provctl(
+        dir,
+        &["trials", "--json", "--limit", "10", "--before", "5"],
+    ));
     assert_eq!(ids(&first), vec![1, 2, 3, 4]);
     let none = json(&provctl(dir, &["trials", "--json", "--before", "1"]));
     assert_eq!(none, json!([]));
@@ -67,7 +78,9 @@ fn the_text_page_says_how_to_list_the_older_trials() {
     let text = ok_stdout(&provctl(dir, &["trials", "-n", "5"]));
     assert!(text.contains("acc=12"), "{text}");
     assert!(
-        text.contains("(7 older trials not listed: `provctl trials --before 8` lists the page before"),
+        text.contains(
+            "(7 older trials not listed: `provctl trials --before 8` lists the page before"
+        ),
         "{text}"
     );
     let last = ok_stdout(&provctl(dir, &["trials", "-n", "5", "--before", "2"]));
