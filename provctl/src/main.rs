@@ -470,3 +470,9 @@ mod tests {
         assert!(message.contains("--db"), "{message}");
     }
 }
+
+// mimalloc instead of glibc's malloc: a diff of two 5,000-execution trials allocates a few
+// hundred thousand small strings; measured on the 1,000,000-execution store, CPU per run fell
+// from 74 to 56 ms (diff) and 10.1 to 7.7 ms (deps), page faults from 6,500 to 900.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

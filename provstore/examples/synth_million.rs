@@ -577,3 +577,58 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small store built the same way: the counts are exact, every copy answers like the
+    /// session it copies (checked by [`check`]), the diff pair differs where synth_diff makes
+    /// it differ, and values differ from trial to trial.
+    #[test]
+    fn a_small_store_is_built_and_checked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("prov.db");
+        let plan = Plan::new(20, 30_000, 500).unwrap();
+        assert_eq!(plan.copies.len(), 9);
+        build(&db, &plan).unwrap();
+        for k in 1..=plan.copies.len() as i64 {
+            let copy = BASES as i64 + k;
+            check(
+                &db,
+                20,
+                30_000,
+                plan.copies[k as usize - 1] as i64 + 1,
+                copy,
+            )
+            .unwrap();
+        }
+        let store = Store::open_existing(&db).unwrap();
+        let trials = store.trials().unwrap();
+        let sizes: Vec<i64> = trials.iter().map(|t| t.executions).collect();
+        assert_eq!(&sizes[17..], &[500, 500, plan.latest as i64]);
+        let diff = store.trial_diff(18, 19).unwrap();
+        let changed: Vec<&str> = diff
+            .values
+            .iter()
+            .filter(|v| v.status == provstore::DiffStatus::Changed)
+            .map(|v| v.name.as_str())
+            .collect();
+        assert!(changed.contains(&"p"), "{changed:?}");
+        let values = store.var_values("v150").unwrap();
+        let distinct: std::collections::HashSet<String> =
+            values.iter().map(|v| v.value.to_string()).collect();
+        assert!(distinct.len() > 20, "{distinct:?}");
+        // A schema this generator does not know is refused, not copied in part.
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE extra (execution_id INTEGER)")
+            .unwrap();
+        assert!(check_schema(&conn).unwrap_err().contains("extra"));
+    }
+
+    #[test]
+    fn too_few_executions_for_the_trials_are_refused() {
+        assert!(Plan::new(20, 10_000, 500).is_err());
+        assert!(Plan::new(5, 1_000_000, 500).is_err());
+    }
+}
