@@ -9,48 +9,24 @@ whole `provctl` process, as a person or a script would run it, stdout to /dev/nu
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import time
 from pathlib import Path
 
-from benchmarks import OUT_DIR, PROVCTL, REPO_ROOT, need_binary, provctl, source_hash, store_bytes, timed_process
+from benchmarks import PROVCTL, REPO_ROOT, cached_store, need_binary, provctl, store_bytes, timed_process
 from harness import BenchError, Context, Row, benchmark, median, percentile, prov_row
 
 SYNTH_MILLION = REPO_ROOT / "target" / "release" / "examples" / "synth_million"
 # What decides the store's bytes: the generator (and the sessions it shares with synth_deps and
 # synth_diff), provstore's writer and schema, pyflow's analysis.
 MILLION_SOURCES = ["provstore/examples/synth_million.rs", "provstore/examples/common", "provstore/src", "pyflow/src"]
-STORE_DIR = OUT_DIR / "million-store"
 
 
 def million_store(trials: int, executions: int) -> tuple[Path, str]:
     """The cached store of ``trials`` trials and ``executions`` executions; (path, how it came)."""
     binary = need_binary(SYNTH_MILLION, "cargo build --release -p provstore --example synth_million")
-    key = source_hash([REPO_ROOT / p for p in MILLION_SOURCES])
-    directory = STORE_DIR / f"{trials}-{executions}-{key}"
-    db = directory / "prov.db"
-    if (directory / "complete").exists() and db.exists():
-        return db, f"cached as bench/out/million-store/{directory.name}"
-    # Stores of other source hashes are over a GB each, and only in the way.
-    if STORE_DIR.exists():
-        for old in STORE_DIR.iterdir():
-            if old != directory:
-                shutil.rmtree(old, ignore_errors=True)
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
-    print(f"[bench]   building the store of {executions:,} executions in {trials:,} trials "
-          "(once per source hash, a few minutes)", flush=True)
-    started = time.monotonic()
-    done = subprocess.run(
-        [str(binary), str(db), str(trials), str(executions)], cwd=directory,
-        capture_output=True, text=True, timeout=3600, check=False,
+    return cached_store(
+        "million-store", f"{trials}-{executions}", MILLION_SOURCES, [str(binary), str(trials), str(executions)],
+        f"{executions:,} executions in {trials:,} trials, a few minutes", 3600,
     )
-    if done.returncode != 0:
-        raise BenchError(f"synth_million failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-500:]}")
-    (directory / "complete").write_text(done.stdout, encoding="utf-8")
-    took = time.monotonic() - started
-    return db, f"built this run in {took:.0f} s by synth_million, cached as bench/out/million-store/{directory.name}"
 
 
 def build_log(db: Path) -> str:
