@@ -280,8 +280,8 @@ def median_ms_row(label: str, metric: str, times: list[float], what: str, rest: 
 
 
 def store_counts(db: Path) -> tuple[int, int]:
-    """(trials, executions) recorded in ``db``, as `provctl trials --json` reports them."""
-    trials = json.loads(provctl(db, "trials", "--json").stdout)
+    """(trials, executions) recorded in ``db``, as `provctl trials --json --all` reports them."""
+    trials = json.loads(provctl(db, "trials", "--json", "--all").stdout)
     return len(trials), sum(trial["executions"] for trial in trials)
 
 

@@ -306,7 +306,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "  returns, with no other kernel running.",
         "- store size: bytes of the main database file plus its WAL after",
         "  `PRAGMA wal_checkpoint(TRUNCATE)`, once no kernel writes to it;",
-        "  executions as counted by `provctl trials --json`.  Each example notebook",
+        "  executions as counted by `provctl trials --json --all`.  Each example notebook",
         "  (`examples/*.ipynb`) is run with nbclient through `python-prov` into a",
         "  fresh store, then a second time into the same store: code and payloads",
         "  already stored are kept once, so the second run adds less.  An empty",
@@ -378,7 +378,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "Write a function in `bench/benchmarks.py` decorated with",
         "`@benchmark(name, full={...}, quick={...})`; it gets a `Context` and its",
-        "settings and returns `Row`s.  It then appears here and in the JSON.",
+        "settings and returns `Row`s (or in a module of its own that `bench/bench.py`",
+        "imports, as `bench/million.py`).  It then appears here and in the JSON.",
         "",
     ]
     paths = report.get("local_paths") or {report.get("repo_root", ""): "."}
