@@ -280,8 +280,8 @@ def median_ms_row(label: str, metric: str, times: list[float], what: str, rest: 
 
 
 def store_counts(db: Path) -> tuple[int, int]:
-    """(trials, executions) recorded in ``db``, as `provctl trials --json` reports them."""
-    trials = json.loads(provctl(db, "trials", "--json").stdout)
+    """(trials, executions) recorded in ``db``, as `provctl trials --json --all` reports them."""
+    trials = json.loads(provctl(db, "trials", "--json", "--all").stdout)
     return len(trials), sum(trial["executions"] for trial in trials)
 
 
@@ -854,31 +854,44 @@ SYNTH_DEPS_WHOLE = re.compile(
 SYNTH_DEPS_SIZES = re.compile(r"answer size: executions median (?P<median>\d+), p95 (?P<p95>\d+), max (?P<max>\d+)")
 
 
-def deps_store(executions: int) -> tuple[Path, str]:
-    """The cached synthetic store of one trial of ``executions``, built once; (path, how it came)."""
-    binary = need_binary(SYNTH_DEPS, "cargo build --release -p provstore --example synth_deps")
-    key = source_hash([REPO_ROOT / p for p in DEPS_STORE_SOURCES])
-    directory = OUT_DIR / "deps-store" / f"{executions}-{key}"
+def cached_store(kind: str, prefix: str, sources: list[str], argv: list[str], what: str,
+                 timeout: int) -> tuple[Path, str]:
+    """A synthetic store built by ``argv`` (the store's path appended after the binary), once per
+    hash of ``sources``, cached as ``bench/out/KIND/PREFIX-HASH/prov.db``; (path, how it came).
+
+    Stores of the same prefix under other hashes are removed first: reading a store laid out by
+    older code would time the old layout, and they take disk.
+    """
+    key = source_hash([REPO_ROOT / p for p in sources])
+    directory = OUT_DIR / kind / f"{prefix}-{key}"
     db = directory / "prov.db"
     if (directory / "complete").exists() and db.exists():
-        return db, f"cached store bench/out/deps-store/{directory.name}"
-    # Older stores of this size (other source hashes) are only in the way.
-    for old in (OUT_DIR / "deps-store").glob(f"{executions}-*"):
+        return db, f"cached store bench/out/{kind}/{directory.name}"
+    for old in (OUT_DIR / kind).glob(f"{prefix}-*"):
         if old != directory:
             shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
-    print(f"[bench]   building the synthetic store of {executions:,} executions (once per source hash)", flush=True)
+    print(f"[bench]   building the synthetic store of {what} (once per source hash)", flush=True)
     started = time.monotonic()
     done = subprocess.run(
-        [str(binary), str(db), str(executions), "1"], cwd=directory,
-        capture_output=True, text=True, timeout=1800, check=False,
+        [argv[0], str(db), *argv[1:]], cwd=directory, capture_output=True, text=True, timeout=timeout, check=False,
     )
+    name = Path(argv[0]).name
     if done.returncode != 0:
-        raise BenchError(f"synth_deps {executions} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+        raise BenchError(f"{name} failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-500:]}")
     (directory / "complete").write_text(done.stdout, encoding="utf-8")
     took = time.monotonic() - started
-    return db, f"built this run in {took:.0f} s by synth_deps, cached as bench/out/deps-store/{directory.name}"
+    return db, f"built this run in {took:.0f} s by {name}, cached as bench/out/{kind}/{directory.name}"
+
+
+def deps_store(executions: int) -> tuple[Path, str]:
+    """The cached synthetic store of one trial of ``executions``, built once; (path, how it came)."""
+    binary = need_binary(SYNTH_DEPS, "cargo build --release -p provstore --example synth_deps")
+    return cached_store(
+        "deps-store", str(executions), DEPS_STORE_SOURCES, [str(binary), str(executions), "1"],
+        f"{executions:,} executions", 1800,
+    )
 
 
 @benchmark(

@@ -2,13 +2,15 @@
 # Benchmark prov-kernel against plain ipykernel and rewrite BENCHMARKS.md.
 #   1. cargo build --release, .venv and the python-prov kernelspec, exactly
 #      as scripts/setup.sh and scripts/test.sh do (shared steps in lib.sh),
-#      plus provstore's synth_store, synth_deps and synth_diff examples (the provctl_show,
-#      provctl_deps and provctl_diff benchmarks' stores) and pyflow's bench binary (analysis)
+#      plus provstore's synth_store, synth_deps, synth_diff and synth_million examples (the
+#      provctl_show, provctl_deps, provctl_diff and provctl_million benchmarks' stores) and
+#      pyflow's bench binary (analysis)
 #   2. bench/bench.py with the venv's Python
 # Usage:
 #   bash scripts/bench.sh                       # full run (~3 min), rewrites BENCHMARKS.md
 #                                               # (first run: + ~1 min for the 100,000-execution
-#                                               # store, + pip install ipyflow into bench/out)
+#                                               # store, ~4 min for the 1,000,000-execution one,
+#                                               # + pip install ipyflow into bench/out)
 #   bash scripts/bench.sh --quick               # smoke run; BENCHMARKS.md left alone
 #   bash scripts/bench.sh --only execute,stream # some benchmarks; BENCHMARKS.md left alone
 # Arguments go to bench/bench.py (--help lists them). Raw results, every run:
@@ -20,9 +22,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 main() {
     check_tools
     build_kernel
-    step "cargo build --release -p provstore --example synth_store --example synth_deps --example synth_diff"
-    (cd "$ROOT" && cargo build --release -p provstore --example synth_store --example synth_deps --example synth_diff) \
-        || die "building provstore's synth_store, synth_deps and synth_diff examples failed."
+    step "cargo build --release -p provstore --example synth_store --example synth_deps --example synth_diff --example synth_million"
+    (cd "$ROOT" && cargo build --release -p provstore --example synth_store --example synth_deps --example synth_diff --example synth_million) \
+        || die "building provstore's synth_store, synth_deps, synth_diff and synth_million examples failed."
     step "cargo bench -p pyflow --no-run"
     (cd "$ROOT" && cargo bench -p pyflow --bench bench --no-run) \
         || die "building pyflow's benchmark failed."

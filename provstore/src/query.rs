@@ -9,7 +9,7 @@ use rusqlite::{params_from_iter, Connection, Params, Row};
 
 use crate::{
     ErrorInfo, ExecutionDetail, LogEntry, OutputSummary, PayloadInfo, Result, Store, StoreError,
-    TrialSummary,
+    TrialOverview, TrialSummary,
 };
 
 /// The trial columns, in the order [`trial_from_row`] reads them.
@@ -171,6 +171,37 @@ impl Store {
             [],
             trial_from_row,
         )
+    }
+
+    /// One page of [`Store::trial_overviews`]: the latest `limit` trials with ids below
+    /// `before` (every trial when None), oldest first, and how many older trials the page
+    /// leaves out. Reads only the page's trials, whatever the size of the store.
+    pub fn trial_overviews_page(
+        &self,
+        limit: usize,
+        before: Option<i64>,
+    ) -> Result<(Vec<TrialOverview>, usize)> {
+        let before = before.unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let trials = self.rows(
+            &format!(
+                "SELECT * FROM (SELECT {TRIAL_COLUMNS} FROM trials t WHERE t.id < ?1
+                                ORDER BY t.id DESC LIMIT ?2)
+                 ORDER BY 1"
+            ),
+            (before, limit),
+            trial_from_row,
+        )?;
+        let first = trials.first().map_or(before, |t| t.id);
+        let older: i64 = self
+            .row_opt("SELECT COUNT(*) FROM trials WHERE id < ?1", [first], |r| {
+                r.get(0)
+            })?
+            .unwrap_or(0);
+        Ok((
+            self.overviews_of(trials)?,
+            usize::try_from(older).unwrap_or(0),
+        ))
     }
 
     /// The trial with this id.

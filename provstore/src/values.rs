@@ -197,11 +197,21 @@ impl Store {
     /// Every trial ([`Store::trials`]) with its tags and the last captured value of each
     /// tagged variable. Three queries whatever the number of trials.
     pub fn trial_overviews(&self) -> Result<Vec<TrialOverview>> {
-        let trials = self.trials()?;
+        self.overviews_of(self.trials()?)
+    }
+
+    /// [`Store::trial_overviews`] of `trials` (a run of consecutive ids, as
+    /// [`Store::trials_page`] returns them): only their tags and values are read.
+    pub(crate) fn overviews_of(&self, trials: Vec<TrialSummary>) -> Result<Vec<TrialOverview>> {
+        let ids = (
+            trials.first().map_or(0, |t| t.id),
+            trials.last().map_or(-1, |t| t.id),
+        );
         let mut tags: HashMap<i64, Vec<TrialTag>> = HashMap::new();
         let tag_rows = self.rows(
-            "SELECT trial_id, name, label FROM variable_tags ORDER BY id",
-            [],
+            "SELECT trial_id, name, label FROM variable_tags
+             WHERE trial_id BETWEEN ?1 AND ?2 ORDER BY id",
+            ids,
             |r| {
                 let tag = TrialTag {
                     name: r.get(1)?,
@@ -222,11 +232,13 @@ impl Store {
                         MAX(e.seq * 4294967296 + v.id)
                  FROM captured_values v
                  JOIN executions e ON e.id = v.execution_id
-                 WHERE v.name IN (SELECT name FROM variable_tags)
+                 WHERE v.name IN (SELECT name FROM variable_tags
+                                  WHERE trial_id BETWEEN ?1 AND ?2)
+                   AND e.trial_id BETWEEN ?1 AND ?2
                    AND EXISTS (SELECT 1 FROM variable_tags g
                                WHERE g.trial_id = e.trial_id AND g.name = v.name)
                  GROUP BY e.trial_id, v.name",
-            [],
+            ids,
             |r| {
                 let captured = CapturedValue::from_columns(r.get(2)?, r.get(3)?, r.get(4)?);
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, captured))

@@ -53,3 +53,6 @@ pub fn stats(mut v: Vec<Duration>) -> (Duration, Duration, Duration) {
     let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
     (at(0.5), at(0.95), at(1.0))
 }
+
+pub mod deps_session;
+pub mod diff_session;
