@@ -243,6 +243,22 @@ const COPIES: &[Copy] = &[
         ],
     },
     Copy {
+        table: "execution_name_sets",
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("execution_id", "execution_id + :exec"),
+            ("set_id", "set_id"),
+        ],
+    },
+    Copy {
+        table: "execution_read_sets",
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("execution_id", "execution_id + :exec"),
+            ("set_id", "set_id"),
+        ],
+    },
+    Copy {
         table: "dataflow_indexed",
         rows: "trial_id = :base",
         columns: &[("trial_id", ":trial"), ("through_id", "through_id + :exec")],
@@ -298,8 +314,20 @@ const COPIES: &[Copy] = &[
     },
 ];
 
-/// Tables no trial owns: never copied.
-const SHARED: [&str; 4] = ["store_info", "trials", "code", "blobs"];
+/// Tables no trial owns: never copied (facts stored once per code, lists stored once per
+/// distinct content, which copies refer to as their originals do).
+const SHARED: [&str; 10] = [
+    "store_info",
+    "trials",
+    "code",
+    "blobs",
+    "code_analysis",
+    "code_statements",
+    "name_sets",
+    "name_set_members",
+    "read_sets",
+    "read_set_members",
+];
 
 /// Refuses a schema [`COPIES`] does not describe exactly (a table or a column it would miss).
 fn check_schema(conn: &Connection) -> Result<(), String> {
