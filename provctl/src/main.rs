@@ -268,7 +268,7 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             let answer = store.backwards_deps(trial, &deps.variable)?;
             match json {
                 Some(j) => j.write(out, &answer),
-                None => text(out, &provrender::render_deps(&answer, deps.statements).text),
+                None => text(out, &provrender::deps_text(&answer, deps.statements)),
             }
         }
         Command::Slice {

@@ -42,22 +42,12 @@ fn trial_words(t: &TrialSummary) -> String {
 /// "edges"}`), the `provctl deps --json` contract.
 pub fn render_deps(answer: &DepsAnswer, statements: bool) -> Rendered {
     let json = to_json(answer);
-    let title = format!(
-        "{} depends on {} of {}",
-        answer.variable,
-        plural(answer.executions.len(), "execution"),
-        trial_words(&answer.trial)
-    );
+    let title = title_of(answer);
     if answer.executions.is_empty() {
         return crate::notice(&title, json);
     }
     let from = sources(&answer.executions, &answer.edges);
-
-    let mut text = format!("{title}\n");
-    for e in &answer.executions {
-        text.push('\n');
-        text.push_str(&execution_text(e, from.get(&e.execution_id), statements));
-    }
+    let text = text_of(&title, answer, &from, statements);
 
     let mut h = Html::new();
     h.title(&title);
@@ -71,6 +61,39 @@ pub fn render_deps(answer: &DepsAnswer, statements: bool) -> Rendered {
         svg: (answer.executions.len() > 1)
             .then(|| deps_picture(&answer.executions, &answer.edges, &answer.variable)),
     }
+}
+
+/// The text/plain form of [`render_deps`] alone: `provctl deps` prints only this, and laying out
+/// the picture of a large answer costs far more than the query.
+pub fn deps_text(answer: &DepsAnswer, statements: bool) -> String {
+    if answer.executions.is_empty() {
+        return render_deps(answer, statements).text;
+    }
+    let from = sources(&answer.executions, &answer.edges);
+    text_of(&title_of(answer), answer, &from, statements)
+}
+
+fn title_of(answer: &DepsAnswer) -> String {
+    format!(
+        "{} depends on {} of {}",
+        answer.variable,
+        plural(answer.executions.len(), "execution"),
+        trial_words(&answer.trial)
+    )
+}
+
+fn text_of(
+    title: &str,
+    answer: &DepsAnswer,
+    from: &HashMap<i64, Vec<(String, Vec<String>)>>,
+    statements: bool,
+) -> String {
+    let mut text = format!("{title}\n");
+    for e in &answer.executions {
+        text.push('\n');
+        text.push_str(&execution_text(e, from.get(&e.execution_id), statements));
+    }
+    text
 }
 
 /// For each execution, where what it used came from: `(In [n], symbols)`.

@@ -104,6 +104,21 @@ fn deps_json_is_the_provctl_contract() {
 }
 
 #[test]
+fn deps_text_alone_is_the_rendered_text() {
+    let answer = deps_answer();
+    for statements in [false, true] {
+        assert_eq!(
+            deps_text(&answer, statements),
+            render_deps(&answer, statements).text
+        );
+    }
+    let mut empty = deps_answer();
+    empty.executions.clear();
+    empty.edges.clear();
+    assert_eq!(deps_text(&empty, false), render_deps(&empty, false).text);
+}
+
+#[test]
 fn deps_text_shows_code_names_sources_and_values() {
     let answer = deps_answer();
     let text = render_deps(&answer, false).text;

@@ -37,8 +37,8 @@ mod text;
 mod values;
 
 pub use deps::{
-    graph_dot, graph_text, render_deps, render_graph, render_slice, slice_code, slice_notebook,
-    slice_script,
+    deps_text, graph_dot, graph_text, render_deps, render_graph, render_slice, slice_code,
+    slice_notebook, slice_script,
 };
 pub use diff::{render_intersection, render_trial_diff, trial_diff_view};
 pub use plot::render_var_evolution;
