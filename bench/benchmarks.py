@@ -124,6 +124,14 @@ def execute_pass(ctx: Context, executes: int, warmup: int, block: int) -> list[R
     return [
         *percentile_rows(EXECUTE_LABEL, samples, {50: 1.05, 95: 1.10}, note=note),
         cpu_row(EXECUTE_LABEL, cpu, executes),
+        prov_row(
+            EXECUTE_LABEL,
+            "prov-kernel's own CPU per execute",
+            "µs",
+            cpu["prov"].launched * 1e6,
+            executes,
+            target=200,
+        ),
     ]
 
 
@@ -231,6 +239,28 @@ def need_binary(path: Path, build: str) -> Path:
     if not os.access(path, os.X_OK):
         raise BenchError(f"{path.relative_to(REPO_ROOT)} is missing: run `{build}` (bash scripts/bench.sh does)")
     return path
+
+
+def store_used_bytes(db: Path, settle: float = 5.0) -> int:
+    """Bytes of the store's pages in use (free pages not counted) as a reader sees them, while
+    its kernel is alive: read until two readings 0.3 s apart agree (the writer indexes an
+    execution just after its idle), at most ``settle`` seconds."""
+    def used() -> int:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+            size = conn.execute("PRAGMA page_size").fetchone()[0]
+        return (pages - free) * size
+
+    deadline = time.monotonic() + settle
+    last = used()
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = used()
+        if now == last:
+            break
+        last = now
+    return last
 
 
 def store_bytes(db: Path) -> int:
@@ -696,18 +726,21 @@ def big_cell(
             with gc_paused():
                 return kernels[label].execute(code)[0]
 
+        db = cwd / ".prov" / "prov.db"
         for label in SIDE_LABELS:
             first[label] = run(label)
+            if label == "prov":
+                after_first = store_used_bytes(db)
             for _ in range(warmup - 1):
                 run(label)
         for round_index in range(runs):
             for label in ctx.sides_in_turn(round_index):
                 samples[label].append(run(label))
+        at_end = store_used_bytes(db)
         for label in SIDE_LABELS:
             got = evaluate(kernels[label], last_name)
             if got != repr(want):
                 raise BenchError(f"{label} kernel: {last_name} is {got}, want {want!r}")
-    db = cwd / ".prov" / "prov.db"
     store_size = store_bytes(db)
     _, recorded = store_counts(db)
 
@@ -746,6 +779,21 @@ def big_cell(
                 f"the store prov wrote for this benchmark alone (its own directory): {recorded} executions "
                 f"of the cell (warm-ups included), {store_size:,} bytes after a WAL checkpoint"
             ),
+        )
+    )
+    reruns = warmup - 1 + runs
+    rows.append(
+        prov_row(
+            f"store, {BIG_CELL_LABEL}",
+            "added per re-run",
+            "bytes",
+            (at_end - after_first) / reruns,
+            reruns,
+            note=(
+                f"pages in use after the 1st run {after_first:,} bytes, after {reruns} re-runs of the same "
+                f"code {at_end:,} bytes (read while the kernel lives, once the writer settled)"
+            ),
+            target=50_000,
         )
     )
     return rows

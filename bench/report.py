@@ -215,6 +215,47 @@ def others_table(rows: list[Row]) -> str:
     return _markdown_table(columns, body)
 
 
+# Why a target is not met yet, one `## <benchmark>` section per benchmark (hand-written: the
+# measured reasons, with the commands that measured them); shown only while a row of that
+# benchmark fails, so a fixed target's explanation leaves the report by itself.
+OPEN_TARGETS = Path(__file__).with_name("open_targets.md")
+
+
+def open_target_reasons(path: Path) -> dict[str, str]:
+    """{benchmark: its section's text} from ``path`` (none when the file is missing)."""
+    if not path.exists():
+        return {}
+    reasons: dict[str, str] = {}
+    name = None
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            name = line[3:].strip()
+            reasons[name] = ""
+        elif name is not None:
+            reasons[name] += line + "\n"
+    return {name: text.strip() for name, text in reasons.items()}
+
+
+def open_targets_section(rows: list[Row], path: Path) -> list[str]:
+    """The section on targets not met: each failing benchmark's figure and, from ``path``, what
+    costs the rest and why; a failing benchmark with no explanation says so."""
+    failing = list(dict.fromkeys(row.benchmark for row in rows if row.passed is False))
+    if not failing:
+        return []
+    reasons = open_target_reasons(path)
+    parts = ["## Targets not met: what costs the rest", ""]
+    for name in failing:
+        figures = "; ".join(
+            f"{row.metric} {row.ratio:.3f} (target ≤ {row.target:.2f})" if not row.prov_only
+            else f"{row.metric} {_figure(row.prov)} {row.unit} (target ≤ {_figure(row.target)} {row.unit})"
+            for row in rows
+            if row.benchmark == name and row.passed is False
+        )
+        parts += [f"### {name}", "", f"Reached: {figures}.", ""]
+        parts += [reasons.get(name, "No explanation written yet (bench/open_targets.md)."), ""]
+    return parts
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """BENCHMARKS.md: results first, then how and where they were obtained."""
     facts = report["machine"]
@@ -259,6 +300,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         ]
     if notes:
         parts += ["Notes:", "", *notes, ""]
+    parts += open_targets_section(rows, report.get("open_targets", OPEN_TARGETS))
     errors = [f"- {name}: {message}" for name, message in report["errors"].items()]
     if errors:
         parts += ["## Failed benchmarks", "", *errors, ""]
