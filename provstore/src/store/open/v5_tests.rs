@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{Duration, Utc};
 use rusqlite::Connection;
 
-use super::Access;
+use super::{Access, Mapping};
 use crate::{DataflowRecord, ExecStatus, ExecutionRecord, Store};
 
 /// `In[n]` running `code`, with its own analysis (as every execution had before schema 6)
@@ -105,7 +105,7 @@ fn a_schema_5_store_is_read_as_it_is_then_migrated_and_recorded_into() {
     downgrade_to_v5(&db);
 
     // A reader that may not write reads it as it is, with the same answers.
-    let reader = Store::connect_as(&db, Access::Uri("mode=ro")).unwrap();
+    let reader = Store::connect_as(&db, Access::Uri("mode=ro"), Mapping::Read).unwrap();
     assert!(!reader.is_writable());
     assert_eq!(answers(&reader, trial), want);
     drop(reader);
