@@ -17,7 +17,7 @@ from harness import BenchError, Context, Row, benchmark, median, percentile, pro
 SYNTH_MILLION = REPO_ROOT / "target" / "release" / "examples" / "synth_million"
 # What decides the store's bytes: the generator (and the sessions it shares with synth_deps and
 # synth_diff), provstore's writer and schema, pyflow's analysis.
-MILLION_SOURCES = ["provstore/examples/synth_million.rs", "provstore/examples/common", "provstore/src", "pyflow/src"]
+MILLION_SOURCES = ["provstore/examples/synth_million.rs", "provstore/examples/million", "provstore/examples/common", "provstore/src", "pyflow/src"]
 
 
 def million_store(trials: int, executions: int) -> tuple[Path, str]:

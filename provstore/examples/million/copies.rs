@@ -1,0 +1,260 @@
+//! What a copy of a trial is made of, table by table: the list `replicate` follows, and the check
+//! that the store's schema has nothing the list misses.
+
+use rusqlite::Connection;
+
+/// One table's copy: its name, which rows belong to the original trial (`:base`), and what
+/// each column of the copy is (an SQL expression over the original row; `:trial` is the new
+/// trial, `:exec` and `:output` the id offsets, `:k` the copy's number).
+pub(crate) struct Copy {
+    pub(crate) table: &'static str,
+    pub(crate) rows: &'static str,
+    pub(crate) columns: &'static [(&'static str, &'static str)],
+}
+
+pub(crate) const OF_EXECUTIONS: &str =
+    "execution_id IN (SELECT id FROM executions WHERE trial_id = :base)";
+
+/// Every per-trial table, parents first. The tables not here hold what trials share (code,
+/// payloads, the store's identity); `replicate` refuses a store with any other table or a
+/// column not listed, so a schema change cannot leave copies silently incomplete.
+pub(crate) const COPIES: &[Copy] = &[
+    Copy {
+        table: "executions",
+        rows: "trial_id = :base",
+        columns: &[
+            ("id", "id + :exec"),
+            ("trial_id", ":trial"),
+            ("seq", "seq"),
+            ("msg_id", "msg_id || '~' || :trial"),
+            ("execution_count", "execution_count"),
+            ("cell_id", "cell_id"),
+            ("code_id", "code_id"),
+            (
+                "started_at",
+                "strftime('%Y-%m-%dT%H:%M:%fZ', started_at, :shift)",
+            ),
+            (
+                "ended_at",
+                "strftime('%Y-%m-%dT%H:%M:%fZ', ended_at, :shift)",
+            ),
+            ("duration_ms", "duration_ms"),
+            ("status", "status"),
+            ("error_name", "error_name"),
+            ("error_value", "error_value"),
+            ("error_traceback", "error_traceback"),
+            ("code_replaced", "code_replaced"),
+        ],
+    },
+    Copy {
+        table: "execution_dataflow",
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("execution_id", "execution_id + :exec"),
+            ("analysis", "analysis"),
+            ("runtime", "runtime"),
+            ("failed_line", "failed_line"),
+        ],
+    },
+    Copy {
+        table: "outputs",
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("id", "id + :output"),
+            ("execution_id", "execution_id + :exec"),
+            ("seq", "seq"),
+            ("output_type", "output_type"),
+            ("stream_name", "stream_name"),
+        ],
+    },
+    Copy {
+        table: "output_data",
+        rows: "output_id IN (SELECT o.id FROM outputs o JOIN executions e ON e.id = o.execution_id
+                              WHERE e.trial_id = :base)",
+        columns: &[
+            ("output_id", "output_id + :output"),
+            ("position", "position"),
+            ("mime_type", "mime_type"),
+            ("blob_id", "blob_id"),
+        ],
+    },
+    Copy {
+        table: "execution_names",
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("id", "NULL"),
+            ("execution_id", "execution_id + :exec"),
+            ("name", "name"),
+            ("role", "role"),
+            ("statement_index", "statement_index"),
+        ],
+    },
+    Copy {
+        table: "dependencies",
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("id", "NULL"),
+            ("execution_id", "execution_id + :exec"),
+            ("depends_on_id", "depends_on_id + :exec"),
+            ("name", "name"),
+            ("kind", "kind"),
+        ],
+    },
+    Copy {
+        table: "dataflow_versions",
+        rows: "trial_id = :base",
+        columns: &[
+            ("trial_id", ":trial"),
+            ("version", "version"),
+            ("name", "name"),
+            ("symbol", "symbol"),
+            ("execution_id", "execution_id + :exec"),
+            ("statement", "statement"),
+            ("kind", "kind"),
+            ("current", "current"),
+        ],
+    },
+    Copy {
+        table: "dataflow_reads",
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("execution_id", "execution_id + :exec"),
+            ("statement", "statement"),
+            ("dep_execution_id", "dep_execution_id + :exec"),
+            ("dep_statement", "dep_statement"),
+            ("symbol", "symbol"),
+        ],
+    },
+    Copy {
+        table: "dataflow_statements",
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("execution_id", "execution_id + :exec"),
+            ("statement", "statement"),
+            ("line_start", "line_start"),
+            ("line_end", "line_end"),
+            ("byte_start", "byte_start"),
+            ("byte_end", "byte_end"),
+        ],
+    },
+    Copy {
+        table: "execution_name_sets",
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("execution_id", "execution_id + :exec"),
+            ("set_id", "set_id"),
+        ],
+    },
+    Copy {
+        table: "execution_read_sets",
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("execution_id", "execution_id + :exec"),
+            ("set_id", "set_id"),
+        ],
+    },
+    Copy {
+        table: "dataflow_indexed",
+        rows: "trial_id = :base",
+        columns: &[("trial_id", ":trial"), ("through_id", "through_id + :exec")],
+    },
+    Copy {
+        table: "captured_values",
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("id", "NULL"),
+            ("execution_id", "execution_id + :exec"),
+            ("name", "name"),
+            ("type_name", "type_name"),
+            (
+                "value_json",
+                "CASE WHEN type_name = 'int' AND value_json GLOB '[0-9]*'
+                      THEN CAST(CAST(value_json AS INTEGER) + :k AS TEXT) ELSE value_json END",
+            ),
+            ("summary_json", "summary_json"),
+            ("fingerprint_json", "fingerprint_json"),
+        ],
+    },
+    Copy {
+        table: "variable_tags",
+        rows: "trial_id = :base",
+        columns: &[
+            ("id", "NULL"),
+            ("trial_id", ":trial"),
+            ("name", "name"),
+            ("label", "label"),
+            ("execution_id", "execution_id + :exec"),
+            ("tagged_at", "tagged_at"),
+        ],
+    },
+    Copy {
+        table: "cell_stages",
+        rows: "trial_id = :base",
+        columns: &[
+            ("id", "NULL"),
+            ("trial_id", ":trial"),
+            ("cell_id", "cell_id"),
+            ("stage", "stage"),
+            ("tagged_at", "tagged_at"),
+        ],
+    },
+    Copy {
+        table: "trial_packages",
+        rows: "trial_id = :base",
+        columns: &[
+            ("trial_id", ":trial"),
+            ("name", "name"),
+            ("version", "version"),
+        ],
+    },
+];
+
+/// Tables no trial owns: never copied (facts stored once per code, lists stored once per
+/// distinct content, which copies refer to as their originals do).
+pub(crate) const SHARED: [&str; 10] = [
+    "store_info",
+    "trials",
+    "code",
+    "blobs",
+    "code_analysis",
+    "code_statements",
+    "name_sets",
+    "name_set_members",
+    "read_sets",
+    "read_set_members",
+];
+
+/// Refuses a schema [`COPIES`] does not describe exactly (a table or a column it would miss).
+pub(crate) fn check_schema(conn: &Connection) -> Result<(), String> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .map_err(|e| e.to_string())?;
+    let tables: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .and_then(|rows| rows.collect())
+        .map_err(|e| e.to_string())?;
+    for table in &tables {
+        if SHARED.contains(&table.as_str()) {
+            continue;
+        }
+        let Some(copy) = COPIES.iter().find(|c| c.table == table) else {
+            return Err(format!(
+                "replicate() does not know table {table}: add it to COPIES"
+            ));
+        };
+        let mut cols = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .map_err(|e| e.to_string())?;
+        let found: Vec<String> = cols
+            .query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| e.to_string())?;
+        let listed: Vec<&str> = copy.columns.iter().map(|(c, _)| *c).collect();
+        if found != listed {
+            return Err(format!(
+                "table {table} has columns {found:?}, COPIES lists {listed:?}"
+            ));
+        }
+    }
+    Ok(())
+}
