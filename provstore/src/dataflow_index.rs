@@ -114,6 +114,7 @@ pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
         bound,
         deleted,
         types,
+        files: crate::files::file_facts(&v),
     })
 }
 
@@ -253,8 +254,8 @@ pub(crate) fn index_execution(
     Ok(())
 }
 
-/// (Re)writes `captured_values` of execution `id` from its stored runtime notes, and adds the
-/// packages they name to `trial_packages` of its trial.
+/// (Re)writes `captured_values` and `file_accesses` of execution `id` from its stored runtime
+/// notes, and adds the packages they name to `trial_packages` of its trial.
 ///
 /// One row per name: the names the execution defined or mutated (from `bound`, by the
 /// analysis; and from `fingerprints`, values changed in place), the tagged names the probe summarised after it (`summaries`: the probe only
@@ -272,7 +273,9 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
         .query_row([id], |r| r.get(0))
         .optional()?
         .flatten();
-    let Some(v) = runtime.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok()) else {
+    let note = runtime.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok());
+    crate::files::write_files(conn, id, note.as_ref(), || analysis_of(conn, id))?;
+    let Some(v) = note else {
         return Ok(());
     };
     let mut rows: std::collections::BTreeMap<&str, &serde_json::Map<String, serde_json::Value>> =
@@ -377,6 +380,21 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The analysis of execution `id` (its own, else its code's), to place a line in a statement.
+fn analysis_of(conn: &Connection, id: i64) -> rusqlite::Result<Option<pyflow::CellAnalysis>> {
+    let row: Option<(String, Option<String>)> = conn
+        .prepare_cached(&format!(
+            "SELECT c.text, {ANALYSIS_SQL}
+               FROM executions e
+               JOIN code c ON c.id = e.code_id
+               JOIN execution_dataflow d ON d.execution_id = e.id
+              WHERE e.id = ?1"
+        ))?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(row.map(|(code, analysis)| parse_analysis(analysis.as_deref(), &code)))
 }
 
 /// A `captured_values` row's content: `(type_name, value_json, summary_json)`.

@@ -86,8 +86,15 @@
 //! | `read_set_members` | read of such a list | `set_id`, `statement`, `dep_statement`, `symbol` |
 //! | `execution_read_sets` | execution indexed from v6 whose statements read each other | `execution_id`, `set_id`: these reads, with `dep_execution_id` the execution itself; `dataflow_reads` keeps its reads of earlier executions (and, before v6, all of them) |
 //!
-//! A store of version 3 to 5 that cannot be written is read as it is: empty temporary tables
-//! stand in for version 6's, since none of its executions refers to them.
+//! Version 7 records the files the user's code opened (the probe's `files` note; see
+//! `tests/golden/probe/README.md`), never their content:
+//!
+//! | table | one row per | columns |
+//! | --- | --- | --- |
+//! | `file_accesses` | file an execution read or wrote, per access and statement | `execution_id`, `seq` (order of first access), `path` (as the code gave it), `resolved` (absolute, links resolved: the file's name in the dataflow), `access` (`read`, `write`), `line` (in the cell, of the top-level statement that opened it), `statement` (that statement's index), `size`, `mtime` (seconds since the epoch), `sha256` (as read, or as left after the write; NULL when gone or unreadable), `sampled` (1: over `PROV_FILE_HASH_LIMIT`, hashed from evenly spaced chunks and the size) |
+//!
+//! A store of version 3 to 6 that cannot be written is read as it is: empty temporary tables
+//! stand in for the newer tables, since none of its executions refers to them.
 //!
 //! # Captured values
 //!
@@ -189,6 +196,7 @@ mod compare;
 mod dataflow_index;
 mod deps;
 mod error;
+mod files;
 mod paths;
 mod process;
 mod query;
@@ -211,6 +219,7 @@ pub use deps::{
     SliceStatement,
 };
 pub use error::StoreError;
+pub use files::FileAccessRow;
 pub use paths::{default_db_path, discover_db, DB_DIR, DB_FILE, ENV_DB};
 pub use process::{hostname, platform};
 pub use schema::SCHEMA_VERSION;

@@ -8,7 +8,28 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 6] = [V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: [&str; 7] = [V1, V2, V3, V4, V5, V6, V7];
+
+/// Version 7: the files an execution's code read and wrote (`file_accesses`, one row per file,
+/// access and statement, from the probe's `files` note; never their content), found by
+/// resolved path for `provctl deps PATH` and the trial diff's inputs.
+const V7: &str = r#"
+CREATE TABLE IF NOT EXISTS file_accesses (
+    execution_id INTEGER NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    seq          INTEGER NOT NULL,
+    path         TEXT NOT NULL,
+    resolved     TEXT NOT NULL,
+    access       TEXT NOT NULL CHECK (access IN ('read', 'write')),
+    line         INTEGER,
+    statement    INTEGER,
+    size         INTEGER,
+    mtime        REAL,
+    sha256       TEXT,
+    sampled      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (execution_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS file_accesses_by_resolved ON file_accesses (resolved, execution_id);
+"#;
 
 /// Version 6: facts that are a function of the code, stored once per code instead of once per
 /// execution. `code_analysis` holds the static analysis of a code row (with the
@@ -282,8 +303,8 @@ CREATE TABLE trial_packages (
 /// checking the version (version 5: `captured_values.fingerprint_json`, see
 /// [`has_fingerprints`]), or add tables a read-only reader of an older store stands in for
 /// with empty temporary ones (version 6: `code_analysis`, `code_statements`, `name_set_members`,
-/// `execution_name_sets`, `read_set_members`, `execution_read_sets`, see
-/// [`stand_in_for_newer_tables`]): every execution of such a store keeps its facts in its
+/// `execution_name_sets`, `read_set_members`, `execution_read_sets`; version 7:
+/// `file_accesses`; see [`stand_in_for_newer_tables`]): every execution of such a store keeps its facts in its
 /// own rows.
 const READABLE_FROM: i64 = 3;
 
@@ -343,11 +364,21 @@ pub(crate) fn migrate(
     Ok(Migration::Current)
 }
 
-/// Creates empty temporary tables standing in for the tables of version 6 in a store read as
-/// it is at an older version, so one set of queries reads both: no execution of such a store
-/// refers to them.
+/// Creates empty temporary tables standing in for the tables of versions 6 and 7 in a store
+/// read as it is at an older version, so one set of queries reads both: no execution of such
+/// a store refers to them.
 pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<()> {
-    if user_version(conn)? >= 6 {
+    let version = user_version(conn)?;
+    if version < 7 {
+        conn.execute_batch(
+            "CREATE TEMP TABLE file_accesses (
+                 execution_id INTEGER NOT NULL, seq INTEGER NOT NULL, path TEXT NOT NULL,
+                 resolved TEXT NOT NULL, access TEXT NOT NULL, line INTEGER, statement INTEGER,
+                 size INTEGER, mtime REAL, sha256 TEXT, sampled INTEGER NOT NULL DEFAULT 0,
+                 PRIMARY KEY (execution_id, seq)) WITHOUT ROWID;",
+        )?;
+    }
+    if version >= 6 {
         return Ok(());
     }
     conn.execute_batch(

@@ -164,6 +164,7 @@ fn bench_dataflow(reads: Reads, label: &str) {
             bound: vec![(format!("v{}", i % NAMES), i as u64)],
             deleted: Vec::new(),
             types: Vec::new(),
+            files: Vec::new(),
         }),
         failed: failed.is_some(),
     };

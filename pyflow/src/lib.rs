@@ -250,9 +250,9 @@ mod symbol;
 
 pub use analyze::{analyze_cell, starts_escape_line};
 pub use dataflow::{
-    similar_names, Dataflow, DepGraph, ExecDep, ExecRef, ExecutionDelta, ExecutionFlow,
-    ExecutionInput, GraphEdge, GraphNode, NewVersion, RuntimeFacts, StatementRead, StatementRef,
-    UnknownVariable,
+    is_file_name, similar_names, Dataflow, DepGraph, ExecDep, ExecRef, ExecutionDelta,
+    ExecutionFlow, ExecutionInput, FileAccess, GraphEdge, GraphNode, NewVersion, RuntimeFacts,
+    StatementRead, StatementRef, UnknownVariable,
 };
 pub use facts::{
     statement_at_line, AliasFact, AliasKind, ArgCall, CallableKind, CellAnalysis, FunctionFact,

@@ -52,6 +52,7 @@ fn inputs(case: &common::Case) -> Vec<ExecutionInput> {
                             .collect(),
                         bound: bound.into_iter().map(|(n, id, _)| (n, id)).collect(),
                         deleted: names("deleted"),
+                        files: Vec::new(),
                     }
                 });
             ExecutionInput {

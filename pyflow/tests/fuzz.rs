@@ -146,6 +146,7 @@ fn damaged_and_random_cells_never_break_anything() {
                         .map(|n| (n.clone(), kind.to_string()))
                 })
                 .collect(),
+            files: Vec::new(),
         });
         flow.add_execution(ExecutionInput {
             execution_id: round,

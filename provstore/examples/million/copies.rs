@@ -207,6 +207,23 @@ pub(crate) const COPIES: &[Copy] = &[
             ("version", "version"),
         ],
     },
+    Copy {
+        table: "file_accesses",
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("execution_id", "execution_id + :exec"),
+            ("seq", "seq"),
+            ("path", "path"),
+            ("resolved", "resolved"),
+            ("access", "access"),
+            ("line", "line"),
+            ("statement", "statement"),
+            ("size", "size"),
+            ("mtime", "mtime"),
+            ("sha256", "sha256"),
+            ("sampled", "sampled"),
+        ],
+    },
 ];
 
 /// Tables no trial owns: never copied (facts stored once per code, lists stored once per

@@ -27,6 +27,32 @@ pub struct RuntimeFacts {
     /// nobody's alias (`first = rows[0]` holding an `int`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub types: Vec<(String, String)>,
+    /// The files the execution's code opened, in the order it first opened each: a file is a
+    /// value named by its resolved path ([`is_file_name`]), so writing it makes a version and
+    /// reading it depends on the version read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileAccess>,
+}
+
+/// One file an execution read or wrote, as the probe saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileAccess {
+    /// The file's resolved absolute path: its name in the dataflow.
+    pub path: String,
+    /// Whether the code wrote it (else read it). A mode that does both gives two accesses.
+    pub write: bool,
+    /// The 1-based line, within the cell, of the top-level statement that opened it.
+    #[serde(default)]
+    pub line: Option<u32>,
+    /// The content's sha256 (as read, or as left after writing), when the probe took one.
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+/// Whether a dataflow name is a file's (its resolved absolute path) rather than a Python
+/// name: a path starts with `/`, which no Python name can.
+pub fn is_file_name(name: &str) -> bool {
+    name.starts_with('/')
 }
 
 /// One execution as the engine needs it; what the store keeps per execution

@@ -27,7 +27,7 @@ pub use answers::{
     DepGraph, ExecDep, ExecRef, ExecutionDelta, ExecutionFlow, GraphEdge, GraphNode, NewVersion,
     StatementRead, StatementRef, UnknownVariable,
 };
-pub use input::{ExecutionInput, RuntimeFacts};
+pub use input::{is_file_name, ExecutionInput, FileAccess, RuntimeFacts};
 pub use similar::similar_names;
 
 use crate::collections::FxHashMap;
