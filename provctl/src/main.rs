@@ -2,15 +2,18 @@
 //! terminal or a script: the trials, one trial's executions, the log
 //! across trials, the dataflow of a trial (which executions a variable
 //! came from, the code that rebuilds it, the whole graph) and its tags, what
-//! differs between two trials (`diff`, in `diff.rs`), and a variable across
+//! differs between two trials (`diff`, in `diff.rs`), the files a trial read and wrote
+//! (`files`, in `files.rs`), and a variable across
 //! trials (`values`, `plot`: in `values.rs` and `plot.rs`). Every subcommand
 //! takes `--json` for exactly one JSON document on stdout.
 //!
 //! Exit codes: 0 success; 2 a bad argument, no store, no such trial or
-//! variable; 1 a store that cannot be read (damaged, too new) or an output
+//! variable; 1 a store that cannot be read (damaged, too new, or too old for
+//! `files`: from before files were recorded, read-only) or an output
 //! file that cannot be written.
 
 mod diff;
+mod files;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -151,6 +154,20 @@ enum Command {
     Values {
         #[command(flatten)]
         target: provargs::VariableArg,
+    },
+    /// Every file the trial's code read or wrote, file by file: which execution, read or
+    /// write, size, content hash, and whether the content changed between accesses.
+    #[command(
+        after_help = "A read whose content differs from what the trial last wrote, or from an \
+                      earlier read, is marked `!`: something the trial did not record changed \
+                      it. --json prints the array of accesses in execution order: {\"path\", \
+                      \"resolved\", \"access\", \"execution_count\", \"sha256\", \"size\", \
+                      \"sampled\", …}."
+    )]
+    Files {
+        /// The trial: id, name or UUID (default: the latest).
+        #[arg(long, value_name = "TRIAL")]
+        trial: Option<String>,
     },
     /// Draw a variable across trials (each trial's last value) as an SVG line chart, the
     /// picture %var_evolution shows.
@@ -317,6 +334,9 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             plot::run(&store, evolution, output.as_deref(), json, out)
         }
         Command::Diff { diff } => diff::run(&store, diff, json, out),
+        Command::Files { trial } => {
+            files::run(&store, pick_trial(&store, trial.as_deref())?, json, out)
+        }
         Command::Graph { trial, dot, output } => {
             let trial = pick_trial(&store, trial.as_deref())?;
             let answer = store.dataflow_graph(trial)?;

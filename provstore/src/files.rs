@@ -173,3 +173,42 @@ impl Store {
         )
     }
 }
+
+/// The files of one trial, as `provctl files` and `%files` show them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrialFiles {
+    /// The trial asked about.
+    pub trial: crate::TrialSummary,
+    /// Whether the store can hold file accesses at all: false for a store of schema 6 or
+    /// older read as it is (one this process may not write, so it was not migrated), which
+    /// recorded no file, so an empty list would mislead.
+    pub recorded: bool,
+    /// The store's schema version as it was read (`PRAGMA user_version`).
+    pub schema_version: i64,
+    /// Every access, in execution order, then in the order each execution first opened them.
+    pub accesses: Vec<FileAccessRow>,
+}
+
+/// The schema version from which a store records file accesses.
+pub const FILES_SCHEMA: i64 = 7;
+
+impl Store {
+    /// The files trial `trial` read and wrote, with the trial itself and whether the store
+    /// records files at all. Unknown trial: [`crate::StoreError::TrialNotFound`].
+    pub fn trial_files(&self, trial: i64) -> Result<TrialFiles> {
+        let summary = self.trial(trial)?;
+        let schema_version = self.read(crate::schema::user_version)?;
+        let recorded = schema_version >= FILES_SCHEMA;
+        let accesses = if recorded {
+            self.file_accesses(trial)?
+        } else {
+            Vec::new()
+        };
+        Ok(TrialFiles {
+            trial: summary,
+            recorded,
+            schema_version,
+            accesses,
+        })
+    }
+}

@@ -219,7 +219,7 @@ pub use deps::{
     SliceStatement,
 };
 pub use error::StoreError;
-pub use files::FileAccessRow;
+pub use files::{FileAccessRow, TrialFiles, FILES_SCHEMA};
 pub use paths::{default_db_path, discover_db, DB_DIR, DB_FILE, ENV_DB};
 pub use process::{hostname, platform};
 pub use schema::SCHEMA_VERSION;

@@ -119,3 +119,53 @@ fn a_late_note_replaces_the_rows() {
     store.set_runtime_facts(trial, "m1", late).unwrap();
     assert_eq!(count(&db, "SELECT COUNT(*) FROM file_accesses"), 1);
 }
+
+/// A note of one file access (`access` of `resolved`, as `path`, at line 1, hash `sha`).
+fn one_file(path: &str, resolved: &str, access: &str, sha: &str) -> String {
+    serde_json::json!({"bound": [], "deleted": [], "files": [{"path": path, "resolved": resolved,
+        "access": access, "line": 1, "size": 3, "mtime": 1.5, "sha256": sha, "sampled": false}]})
+    .to_string()
+}
+
+#[test]
+fn a_trials_files_are_its_own_in_execution_order() {
+    let (_tmp, _db, mut store, trials) = store_with_trials(2);
+    let (a, b) = (trials[0].id, trials[1].id);
+    let write = one_file("out.csv", "/w/out.csv", "write", "aa");
+    let read = one_file("./out.csv", "/w/out.csv", "read", "bb");
+    store
+        .record_execution(a, &common::cell(1, "f()", "", Some(&write)))
+        .unwrap();
+    let other = one_file("x.txt", "/w/x.txt", "read", "cc");
+    store
+        .record_execution(b, &common::cell(1, "g()", "", Some(&other)))
+        .unwrap();
+    store
+        .record_execution(a, &common::cell(2, "h()", "", None))
+        .unwrap();
+    store
+        .record_execution(a, &common::cell(3, "f()", "", Some(&read)))
+        .unwrap();
+    let answer = store.trial_files(a).unwrap();
+    assert_eq!(answer.trial.id, a);
+    assert!(answer.recorded);
+    assert_eq!(answer.schema_version, provstore::SCHEMA_VERSION);
+    let seen: Vec<_> = answer
+        .accesses
+        .iter()
+        .map(|r| (r.execution_count, r.path.as_str(), r.access.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(1), "out.csv", "write"),
+            (Some(3), "./out.csv", "read")
+        ]
+    );
+    assert_eq!(store.trial_files(b).unwrap().accesses.len(), 1);
+    let missing = store.trial_files(99).unwrap_err();
+    assert!(
+        matches!(missing, provstore::StoreError::TrialNotFound { .. }),
+        "{missing}"
+    );
+}

@@ -25,6 +25,7 @@
 mod deps;
 mod diff;
 mod doc;
+mod files;
 mod html;
 mod pictures;
 mod plot;
@@ -41,6 +42,7 @@ pub use deps::{
     slice_notebook, slice_script,
 };
 pub use diff::{render_intersection, render_trial_diff, trial_diff_view};
+pub use files::{files_not_recorded, render_files};
 pub use plot::render_var_evolution;
 pub use png::svg_to_png;
 pub use rendered::{Picture, Rendered};

@@ -212,3 +212,5 @@ mod tests {
 
 #[cfg(test)]
 mod v5_tests;
+#[cfg(test)]
+mod v6_files_tests;
