@@ -16,6 +16,7 @@
 mod args;
 mod backwards_deps;
 pub mod cell;
+mod files;
 mod global_backwards_deps;
 pub mod jobs;
 pub mod parse;
@@ -95,6 +96,7 @@ pub const MAGICS: &[&MagicSpec] = &[
     &var_evolution::SPEC,
     &trial_diff::SPEC,
     &trial_intersection_diff::SPEC,
+    &files::SPEC,
 ];
 
 /// The magic called `name` (or one of its aliases).

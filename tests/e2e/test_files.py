@@ -1,0 +1,85 @@
+"""`%files` as JupyterLab draws it: a cell writes a CSV, the next reads it, a shell command (which
+the trial does not record) changes one byte of it, a third cell reads it again; `%files` answers
+with a table per file, not JupyterLab's JSON tree, and marks the last read as changed outside.
+
+While the probe records no files, the store is given the rows the probe would have written
+(`tests/python/file_rows.py`) before `%files` runs, and `test_probe_rows_in_the_page` is skipped."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from jlab import Lab, Notebook, write_notebook
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+from file_rows import Access, indexed_execution, recorded_rows, write_rows  # noqa: E402
+
+NAME = "files.ipynb"
+WRITE = "with open('e2e_houses.csv', 'w') as f:\n    f.write('rooms,price\\n3,250\\n')"
+READ = "text = open('e2e_houses.csv').read()"
+CHANGE = "!printf 'rooms,price\\n3,251\\n' > e2e_houses.csv"
+READ_AGAIN = "again = open('e2e_houses.csv').read()"
+
+
+@pytest.fixture(scope="module")
+def files_cell(lab: Lab):
+    """The `%files` cell, after the cells above ran; and whether the probe wrote the rows."""
+    root = lab.server.root
+    write_notebook(root / NAME, "python-prov", [""])
+    with lab.step("files-run"):
+        nb = lab.open_notebook("e2e-files", NAME, "python-prov")
+        nb.run(WRITE)
+        written = (root / "e2e_houses.csv").read_bytes()
+        nb.run(READ)
+        nb.run(CHANGE)
+        changed = (root / "e2e_houses.csv").read_bytes()
+        assert changed != written, "the shell command changed the file"
+        nb.run(READ_AGAIN)
+    accesses = [Access(WRITE, "e2e_houses.csv", "write", written),
+                Access(READ, "e2e_houses.csv", "read", written),
+                Access(READ_AGAIN, "e2e_houses.csv", "read", changed)]
+    ids = [indexed_execution(lab.server.db, a.code) for a in accesses]
+    by_probe = recorded_rows(lab.server.db, ids) > 0
+    if not by_probe:
+        write_rows(lab.server.db, root, accesses)
+    with lab.step("files-magic"):
+        cell = nb.run("%files")
+    return nb, cell, by_probe
+
+
+def check_page(lab: Lab, cell) -> None:
+    outs = Notebook.outputs(cell)
+    cell.scroll_into_view_if_needed()
+    with lab.step("files-answer", target=cell):
+        expect(outs).to_have_count(1)
+        assert not outs.locator(".jp-RenderedJSON").count(), "a JSON tree, not the answer"
+        assert outs.first.get_attribute("data-mime-type") == "text/html"
+        tables = outs.locator("table")
+        expect(tables).to_have_count(1)
+        header = tables.first.locator("th").all_inner_texts()
+        assert header[:2] == ["execution", "access"], header
+        rows = tables.first.locator("tbody tr")
+        expect(rows).to_have_count(3)
+        expect(rows.nth(0)).to_contain_text("In[1]")
+        expect(rows.nth(0)).to_contain_text("write")
+        expect(rows.nth(1)).to_contain_text("as In[1] wrote it")
+        expect(rows.nth(2)).to_contain_text("In[4]")
+        expect(rows.nth(2)).to_contain_text("! changed outside since In[1] wrote it")
+        expect(outs.first).to_contain_text("e2e_houses.csv → /")
+
+
+def test_files_answer_is_a_table_per_file(lab: Lab, files_cell):
+    _, cell, _ = files_cell
+    check_page(lab, cell)
+
+
+def test_probe_rows_in_the_page(lab: Lab, files_cell):
+    _, cell, by_probe = files_cell
+    if not by_probe:
+        pytest.skip("the probe recorded no file accesses (no `files` note yet): un-skip when "
+                    "the capture of issue 13 is merged")
+    check_page(lab, cell)
