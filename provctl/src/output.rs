@@ -1,6 +1,6 @@
 //! How provctl answers: text, JSON, files it writes, and why it stops without an answer
 //! (`Failure`, turned into an exit code by `main.rs`). Its own file so the subcommands'
-//! files (`diff.rs`, `plot.rs`, `values.rs`) use it, not `main.rs`, which uses them.
+//! files (`diff.rs`, `plot.rs`, `values.rs`, `files.rs`) use it, not `main.rs`, which uses them.
 
 use std::io::Write;
 use std::path::Path;

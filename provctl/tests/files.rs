@@ -13,8 +13,11 @@ use serde_json::{json, Value};
 const H1: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 const H2: &str = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752";
 
-/// A probe note whose `files` are `entries`: (path, access, line, sha256, size, sampled).
-fn note(entries: &[(&str, &str, i64, Option<&str>, Option<i64>, bool)]) -> String {
+/// One access of a note: path, access, line, sha256, size, sampled.
+type Entry<'a> = (&'a str, &'a str, i64, &'a str, i64, bool);
+
+/// A probe note whose `files` are `entries`.
+fn note(entries: &[Entry<'_>]) -> String {
     let files: Vec<Value> = entries
         .iter()
         .map(|(path, access, line, sha, size, sampled)| {
@@ -35,17 +38,17 @@ fn files_store(dir: &Path) -> PathBuf {
     let cells = [
         (
             "df.to_csv('houses.csv')",
-            note(&[("houses.csv", "write", 1, Some(H1), Some(120), false)]),
+            note(&[("houses.csv", "write", 1, H1, 120, false)]),
         ),
         (
             "back = pd.read_csv('./houses.csv')",
-            note(&[("./houses.csv", "read", 1, Some(H1), Some(120), false)]),
+            note(&[("./houses.csv", "read", 1, H1, 120, false)]),
         ),
         (
             "again = pd.read_csv('houses.csv')\nbig = np.load('big.npy')",
             note(&[
-                ("houses.csv", "read", 1, Some(H2), Some(121), false),
-                ("big.npy", "read", 2, Some(H2), Some(400 << 20), true),
+                ("houses.csv", "read", 1, H2, 121, false),
+                ("big.npy", "read", 2, H2, 400 << 20, true),
             ]),
         ),
     ];

@@ -10,7 +10,7 @@ use provstore::{FileAccessRow, TrialFiles, FILES_SCHEMA};
 
 use crate::doc::{Block, Doc};
 use crate::table::{Cell, Table};
-use crate::{plural, to_json, Rendered};
+use crate::{plural, to_json, trial_named, Rendered};
 
 /// How many hex digits of a hash the text shows (the HTML's tooltip has all of them).
 const SHORT_HASH: usize = 12;
@@ -176,21 +176,16 @@ fn content(
 
 fn files_doc(answer: &TrialFiles) -> Doc {
     let t = &answer.trial;
-    let name = t
-        .name
-        .as_ref()
-        .map(|n| format!(" {n:?}"))
-        .unwrap_or_default();
+    let name = trial_named(t);
     let mut doc = Doc::new();
     if let Some(why) = files_not_recorded(answer) {
-        doc.title(format!("Files of trial {}{name}: not recorded", t.id));
+        doc.title(format!("Files of trial {name}: not recorded"));
         doc.note(0, why);
         return doc;
     }
     if answer.accesses.is_empty() {
         doc.title(format!(
-            "Files of trial {}{name}: none recorded ({})",
-            t.id,
+            "Files of trial {name}: none recorded ({})",
             plural(t.executions as usize, "execution")
         ));
         doc.note(0, NOTHING_RECORDED);
@@ -207,8 +202,7 @@ fn files_doc(answer: &TrialFiles) -> Doc {
         .filter(|g| g.accesses.iter().any(|(_, c)| c.marked()))
         .count();
     let mut title = format!(
-        "Files of trial {}{name}: {}, {} ({} read, {} written)",
-        t.id,
+        "Files of trial {name}: {}, {} ({} read, {} written)",
         plural(groups.len(), "file"),
         match answer.accesses.len() {
             1 => "1 access".to_string(),

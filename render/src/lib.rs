@@ -19,6 +19,9 @@
 //! variable), [`render_var_evolution`] (one number per trial, drawn as an
 //! SVG line chart by `plot.rs`) and [`render_trial_overviews`] (the trial
 //! list with each trial's tags and key values).
+//!
+//! Data files: [`render_files`] (the files a trial read and wrote, each access with what it
+//! found next to the one before).
 
 #![warn(missing_docs)]
 
@@ -446,17 +449,20 @@ fn titled_notice(title: &str, message: &str, json: Value) -> Rendered {
 
 /// `Trial 3 "baseline": finished, 42 executions`.
 fn trial_title(t: &TrialSummary) -> String {
-    let name = t
-        .name
-        .as_ref()
-        .map(|n| format!(" {n:?}"))
-        .unwrap_or_default();
     format!(
-        "Trial {}{name}: {}, {}",
-        t.id,
+        "Trial {}: {}, {}",
+        trial_named(t),
         t.status,
         plural(t.executions as usize, "execution")
     )
+}
+
+/// A trial in a title: `3 "baseline"`, or `3` without a name.
+fn trial_named(t: &TrialSummary) -> String {
+    match &t.name {
+        Some(name) => format!("{} {name:?}", t.id),
+        None => t.id.to_string(),
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {

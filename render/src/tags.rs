@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::doc::{Block, Doc};
 use crate::table::{Cell, Table};
 use crate::text::when;
-use crate::{render_confirmation, to_json, Rendered};
+use crate::{render_confirmation, to_json, trial_named, Rendered};
 
 /// The tags of a trial: tagged variables, then stage marks. JSON: the [`TagsAnswer`] itself
 /// (the `provctl tags --json` contract).
@@ -24,12 +24,6 @@ const NO_STAGES: &str = "No stages: mark a cell with %tag_cell LABEL.";
 
 /// The title, then each list under its name, or the sentence saying it is empty.
 fn tags_doc(answer: &TagsAnswer) -> Doc {
-    let t = &answer.trial;
-    let name = t
-        .name
-        .as_ref()
-        .map(|n| format!(" {n:?}"))
-        .unwrap_or_default();
     let variables = (!answer.variables.is_empty()).then(|| {
         let mut table = Table::new(&["variable", "label", "tagged (UTC)", "after"]);
         for v in &answer.variables {
@@ -59,7 +53,7 @@ fn tags_doc(answer: &TagsAnswer) -> Doc {
         table
     });
     let mut doc = Doc::new();
-    doc.title(format!("Tags of trial {}{name}", t.id));
+    doc.title(format!("Tags of trial {}", trial_named(&answer.trial)));
     doc.push(Block::Gap);
     list(&mut doc, "Tagged variables", variables, NO_VARIABLES);
     doc.push(Block::Gap);

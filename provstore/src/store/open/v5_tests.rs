@@ -11,7 +11,7 @@ use crate::{DataflowRecord, ExecStatus, ExecutionRecord, Store};
 
 /// `In[n]` running `code`, with its own analysis (as every execution had before schema 6)
 /// or none (the code's).
-fn cell(n: i64, code: &str, own_analysis: bool) -> ExecutionRecord {
+pub(super) fn cell(n: i64, code: &str, own_analysis: bool) -> ExecutionRecord {
     let at = Utc::now();
     let analysis = if own_analysis {
         serde_json::to_string(&pyflow::analyze_cell(code)).unwrap()

@@ -2,32 +2,18 @@
 //! says the store cannot tell which files a trial opened (not an empty list); once migrated,
 //! its old trials have no file rows and new ones get theirs.
 
-use chrono::{Duration, Utc};
 use rusqlite::Connection;
 
 use super::{Access, Mapping};
-use crate::{DataflowRecord, ExecStatus, ExecutionRecord, Store};
+use crate::{ExecutionRecord, Store};
 
 /// `In[n]` running `code` with the probe's note `runtime`.
 fn cell(n: i64, code: &str, runtime: Option<String>) -> ExecutionRecord {
-    let at = Utc::now();
-    ExecutionRecord {
-        code_replaced: false,
-        msg_id: format!("msg-{n}"),
-        execution_count: Some(n),
-        cell_id: None,
-        code: code.into(),
-        started_at: at,
-        ended_at: at + Duration::milliseconds(3),
-        status: ExecStatus::Ok,
-        error: None,
-        outputs: vec![],
-        dataflow: Some(DataflowRecord {
-            analysis: serde_json::to_string(&pyflow::analyze_cell(code)).unwrap(),
-            runtime,
-            failed_line: None,
-        }),
+    let mut e = super::v5_tests::cell(n, code, true);
+    if let Some(dataflow) = e.dataflow.as_mut() {
+        dataflow.runtime = runtime;
     }
+    e
 }
 
 fn reading(path: &str) -> String {
