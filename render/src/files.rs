@@ -5,6 +5,8 @@
 //! that differs from what the trial last wrote, or from an earlier read): marked `!`.
 //! JSON: the array of accesses (the `provctl files --json` contract).
 
+use std::collections::HashMap;
+
 use bytesize::ByteSize;
 use provstore::{FileAccessRow, TrialFiles, FILES_SCHEMA};
 
@@ -14,6 +16,11 @@ use crate::{plural, to_json, trial_named, Rendered};
 
 /// How many hex digits of a hash the text shows (the HTML's tooltip has all of them).
 const SHORT_HASH: usize = 12;
+
+/// At most this many files, and accesses of one file, are shown as text and HTML (a loop over
+/// a folder of thousands of files, a cell re-run hundreds of times); the JSON has them all.
+const SHOWN_FILES: usize = 100;
+const SHOWN_ACCESSES: usize = 50;
 
 /// The files of a trial. A store that records no files at all says so in the text (callers
 /// that can fail use [`files_not_recorded`] first).
@@ -100,36 +107,36 @@ struct FileGroup<'a> {
     resolved: &'a str,
     given: Vec<&'a str>,
     accesses: Vec<(&'a FileAccessRow, Content)>,
+    /// The trial's last write of it so far.
+    last_write: Option<&'a FileAccessRow>,
 }
 
 /// The accesses grouped by file (resolved path) in the order each file was first opened, each
 /// compared with the file's access before it (and, for a read, with the trial's last write).
+/// Linear in the accesses: a trial may have opened thousands of files.
 fn groups(accesses: &[FileAccessRow]) -> Vec<FileGroup<'_>> {
     let mut groups: Vec<FileGroup<'_>> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
     for row in accesses {
-        let at = match groups.iter().position(|g| g.resolved == row.resolved) {
-            Some(at) => at,
-            None => {
-                groups.push(FileGroup {
-                    resolved: &row.resolved,
-                    given: Vec::new(),
-                    accesses: Vec::new(),
-                });
-                groups.len() - 1
-            }
-        };
+        let at = *index.entry(&row.resolved).or_insert_with(|| {
+            groups.push(FileGroup {
+                resolved: &row.resolved,
+                given: Vec::new(),
+                accesses: Vec::new(),
+                last_write: None,
+            });
+            groups.len() - 1
+        });
         let group = &mut groups[at];
         if !group.given.contains(&row.path.as_str()) {
             group.given.push(&row.path);
         }
         let before = group.accesses.last().map(|(r, _)| *r);
-        let written = group
-            .accesses
-            .iter()
-            .rev()
-            .map(|(r, _)| *r)
-            .find(|r| r.access == "write");
-        group.accesses.push((row, content(before, written, row)));
+        let found = content(before, group.last_write, row);
+        group.accesses.push((row, found));
+        if row.access == "write" {
+            group.last_write = Some(row);
+        }
     }
     groups
 }
@@ -219,7 +226,7 @@ fn files_doc(answer: &TrialFiles) -> Doc {
         ));
     }
     doc.title(title);
-    for group in &groups {
+    for group in groups.iter().take(SHOWN_FILES) {
         doc.section(&heading(group));
         if let Some((row, c)) = group.accesses.iter().find(|(_, c)| c.marked()) {
             let why = c.text();
@@ -233,6 +240,31 @@ fn files_doc(answer: &TrialFiles) -> Doc {
             });
         }
         doc.table(1, access_table(group));
+        if group.accesses.len() > SHOWN_ACCESSES {
+            doc.note(
+                1,
+                format!(
+                    "({} more not shown: `provctl files --json` lists every access)",
+                    group.accesses.len() - SHOWN_ACCESSES
+                ),
+            );
+        }
+    }
+    if groups.len() > SHOWN_FILES {
+        let hidden = &groups[SHOWN_FILES..];
+        let marked = hidden
+            .iter()
+            .filter(|g| g.accesses.iter().any(|(_, c)| c.marked()))
+            .count();
+        doc.push(Block::Gap);
+        doc.note(
+            0,
+            format!(
+                "{} not shown ({marked} of them marked !): `provctl files --json` lists every \
+                 access",
+                plural(hidden.len(), "more file")
+            ),
+        );
     }
     doc
 }
@@ -247,10 +279,28 @@ fn heading(group: &FileGroup<'_>) -> String {
         .filter(|g| *g != group.resolved)
         .collect();
     if given.is_empty() {
-        group.resolved.to_string()
+        printable(group.resolved)
     } else {
-        format!("{} → {}", given.join(", "), group.resolved)
+        format!(
+            "{} → {}",
+            printable(&given.join(", ")),
+            printable(group.resolved)
+        )
     }
+}
+
+/// A path with its control characters escaped (`\n`, `\u{1b}`), so a file named with a newline
+/// or a terminal escape neither breaks the text nor reaches the terminal.
+fn printable(path: &str) -> String {
+    path.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn access_table(group: &FileGroup<'_>) -> Table {
@@ -263,7 +313,7 @@ fn access_table(group: &FileGroup<'_>) -> Table {
         "sampled",
         "content",
     ]);
-    for (row, content) in &group.accesses {
+    for (row, content) in group.accesses.iter().take(SHOWN_ACCESSES) {
         let sha = match &row.sha256 {
             Some(full) => Cell::code(full.chars().take(SHORT_HASH).collect(), full),
             None => Cell::opt(None),

@@ -260,3 +260,41 @@ fn paths_are_escaped_in_html() {
     assert_shows(&r.html, &["&lt;b&gt;&amp;.csv"]);
     assert!(!r.html.contains("<b>"), "{}", r.html);
 }
+
+#[test]
+fn control_characters_in_paths_are_escaped() {
+    let mut odd = access(1, "a\nb\u{1b}[31m.csv", "write", Some(H1));
+    odd.resolved = "/data/a\nb\u{1b}[31m.csv".into();
+    let r = render_files(&answer(vec![odd]));
+    assert_shows(
+        &r.text,
+        &["a\\nb\\u{1b}[31m.csv → /data/a\\nb\\u{1b}[31m.csv\n"],
+    );
+    assert!(!r.text.contains('\u{1b}'), "{}", r.text);
+}
+
+#[test]
+fn thousands_of_files_and_accesses_are_cut_in_text_not_in_json() {
+    let mut accesses: Vec<FileAccessRow> = (0..150)
+        .map(|i| access(1, &format!("part-{i:03}.csv"), "read", Some(H1)))
+        .collect();
+    accesses.extend((2..72).map(|n| access(n, "part-000.csv", "read", Some(H1))));
+    // A file beyond the shown ones whose content changed: counted in the note.
+    accesses.push(access(80, "part-149.csv", "read", Some(H2)));
+    let r = render_files(&answer(accesses));
+    assert_eq!(r.json.as_array().unwrap().len(), 221);
+    assert!(
+        r.text.contains("part-099.csv") && !r.text.contains("part-100.csv"),
+        "cut at 100"
+    );
+    assert_shows(
+        &r.text,
+        &[
+            ": 150 files, 221 accesses (221 read, 0 written)",
+            "(21 more not shown: `provctl files --json` lists every access)",
+            "50 more files not shown (1 of them marked !)",
+            "1 file changed where the trial did not change it",
+        ],
+    );
+    assert_eq!(r.text.matches("same as In[").count(), 49, "{}", r.text);
+}
