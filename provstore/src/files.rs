@@ -194,12 +194,16 @@ pub const FILES_SCHEMA: i64 = 7;
 
 impl Store {
     /// The files trial `trial` read and wrote, with the trial itself and whether the store
-    /// records files at all. Unknown trial: [`crate::StoreError::TrialNotFound`].
+    /// records files at all. Unknown trial: [`crate::StoreError::TrialNotFound`]; a read-only
+    /// store whose trial has an unindexed tail: [`crate::StoreError::Unavailable`].
     pub fn trial_files(&self, trial: i64) -> Result<TrialFiles> {
         let summary = self.trial(trial)?;
         let schema_version = self.read(crate::schema::user_version)?;
         let recorded = schema_version >= FILES_SCHEMA;
         let accesses = if recorded {
+            // Rows are written as executions are indexed: index what is held back or was left
+            // unindexed (a failed cell, a killed writer's tail) first, as the deps query does.
+            self.prepare_dataflow(&summary)?;
             self.file_accesses(trial)?
         } else {
             Vec::new()

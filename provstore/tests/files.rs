@@ -169,3 +169,30 @@ fn a_trials_files_are_its_own_in_execution_order() {
         "{missing}"
     );
 }
+
+#[test]
+fn the_files_of_a_tail_left_unindexed_by_a_killed_writer_are_listed() {
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let trial = trials[0].id;
+    let note = one_file("in.txt", "/w/in.txt", "read", "dd");
+    store
+        .record_execution(trial, &common::cell(1, "x = 1", "", None))
+        .unwrap();
+    // Stored, then the writer dies before indexing it (where the file rows are written).
+    let staged = store
+        .store_executions(
+            trial,
+            &[common::cell(2, "open('in.txt').read()", "", Some(&note))],
+        )
+        .unwrap();
+    drop(staged);
+    store
+        .end_trial(trial, provstore::TrialStatus::Crashed)
+        .unwrap();
+    drop(store);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM file_accesses"), 0);
+    let reader = provstore::Store::open_existing(&db).unwrap();
+    let answer = reader.trial_files(trial).unwrap();
+    assert_eq!(answer.accesses.len(), 1, "{answer:?}");
+    assert_eq!(answer.accesses[0].execution_count, Some(2));
+}
