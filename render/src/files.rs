@@ -52,8 +52,10 @@ enum Content {
     Written,
     /// A write that left no file (deleted, or moved away) when its cell ended.
     Gone,
-    /// The same content as the access before (`In[n]` read or wrote it).
+    /// A read of the same content as the access before (`In[n]` read or wrote it).
     Same { by: Option<i64>, wrote: bool },
+    /// A write that left the content as the access before found it.
+    Unchanged { by: Option<i64>, wrote: bool },
     /// A read that differs from what `In[n]` last wrote: changed by something the trial did
     /// not record (another program, a library writing in C, a shell command).
     ChangedSinceWrite { by: Option<i64> },
@@ -81,6 +83,11 @@ impl Content {
             Content::Gone => "gone when the cell ended".into(),
             Content::Same { by, wrote: true } => format!("as {} wrote it", cell(*by)),
             Content::Same { by, wrote: false } => format!("same as {} read", cell(*by)),
+            Content::Unchanged { by, wrote } => format!(
+                "unchanged: as {} {} it",
+                cell(*by),
+                if *wrote { "wrote" } else { "read" }
+            ),
             Content::ChangedSinceWrite { by } => {
                 format!("! changed outside since {} wrote it", cell(*by))
             }
@@ -162,6 +169,7 @@ fn content(
     let by = before.execution_count;
     let wrote = before.access == "write";
     match (&before.sha256, &row.sha256) {
+        (Some(a), Some(b)) if a == b && write => Content::Unchanged { by, wrote },
         (Some(a), Some(b)) if a == b => Content::Same { by, wrote },
         (Some(_), Some(_)) if write => Content::Written,
         // Accesses are listed in the order of first access, one per access kind and line, and
@@ -170,10 +178,15 @@ fn content(
         (Some(_), Some(_)) if before.execution_id == row.execution_id => Content::WithinCell { by },
         // What the trial wrote last is what its code expects to read: anything else came
         // from outside.
-        (Some(_), Some(_)) => match written {
-            Some(w) if w.execution_id != row.execution_id => Content::ChangedSinceWrite {
-                by: w.execution_count,
-            },
+        (Some(_), Some(b)) => match written {
+            Some(w)
+                if w.execution_id != row.execution_id
+                    && w.sha256.as_ref().is_some_and(|h| h != b) =>
+            {
+                Content::ChangedSinceWrite {
+                    by: w.execution_count,
+                }
+            }
             _ => Content::ChangedSinceRead { by },
         },
         _ if write => Content::Written,

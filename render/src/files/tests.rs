@@ -160,7 +160,7 @@ fn content_that_changed_where_the_trial_did_not_change_it_is_marked() {
 }
 
 #[test]
-fn accesses_of_one_cell_deletions_and_missing_hashes_are_not_marked() {
+fn accesses_of_one_cell_deletions_rewrites_and_missing_hashes_are_told_apart() {
     let mut gone = access(2, "tmp.bin", "write", None);
     gone.size = None;
     let mut unreadable = access(3, "tmp.bin", "read", None);
@@ -174,6 +174,11 @@ fn accesses_of_one_cell_deletions_and_missing_hashes_are_not_marked() {
         gone,
         unreadable,
         access(4, "tmp.bin", "write", Some(H1)),
+        access(5, "tmp.bin", "write", Some(H1)),
+        // Changed outside, then back to what the trial wrote: a change since the last read.
+        access(1, "back.txt", "write", Some(H1)),
+        access(2, "back.txt", "read", Some(H2)),
+        access(3, "back.txt", "read", Some(H1)),
     ];
     assert_eq!(
         contents(&accesses),
@@ -192,7 +197,16 @@ fn accesses_of_one_cell_deletions_and_missing_hashes_are_not_marked() {
                     "written".to_string(),
                     "gone when the cell ended".into(),
                     "no hash: cannot compare".into(),
-                    "written".into()
+                    "written".into(),
+                    "unchanged: as In[4] wrote it".into()
+                ]
+            ),
+            (
+                "/data/back.txt".to_string(),
+                vec![
+                    "written".to_string(),
+                    "! changed outside since In[1] wrote it".into(),
+                    "! changed since In[2] read it".into()
                 ]
             ),
         ]
