@@ -62,6 +62,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::{Result, Store, TrialSummary};
 
 mod algorithm;
+mod inputs;
 mod load;
 mod model;
 mod statements;
@@ -70,15 +71,16 @@ mod test_support;
 mod volatile;
 
 pub use model::{
-    CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, IntersectionDiff, OutputDiff, OutputEntry,
-    OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
+    CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, InputDiff, InputSide, IntersectionDiff,
+    OutputDiff, OutputEntry, OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
 };
 
 use algorithm::Side;
 use algorithm::{
     code_op, code_ops, compare_outputs, compare_values, is_picture, presence_status,
-    prov_magics_only, replaced,
+    prov_magics_only, reads, replaced,
 };
+use inputs::compare_inputs;
 
 impl Store {
     /// Compares trial `left` with trial `right` (ids): code, values, environment, outputs,
@@ -105,7 +107,8 @@ impl Store {
             }
         }
         let ops = self.code_ops_with_texts(&mut l, &mut r)?;
-        let values = compare_values(&l, &r, &ops);
+        let (inputs, seeds) = compare_inputs(&reads(&l), &reads(&r));
+        let values = compare_values(&l, &r, &ops, &seeds);
         let environment = self.environment_diff(&left, &right)?;
         let code = ops.iter().map(|op| code_op(op, &l, &r)).collect();
         let outputs = compare_outputs(&mut l.execs, &mut r.execs, &ops);
@@ -120,6 +123,7 @@ impl Store {
             left,
             right,
             code,
+            inputs,
             values,
             environment,
             outputs,
@@ -127,18 +131,25 @@ impl Store {
         })
     }
 
-    /// The names both trials end with, changed first, then equal (by name within).
+    /// The names both trials end with, changed first, then equal (by name within), and the
+    /// input files both read, the same way.
     pub fn intersection_diff(&self, left: i64, right: i64) -> Result<IntersectionDiff> {
         let ((left, mut l), (right, mut r)) = (self.diff_side(left)?, self.diff_side(right)?);
         let ops = self.code_ops_with_texts(&mut l, &mut r)?;
-        let values = compare_values(&l, &r, &ops)
+        let (inputs, seeds) = compare_inputs(&reads(&l), &reads(&r));
+        let values = compare_values(&l, &r, &ops, &seeds)
             .into_iter()
             .filter(|v| v.left_type.is_some() && v.right_type.is_some())
+            .collect();
+        let inputs = inputs
+            .into_iter()
+            .filter(|i| i.left.is_some() && i.right.is_some())
             .collect();
         Ok(IntersectionDiff {
             left,
             right,
             values,
+            inputs,
         })
     }
 

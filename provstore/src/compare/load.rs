@@ -9,6 +9,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection};
 
 use super::algorithm::{Exec, Final, Names, Side};
+use super::inputs::{Content, FileUse};
 use super::model::{OutputEntry, MAGIC_ANSWER_MIME};
 use super::statements::{Made, Read, Stmt};
 use crate::role::Role;
@@ -28,6 +29,7 @@ impl Store {
             let mut at: HashMap<i64, usize> = HashMap::new();
             let mut execs = load_execs(conn, trial, &mut at)?;
             read_statements(conn, trial, &at, &mut execs)?;
+            read_files(conn, trial, &at, &mut execs)?;
             // What each execution made is in its statements; only deletions are read apart.
             let mut names = Names::default();
             for e in &execs {
@@ -127,6 +129,7 @@ fn load_execs(
                 error,
                 outputs: Vec::new(),
                 statements: Vec::new(),
+                files: Vec::new(),
             });
             last_output = None;
         }
@@ -168,6 +171,42 @@ fn load_execs(
         out.mime_types.push(mime);
     }
     Ok(execs)
+}
+
+/// Fills each execution's file accesses (`file_accesses`, schema 7; a store read as an older
+/// version has an empty stand-in), in the order it first made them.
+fn read_files(
+    conn: &Connection,
+    trial: i64,
+    at: &HashMap<i64, usize>,
+    execs: &mut [Exec],
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT f.execution_id, f.path, f.resolved, f.access, f.statement, f.size, f.mtime,
+                f.sha256, f.sampled
+         FROM executions e JOIN file_accesses f ON f.execution_id = e.id
+         WHERE e.trial_id = ?1
+         ORDER BY e.seq, f.seq",
+    )?;
+    let mut rows = stmt.query([trial])?;
+    while let Some(r) = rows.next()? {
+        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
+            continue;
+        };
+        execs[i].files.push(FileUse {
+            path: r.get(1)?,
+            resolved: r.get(2)?,
+            write: r.get_ref(3)?.as_str().unwrap_or("") == "write",
+            statement: r.get(4)?,
+            content: Content {
+                size: r.get(5)?,
+                mtime: r.get(6)?,
+                sha256: r.get(7)?,
+                sampled: r.get(8)?,
+            },
+        });
+    }
+    Ok(())
 }
 
 /// Calls `f(execution_id, name)` for every name the executions of `trial` deleted.
