@@ -14,6 +14,15 @@
 //! or the line of one of the cell's magic answers) are left out of the code diff, like the
 //! answers themselves, unless asked for (`--all`).
 //!
+//! # Inputs
+//!
+//! The files each trial read from outside (`file_accesses`), paired across the two trials by
+//! the path the code gave, else by resolved path, each `changed` (by sha256 or size; equal
+//! hashes of samples are not enough when the modification times differ), `added`, `removed`
+//! or `equal`; a file the trial wrote itself and read back is not an input, and files it only
+//! wrote are not listed (`inputs.rs` states the rules). Every statement that read an input
+//! that is not equal seeds the values' walk below as a statement whose text changed.
+//!
 //! # Values
 //!
 //! Each name's final captured value in each trial is compared (the last `captured_values` row
@@ -28,8 +37,8 @@
 //!   replaced range the statement texts of both sides are diffed (Myers), so only the
 //!   statements whose text changed are unmatched; those of executions only one side ran are
 //!   unmatched.
-//! - Walking each trial in order, a statement is *different* when it is unmatched or it read a
-//!   changed version. A version is changed when the statement that made it is different, except
+//! - Walking each trial in order, a statement is *different* when it is unmatched (or it read
+//!   an input file that differs, which counts the same) or it read a changed version. A version is changed when the statement that made it is different, except
 //!   that the final value of a name judged by its captured value (its current versions) has
 //!   that verdict, changed or not (and so do names only one trial has). So what a different
 //!   statement defines or mutates becomes changed, a name remade by a same statement from same

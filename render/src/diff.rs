@@ -192,7 +192,7 @@ fn inputs_block(doc: &mut Doc, inputs: &[InputDiff], left: &TrialSummary, right:
     }
 }
 
-/// A file as one trial saw it: `1a2b3c4d 1.2 KiB, read by In[2]` (hash and size as far as
+/// A file as one trial saw it: `1a2b3c4d, 1.2 KiB, read by In[2]` (hash and size as far as
 /// known; `sampled` when the hash covers samples; how many contents when it changed between
 /// reads).
 fn input_side(side: &InputSide) -> String {
@@ -207,7 +207,7 @@ fn input_side(side: &InputSide) -> String {
     if side.sampled {
         parts.push("sampled".into());
     }
-    let mut text = parts.join(" ");
+    let mut text = parts.join(", ");
     if side.contents > 1 {
         text.push_str(&format!(" ({} contents)", side.contents));
     }

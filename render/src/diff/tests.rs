@@ -360,8 +360,8 @@ fn inputs_show_path_status_short_hashes_sizes_and_readers() {
         row,
         &[
             "changed",
-            "1a1a1a1a 1.4 MiB, read by In[2]",
-            "2b2b2b2b 1.4 MiB",
+            "1a1a1a1a, 1.4 MiB, read by In[2]",
+            "2b2b2b2b, 1.4 MiB",
         ],
     );
     // Short hashes only, and no equal entry without --all.
@@ -390,7 +390,7 @@ fn inputs_say_when_a_verdict_rests_on_samples() {
             "data/houses.csv: changed, though not by hash: sampled hashes are equal but the \
              modification time differs.",
             "params.json: equal by hashes of samples",
-            "no hash 1.4 MiB sampled, read by In[2]",
+            "no hash, 1.4 MiB, sampled, read by In[2]",
         ],
     );
 }
