@@ -42,8 +42,8 @@ pub fn render_trial_diff(diff: &TrialDiff, all: bool) -> Rendered {
     let title = format!("Diff of {l} → {r}");
     if diff.is_same() {
         let message = format!(
-            "{} and {} ran the same code in the same order, with the same input files, values, \
-             environment and outputs{}.",
+            "{} and {} ran the same code in the same order, with the same values, environment, \
+             outputs and input files{}.",
             capitalised(&l),
             r,
             volatile_note(diff)

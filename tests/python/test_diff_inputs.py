@@ -57,27 +57,32 @@ def notes_have_files(db: Path) -> bool:
     return any("files" in json.loads(r[0]) for r in rows if r[0])
 
 
+def run_trial(db: Path, folder: Path, trial: str):
+    """The notebook in a new kernel, in `folder`, recorded as `trial`: the kernel, running."""
+    kernel = start_kernel(KERNEL_NAME, db, cwd=folder)
+    try:
+        for code in CELLS:
+            kernel.run(code)
+        wait_for(lambda: executions(db, trial) >= len(CELLS), timeout=30,
+                 what=f"trial {trial} recorded")
+    except BaseException:
+        stop_kernel(kernel)
+        raise
+    return kernel
+
+
 @pytest.fixture
 def two_runs(tmp_path: Path):
     """Trial 1 with the CSV as written, trial 2 after one byte of it changed (`9` for `0`, the
     same size); the second kernel still running."""
     db = tmp_path / "prov.db"
     write_houses(tmp_path, "370000")
-    first = start_kernel(KERNEL_NAME, db, cwd=tmp_path)
-    try:
-        for code in CELLS:
-            first.run(code)
-        wait_for(lambda: executions(db, "1") >= len(CELLS), timeout=30, what="trial 1 recorded")
-    finally:
-        stop_kernel(first)
+    stop_kernel(run_trial(db, tmp_path, "1"))
     if not notes_have_files(db):
         pytest.skip("the probe does not record the files a cell opens yet (no `files` note)")
     write_houses(tmp_path, "370009")
-    second = start_kernel(KERNEL_NAME, db, cwd=tmp_path)
+    second = run_trial(db, tmp_path, "2")
     try:
-        for code in CELLS:
-            second.run(code)
-        wait_for(lambda: executions(db, "2") >= len(CELLS), timeout=30, what="trial 2 recorded")
         yield second, db
     finally:
         stop_kernel(second)

@@ -21,6 +21,11 @@ fn with_files(bound: String, files: &[(&str, i64, &str)]) -> String {
 /// A notebook that reads `data.csv` (content `sha`) in one line and sets `limit` beside it,
 /// then fits on the frame and builds from the limit: values known by type only.
 fn record_reading_run(store: &mut Store, trial: i64, sha: &str) {
+    record_reading(store, trial, &[("data.csv", 1, sha)]);
+}
+
+/// [`record_reading_run`], its reading line reading `files`.
+fn record_reading(store: &mut Store, trial: i64, files: &[(&str, i64, &str)]) {
     let cells = [
         ("import pandas as pd", bound(&[("pd", typed("module"))])),
         (
@@ -30,7 +35,7 @@ fn record_reading_run(store: &mut Store, trial: i64, sha: &str) {
                     ("df", typed("pandas.DataFrame")),
                     ("limit", typed("lib.Limit")),
                 ]),
-                &[("data.csv", 1, sha)],
+                files,
             ),
         ),
         (
@@ -88,24 +93,11 @@ fn a_file_read_by_one_trial_only_is_added() {
     let (a, b) = (trials[0].id, trials[1].id);
     record_reading_run(&mut store, a, "aa");
     // The same code, and a second file read by the reading line.
-    let cells = [
-        ("import pandas as pd", bound(&[("pd", typed("module"))])),
-        (
-            "df = pd.read_csv('data.csv')\nlimit = 3",
-            with_files(
-                bound(&[
-                    ("df", typed("pandas.DataFrame")),
-                    ("limit", typed("lib.Limit")),
-                ]),
-                &[("data.csv", 1, "aa"), ("extra.csv", 1, "ee")],
-            ),
-        ),
-        (
-            "model = fit(df)\nbase = make(limit)",
-            bound(&[("model", typed("lib.Model")), ("base", typed("lib.Base"))]),
-        ),
-    ];
-    record_cells(&mut store, b, &cells);
+    record_reading(
+        &mut store,
+        b,
+        &[("data.csv", 1, "aa"), ("extra.csv", 1, "ee")],
+    );
     let diff = store.trial_diff(a, b).unwrap();
     let view = diff.only_differences();
     let seen: Vec<_> = view
