@@ -42,13 +42,18 @@ pub fn render_trial_diff(diff: &TrialDiff, all: bool) -> Rendered {
     let title = format!("Diff of {l} → {r}");
     if diff.is_same() {
         let message = format!(
-            "{} and {} ran the same code in the same order, with the same values, environment, \
-             outputs and input files{}.",
+            "{} and {} ran the same code in the same order, with the same values, environment \
+             and outputs{}.{}",
             capitalised(&l),
             r,
             volatile_note(diff)
                 .map(|n| format!(" ({n})"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            match diff.inputs.len() {
+                0 => String::new(),
+                1 => " They read the same input file.".into(),
+                n => format!(" They read the same {n} input files."),
+            }
         );
         if !all {
             return crate::titled_notice(&title, &message, json);

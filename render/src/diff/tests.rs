@@ -277,6 +277,11 @@ fn the_same_trials_say_so_in_a_sentence() {
         "{}",
         r.text
     );
+    assert!(
+        r.text.contains("outputs. They read the same input file."),
+        "{}",
+        r.text
+    );
     assert!(r.json["values"].as_array().unwrap().is_empty());
 }
 
