@@ -92,9 +92,9 @@ use algorithm::{
 use inputs::compare_inputs;
 
 impl Store {
-    /// Compares trial `left` with trial `right` (ids): code, values, environment, outputs,
-    /// every entry with its status. The outputs are what the code showed: prov's own magic
-    /// answers are left out (see [`Store::trial_diff_with`]).
+    /// Compares trial `left` with trial `right` (ids): code, input files, values, environment,
+    /// outputs, every entry with its status. The outputs are what the code showed: prov's own
+    /// magic answers are left out (see [`Store::trial_diff_with`]).
     pub fn trial_diff(&self, left: i64, right: i64) -> Result<TrialDiff> {
         self.trial_diff_with(left, right, false)
     }
