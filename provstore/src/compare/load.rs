@@ -29,7 +29,7 @@ impl Store {
             let mut at: HashMap<i64, usize> = HashMap::new();
             let mut execs = load_execs(conn, trial, &mut at)?;
             read_statements(conn, trial, &at, &mut execs)?;
-            read_files(conn, trial, &at, &mut execs)?;
+            read_files(conn, &at, &mut execs)?;
             // What each execution made is in its statements; only deletions are read apart.
             let mut names = Names::default();
             for e in &execs {
@@ -174,21 +174,24 @@ fn load_execs(
 }
 
 /// Fills each execution's file accesses (`file_accesses`, schema 7; a store read as an older
-/// version has an empty stand-in), in the order it first made them.
+/// version has an empty stand-in), each execution's in the order it first made them. One range
+/// of the table's key, from the trial's first execution id to its last: its cost follows the
+/// accesses there, not the executions (rows of another trial's executions in that range, run
+/// at the same time, are passed over).
 fn read_files(
     conn: &Connection,
-    trial: i64,
     at: &HashMap<i64, usize>,
     execs: &mut [Exec],
 ) -> rusqlite::Result<()> {
+    let (Some(first), Some(last)) = (at.keys().min(), at.keys().max()) else {
+        return Ok(());
+    };
     let mut stmt = conn.prepare_cached(
-        "SELECT f.execution_id, f.path, f.resolved, f.access, f.statement, f.size, f.mtime,
-                f.sha256, f.sampled
-         FROM executions e JOIN file_accesses f ON f.execution_id = e.id
-         WHERE e.trial_id = ?1
-         ORDER BY e.seq, f.seq",
+        "SELECT execution_id, path, resolved, access, statement, size, mtime, sha256, sampled
+         FROM file_accesses WHERE execution_id BETWEEN ?1 AND ?2
+         ORDER BY execution_id, seq",
     )?;
-    let mut rows = stmt.query([trial])?;
+    let mut rows = stmt.query([first, last])?;
     while let Some(r) = rows.next()? {
         let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
             continue;

@@ -108,3 +108,33 @@ fn a_file_read_by_one_trial_only_is_added() {
     assert_eq!(seen, [("extra.csv", DiffStatus::Added, true)]);
     assert_eq!(changed(&diff), ["df", "model"]);
 }
+
+#[test]
+fn trials_recorded_at_the_same_time_keep_their_own_files() {
+    let (_tmp, _db, mut store, trials) = store_with_trials(2);
+    let (a, b) = (trials[0].id, trials[1].id);
+    // Their executions interleave in the store: a, b, a, b.
+    for n in 1..=2 {
+        for (trial, sha) in [(a, "aa"), (b, "bb")] {
+            let note = with_files(bound(&[]), &[(&*format!("in{n}.csv"), 1, sha)]);
+            let code = format!("print(open('in{n}.csv').read())");
+            store
+                .record_execution(trial, &cell(n, &code, "", Some(&note)))
+                .unwrap();
+        }
+    }
+    let diff = store.trial_diff(a, b).unwrap();
+    let seen: Vec<_> = diff
+        .inputs
+        .iter()
+        .map(|i| {
+            let sha = |s: &Option<provstore::InputSide>| s.as_ref().unwrap().sha256.clone();
+            (i.path.as_str(), sha(&i.left), sha(&i.right))
+        })
+        .collect();
+    let (aa, bb) = (Some("aa".to_string()), Some("bb".to_string()));
+    assert_eq!(
+        seen,
+        [("in1.csv", aa.clone(), bb.clone()), ("in2.csv", aa, bb)]
+    );
+}
