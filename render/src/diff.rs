@@ -216,9 +216,9 @@ fn input_side(side: &InputSide) -> String {
     if side.contents > 1 {
         text.push_str(&format!(" ({} contents)", side.contents));
     }
-    let readers: Vec<String> = side.read_by.iter().map(|c| one_count(*c, None)).collect();
-    if !readers.is_empty() {
-        text.push_str(&format!(", read by {}", readers.join(", ")));
+    if !side.read_by.is_empty() {
+        // A cell re-run many times reads as a range.
+        text.push_str(&format!(", read by {}", counts(&side.read_by, &[])));
     }
     text
 }

@@ -375,6 +375,13 @@ fn inputs_show_path_status_short_hashes_sizes_and_readers() {
     assert_eq!(r.json["inputs"].as_array().unwrap().len(), 1);
     assert_eq!(r.json["inputs"][0]["left"]["sha256"], "1a".repeat(32));
     assert!(r.html.contains("data/houses.csv"), "{}", r.html);
+    let mut many = diff();
+    many.inputs[0].left.as_mut().unwrap().read_by = (2..12).map(Some).collect();
+    let text = render_trial_diff(&many, false).text;
+    assert!(
+        text.contains("read by In[2] … In[11] (10 executions)"),
+        "{text}"
+    );
     let all = render_trial_diff(&diff(), true);
     assert!(all.text.contains("params.json"), "{}", all.text);
     assert_eq!(all.json["inputs"].as_array().unwrap().len(), 2);
