@@ -38,7 +38,8 @@
 //!   statements whose text changed are unmatched; those of executions only one side ran are
 //!   unmatched.
 //! - Walking each trial in order, a statement is *different* when it is unmatched (or it read
-//!   an input file that differs, which counts the same) or it read a changed version. A version is changed when the statement that made it is different, except
+//!   an input file that differs, which counts the same) or it read a changed version. A
+//!   version is changed when the statement that made it is different, except
 //!   that the final value of a name judged by its captured value (its current versions) has
 //!   that verdict, changed or not (and so do names only one trial has). So what a different
 //!   statement defines or mutates becomes changed, a name remade by a same statement from same

@@ -1,8 +1,9 @@
 //! Two trials compared (`%trial_diff`, `%trial_intersection_diff`, `provctl diff`): the code as
 //! unified diffs, the input files as a table (short hash, size, who read them), values as a
-//! table (left → right), environment, and outputs, with changed figures side by side in HTML. The answer is built once as a [`Doc`] and written as text and
-//! HTML from it. The JSON is the [`TrialDiff`] itself (without `equal` entries unless `all`),
-//! exactly what `provctl diff --json` prints.
+//! table (left → right), environment, and outputs, with changed figures side by side in HTML.
+//! The answer is built once as a [`Doc`] and written as text and HTML from it. The JSON is the
+//! [`TrialDiff`] itself (without `equal` entries unless `all`), exactly what `provctl diff
+//! --json` prints.
 
 use provstore::{
     CapturedValue, DiffStatus, EnvDiff, InputDiff, InputSide, IntersectionDiff, OutputDiff,

@@ -2,7 +2,7 @@
 //! and compare, and which values a changed one changes (by statement, not by cell).
 
 use super::*;
-use crate::compare::algorithm::Side;
+use crate::compare::algorithm::{base_name, Side};
 use crate::compare::test_support::{changed, inputs, read, side, typed, write, Trial};
 
 /// Two cells: the first reads `data.csv` in its first statement and makes `n_trees` beside it;
@@ -262,4 +262,17 @@ fn several_contents_of_one_file_compare_in_order() {
     assert_eq!(inputs(&l, &r)[0].status, DiffStatus::Changed);
     // Conservative: every read of a file that differs seeds its statement.
     assert_eq!(changed(&l, &r), ["a", "b"]);
+}
+
+#[test]
+fn a_file_is_a_whole_name_and_never_a_value() {
+    // In the dataflow a file is named by its path: `.csv` is no attribute.
+    assert_eq!(base_name("/w/data.csv"), "/w/data.csv");
+    assert_eq!(base_name("d.x"), "d");
+    let t = Trial::default().cell(&[("df.to_csv('/w/o.csv')", &["+/w/o.csv"], &[])]);
+    let (l, r) = (
+        side(1, t.execs.clone(), &[("/w/o.csv", typed("file"))]),
+        side(2, t.execs, &[("/w/o.csv", typed("other"))]),
+    );
+    assert!(changed(&l, &r).is_empty());
 }
