@@ -424,6 +424,34 @@ fn mark_dynamic(
 mod tests {
     use super::*;
 
+    /// A read-only store of schema 6 has no `file_accesses`: the empty stand-in answers the
+    /// same query, with no files.
+    #[test]
+    fn files_of_a_schema_6_store_read_from_the_stand_in() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA user_version = 6;").unwrap();
+        crate::schema::stand_in_for_newer_tables(&conn).unwrap();
+        let mut execs = vec![Exec::default()];
+        let at = HashMap::from([(7, 0)]);
+        read_files(&conn, &at, &mut execs).unwrap();
+        assert!(execs[0].files.is_empty());
+        // And the real table's rows, of this trial's executions only.
+        conn.execute_batch(
+            "INSERT INTO file_accesses (execution_id, seq, path, resolved, access, statement,
+                 sha256, sampled)
+             VALUES (7, 0, 'a.csv', '/w/a.csv', 'read', 1, 'aa', 0),
+                    (8, 0, 'b.csv', '/w/b.csv', 'write', NULL, NULL, 1);",
+        )
+        .unwrap();
+        read_files(&conn, &at, &mut execs).unwrap();
+        let got: Vec<_> = execs[0]
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.write, f.statement))
+            .collect();
+        assert_eq!(got, [("a.csv", false, Some(1))]);
+    }
+
     /// A read-only store of schema 4 cannot gain the column: its captures read without it.
     #[test]
     fn captures_of_a_schema_4_store_read_without_fingerprints() {
