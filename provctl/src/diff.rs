@@ -1,6 +1,7 @@
 //! `provctl diff T1 T2 [--all]`: two trials compared — code (unified diffs, in execution
-//! order), values, environment, outputs. Only what differs unless `--all`; `--json` prints the
-//! `provctl diff` contract (`{"left", "right", "code", "values", "environment", "outputs"}`),
+//! order), input files, values, environment, outputs. Only what differs unless `--all`;
+//! `--json` prints the `provctl diff` contract (`{"left", "right", "code", "inputs", "values",
+//! "environment", "outputs"}`),
 //! the same document `%trial_diff` answers in its metadata (`prov.json`).
 
 use std::io::Write;

@@ -14,6 +14,15 @@
 //! or the line of one of the cell's magic answers) are left out of the code diff, like the
 //! answers themselves, unless asked for (`--all`).
 //!
+//! # Inputs
+//!
+//! The files each trial read from outside (`file_accesses`), paired across the two trials by
+//! the path the code gave, else by resolved path, each `changed` (by sha256 or size; equal
+//! hashes of samples are not enough when the modification times differ), `added`, `removed`
+//! or `equal`; a file the trial wrote itself and read back is not an input, and files it only
+//! wrote are not listed (`inputs.rs` states the rules). Every statement that read an input
+//! that is not equal seeds the values' walk below as a statement whose text changed.
+//!
 //! # Values
 //!
 //! Each name's final captured value in each trial is compared (the last `captured_values` row
@@ -28,8 +37,9 @@
 //!   replaced range the statement texts of both sides are diffed (Myers), so only the
 //!   statements whose text changed are unmatched; those of executions only one side ran are
 //!   unmatched.
-//! - Walking each trial in order, a statement is *different* when it is unmatched or it read a
-//!   changed version. A version is changed when the statement that made it is different, except
+//! - Walking each trial in order, a statement is *different* when it is unmatched (or it read
+//!   an input file that differs, which counts the same) or it read a changed version. A
+//!   version is changed when the statement that made it is different, except
 //!   that the final value of a name judged by its captured value (its current versions) has
 //!   that verdict, changed or not (and so do names only one trial has). So what a different
 //!   statement defines or mutates becomes changed, a name remade by a same statement from same
@@ -62,6 +72,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::{Result, Store, TrialSummary};
 
 mod algorithm;
+mod inputs;
 mod load;
 mod model;
 mod statements;
@@ -70,20 +81,21 @@ mod test_support;
 mod volatile;
 
 pub use model::{
-    CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, IntersectionDiff, OutputDiff, OutputEntry,
-    OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
+    CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, InputDiff, InputSide, IntersectionDiff,
+    OutputDiff, OutputEntry, OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
 };
 
 use algorithm::Side;
 use algorithm::{
     code_op, code_ops, compare_outputs, compare_values, is_picture, presence_status,
-    prov_magics_only, replaced,
+    prov_magics_only, reads, replaced,
 };
+use inputs::compare_inputs;
 
 impl Store {
-    /// Compares trial `left` with trial `right` (ids): code, values, environment, outputs,
-    /// every entry with its status. The outputs are what the code showed: prov's own magic
-    /// answers are left out (see [`Store::trial_diff_with`]).
+    /// Compares trial `left` with trial `right` (ids): code, input files, values, environment,
+    /// outputs, every entry with its status. The outputs are what the code showed: prov's own
+    /// magic answers are left out (see [`Store::trial_diff_with`]).
     pub fn trial_diff(&self, left: i64, right: i64) -> Result<TrialDiff> {
         self.trial_diff_with(left, right, false)
     }
@@ -105,7 +117,8 @@ impl Store {
             }
         }
         let ops = self.code_ops_with_texts(&mut l, &mut r)?;
-        let values = compare_values(&l, &r, &ops);
+        let (inputs, seeds) = compare_inputs(&reads(&l), &reads(&r));
+        let values = compare_values(&l, &r, &ops, &seeds);
         let environment = self.environment_diff(&left, &right)?;
         let code = ops.iter().map(|op| code_op(op, &l, &r)).collect();
         let outputs = compare_outputs(&mut l.execs, &mut r.execs, &ops);
@@ -120,6 +133,7 @@ impl Store {
             left,
             right,
             code,
+            inputs,
             values,
             environment,
             outputs,
@@ -127,18 +141,25 @@ impl Store {
         })
     }
 
-    /// The names both trials end with, changed first, then equal (by name within).
+    /// The names both trials end with, changed first, then equal (by name within), and the
+    /// input files both read, the same way.
     pub fn intersection_diff(&self, left: i64, right: i64) -> Result<IntersectionDiff> {
         let ((left, mut l), (right, mut r)) = (self.diff_side(left)?, self.diff_side(right)?);
         let ops = self.code_ops_with_texts(&mut l, &mut r)?;
-        let values = compare_values(&l, &r, &ops)
+        let (inputs, seeds) = compare_inputs(&reads(&l), &reads(&r));
+        let values = compare_values(&l, &r, &ops, &seeds)
             .into_iter()
             .filter(|v| v.left_type.is_some() && v.right_type.is_some())
+            .collect();
+        let inputs = inputs
+            .into_iter()
+            .filter(|i| i.left.is_some() && i.right.is_some())
             .collect();
         Ok(IntersectionDiff {
             left,
             right,
             values,
+            inputs,
         })
     }
 

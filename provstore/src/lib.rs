@@ -211,8 +211,8 @@ mod writer;
 
 pub use captured::{CapturedValue, Judgement, Statistic};
 pub use compare::{
-    CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, IntersectionDiff, OutputDiff, OutputEntry,
-    OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
+    CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, InputDiff, InputSide, IntersectionDiff,
+    OutputDiff, OutputEntry, OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
 };
 pub use deps::{
     DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, GraphAnswer, SliceAnswer,

@@ -1,12 +1,13 @@
 //! Two trials compared (`%trial_diff`, `%trial_intersection_diff`, `provctl diff`): the code as
-//! unified diffs, values as a table (left → right), environment, and outputs, with changed
-//! figures side by side in HTML. The answer is built once as a [`Doc`] and written as text and
-//! HTML from it. The JSON is the [`TrialDiff`] itself (without `equal` entries unless `all`),
-//! exactly what `provctl diff --json` prints.
+//! unified diffs, the input files as a table (short hash, size, who read them), values as a
+//! table (left → right), environment, and outputs, with changed figures side by side in HTML.
+//! The answer is built once as a [`Doc`] and written as text and HTML from it. The JSON is the
+//! [`TrialDiff`] itself (without `equal` entries unless `all`), exactly what `provctl diff
+//! --json` prints.
 
 use provstore::{
-    CapturedValue, DiffStatus, EnvDiff, IntersectionDiff, OutputDiff, OutputSide, TrialDiff,
-    TrialSummary, ValueDiff,
+    CapturedValue, DiffStatus, EnvDiff, InputDiff, InputSide, IntersectionDiff, OutputDiff,
+    OutputSide, TrialDiff, TrialSummary, ValueDiff,
 };
 use similar::TextDiff;
 
@@ -43,12 +44,17 @@ pub fn render_trial_diff(diff: &TrialDiff, all: bool) -> Rendered {
     if diff.is_same() {
         let message = format!(
             "{} and {} ran the same code in the same order, with the same values, environment \
-             and outputs{}.",
+             and outputs{}.{}",
             capitalised(&l),
             r,
             volatile_note(diff)
                 .map(|n| format!(" ({n})"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            match diff.inputs.len() {
+                0 => String::new(),
+                1 => " They read the same input file.".into(),
+                n => format!(" They read the same {n} input files."),
+            }
         );
         if !all {
             return crate::titled_notice(&title, &message, json);
@@ -76,6 +82,13 @@ pub fn render_trial_diff(diff: &TrialDiff, all: bool) -> Rendered {
         }
     }
     more(&mut doc, view.code.len(), "code differences");
+
+    doc.section("inputs");
+    if view.inputs.is_empty() {
+        doc.note(1, same_inputs_note(diff.inputs.len()));
+    } else {
+        inputs_block(&mut doc, &view.inputs, &view.left, &view.right);
+    }
 
     doc.section("values");
     if view.values.is_empty() {
@@ -135,7 +148,80 @@ pub fn render_intersection(answer: &IntersectionDiff) -> Rendered {
     doc.title(title);
     doc.note(0, format!("{changed} of {} changed.", answer.values.len()));
     doc.table(0, values_table(&answer.values, &answer.left, &answer.right));
+    if !answer.inputs.is_empty() {
+        doc.section("input files both read");
+        inputs_block(&mut doc, &answer.inputs, &answer.left, &answer.right);
+    }
     doc.rendered(json)
+}
+
+/// What the inputs section says when no input differs: `known` files both read alike, or none.
+fn same_inputs_note(known: usize) -> String {
+    match known {
+        0 => "Neither trial read a file from outside.".into(),
+        1 => "The same input file.".into(),
+        n => format!("The same {n} input files."),
+    }
+}
+
+/// The input files as a table (status, each side's short hash, size and readers) and, under
+/// it, why a file whose hashes do not differ is `changed`, or is `equal` only very likely.
+fn inputs_block(doc: &mut Doc, inputs: &[InputDiff], left: &TrialSummary, right: &TrialSummary) {
+    let (l, r) = (column(left), column(right));
+    let mut table = Table::new(&["path", "status", &l, &r]);
+    for i in inputs.iter().take(SHOWN) {
+        table.push(vec![
+            Cell::plain(i.path.clone()),
+            Cell::status(i.status.as_str()),
+            Cell::opt(i.left.as_ref().map(input_side).as_deref()),
+            Cell::opt(i.right.as_ref().map(input_side).as_deref()),
+        ]);
+    }
+    doc.table(1, table);
+    more(doc, inputs.len(), "input files");
+    for i in inputs.iter().take(SHOWN) {
+        if let Some(note) = i.note {
+            doc.note(
+                1,
+                format!("{}: changed, though not by hash: {note}.", i.path),
+            );
+        } else if i.sampled {
+            doc.note(
+                1,
+                format!(
+                    "{}: equal by hashes of samples (the file is over PROV_FILE_HASH_LIMIT): \
+                     very likely, not surely, the same.",
+                    i.path
+                ),
+            );
+        }
+    }
+}
+
+/// A file as one trial saw it: `1a2b3c4d, 1.2 KiB, read by In[2]` (hash and size as far as
+/// known; `sampled` when the hash covers samples; how many contents when it changed between
+/// reads).
+fn input_side(side: &InputSide) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    match &side.sha256 {
+        Some(sha) => parts.push(sha.chars().take(8).collect()),
+        None => parts.push("no hash".into()),
+    }
+    if let Some(size) = side.size.and_then(|s| u64::try_from(s).ok()) {
+        parts.push(bytesize::ByteSize::b(size).to_string());
+    }
+    if side.sampled {
+        parts.push("sampled".into());
+    }
+    let mut text = parts.join(", ");
+    if side.contents > 1 {
+        text.push_str(&format!(" ({} contents)", side.contents));
+    }
+    if !side.read_by.is_empty() {
+        // A cell re-run many times reads as a range.
+        text.push_str(&format!(", read by {}", counts(&side.read_by, &[])));
+    }
+    text
 }
 
 /// `trial 3 "baseline"`.

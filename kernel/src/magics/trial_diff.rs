@@ -1,5 +1,5 @@
 //! `%trial_diff T1 [T2] [--all]`: compares two trials — the code in execution order (unified
-//! diffs), values, environment and outputs, changed figures side by side. With one trial, it is
+//! diffs), the input files, values, environment and outputs, changed figures side by side. With one trial, it is
 //! compared with this kernel's trial (the right side). Only what differs unless `--all`. Its
 //! arguments are `provctl diff`'s (`provargs::DiffArgs`), where T2 is required.
 
@@ -12,7 +12,8 @@ pub const SPEC: MagicSpec = MagicSpec {
     name: "trial_diff",
     usage: "T1 [T2] [--all]",
     help:
-        "what differs between two trials (or T1 and this one): code, values, environment, outputs",
+        "what differs between two trials (or T1 and this one): code, inputs, values, environment, \
+         outputs",
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 

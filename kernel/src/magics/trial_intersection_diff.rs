@@ -1,5 +1,5 @@
 //! `%trial_intersection_diff T1 [T2]`: the variables both trials end with, both values side by
-//! side, changed ones first. With one trial, it is compared with this kernel's trial.
+//! side, changed ones first, and the input files both read. With one trial, it is compared with this kernel's trial.
 
 use super::args;
 use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};

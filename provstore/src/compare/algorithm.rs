@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::Value;
 use similar::{capture_diff_slices, Algorithm, DiffOp, TextDiff};
 
+use super::inputs::{unmatch_seeds, FileUse, Reads, Seeds};
 use super::model::{
     CodeOp, CodeOpKind, DiffStatus, OutputDiff, OutputEntry, OutputSide, ValueDiff,
 };
@@ -28,6 +29,8 @@ pub(crate) struct Exec {
     /// Its producing statements in order, from the dependency index (empty when it made
     /// nothing, or the trial is not indexed).
     pub(crate) statements: Vec<Stmt>,
+    /// The files it read and wrote, in the order it first did.
+    pub(crate) files: Vec<FileUse>,
 }
 
 /// A name's final capture in a trial, before judging.
@@ -50,8 +53,11 @@ pub(crate) struct Side {
     pub(crate) finals: HashMap<String, Final>,
 }
 
-/// `d['a']` and `o.x` belong to `d` and `o`.
+/// `d['a']` and `o.x` belong to `d` and `o`; a file's name (its path) is whole.
 pub(crate) fn base_name(symbol: &str) -> &str {
+    if pyflow::is_file_name(symbol) {
+        return symbol;
+    }
     let end = symbol.find(['[', '.']).unwrap_or(symbol.len());
     &symbol[..end]
 }
@@ -276,9 +282,32 @@ fn captured(fin: &Final) -> CapturedValue {
     .with_fingerprint(fin.fingerprint_json.clone())
 }
 
-/// Judges every name either trial ends with (see the module docs).
-pub(crate) fn compare_values(l: &Side, r: &Side, ops: &[DiffOp]) -> Vec<ValueDiff> {
-    let names: BTreeSet<&String> = l.finals.keys().chain(r.finals.keys()).collect();
+/// Each execution's file accesses, for comparing the inputs.
+pub(crate) fn reads(side: &Side) -> Vec<Reads<'_>> {
+    side.execs
+        .iter()
+        .map(|e| Reads {
+            execution_count: e.execution_count,
+            files: &e.files,
+        })
+        .collect()
+}
+
+/// Judges every name either trial ends with (see the module docs); `seeds` are the statements
+/// of each trial that read an input file that differs (`inputs.rs`). Files are not variables:
+/// a name that is a path is never listed.
+pub(crate) fn compare_values(
+    l: &Side,
+    r: &Side,
+    ops: &[DiffOp],
+    seeds: &[Seeds; 2],
+) -> Vec<ValueDiff> {
+    let names: BTreeSet<&String> = l
+        .finals
+        .keys()
+        .chain(r.finals.keys())
+        .filter(|n| !pyflow::is_file_name(n))
+        .collect();
     let mut entries: Vec<ValueDiff> = Vec::with_capacity(names.len());
     // Names whose status the values (or presence) decide: whether they differ.
     let mut judged: HashMap<&str, bool> = HashMap::new();
@@ -330,7 +359,9 @@ pub(crate) fn compare_values(l: &Side, r: &Side, ops: &[DiffOp]) -> Vec<ValueDif
     if !undecided.is_empty() {
         let parts: Vec<_> = ops.iter().map(op_parts).collect();
         let (lc, rc) = (cells(l), cells(r));
-        let (lm, rm) = matched_statements(&parts, &lc, &rc);
+        let (mut lm, mut rm) = matched_statements(&parts, &lc, &rc);
+        unmatch_seeds(&seeds[0], &lc, &mut lm);
+        unmatch_seeds(&seeds[1], &rc, &mut rm);
         let mut tainted = changed_names(&lc, &lm, &judged);
         tainted.extend(changed_names(&rc, &rm, &judged));
         for i in undecided {

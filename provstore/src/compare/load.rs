@@ -9,6 +9,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection};
 
 use super::algorithm::{Exec, Final, Names, Side};
+use super::inputs::{Content, FileUse};
 use super::model::{OutputEntry, MAGIC_ANSWER_MIME};
 use super::statements::{Made, Read, Stmt};
 use crate::role::Role;
@@ -28,6 +29,7 @@ impl Store {
             let mut at: HashMap<i64, usize> = HashMap::new();
             let mut execs = load_execs(conn, trial, &mut at)?;
             read_statements(conn, trial, &at, &mut execs)?;
+            read_files(conn, &at, &mut execs)?;
             // What each execution made is in its statements; only deletions are read apart.
             let mut names = Names::default();
             for e in &execs {
@@ -127,6 +129,7 @@ fn load_execs(
                 error,
                 outputs: Vec::new(),
                 statements: Vec::new(),
+                files: Vec::new(),
             });
             last_output = None;
         }
@@ -168,6 +171,45 @@ fn load_execs(
         out.mime_types.push(mime);
     }
     Ok(execs)
+}
+
+/// Fills each execution's file accesses (`file_accesses`, schema 7; a store read as an older
+/// version has an empty stand-in), each execution's in the order it first made them. One range
+/// of the table's key, from the trial's first execution id to its last: its cost follows the
+/// accesses there, not the executions (rows of another trial's executions in that range, run
+/// at the same time, are passed over).
+fn read_files(
+    conn: &Connection,
+    at: &HashMap<i64, usize>,
+    execs: &mut [Exec],
+) -> rusqlite::Result<()> {
+    let (Some(first), Some(last)) = (at.keys().min(), at.keys().max()) else {
+        return Ok(());
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT execution_id, path, resolved, access, statement, size, mtime, sha256, sampled
+         FROM file_accesses WHERE execution_id BETWEEN ?1 AND ?2
+         ORDER BY execution_id, seq",
+    )?;
+    let mut rows = stmt.query([first, last])?;
+    while let Some(r) = rows.next()? {
+        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
+            continue;
+        };
+        execs[i].files.push(FileUse {
+            path: r.get(1)?,
+            resolved: r.get(2)?,
+            write: r.get_ref(3)?.as_str().unwrap_or("") == "write",
+            statement: r.get(4)?,
+            content: Content {
+                size: r.get(5)?,
+                mtime: r.get(6)?,
+                sha256: r.get(7)?,
+                sampled: r.get(8)?,
+            },
+        });
+    }
+    Ok(())
 }
 
 /// Calls `f(execution_id, name)` for every name the executions of `trial` deleted.
@@ -381,6 +423,34 @@ fn mark_dynamic(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A read-only store of schema 6 has no `file_accesses`: the empty stand-in answers the
+    /// same query, with no files.
+    #[test]
+    fn files_of_a_schema_6_store_read_from_the_stand_in() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA user_version = 6;").unwrap();
+        crate::schema::stand_in_for_newer_tables(&conn).unwrap();
+        let mut execs = vec![Exec::default()];
+        let at = HashMap::from([(7, 0)]);
+        read_files(&conn, &at, &mut execs).unwrap();
+        assert!(execs[0].files.is_empty());
+        // And the real table's rows, of this trial's executions only.
+        conn.execute_batch(
+            "INSERT INTO file_accesses (execution_id, seq, path, resolved, access, statement,
+                 sha256, sampled)
+             VALUES (7, 0, 'a.csv', '/w/a.csv', 'read', 1, 'aa', 0),
+                    (8, 0, 'b.csv', '/w/b.csv', 'write', NULL, NULL, 1);",
+        )
+        .unwrap();
+        read_files(&conn, &at, &mut execs).unwrap();
+        let got: Vec<_> = execs[0]
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.write, f.statement))
+            .collect();
+        assert_eq!(got, [("a.csv", false, Some(1))]);
+    }
 
     /// A read-only store of schema 4 cannot gain the column: its captures read without it.
     #[test]

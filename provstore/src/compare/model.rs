@@ -109,6 +109,59 @@ pub struct ValueDiff {
     pub right_value: Option<CapturedValue>,
 }
 
+/// A file as one trial saw it as an input: the first content it read from outside (see
+/// [`InputDiff`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputSide {
+    /// The path as that trial's code gave it.
+    pub path: String,
+    /// Absolute, links resolved.
+    pub resolved: String,
+    /// The content's sha256 (None: the probe could not hash it).
+    pub sha256: Option<String>,
+    /// Bytes.
+    pub size: Option<i64>,
+    /// The file was over `PROV_FILE_HASH_LIMIT`: its hash covers evenly spaced chunks and the
+    /// size only.
+    pub sampled: bool,
+    /// Modification time, seconds since the epoch.
+    pub mtime: Option<f64>,
+    /// `In[n]` of the executions that read it as an input, in order (null: no count).
+    pub read_by: Vec<Option<i64>>,
+    /// How many different contents the trial read (written only when more than one: the file
+    /// changed between two of its reads).
+    #[serde(skip_serializing_if = "is_one")]
+    pub contents: usize,
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+/// One input file of the two trials: a file the code read that the trial had not written
+/// itself. Paired across trials by the path as the code gave it (so `data.csv` pairs across
+/// trials run in different folders), else by resolved path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputDiff {
+    /// The path as the code gave it (the left trial's, when the two differ).
+    pub path: String,
+    /// `changed` (the content differs, or cannot be proved the same), `added` (only the right
+    /// trial read it), `removed` (only the left), `equal`.
+    pub status: DiffStatus,
+    /// The file as the left trial saw it, null when it did not read it.
+    pub left: Option<InputSide>,
+    /// The file as the right trial saw it.
+    pub right: Option<InputSide>,
+    /// Equal by hashes of which one covers samples of the file only: very likely, not surely,
+    /// the same. Written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sampled: bool,
+    /// Why a file whose hashes do not differ is still `changed` (sampled hashes equal while the
+    /// modification time differs; a content without a hash). Written only then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
+}
+
 /// One fact of the environment (`python`, `ipykernel`, `platform`, then packages by name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EnvDiff {
@@ -200,6 +253,9 @@ pub struct TrialDiff {
     pub right: TrialSummary,
     /// The order-aware code diff.
     pub code: Vec<CodeOp>,
+    /// The files the trials read from outside: changed, added, removed, then equal; by path
+    /// within.
+    pub inputs: Vec<InputDiff>,
     /// Final values by name: changed, added, removed, then equal; by name within.
     pub values: Vec<ValueDiff>,
     /// Python, ipykernel, platform, then packages by name.
@@ -224,6 +280,7 @@ impl TrialDiff {
                 .filter(|c| c.op != CodeOpKind::Equal)
                 .cloned()
                 .collect(),
+            inputs: keep_differences(&self.inputs, |i| i.status),
             values: keep_differences(&self.values, |v| v.status),
             environment: keep_differences(&self.environment, |e| e.status),
             outputs: keep_differences(&self.outputs, |o| o.status),
@@ -231,10 +288,11 @@ impl TrialDiff {
         }
     }
 
-    /// Whether nothing differs: same code in the same order, same values, environment and
-    /// outputs.
+    /// Whether nothing differs: same code in the same order, same input files, values,
+    /// environment and outputs.
     pub fn is_same(&self) -> bool {
         self.code.iter().all(|c| c.op == CodeOpKind::Equal)
+            && self.inputs.iter().all(|i| i.status == DiffStatus::Equal)
             && self.values.iter().all(|v| v.status == DiffStatus::Equal)
             && self
                 .environment
@@ -262,4 +320,6 @@ pub struct IntersectionDiff {
     pub right: TrialSummary,
     /// The names present in both, with both values.
     pub values: Vec<ValueDiff>,
+    /// The input files both read: changed first, then equal.
+    pub inputs: Vec<InputDiff>,
 }

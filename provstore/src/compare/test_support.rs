@@ -1,8 +1,9 @@
 //! Hand-made trials for the diff's unit tests (`algorithm/tests.rs`, `statements/tests.rs`):
 //! executions with the statements, versions and reads the dependency index would hold.
 
-use super::algorithm::{base_name, code_ops, compare_values, Exec, Final, Side};
-use super::model::DiffStatus;
+use super::algorithm::{base_name, code_ops, compare_values, reads, Exec, Final, Side};
+use super::inputs::{compare_inputs, Content, FileUse};
+use super::model::{DiffStatus, InputDiff};
 use super::statements::{Made, Read, Stmt};
 
 /// An execution `seq` running `code` (its hash is the code itself) that made nothing.
@@ -64,6 +65,17 @@ impl Trial {
         self
     }
 
+    /// The last cell's statement `statement` (None: unknown) opened `file`.
+    pub(crate) fn file(mut self, statement: Option<i64>, mut file: FileUse) -> Trial {
+        file.statement = statement;
+        self.execs
+            .last_mut()
+            .expect("a cell first")
+            .files
+            .push(file);
+        self
+    }
+
     fn retire(&mut self, cell: &mut Exec, name: &str) {
         for e in self.execs.iter_mut().chain([cell]) {
             for s in &mut e.statements {
@@ -102,6 +114,35 @@ pub(crate) fn reads_of<'e>(execs: impl Iterator<Item = &'e Exec>, read: &str) ->
     out
 }
 
+/// A read of `path` (resolved under `/w/`) that saw content `sha256` of `size` bytes.
+pub(crate) fn read(path: &str, sha256: &str, size: i64) -> FileUse {
+    FileUse {
+        path: path.into(),
+        resolved: format!("/w/{path}"),
+        write: false,
+        statement: None,
+        content: Content {
+            sha256: Some(sha256.into()),
+            size: Some(size),
+            mtime: Some(1.0),
+            sampled: false,
+        },
+    }
+}
+
+/// A write of `path` that left content `sha256`.
+pub(crate) fn write(path: &str, sha256: &str, size: i64) -> FileUse {
+    FileUse {
+        write: true,
+        ..read(path, sha256, size)
+    }
+}
+
+/// The inputs section of two hand-made trials.
+pub(crate) fn inputs(l: &Side, r: &Side) -> Vec<InputDiff> {
+    compare_inputs(&reads(l), &reads(r)).0
+}
+
 pub(crate) fn scalar(type_name: &str, value: &str) -> Final {
     Final {
         type_name: type_name.into(),
@@ -127,7 +168,8 @@ pub(crate) fn side(id: i64, execs: Vec<Exec>, finals: &[(&str, Final)]) -> Side 
 
 pub(crate) fn values(l: &Side, r: &Side) -> Vec<(String, DiffStatus, &'static str)> {
     let ops = code_ops(&l.execs, &r.execs);
-    compare_values(l, r, &ops)
+    let (_, seeds) = compare_inputs(&reads(l), &reads(r));
+    compare_values(l, r, &ops, &seeds)
         .into_iter()
         .map(|v| (v.name, v.status, v.compared_by))
         .collect()

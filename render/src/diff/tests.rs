@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::tests::assert_shows;
-use provstore::{CodeOp, CodeOpKind, Figure, OutputEntry};
+use provstore::{CodeOp, CodeOpKind, Figure, InputDiff, InputSide, OutputEntry};
 use serde_json::json;
 
 fn trial(id: i64) -> TrialSummary {
@@ -63,6 +63,40 @@ fn side(seq: i64, text: &str, figure: Option<&[u8]>) -> OutputSide {
     }
 }
 
+fn input(sha: &str, size: i64, read_by: i64) -> InputSide {
+    InputSide {
+        path: "data/houses.csv".into(),
+        resolved: "/w/data/houses.csv".into(),
+        sha256: Some(sha.repeat(32)),
+        size: Some(size),
+        sampled: false,
+        mtime: Some(1765000000.5),
+        read_by: vec![Some(read_by)],
+        contents: 1,
+    }
+}
+
+fn inputs() -> Vec<InputDiff> {
+    vec![
+        InputDiff {
+            path: "data/houses.csv".into(),
+            status: DiffStatus::Changed,
+            left: Some(input("1a", 1_500_000, 2)),
+            right: Some(input("2b", 1_500_001, 2)),
+            sampled: false,
+            note: None,
+        },
+        InputDiff {
+            path: "params.json".into(),
+            status: DiffStatus::Equal,
+            left: Some(input("3c", 20, 1)),
+            right: Some(input("3c", 20, 1)),
+            sampled: false,
+            note: None,
+        },
+    ]
+}
+
 fn diff() -> TrialDiff {
     TrialDiff {
         left: trial(1),
@@ -88,6 +122,7 @@ fn diff() -> TrialDiff {
                 ),
             },
         ],
+        inputs: inputs(),
         values: vec![
             value("C", DiffStatus::Changed, Some(1.0), Some(0.001)),
             value("n", DiffStatus::Added, None, Some(3.0)),
@@ -233,11 +268,17 @@ fn the_same_trials_say_so_in_a_sentence() {
     let mut same = diff();
     same.code.truncate(1);
     same.values.retain(|v| v.status == DiffStatus::Equal);
+    same.inputs.retain(|i| i.status == DiffStatus::Equal);
     same.outputs.clear();
     let r = render_trial_diff(&same, false);
     assert!(
         r.text
             .contains("Trial 1 and trial 2 ran the same code in the same order"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains("outputs. They read the same input file."),
         "{}",
         r.text
     );
@@ -253,8 +294,11 @@ fn intersection_lists_changed_first() {
             value("C", DiffStatus::Changed, Some(1.0), Some(0.001)),
             value("x", DiffStatus::Equal, Some(2.0), Some(2.0)),
         ],
+        inputs: inputs(),
     };
     let r = render_intersection(&answer);
+    assert!(r.text.contains("input files both read"), "{}", r.text);
+    assert_eq!(r.json["inputs"].as_array().unwrap().len(), 2);
     assert!(r.text.contains("1 of 2 changed."), "{}", r.text);
     assert!(r.text.find("C ").unwrap() < r.text.find("x ").unwrap());
     assert_eq!(r.json["values"][0]["name"], "C");
@@ -285,6 +329,7 @@ fn ignored_volatile_output_parts_are_named() {
     let mut same = diff();
     same.code.truncate(1);
     same.values.retain(|v| v.status == DiffStatus::Equal);
+    same.inputs.retain(|i| i.status == DiffStatus::Equal);
     same.outputs.clear();
     same.volatile_ignored = vec!["memory address", "timing"];
     let r = render_trial_diff(&same, false);
@@ -305,4 +350,76 @@ fn ignored_volatile_output_parts_are_named() {
         "{}",
         r.text
     );
+}
+
+#[test]
+fn inputs_show_path_status_short_hashes_sizes_and_readers() {
+    let r = render_trial_diff(&diff(), false);
+    let t = &r.text;
+    let section = &t[t.find("inputs").unwrap()..t.find("values").unwrap()];
+    let row = section
+        .lines()
+        .find(|l| l.contains("data/houses.csv"))
+        .unwrap_or_else(|| panic!("no row in {section}"));
+    assert_shows(
+        row,
+        &[
+            "changed",
+            "1a1a1a1a, 1.4 MiB, read by In[2]",
+            "2b2b2b2b, 1.4 MiB",
+        ],
+    );
+    // Short hashes only, and no equal entry without --all.
+    assert!(!section.contains(&"1a".repeat(8)), "{section}");
+    assert!(!section.contains("params.json"), "{section}");
+    assert_eq!(r.json["inputs"].as_array().unwrap().len(), 1);
+    assert_eq!(r.json["inputs"][0]["left"]["sha256"], "1a".repeat(32));
+    assert!(r.html.contains("data/houses.csv"), "{}", r.html);
+    let mut many = diff();
+    many.inputs[0].left.as_mut().unwrap().read_by = (2..12).map(Some).collect();
+    let text = render_trial_diff(&many, false).text;
+    assert!(
+        text.contains("read by In[2] … In[11] (10 executions)"),
+        "{text}"
+    );
+    let all = render_trial_diff(&diff(), true);
+    assert!(all.text.contains("params.json"), "{}", all.text);
+    assert_eq!(all.json["inputs"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn inputs_say_when_a_verdict_rests_on_samples() {
+    let mut d = diff();
+    d.inputs[0].note = Some("sampled hashes are equal but the modification time differs");
+    d.inputs[1].status = DiffStatus::Equal;
+    d.inputs[1].sampled = true;
+    d.inputs[0].right.as_mut().unwrap().sampled = true;
+    d.inputs[0].right.as_mut().unwrap().sha256 = None;
+    let r = render_trial_diff(&d, true);
+    assert_shows(
+        &r.text,
+        &[
+            "data/houses.csv: changed, though not by hash: sampled hashes are equal but the \
+             modification time differs.",
+            "params.json: equal by hashes of samples",
+            "no hash, 1.4 MiB, sampled, read by In[2]",
+        ],
+    );
+}
+
+#[test]
+fn no_input_files_is_said_in_a_sentence() {
+    let mut d = diff();
+    d.inputs.clear();
+    let r = render_trial_diff(&d, false);
+    assert!(
+        r.text.contains("Neither trial read a file from outside."),
+        "{}",
+        r.text
+    );
+    d.inputs = inputs();
+    d.inputs.truncate(2);
+    d.inputs[0].status = DiffStatus::Equal;
+    let r = render_trial_diff(&d, false);
+    assert!(r.text.contains("The same 2 input files."), "{}", r.text);
 }
