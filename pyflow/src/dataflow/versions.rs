@@ -70,7 +70,7 @@ impl Dataflow {
         n
     }
 
-    fn new_version(
+    pub(super) fn new_version(
         &mut self,
         name: NameId,
         path: Vec<crate::symbol::PathPart>,
@@ -78,7 +78,11 @@ impl Dataflow {
         producer: NodeIndex,
     ) -> NodeIndex {
         let version = VersionId(self.versions.len() as u32);
-        self.versions.push(VersionOf { name, path });
+        self.versions.push(VersionOf {
+            name,
+            path,
+            external: None,
+        });
         let v = self.graph.add_node(Node {
             at,
             kind: NodeKind::Version(version),
