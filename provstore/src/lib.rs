@@ -236,6 +236,8 @@ pub use error::StoreError;
 pub use files::FileAccessRow;
 pub use paths::{default_db_path, discover_db, DB_DIR, DB_FILE, ENV_DB};
 pub use process::{hostname, platform};
+/// Whether a dataflow name is a file's (its resolved path) rather than a variable.
+pub use pyflow::is_file_name;
 pub use schema::SCHEMA_VERSION;
 pub use store::{StagedExecutions, Store, DEFAULT_PAYLOAD_CAP};
 pub use tags::{StageTag, TagsAnswer, VariableTag};
