@@ -193,15 +193,23 @@ impl Store {
     }
 
     /// Where a question about `var` starts: a variable of that name, else the file it names
-    /// (`files::file_name`), else [`StoreError::UnknownVariable`].
+    /// (`files::file_name`), else [`StoreError::UnknownVariable`]. A name with a dot or a key
+    /// (`out.csv`) is a file first when the trial has one so named, since an attribute called
+    /// `csv` is the unlikely reading.
     fn starts(&self, trial: &TrialSummary, var: &str, every: bool) -> Result<Starts> {
         let symbol = pyflow::Symbol::parse(var.trim());
-        let statements = self.start_statements(trial.id, symbol.as_ref(), every)?;
-        if !statements.is_empty() {
-            return Ok(Starts {
+        let bare = symbol.as_ref().is_some_and(|s| s.path.is_empty());
+        let variable = || -> Result<Option<Starts>> {
+            let statements = self.start_statements(trial.id, symbol.as_ref(), every)?;
+            Ok((!statements.is_empty()).then_some(Starts {
                 statements,
                 file: None,
-            });
+            }))
+        };
+        if bare {
+            if let Some(starts) = variable()? {
+                return Ok(starts);
+            }
         }
         let file = self.read(|conn| files::file_name(conn, trial.id, &trial.cwd, var))?;
         if let Some(file) = file {
@@ -211,6 +219,11 @@ impl Store {
                     statements,
                     file: Some(file),
                 });
+            }
+        }
+        if !bare {
+            if let Some(starts) = variable()? {
+                return Ok(starts);
             }
         }
         Err(self.unknown_variable(trial.id, var, symbol.map(|s| s.base)))

@@ -274,6 +274,20 @@ fn deps_of_a_path_as_given_absolute_or_resolved() {
         counts(&store.backwards_deps(trial, &file_out).unwrap()),
         [Some(2)]
     );
+    // `out.csv` reads as a file before it reads as an attribute `csv` of `out`; with no such
+    // file, an attribute it is.
+    assert_eq!(
+        counts(&store.backwards_deps(trial, "out.x").unwrap()),
+        [Some(1)]
+    );
+    let csv = format!("{dir}/out.csv");
+    let note = note(&[("out.csv", &csv, "write", 1, "ee")]);
+    store
+        .record_execution(trial, &cell(3, "out.to_csv('out.csv')\n", "", Some(&note)))
+        .unwrap();
+    let answer = store.backwards_deps(trial, "out.csv").unwrap();
+    assert_eq!(counts(&answer), [Some(1), Some(3)]);
+    assert_eq!(answer.files[0].path, "out.csv");
 }
 
 /// What the answers about a session say, to compare a live writer's with a catch-up's.

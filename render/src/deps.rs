@@ -85,6 +85,14 @@ pub fn deps_text(answer: &DepsAnswer, statements: bool) -> String {
 }
 
 fn title_of(answer: &DepsAnswer) -> String {
+    if answer.executions.is_empty() && !answer.inputs.is_empty() {
+        // A file whose content no execution of the trial wrote.
+        return format!(
+            "{} came from outside {}",
+            answer.variable,
+            trial_words(&answer.trial)
+        );
+    }
     format!(
         "{} depends on {} of {}",
         answer.variable,
