@@ -169,12 +169,7 @@ impl Dataflow {
 
     /// `v` is file `id`'s whole current content from now on.
     fn make_current(&mut self, id: NameId, v: NodeIndex, sha256: Option<String>, out: &mut Output) {
-        out.changes.made.push((v, false));
-        let st = &mut self.state[id.index()];
-        out.changes.drop_live(&st.live);
-        st.live.clear();
-        st.live.root.push(v);
-        st.deleted_by = None;
+        let st = self.replace_whole(id, v, out);
         st.binding.get_or_insert(super::graph::Binding::Data);
         self.files.insert(id, FileState { sha256 });
     }
