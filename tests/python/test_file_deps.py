@@ -91,7 +91,7 @@ def test_the_slice_runs_in_an_empty_folder_given_its_inputs(tmp_path: Path):
     script.write_text(script.read_text() + "\nprint(repr(mae))\n")
     ran = subprocess.run([sys.executable, str(script)], cwd=empty, capture_output=True, text=True)
     assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.strip() == repr(1.0 + 2)
+    assert ran.stdout.strip() == repr(1 / 3 + 2)
 
 
 def test_content_changed_outside_is_not_the_writers(tmp_path: Path):
