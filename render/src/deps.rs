@@ -12,20 +12,13 @@ use provstore::{
 use serde_json::{json, Value};
 
 use crate::html::{self, badge, esc, Html};
+use crate::text::in_label;
 use crate::{plural, to_json, Rendered};
 
 mod files;
 
 /// Longest value shown for a variable, in characters.
 const VALUE_MAX: usize = 72;
-
-/// `In [3]`, or `In [ ]` for an execution without a count.
-fn in_label(count: Option<i64>) -> String {
-    match count {
-        Some(n) => format!("In [{n}]"),
-        None => "In [ ]".into(),
-    }
-}
 
 /// `trial 3 "baseline"`.
 fn trial_words(t: &TrialSummary) -> String {

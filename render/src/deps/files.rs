@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use provstore::{is_file_name, DepEdge, DepExecution, FileInput, FileVersion};
 
-use super::in_label;
 use crate::html::{self, esc};
 use crate::svg::{self, graph_svg, Shape};
+use crate::text::in_label;
 
 /// The hash as people compare it: its first 12 characters.
 fn short_sha(sha: Option<&str>) -> String {
