@@ -22,10 +22,13 @@ pub struct VariableArg {
 }
 
 /// Where a value came from: `%backwards_deps VAR [--statements]`, `provctl deps VAR
-/// [--statements]`.
+/// [--statements]`. VAR may also be a file the code read or wrote (PATH).
 #[derive(Args, Debug, Clone, PartialEq, Eq)]
 pub struct DepsArgs {
-    /// The variable (a name, or a symbol such as `d['a']` or `obj.attr`).
+    /// The variable (a name, or a symbol such as `d['a']` or `obj.attr`), or a file the code
+    /// read or wrote: its path as the code gave it (relative to the trial's folder), absolute,
+    /// or resolved. A variable of that name wins (a dotted name such as `out.csv` is the file
+    /// first, when the trial has one).
     #[arg(value_name = "VAR")]
     pub variable: String,
     /// Show only the statements that contributed, not whole cells.

@@ -84,7 +84,9 @@ enum Command {
         limit: usize,
     },
     /// Which executions made the current value of a variable, in the order they ran: code,
-    /// what each defined and used, and the values recorded.
+    /// what each defined and used, the files each wrote and read from outside, and the values
+    /// recorded. VAR may be a file the code read or wrote (as the code gave it, absolute or
+    /// resolved); a variable of that name wins.
     Deps {
         #[command(flatten)]
         deps: provargs::DepsArgs,
@@ -93,7 +95,9 @@ enum Command {
         trial: Option<String>,
     },
     /// The smallest code that rebuilds the current value of a variable, statement by statement
-    /// in the order it ran (each execution's first statement under a `# In[n]` comment).
+    /// in the order it ran (each execution's first statement under a `# In[n]` comment), with
+    /// the cells that wrote the files it read; the files it needs from outside the trial are
+    /// listed first, as comments.
     #[command(
         after_help = "Without -o the code is printed. With -o FILE.ipynb it becomes a \
                             notebook (one cell per execution, \"Python (prov)\" kernel); with \

@@ -7,7 +7,9 @@
 //! row, and the delta is written down: versions (`dataflow_versions`, with
 //! `current`), statement → statement reads (`dataflow_reads`), producing
 //! statements' positions (`dataflow_statements`), the per-execution summary
-//! (`execution_names`, `dependencies`), and `dataflow_indexed.through_id`.
+//! (`execution_names`, `dependencies`), and `dataflow_indexed.through_id`. A file's content
+//! from outside the trial is a version of kind `external` whose statement is negative
+//! ([`external_statement`]; the crate's SCHEMA docs, version 7).
 //!
 //! A failed execution whose runtime notes have not arrived is held back
 //! (the probe answers for a failed cell only with the next execution): it is
@@ -24,6 +26,16 @@
 
 /// `dataflow_versions.kind` of a change assumed rather than known.
 pub(crate) const ASSUMED_KIND: &str = "assumed";
+
+/// `dataflow_versions.kind` of a file's content that came from outside the trial.
+pub(crate) const EXTERNAL_KIND: &str = "external";
+
+/// The statement number that stands for "outside the trial, as the execution's file access
+/// `k` saw it" (`file_accesses.seq = k`): negative, so no walk takes it for a statement, and
+/// `-1 - statement` gives the access back.
+pub(crate) fn external_statement(k: usize) -> i64 {
+    -1 - k as i64
+}
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -443,6 +455,20 @@ fn write_delta(
     // thousands).
     let mut seen: HashSet<(String, Role)> = HashSet::new();
     for v in &delta.versions {
+        if let Some(k) = v.external {
+            // A file's content from outside: made by no statement, touched by no execution.
+            version.execute(rusqlite::params![
+                trial,
+                v.version,
+                v.symbol.base,
+                v.symbol.base,
+                id,
+                external_statement(k),
+                EXTERNAL_KIND,
+                v.current
+            ])?;
+            continue;
+        }
         let kind = if v.mutation {
             Role::Mutated
         } else {
@@ -513,7 +539,11 @@ fn write_delta(
     let mut outer: BTreeSet<(i64, i64, i64, String)> = BTreeSet::new();
     let mut inner: BTreeSet<(i64, i64, String)> = BTreeSet::new();
     for r in &delta.reads {
-        let (statement, dep_statement) = (r.statement as i64, r.dep_statement as i64);
+        let dep_statement = match r.external {
+            Some(k) => external_statement(k),
+            None => r.dep_statement as i64,
+        };
+        let statement = r.statement as i64;
         if r.dep_execution_id == id {
             inner.insert((statement, dep_statement, r.symbol.to_string()));
         } else {

@@ -14,10 +14,11 @@ use crate::{Result, Store, StoreError, TrialSummary};
 mod answers;
 mod assumed;
 mod catch_up;
+mod files;
 
 pub use answers::{
-    DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, GraphAnswer, SliceAnswer,
-    SliceStatement,
+    DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, FileInput, FileVersion, GraphAnswer,
+    SliceAnswer, SliceStatement,
 };
 
 use crate::dataflow_index;
@@ -28,9 +29,19 @@ type StmtKey = (i64, i64);
 /// What a walk down the graph reached.
 #[derive(Default)]
 struct Walk {
+    /// The statements reached (with, negative, the outside content of files: see `files.rs`).
     statements: BTreeSet<StmtKey>,
     /// (user execution, producer execution) → symbols, across executions.
     edges: BTreeMap<(i64, i64), BTreeSet<String>>,
+    /// The file versions reached, each with the executions that read it.
+    files: BTreeMap<files::VersionKey, BTreeSet<i64>>,
+}
+
+/// Where a question starts: the statements that made the versions asked about, and the file
+/// asked about (its resolved path) when it is one.
+struct Starts {
+    statements: Vec<StmtKey>,
+    file: Option<String>,
 }
 
 impl Store {
@@ -55,6 +66,7 @@ impl Store {
     pub fn slice(&self, trial: i64, var: &str) -> Result<SliceAnswer> {
         let (summary, walk) = self.reach(trial, var, false)?;
         let executions = self.dep_executions(&walk.statements)?;
+        let (_, inputs) = self.read(|conn| files::versions(conn, &walk.files))?;
         let statements = executions
             .into_iter()
             .flat_map(|e| {
@@ -71,6 +83,7 @@ impl Store {
             variable: var.to_string(),
             trial: summary,
             statements,
+            inputs,
         })
     }
 
@@ -153,10 +166,12 @@ impl Store {
                     && !linked.contains(&e.execution_id)
                     && only_magics(&e.code))
             });
+            let (files, _) = files::versions(conn, &files::trial_versions(conn, trial)?)?;
             Ok(GraphAnswer {
                 trial: summary.clone(),
                 executions,
                 edges: edge_list(edges),
+                files,
             })
         })
     }
@@ -166,15 +181,77 @@ impl Store {
     fn reach(&self, trial: i64, var: &str, every: bool) -> Result<(TrialSummary, Walk)> {
         let summary = self.trial(trial)?;
         self.prepare_dataflow(&summary)?;
-        let starts = self.start_statements(trial, var, every)?;
-        Ok((summary, self.walk(starts)?))
+        let starts = self.starts(&summary, var, every)?;
+        let mut walk = self.walk(&starts.statements)?;
+        // The file asked about is on its own path, read by no one there.
+        if let Some(file) = starts.file {
+            for (e, s) in starts.statements {
+                walk.files.entry((e, s, file.clone())).or_default();
+            }
+        }
+        Ok((summary, walk))
     }
 
-    /// The statements that produced the versions of `var` the question is about.
-    fn start_statements(&self, trial: i64, var: &str, every: bool) -> Result<Vec<StmtKey>> {
+    /// Where a question about `var` starts: a variable of that name, else the file it names
+    /// (`files::file_name`), else [`StoreError::UnknownVariable`]. A name with a dot or a key
+    /// (`out.csv`) is a file first when the trial has one so named, since an attribute called
+    /// `csv` is the unlikely reading.
+    fn starts(&self, trial: &TrialSummary, var: &str, every: bool) -> Result<Starts> {
         let symbol = pyflow::Symbol::parse(var.trim());
-        let starts = self.read(|conn| {
-            let Some(symbol) = &symbol else {
+        let bare = symbol.as_ref().is_some_and(|s| s.path.is_empty());
+        let variable = || -> Result<Option<Starts>> {
+            let statements = self.start_statements(trial.id, symbol.as_ref(), every)?;
+            Ok((!statements.is_empty()).then_some(Starts {
+                statements,
+                file: None,
+            }))
+        };
+        if bare {
+            if let Some(starts) = variable()? {
+                return Ok(starts);
+            }
+        }
+        let file = self.read(|conn| files::file_name(conn, trial.id, &trial.cwd, var))?;
+        if let Some(file) = file {
+            let statements = self.file_start_statements(trial.id, &file, every)?;
+            if !statements.is_empty() {
+                return Ok(Starts {
+                    statements,
+                    file: Some(file),
+                });
+            }
+        }
+        if !bare {
+            if let Some(starts) = variable()? {
+                return Ok(starts);
+            }
+        }
+        Err(self.unknown_variable(trial.id, var, symbol.map(|s| s.base)))
+    }
+
+    /// The statements that made the versions of file `file` (its resolved path): its current
+    /// one, or `every` one (a negative statement: content from outside).
+    fn file_start_statements(&self, trial: i64, file: &str, every: bool) -> Result<Vec<StmtKey>> {
+        let sql = if every {
+            "SELECT execution_id, statement FROM dataflow_versions
+             INDEXED BY dataflow_versions_by_name WHERE trial_id = ?1 AND name = ?2"
+        } else {
+            "SELECT execution_id, statement FROM dataflow_versions
+             INDEXED BY dataflow_versions_current
+             WHERE trial_id = ?1 AND name = ?2 AND current = 1"
+        };
+        self.rows(sql, (trial, file), |r| Ok((r.get(0)?, r.get(1)?)))
+    }
+
+    /// The statements that produced the versions of `symbol` the question is about.
+    fn start_statements(
+        &self,
+        trial: i64,
+        symbol: Option<&pyflow::Symbol>,
+        every: bool,
+    ) -> Result<Vec<StmtKey>> {
+        self.read(|conn| {
+            let Some(symbol) = symbol else {
                 return Ok(Vec::new());
             };
             let sql = if every {
@@ -197,11 +274,7 @@ impl Store {
                 }
             }
             Ok(starts.into_iter().collect::<Vec<StmtKey>>())
-        })?;
-        if starts.is_empty() {
-            return Err(self.unknown_variable(trial, var, symbol.map(|s| s.base)));
-        }
-        Ok(starts)
+        })
     }
 
     /// The error for a variable the trial does not have (now).
@@ -211,8 +284,10 @@ impl Store {
                 "SELECT DISTINCT name FROM dataflow_versions INDEXED BY dataflow_versions_current
                  WHERE trial_id = ?1 AND current = 1",
             )?;
+            // Files are not variables: no suggestion names one.
             let names = stmt
                 .query_map([trial], |r| r.get::<_, String>(0))?
+                .filter(|n| !n.as_ref().is_ok_and(|n| pyflow::is_file_name(n)))
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let probe = base.as_deref().unwrap_or(var);
             let similar = similar_names(probe, &names);
@@ -251,18 +326,21 @@ impl Store {
 
     /// Everything reachable from `starts` through what statements read: one recursive query,
     /// bounded by the answer (each step is a range of `dataflow_reads`, clustered by statement).
-    fn walk(&self, starts: Vec<StmtKey>) -> Result<Walk> {
-        let starts = serde_json::to_string(&starts).expect("pairs of integers serialise");
+    fn walk(&self, starts: &[StmtKey]) -> Result<Walk> {
+        let starts = serde_json::to_string(starts).expect("pairs of integers serialise");
         self.read(|conn| walk_from(conn, &starts))
     }
 
     fn deps_answer(&self, var: &str, trial: TrialSummary, walk: Walk) -> Result<DepsAnswer> {
         let executions = self.dep_executions(&walk.statements)?;
+        let (files, inputs) = self.read(|conn| files::versions(conn, &walk.files))?;
         Ok(DepsAnswer {
             variable: var.to_string(),
             trial,
             executions,
             edges: edge_list(walk.edges),
+            files,
+            inputs,
         })
     }
 
@@ -288,17 +366,31 @@ fn walk_from(conn: &rusqlite::Connection, starts: &str) -> rusqlite::Result<Walk
                  FROM reach JOIN execution_read_sets x ON x.execution_id = reach.e
                  JOIN read_set_members m ON m.set_id = x.set_id AND m.statement = reach.s
              )
-             SELECT reach.e, reach.s, r.dep_execution_id, r.symbol
+             SELECT reach.e, reach.s, r.dep_execution_id, r.dep_statement, r.symbol
              FROM reach LEFT JOIN dataflow_reads r
                  ON r.execution_id = reach.e AND r.statement = reach.s
-                 AND r.dep_execution_id <> reach.e",
+                 AND (r.dep_execution_id <> reach.e OR r.dep_statement < 0)
+             UNION ALL
+             SELECT reach.e, reach.s, reach.e, m.dep_statement, m.symbol
+             FROM reach JOIN execution_read_sets x ON x.execution_id = reach.e
+             JOIN read_set_members m ON m.set_id = x.set_id AND m.statement = reach.s
+             WHERE m.dep_statement < 0",
         )?;
         let mut rows = stmt.query([starts])?;
         while let Some(r) = rows.next()? {
             let at: StmtKey = (r.get(0)?, r.get(1)?);
             walk.statements.insert(at);
-            if let Some(dep) = r.get::<_, Option<i64>>(2)? {
-                walk.edges.entry((at.0, dep)).or_default().insert(r.get(3)?);
+            let Some(dep) = r.get::<_, Option<i64>>(2)? else {
+                continue;
+            };
+            let (dep_statement, symbol): (i64, String) = (r.get(3)?, r.get(4)?);
+            // A read of a file's version: written by another execution, or from outside.
+            if dep_statement < 0 || pyflow::is_file_name(&symbol) {
+                let key = (dep, dep_statement, symbol.clone());
+                walk.files.entry(key).or_default().insert(at.0);
+            }
+            if dep != at.0 && dep_statement >= 0 {
+                walk.edges.entry((at.0, dep)).or_default().insert(symbol);
             }
         }
     }
@@ -310,6 +402,9 @@ fn dep_executions(
     conn: &rusqlite::Connection,
     statements: &BTreeSet<StmtKey>,
 ) -> rusqlite::Result<Vec<DepExecution>> {
+    // A negative statement is a file's content from outside, no execution's code.
+    let statements: BTreeSet<StmtKey> = statements.iter().filter(|s| s.1 >= 0).copied().collect();
+    let statements = &statements;
     let mut ids: Vec<i64> = statements.iter().map(|s| s.0).collect();
     ids.dedup();
     let list = serde_json::to_string(&ids).expect("a list of integers serialises");
@@ -401,8 +496,12 @@ fn dep_executions(
 }
 
 impl DepExecution {
-    /// Notes a name the execution touched in `role` (once each); a deletion is not listed.
+    /// Notes a name the execution touched in `role` (once each); a deletion is not listed, nor
+    /// a file (not a variable: the answers' `files` show them).
     fn note(&mut self, name: String, role: Role) {
+        if pyflow::is_file_name(&name) {
+            return;
+        }
         let list = match role {
             Role::Defined | Role::Mutated => &mut self.defines,
             Role::Used => &mut self.uses,

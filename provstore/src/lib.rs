@@ -60,8 +60,8 @@
 //!
 //! | table | one row per | columns |
 //! | --- | --- | --- |
-//! | `dataflow_versions` | version of a symbol (a definition or mutation) | `trial_id`, `version` (pyflow's dense number, per trial), `name` (base name), `symbol` (`d['a']`, `o.x`), `execution_id`, `statement` (that produced it), `kind` (`defined`, `mutated`, `assumed`: a change pyflow assumed, a value passed to a callee on no list), `current` (1 while part of the symbol's current value) |
-//! | `dataflow_reads` | version a producing statement read | `execution_id`, `statement`, `dep_execution_id`, `dep_statement` (the statement that produced the version; may be in the same execution), `symbol` |
+//! | `dataflow_versions` | version of a symbol (a definition or mutation) | `trial_id`, `version` (pyflow's dense number, per trial), `name` (base name), `symbol` (`d['a']`, `o.x`), `execution_id`, `statement` (that produced it), `kind` (`defined`, `mutated`, `assumed`: a change pyflow assumed, a value passed to a callee on no list; `external`: a file's content from outside the trial, see version 7), `current` (1 while part of the symbol's current value) |
+//! | `dataflow_reads` | version a producing statement read | `execution_id`, `statement`, `dep_execution_id`, `dep_statement` (the statement that produced the version; may be in the same execution; negative: a file's content from outside, see version 7), `symbol` |
 //! | `dataflow_statements` | producing statement | `execution_id`, `statement`, `line_start`, `line_end`, `byte_start`, `byte_end` (NULL: the cell could not be analysed and stands for itself) |
 //! | `dataflow_indexed` | trial whose graph is kept | `trial_id`, `through_id` (the last execution indexed) |
 //!
@@ -92,6 +92,20 @@
 //! | table | one row per | columns |
 //! | --- | --- | --- |
 //! | `file_accesses` | file an execution read or wrote, per access and statement | `execution_id`, `seq` (order of first access), `path` (as the code gave it), `resolved` (absolute, links resolved: the file's name in the dataflow), `access` (`read`, `write`), `line` (in the cell, of the top-level statement that opened it), `statement` (that statement's index), `size`, `mtime` (seconds since the epoch), `sha256` (as read, or as left after the write; NULL when gone or unreadable), `sampled` (1: over `PROV_FILE_HASH_LIMIT`, hashed from evenly spaced chunks and the size) |
+//!
+//! In the dependency index a file is a name, its `resolved` path (`pyflow::is_file_name`:
+//! always starting with `/`, never a Python name). A write is a `dataflow_versions` row of
+//! that name made by the statement that opened the file (`kind` `defined`); a read is a
+//! `dataflow_reads` row (or, within one execution, a `read_set_members` row) of the statement
+//! that opened it, towards the version whose content it saw. When the content read (its
+//! `sha256`) is not what the trial last wrote there, or the trial never wrote it, it came from
+//! outside: a version of `kind` `external`, made by no statement, whose `statement` is
+//! `-1 - seq` with `seq` the `file_accesses` row of the read that saw it (so `-1` is access
+//! 0); reads of it point to that negative statement, which reads nothing, so a walk stops
+//! there and an answer names it as an input. An access with no line counts where pyflow puts
+//! what only the probe saw (the cell's first dynamic statement, else its last that ran).
+//! Files are left out of `dependencies`' and `execution_names`' readers that list variables;
+//! a read of an earlier execution's write is a `dependencies` row like a variable's.
 //!
 //! A store of version 3 to 6 that cannot be written is read as it is: empty temporary tables
 //! stand in for the newer tables, since none of its executions refers to them.
@@ -215,13 +229,15 @@ pub use compare::{
     OutputDiff, OutputEntry, OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
 };
 pub use deps::{
-    DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, GraphAnswer, SliceAnswer,
-    SliceStatement,
+    DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, FileInput, FileVersion, GraphAnswer,
+    SliceAnswer, SliceStatement,
 };
 pub use error::StoreError;
 pub use files::{FileAccessRow, TrialFiles, FILES_SCHEMA};
 pub use paths::{default_db_path, discover_db, DB_DIR, DB_FILE, ENV_DB};
 pub use process::{hostname, platform};
+/// Whether a dataflow name is a file's (its resolved path) rather than a variable.
+pub use pyflow::is_file_name;
 pub use schema::SCHEMA_VERSION;
 pub use store::{StagedExecutions, Store, DEFAULT_PAYLOAD_CAP};
 pub use tags::{StageTag, TagsAnswer, VariableTag};

@@ -108,6 +108,17 @@
 //! class reads its class's attributes (`m.rate` reads `Model.rate`, also
 //! after `Model.rate = 0.2`).
 //!
+//! Files (`dataflow/files.rs`): a file the code opened is a name, its
+//! resolved path ([`is_file_name`]; [`RuntimeFacts::files`]). A write by a
+//! statement is a new version of it made by that statement; a read makes the
+//! statement depend on the file's current version when the content read
+//! (its sha256) is the one the trial last wrote, and otherwise on a new
+//! *external* version that no statement made ([`NewVersion::external`]):
+//! the content came from outside, and nothing before it is a dependency. An
+//! access with no line is placed like what only the probe saw (the first
+//! dynamic statement, else the last that started). Lists of variables
+//! ([`Dataflow::variables`], name suggestions) leave files out.
+//!
 //! Versions and statements are the nodes of a petgraph graph whose edges
 //! point from what depends to what it depends on; node order is topological,
 //! so a query is one sweep down from the versions asked about. Answers
@@ -163,7 +174,8 @@
 //!    `links.rs` (objects held in others, copies, immutable types),
 //!    `versions.rs` (making versions), `state.rs` (hidden state: closures,
 //!    caches, generators, class attributes), `effects.rs` (calls of notebook
-//!    functions expanded), `query.rs` (reading the graph), `similar.rs`;
+//!    functions expanded), `files.rs` (files read and written, by content),
+//!    `query.rs` (reading the graph), `similar.rs`;
 //!    `add.rs` (one execution, as named steps over an explicit pass state).
 //!
 //! ## Known limits

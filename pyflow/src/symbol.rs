@@ -195,6 +195,10 @@ impl Serialize for Symbol {
 impl<'de> Deserialize<'de> for Symbol {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
+        // A file is a name of its own, its path (`crate::is_file_name`), never a Python symbol.
+        if text.starts_with('/') {
+            return Ok(Symbol::name(text));
+        }
         Symbol::parse(&text)
             .ok_or_else(|| serde::de::Error::custom(format!("not a symbol: {text:?}")))
     }

@@ -6,24 +6,19 @@
 use std::collections::HashMap;
 
 use provstore::{
-    DepEdge, DepExecution, DepValue, DepsAnswer, GraphAnswer, SliceAnswer, TrialSummary,
+    DepEdge, DepExecution, DepValue, DepsAnswer, FileVersion, GraphAnswer, SliceAnswer,
+    TrialSummary,
 };
 use serde_json::{json, Value};
 
 use crate::html::{self, badge, esc, Html};
-use crate::svg::{self, graph_svg};
+use crate::text::in_label;
 use crate::{plural, to_json, Rendered};
+
+mod files;
 
 /// Longest value shown for a variable, in characters.
 const VALUE_MAX: usize = 72;
-
-/// `In [3]`, or `In [ ]` for an execution without a count.
-fn in_label(count: Option<i64>) -> String {
-    match count {
-        Some(n) => format!("In [{n}]"),
-        None => "In [ ]".into(),
-    }
-}
 
 /// `trial 3 "baseline"`.
 fn trial_words(t: &TrialSummary) -> String {
@@ -43,23 +38,32 @@ fn trial_words(t: &TrialSummary) -> String {
 pub fn render_deps(answer: &DepsAnswer, statements: bool) -> Rendered {
     let json = to_json(answer);
     let title = title_of(answer);
-    if answer.executions.is_empty() {
+    if answer.executions.is_empty() && answer.inputs.is_empty() {
         return crate::notice(&title, json);
     }
-    let from = sources(&answer.executions, &answer.edges);
+    let from = sources(&answer.executions, &answer.edges, &answer.files);
     let text = text_of(&title, answer, &from, statements);
 
     let mut h = Html::new();
     h.title(&title);
-    h.raw(&executions_table(&answer.executions, &from, statements));
+    if !answer.executions.is_empty() {
+        h.raw(&executions_table(answer, &from, statements));
+    }
+    h.raw(&files::inputs_html(&answer.inputs));
 
     Rendered {
         text,
         html: h.finish(),
         json,
         // One box says nothing the table does not.
-        svg: (answer.executions.len() > 1)
-            .then(|| deps_picture(&answer.executions, &answer.edges, &answer.variable)),
+        svg: (answer.executions.len() > 1 || !answer.files.is_empty()).then(|| {
+            files::picture(
+                &answer.executions,
+                &answer.edges,
+                &answer.files,
+                &answer.variable,
+            )
+        }),
     }
 }
 
@@ -69,11 +73,19 @@ pub fn deps_text(answer: &DepsAnswer, statements: bool) -> String {
     if answer.executions.is_empty() {
         return render_deps(answer, statements).text;
     }
-    let from = sources(&answer.executions, &answer.edges);
+    let from = sources(&answer.executions, &answer.edges, &answer.files);
     text_of(&title_of(answer), answer, &from, statements)
 }
 
 fn title_of(answer: &DepsAnswer) -> String {
+    if answer.executions.is_empty() && !answer.inputs.is_empty() {
+        // A file whose content no execution of the trial wrote.
+        return format!(
+            "{} came from outside {}",
+            answer.variable,
+            trial_words(&answer.trial)
+        );
+    }
     format!(
         "{} depends on {} of {}",
         answer.variable,
@@ -91,7 +103,18 @@ fn text_of(
     let mut text = format!("{title}\n");
     for e in &answer.executions {
         text.push('\n');
-        text.push_str(&execution_text(e, from.get(&e.execution_id), statements));
+        let files = files::file_facts(e.execution_id, &answer.files);
+        text.push_str(&execution_text(
+            e,
+            from.get(&e.execution_id),
+            &files,
+            statements,
+        ));
+    }
+    let inputs = files::inputs_text(&answer.inputs);
+    if !inputs.is_empty() {
+        text.push('\n');
+        text.push_str(&inputs);
     }
     text
 }
@@ -100,7 +123,9 @@ fn text_of(
 fn sources(
     executions: &[DepExecution],
     edges: &[DepEdge],
+    files: &[FileVersion],
 ) -> HashMap<i64, Vec<(String, Vec<String>)>> {
+    let shown = files::shown_paths(files);
     let counts: HashMap<i64, Option<i64>> = executions
         .iter()
         .map(|e| (e.execution_id, e.execution_count))
@@ -113,7 +138,7 @@ fn sources(
         };
         from.entry(edge.from)
             .or_default()
-            .push((producer, edge.symbols.clone()));
+            .push((producer, files::shown_symbols(&edge.symbols, &shown)));
     }
     from
 }
@@ -182,6 +207,7 @@ fn value_words(v: &DepValue) -> String {
 fn execution_text(
     e: &DepExecution,
     from: Option<&Vec<(String, Vec<String>)>>,
+    files: &[(&'static str, String)],
     statements: bool,
 ) -> String {
     let mut text = in_label(e.execution_count);
@@ -198,6 +224,9 @@ fn execution_text(
     }
     if let Some(from) = from {
         facts.push(("from", from_words(from)));
+    }
+    for (k, v) in files {
+        facts.push((k, v.clone()));
     }
     if let Some(notes) = assumed_words(e) {
         facts.push(("assumed", notes));
@@ -227,7 +256,7 @@ fn execution_text(
 }
 
 fn executions_table(
-    executions: &[DepExecution],
+    answer: &DepsAnswer,
     from: &HashMap<i64, Vec<(String, Vec<String>)>>,
     statements: bool,
 ) -> String {
@@ -241,7 +270,7 @@ fn executions_table(
     );
     let td = |s: String| format!("<td style=\"{}\">{s}</td>", html::TD);
     let muted = |s: &str| format!("<span style=\"{}\">{}</span>", html::MUTED, esc(s));
-    for e in executions {
+    for e in &answer.executions {
         let mut first = esc(&in_label(e.execution_count));
         if e.status != "ok" {
             first.push_str(&format!("<br>{}", badge(&e.status)));
@@ -259,6 +288,9 @@ fn executions_table(
         }
         if let Some(f) = from.get(&e.execution_id) {
             names.push_str(&format!("{} {}", muted("from"), esc(&from_words(f))));
+        }
+        for (word, what) in files::file_facts(e.execution_id, &answer.files) {
+            names.push_str(&format!("<br>{} {}", muted(word), esc(&what)));
         }
         if let Some(notes) = assumed_words(e) {
             names.push_str(&format!("<br>{} {}", muted("assumed"), esc(&notes)));
@@ -296,36 +328,6 @@ fn executions_table(
     format!("<table style=\"{}\">{rows}</table>", html::TABLE)
 }
 
-/// The picture of executions and edges; the executions defining
-/// `variable` are emphasised.
-fn deps_picture(executions: &[DepExecution], edges: &[DepEdge], variable: &str) -> String {
-    let index: HashMap<i64, usize> = executions
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.execution_id, i))
-        .collect();
-    let nodes: Vec<svg::Node> = executions
-        .iter()
-        .map(|e| svg::Node {
-            title: in_label(e.execution_count),
-            code: e.code.clone(),
-            failed: e.status == "error",
-            emphasis: !variable.is_empty() && e.defines.iter().any(|d| d == variable),
-        })
-        .collect();
-    let edges: Vec<svg::Edge> = edges
-        .iter()
-        .filter_map(|e| {
-            Some(svg::Edge {
-                from: *index.get(&e.to)?,
-                to: *index.get(&e.from)?,
-                symbols: e.symbols.clone(),
-            })
-        })
-        .collect();
-    graph_svg(&nodes, &edges)
-}
-
 /// The code that rebuilds a variable (`%slice VAR`, `provctl slice VAR`):
 /// the contributing statements in execution order, separated by blank
 /// lines, each execution's first one under a `# In[n]` comment. JSON: the
@@ -341,6 +343,7 @@ pub fn render_slice(answer: &SliceAnswer) -> Rendered {
     );
     let mut h = Html::new();
     h.title(&title);
+    h.raw(&files::inputs_html(&answer.inputs));
     h.raw(&format!(
         "<pre style=\"{}margin:4px 0;\">{}</pre>",
         html::CODE,
@@ -357,7 +360,11 @@ pub fn render_slice(answer: &SliceAnswer) -> Rendered {
 /// The slice as code: statements separated by blank lines, a `# In[n]`
 /// comment before each execution's first statement.
 pub fn slice_code(answer: &SliceAnswer) -> String {
-    let mut out = String::new();
+    // What the code reads that no statement of it writes, as comments it runs with.
+    let mut out: String = files::inputs_text(&answer.inputs)
+        .lines()
+        .map(|l| format!("# {}\n", l.trim_start()))
+        .collect();
     let mut current: Option<i64> = None;
     for s in &answer.statements {
         if !out.is_empty() {
@@ -429,6 +436,7 @@ pub fn slice_notebook(answer: &SliceAnswer) -> Value {
             "language_info": { "name": "python" },
             "prov": {
                 "slice_of": answer.variable,
+                "inputs": answer.inputs,
                 "trial": answer.trial.id,
                 "trial_uuid": answer.trial.uuid,
             }
@@ -465,7 +473,12 @@ pub fn render_graph(answer: &GraphAnswer) -> Rendered {
         text,
         html: h.finish(),
         json,
-        svg: Some(deps_picture(&answer.executions, &answer.edges, "")),
+        svg: Some(files::picture(
+            &answer.executions,
+            &answer.edges,
+            &answer.files,
+            "",
+        )),
     }
 }
 
@@ -490,14 +503,16 @@ pub fn graph_text(answer: &GraphAnswer) -> String {
         Some(c) => in_label(*c),
         None => format!("execution {id}"),
     };
+    let shown = files::shown_paths(&answer.files);
     for e in &answer.edges {
         text.push_str(&format!(
             "  {} <- {}: {}\n",
             name(e.from),
             name(e.to),
-            e.symbols.join(", ")
+            files::shown_symbols(&e.symbols, &shown).join(", ")
         ));
     }
+    text.push_str(&files::graph_files_text(&answer.files, name));
     text
 }
 
@@ -542,13 +557,24 @@ pub fn graph_dot(answer: &GraphAnswer) -> String {
         ));
     }
     for e in &answer.edges {
+        // What a file carried goes through the file's node.
+        let symbols: Vec<&str> = e
+            .symbols
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !provstore::is_file_name(s))
+            .collect();
+        if symbols.is_empty() {
+            continue;
+        }
         dot.push_str(&format!(
             "  e{} -> e{} [label={}];\n",
             e.to,
             e.from,
-            q(&e.symbols.join(", "))
+            q(&symbols.join(", "))
         ));
     }
+    dot.push_str(&files::graph_files_dot(&answer.files, q));
     dot.push_str("}\n");
     dot
 }

@@ -82,6 +82,8 @@ fn deps_answer() -> DepsAnswer {
             edge(4, 3, &["n"]),
             edge(4, 1, &["fit"]),
         ],
+        files: vec![],
+        inputs: vec![],
     }
 }
 
@@ -257,6 +259,7 @@ fn slice_answer() -> SliceAnswer {
             st(2, 0, "df = pd.read_csv('data.csv')"),
             st(4, 0, "def f(x):\n    return x + 1"),
         ],
+        inputs: vec![],
     }
 }
 
@@ -304,6 +307,7 @@ fn graph_renders_as_svg_dot_and_text() {
         trial: deps.trial.clone(),
         executions: deps.executions.clone(),
         edges: deps.edges.clone(),
+        files: vec![],
     };
     let r = render_graph(&graph);
     let svg = r.svg.unwrap();
@@ -348,6 +352,7 @@ fn long_edges_to_a_hub_stay_linear_in_size() {
         trial: trial(1, None),
         executions,
         edges,
+        files: vec![],
     };
     let svg = render_graph(&graph).svg.unwrap();
     xml_elements(&svg);
@@ -417,6 +422,7 @@ fn crowded_graph_labels_never_overlap() {
         trial: trial(2, None),
         executions,
         edges,
+        files: vec![],
     };
     let svg = render_graph(&graph).svg.unwrap();
     let boxes = label_boxes(&svg);

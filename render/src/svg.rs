@@ -15,8 +15,13 @@
 //! panel (a near-white rounded rectangle, as a matplotlib figure has) with
 //! dark text and lines and one blue accent, so the same image reads clearly
 //! on a light page and on a dark one. Failed executions get a red outline.
+//! Files are sheets with a folded corner on a pale amber fill (`svg/nodes.rs`), placed in
+//! the layers like executions: written by the execution on their left, read by those on
+//! their right.
 
 mod geometry;
+mod layers;
+mod nodes;
 #[cfg(test)]
 mod tests;
 
@@ -36,6 +41,10 @@ const V_GAP: f64 = 22.0;
 const MARGIN: f64 = 12.0;
 /// Width of one character of the 11px monospace labels, roughly.
 const CHAR_W: f64 = 6.7;
+/// Width of one character of a box's bold 12px title, roughly.
+const TITLE_CHAR_W: f64 = 7.4;
+/// The narrowest file sheet.
+const FILE_W_MIN: f64 = 96.0;
 /// Longest edge label, in characters.
 const LABEL_MAX: usize = 22;
 /// Longest code preview in a box, in characters (the widest box's).
@@ -51,19 +60,29 @@ pub(crate) const INK: &str = "#1f2328";
 pub(crate) const INK_SOFT: &str = "#57606a";
 /// The accent: the emphasised box, the plotted series.
 pub(crate) const ACCENT: &str = "#0969da";
-/// A failed execution's outline.
-const FAILED: &str = "#cf222e";
-
 /// One box of the picture.
 pub(crate) struct Node {
-    /// Bold first line, e.g. `In [3]`.
+    /// Bold first line, e.g. `In [3]`, or a file's name.
     pub title: String,
-    /// The code, previewed on the second line and shown in full as tooltip.
+    /// The code, previewed on the second line and shown in full as tooltip (for a file, what
+    /// is known of its content).
     pub code: String,
     /// Whether it failed (red outline).
     pub failed: bool,
     /// Drawn with a heavier outline (the execution that made the variable).
     pub emphasis: bool,
+    /// An execution, or a file's version.
+    pub shape: Shape,
+}
+
+/// What a box stands for, which decides how it is drawn (`svg/nodes.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// An execution: a rounded box.
+    Execution,
+    /// A version of a file: a sheet with a folded corner; content from outside the trial
+    /// gets a dashed outline.
+    File { outside: bool },
 }
 
 /// One edge: `from` made what `to` used; indices into the nodes.
@@ -98,20 +117,7 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
         .filter(|e| e.from < nodes.len() && e.to < nodes.len() && e.from != e.to)
         .collect();
 
-    // Layers: the longest path from an execution that used nothing.
-    let mut layer = vec![0usize; nodes.len()];
-    let mut incoming: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    for e in &edges {
-        incoming[e.to].push(e.from);
-    }
-    for i in 0..nodes.len() {
-        layer[i] = incoming[i]
-            .iter()
-            .filter(|&&p| p < i)
-            .map(|&p| layer[p] + 1)
-            .max()
-            .unwrap_or(0);
-    }
+    let layer = layers::layers(nodes, &edges);
 
     // Items: every node, and a pass-through slot per layer an edge crosses.
     let mut items: Vec<Placed> = (0..nodes.len())
@@ -257,10 +263,27 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
     let previews: Vec<String> = nodes.iter().map(|n| preview(&n.code, CODE_MAX)).collect();
     let node_w = previews
         .iter()
-        .map(|p| p.chars().count() as f64 * CHAR_W + 18.0)
+        .zip(nodes)
+        .filter(|(_, n)| n.shape == Shape::Execution)
+        .map(|(p, _)| p.chars().count() as f64 * CHAR_W + 18.0)
         .fold(NODE_W_MIN, f64::max)
         .min(NODE_W_MAX);
-    let col_x = |l: usize| MARGIN + l as f64 * (node_w + gap);
+    // A file's sheet is as wide as its name and hash need, within the column.
+    let widths: Vec<f64> = nodes
+        .iter()
+        .zip(&previews)
+        .map(|(n, p)| match n.shape {
+            Shape::Execution => node_w,
+            Shape::File { .. } => {
+                let text = (n.title.chars().count() as f64 * TITLE_CHAR_W)
+                    .max(p.chars().count() as f64 * CHAR_W);
+                (text + 24.0).clamp(FILE_W_MIN, node_w)
+            }
+        })
+        .collect();
+    let columns = layers::columns(&layer, &widths, gap, MARGIN);
+    let col_x = |l: usize| columns[l.min(columns.len() - 1)];
+    let col_w = |l: usize| col_x(l + 1) - col_x(l) - gap;
     let width = col_x(layers.max(1)) - gap + MARGIN;
     let height = items.iter().map(|p| p.y + p.h / 2.0).fold(0.0, f64::max) + MARGIN;
 
@@ -316,12 +339,14 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
     // Edges first, under the boxes.
     let mut taken: Vec<Rect> = items
         .iter()
-        .filter(|p| matches!(p.item, Item::Node(_)))
-        .map(|p| Rect {
-            x: col_x(p.layer),
-            y: p.y - p.h / 2.0,
-            w: node_w,
-            h: p.h,
+        .filter_map(|p| match p.item {
+            Item::Node(i) => Some(Rect {
+                x: col_x(p.layer),
+                y: p.y - p.h / 2.0,
+                w: widths[i],
+                h: p.h,
+            }),
+            Item::Pass { .. } => None,
         })
         .collect();
     // Each edge's route: where it leaves its producer, the slots it passes through, where it
@@ -332,11 +357,11 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
         .map(|(k, chain)| {
             let e = edges[k];
             let mut points = Vec::new();
-            let first = col_x(layer[e.from]) + node_w;
+            let first = col_x(layer[e.from]) + widths[e.from];
             points.push((first, first, start[k]));
             for &i in &chain[1..chain.len() - 1] {
                 let x = col_x(items[i].layer);
-                points.push((x, x + node_w, items[i].y));
+                points.push((x, x + col_w(items[i].layer), items[i].y));
             }
             let last = col_x(layer[e.to]);
             points.push((last, last, end[k]));
@@ -488,30 +513,13 @@ pub(crate) fn graph_svg(nodes: &[Node], edges: &[Edge]) -> String {
 
     for (i, node) in nodes.iter().enumerate() {
         let (x, y) = (col_x(layer[i]), items[i].y - NODE_H / 2.0);
-        let stroke = if node.failed {
-            FAILED
-        } else if node.emphasis {
-            ACCENT
-        } else {
-            INK_SOFT
+        let at = Rect {
+            x,
+            y,
+            w: widths[i],
+            h: NODE_H,
         };
-        let code = &previews[i];
-        svg.push_str(&format!(
-            "<g class=\"node\"><title>{title}\n{full}</title>\
-             <rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{node_w:.1}\" height=\"{NODE_H}\" rx=\"6\" \
-             fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{sw}\"/>\
-             <text x=\"{tx:.1}\" y=\"{t1:.1}\" font-weight=\"600\" fill=\"{INK}\">{title}</text>\
-             <text x=\"{tx:.1}\" y=\"{t2:.1}\" font-family=\"ui-monospace,SFMono-Regular,Menlo,Consolas,monospace\" \
-             font-size=\"11\" fill=\"{INK}\">{code}</text></g>",
-            fill = if node.emphasis { "#eef5ff" } else { "#f6f8fa" },
-            title = esc(&node.title),
-            full = esc(&truncate_chars(&node.code, 600)),
-            sw = if node.emphasis || node.failed { 2.0 } else { 1.0 },
-            tx = x + 9.0,
-            t1 = y + 18.0,
-            t2 = y + 35.0,
-            code = esc(code),
-        ));
+        svg.push_str(&nodes::node_svg(node, at, &previews[i]));
     }
     svg.push_str("</svg>");
     svg
@@ -548,7 +556,7 @@ fn label(symbols: &[String]) -> String {
     }
 }
 
-fn truncate_chars(s: &str, max: usize) -> String {
+pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {

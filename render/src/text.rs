@@ -107,3 +107,11 @@ pub(crate) fn duration(ms: i64) -> String {
         format!("{} h {:02} min", ms / 3_600_000, ms % 3_600_000 / 60_000)
     }
 }
+
+/// `In [3]`, or `In [ ]` for an execution without a count.
+pub(crate) fn in_label(count: Option<i64>) -> String {
+    match count {
+        Some(n) => format!("In [{n}]"),
+        None => "In [ ]".into(),
+    }
+}

@@ -1,6 +1,7 @@
 //! `%backwards_deps VAR [--statements]`: which executions made the current value of `VAR`, with
 //! their code (or only the statements that contributed), what each defined and used, and a
-//! picture of how the value flowed. Its arguments are `provctl deps`'s (`provargs::DepsArgs`).
+//! picture of how the value flowed. Its arguments are `provctl deps`'s (`provargs::DepsArgs`):
+//! VAR may be a file the code read or wrote, answered the same way.
 
 use super::args;
 use super::spec::{variable_answer, MagicContext, MagicResult, MagicSpec};
@@ -11,7 +12,7 @@ use provstore::Store;
 pub const SPEC: MagicSpec = MagicSpec {
     name: "backwards_deps",
     usage: "VAR [--statements]",
-    help: "the executions the current value of VAR came from (--statements: only the lines)",
+    help: "the executions the current value of VAR (or of a file) came from (--statements: only the lines)",
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 

@@ -241,8 +241,10 @@ fn read_statements(
     execs: &mut [Exec],
 ) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
+        // A negative statement is a file's content from outside the trial (kind `external`),
+        // made by no statement: what the diff says of it comes from the files' hashes.
         "SELECT execution_id, statement, name, symbol, current, kind FROM dataflow_versions
-         WHERE trial_id = ?1",
+         WHERE trial_id = ?1 AND statement >= 0",
     )?;
     let mut rows = stmt.query([trial])?;
     while let Some(r) = rows.next()? {
@@ -267,7 +269,11 @@ fn read_statements(
             name: r.get(2)?,
             symbol: r.get(3)?,
             current: r.get(4)?,
-            mutation: r.get::<_, Role>(5)? == Role::Mutated,
+            // `kind` is a role, or `assumed`: a change in place assumed rather than known.
+            mutation: matches!(
+                r.get_ref(5)?.as_str()?,
+                "mutated" | crate::dataflow_index::ASSUMED_KIND
+            ),
         });
     }
     for e in execs.iter_mut() {
@@ -285,6 +291,9 @@ fn read_statements(
         };
         let dep = at.get(&r.get::<_, i64>(2)?).map(|&d| &execs[d]);
         let statement: i64 = r.get(3)?;
+        if statement < 0 {
+            continue; // a read of a file's content from outside (see above)
+        }
         let symbol = r.get_ref(4)?.as_str().unwrap_or("");
         let made = dep.and_then(|d| {
             let s = statement_at(&d.statements, statement)?;

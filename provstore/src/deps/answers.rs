@@ -68,6 +68,34 @@ pub struct DepEdge {
     pub symbols: Vec<String>,
 }
 
+/// A version of a file on a dependency path: content an execution of the trial wrote, or
+/// content read from outside the trial (no execution made it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileVersion {
+    /// The path as the code gave it (the writer's, else the first reader's).
+    pub path: String,
+    /// Absolute, links resolved: the file's name in the dataflow.
+    pub resolved: String,
+    /// The content's sha256, when known.
+    pub sha256: Option<String>,
+    /// The execution that wrote this content; None: it came from outside the trial.
+    pub written_by: Option<i64>,
+    /// The executions that read this content (other than its writer), in order.
+    pub read_by: Vec<i64>,
+}
+
+/// A file whose content a value needs from outside the trial (no execution wrote it): what a
+/// slice must be given to run in an empty folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileInput {
+    /// The path as the code gave it (relative paths are relative to the trial's cwd).
+    pub path: String,
+    /// Absolute, links resolved.
+    pub resolved: String,
+    /// The content's sha256 as read, when known.
+    pub sha256: Option<String>,
+}
+
 /// The answer of [`crate::Store::backwards_deps`] and
 /// [`crate::Store::global_backwards_deps`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -79,8 +107,13 @@ pub struct DepsAnswer {
     /// The executions that produced the value and everything it transitively
     /// depends on, in execution order.
     pub executions: Vec<DepExecution>,
-    /// Dependencies among these executions only.
+    /// Dependencies among these executions only (a file written by one and read by another
+    /// is a symbol too, its resolved path).
     pub edges: Vec<DepEdge>,
+    /// The versions of files on the path, in order of their writer (outside content first).
+    pub files: Vec<FileVersion>,
+    /// The files read from outside the trial that the value needs.
+    pub inputs: Vec<FileInput>,
 }
 
 /// One statement of a slice.
@@ -106,6 +139,9 @@ pub struct SliceAnswer {
     pub trial: TrialSummary,
     /// The statements, in execution order.
     pub statements: Vec<SliceStatement>,
+    /// The files the statements read that came from outside the trial: the slice needs them
+    /// to run.
+    pub inputs: Vec<FileInput>,
 }
 
 /// The answer of [`crate::Store::dataflow_graph`]: every execution of the
@@ -118,4 +154,6 @@ pub struct GraphAnswer {
     pub executions: Vec<DepExecution>,
     /// All dependencies.
     pub edges: Vec<DepEdge>,
+    /// Every version of every file the trial read or wrote.
+    pub files: Vec<FileVersion>,
 }

@@ -10,6 +10,7 @@ use petgraph::graph::NodeIndex;
 
 use super::answers::{ExecRef, ExecutionDelta, ExecutionFlow, NewVersion, StatementRead};
 use super::effects::Effects;
+use super::files::FilePlan;
 use super::graph::{
     Binding, Changes, ExecIdx, ExecRecord, NodeKind, StmtAt, StmtSpan, STATIC_OBJECT,
 };
@@ -84,11 +85,15 @@ struct Pass<'i> {
     last_started: Option<usize>,
     /// The first statement that may bind names out of sight (`exec`, `%run`).
     first_dynamic: Option<usize>,
+    /// The files the execution read and wrote, placed in their statements.
+    files: FilePlan<'i>,
 }
 
 impl<'i> Pass<'i> {
     fn new(input: &'i ExecutionInput, exec: ExecIdx) -> Pass<'i> {
+        let started = started(input);
         Pass {
+            files: FilePlan::new(input, started),
             input,
             exec,
             probe: input.runtime.as_ref().map(|r| Probe::new(r, input)),
@@ -103,11 +108,7 @@ impl<'i> Pass<'i> {
 
     /// How many statements started: all, or up to the failing one.
     fn started(&self) -> usize {
-        let statements = self.input.analysis.statements.len();
-        match self.input.failed_at_statement {
-            Some(f) => statements.min(f.saturating_add(1)),
-            None => statements,
-        }
+        started(self.input)
     }
 
     /// Whether statement `si` finished, so its products count (the failing
@@ -155,6 +156,15 @@ impl Dataflow {
                 self.mutation_step(&mut pass, si, &eff);
                 self.deletion_step(&mut pass, &eff);
             }
+            // A file written is a fact the probe saw, also for the statement that failed.
+            self.file_write_step(&mut pass, si);
+        }
+        if pass.started() == 0 {
+            // No statement to place the files in: statement 0 stands for the cell.
+            let mut used = Vec::new();
+            self.file_read_step(&mut pass, 0, &mut used);
+            pass.stmts.used[0] = used;
+            self.file_write_step(&mut pass, 0);
         }
         self.probe_only_step(&mut pass);
         let Pass { stmts, out, .. } = pass;
@@ -206,9 +216,22 @@ impl Dataflow {
                 }
             }
         }
+        self.file_read_step(pass, si, &mut used);
         used.sort_unstable();
         used.dedup();
         pass.stmts.used[si] = used;
+    }
+
+    /// The files statement `si` read (`files.rs`).
+    fn file_read_step(&mut self, pass: &mut Pass<'_>, si: usize, used: &mut Vec<NodeIndex>) {
+        let at = pass.at(si);
+        self.file_reads_into(&pass.files, at, &mut pass.out, used);
+    }
+
+    /// The files statement `si` wrote (`files.rs`).
+    fn file_write_step(&mut self, pass: &mut Pass<'_>, si: usize) {
+        let at = pass.at(si);
+        self.file_writes(&pass.files, at, &mut pass.stmts, &mut pass.out);
     }
 
     /// The names statement `si` (re)bound.
@@ -439,6 +462,7 @@ impl Dataflow {
                         dep_statement: node.at.stmt as usize,
                         version: version.0,
                         symbol: self.symbol_of(v)?,
+                        external: self.external_of(v),
                     })
                 })
                 .collect();
@@ -461,6 +485,7 @@ impl Dataflow {
                         .iter()
                         .find(|(a, _)| *a == v)
                         .map(|(_, note)| note.clone()),
+                    external: self.external_of(v),
                 });
             }
         }
@@ -477,6 +502,15 @@ impl Dataflow {
         retired.dedup();
         delta.retired = retired;
         delta
+    }
+}
+
+/// How many statements of `input` started: all, or up to the failing one.
+fn started(input: &ExecutionInput) -> usize {
+    let statements = input.analysis.statements.len();
+    match input.failed_at_statement {
+        Some(f) => statements.min(f.saturating_add(1)),
+        None => statements,
     }
 }
 

@@ -49,6 +49,11 @@ pub struct NewVersion {
     /// (`clean(df) may change df`: a callee on no list was passed `df`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assumed: Option<String>,
+    /// A file's content that came from outside the trial: no statement made it (`statement`
+    /// is the one that read it). The number is the index, in the execution's
+    /// [`crate::RuntimeFacts::files`], of the read that saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<usize>,
 }
 
 /// A statement of the execution just added read a version made by a statement
@@ -65,6 +70,11 @@ pub struct StatementRead {
     pub version: u32,
     /// The symbol the version is of.
     pub symbol: Symbol,
+    /// The version read is a file's content from outside the trial
+    /// ([`NewVersion::external`]): the index of the read that saw it, in the files of
+    /// `dep_execution_id`; `dep_statement` is then that read's statement, which made nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<usize>,
 }
 
 /// Everything the engine's graph gained from one execution, for a store that

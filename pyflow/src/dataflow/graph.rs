@@ -89,6 +89,18 @@ pub(super) enum NodeKind {
 pub(super) struct VersionOf {
     pub(super) name: NameId,
     pub(super) path: Vec<PathPart>,
+    /// A file's content that came from outside the trial (no statement made it): the index,
+    /// in its execution's [`super::RuntimeFacts::files`], of the read that saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) external: Option<u32>,
+}
+
+/// What the engine knows of a file's current version (`files.rs`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(super) struct FileState {
+    /// The content's sha256 when the version was made (as written, or as read from outside);
+    /// None when unknown, and then a read is taken to be of it whatever its hash.
+    pub(super) sha256: Option<String>,
 }
 
 /// What a global name is bound to, as far as the engine knows.

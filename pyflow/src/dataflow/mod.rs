@@ -4,7 +4,8 @@
 //! Layers, each file using only those above it: `input` and `answers` (the
 //! public data in and out), `graph` (typed ids, nodes, per-name state);
 //! `links` (objects held in others, copies); `versions` (making versions),
-//! `state` (hidden state: closures, caches, generators, class attributes), `effects` (calls expanded), `query`
+//! `state` (hidden state: closures, caches, generators, class attributes), `effects` (calls expanded),
+//! `files` (files read and written, versions by content), `query`
 //! (reading the graph), `similar`; `add` (one execution, step by step).
 //! This file holds the [`Dataflow`] itself and its name table; the other
 //! files add `impl Dataflow` blocks and use its fields.
@@ -12,6 +13,7 @@
 mod add;
 mod answers;
 mod effects;
+mod files;
 mod graph;
 mod input;
 mod links;
@@ -32,7 +34,7 @@ pub use similar::similar_names;
 
 use crate::collections::FxHashMap;
 use crate::facts::FunctionFact;
-use graph::{Binding, ExecRecord, Link, NameId, NameState, Node, VersionOf};
+use graph::{Binding, ExecRecord, FileState, Link, NameId, NameState, Node, VersionOf};
 
 /// The dependency graph of one trial: every execution in the order it ran,
 /// the versions of symbols each one produced and the versions each of its
@@ -71,6 +73,9 @@ pub struct Dataflow {
     /// object keys (see `links.rs`).
     #[serde(default)]
     links: FxHashMap<u64, Vec<Link>>,
+    /// The files the trial read or wrote, by name (`files.rs`).
+    #[serde(default)]
+    files: FxHashMap<NameId, FileState>,
 }
 
 impl Dataflow {
@@ -104,13 +109,14 @@ impl Dataflow {
         self.by_id.get(&execution_id).map(|&i| &self.execs[i].flow)
     }
 
-    /// The global names that currently have a value, sorted.
+    /// The global names that currently have a value, sorted (files, named by their path, are
+    /// not variables and are left out).
     pub fn variables(&self) -> Vec<String> {
         let mut names: Vec<String> = self
             .state
             .iter()
             .zip(&self.names)
-            .filter(|(st, _)| !st.live.is_empty())
+            .filter(|(st, n)| !st.live.is_empty() && !is_file_name(n))
             .map(|(_, n)| n.clone())
             .collect();
         names.sort();

@@ -26,11 +26,19 @@ fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
 }
 
 impl Dataflow {
-    fn version_of(&self, v: NodeIndex) -> Option<&VersionOf> {
+    pub(super) fn version_of(&self, v: NodeIndex) -> Option<&VersionOf> {
         match self.graph[v].kind {
             NodeKind::Version(version) => Some(&self.versions[version.index()]),
             NodeKind::Statement => None,
         }
+    }
+
+    /// For a file's version that came from outside the trial, the index of the read that saw
+    /// it among its execution's files.
+    pub(super) fn external_of(&self, v: NodeIndex) -> Option<usize> {
+        self.version_of(v)
+            .and_then(|of| of.external)
+            .map(|k| k as usize)
     }
 
     pub(super) fn symbol_of(&self, v: NodeIndex) -> Option<Symbol> {
@@ -88,7 +96,13 @@ impl Dataflow {
         var: &str,
         every_version: bool,
     ) -> Result<Vec<NodeIndex>, UnknownVariable> {
-        let symbol = Symbol::parse(var).ok_or_else(|| self.unknown(var, true))?;
+        // A file is asked about by its name, its resolved path.
+        let symbol = if super::is_file_name(var) {
+            Some(Symbol::name(var))
+        } else {
+            Symbol::parse(var)
+        };
+        let symbol = symbol.ok_or_else(|| self.unknown(var, true))?;
         let mut starts = Vec::new();
         if every_version {
             if let Some(id) = self.lookup(&symbol.base) {
@@ -177,7 +191,8 @@ impl Dataflow {
                         break;
                     }
                     versions.next();
-                    if e == exec {
+                    // A file's content from outside is no execution's product.
+                    if e == exec && self.external_of(v).is_none() {
                         if let Some(sym) = self.symbol_of(v) {
                             push_unique(&mut involved, sym);
                         }

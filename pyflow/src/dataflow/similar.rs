@@ -12,7 +12,7 @@ impl Dataflow {
             .names
             .iter()
             .zip(&self.state)
-            .filter(|(_, st)| !st.live.is_empty())
+            .filter(|(name, st)| !st.live.is_empty() && !super::is_file_name(name))
             .map(|(name, _)| name.as_str());
         similar_names(var, live)
     }

@@ -70,7 +70,7 @@ impl Dataflow {
         n
     }
 
-    fn new_version(
+    pub(super) fn new_version(
         &mut self,
         name: NameId,
         path: Vec<crate::symbol::PathPart>,
@@ -78,7 +78,11 @@ impl Dataflow {
         producer: NodeIndex,
     ) -> NodeIndex {
         let version = VersionId(self.versions.len() as u32);
-        self.versions.push(VersionOf { name, path });
+        self.versions.push(VersionOf {
+            name,
+            path,
+            external: None,
+        });
         let v = self.graph.add_node(Node {
             at,
             kind: NodeKind::Version(version),
@@ -107,12 +111,7 @@ impl Dataflow {
         out.flow.defines.insert(Symbol::name(name));
         let id = self.intern(name);
         let v = self.new_version(id, Vec::new(), at, producer);
-        out.changes.made.push((v, false));
-        let st = &mut self.state[id.index()];
-        out.changes.drop_live(&st.live);
-        st.live.clear();
-        st.live.root.push(v);
-        st.deleted_by = None;
+        let st = self.replace_whole(id, v, out);
         st.binding = Some(binding);
         st.forget_value();
         match fact {
@@ -125,6 +124,23 @@ impl Dataflow {
         }
         let key = self.fresh_object();
         self.set_object(id, key);
+    }
+
+    /// Makes `v`, a new version of name `id`, its whole current value (nothing it had before
+    /// is part of it any more), noting both in `out`; returns the name's state.
+    pub(super) fn replace_whole(
+        &mut self,
+        id: NameId,
+        v: NodeIndex,
+        out: &mut Output,
+    ) -> &mut super::graph::NameState {
+        out.changes.made.push((v, false));
+        let st = &mut self.state[id.index()];
+        out.changes.drop_live(&st.live);
+        st.live.clear();
+        st.live.root.push(v);
+        st.deleted_by = None;
+        st
     }
 
     /// `symbol` changed in place by the statement `producer`; with

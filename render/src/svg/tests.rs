@@ -8,6 +8,7 @@ fn node(i: usize, code: &str) -> Node {
         code: code.into(),
         failed: false,
         emphasis: false,
+        shape: Shape::Execution,
     }
 }
 
