@@ -350,3 +350,88 @@ def test_the_import_systems_opens_come_from_the_frames_files_py_expects():
     for filename, module in seen:
         assert filename.startswith("<frozen importlib") or \
             module in load_probe().files._IMPORT_SYSTEM, (filename, module)
+
+
+# --- through a real kernel --------------------------------------------------------------------
+
+
+def stored_files(db) -> list[tuple[int, list[dict]]]:
+    """(In[n], the `files` of its raw probe note) of every execution in the store, in order."""
+    import sqlite3 as sql
+
+    with sql.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT e.execution_count, d.runtime FROM executions e"
+            " LEFT JOIN execution_dataflow d ON d.execution_id = e.id ORDER BY e.id").fetchall()
+    return [(count, json.loads(runtime).get("files", []) if runtime else [])
+            for count, runtime in rows]
+
+
+@pytest.mark.prov
+def test_a_notebook_writing_then_reading_a_csv_through_the_kernel(tmp_path):
+    """Cells run by prov-kernel, read back from the store's raw probe notes: the CSV one cell
+    wrote is what the next read, by content; a file over PROV_FILE_HASH_LIMIT is sampled; a
+    matplotlib figure shown inline, a traceback and IPython's history leave nothing."""
+    from conftest import KERNEL_NAME, start_kernel, stop_kernel
+
+    db = tmp_path / ".prov" / "prov.db"
+    k = start_kernel(KERNEL_NAME, db, cwd=tmp_path, env={"PROV_FILE_HASH_LIMIT": "64k"})
+    try:
+        k.run("import pandas as pd\nhouses = pd.DataFrame({'area': [50, 80], 'price': [1, 2]})\n"
+              "houses.to_csv('houses.csv', index=False)")
+        k.run("df = pd.read_csv('houses.csv')\nprint(df.shape)")
+        k.run("open('big.bin', 'wb').write(bytes(1 << 20))\nb = open('big.bin', 'rb').read()")
+        k.run("%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()")
+        reply, _ = k.execute("def f():\n    return 1 / 0\nf()")
+        assert reply["content"]["status"] == "error"
+        k.run("pass")
+    finally:
+        stop_kernel(k)
+    stored = stored_files(db)
+    assert [count for count, _ in stored] == [1, 2, 3, 4, 5, 6]
+    by_count = dict(stored)
+    csv = str(tmp_path.resolve() / "houses.csv")
+    content = hashlib.sha256((tmp_path / "houses.csv").read_bytes()).hexdigest()
+    assert [(e["resolved"], e["access"], e["line"], e["sha256"]) for e in by_count[1]] == \
+        [(csv, "write", 3, content)]
+    assert [(e["resolved"], e["access"], e["line"], e["sha256"]) for e in by_count[2]] == \
+        [(csv, "read", 1, content)]
+    big = by_count[3]
+    assert [(e["path"], e["access"], e["sampled"], e["size"]) for e in big] == \
+        [("big.bin", "write", True, 1 << 20), ("big.bin", "read", True, 1 << 20)]
+    assert big[0]["sha256"] == big[1]["sha256"]
+    assert by_count[4] == [] and by_count[5] == [] and by_count[6] == []
+
+
+@pytest.mark.prov
+def test_reading_a_missing_file_behaves_as_in_plain_ipykernel(tmp_path):
+    """The same outputs and traceback, prov or not, for a cell whose read fails; and for one whose
+    read works."""
+    import re
+
+    from conftest import KERNEL_NAME, REFERENCE_KERNEL, start_kernel, stop_kernel
+
+    (tmp_path / "here.csv").write_text("a\n1\n")
+    cells = ["import pandas as pd\nx = pd.read_csv('missing.csv')",
+             "with open('missing.txt') as f:\n    f.read()",
+             "print(pd.read_csv('here.csv').shape)\nprint(open('here.csv').read())"]
+    seen = {}
+    for name in (KERNEL_NAME, REFERENCE_KERNEL):
+        k = start_kernel(name, tmp_path / f"{name}.db", cwd=tmp_path)
+        try:
+            got = []
+            for code in cells:
+                reply, outputs = k.execute(code)
+                content = {key: reply["content"].get(key) for key in ("status", "ename", "evalue")}
+                # The traceback names ipykernel's cell files, which hold the process id.
+                traceback = [re.sub(r"ipykernel_\d+", "ipykernel_PID", line)
+                             for line in reply["content"].get("traceback", [])]
+                shown = [(m["msg_type"], {key: value for key, value in m["content"].items()
+                                          if key not in ("execution_count",)})
+                         for m in outputs]
+                got.append((content, traceback, json.dumps(shown, sort_keys=True)))
+            seen[name] = got
+        finally:
+            stop_kernel(k)
+    assert seen[KERNEL_NAME] == seen[REFERENCE_KERNEL]
+    assert seen[KERNEL_NAME][0][0]["ename"] == "FileNotFoundError"
