@@ -12,7 +12,8 @@ top-level statement's. So an open by IPython's or ipykernel's machinery (history
 display hooks after the cell) or by another thread is not the user's.
 
 Not seen: files opened by C code without Python's open, such as `sqlite3.connect`, pyarrow's
-readers (`pd.read_parquet`/`read_feather` given a path), h5py and netCDF; anything a subprocess
+own I/O (`pd.read_parquet`/`to_parquet` given a local path, `pyarrow.parquet`, `pyarrow.csv`),
+h5py and netCDF (pandas' `read_feather` opens the file itself: seen); anything a subprocess
 or a shell escape (`!cat f`) opens; opens on threads other than the cell's (a thread pool the
 user starts included); an open of a file descriptor (an int is not a path); modules imported by
 the import system (a user's own `mylib.py` imported from the working folder is code, not data;
@@ -29,11 +30,12 @@ holds the working folder is not left out (a notebook kept under /usr/src/app sta
 
 A read is hashed when it is opened (the content the code is about to read), a write when the
 cell ends (the content as left; null when the file is gone). sha256 of the whole file up to
-PROV_FILE_HASH_LIMIT bytes (default 16 MiB, suffixes k/M/G): about 10 ms at most per file on a
-machine hashing 1.5 GB/s, under a tenth of what pandas takes to parse that much CSV. Above it,
-64 evenly spaced 64 KiB chunks and the size (`sampled: true`), a bounded read of 4 MiB. The
-content itself is never kept. Nothing here raises into the user's code or changes what an open
-returns.
+PROV_FILE_HASH_LIMIT bytes (default 16 MiB, suffixes k/M/G, as PROV_FINGERPRINT_LIMIT): about
+10 ms at most per file where sha256 runs at 1.5 GB/s, a small share of what reading that much
+data costs the code itself. Above it, the size and 64 evenly spaced 64 KiB chunks (`sampled:
+true`), a bounded 4 MiB read whatever the size: a 100 MB CSV read by pandas costs a few ms more
+(bench/files.py measures it). The content itself is never kept. Nothing here raises into the
+user's code or changes what an open returns.
 """
 
 import ast
@@ -65,8 +67,10 @@ _hooked = False
 
 
 def _hook(event, args):
+    # Called for every audited event in the process: anything but an open during a cell
+    # returns at once.
     if event == "open" and _active is not None:
-        _active.opened(args, sys._getframe(1))
+        _active.opened(args)
 
 
 def _text(path):
@@ -205,13 +209,13 @@ class Files:
             frame = frame.f_back
         return cell
 
-    def opened(self, args, caller):
-        """The audit event `open` (args: path, mode, flags) raised in `caller`'s frame."""
+    def opened(self, args):
+        """The audit event `open` (args: path, mode, flags), from `_hook`."""
         if self.busy or get_ident() != self.thread or len(self.entries) >= MAX_FILES:
             return
         self.busy = True
         try:
-            self._opened(args, caller)
+            self._opened(args, sys._getframe(2))  # the frame that called open
         except Exception:  # the probe must never disturb the user's work
             pass
         finally:
