@@ -8,23 +8,15 @@ PROV_FILE_HASH_LIMIT (16 MiB), from 64 evenly spaced 64 KiB chunks above it. A c
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks import evaluate, own_pair, timed_rounds
-from harness import (
-    SIDE_LABELS,
-    BenchError,
-    Context,
-    Row,
-    benchmark,
-    percentile,
-    percentile_rows,
-    prov_row,
-)
+from benchmarks import evaluate, own_pair, rows_with_cost, timed_rounds
+from harness import SIDE_LABELS, BenchError, Context, Row, benchmark, percentile
 
 READ_CSV_LABEL = "cell reading a 100 MB CSV (pandas)"
 CSV_NAME = "houses.csv"
@@ -92,10 +84,6 @@ def read_csv(ctx: Context, mb: int, runs: int, warmup: int, overhead_ms: float) 
         f"run time; {warmup} untimed runs per side, then {runs} timed; prov noted {len(reads)} "
         f"sampled reads of it (p50 direct {percentile(samples['direct'], 50) * 1e3:,.0f} ms)"
     )
-    rows = percentile_rows(READ_CSV_LABEL, samples, {50: 1.10, 95: None}, note=note)
-    rows.append(prov_row(
-        READ_CSV_LABEL, "capture cost (p50 prov - direct)", "ms",
-        (percentile(samples["prov"], 50) - percentile(samples["direct"], 50)) * 1e3, runs,
-        note="what prov adds to the cell: the read's hash, the DataFrame's fingerprint, the relay",
-        target=overhead_ms))
-    return rows
+    rows = rows_with_cost(READ_CSV_LABEL, samples, note, "capture", runs, overhead_ms)
+    # The target: the cell as a whole within 1.10 of plain ipykernel at p50.
+    return [dataclasses.replace(rows[0], target=1.10), *rows[1:]]

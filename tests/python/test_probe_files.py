@@ -143,6 +143,21 @@ def test_the_line_is_the_top_level_statement_of_the_running_cell(shell):
     assert brief(entries) == [("data.txt", "read", 1), ("data.txt", "read", 3)]
 
 
+def test_resolved_follows_links_of_the_file_and_of_its_folders(shell):
+    real = shell.folder / "real"
+    real.mkdir()
+    (real / "data.csv").write_text("d")
+    (shell.folder / "linked").symlink_to(real)
+    (real / "alias.csv").symlink_to(real / "data.csv")
+    entries = files_of(shell, "m1", "a = open('linked/data.csv').read()\n"
+                                    "b = open('real/alias.csv').read()\n"
+                                    "import os\nos.chdir('real')\nc = open('data.csv').read()\n"
+                                    "os.chdir('..')")
+    target = str((real / "data.csv").resolve())
+    assert [(e["path"], e["resolved"], e["line"]) for e in entries] == [
+        ("linked/data.csv", target, 1), ("real/alias.csv", target, 2), ("data.csv", target, 5)]
+
+
 def test_a_file_over_the_limit_is_hashed_from_samples(shell, monkeypatch):
     files = load_probe().files
     monkeypatch.setattr(files, "HASH_LIMIT", 4096)

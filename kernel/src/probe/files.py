@@ -64,6 +64,8 @@ _IMPORT_SYSTEM = frozenset(("importlib._bootstrap", "importlib._bootstrap_extern
 # process (hooks cannot be removed), hands it the `open` events.
 _active = None
 _hooked = False
+# The one read buffer, allocated at the first hash (hashing happens on the cell's thread only).
+_buffer = None
 
 
 def _hook(event, args):
@@ -93,10 +95,12 @@ def file_hash(path, size, limit=None):
     h = sha256()
     with open(path, "rb", buffering=0) as f:
         if size <= limit:
-            buffer = bytearray(READ_BUFFER)
-            view = memoryview(buffer)
+            global _buffer
+            if _buffer is None:
+                _buffer = bytearray(READ_BUFFER)
+            view = memoryview(_buffer)
             while True:
-                n = f.readinto(buffer)
+                n = f.readinto(_buffer)
                 if not n:
                     break
                 h.update(view[:n])
@@ -157,6 +161,7 @@ class Files:
         self.entries = []
         self.keys = set()  # (resolved, access, line) noted
         self.quick = set()  # (path as given, cwd, access, line) seen: a repeated open returns at once
+        self.folders_seen = {}  # folder -> resolved, this cell
         self.folders, self.exact = _housekeeping(shell)
         self.matplotlib = False
         if not _hooked:
@@ -168,7 +173,7 @@ class Files:
         global _active
         if _active is self and self._cell_frame(sys._getframe(1)) is not None:
             return
-        self.entries, self.keys, self.quick = [], set(), set()
+        self.entries, self.keys, self.quick, self.folders_seen = [], set(), set(), {}
         self.thread = get_ident()
         _active = self
 
@@ -253,7 +258,7 @@ class Files:
         if quick in self.quick:
             return
         self.quick.add(quick)
-        resolved_os = os.path.realpath(os.path.join(os.fsdecode(cwd), os.fsdecode(given)))
+        resolved_os = self._resolve(os.path.join(os.fsdecode(cwd), os.fsdecode(given)))
         if self._housekeeping(resolved_os):
             return
         try:
@@ -268,6 +273,18 @@ class Files:
             self._add(dict(entry, access="read", **(_content(resolved_os) or {})), resolved_os)
         if writes:
             self._add(dict(entry, access="write"), resolved_os)
+
+    def _resolve(self, path):
+        """os.path.realpath of an absolute path, its folder's resolved once per cell (a cell
+        reading a thousand files of one folder resolves the folder once)."""
+        folder, name = os.path.split(path)
+        real = self.folders_seen.get(folder)
+        if real is None:
+            real = self.folders_seen[folder] = os.path.realpath(folder)
+        if name in ("", ".", ".."):
+            return os.path.realpath(path)
+        full = os.path.join(real, name)
+        return os.path.realpath(full) if os.path.islink(full) else full
 
     def _add(self, entry, resolved_os):
         key = (entry["resolved"], entry["access"], entry["line"])
