@@ -143,6 +143,45 @@ def test_the_line_is_the_top_level_statement_of_the_running_cell(shell):
     assert brief(entries) == [("data.txt", "read", 1), ("data.txt", "read", 3)]
 
 
+def test_cells_ipython_runs_its_own_way_are_attributed_too(shell):
+    """A nested run_cell, top-level await, line and cell magics, generators and lambdas: the
+    open is noted once, at the running cell's top-level statement."""
+    open(shell.folder / "x.csv", "w").write("x")
+    cells = {
+        "x = 1\nget_ipython().run_cell(\"t = open('x.csv').read()\")\ny = open('x.csv').read()":
+            [("x.csv", "read", 2), ("x.csv", "read", 3)],
+        "import asyncio\nawait asyncio.sleep(0)\nz = open('x.csv').read()": [("x.csv", "read", 3)],
+        "%time w = open('x.csv').read()": [("x.csv", "read", 1)],
+        "%%time\nq = 1\nw = open('x.csv').read()": [("x.csv", "read", 1)],
+        "def gen():\n    yield open('x.csv').read()\nlist(gen())": [("x.csv", "read", 3)],
+        "f = lambda: open('x.csv').read()\nv = [f() for _ in range(2)]": [("x.csv", "read", 2)],
+    }
+    for i, (code, want) in enumerate(cells.items()):
+        assert brief(files_of(shell, f"m{i}", code)) == want, code
+
+
+def test_a_probe_that_breaks_never_breaks_the_users_open(shell):
+    files = load_probe().files
+    open(shell.folder / "x.csv", "w").write("x")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("probe bug")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(files, "file_hash", broken)
+        entries = files_of(shell, "m1", "t = open('x.csv').read()\nprint(t)")
+        assert shell.shell.user_ns["t"] == "x"
+        assert [(e["path"], e["sha256"], e["size"]) for e in entries] == [("x.csv", None, None)]
+        patch.setattr(files.Files, "_opened", broken)
+        assert files_of(shell, "m2", "u = open('x.csv').read()") == []
+        assert shell.shell.user_ns["u"] == "x"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(files, "_by_statement", broken)
+        answer = shell.execute("m3", "v = open('x.csv').read()")
+    note = notes_of(answer, "m3")["m3"]
+    assert "v" in [b[0] for b in note["bound"]] and "files" not in note, "the rest is noted"
+
+
 def test_resolved_follows_links_of_the_file_and_of_its_folders(shell):
     real = shell.folder / "real"
     real.mkdir()
