@@ -36,6 +36,13 @@ data costs the code itself. Above it, the size and 64 evenly spaced 64 KiB chunk
 true`), a bounded 4 MiB read whatever the size: a 100 MB CSV read by pandas costs a few ms more
 (bench/files.py measures it). The content itself is never kept. Nothing here raises into the
 user's code or changes what an open returns.
+
+What the hook costs everywhere: audit hooks cannot be removed, and CPython calls every hook for
+every audited event of the process. The hook returns at once for anything but an open during a
+cell, but calling a Python hook at all costs about 0.1-0.2 us an event. A `pass` raises about 7
+events, a cell binding 1,000 scalars about 3,000 (IPython compiles each statement; the probe
+calls id() per binding). Code that calls `id()` in a hot loop pays it per call: `copy.deepcopy`
+of 100,000 small dicts took 30-50 % longer with any hook installed, even one doing nothing.
 """
 
 import ast
