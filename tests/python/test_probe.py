@@ -24,7 +24,7 @@ from probe_module import GOLDEN_DIR, ProbeShell, collect_expression, load_probe,
 
 UPDATE = os.environ.get("PROV_UPDATE_GOLDEN") == "1"
 VALUE_FILES = sorted(p.name for p in GOLDEN_DIR.glob("*.json")
-                     if p.name not in ("notes.json", "fingerprints.json", "files.json"))
+                     if p.name not in ("notes.json", "fingerprints.json"))
 
 
 def read(name: str):

@@ -4,7 +4,7 @@ the line of the top-level statement, sampling over the hash limit, the housekeep
 never appear, the openers that are not seen, odd names and files gone by the end of the cell.
 
 The probe runs as a plain module in a real IPython shell (probe_module.ProbeShell), in a
-scratch folder; the golden example `files.json` is checked here and read by the store's test.
+scratch folder; the golden example `files/notes.json` is checked here and read by the store's test.
 """
 
 from __future__ import annotations
@@ -356,9 +356,9 @@ def test_an_open_outside_a_cell_is_not_noted(shell):
 
 
 def test_the_golden_example(shell):
-    """tests/golden/probe/files.json: cells run in order in a scratch folder (shown as
+    """tests/golden/probe/files/notes.json: cells run in order in a scratch folder (shown as
     GOLDEN_FOLDER); their answers' files as the probe notes them."""
-    golden = json.loads((GOLDEN_DIR / "files.json").read_text())
+    golden = json.loads((GOLDEN_DIR / "files" / "notes.json").read_text())
     folder = str(shell.folder)
     for name, content in golden["inputs"].items():
         path = shell.folder / name
@@ -383,7 +383,7 @@ def test_the_golden_example(shell):
         else:
             assert got == cell["answer"], cell["msg_id"]
     if UPDATE:
-        (GOLDEN_DIR / "files.json").write_text(json.dumps(golden, indent=2, ensure_ascii=False)
+        (GOLDEN_DIR / "files" / "notes.json").write_text(json.dumps(golden, indent=2, ensure_ascii=False)
                                                + "\n")
 
 
