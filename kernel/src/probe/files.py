@@ -98,11 +98,11 @@ def _under(path, folder):
 def file_hash(path, size, limit=None):
     """(sha256 hex, sampled) of the file at `path`, `size` bytes long: the whole content up to
     `limit` (HASH_LIMIT), else the size and CHUNKS evenly spaced chunks of CHUNK bytes."""
+    global _buffer
     limit = HASH_LIMIT if limit is None else limit
     h = sha256()
     with open(path, "rb", buffering=0) as f:
         if size <= limit:
-            global _buffer
             if _buffer is None:
                 _buffer = bytearray(READ_BUFFER)
             view = memoryview(_buffer)
