@@ -18,8 +18,9 @@ const PACKAGE: &str = "_prov_probe";
 /// The probe's Python files, by module name within the package (`""`: the package itself), in
 /// an order where each comes after every module it imports (`from .limits import …`): they are
 /// executed in this order.
-const MODULES: [(&str, &str); 12] = [
+const MODULES: [(&str, &str); 13] = [
     ("limits", include_str!("probe/limits.py")),
+    ("files", include_str!("probe/files.py")),
     ("hashing", include_str!("probe/hashing.py")),
     ("arrays", include_str!("probe/arrays.py")),
     ("tensors", include_str!("probe/tensors.py")),

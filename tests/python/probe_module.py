@@ -35,7 +35,7 @@ def load_probe():
     sys.dont_write_bytecode = True  # no __pycache__ beside the kernel's sources
     try:
         spec.loader.exec_module(module)
-        for name in ("limits", "hashing", "arrays", "tensors", "frames", "estimators",
+        for name in ("limits", "files", "hashing", "arrays", "tensors", "frames", "estimators",
                      "changes", "fingerprints", "summaries", "notes", "packages"):
             importlib.import_module(f"{PACKAGE}.{name}")
     finally:
@@ -106,5 +106,8 @@ class ProbeShell:
 
     def close(self):
         self.shell.events.unregister("post_run_cell", self.probe.post_run_cell)
+        if self.probe.files is not None:
+            self.shell.events.unregister("pre_run_cell", self.probe.files.start)
+            self.probe.files.close()
         self.shell.history_manager.end_session()
         self.shell.clear_instance()

@@ -5,11 +5,13 @@ After every cell (IPython's post_run_cell event, which fires for failed cells to
 what changed (changes.py: globals bound to a different object or deleted, each with its id()
 and type, and a scalar's value; fingerprints.py: a content hash of each array, frame, tensor
 or estimator among them), a summary of each tagged value that changed (summaries.py,
-one file per library family: arrays, frames, tensors, estimators), and the packages the cell
-imported (packages.py). The proxy collects these notes through the user_expressions of the
-next execute_request whose code succeeds, keyed by the request they belong to, and strips them
-from the reply before any client sees it (notes.py). The notes' format, with examples the
-tests check on both sides: tests/golden/probe/README.md.
+one file per library family: arrays, frames, tensors, estimators), the packages the cell
+imported (packages.py), and the files the user's code opened while the cell ran, each with a
+content hash (files.py, recording from IPython's pre_run_cell event on). The proxy collects
+these notes through the user_expressions of the next execute_request whose code succeeds,
+keyed by the request they belong to, and strips them from the reply before any client sees it
+(notes.py). The notes' format, with examples the tests check on both sides:
+tests/golden/probe/README.md.
 
 The collecting expression also tells the probe which names are tagged (`collect(('a', 'b'))`):
 a tagged name gets a summary of its value when it is tagged, and after every cell that rebinds
@@ -20,6 +22,7 @@ import re
 import sys
 
 from .changes import Bindings
+from .files import Files
 from .fingerprints import add_fingerprints, mentioned_fingerprints
 from .notes import NO_NOTE, NOTHING, Notes, request_id
 from .packages import Packages
@@ -41,9 +44,20 @@ class Probe:
         self.fingerprints = {}
         # Packages: the top-level modules present at install are not the user's imports.
         self.packages = Packages()
+        # Files opened by the user's code: recorded from pre_run_cell to post_run_cell. Without
+        # audit hooks (an interpreter that refuses one) the notes simply have no files.
+        try:
+            self.files = Files(shell)
+            shell.events.register("pre_run_cell", self.files.start)
+        except Exception:
+            self.files = None
         shell.events.register("post_run_cell", self.post_run_cell)
 
     def post_run_cell(self, result):
+        try:
+            files = self.files.finish(result) if self.files is not None else None
+        except Exception:  # the rest of the note is still made
+            files = None
         try:
             bound, deleted = self.bindings.changes(self.shell.user_ns)
             msg_id = request_id(self.shell)
@@ -65,6 +79,8 @@ class Probe:
                     summaries = None
                 if summaries:
                     note["summaries"] = summaries
+            if files:
+                note["files"] = files
             if self.packages.changed():
                 try:
                     packages = self.packages.new(_source(result))

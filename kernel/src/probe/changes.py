@@ -23,6 +23,16 @@ def auto_name(name):
     return rest.isdigit()
 
 
+def _utf8(text):
+    """Whether `text` travels as UTF-8 JSON: not a str holding lone surrogates (a file name
+    `os.fsdecode` made of bytes that are not UTF-8), which ipykernel would send as invalid UTF-8."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def _scalar(value, depth=0):
     """The value itself when it is small and plain enough to store as JSON, else _NO: the
     subclasses of the plain scalars (numpy.float64, IntEnum, ...) and tuples of at most 8."""
@@ -31,7 +41,7 @@ def _scalar(value, depth=0):
     if isinstance(value, float):
         return value if value == value and value not in (_INF, _NINF) else repr(value)
     if isinstance(value, str):
-        return value if len(value) <= MAX_STR else _NO
+        return value if len(value) <= MAX_STR and (value.isascii() or _utf8(value)) else _NO
     if isinstance(value, tuple) and depth == 0 and len(value) <= 8:
         items = [_scalar(v, 1) for v in value]
         return _NO if any(i is _NO for i in items) else items
@@ -50,7 +60,8 @@ def describe(value):
     if kind is int:
         return {"type": "int", "value": value if -2**53 < value < 2**53 else repr(value)}
     if kind is str:
-        return {"type": "str", "value": value} if len(value) <= MAX_STR else {"type": "str"}
+        return {"type": "str", "value": value} if len(value) <= MAX_STR and (
+            value.isascii() or _utf8(value)) else {"type": "str"}
     if kind is bool or value is None:
         return {"type": kind.__qualname__, "value": value}
     info = {"type": type_name(value)}
