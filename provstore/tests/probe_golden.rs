@@ -210,3 +210,54 @@ fn golden_notes_are_recorded_as_stated() {
         .collect();
     assert_eq!(Value::Object(packages), golden["packages"]);
 }
+
+/// The probe's `files` notes (`files/notes.json`) become the `file_accesses` rows its `reads`
+/// state: `[access, path, line, statement]` per execution, in order; a failed cell's note,
+/// arriving with the next answer, is attached to the failed execution.
+#[test]
+fn golden_file_notes_are_recorded_as_stated() {
+    let golden = read(&golden_dir().join("files").join("notes.json"));
+    let cells = golden["cells"].as_array().unwrap();
+    let (_tmp, _db, mut store, trials) = store_with_trials(1);
+    let trial = trials[0].id;
+    let mut expected = Map::new();
+    let mut ids = std::collections::BTreeMap::new();
+    for (i, c) in cells.iter().enumerate() {
+        let n = i as i64 + 1;
+        let msg_id = c["msg_id"].as_str().unwrap();
+        let code = c["code"].as_str().unwrap();
+        let failed = c["answer"].is_null();
+        let notes = c["answer"]["data"]["application/json"].as_object();
+        let own = notes.and_then(|n| n.get(msg_id));
+        store
+            .record_execution(trial, &cell(n, msg_id, code, failed, own))
+            .unwrap();
+        ids.insert(msg_id.to_string(), n);
+        // Notes of earlier (failed) requests come with this answer, as the proxy passes them.
+        for (other, note) in notes.into_iter().flatten() {
+            if other != msg_id {
+                store
+                    .set_runtime_facts(trial, other, &note.to_string())
+                    .unwrap();
+            }
+        }
+        if let Some(reads) = c["reads"].as_object() {
+            expected.extend(reads.clone());
+        }
+    }
+    let rows = store.file_accesses(trial).unwrap();
+    assert_eq!(expected.len(), cells.len(), "every cell's rows are stated");
+    for (msg_id, want) in &expected {
+        let n = ids[msg_id];
+        let got: Vec<Value> = rows
+            .iter()
+            .filter(|r| r.execution_count == Some(n))
+            .map(|r| json!([r.access, r.path, r.line, r.statement]))
+            .collect();
+        assert_eq!(Value::Array(got), *want, "{msg_id}");
+    }
+    // Every row names the file as resolved in the golden folder, with the content's hash.
+    assert!(rows
+        .iter()
+        .all(|r| r.resolved.starts_with('/') && r.sha256.is_some()));
+}

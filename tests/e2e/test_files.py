@@ -1,9 +1,6 @@
 """`%files` as JupyterLab draws it: a cell writes a CSV, the next reads it, a shell command (which
 the trial does not record) changes one byte of it, a third cell reads it again; `%files` answers
-with a table per file, not JupyterLab's JSON tree, and marks the last read as changed outside.
-
-While the probe records no files, the store is given the rows the probe would have written
-(`tests/python/file_rows.py`) before `%files` runs, and `test_probe_rows_in_the_page` is skipped."""
+with a table per file, not JupyterLab's JSON tree, and marks the last read as changed outside."""
 
 from __future__ import annotations
 
@@ -16,7 +13,7 @@ from playwright.sync_api import expect
 from jlab import Lab, Notebook, write_notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
-from file_rows import Access, indexed_execution, recorded_rows, write_rows  # noqa: E402
+from file_rows import Access, indexed_execution, recorded_rows  # noqa: E402
 
 NAME = "files.ipynb"
 WRITE = "with open('e2e_houses.csv', 'w') as f:\n    f.write('rooms,price\\n3,250\\n')"
@@ -27,7 +24,7 @@ READ_AGAIN = "again = open('e2e_houses.csv').read()"
 
 @pytest.fixture(scope="module")
 def files_cell(lab: Lab):
-    """The `%files` cell, after the cells above ran; and whether the probe wrote the rows."""
+    """The `%files` cell, after the cells above ran."""
     root = lab.server.root
     write_notebook(root / NAME, "python-prov", [""])
     with lab.step("files-run"):
@@ -43,12 +40,10 @@ def files_cell(lab: Lab):
                 Access(READ, "e2e_houses.csv", "read", written),
                 Access(READ_AGAIN, "e2e_houses.csv", "read", changed)]
     ids = [indexed_execution(lab.server.db, a.code) for a in accesses]
-    by_probe = recorded_rows(lab.server.db, ids) > 0
-    if not by_probe:
-        write_rows(lab.server.db, root, accesses)
+    assert recorded_rows(lab.server.db, ids) == len(accesses), "the probe noted each cell's file"
     with lab.step("files-magic"):
         cell = nb.run("%files")
-    return nb, cell, by_probe
+    return nb, cell
 
 
 def check_page(lab: Lab, cell) -> None:
@@ -73,13 +68,5 @@ def check_page(lab: Lab, cell) -> None:
 
 
 def test_files_answer_is_a_table_per_file(lab: Lab, files_cell):
-    _, cell, _ = files_cell
-    check_page(lab, cell)
-
-
-def test_probe_rows_in_the_page(lab: Lab, files_cell):
-    _, cell, by_probe = files_cell
-    if not by_probe:
-        pytest.skip("the probe recorded no file accesses (no `files` note yet): un-skip when "
-                    "the capture of issue 13 is merged")
+    _, cell = files_cell
     check_page(lab, cell)

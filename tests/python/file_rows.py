@@ -1,14 +1,10 @@
-"""`file_accesses` rows written by hand into a real kernel's store, as the store writes them from
-the probe's `files` note (`provstore/src/files.rs`), so `%files` and `provctl files` can be tried
-through a real kernel while no probe records files. Each row is the truth about a file a real
-cell opened: its path, and the hash and size of the bytes it read or left, taken from the disk
-right after the cell ran. Tests that need the probe's own rows skip when `recorded_rows` finds
-none (see README "Data files")."""
+"""What a real cell did to a file, taken from the disk right after it ran (its path, and the hash
+and size of the bytes it read or left), and the `file_accesses` rows the store wrote for it from
+the probe's `files` note (`provstore/src/files.rs`), found once the kernel's writer indexed it."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -63,18 +59,3 @@ def recorded_rows(db: Path, execution_ids: list[int]) -> int:
         return conn.execute(
             f"SELECT COUNT(*) FROM file_accesses WHERE execution_id IN ({marks})",
             execution_ids).fetchone()[0]
-
-
-def write_rows(db: Path, folder: Path, accesses: list[Access]) -> None:
-    """The rows the store would hold for ACCESSES (each opened at line 1, the cell's first
-    statement) of files in FOLDER, the kernel's working directory."""
-    with _connect(db) as conn:
-        for a in accesses:
-            execution = indexed_execution(db, a.code)
-            seq = conn.execute("SELECT COUNT(*) FROM file_accesses WHERE execution_id = ?",
-                               (execution,)).fetchone()[0]
-            conn.execute(
-                "INSERT INTO file_accesses (execution_id, seq, path, resolved, access, line,"
-                " statement, size, mtime, sha256, sampled) VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?, ?, 0)",
-                (execution, seq, a.path, os.path.realpath(folder / a.path), a.access, a.size,
-                 time.time(), a.sha256))

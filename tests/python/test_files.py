@@ -2,10 +2,7 @@
 reads it, something outside the trial changes one byte of it, a third cell reads it again. The
 answer lists the file once, its three accesses in order with their hashes, and marks the last
 read as changed outside since In[1] wrote it; `%files` and `provctl files --json` agree.
-
-While the probe records no files, `test_files_answer_what_the_cells_opened` gives the store the
-rows the probe would have written (`file_rows.py`: hashes of the bytes on disk right after each
-cell) and `test_the_probe_records_what_the_cells_opened` is skipped."""
+The rows are the probe's: the test checks them against the bytes on disk after each cell."""
 
 from __future__ import annotations
 
@@ -15,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Kernel, magic_answer
-from file_rows import Access, indexed_execution, recorded_rows, write_rows
+from file_rows import Access, indexed_execution, recorded_rows
 from test_store import provctl, provctl_json
 
 pytestmark = pytest.mark.prov
@@ -78,15 +75,5 @@ def check_answers(k: Kernel, folder: Path, accesses: list[Access]) -> None:
 def test_files_answer_what_the_cells_opened(kernel: Kernel, tmp_path: Path):
     k = kernel
     accesses = run_cells(k, tmp_path)
-    if probe_rows(k, accesses) == 0:
-        write_rows(k.db, tmp_path, accesses)  # the probe's rows, by hand (see file_rows.py)
-    check_answers(k, tmp_path, accesses)
-
-
-def test_the_probe_records_what_the_cells_opened(kernel: Kernel, tmp_path: Path):
-    k = kernel
-    accesses = run_cells(k, tmp_path)
-    if probe_rows(k, accesses) == 0:
-        pytest.skip("the probe recorded no file accesses (no `files` note yet): un-skip when "
-                    "the capture of issue 13 is merged")
+    assert probe_rows(k, accesses) == len(accesses), "the probe noted each cell's file"
     check_answers(k, tmp_path, accesses)
