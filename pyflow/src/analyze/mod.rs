@@ -4,8 +4,10 @@
 //! Layers, each file using only those above it: `known_names`, `ipython`,
 //! `guards`, `lines` (plain data and text); `scope`, `bindings`, `chain`,
 //! `collect` (Python's scoping rules and what is collected); `walker` (the
-//! AST walk); this file (the cell: magics, guards, parse, walk).
+//! AST walk); `asserts` (the cell's asserts, for expectations); this file
+//! (the cell: magics, guards, parse, walk).
 
+mod asserts;
 mod bindings;
 mod chain;
 mod collect;
@@ -159,6 +161,12 @@ fn analyze_prepared(code: &str, prepared: &Prepared<'_>) -> CellAnalysis {
         );
         analysis.masked_lines = masked_lines;
         analysis.cell_magic = cell_magic;
+        // Nothing of the cell ran, but its asserts (as far as the parser
+        // recovered) are expectations that were not reached.
+        if let Mod::Module(module) = parsed.syntax() {
+            analysis.asserts =
+                asserts::find_asserts(&module.body, &prepared.source, parsed.tokens(), lines);
+        }
         return analysis;
     }
     let Mod::Module(module) = parsed.syntax() else {
@@ -208,6 +216,7 @@ fn analyze_prepared(code: &str, prepared: &Prepared<'_>) -> CellAnalysis {
         parse_error: None,
         masked_lines,
         cell_magic,
+        asserts: asserts::find_asserts(&module.body, &prepared.source, parsed.tokens(), lines),
     }
 }
 
@@ -228,5 +237,6 @@ fn opaque_cell(code: &str, lines: &LineIndex, name: &str, args: &str) -> CellAna
         parse_error: None,
         masked_lines: (1..=lines.line_count()).collect(),
         cell_magic: Some(name.to_string()),
+        asserts: Vec::new(),
     }
 }
