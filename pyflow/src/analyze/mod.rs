@@ -46,7 +46,7 @@ use walker::Walker;
 pub fn analyze_cell(code: &str) -> CellAnalysis {
     let prepared = match prepare(code) {
         Ok(p) => p,
-        Err(done) => return done,
+        Err(done) => return *done,
     };
     if prepared.nesting.is_shallow() {
         return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -92,7 +92,7 @@ struct Prepared<'c> {
 
 /// Everything before parsing; `Err` is already the answer (an opaque cell
 /// magic, or a cell CPython would refuse to compile).
-fn prepare(code: &str) -> Result<Prepared<'_>, CellAnalysis> {
+fn prepare(code: &str) -> Result<Prepared<'_>, Box<CellAnalysis>> {
     let lines = LineIndex::new(code);
     let mut masked_lines = Vec::new();
     let mut source = Cow::Borrowed(code);
@@ -113,7 +113,7 @@ fn prepare(code: &str) -> Result<Prepared<'_>, CellAnalysis> {
             let mode = CellMagic::of(name);
             cell_magic = Some(name.to_string());
             if let CellMagic::Opaque = mode {
-                return Err(opaque_cell(code, &lines, name, args));
+                return Err(Box::new(opaque_cell(code, &lines, name, args)));
             }
             masked_lines.push(line_no);
             let mut blanked = String::with_capacity(code.len());
@@ -138,11 +138,11 @@ fn prepare(code: &str) -> Result<Prepared<'_>, CellAnalysis> {
             magic_mode,
             nesting,
         }),
-        Err(message) => Err(CellAnalysis {
+        Err(message) => Err(Box::new(CellAnalysis {
             masked_lines,
             cell_magic,
             ..unanalysed(&message, 1, 1)
-        }),
+        })),
     }
 }
 
