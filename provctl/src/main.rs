@@ -3,7 +3,8 @@
 //! across trials, the dataflow of a trial (which executions a variable
 //! came from, the code that rebuilds it, the whole graph) and its tags, what
 //! differs between two trials (`diff`, in `diff.rs`), the files a trial read and wrote
-//! (`files`, in `files.rs`), and a variable across
+//! (`files`, in `files.rs`), the asserts a trial ran and their outcomes across trials
+//! (`expectations`, in `expectations.rs`), and a variable across
 //! trials (`values`, `plot`: in `values.rs` and `plot.rs`). Every subcommand
 //! takes `--json` for exactly one JSON document on stdout.
 //!
@@ -13,6 +14,7 @@
 //! file that cannot be written.
 
 mod diff;
+mod expectations;
 mod files;
 
 use std::io::{IsTerminal, Write};
@@ -170,6 +172,24 @@ enum Command {
     )]
     Files {
         /// The trial: id, name or UUID (default: the latest).
+        #[arg(long, value_name = "TRIAL")]
+        trial: Option<String>,
+    },
+    /// Every assert the trial's code ran (an expectation), with its latest outcome there and
+    /// a ✓✗ row of its outcome in each trial that ran its cell.
+    #[command(
+        after_help = "An assert is identified across trials by its cell and its source with \
+                      comments and extra spaces dropped. One nested in a branch, loop or \
+                      function may not have run: `passed` then means it did not fail. --json \
+                      prints the array of {\"source\", \"cell_id\", \"history\": \
+                      [{\"trial\", \"execution_count\", \"outcome\", \"message\"}]}, \
+                      outcome `passed`, `failed` or `not reached`, history oldest first."
+    )]
+    Expectations {
+        /// The trial: id, name or UUID (default: the latest).
+        #[arg(value_name = "TRIAL", conflicts_with = "trial")]
+        at: Option<String>,
+        /// The trial, as a flag (the same as the positional TRIAL).
         #[arg(long, value_name = "TRIAL")]
         trial: Option<String>,
     },
@@ -340,6 +360,10 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
         Command::Diff { diff } => diff::run(&store, diff, json, out),
         Command::Files { trial } => {
             files::run(&store, pick_trial(&store, trial.as_deref())?, json, out)
+        }
+        Command::Expectations { at, trial } => {
+            let trial = pick_trial(&store, trial.as_deref().or(at.as_deref()))?;
+            expectations::run(&store, trial, json, out)
         }
         Command::Graph { trial, dot, output } => {
             let trial = pick_trial(&store, trial.as_deref())?;

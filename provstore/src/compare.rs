@@ -58,6 +58,15 @@
 //! index cannot place counts as changed. A trial whose dependencies are not indexed (a
 //! read-only store holding an old trial) has no statements: its type-only names stay equal.
 //!
+//! # Expectations
+//!
+//! Each `assert` either trial ran (see [`Store::expectations`]) with its last outcome in each;
+//! where they differ, `explained_by` names the changed values and input files upstream of it:
+//! the names it reads and the variables and files their current values were computed from
+//! (the dependency index's walk, in the right trial, else the left), as far as the diff found
+//! them changed. Upstream is taken from each name's value at the trial's end, which is the
+//! value the assert saw unless a later cell rebound it.
+//!
 //! # Outputs
 //!
 //! Executions are paired along the code diff (equal and replace ops by position; the rest are
@@ -72,6 +81,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::{Result, Store, TrialSummary};
 
 mod algorithm;
+mod expectations;
 mod inputs;
 mod load;
 mod model;
@@ -81,8 +91,8 @@ mod test_support;
 mod volatile;
 
 pub use model::{
-    CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, InputDiff, InputSide, IntersectionDiff,
-    OutputDiff, OutputEntry, OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
+    CodeOp, CodeOpKind, DiffStatus, EnvDiff, ExpectationDiff, Figure, InputDiff, InputSide,
+    IntersectionDiff, OutputDiff, OutputEntry, OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
 };
 
 use algorithm::Side;
@@ -119,6 +129,7 @@ impl Store {
         let ops = self.code_ops_with_texts(&mut l, &mut r)?;
         let (inputs, seeds) = compare_inputs(&reads(&l), &reads(&r));
         let values = compare_values(&l, &r, &ops, &seeds);
+        let expectations = self.expectation_diffs(left.id, right.id, &values, &inputs)?;
         let environment = self.environment_diff(&left, &right)?;
         let code = ops.iter().map(|op| code_op(op, &l, &r)).collect();
         let outputs = compare_outputs(&mut l.execs, &mut r.execs, &ops);
@@ -135,6 +146,7 @@ impl Store {
             code,
             inputs,
             values,
+            expectations,
             environment,
             outputs,
             volatile_ignored,

@@ -192,6 +192,18 @@
 //! later tables need (by execution, by name). Deleting a trial cascades to
 //! everything recorded under it; `code` and `blobs` are shared and stay.
 //!
+//! # Expectations
+//!
+//! [`Store::expectations`] lists every `assert` a trial's code held (from the cell's stored
+//! analysis, `pyflow::CellAnalysis::asserts`, analysis version 3; an older stored analysis is
+//! re-made from the code) with its outcome (`passed`, `failed` with the message, `not
+//! reached`) in each execution of its cell across all trials. Nothing is stored for it: the
+//! outcome follows from the execution's `status`, `error_name`, `error_value`, the lines of
+//! the cell's own frames in `error_traceback` and `execution_dataflow.failed_line`, so the
+//! kernel changes nothing in what the user sees. The `expectations` module says how each
+//! outcome is decided and what cannot be known (an assert in a branch, loop or function may
+//! not have run: `passed` there means it did not fail).
+//!
 //! # Durability
 //!
 //! `synchronous=NORMAL` in WAL mode: a committed execution survives the
@@ -210,6 +222,7 @@ mod compare;
 mod dataflow_index;
 mod deps;
 mod error;
+mod expectations;
 mod files;
 mod paths;
 mod process;
@@ -225,14 +238,15 @@ mod writer;
 
 pub use captured::{CapturedValue, Judgement, Statistic};
 pub use compare::{
-    CodeOp, CodeOpKind, DiffStatus, EnvDiff, Figure, InputDiff, InputSide, IntersectionDiff,
-    OutputDiff, OutputEntry, OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
+    CodeOp, CodeOpKind, DiffStatus, EnvDiff, ExpectationDiff, Figure, InputDiff, InputSide,
+    IntersectionDiff, OutputDiff, OutputEntry, OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
 };
 pub use deps::{
     DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, FileInput, FileVersion, GraphAnswer,
     SliceAnswer, SliceStatement,
 };
 pub use error::StoreError;
+pub use expectations::{Expectation, ExpectationRun, Outcome};
 pub use files::{FileAccessRow, TrialFiles, FILES_SCHEMA};
 pub use paths::{default_db_path, discover_db, DB_DIR, DB_FILE, ENV_DB};
 pub use process::{hostname, platform};

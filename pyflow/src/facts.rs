@@ -9,7 +9,7 @@ use crate::symbol::{PathPart, Symbol};
 /// Version of the analysis rules. Stored with every [`CellAnalysis`] so a
 /// store that kept analyses from an older `pyflow` knows to re-analyse the
 /// stored code before replaying it (see [`crate::Dataflow`]).
-pub const ANALYSIS_VERSION: u32 = 2;
+pub const ANALYSIS_VERSION: u32 = 3;
 
 /// Everything the static analysis learnt about one cell's code.
 ///
@@ -38,6 +38,36 @@ pub struct CellAnalysis {
     /// The cell magic (`time` for a `%%time` cell), if the cell starts with one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell_magic: Option<String>,
+    /// Every `assert` statement of the cell, nested ones included, in source
+    /// order (since version 3). Found even in a cell that does not parse, as
+    /// far as the parser recovered, so its expectations show as not reached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asserts: Vec<AssertFact>,
+}
+
+/// One `assert` statement: an expectation, identified across trials by its
+/// cell and [`AssertFact::source`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssertFact {
+    /// The statement's text normalised: comments and line breaks dropped,
+    /// each run of whitespace between two tokens one space, none added
+    /// where the code had none (`assert  x>0 ,"m"  # why` is
+    /// `assert x>0 ,"m"`). String contents are kept as written.
+    pub source: String,
+    /// First line (1-based) of the assert in the cell.
+    pub line_start: usize,
+    /// Last line (1-based, inclusive).
+    pub line_end: usize,
+    /// Index of the top-level statement holding it (itself when at top level).
+    pub statement: usize,
+    /// Inside a branch, loop, `with`, `try`, `match`, function or class
+    /// body: it may not have run when its statement did.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub nested: bool,
+    /// The names its test and message read (each once, in order of first
+    /// read), locals of an enclosing function included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<String>,
 }
 
 impl CellAnalysis {

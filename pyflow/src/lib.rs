@@ -267,7 +267,7 @@ pub use dataflow::{
     StatementRead, StatementRef, UnknownVariable,
 };
 pub use facts::{
-    statement_at_line, AliasFact, AliasKind, ArgCall, CallableKind, CellAnalysis, FunctionFact,
-    ImportFact, ParseError, StatementFacts, ANALYSIS_VERSION,
+    statement_at_line, AliasFact, AliasKind, ArgCall, AssertFact, CallableKind, CellAnalysis,
+    FunctionFact, ImportFact, ParseError, StatementFacts, ANALYSIS_VERSION,
 };
 pub use symbol::{Key, PathPart, Symbol};

@@ -1,13 +1,13 @@
 //! Two trials compared (`%trial_diff`, `%trial_intersection_diff`, `provctl diff`): the code as
 //! unified diffs, the input files as a table (short hash, size, who read them), values as a
-//! table (left → right), environment, and outputs, with changed figures side by side in HTML.
+//! table (left → right), the asserts whose outcome changed with what upstream changed, environment, and outputs, with changed figures side by side in HTML.
 //! The answer is built once as a [`Doc`] and written as text and HTML from it. The JSON is the
 //! [`TrialDiff`] itself (without `equal` entries unless `all`), exactly what `provctl diff
 //! --json` prints.
 
 use provstore::{
-    CapturedValue, DiffStatus, EnvDiff, InputDiff, InputSide, IntersectionDiff, OutputDiff,
-    OutputSide, TrialDiff, TrialSummary, ValueDiff,
+    CapturedValue, DiffStatus, EnvDiff, ExpectationDiff, InputDiff, InputSide, IntersectionDiff,
+    Outcome, OutputDiff, OutputSide, TrialDiff, TrialSummary, ValueDiff,
 };
 use similar::TextDiff;
 
@@ -95,6 +95,14 @@ pub fn render_trial_diff(diff: &TrialDiff, all: bool) -> Rendered {
         doc.note(1, "The same values.");
     } else {
         doc.table(1, values_table(&view.values, &view.left, &view.right));
+    }
+
+    doc.section("expectations");
+    if view.expectations.is_empty() {
+        doc.note(1, same_expectations_note(diff.expectations.len()));
+    } else {
+        let table = expectations_table(&view.expectations, &view.left, &view.right);
+        doc.table(1, table);
     }
 
     doc.section("environment");
@@ -316,6 +324,38 @@ fn values_table(values: &[ValueDiff], left: &TrialSummary, right: &TrialSummary)
             } else {
                 v.compared_by.to_string()
             }),
+        ]);
+    }
+    table
+}
+
+/// What the expectations section says when no outcome differs.
+fn same_expectations_note(known: usize) -> String {
+    match known {
+        0 => "No assert ran.".into(),
+        1 => "The one assert had the same outcome.".into(),
+        n => format!("The {n} asserts had the same outcomes."),
+    }
+}
+
+/// Asserts with each trial's last outcome and the upstream changes that can explain a change.
+fn expectations_table(
+    expectations: &[ExpectationDiff],
+    left: &TrialSummary,
+    right: &TrialSummary,
+) -> Table {
+    let (l, r) = (column(left), column(right));
+    let mut table = Table::new(&["expectation", &l, &r, "explained by"]);
+    let outcome = |o: Option<Outcome>| match o {
+        Some(o) => Cell::status(o.as_str()),
+        None => Cell::opt(Some("did not run")),
+    };
+    for e in expectations.iter().take(SHOWN) {
+        table.push(vec![
+            Cell::code(e.source.chars().take(VALUE_WIDTH * 2).collect(), &e.source),
+            outcome(e.left),
+            outcome(e.right),
+            Cell::plain(e.explained_by.join(", ")),
         ]);
     }
     table

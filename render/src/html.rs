@@ -49,8 +49,8 @@ pub(crate) fn esc(s: &str) -> String {
 /// (the text keeps the theme's colour).
 pub(crate) fn badge(status: &str) -> String {
     let tint = match status {
-        "ok" | "finished" => "rgba(46,160,67,0.22)",
-        "error" | "crashed" => "rgba(229,83,75,0.25)",
+        "ok" | "finished" | "passed" => "rgba(46,160,67,0.22)",
+        "error" | "crashed" | "failed" => "rgba(229,83,75,0.25)",
         "running" => "rgba(56,139,253,0.22)",
         _ => "rgba(128,128,128,0.22)",
     };

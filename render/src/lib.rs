@@ -22,12 +22,16 @@
 //!
 //! Data files: [`render_files`] (the files a trial read and wrote, each access with what it
 //! found next to the one before).
+//!
+//! Expectations: [`render_expectations`] (each `assert` of a trial with its latest outcome and
+//! a ✓✗ row across trials).
 
 #![warn(missing_docs)]
 
 mod deps;
 mod diff;
 mod doc;
+mod expectations;
 mod files;
 mod html;
 mod pictures;
@@ -45,6 +49,7 @@ pub use deps::{
     slice_notebook, slice_script,
 };
 pub use diff::{render_intersection, render_trial_diff, trial_diff_view};
+pub use expectations::render_expectations;
 pub use files::{files_not_recorded, render_files};
 pub use plot::render_var_evolution;
 pub use png::svg_to_png;

@@ -53,6 +53,7 @@ MAGICS = [
     ("%var_values acc", None),
     ("%var_evolution acc", "picture"),
     ("%files", None),
+    ("%expectations", None),
 ]
 DOCS = {"%backwards_deps result": "backwards_deps.png", "%trial_diff baseline": "trial_diff.png",
         "%var_evolution acc": "var_evolution.png"}

@@ -24,7 +24,7 @@ CELLS = [
     "acc = model.score(X, y)\nprint(acc)",
 ]
 
-SECTIONS = ["left", "right", "code", "inputs", "values", "environment", "outputs"]
+SECTIONS = ["left", "right", "code", "inputs", "values", "expectations", "environment", "outputs"]
 
 
 def run_cells(kernel, c: str) -> float:

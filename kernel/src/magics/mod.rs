@@ -16,6 +16,7 @@
 mod args;
 mod backwards_deps;
 pub mod cell;
+mod expectations;
 mod files;
 mod global_backwards_deps;
 pub mod jobs;
@@ -97,6 +98,7 @@ pub const MAGICS: &[&MagicSpec] = &[
     &trial_diff::SPEC,
     &trial_intersection_diff::SPEC,
     &files::SPEC,
+    &expectations::SPEC,
 ];
 
 /// The magic called `name` (or one of its aliases).
@@ -149,6 +151,11 @@ mod tests {
             .unwrap()
             .calls
             .remove(0)
+    }
+
+    /// Runs the one magic of `line`, as a cell holding it would.
+    pub(crate) fn run_line(context: &MagicContext, line: &str) -> MagicResult {
+        run(context, &call(line))
     }
 
     #[test]

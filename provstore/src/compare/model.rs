@@ -3,6 +3,8 @@
 //! algorithm depends on these types and not on the module that loads from SQLite.
 
 use serde::Serialize;
+
+use crate::Outcome;
 use serde_json::Value;
 
 use crate::{CapturedValue, TrialSummary};
@@ -258,6 +260,9 @@ pub struct TrialDiff {
     pub inputs: Vec<InputDiff>,
     /// Final values by name: changed, added, removed, then equal; by name within.
     pub values: Vec<ValueDiff>,
+    /// The asserts either trial ran, with each trial's last outcome: the right trial's in its
+    /// order, then those only the left ran.
+    pub expectations: Vec<ExpectationDiff>,
     /// Python, ipykernel, platform, then packages by name.
     pub environment: Vec<EnvDiff>,
     /// Outputs of paired executions, in the right trial's order.
@@ -282,6 +287,12 @@ impl TrialDiff {
                 .collect(),
             inputs: keep_differences(&self.inputs, |i| i.status),
             values: keep_differences(&self.values, |v| v.status),
+            expectations: self
+                .expectations
+                .iter()
+                .filter(|e| e.differs())
+                .cloned()
+                .collect(),
             environment: keep_differences(&self.environment, |e| e.status),
             outputs: keep_differences(&self.outputs, |o| o.status),
             volatile_ignored: self.volatile_ignored.clone(),
@@ -294,11 +305,38 @@ impl TrialDiff {
         self.code.iter().all(|c| c.op == CodeOpKind::Equal)
             && self.inputs.iter().all(|i| i.status == DiffStatus::Equal)
             && self.values.iter().all(|v| v.status == DiffStatus::Equal)
+            && !self.expectations.iter().any(ExpectationDiff::differs)
             && self
                 .environment
                 .iter()
                 .all(|e| e.status == DiffStatus::Equal)
             && self.outputs.iter().all(|o| o.status == DiffStatus::Equal)
+    }
+}
+
+/// An expectation (an `assert`) with its last outcome in each trial: an entry of the diff's
+/// `expectations` (`{"source", "left", "right", "explained_by"}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExpectationDiff {
+    /// The assert's normalised source.
+    pub source: String,
+    /// Its cell.
+    #[serde(skip)]
+    pub cell_id: Option<String>,
+    /// Its last outcome in the left trial; None when the left trial did not run it.
+    pub left: Option<Outcome>,
+    /// The same in the right trial.
+    pub right: Option<Outcome>,
+    /// The changed values and input files upstream of it (what it reads, and what that was
+    /// computed from, in the right trial, else the left): values first, as the diff orders them,
+    /// then files. Empty when the outcomes are the same.
+    pub explained_by: Vec<String>,
+}
+
+impl ExpectationDiff {
+    /// Whether the two trials' outcomes differ.
+    pub fn differs(&self) -> bool {
+        self.left != self.right
     }
 }
 

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod content;
+mod expectations;
 mod inputs;
 
 use common::{binding_note, cell, exec, raw, store_with_trials};

@@ -258,7 +258,7 @@ mod tests {
     fn analyze_uncaught(code: &str) -> crate::facts::CellAnalysis {
         match prepare(code) {
             Ok(prepared) => analyze_prepared(code, &prepared),
-            Err(refused) => refused,
+            Err(refused) => *refused,
         }
     }
 

@@ -4,8 +4,10 @@
 //! Layers, each file using only those above it: `known_names`, `ipython`,
 //! `guards`, `lines` (plain data and text); `scope`, `bindings`, `chain`,
 //! `collect` (Python's scoping rules and what is collected); `walker` (the
-//! AST walk); this file (the cell: magics, guards, parse, walk).
+//! AST walk); `asserts` (the cell's asserts, for expectations); this file
+//! (the cell: magics, guards, parse, walk).
 
+mod asserts;
 mod bindings;
 mod chain;
 mod collect;
@@ -44,7 +46,7 @@ use walker::Walker;
 pub fn analyze_cell(code: &str) -> CellAnalysis {
     let prepared = match prepare(code) {
         Ok(p) => p,
-        Err(done) => return done,
+        Err(done) => return *done,
     };
     if prepared.nesting.is_shallow() {
         return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -90,7 +92,7 @@ struct Prepared<'c> {
 
 /// Everything before parsing; `Err` is already the answer (an opaque cell
 /// magic, or a cell CPython would refuse to compile).
-fn prepare(code: &str) -> Result<Prepared<'_>, CellAnalysis> {
+fn prepare(code: &str) -> Result<Prepared<'_>, Box<CellAnalysis>> {
     let lines = LineIndex::new(code);
     let mut masked_lines = Vec::new();
     let mut source = Cow::Borrowed(code);
@@ -111,7 +113,7 @@ fn prepare(code: &str) -> Result<Prepared<'_>, CellAnalysis> {
             let mode = CellMagic::of(name);
             cell_magic = Some(name.to_string());
             if let CellMagic::Opaque = mode {
-                return Err(opaque_cell(code, &lines, name, args));
+                return Err(Box::new(opaque_cell(code, &lines, name, args)));
             }
             masked_lines.push(line_no);
             let mut blanked = String::with_capacity(code.len());
@@ -136,11 +138,11 @@ fn prepare(code: &str) -> Result<Prepared<'_>, CellAnalysis> {
             magic_mode,
             nesting,
         }),
-        Err(message) => Err(CellAnalysis {
+        Err(message) => Err(Box::new(CellAnalysis {
             masked_lines,
             cell_magic,
             ..unanalysed(&message, 1, 1)
-        }),
+        })),
     }
 }
 
@@ -159,6 +161,12 @@ fn analyze_prepared(code: &str, prepared: &Prepared<'_>) -> CellAnalysis {
         );
         analysis.masked_lines = masked_lines;
         analysis.cell_magic = cell_magic;
+        // Nothing of the cell ran, but its asserts (as far as the parser
+        // recovered) are expectations that were not reached.
+        if let Mod::Module(module) = parsed.syntax() {
+            analysis.asserts =
+                asserts::find_asserts(&module.body, &prepared.source, parsed.tokens(), lines);
+        }
         return analysis;
     }
     let Mod::Module(module) = parsed.syntax() else {
@@ -208,6 +216,7 @@ fn analyze_prepared(code: &str, prepared: &Prepared<'_>) -> CellAnalysis {
         parse_error: None,
         masked_lines,
         cell_magic,
+        asserts: asserts::find_asserts(&module.body, &prepared.source, parsed.tokens(), lines),
     }
 }
 
@@ -228,5 +237,6 @@ fn opaque_cell(code: &str, lines: &LineIndex, name: &str, args: &str) -> CellAna
         parse_error: None,
         masked_lines: (1..=lines.line_count()).collect(),
         cell_magic: Some(name.to_string()),
+        asserts: Vec::new(),
     }
 }

@@ -128,6 +128,7 @@ fn diff() -> TrialDiff {
             value("n", DiffStatus::Added, None, Some(3.0)),
             value("x", DiffStatus::Equal, Some(2.0), Some(2.0)),
         ],
+        expectations: vec![],
         environment: vec![EnvDiff {
             name: "python".into(),
             status: DiffStatus::Equal,
@@ -422,4 +423,62 @@ fn no_input_files_is_said_in_a_sentence() {
     d.inputs[0].status = DiffStatus::Equal;
     let r = render_trial_diff(&d, false);
     assert!(r.text.contains("The same 2 input files."), "{}", r.text);
+}
+
+#[test]
+fn expectations_show_changed_outcomes_with_their_explanation() {
+    let mut d = diff();
+    let expectation = |source: &str, l, r, by: &[&str]| ExpectationDiff {
+        source: source.into(),
+        cell_id: Some("c".into()),
+        left: l,
+        right: r,
+        explained_by: by.iter().map(|s| s.to_string()).collect(),
+    };
+    d.expectations = vec![
+        expectation(
+            "assert acc > 0.9, 'low'",
+            Some(Outcome::Passed),
+            Some(Outcome::Failed),
+            &["C"],
+        ),
+        expectation(
+            "assert x",
+            Some(Outcome::Passed),
+            Some(Outcome::Passed),
+            &[],
+        ),
+        expectation("assert new", None, Some(Outcome::NotReached), &[]),
+    ];
+    let shown = render_trial_diff(&d, false);
+    assert_shows(
+        &shown.text,
+        &[
+            "expectations",
+            "assert acc > 0.9, 'low'",
+            "passed",
+            "failed",
+            "C",
+            "did not run",
+        ],
+    );
+    assert!(!shown.text.contains("assert x"), "{}", shown.text);
+    assert_eq!(
+        shown.json["expectations"],
+        json!([
+            {"source": "assert acc > 0.9, 'low'", "left": "passed", "right": "failed",
+             "explained_by": ["C"]},
+            {"source": "assert new", "left": null, "right": "not reached", "explained_by": []}
+        ])
+    );
+    let all = render_trial_diff(&d, true);
+    assert_eq!(all.json["expectations"].as_array().unwrap().len(), 3);
+    assert!(all.text.contains("assert x"), "{}", all.text);
+    d.expectations.retain(|e| !e.differs());
+    let same = render_trial_diff(&d, false);
+    assert!(
+        same.text.contains("The one assert had the same outcome."),
+        "{}",
+        same.text
+    );
 }
