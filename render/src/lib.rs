@@ -22,9 +22,13 @@
 //!
 //! Data files: [`render_files`] (the files a trial read and wrote, each access with what it
 //! found next to the one before).
+//!
+//! Checks: [`render_checks`] (a trial's findings: severity, rule, executions, message) and
+//! [`render_rules`] (the rules, each with a line that triggers it).
 
 #![warn(missing_docs)]
 
+mod checks;
 mod deps;
 mod diff;
 mod doc;
@@ -40,6 +44,7 @@ mod tags;
 mod text;
 mod values;
 
+pub use checks::{render_checks, render_rules};
 pub use deps::{
     deps_text, graph_dot, graph_text, render_deps, render_graph, render_slice, slice_code,
     slice_notebook, slice_script,

@@ -21,6 +21,7 @@ mod global_backwards_deps;
 pub mod jobs;
 pub mod parse;
 mod prov;
+mod prov_check;
 mod slice;
 mod spec;
 mod tag_cell;
@@ -97,6 +98,7 @@ pub const MAGICS: &[&MagicSpec] = &[
     &trial_diff::SPEC,
     &trial_intersection_diff::SPEC,
     &files::SPEC,
+    &prov_check::SPEC,
 ];
 
 /// The magic called `name` (or one of its aliases).
