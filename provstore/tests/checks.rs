@@ -92,6 +92,19 @@ fn leakage_is_found_through_derived_values_and_named_with_its_lines() {
     );
     assert_eq!(same_cell.len(), 1, "{same_cell:?}");
     assert_eq!(same_cell[0].executions, [1]);
+    // Two test values in one call: one finding naming both.
+    let both = findings_of(
+        &[("a", SPLIT), ("b", "m = M().fit(X_test, y_test)")],
+        "data-leakage",
+    );
+    assert_eq!(both.len(), 1, "{both:?}");
+    assert!(
+        both[0]
+            .message
+            .contains("fits on `X_test`, `y_test`, which come from"),
+        "{}",
+        both[0].message
+    );
 }
 
 #[test]

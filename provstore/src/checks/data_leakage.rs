@@ -77,23 +77,34 @@ fn find(store: &Store, trial: &TrialSummary) -> Result<Vec<Finding>> {
             for (callee, args) in fit_calls(text) {
                 let line = st.line_start + text[..args.0].matches('\n').count();
                 let arguments = &text[args.0..args.1];
-                for (name, origin) in &used {
-                    if !names_in(arguments).any(|n| n == *name) {
-                        continue;
+                let leaked: Vec<&(&str, Origin)> = used
+                    .iter()
+                    .filter(|(name, _)| names_in(arguments).any(|n| n == *name))
+                    .collect();
+                let Some((_, origin)) = leaked.first() else {
+                    continue;
+                };
+                let mut names: Vec<String> = Vec::new();
+                for (n, _) in &leaked {
+                    let shown = format!("`{n}`");
+                    if !names.contains(&shown) {
+                        names.push(shown);
                     }
-                    let message = format!(
-                        "{} line {line}: `{}` fits on `{name}`, which comes from the test part \
-                         of the split in {} line {}; fit on the training part only and keep the \
-                         test part for the final evaluation, else the score overstates how the \
-                         model does on unseen data",
-                        cell(row.execution_count),
-                        one_line(&format!("{callee}({arguments})")),
-                        cell(origin.count),
-                        origin.line,
-                    );
-                    let involved = [origin.count, row.execution_count];
-                    findings.push(RULE.finding(message, involved.into_iter().flatten().collect()));
                 }
+                let message = format!(
+                    "{} line {line}: `{}` fits on {}, which {} from the test part of the \
+                     split in {} line {}; fit on the training part only and keep the test part \
+                     for the final evaluation, else the score overstates how the model does on \
+                     unseen data",
+                    cell(row.execution_count),
+                    one_line(&format!("{callee}({arguments})")),
+                    names.join(", "),
+                    if names.len() == 1 { "comes" } else { "come" },
+                    cell(origin.count),
+                    origin.line,
+                );
+                let involved = [origin.count, row.execution_count];
+                findings.push(RULE.finding(message, involved.into_iter().flatten().collect()));
             }
             let origin = used.first().map(|(_, o)| *o);
             for d in &st.defines {
