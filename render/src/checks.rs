@@ -1,7 +1,8 @@
 //! The checks' findings (`%prov_check`, `provctl check`): one entry per finding, its severity
 //! on a tint, the rule, the executions involved and the message; "no findings" said plainly,
 //! with the rules that ran. JSON: the array of findings (the `provctl check --json` contract).
-//! Also the list of rules (`%prov_check --rules`, `provctl check --rules`).
+//! Also the list of rules (`%prov_check --rules`, `provctl check --rules`), each with a line
+//! of Python that triggers it.
 
 use provstore::{CheckReport, Rule};
 
@@ -53,16 +54,20 @@ pub fn render_rules(rules: &[&Rule]) -> Rendered {
         plural(rules.len(), "rule"),
         "prov check"
     ));
-    let mut table = Table::new(&["rule", "severity", "finds", "e.g."]);
+    // The examples go below the table, as sentences that wrap: a table cell does not.
+    let mut table = Table::new(&["rule", "severity", "finds"]);
     for r in rules {
         table.push(vec![
             Cell::plain(r.id),
             Cell::status(r.severity.name()),
             Cell::plain(r.help),
-            Cell::code(r.example.into(), r.example),
         ]);
     }
     doc.table(0, table);
+    doc.section("what triggers each");
+    for r in rules {
+        doc.note(1, format!("{}: {}", r.id, r.example));
+    }
     let json: Vec<serde_json::Value> = rules
         .iter()
         .map(|r| {
