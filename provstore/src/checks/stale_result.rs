@@ -116,9 +116,13 @@ fn shown(name: &str) -> String {
     }
 }
 
+/// A reader, the run it read from, and that run's cell run again since (indexes into the runs).
+type Stale = (usize, usize, usize);
+
 /// Latest runs that read from a run whose cell was re-run with other code after them.
 fn edited(runs: &[Run], reads: &[Read], latest: &HashMap<&str, usize>) -> Vec<Finding> {
-    let mut grouped: Vec<((usize, usize, usize), Vec<&str>)> = Vec::new();
+    // (reader, producer, the producer's cell re-run) → the names read.
+    let mut grouped: Vec<(Stale, Vec<&str>)> = Vec::new();
     for read in reads {
         let (run, from) = (&runs[read.run], &runs[read.from]);
         let (Some(cell_id), Some(from_cell)) = (&run.cell, &from.cell) else {
