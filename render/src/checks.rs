@@ -99,40 +99,25 @@ mod tests {
             message: "In[4] line 2: `m.fit(X_test, y)` fits on <test> data".into(),
             executions: vec![2, 4],
         }]));
+        let text = &shown.text;
         assert!(
-            shown
-                .text
-                .starts_with("checks of trial 3 \"lr\": 1 finding\n"),
-            "{}",
-            shown.text
+            text.starts_with("checks of trial 3 \"lr\": 1 finding\n"),
+            "{text}"
         );
         assert!(
-            shown.text.contains("  error  data-leakage  In[2] In[4]\n"),
-            "{}",
-            shown.text
+            text.ends_with("rules that ran: data-leakage, stale-result\n"),
+            "{text}"
         );
-        assert!(
-            shown.text.contains("    In[4] line 2: `m.fit(X_test, y)`"),
-            "{}",
-            shown.text
-        );
-        assert!(
-            shown
-                .text
-                .ends_with("rules that ran: data-leakage, stale-result\n"),
-            "{}",
-            shown.text
-        );
-        assert!(
-            shown.html.contains("&lt;test&gt;"),
-            "escaped: {}",
-            shown.html
-        );
-        assert!(
-            shown.html.contains("rgba(229,83,75"),
-            "an error's tint: {}",
-            shown.html
-        );
+        for line in [
+            "  error  data-leakage  In[2] In[4]\n",
+            "    In[4] line 2: `m.fit(",
+        ] {
+            assert!(text.contains(line), "{line:?} in {text}");
+        }
+        // Escaped, and on an error's tint.
+        for part in ["&lt;test&gt;", "rgba(229,83,75"] {
+            assert!(shown.html.contains(part), "{part} in {}", shown.html);
+        }
         assert_eq!(
             shown.json,
             serde_json::json!([{"rule": "data-leakage", "severity": "error",

@@ -146,7 +146,8 @@ mod tests {
         (dir, MagicContext::new(writer))
     }
 
-    fn call(line: &str) -> MagicCall {
+    /// The first magic call of a cell.
+    pub(crate) fn call(line: &str) -> MagicCall {
         parse::split_cell(line, is_prov_magic)
             .unwrap()
             .calls

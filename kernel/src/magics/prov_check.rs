@@ -51,14 +51,8 @@ fn run(context: &MagicContext, asked: CheckArgs) -> MagicResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::magics::parse;
-
     fn run(context: &super::MagicContext, line: &str) -> super::MagicResult {
-        let call = parse::split_cell(line, crate::magics::is_prov_magic)
-            .unwrap()
-            .calls
-            .remove(0);
-        crate::magics::run(context, &call)
+        crate::magics::run(context, &crate::magics::tests::call(line))
     }
 
     fn cell(count: i64, code: &str) -> provstore::ExecutionRecord {
