@@ -4,7 +4,8 @@
 //! came from, the code that rebuilds it, the whole graph) and its tags, what
 //! differs between two trials (`diff`, in `diff.rs`), the files a trial read and wrote
 //! (`files`, in `files.rs`), the asserts a trial ran and their outcomes across trials
-//! (`expectations`, in `expectations.rs`), and a variable across
+//! (`expectations`, in `expectations.rs`), the checks' findings (`check`, in `check.rs`),
+//! and a variable across
 //! trials (`values`, `plot`: in `values.rs` and `plot.rs`). Every subcommand
 //! takes `--json` for exactly one JSON document on stdout.
 //!
@@ -13,6 +14,7 @@
 //! `files`: from before files were recorded, read-only) or an output
 //! file that cannot be written.
 
+mod check;
 mod diff;
 mod expectations;
 mod files;
@@ -193,6 +195,24 @@ enum Command {
         #[arg(long, value_name = "TRIAL")]
         trial: Option<String>,
     },
+    /// Run the checks over a trial (data leakage, stale results, numeric trouble): each
+    /// finding with its severity, the executions involved and what to do.
+    #[command(
+        after_help = "Exit status 0 whether or not there are findings; with --strict, 1 when \
+                      there are. --json prints the array of findings: {\"rule\", \"severity\", \
+                      \"message\", \"executions\": [execution_count…]}. --rules lists the rules."
+    )]
+    Check {
+        /// The trial: id, name or UUID (default: the latest).
+        #[arg(value_name = "T")]
+        trial: Option<String>,
+        /// Exit with status 1 when there are findings.
+        #[arg(long)]
+        strict: bool,
+        /// List the rules, each with a line of Python that triggers it, instead.
+        #[arg(long, conflicts_with_all = ["trial", "strict"])]
+        rules: bool,
+    },
     /// Draw a variable across trials (each trial's last value) as an SVG line chart, the
     /// picture %var_evolution shows.
     #[command(
@@ -365,6 +385,15 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             let trial = pick_trial(&store, trial.as_deref().or(at.as_deref()))?;
             expectations::run(&store, trial, json, out)
         }
+    },
+        Command::Check { rules: true, .. } => check::rules(json, out),
+        Command::Check { trial, strict, .. } => check::run(
+            &store,
+            pick_trial(&store, trial.as_deref())?,
+            *strict,
+            json,
+            out,
+        ),
         Command::Graph { trial, dot, output } => {
             let trial = pick_trial(&store, trial.as_deref())?;
             let answer = store.dataflow_graph(trial)?;

@@ -17,6 +17,9 @@
 //! - [`Store::trial_diff`] and [`Store::intersection_diff`] compare two trials
 //!   (code in execution order, final values, environment, outputs; see the
 //!   `compare` module for how values known only by type are judged).
+//! - [`Store::check`] runs the checks ([`RULES`]: data leakage, stale results, numeric
+//!   trouble, unseeded randomness; one file per rule in the `checks` module) over a trial and returns their
+//!   [`Finding`]s.
 //!
 //! # Where the store is
 //!
@@ -218,6 +221,7 @@
 #![warn(missing_docs)]
 
 mod captured;
+mod checks;
 mod compare;
 mod dataflow_index;
 mod deps;
@@ -237,6 +241,7 @@ mod values;
 mod writer;
 
 pub use captured::{CapturedValue, Judgement, Statistic};
+pub use checks::{CheckReport, Finding, Rule, Severity, RULES};
 pub use compare::{
     CodeOp, CodeOpKind, DiffStatus, EnvDiff, ExpectationDiff, Figure, InputDiff, InputSide,
     IntersectionDiff, OutputDiff, OutputEntry, OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,

@@ -52,6 +52,7 @@ pub(crate) fn badge(status: &str) -> String {
         "ok" | "finished" | "passed" => "rgba(46,160,67,0.22)",
         "error" | "crashed" | "failed" => "rgba(229,83,75,0.25)",
         "running" => "rgba(56,139,253,0.22)",
+        "warning" => "rgba(210,153,34,0.28)",
         _ => "rgba(128,128,128,0.22)",
     };
     on_tint(tint, status)
@@ -80,7 +81,8 @@ pub(crate) fn heading(status: &str, text: &str) -> String {
     let tint = match status {
         "added" | "insert" => "rgba(46,160,67,0.22)",
         "removed" | "delete" => "rgba(229,83,75,0.25)",
-        "changed" | "replace" => "rgba(210,153,34,0.28)",
+        "changed" | "replace" | "warning" => "rgba(210,153,34,0.28)",
+        "error" => "rgba(229,83,75,0.25)",
         _ => "rgba(128,128,128,0.18)",
     };
     format!(

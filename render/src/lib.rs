@@ -25,9 +25,12 @@
 //!
 //! Expectations: [`render_expectations`] (each `assert` of a trial with its latest outcome and
 //! a ✓✗ row across trials).
+//! Checks: [`render_checks`] (a trial's findings: severity, rule, executions, message) and
+//! [`render_rules`] (the rules, each with a line that triggers it).
 
 #![warn(missing_docs)]
 
+mod checks;
 mod deps;
 mod diff;
 mod doc;
@@ -44,6 +47,7 @@ mod tags;
 mod text;
 mod values;
 
+pub use checks::{render_checks, render_rules};
 pub use deps::{
     deps_text, graph_dot, graph_text, render_deps, render_graph, render_slice, slice_code,
     slice_notebook, slice_script,

@@ -22,6 +22,7 @@ mod global_backwards_deps;
 pub mod jobs;
 pub mod parse;
 mod prov;
+mod prov_check;
 mod slice;
 mod spec;
 mod tag_cell;
@@ -99,6 +100,7 @@ pub const MAGICS: &[&MagicSpec] = &[
     &trial_intersection_diff::SPEC,
     &files::SPEC,
     &expectations::SPEC,
+    &prov_check::SPEC,
 ];
 
 /// The magic called `name` (or one of its aliases).
@@ -146,7 +148,8 @@ mod tests {
         (dir, MagicContext::new(writer))
     }
 
-    fn call(line: &str) -> MagicCall {
+    /// The first magic call of a cell.
+    pub(crate) fn call(line: &str) -> MagicCall {
         parse::split_cell(line, is_prov_magic)
             .unwrap()
             .calls
