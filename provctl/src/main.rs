@@ -385,7 +385,6 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             let trial = pick_trial(&store, trial.as_deref().or(at.as_deref()))?;
             expectations::run(&store, trial, json, out)
         }
-    },
         Command::Check { rules: true, .. } => check::rules(json, out),
         Command::Check { trial, strict, .. } => check::run(
             &store,

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use pyflow::CellAnalysis;
 
-use super::{cell, Finding, Rule, Severity};
+use super::rule::{cell, Finding, Rule, Severity};
 use crate::{Result, Store, TrialSummary};
 
 /// The rule.

@@ -12,74 +12,11 @@ use crate::{Result, Store, TrialSummary};
 
 mod data_leakage;
 mod numeric_trouble;
+mod rule;
 mod stale_result;
 mod unseeded_randomness;
 
-/// How serious a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The results are very likely wrong.
-    Error,
-    /// The results may be wrong: look.
-    Warning,
-    /// Worth knowing.
-    Info,
-}
-
-impl Severity {
-    /// The word shown and written in JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-/// One thing a rule found: a row of `provctl check --json`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// The rule's id (`data-leakage`, …).
-    pub rule: &'static str,
-    /// How serious it is.
-    pub severity: Severity,
-    /// What happened, where (`In[n]`, line), and what to do.
-    pub message: String,
-    /// The `In[n]` of the executions involved, in the order the message names them.
-    pub executions: Vec<i64>,
-}
-
-/// A rule: what it is called, what it finds, and the function that finds it in a trial.
-pub struct Rule {
-    /// The id findings carry (`data-leakage`).
-    pub id: &'static str,
-    /// The severity of its findings.
-    pub severity: Severity,
-    /// One line: what it finds.
-    pub help: &'static str,
-    /// One line of Python that triggers it.
-    pub example: &'static str,
-    find: fn(&Store, &TrialSummary) -> Result<Vec<Finding>>,
-}
-
-impl Rule {
-    fn finding(&self, message: String, executions: Vec<i64>) -> Finding {
-        let mut seen = Vec::new();
-        for n in executions {
-            if !seen.contains(&n) {
-                seen.push(n);
-            }
-        }
-        Finding {
-            rule: self.id,
-            severity: self.severity,
-            message,
-            executions: seen,
-        }
-    }
-}
+pub use rule::{Finding, Rule, Severity};
 
 /// Every rule, in the order they run and are listed.
 pub static RULES: &[&Rule] = &[
@@ -117,13 +54,5 @@ impl Store {
             trial: summary,
             findings,
         })
-    }
-}
-
-/// `In[3]`, or `In[?]` for an execution without a count.
-pub(crate) fn cell(n: Option<i64>) -> String {
-    match n {
-        Some(n) => format!("In[{n}]"),
-        None => "In[?]".into(),
     }
 }

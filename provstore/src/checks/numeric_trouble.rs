@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::{cell, Finding, Rule, Severity};
+use super::rule::{cell, Finding, Rule, Severity};
 use crate::{Result, Store, TrialSummary};
 
 /// The rule.

@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{cell, Finding, Rule, Severity};
+use super::rule::{cell, Finding, Rule, Severity};
 use crate::{is_file_name, Result, Store, TrialSummary};
 
 /// The rule.

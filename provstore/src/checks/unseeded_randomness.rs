@@ -12,7 +12,7 @@
 //! seeded but from the clock, or a value that depends on something outside the recorded
 //! inputs (the network, a database), looks the same: the message says what to look for.
 
-use super::{cell, Finding, Rule, Severity};
+use super::rule::{cell, Finding, Rule, Severity};
 use crate::{CodeOpKind, DiffStatus, Result, Store, TrialDiff, TrialSummary};
 
 /// The rule.
