@@ -195,8 +195,9 @@ enum Command {
         #[arg(long, value_name = "TRIAL")]
         trial: Option<String>,
     },
-    /// Run the checks over a trial (data leakage, stale results, numeric trouble): each
-    /// finding with its severity, the executions involved and what to do.
+    /// Run the checks over a trial (data leakage, stale results, numeric trouble, unseeded
+    /// randomness, failed or unreached asserts): each finding with its severity, the
+    /// executions involved and what to do.
     #[command(
         after_help = "Exit status 0 whether or not there are findings; with --strict, 1 when \
                       there are. --json prints the array of findings: {\"rule\", \"severity\", \

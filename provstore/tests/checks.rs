@@ -41,7 +41,9 @@ fn check(store: &Store, trial: i64) -> Vec<Finding> {
             "data-leakage",
             "stale-result",
             "numeric-trouble",
-            "unseeded-randomness"
+            "unseeded-randomness",
+            "expectation-failed",
+            "expectation-not-reached"
         ]
     );
     report.findings
@@ -341,4 +343,61 @@ fn equal_trials_that_disagree_are_unseeded_randomness() {
 fn trials_that_agree_or_ran_other_code_are_not_unseeded_randomness() {
     assert_eq!(twins(["acc = rand()"; 2], [0.5, 0.5]), []);
     assert_eq!(twins(["acc = rand()", "acc = rand() + 0"], [0.5, 0.75]), []);
+}
+
+/// Two trials of one cell with three asserts: the first passes everywhere; the second fails in
+/// trial 2 only (its cell's own frame at line 3); the third is not reached there.
+fn asserts_in_two_trials(second_fails: bool) -> (Vec<Finding>, Vec<Finding>) {
+    const CODE: &str = "x = 1\nassert x == 1, 'one'\nassert x > 0, 'positive'\nassert x < 9\n";
+    let (_tmp, _db, mut store, trials) = store_with_trials(2);
+    for (k, t) in trials.iter().enumerate() {
+        let mut e = cell(1, CODE, "", None);
+        e.cell_id = Some("c1".into());
+        if k == 1 && second_fails {
+            e.status = provstore::ExecStatus::Error;
+            e.error = Some(provstore::ErrorInfo {
+                ename: "AssertionError".into(),
+                evalue: "positive".into(),
+                traceback: vec![
+                    "\u{1b}[0;32mCell In[1], line 3\u{1b}[0m".into(),
+                    "AssertionError: positive".into(),
+                ],
+            });
+            e.dataflow.as_mut().unwrap().failed_line = Some(3);
+        }
+        store.record_execution(t.id, &e).unwrap();
+    }
+    let all = check(&store, trials[1].id);
+    let of = |rule: &str| all.iter().filter(|f| f.rule == rule).cloned().collect();
+    (of("expectation-failed"), of("expectation-not-reached"))
+}
+
+#[test]
+fn a_failing_assert_is_found_with_the_trial_where_it_passed() {
+    let (failed, not_reached) = asserts_in_two_trials(true);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let f = &failed[0];
+    assert_eq!(f.executions, [1]);
+    assert!(
+        f.message
+            .contains("`assert x > 0, 'positive'` failed in In[1] (line 3): positive"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("%trial_diff 1 2"), "{}", f.message);
+    assert_eq!(not_reached.len(), 1, "{not_reached:?}");
+    assert!(
+        not_reached[0]
+            .message
+            .starts_with("`assert x < 9` (line 4) was not checked in In[1]"),
+        "{}",
+        not_reached[0].message
+    );
+}
+
+#[test]
+fn asserts_that_held_are_no_finding() {
+    let (failed, not_reached) = asserts_in_two_trials(false);
+    assert!(failed.is_empty(), "{failed:?}");
+    assert!(not_reached.is_empty(), "{not_reached:?}");
 }

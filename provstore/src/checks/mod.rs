@@ -1,6 +1,7 @@
 //! Checks: rules over a trial's recorded provenance that find likely mistakes (data leakage,
-//! stale results, numeric trouble) and say what to do about each (`provctl check`,
-//! `%prov_check`). A finding is plain data; the renderer shows it.
+//! stale results, numeric trouble, unseeded randomness, failed or unreached asserts) and say
+//! what to do about each (`provctl check`, `%prov_check`). A finding is plain data; the
+//! renderer shows it.
 //!
 //! A rule is one file here: its [`Rule`] (id, severity, one-line help, a one-line Python
 //! example of what triggers it) and the function that finds it. Adding a rule is that file
@@ -11,6 +12,8 @@ use serde::Serialize;
 use crate::{Result, Store, TrialSummary};
 
 mod data_leakage;
+mod expectation_failed;
+mod expectation_not_reached;
 mod numeric_trouble;
 mod rule;
 mod stale_result;
@@ -24,6 +27,8 @@ pub static RULES: &[&Rule] = &[
     &stale_result::RULE,
     &numeric_trouble::RULE,
     &unseeded_randomness::RULE,
+    &expectation_failed::RULE,
+    &expectation_not_reached::RULE,
 ];
 
 /// What the checks found in one trial.
