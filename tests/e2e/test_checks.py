@@ -59,8 +59,9 @@ def test_prov_check_rules_is_a_table(lab: Lab, check_cells):
         table = outs.first.locator("table")
         expect(table).to_have_count(1)
         assert table.locator("th").all_inner_texts() == ["rule", "severity", "finds"]
-        expect(table.locator("tbody tr")).to_have_count(4)
+        expect(table.locator("tbody tr")).to_have_count(6)
         expect(table.locator("tbody tr").first).to_contain_text("data-leakage")
+        expect(table.locator("tbody tr").last).to_contain_text("expectation-not-reached")
         expect(outs.first).to_contain_text("data-leakage: X_train, X_test, y_train, y_test = "
                                             "train_test_split(X, y); model.fit(X_test, y_test)")
         clipped = outs.first.evaluate("o => o.scrollWidth > o.clientWidth + 1")
