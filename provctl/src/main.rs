@@ -17,6 +17,7 @@
 mod check;
 mod diff;
 mod expectations;
+mod export;
 mod files;
 
 use std::io::{IsTerminal, Write};
@@ -28,6 +29,7 @@ use provstore::{Store, StoreError, ENV_DB};
 
 mod output;
 mod plot;
+mod replay;
 mod values;
 
 use output::{bad_extension, extension, png, save, text, Failure, Json};
@@ -228,6 +230,15 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE.svg")]
         output: Option<PathBuf>,
     },
+    /// Hand a trial over: W3C PROV (prov-json, prov-n, prov-o), a Workflow Run RO-Crate, or
+    /// its whole history as a notebook or script.
+    #[command(
+        after_help = "ro-crate writes a directory, or a zip when PATH ends in .zip; the other                       formats are one document, printed without -o."
+    )]
+    Export(export::ExportArgs),
+    /// Re-execute a trial in a fresh kernel and report, execution by execution, what
+    /// reproduced.
+    Replay(replay::ReplayArgs),
 }
 
 /// How many trials `provctl trials` lists unless told.
@@ -394,6 +405,14 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             json,
             out,
         ),
+        Command::Export(args) => {
+            let trial = pick_trial(&store, args.trial.as_deref())?;
+            export::run(&store, trial, args, json, out)
+        }
+        Command::Replay(args) => {
+            let trial = pick_trial(&store, args.trial.as_deref())?;
+            replay::run(&store, trial, args, json, out)
+        }
         Command::Graph { trial, dot, output } => {
             let trial = pick_trial(&store, trial.as_deref())?;
             let answer = store.dataflow_graph(trial)?;
