@@ -267,7 +267,7 @@ pub use types::{
 };
 pub use values::{
     evolution, Evolution, EvolutionPoint, KeyValue, SkippedTrial, TrialOverview, TrialTag,
-    ValueEntry,
+    TrialValue, ValueEntry,
 };
 pub use writer::{
     parse_size, OnProblem, Writer, WriterConfig, WriterHandle, Written, ENV_MAX_PAYLOAD,

@@ -95,6 +95,18 @@ pub struct SkippedTrial {
     pub reason: String,
 }
 
+/// A value captured after one execution of a trial, as [`Store::trial_values`] lists them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrialValue {
+    /// The store's id of the execution after which it was captured.
+    pub execution_id: i64,
+    /// The variable.
+    pub name: String,
+    /// Its type, scalar, summary and fingerprint.
+    #[serde(flatten)]
+    pub captured: CapturedValue,
+}
+
 /// A trial with what is tagged in it and the values its tagged variables ended with
 /// (`%trials`, `provctl trials --json`: every key of [`TrialSummary`] plus `tags` and
 /// `key_values`).
@@ -181,6 +193,35 @@ impl Store {
             return Err(self.no_values(name));
         }
         Ok(entries)
+    }
+
+    /// Every value captured in `trial`, in execution order (then in the order captured): one
+    /// query whatever the trial's size. Unknown trial: [`StoreError::TrialNotFound`].
+    pub fn trial_values(&self, trial: i64) -> Result<Vec<TrialValue>> {
+        self.trial(trial)?;
+        // A read-only store of schema 3 or 4 has no fingerprint column.
+        let fingerprint = if self.read(crate::schema::has_fingerprints)? {
+            "v.fingerprint_json"
+        } else {
+            "NULL"
+        };
+        self.rows(
+            &format!(
+                "SELECT v.execution_id, v.name, v.type_name, v.value_json, v.summary_json,
+                        {fingerprint}
+                 FROM executions e JOIN captured_values v ON v.execution_id = e.id
+                 WHERE e.trial_id = ?1 ORDER BY e.seq, v.id"
+            ),
+            [trial],
+            |r| {
+                Ok(TrialValue {
+                    execution_id: r.get(0)?,
+                    name: r.get(1)?,
+                    captured: CapturedValue::from_columns(r.get(2)?, r.get(3)?, r.get(4)?)
+                        .with_fingerprint(r.get(5)?),
+                })
+            },
+        )
     }
 
     /// `name` as one number per trial, by `stat` (and `column` for dataframes): see
