@@ -35,6 +35,7 @@ mod deps;
 mod diff;
 mod doc;
 mod expectations;
+mod export;
 mod files;
 mod html;
 mod pictures;
@@ -54,6 +55,7 @@ pub use deps::{
 };
 pub use diff::{render_intersection, render_trial_diff, trial_diff_view};
 pub use expectations::render_expectations;
+pub use export::{render_export_text, render_export_written};
 pub use files::{files_not_recorded, render_files};
 pub use plot::render_var_evolution;
 pub use png::svg_to_png;

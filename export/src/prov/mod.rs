@@ -8,6 +8,8 @@ use crate::types::ExportError;
 
 mod json;
 mod model;
+mod n;
+mod o;
 
 /// The trial as PROV-JSON.
 pub(crate) fn prov_json(store: &Store, trial: i64) -> Result<String, ExportError> {
@@ -15,17 +17,13 @@ pub(crate) fn prov_json(store: &Store, trial: i64) -> Result<String, ExportError
 }
 
 /// The trial as PROV-N.
-pub(crate) fn prov_n(_store: &Store, _trial: i64) -> Result<String, ExportError> {
-    Err(ExportError::Invalid(
-        "prov-n export is not built yet".into(),
-    ))
+pub(crate) fn prov_n(store: &Store, trial: i64) -> Result<String, ExportError> {
+    Ok(n::write(&model::build(store, trial)?))
 }
 
 /// The trial as PROV-O in Turtle.
-pub(crate) fn prov_o(_store: &Store, _trial: i64) -> Result<String, ExportError> {
-    Err(ExportError::Invalid(
-        "prov-o export is not built yet".into(),
-    ))
+pub(crate) fn prov_o(store: &Store, trial: i64) -> Result<String, ExportError> {
+    Ok(o::write(&model::build(store, trial)?))
 }
 
 #[cfg(test)]

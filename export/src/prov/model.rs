@@ -359,7 +359,12 @@ pub(crate) fn build(store: &Store, trial: i64) -> Result<Document, ExportError> 
         };
         b.relate(RelKind::WasInformedBy, from, to);
         for symbol in edge.symbols.iter().filter(|s| !is_file_name(s)) {
-            let Some(vid) = var_id(symbol, edge.to) else {
+            // `d['a']` read where the producer made `d`: the version of the container.
+            let Some(vid) = containers(symbol)
+                .filter_map(|s| var_id(s, edge.to))
+                .find(|id| b.at.contains_key(id))
+                .or_else(|| var_id(symbol, edge.to))
+            else {
                 continue;
             };
             // A version the producer changed without naming it (an assumed change).
@@ -434,6 +439,17 @@ pub(crate) fn build(store: &Store, trial: i64) -> Result<Document, ExportError> 
         elements: b.elements,
         relations: b.relations,
     })
+}
+
+/// `symbol` and the symbols it is part of, innermost first: `d['a'].x`, `d['a']`, `d`. A cut
+/// inside a quoted key names nothing and so never matches a version.
+fn containers(symbol: &str) -> impl Iterator<Item = &str> {
+    let cuts = symbol
+        .char_indices()
+        .filter(|&(i, c)| i > 0 && (c == '[' || c == '.'))
+        .map(|(i, _)| i)
+        .rev();
+    std::iter::once(symbol).chain(cuts.map(move |i| &symbol[..i]))
 }
 
 /// The trial's attributes: what it is and the environment it ran in.
@@ -575,5 +591,11 @@ mod tests {
         assert_eq!(local_name("d['a b']"), "d%5B%27a%20b%27%5D");
         assert_eq!(local_name("o.x"), "o%2Ex");
         assert_eq!(local_name("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn containers_go_outwards() {
+        let all: Vec<&str> = containers("d['a.b'].x").collect();
+        assert_eq!(all, ["d['a.b'].x", "d['a.b']", "d['a", "d"]);
     }
 }

@@ -144,3 +144,57 @@ fn prov_json_holds_every_record() {
         "{'a b': 2}\n"
     );
 }
+
+#[test]
+fn prov_n_and_turtle_write_every_record() {
+    let (_dir, store, trial) = trial_of(&[
+        cell(1, "s = 'a \\\\ \"q\"'\nt = 1", ""),
+        cell(2, "u = s + str(t)", "tab\there\r\n"),
+    ]);
+    let doc = model::build(&store, trial).unwrap();
+    let provn = super::n::write(&doc);
+    let turtle = super::o::write(&doc);
+    assert!(provn.starts_with("document\n") && provn.ends_with("endDocument\n"));
+    for (kind, n) in [
+        ("entity", model::Kind::Entity),
+        ("activity", model::Kind::Activity),
+    ] {
+        let lines = provn
+            .lines()
+            .filter(|l| l.starts_with(&format!("  {kind}(")))
+            .count();
+        assert_eq!(lines, doc.elements.iter().filter(|e| e.kind == n).count());
+    }
+    for kind in model::RelKind::ALL {
+        let expected = relations(&doc, kind).len();
+        let written = provn
+            .lines()
+            .filter(|l| l.starts_with(&format!("  {}(", kind.name())))
+            .count();
+        assert_eq!(written, expected, "{kind:?}");
+        let triples = turtle
+            .lines()
+            .filter(|l| l.contains(&format!(" prov:{} ", kind.name())))
+            .count();
+        assert_eq!(triples, expected, "{kind:?}");
+    }
+    // The code keeps its quotes and backslashes, escaped; a line break never ends a line early.
+    assert!(
+        provn.contains(r#"prov:value="s = 'a \\\\ \"q\"'\nt = 1""#),
+        "{provn}"
+    );
+    assert!(
+        turtle.contains(r#"prov:value "s = 'a \\\\ \"q\"'\nt = 1""#),
+        "{turtle}"
+    );
+    assert!(provn.contains(r#"prov:value="tab\there\r\n""#), "{provn}");
+    assert!(
+        turtle.contains("pk:executionCount \"2\"^^xsd:int"),
+        "{turtle}"
+    );
+    assert!(turtle.contains("dct:isPartOf trial:trial"), "{turtle}");
+    assert!(
+        provn.contains("pk:executionCount=\"2\" %% xsd:int"),
+        "{provn}"
+    );
+}

@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod parse;
 mod prov;
 mod prov_check;
+mod prov_export;
 mod slice;
 mod spec;
 mod tag_cell;
@@ -101,6 +102,7 @@ pub const MAGICS: &[&MagicSpec] = &[
     &files::SPEC,
     &expectations::SPEC,
     &prov_check::SPEC,
+    &prov_export::SPEC,
 ];
 
 /// The magic called `name` (or one of its aliases).
