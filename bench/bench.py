@@ -31,6 +31,7 @@ os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")
 import benchmarks  # noqa: E402 - importing registers the benchmarks
 import million  # noqa: E402,F401 - the 1,000,000-execution store's, after the others
 import files  # noqa: E402,F401 - data files: a cell reading a 100 MB CSV
+import export_prov  # noqa: E402,F401 - W3C PROV export of a 1,000-execution trial
 from harness import (  # noqa: E402
     REGISTRY,
     SIDE_LABELS,

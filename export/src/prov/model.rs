@@ -3,7 +3,7 @@
 //! same records.
 //!
 //! The model (README, "W3C PROV export"): the trial is an activity, each execution an activity
-//! `dct:isPartOf` it and `wasInformedBy` the executions whose values or files it used; the code,
+//! `dcterms:isPartOf` it and `wasInformedBy` the executions whose values or files it used; the code,
 //! each variable version (with its captured value or summary), each output and each file
 //! version are entities, `used` / `wasGeneratedBy` as the dataflow says and `wasDerivedFrom`
 //! at execution granularity (what an execution made derives from what it used); the person
@@ -19,7 +19,7 @@ use crate::types::ExportError;
 
 /// prov-kernel's own vocabulary (types and attributes PROV has no word for).
 pub(crate) const PK_NS: &str = "urn:prov-kernel:ns#";
-/// Dublin Core terms, for `dct:isPartOf`.
+/// Dublin Core terms, for `dcterms:isPartOf`.
 pub(crate) const DCT_NS: &str = "http://purl.org/dc/terms/";
 /// How much of an output's text an entity carries; the whole is in the store.
 const OUTPUT_TEXT_LIMIT: usize = 4096;
@@ -433,7 +433,7 @@ pub(crate) fn build(store: &Store, trial: i64) -> Result<Document, ExportError> 
     Ok(Document {
         namespaces: vec![
             ("pk", PK_NS.to_string()),
-            ("dct", DCT_NS.to_string()),
+            ("dcterms", DCT_NS.to_string()),
             ("trial", trial_namespace(&summary)),
         ],
         elements: b.elements,
@@ -494,7 +494,7 @@ fn execution_attrs(e: &ExecutionDetail) -> Vec<(String, Literal)> {
     let mut attrs = vec![
         qname("prov:type", "pk:Execution"),
         text("prov:label", &label),
-        qname("dct:isPartOf", "trial:trial"),
+        qname("dcterms:isPartOf", "trial:trial"),
         attr("pk:order", Literal::Int(e.order)),
     ];
     if let Some(n) = e.execution_count {

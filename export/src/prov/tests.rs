@@ -192,7 +192,7 @@ fn prov_n_and_turtle_write_every_record() {
         turtle.contains("pk:executionCount \"2\"^^xsd:int"),
         "{turtle}"
     );
-    assert!(turtle.contains("dct:isPartOf trial:trial"), "{turtle}");
+    assert!(turtle.contains("dcterms:isPartOf trial:trial"), "{turtle}");
     assert!(
         provn.contains("pk:executionCount=\"2\" %% xsd:int"),
         "{provn}"
