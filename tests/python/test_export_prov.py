@@ -221,3 +221,33 @@ def test_prov_export_magic_shows_files_and_writes(kernel: Kernel, tmp_path: Path
     reply, outputs = kernel.execute("%prov_export --format prov-xml")
     assert reply["content"]["status"] == "error"
     assert "prov-json" in reply["content"]["evalue"], reply["content"]
+
+
+AWKWARD = [
+    "café = 1\nd = {'a b': 2, 'q\"': 3}\nd['a b'] += café",
+    "import math\nnan, big, nothing, pair = math.nan, 2**70, None, (1, 'x')",
+    "print('\\x1b[31mred\\x1b[0m \\\\ \"quoted\"\\ttab\\r\\n')",
+    "d['a b'] / 0",
+    "s = 'line\\nbreak ' + str(d['a b']) + str(big)",
+]
+
+
+def test_awkward_names_values_and_text_stay_valid(kernel: Kernel, tmp_path: Path):
+    """Non-ASCII names, keys with spaces and quotes, NaN, a huge int, None, a tuple, ANSI
+    colours, backslashes, tabs and a failed cell: all three documents stay valid and agree."""
+    for code in AWKWARD:
+        kernel.execute(code)
+    paths = export_all(kernel.db, tmp_path)
+    doc = read(paths["prov-json"])
+    assert read(paths["prov-o"]) == doc
+    assert sorted(provn_grammar.read(paths["prov-n"].read_text())) == \
+        sorted(provn_grammar.records_of(doc))
+    ids = {str(r.identifier) for r in doc.get_records() if r.is_element()}
+    assert "trial:var-caf%C3%A9-1" in ids, ids
+    assert "trial:var-d%5B%27a%20b%27%5D-1" in ids, ids
+    failed = doc.get_record("trial:execution-4")[0]
+    attrs = {str(k): v for k, v in failed.extra_attributes}
+    assert attrs["pk:status"] == "error" and attrs["pk:error"].startswith("ZeroDivisionError")
+    printed = [dict((str(k), v) for k, v in r.extra_attributes) for r in doc.get_records()
+               if str(r.identifier).startswith("trial:output-3-")]
+    assert printed[0]["prov:value"] == '\x1b[31mred\x1b[0m \\ "quoted"\ttab\r\n\n'

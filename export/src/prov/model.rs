@@ -171,6 +171,25 @@ pub(crate) fn local_name(text: &str) -> String {
     out
 }
 
+/// A string literal as PROV-N and Turtle both write it (their `ECHAR` escapes): quotes,
+/// backslashes and line breaks never end or break it.
+pub(crate) fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Builds the document: one record list in a fixed order, so ids and order are stable.
 struct Builder {
     elements: Vec<Element>,

@@ -3,26 +3,7 @@
 
 use std::fmt::Write;
 
-use super::model::{Document, Literal, RelKind};
-
-/// A string literal with PROV-N's escapes (`ECHAR`): quotes, backslashes and line breaks
-/// never end or break it.
-pub(crate) fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+use super::model::{quoted, Document, Literal, RelKind};
 
 fn literal(l: &Literal) -> String {
     match l {

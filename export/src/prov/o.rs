@@ -5,24 +5,7 @@
 
 use std::fmt::Write;
 
-use super::model::{Document, Kind, Literal};
-
-/// A Turtle string literal (`STRING_LITERAL_QUOTE` with `ECHAR` escapes).
-fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+use super::model::{quoted, Document, Kind, Literal};
 
 fn object(l: &Literal) -> String {
     match l {
