@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::model::{Document, Literal, RelKind};
+use super::document::{Document, Literal, RelKind};
 
 /// A value as PROV-JSON writes it: plain strings and booleans as JSON, everything else typed
 /// (the `$` always a string, as the submission's schema asks).

@@ -1,11 +1,12 @@
-//! W3C PROV: the trial's provenance as one PROV document (`model.rs`, built from the store as
-//! plain data), serialised as PROV-JSON (`json.rs`), PROV-N (`n.rs`) or PROV-O in Turtle
+//! W3C PROV: the trial's provenance as one PROV document (`document.rs`, plain data, built from
+//! the store by `model.rs`), serialised as PROV-JSON (`json.rs`), PROV-N (`n.rs`) or PROV-O in Turtle
 //! (`o.rs`).
 
 use provstore::Store;
 
 use crate::types::ExportError;
 
+mod document;
 mod json;
 mod model;
 mod n;

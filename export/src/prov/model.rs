@@ -1,4 +1,4 @@
-//! The PROV document of one trial as plain data, built from the store's queries. `json.rs`,
+//! The PROV document of one trial (`document.rs`), built from the store's queries. `json.rs`,
 //! `n.rs` and `o.rs` each write this one document, so the three serialisations always hold the
 //! same records.
 //!
@@ -13,8 +13,9 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use provstore::{is_file_name, ExecutionDetail, Store, TrialSummary};
+use provstore::{is_file_name, ExecutionDetail, GraphAnswer, Store, TrialSummary, TrialValue};
 
+use super::document::{local_name, Document, Element, Kind, Literal, RelKind, Relation};
 use crate::types::ExportError;
 
 /// prov-kernel's own vocabulary (types and attributes PROV has no word for).
@@ -24,179 +25,24 @@ pub(crate) const DCT_NS: &str = "http://purl.org/dc/terms/";
 /// How much of an output's text an entity carries; the whole is in the store.
 const OUTPUT_TEXT_LIMIT: usize = 4096;
 
-/// An attribute's value, typed as PROV's literals are.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Literal {
-    Str(String),
-    Int(i64),
-    /// A double as its decimal text (as JSON had it).
-    Double(String),
-    Bool(bool),
-    /// A qualified name `prefix:local`.
-    QName(String),
-}
-
-impl Literal {
-    /// The XSD datatype of a typed literal (strings are plain).
-    pub(crate) fn datatype(&self) -> Option<&'static str> {
-        match self {
-            Literal::Str(_) => None,
-            Literal::Int(n) if i32::try_from(*n).is_ok() => Some("xsd:int"),
-            Literal::Int(_) => Some("xsd:long"),
-            Literal::Double(_) => Some("xsd:double"),
-            Literal::Bool(_) => Some("xsd:boolean"),
-            Literal::QName(_) => Some("xsd:QName"),
-        }
-    }
-
-    /// The lexical form (what goes between the quotes).
-    pub(crate) fn lexical(&self) -> String {
-        match self {
-            Literal::Str(s) | Literal::Double(s) | Literal::QName(s) => s.clone(),
-            Literal::Int(n) => n.to_string(),
-            Literal::Bool(b) => b.to_string(),
-        }
-    }
-}
-
-/// The three kinds of PROV element.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Entity,
-    Activity,
-    Agent,
-}
-
-impl Kind {
-    /// The PROV-JSON key and PROV-N keyword.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Kind::Entity => "entity",
-            Kind::Activity => "activity",
-            Kind::Agent => "agent",
-        }
-    }
-}
-
-/// An entity, activity or agent.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Element {
-    pub(crate) kind: Kind,
-    /// Its qualified name.
-    pub(crate) id: String,
-    /// Activities: when they started and ended (`xsd:dateTime`).
-    pub(crate) start: Option<String>,
-    pub(crate) end: Option<String>,
-    /// Attributes in order; a key may repeat (several values).
-    pub(crate) attrs: Vec<(String, Literal)>,
-}
-
-/// The relations the model uses: all binary, with no time or attributes of their own (the
-/// times are the activities'), so each is one triple in PROV-O.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum RelKind {
-    Used,
-    WasGeneratedBy,
-    WasDerivedFrom,
-    WasInformedBy,
-    WasAssociatedWith,
-    ActedOnBehalfOf,
-}
-
-impl RelKind {
-    /// In the order the serialisations write them.
-    pub(crate) const ALL: [RelKind; 6] = [
-        RelKind::Used,
-        RelKind::WasGeneratedBy,
-        RelKind::WasDerivedFrom,
-        RelKind::WasInformedBy,
-        RelKind::WasAssociatedWith,
-        RelKind::ActedOnBehalfOf,
-    ];
-
-    /// The PROV-JSON key, PROV-N keyword and (after `prov:`) PROV-O property.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            RelKind::Used => "used",
-            RelKind::WasGeneratedBy => "wasGeneratedBy",
-            RelKind::WasDerivedFrom => "wasDerivedFrom",
-            RelKind::WasInformedBy => "wasInformedBy",
-            RelKind::WasAssociatedWith => "wasAssociatedWith",
-            RelKind::ActedOnBehalfOf => "actedOnBehalfOf",
-        }
-    }
-
-    /// The PROV-JSON keys of its two arguments, subject first.
-    pub(crate) fn json_keys(self) -> (&'static str, &'static str) {
-        match self {
-            RelKind::Used => ("prov:activity", "prov:entity"),
-            RelKind::WasGeneratedBy => ("prov:entity", "prov:activity"),
-            RelKind::WasDerivedFrom => ("prov:generatedEntity", "prov:usedEntity"),
-            RelKind::WasInformedBy => ("prov:informed", "prov:informant"),
-            RelKind::WasAssociatedWith => ("prov:activity", "prov:agent"),
-            RelKind::ActedOnBehalfOf => ("prov:delegate", "prov:responsible"),
-        }
-    }
-}
-
-/// `subject kind object`, e.g. an execution `used` an entity.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct Relation {
-    pub(crate) kind: RelKind,
-    pub(crate) subject: String,
-    pub(crate) object: String,
-}
-
-/// A trial's PROV document.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Document {
-    /// Prefixes beyond PROV's own (`prov`, `xsd`), in order.
-    pub(crate) namespaces: Vec<(&'static str, String)>,
-    pub(crate) elements: Vec<Element>,
-    pub(crate) relations: Vec<Relation>,
-}
-
-/// A local name that is a valid QName local part in PROV-N, Turtle and PROV-JSON alike:
-/// letters, digits, `_` and `-` as they are, every other byte of the UTF-8 as `%XX` (so a
-/// space, a quote or a bracket never breaks a name).
-pub(crate) fn local_name(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// A string literal as PROV-N and Turtle both write it (their `ECHAR` escapes): quotes,
-/// backslashes and line breaks never end or break it.
-pub(crate) fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Builds the document: one record list in a fixed order, so ids and order are stable.
+/// Builds the document: records in a fixed order (the store's order), so ids and order are
+/// stable. Also keeps, per execution (by row id), its identifier and the entities it made and
+/// used, for the derivations.
+#[derive(Default)]
 struct Builder {
     elements: Vec<Element>,
     at: HashMap<String, usize>,
     relations: Vec<Relation>,
     seen: HashSet<Relation>,
+    execution: HashMap<i64, String>,
+    order: HashMap<i64, i64>,
+    made: HashMap<i64, BTreeSet<String>>,
+    used: HashMap<i64, BTreeSet<String>>,
 }
+
+const USER: &str = "trial:user";
+const KERNEL: &str = "pk:prov-kernel";
+const TRIAL: &str = "trial:trial";
 
 impl Builder {
     /// Adds an element unless one of that id exists; its index either way.
@@ -215,6 +61,18 @@ impl Builder {
         self.elements.len() - 1
     }
 
+    fn activity(
+        &mut self,
+        id: &str,
+        attrs: Vec<(String, Literal)>,
+        start: &str,
+        end: Option<&str>,
+    ) {
+        let i = self.element(Kind::Activity, id.to_string(), attrs);
+        self.elements[i].start = Some(start.to_string());
+        self.elements[i].end = end.map(str::to_string);
+    }
+
     fn relate(&mut self, kind: RelKind, subject: &str, object: &str) {
         let r = Relation {
             kind,
@@ -223,6 +81,186 @@ impl Builder {
         };
         if self.seen.insert(r.clone()) {
             self.relations.push(r);
+        }
+    }
+
+    /// `entity` was made by execution `by` (a row id).
+    fn generated(&mut self, entity: &str, by: i64) {
+        if let Some(activity) = self.execution.get(&by).cloned() {
+            self.relate(RelKind::WasGeneratedBy, entity, &activity);
+            self.made.entry(by).or_default().insert(entity.to_string());
+        }
+    }
+
+    /// Execution `by` (a row id) used `entity`, made by another execution or from outside.
+    fn used_by(&mut self, by: i64, entity: &str) {
+        if let Some(activity) = self.execution.get(&by).cloned() {
+            self.relate(RelKind::Used, &activity, entity);
+            self.used.entry(by).or_default().insert(entity.to_string());
+        }
+    }
+
+    /// The identifier of the version of `symbol` execution `producer` made.
+    fn var_id(&self, symbol: &str, producer: i64) -> Option<String> {
+        let n = self.order.get(&producer)?;
+        Some(format!("trial:var-{}-{n}", local_name(symbol)))
+    }
+
+    /// The agents and the trial with its environment.
+    fn trial(&mut self, summary: &TrialSummary, packages: &[(String, String)]) {
+        let person = vec![
+            qname("prov:type", "prov:Person"),
+            text("prov:label", "the person who ran the notebook"),
+        ];
+        self.element(Kind::Agent, USER.into(), person);
+        let software = vec![
+            qname("prov:type", "prov:SoftwareAgent"),
+            text("prov:label", "prov-kernel"),
+        ];
+        self.element(Kind::Agent, KERNEL.into(), software);
+        let attrs = trial_attrs(summary, packages);
+        self.activity(
+            TRIAL,
+            attrs,
+            &summary.started_at,
+            summary.ended_at.as_deref(),
+        );
+        self.relate(RelKind::WasAssociatedWith, TRIAL, USER);
+        self.relate(RelKind::WasAssociatedWith, TRIAL, KERNEL);
+        self.relate(RelKind::ActedOnBehalfOf, KERNEL, USER);
+    }
+
+    /// Each execution with the code it ran and the outputs it made.
+    fn executions(&mut self, executions: &[ExecutionDetail]) {
+        for e in executions {
+            let id = format!("trial:execution-{}", e.order);
+            self.execution.insert(e.id, id.clone());
+            self.order.insert(e.id, e.order);
+            self.activity(&id, execution_attrs(e), &e.started_at, Some(&e.ended_at));
+            let code = format!("trial:code-{}", local_name(&e.code_sha256));
+            let attrs = vec![
+                qname("prov:type", "pk:Code"),
+                text("prov:value", &e.code),
+                text("pk:sha256", &e.code_sha256),
+            ];
+            self.element(Kind::Entity, code.clone(), attrs);
+            self.relate(RelKind::Used, &id, &code);
+            for (k, out) in e.outputs.iter().enumerate() {
+                let out_id = format!("trial:output-{}-{}", e.order, k + 1);
+                self.element(Kind::Entity, out_id.clone(), output_attrs(out));
+                self.relate(RelKind::WasGeneratedBy, &out_id, &id);
+            }
+        }
+    }
+
+    /// The variable versions each execution made, with the values captured after it.
+    fn variables(
+        &mut self,
+        executions: &[ExecutionDetail],
+        graph: &GraphAnswer,
+        values: &[TrialValue],
+    ) {
+        let mut values_of: HashMap<i64, Vec<&TrialValue>> = HashMap::new();
+        for v in values {
+            values_of.entry(v.execution_id).or_default().push(v);
+        }
+        let defines: HashMap<i64, &Vec<String>> = graph
+            .executions
+            .iter()
+            .map(|g| (g.execution_id, &g.defines))
+            .collect();
+        let mut current: HashMap<String, String> = HashMap::new();
+        for e in executions {
+            let symbols = defines.get(&e.id).into_iter().flat_map(|d| d.iter());
+            for symbol in symbols.filter(|s| !is_file_name(s)) {
+                let Some(vid) = self.var_id(symbol, e.id) else {
+                    continue;
+                };
+                self.element(Kind::Entity, vid.clone(), var_attrs(symbol));
+                self.generated(&vid, e.id);
+                current.insert(symbol.clone(), vid);
+            }
+            for v in values_of.get(&e.id).into_iter().flatten() {
+                if let Some(&i) = current.get(&v.name).and_then(|id| self.at.get(id)) {
+                    attach_value(&mut self.elements[i].attrs, &v.captured);
+                }
+            }
+        }
+    }
+
+    /// What each execution read of what an earlier one made: `wasInformedBy`, and `used` of
+    /// each variable version.
+    fn dataflow(&mut self, graph: &GraphAnswer) {
+        for edge in &graph.edges {
+            let (Some(from), Some(to)) = (
+                self.execution.get(&edge.from).cloned(),
+                self.execution.get(&edge.to).cloned(),
+            ) else {
+                continue;
+            };
+            self.relate(RelKind::WasInformedBy, &from, &to);
+            for symbol in edge.symbols.iter().filter(|s| !is_file_name(s)) {
+                // `d['a']` read where the producer made `d`: the version of the container.
+                let Some(vid) = containers(symbol)
+                    .filter_map(|s| self.var_id(s, edge.to))
+                    .find(|id| self.at.contains_key(id))
+                    .or_else(|| self.var_id(symbol, edge.to))
+                else {
+                    continue;
+                };
+                // A version the producer changed without naming it (an assumed change).
+                if !self.at.contains_key(&vid) {
+                    self.element(Kind::Entity, vid.clone(), var_attrs(symbol));
+                    self.generated(&vid, edge.to);
+                }
+                self.used_by(edge.from, &vid);
+            }
+        }
+    }
+
+    /// Each version of a file the trial read or wrote, who wrote it and who read it.
+    fn files(&mut self, graph: &GraphAnswer) {
+        let mut ids: HashSet<String> = HashSet::new();
+        for f in &graph.files {
+            let name = local_name(f.resolved.rsplit('/').next().unwrap_or(&f.resolved));
+            let base = match (&f.sha256, f.written_by.and_then(|w| self.order.get(&w))) {
+                (Some(h), _) => format!("trial:file-{name}-{}", &h[..h.len().min(16)]),
+                (None, Some(n)) => format!("trial:file-{name}-written-{n}"),
+                (None, None) => format!("trial:file-{name}-outside"),
+            };
+            let mut id = base.clone();
+            let mut n = 1;
+            while !ids.insert(id.clone()) {
+                n += 1;
+                id = format!("{base}-{n}");
+            }
+            self.element(Kind::Entity, id.clone(), file_attrs(f));
+            if let Some(writer) = f.written_by {
+                self.generated(&id, writer);
+            }
+            for &reader in &f.read_by {
+                self.used_by(reader, &id);
+            }
+        }
+    }
+
+    /// What an execution made derives from what it used.
+    fn derivations(&mut self, executions: &[ExecutionDetail]) {
+        for e in executions {
+            let (Some(made), Some(used)) = (self.made.get(&e.id), self.used.get(&e.id)) else {
+                continue;
+            };
+            let pairs: Vec<(String, String)> = made
+                .iter()
+                .flat_map(|m| {
+                    used.iter()
+                        .filter(move |u| *u != m)
+                        .map(move |u| (m.clone(), u.clone()))
+                })
+                .collect();
+            for (m, u) in pairs {
+                self.relate(RelKind::WasDerivedFrom, &m, &u);
+            }
         }
     }
 }
@@ -265,190 +303,13 @@ pub(crate) fn build(store: &Store, trial: i64) -> Result<Document, ExportError> 
     let graph = store.dataflow_graph(trial)?;
     let values = store.trial_values(trial)?;
     let packages = store.trial_packages(trial)?;
-
-    let mut b = Builder {
-        elements: Vec::new(),
-        at: HashMap::new(),
-        relations: Vec::new(),
-        seen: HashSet::new(),
-    };
-
-    // Agents and the trial.
-    let user = "trial:user";
-    let kernel = "pk:prov-kernel";
-    b.element(
-        Kind::Agent,
-        user.into(),
-        vec![
-            qname("prov:type", "prov:Person"),
-            text("prov:label", "the person who ran the notebook"),
-        ],
-    );
-    b.element(
-        Kind::Agent,
-        kernel.into(),
-        vec![
-            qname("prov:type", "prov:SoftwareAgent"),
-            text("prov:label", "prov-kernel"),
-        ],
-    );
-    let trial_id = "trial:trial";
-    let i = b.element(
-        Kind::Activity,
-        trial_id.into(),
-        trial_attrs(&summary, &packages),
-    );
-    b.elements[i].start = Some(summary.started_at.clone());
-    b.elements[i].end = summary.ended_at.clone();
-    b.relate(RelKind::WasAssociatedWith, trial_id, user);
-    b.relate(RelKind::WasAssociatedWith, trial_id, kernel);
-    b.relate(RelKind::ActedOnBehalfOf, kernel, user);
-
-    let exec_ids: HashMap<i64, String> = executions
-        .iter()
-        .map(|e| (e.id, format!("trial:execution-{}", e.order)))
-        .collect();
-    let seq: HashMap<i64, i64> = executions.iter().map(|e| (e.id, e.order)).collect();
-    let var_id = |symbol: &str, producer: i64| -> Option<String> {
-        Some(format!(
-            "trial:var-{}-{}",
-            local_name(symbol),
-            seq.get(&producer)?
-        ))
-    };
-
-    // Executions, their code and outputs.
-    for e in &executions {
-        let id = &exec_ids[&e.id];
-        let i = b.element(Kind::Activity, id.clone(), execution_attrs(e));
-        b.elements[i].start = Some(e.started_at.clone());
-        b.elements[i].end = Some(e.ended_at.clone());
-        let code = format!("trial:code-{}", local_name(&e.code_sha256));
-        b.element(
-            Kind::Entity,
-            code.clone(),
-            vec![
-                qname("prov:type", "pk:Code"),
-                text("prov:value", &e.code),
-                text("pk:sha256", &e.code_sha256),
-            ],
-        );
-        b.relate(RelKind::Used, id, &code);
-        for (k, out) in e.outputs.iter().enumerate() {
-            let out_id = format!("trial:output-{}-{}", e.order, k + 1);
-            b.element(Kind::Entity, out_id.clone(), output_attrs(out));
-            b.relate(RelKind::WasGeneratedBy, &out_id, id);
-        }
-    }
-
-    // Variable versions: what each execution defined, with the values captured after it.
-    let mut made: HashMap<i64, BTreeSet<String>> = HashMap::new();
-    let mut used: HashMap<i64, BTreeSet<String>> = HashMap::new();
-    let mut current: HashMap<&str, String> = HashMap::new();
-    let mut values_of: HashMap<i64, Vec<&provstore::TrialValue>> = HashMap::new();
-    for v in &values {
-        values_of.entry(v.execution_id).or_default().push(v);
-    }
-    let in_graph: HashMap<i64, &provstore::DepExecution> = graph
-        .executions
-        .iter()
-        .map(|g| (g.execution_id, g))
-        .collect();
-    for e in &executions {
-        let Some(g) = in_graph.get(&e.id) else {
-            attach_values(&mut b, &current, values_of.get(&e.id));
-            continue;
-        };
-        for symbol in g.defines.iter().filter(|s| !is_file_name(s)) {
-            let Some(vid) = var_id(symbol, e.id) else {
-                continue;
-            };
-            b.element(Kind::Entity, vid.clone(), var_attrs(symbol));
-            b.relate(RelKind::WasGeneratedBy, &vid, &exec_ids[&e.id]);
-            made.entry(e.id).or_default().insert(vid.clone());
-            current.insert(symbol.as_str(), vid);
-        }
-        attach_values(&mut b, &current, values_of.get(&e.id));
-    }
-
-    // Dataflow between executions.
-    for edge in &graph.edges {
-        let (Some(from), Some(to)) = (exec_ids.get(&edge.from), exec_ids.get(&edge.to)) else {
-            continue;
-        };
-        b.relate(RelKind::WasInformedBy, from, to);
-        for symbol in edge.symbols.iter().filter(|s| !is_file_name(s)) {
-            // `d['a']` read where the producer made `d`: the version of the container.
-            let Some(vid) = containers(symbol)
-                .filter_map(|s| var_id(s, edge.to))
-                .find(|id| b.at.contains_key(id))
-                .or_else(|| var_id(symbol, edge.to))
-            else {
-                continue;
-            };
-            // A version the producer changed without naming it (an assumed change).
-            if !b.at.contains_key(&vid) {
-                b.element(Kind::Entity, vid.clone(), var_attrs(symbol));
-                b.relate(RelKind::WasGeneratedBy, &vid, to);
-                made.entry(edge.to).or_default().insert(vid.clone());
-            }
-            b.relate(RelKind::Used, from, &vid);
-            used.entry(edge.from).or_default().insert(vid);
-        }
-    }
-
-    // File versions.
-    let mut file_ids: HashSet<String> = HashSet::new();
-    for f in &graph.files {
-        let name = f.resolved.rsplit('/').next().unwrap_or(&f.resolved);
-        let base = match (&f.sha256, f.written_by.and_then(|w| seq.get(&w))) {
-            (Some(h), _) => format!("trial:file-{}-{}", local_name(name), &h[..h.len().min(16)]),
-            (None, Some(s)) => format!("trial:file-{}-written-{s}", local_name(name)),
-            (None, None) => format!("trial:file-{}-outside", local_name(name)),
-        };
-        let mut id = base.clone();
-        let mut n = 1;
-        while !file_ids.insert(id.clone()) {
-            n += 1;
-            id = format!("{base}-{n}");
-        }
-        let mut attrs = vec![
-            qname("prov:type", "pk:FileVersion"),
-            text("prov:label", &f.path),
-            text("pk:path", &f.path),
-            text("pk:resolved", &f.resolved),
-        ];
-        if let Some(h) = &f.sha256 {
-            attrs.push(text("pk:sha256", h));
-        }
-        if f.written_by.is_none() {
-            attrs.push(attr("pk:fromOutside", Literal::Bool(true)));
-        }
-        b.element(Kind::Entity, id.clone(), attrs);
-        if let Some(writer) = f.written_by.and_then(|w| exec_ids.get(&w).map(|x| (w, x))) {
-            b.relate(RelKind::WasGeneratedBy, &id, writer.1);
-            made.entry(writer.0).or_default().insert(id.clone());
-        }
-        for reader in &f.read_by {
-            if let Some(r) = exec_ids.get(reader) {
-                b.relate(RelKind::Used, r, &id);
-                used.entry(*reader).or_default().insert(id.clone());
-            }
-        }
-    }
-
-    // What an execution made derives from what it used.
-    for e in &executions {
-        let (Some(made), Some(used)) = (made.get(&e.id), used.get(&e.id)) else {
-            continue;
-        };
-        for m in made {
-            for u in used.iter().filter(|u| *u != m) {
-                b.relate(RelKind::WasDerivedFrom, m, u);
-            }
-        }
-    }
-
+    let mut b = Builder::default();
+    b.trial(&summary, &packages);
+    b.executions(&executions);
+    b.variables(&executions, &graph, &values);
+    b.dataflow(&graph);
+    b.files(&graph);
+    b.derivations(&executions);
     Ok(Document {
         namespaces: vec![
             ("pk", PK_NS.to_string()),
@@ -563,54 +424,47 @@ fn var_attrs(symbol: &str) -> Vec<(String, Literal)> {
     ]
 }
 
-/// Puts the values captured after an execution on the versions they are of: the latest
-/// version of each name (a tagged name is captured where it was tagged, which need not be
-/// where it was made). A version keeps the first value put on it.
-fn attach_values(
-    b: &mut Builder,
-    current: &HashMap<&str, String>,
-    values: Option<&Vec<&provstore::TrialValue>>,
-) {
-    for v in values.into_iter().flatten() {
-        let Some(&i) = current.get(v.name.as_str()).and_then(|id| b.at.get(id)) else {
-            continue;
-        };
-        let attrs = &mut b.elements[i].attrs;
-        if attrs.iter().any(|(k, _)| k == "pk:type") {
-            continue;
-        }
-        let c = &v.captured;
-        attrs.push(text("pk:type", &c.type_name));
-        match c.value.as_ref().map(|j| (j, scalar(j))) {
-            Some((_, Some(lit))) => attrs.push(attr("prov:value", lit)),
-            Some((j, None)) => attrs.push(text("pk:valueJson", &j.to_string())),
-            None => {}
-        }
-        if let Some(s) = &c.summary {
-            attrs.push(text("pk:summary", &s.to_string()));
-        }
-        if let Some(h) = c
-            .fingerprint
-            .as_ref()
-            .and_then(|f| f.get("sha256"))
-            .and_then(|h| h.as_str())
-        {
-            attrs.push(text("pk:fingerprint", h));
-        }
+/// A captured value as attributes of its version: `pk:type`, `prov:value` (a scalar) or
+/// `pk:valueJson` (null, a tuple), `pk:summary`, `pk:fingerprint`. A version keeps the first
+/// value put on it (a tagged name is also captured where it was tagged, after it was made).
+fn attach_value(attrs: &mut Vec<(String, Literal)>, c: &provstore::CapturedValue) {
+    if attrs.iter().any(|(k, _)| k == "pk:type") {
+        return;
     }
+    attrs.push(text("pk:type", &c.type_name));
+    match c.value.as_ref().map(|j| (j, scalar(j))) {
+        Some((_, Some(lit))) => attrs.push(attr("prov:value", lit)),
+        Some((j, None)) => attrs.push(text("pk:valueJson", &j.to_string())),
+        None => {}
+    }
+    if let Some(s) = &c.summary {
+        attrs.push(text("pk:summary", &s.to_string()));
+    }
+    let fingerprint = c.fingerprint.as_ref().and_then(|f| f.get("sha256"));
+    if let Some(h) = fingerprint.and_then(|h| h.as_str()) {
+        attrs.push(text("pk:fingerprint", h));
+    }
+}
+
+fn file_attrs(f: &provstore::FileVersion) -> Vec<(String, Literal)> {
+    let mut attrs = vec![
+        qname("prov:type", "pk:FileVersion"),
+        text("prov:label", &f.path),
+        text("pk:path", &f.path),
+        text("pk:resolved", &f.resolved),
+    ];
+    if let Some(h) = &f.sha256 {
+        attrs.push(text("pk:sha256", h));
+    }
+    if f.written_by.is_none() {
+        attrs.push(attr("pk:fromOutside", Literal::Bool(true)));
+    }
+    attrs
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn local_names_keep_only_safe_characters() {
-        assert_eq!(local_name("acc"), "acc");
-        assert_eq!(local_name("d['a b']"), "d%5B%27a%20b%27%5D");
-        assert_eq!(local_name("o.x"), "o%2Ex");
-        assert_eq!(local_name("é"), "%C3%A9");
-    }
 
     #[test]
     fn containers_go_outwards() {

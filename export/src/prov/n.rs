@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::model::{quoted, Document, Literal, RelKind};
+use super::document::{quoted, Document, Literal, RelKind};
 
 fn literal(l: &Literal) -> String {
     match l {

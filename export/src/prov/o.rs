@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::model::{quoted, Document, Kind, Literal};
+use super::document::{quoted, Document, Kind, Literal};
 
 fn object(l: &Literal) -> String {
     match l {

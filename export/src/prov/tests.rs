@@ -5,6 +5,7 @@ use chrono::{Duration, TimeZone, Utc};
 use provstore::{DataflowRecord, ExecStatus, ExecutionRecord, NewTrial, OutputRecord, Store};
 use serde_json::Value;
 
+use super::document::{Document, Kind, RelKind};
 use super::{json, model};
 
 /// `In[n]` running `code` (analysed by the store, as the kernel leaves it), printing `printed`.
@@ -53,7 +54,7 @@ fn example() -> (tempfile::TempDir, Store, i64) {
     ])
 }
 
-fn relations(doc: &model::Document, kind: model::RelKind) -> Vec<(&str, &str)> {
+fn relations(doc: &Document, kind: RelKind) -> Vec<(&str, &str)> {
     doc.relations
         .iter()
         .filter(|r| r.kind == kind)
@@ -82,21 +83,21 @@ fn the_model_follows_the_dataflow() {
     // One code entity per distinct code: cells 1 and 4 share theirs.
     let codes = ids.iter().filter(|i| i.starts_with("trial:code-")).count();
     assert_eq!(codes, 3);
-    let informed = relations(&doc, model::RelKind::WasInformedBy);
+    let informed = relations(&doc, RelKind::WasInformedBy);
     assert!(informed.contains(&("trial:execution-2", "trial:execution-1")));
     assert!(informed.contains(&("trial:execution-3", "trial:execution-2")));
     assert!(!informed.iter().any(|(a, _)| *a == "trial:execution-4"));
-    let used = relations(&doc, model::RelKind::Used);
+    let used = relations(&doc, RelKind::Used);
     assert!(used.contains(&("trial:execution-2", "trial:var-x-1")));
-    let derived = relations(&doc, model::RelKind::WasDerivedFrom);
+    let derived = relations(&doc, RelKind::WasDerivedFrom);
     assert!(
         derived.contains(&("trial:var-y-3", "trial:var-d%5B%27a%20b%27%5D-2")),
         "{derived:?}"
     );
-    let generated = relations(&doc, model::RelKind::WasGeneratedBy);
+    let generated = relations(&doc, RelKind::WasGeneratedBy);
     assert!(generated.contains(&("trial:output-2-1", "trial:execution-2")));
     assert_eq!(
-        relations(&doc, model::RelKind::ActedOnBehalfOf),
+        relations(&doc, RelKind::ActedOnBehalfOf),
         vec![("pk:prov-kernel", "trial:user")]
     );
 }
@@ -127,11 +128,11 @@ fn prov_json_holds_every_record() {
     let doc = model::build(&store, trial).unwrap();
     let v: Value = serde_json::from_str(&json::write(&doc)).unwrap();
     let count = |key: &str| v[key].as_object().map_or(0, |o| o.len());
-    let elements = |k: model::Kind| doc.elements.iter().filter(|e| e.kind == k).count();
-    assert_eq!(count("entity"), elements(model::Kind::Entity));
+    let elements = |k: Kind| doc.elements.iter().filter(|e| e.kind == k).count();
+    assert_eq!(count("entity"), elements(Kind::Entity));
     assert_eq!(count("activity"), 5);
     assert_eq!(count("agent"), 2);
-    for kind in model::RelKind::ALL {
+    for kind in RelKind::ALL {
         assert_eq!(count(kind.name()), relations(&doc, kind).len(), "{kind:?}");
     }
     let e2 = &v["activity"]["trial:execution-2"];
@@ -155,17 +156,14 @@ fn prov_n_and_turtle_write_every_record() {
     let provn = super::n::write(&doc);
     let turtle = super::o::write(&doc);
     assert!(provn.starts_with("document\n") && provn.ends_with("endDocument\n"));
-    for (kind, n) in [
-        ("entity", model::Kind::Entity),
-        ("activity", model::Kind::Activity),
-    ] {
+    for (kind, n) in [("entity", Kind::Entity), ("activity", Kind::Activity)] {
         let lines = provn
             .lines()
             .filter(|l| l.starts_with(&format!("  {kind}(")))
             .count();
         assert_eq!(lines, doc.elements.iter().filter(|e| e.kind == n).count());
     }
-    for kind in model::RelKind::ALL {
+    for kind in RelKind::ALL {
         let expected = relations(&doc, kind).len();
         let written = provn
             .lines()

@@ -28,7 +28,7 @@ struct ExportArgs {
     #[arg(long, value_name = "F")]
     format: Format,
     /// Where to write it (ro-crate: a directory, or FILE.zip); without it the document is shown.
-    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    #[arg(short = 'o', value_name = "PATH")]
     output: Option<PathBuf>,
     /// ro-crate: copy the files the trial read into the crate, not only their hashes.
     #[arg(long)]
