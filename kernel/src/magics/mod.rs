@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod parse;
 mod prov;
 mod prov_check;
+mod prov_warn;
 mod slice;
 mod spec;
 mod tag_cell;
@@ -64,6 +65,7 @@ impl MagicContext {
             writer,
             tags: Mutex::default(),
             magics: MAGICS,
+            live_warnings: Arc::default(),
         }
     }
 
@@ -101,6 +103,7 @@ pub const MAGICS: &[&MagicSpec] = &[
     &files::SPEC,
     &expectations::SPEC,
     &prov_check::SPEC,
+    &prov_warn::SPEC,
 ];
 
 /// The magic called `name` (or one of its aliases).

@@ -5,6 +5,7 @@
 use provrender::Rendered;
 use provstore::WriterHandle;
 use std::collections::BTreeSet;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 /// What a magic may use: the store, through the recorder's writer thread, so a magic sees
@@ -17,6 +18,9 @@ pub struct MagicContext {
     /// Every magic prov answers (`%prov help` lists them). Carried here, not imported,
     /// so a magic's file depends on this one and never on the table that names it.
     pub magics: &'static [&'static MagicSpec],
+    /// Whether the live warnings are on (`%prov_warn`): shared with the recorder, which shows
+    /// them.
+    pub live_warnings: Arc<AtomicBool>,
 }
 
 impl MagicContext {

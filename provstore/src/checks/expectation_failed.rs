@@ -16,6 +16,7 @@ pub(super) static RULE: Rule = Rule {
     help: "an assert failed in the trial's last run of its cell",
     example: "assert acc > 0.9, 'accuracy too low'  # raised AssertionError",
     find,
+    live: None,
 };
 
 fn find(store: &Store, trial: &TrialSummary) -> Result<Vec<Finding>> {

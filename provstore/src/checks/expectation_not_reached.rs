@@ -16,6 +16,7 @@ pub(super) static RULE: Rule = Rule {
     help: "an assert did not run: its cell stopped before it",
     example: "df = load()  # raised, with assert len(df) > 0 below it in the cell",
     find,
+    live: None,
 };
 
 fn find(store: &Store, trial: &TrialSummary) -> Result<Vec<Finding>> {

@@ -52,6 +52,20 @@ pub struct Rule {
     /// One line of Python that triggers it.
     pub example: &'static str,
     pub(crate) find: fn(&Store, &TrialSummary) -> Result<Vec<Finding>>,
+    /// The findings one execution just recorded causes, read without going over the whole
+    /// trial (the live warnings); None for a rule that only judges whole trials.
+    pub(crate) live: Option<fn(&Store, &Executed) -> Result<Vec<Finding>>>,
+}
+
+/// One execution just recorded, as a live rule reads it.
+pub(crate) struct Executed {
+    pub(crate) id: i64,
+    pub(crate) trial: i64,
+    pub(crate) seq: i64,
+    pub(crate) count: Option<i64>,
+    pub(crate) cell: Option<String>,
+    pub(crate) code_id: i64,
+    pub(crate) code: String,
 }
 
 impl Rule {
