@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{Result, Store, TrialSummary};
+use crate::{Expectation, ExpectationRun, Outcome, Result, Store, TrialSummary};
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -91,4 +91,22 @@ pub(crate) fn cell(n: Option<i64>) -> String {
         Some(n) => format!("In[{n}]"),
         None => "In[?]".into(),
     }
+}
+
+/// A finding (`f`) for each expectation of `trial` whose latest run there had `outcome`, with
+/// that run: the expectation rules' common loop.
+pub(crate) fn per_latest_outcome(
+    store: &Store,
+    trial: &TrialSummary,
+    outcome: Outcome,
+    f: impl Fn(&Expectation, &ExpectationRun) -> Finding,
+) -> Result<Vec<Finding>> {
+    Ok(store
+        .expectations(trial.id)?
+        .iter()
+        .filter_map(|e| {
+            let run = e.latest_in(trial.id)?;
+            (run.outcome == outcome).then(|| f(e, run))
+        })
+        .collect())
 }
