@@ -151,6 +151,28 @@ mod tests {
         (dir, MagicContext::new(writer))
     }
 
+    /// `In[n]` running `code` in cell `cell-n`, ok, for the store to analyse.
+    pub(crate) fn record(n: i64, code: &str) -> provstore::ExecutionRecord {
+        let at = chrono::Utc::now();
+        provstore::ExecutionRecord {
+            code_replaced: false,
+            msg_id: format!("m{n}"),
+            execution_count: Some(n),
+            cell_id: Some(format!("cell-{n}")),
+            code: code.into(),
+            started_at: at,
+            ended_at: at,
+            status: provstore::ExecStatus::Ok,
+            error: None,
+            outputs: vec![],
+            dataflow: Some(provstore::DataflowRecord {
+                analysis: String::new(),
+                runtime: None,
+                failed_line: None,
+            }),
+        }
+    }
+
     /// The first magic call of a cell.
     pub(crate) fn call(line: &str) -> MagicCall {
         parse::split_cell(line, is_prov_magic)
