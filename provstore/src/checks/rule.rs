@@ -54,8 +54,11 @@ pub struct Rule {
     pub(crate) find: fn(&Store, &TrialSummary) -> Result<Vec<Finding>>,
     /// The findings one execution just recorded causes, read without going over the whole
     /// trial (the live warnings); None for a rule that only judges whole trials.
-    pub(crate) live: Option<fn(&Store, &Executed) -> Result<Vec<Finding>>>,
+    pub(crate) live: Option<LiveFind>,
 }
+
+/// A rule's findings caused by one execution (see [`Rule`]'s `live`).
+pub(crate) type LiveFind = fn(&Store, &Executed) -> Result<Vec<Finding>>;
 
 /// One execution just recorded, as a live rule reads it.
 pub(crate) struct Executed {

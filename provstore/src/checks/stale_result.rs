@@ -123,15 +123,25 @@ fn cross_cell(runs: Vec<(i64, Run)>, reads: Vec<(i64, i64, String)>) -> (Vec<Run
     (runs, reads)
 }
 
+/// What a reader read from one earlier run of a cell re-run with other code.
+struct StaleRead {
+    /// The reader's and the earlier run's store ids.
+    runs: (i64, i64),
+    /// Their `In[n]`.
+    counts: (Option<i64>, Option<i64>),
+    /// The names read, as shown.
+    names: Vec<String>,
+}
+
 /// The findings execution `x` causes: the readers of its cell's earlier runs with other code,
 /// and a circle through its own reads.
 fn live(store: &Store, x: &Executed) -> Result<Vec<Finding>> {
     let Some(cell_id) = x.cell.as_deref() else {
         return Ok(Vec::new());
     };
-    // (reader's count, producer's count, name), the reader the latest run of its cell.
-    let stale = store.rows(
-        "SELECT r.execution_count, p.execution_count, d.name, r.id, p.id
+    // Reads of the cell's earlier runs by the latest run of another cell.
+    let reads = store.rows(
+        "SELECT r.id, p.id, r.execution_count, p.execution_count, d.name
            FROM executions p
            JOIN dependencies d ON d.depends_on_id = p.id
            JOIN executions r ON r.id = d.execution_id
@@ -142,23 +152,23 @@ fn live(store: &Store, x: &Executed) -> Result<Vec<Finding>> {
           ORDER BY r.seq, p.seq, d.name",
         (x.trial, cell_id, x.seq, x.code_id),
         |r| {
-            Ok((
-                (r.get::<_, i64>(3)?, r.get::<_, i64>(4)?),
-                (r.get(0)?, r.get(1)?),
-                r.get::<_, String>(2)?,
-            ))
+            Ok(StaleRead {
+                runs: (r.get(0)?, r.get(1)?),
+                counts: (r.get(2)?, r.get(3)?),
+                names: vec![shown(&r.get::<_, String>(4)?)],
+            })
         },
     )?;
-    let mut grouped: Vec<((i64, i64), (Option<i64>, Option<i64>), Vec<String>)> = Vec::new();
-    for (key, counts, name) in stale {
-        match grouped.iter_mut().find(|(k, _, _)| *k == key) {
-            Some((_, _, names)) => names.push(shown(&name)),
-            None => grouped.push((key, counts, vec![shown(&name)])),
+    let mut grouped: Vec<StaleRead> = Vec::new();
+    for read in reads {
+        match grouped.iter_mut().find(|g| g.runs == read.runs) {
+            Some(group) => group.names.extend(read.names),
+            None => grouped.push(read),
         }
     }
     let mut findings: Vec<Finding> = grouped
         .into_iter()
-        .map(|(_, (reader, from), names)| edited_finding(reader, &names, from, x.count))
+        .map(|g| edited_finding(g.counts.0, &g.names, g.counts.1, x.count))
         .collect();
     findings.extend(live_circle(store, x, cell_id)?);
     Ok(findings)
