@@ -12,24 +12,9 @@ import pytest
 
 from conftest import KERNEL_NAME, Kernel, error_text, execute_in_cell, iopub_until_idle, \
     magic_answer, shell_reply, start_kernel, stop_kernel
+from test_checks import SPLIT, run_in
 
 pytestmark = pytest.mark.prov
-
-SPLIT = ("def train_test_split(X, y):\n    return X[:6], X[6:], y[:6], y[6:]\n\n"
-         "class Model:\n    def fit(self, X, y):\n        self.n = len(X)\n        return self\n\n"
-         "X = list(range(10))\ny = [v % 2 for v in X]\n"
-         "X_train, X_test, y_train, y_test = train_test_split(X, y)")
-
-
-def run_in(k: Kernel, code: str, cell_id: str) -> list[dict]:
-    """Runs `code` as cell `cell_id`; its outputs up to its idle (the reply must be ok)."""
-    msg_id = execute_in_cell(k.kc, code, cell_id)
-    reply = shell_reply(k.kc, msg_id)
-    outputs = iopub_until_idle(k.kc, msg_id)
-    assert reply["content"]["status"] == "ok", error_text(reply)
-    for out in outputs:
-        assert out["parent_header"]["msg_id"] == msg_id
-    return outputs
 
 
 def warnings(outputs: list[dict]) -> list[str]:
