@@ -116,3 +116,25 @@ def test_a_bad_argument_is_a_clear_error(kernel: Kernel):
     assert "maybe" in text and "usage: %prov_warn [on|off]" in text, text
     answer = magic_answer(run_in(kernel, "%prov_warn", "w"))
     assert answer.json["live_warnings"] is False
+
+
+def test_a_failing_cell_keeps_its_error_and_still_warns(kernel: Kernel):
+    run_in(kernel, "%prov_warn on", "w")
+    run_in(kernel, "x = 1", "a")
+    run_in(kernel, "y = x * 2", "b")
+    msg_id = execute_in_cell(kernel.kc, "x = 2\n1 / 0", "a")
+    reply = shell_reply(kernel.kc, msg_id)
+    outputs = iopub_until_idle(kernel.kc, msg_id)
+    assert reply["content"]["status"] == "error"
+    assert reply["content"]["ename"] == "ZeroDivisionError"
+    kinds = [o["msg_type"] for o in outputs]
+    assert kinds == ["error", "stream"], kinds
+    assert warnings(outputs)[0].startswith("prov warning (stale-result): In[3] used `x` from In[2]")
+
+
+def test_turning_them_on_in_a_cell_judges_that_cell_already(kernel: Kernel):
+    run_in(kernel, "x = 1", "a")
+    run_in(kernel, "y = x * 2", "b")
+    lines = warnings(run_in(kernel, "%prov_warn on\nx = 2", "a"))
+    assert len(lines) == 1 and "edited and re-run since (In[3])" in lines[0], lines
+    assert warnings(run_in(kernel, "%prov_warn off\nx = 3", "a")) == []

@@ -4,8 +4,8 @@
 //! gets one line per finding on stderr under it, before it ends (the recorder shows them, see
 //! `recorder/warnings.rs`). Off by default, so the kernel stays identical to Python 3.
 //!
-//! The magic answers at its cell's reply, so the cell that turns them on is not itself judged;
-//! the next one is.
+//! The magic runs at its cell's reply, before that cell is recorded: the change already holds
+//! for the cell it is in (`%prov_warn on` above code judges that code).
 
 use super::args;
 use super::spec::{MagicContext, MagicResult, MagicSpec};
