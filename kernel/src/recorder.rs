@@ -19,7 +19,7 @@
 mod outputs;
 #[cfg(test)]
 mod tests;
-pub mod warnings;
+pub(crate) mod warnings;
 
 use crate::messages::Author;
 use crate::wire::RawMessage;

@@ -13,11 +13,11 @@ use bytes::Bytes;
 use provstore::{Finding, WriterHandle};
 
 /// The environment variable that turns the warnings on from the kernel's start.
-pub const ENV_WARN: &str = "PROV_WARN";
+pub(crate) const ENV_WARN: &str = "PROV_WARN";
 
 /// Whether `PROV_WARN`'s value turns the warnings on: `1`, `on`, `true`, `yes` (any case);
 /// anything else (unset, empty, `0`) leaves them off.
-pub fn on_from_env(value: Option<&str>) -> bool {
+pub(crate) fn on_from_env(value: Option<&str>) -> bool {
     value.is_some_and(|v| {
         ["1", "on", "true", "yes"]
             .iter()
