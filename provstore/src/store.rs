@@ -187,7 +187,8 @@ impl Store {
         self.dataflow_rows_of(
             "e.id IN (WITH RECURSIVE up(id) AS (
                  VALUES (?1)
-                 UNION SELECT d.depends_on_id FROM up JOIN dependencies d ON d.execution_id = up.id
+                 UNION SELECT d.depends_on_id
+                   FROM up CROSS JOIN dependencies d ON d.execution_id = up.id
              ) SELECT id FROM up)",
             [execution],
         )

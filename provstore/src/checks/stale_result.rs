@@ -123,6 +123,17 @@ fn cross_cell(runs: Vec<(i64, Run)>, reads: Vec<(i64, i64, String)>) -> (Vec<Run
     (runs, reads)
 }
 
+/// The runs execution `?1` of trial `?2` read from, transitively, back to seq `?3`. CROSS JOIN
+/// keeps SQLite's order (each run's reads by index, then their runs by id): left to itself it
+/// scans the trial's runs since `?3` at every step.
+const UPSTREAM: &str = "WITH RECURSIVE up(id) AS (
+         VALUES (?1)
+         UNION SELECT d.depends_on_id FROM up
+           CROSS JOIN dependencies d ON d.execution_id = up.id
+           CROSS JOIN executions e ON e.id = d.depends_on_id
+          WHERE e.trial_id = ?2 AND e.seq >= ?3
+     )";
+
 /// What a reader read from one earlier run of a cell re-run with other code.
 struct StaleRead {
     /// The reader's and the earlier run's store ids.
@@ -186,13 +197,6 @@ fn live_circle(store: &Store, x: &Executed, cell_id: &str) -> Result<Option<Find
     let Some(first) = first.flatten() else {
         return Ok(None); // the cell's first run: no earlier run of it to come back to
     };
-    const UPSTREAM: &str = "WITH RECURSIVE up(id) AS (
-             VALUES (?1)
-             UNION SELECT d.depends_on_id FROM up
-               JOIN dependencies d ON d.execution_id = up.id
-               JOIN executions e ON e.id = d.depends_on_id
-              WHERE e.trial_id = ?2 AND e.seq >= ?3
-         )";
     let runs = store.rows(
         &format!(
             "{UPSTREAM} SELECT e.id, e.seq, e.execution_count, e.cell_id, e.code_id
@@ -204,7 +208,7 @@ fn live_circle(store: &Store, x: &Executed, cell_id: &str) -> Result<Option<Find
     let reads = store.rows(
         &format!(
             "{UPSTREAM} SELECT d.execution_id, d.depends_on_id, d.name
-               FROM up JOIN dependencies d ON d.execution_id = up.id ORDER BY d.name"
+               FROM up CROSS JOIN dependencies d ON d.execution_id = up.id ORDER BY d.name"
         ),
         (x.id, x.trial, first),
         read_row,
@@ -395,4 +399,29 @@ fn circle_through<'a>(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UPSTREAM;
+
+    #[test]
+    fn the_upstream_walk_follows_reads_by_index_never_scanning_the_trial() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("prov.db")).unwrap();
+        let plan: Vec<String> = store
+            .rows(
+                &format!("EXPLAIN QUERY PLAN {UPSTREAM} SELECT id FROM up"),
+                (1, 1, 1),
+                |r| r.get(3),
+            )
+            .unwrap();
+        let steps: Vec<&String> = plan
+            .iter()
+            .filter(|p| p.contains(" d ") || p.contains(" e "))
+            .collect();
+        assert_eq!(steps.len(), 2, "{plan:?}");
+        assert!(steps[0].contains("dependencies_by_execution"), "{plan:?}");
+        assert!(steps[1].contains("PRIMARY KEY"), "{plan:?}");
+    }
 }
