@@ -22,6 +22,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use provstore::{NewTrial, TrialStatus, Writer, WriterConfig, WriterHandle};
 use std::path::Path;
 use std::process::ExitStatus;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
@@ -114,15 +115,28 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
         author.clone(),
     ));
     let pending = Arc::new(PendingBook::default());
-    let magics = Arc::new(CellMagics::new(
-        Arc::new(MagicContext::new(writer.clone())),
-        author.clone(),
-    ));
+    let context = MagicContext::new(writer.clone());
+    let warn_env = std::env::var(recorder::warnings::ENV_WARN).ok();
+    let live_warnings = recorder::warnings::on_from_env(warn_env.as_deref());
+    context
+        .live_warnings
+        .store(live_warnings, Ordering::Relaxed);
+    if live_warnings {
+        info!("live warnings are on (${})", recorder::warnings::ENV_WARN);
+    }
+    let warnings = context.live_warnings.clone();
+    let magics = Arc::new(CellMagics::new(Arc::new(context), author.clone()));
     let first_iopub = Arc::new(Flag::default());
     let shutdown_requested = Arc::new(Flag::default());
     let (publish, created) = mpsc::unbounded_channel();
     let (flush_iopub, flushes) = mpsc::unbounded_channel();
-    recorder::spawn(tap_rx, writer.clone(), author.clone(), publish.clone());
+    recorder::spawn(
+        tap_rx,
+        writer.clone(),
+        author.clone(),
+        publish.clone(),
+        warnings,
+    );
 
     let (shell_out, shell_in) = shell_front.split();
     let (control_out, control_in) = control_front.split();

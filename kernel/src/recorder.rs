@@ -12,10 +12,14 @@
 //! A request is recorded only if the child ran it (went busy for it, or replied), in the order
 //! it ran; one the child never answered (a rejected replay, a request without `msg_id`) is
 //! dropped as soon as a later request is heard of, or when too many wait ([`MAX_WAITING`]).
+//!
+//! Live warnings, when on (`warnings.rs`): a committed execution's stale-result and
+//! data-leakage findings go out in its cell just before its idle.
 
 mod outputs;
 #[cfg(test)]
 mod tests;
+pub(crate) mod warnings;
 
 use crate::messages::Author;
 use crate::wire::RawMessage;
@@ -29,6 +33,7 @@ use outputs::{
 use provstore::{ErrorInfo, ExecStatus, ExecutionRecord, OutputRecord, WriterHandle};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -48,8 +53,9 @@ const MAX_WAITING: usize = 4096;
 const LATE_NOTES: usize = 64;
 
 /// Released once the execution an idle belongs to is committed (or cannot be): the iopub relay
-/// waits for it before publishing that idle.
-pub type Hold = oneshot::Sender<()>;
+/// waits for it before publishing that idle, and publishes what it carries (the live
+/// warnings) just before the idle.
+pub type Hold = oneshot::Sender<Vec<RawMessage>>;
 
 /// What the relay shows the recorder.
 pub enum Tap {
@@ -155,12 +161,14 @@ pub fn tap() -> (TapSender, TapReceiver) {
 }
 
 /// Runs the recorder until every tap sender is gone. A store problem is shown once, as stderr
-/// in the running cell (or the next one to start), through `publish`.
+/// in the running cell (or the next one to start), through `publish`. While `warnings` is on,
+/// each execution's live warnings are shown in its cell (`warnings.rs`).
 pub fn spawn(
     TapReceiver(mut rx): TapReceiver,
     writer: Arc<WriterHandle>,
     author: Author,
     publish: mpsc::UnboundedSender<RawMessage>,
+    warnings: Arc<AtomicBool>,
 ) {
     tokio::spawn(async move {
         let mut recorder = Recorder {
@@ -175,6 +183,7 @@ pub fn spawn(
             recent: VecDeque::new(),
             warned_full: false,
             barriers: Vec::new(),
+            warnings,
         };
         loop {
             let deadline = recorder.next_deadline();
@@ -226,6 +235,8 @@ struct Recorder {
     warned_full: bool,
     /// Open [`Tap::Barrier`]s: each waits until nothing before its `seq` is in flight.
     barriers: Vec<(u64, oneshot::Sender<()>)>,
+    /// Whether live warnings are on (`%prov_warn`, `PROV_WARN`).
+    warnings: Arc<AtomicBool>,
 }
 
 impl Recorder {
@@ -435,7 +446,7 @@ impl Recorder {
     fn release_after_writer(&self, msg_id: &str, hold: Hold) {
         if self.recent.iter().any(|id| id == msg_id) {
             self.writer.after_written(Box::new(move || {
-                let _ = hold.send(());
+                let _ = hold.send(Vec::new());
             }));
         }
     }
@@ -540,6 +551,7 @@ impl Recorder {
             return;
         };
         let (status, error) = exec.reply.unwrap_or((ExecStatus::Aborted, None));
+        let (header, msg_id) = (exec.header.clone(), exec.msg_id.clone());
         let ended_at = exec.idle_at.map_or_else(Utc::now, |(at, _)| at);
         let dataflow = dataflow_record(error.as_ref(), exec.runtime.as_ref());
         if status == ExecStatus::Error && exec.runtime.is_none() {
@@ -564,15 +576,13 @@ impl Recorder {
         let holds = exec.holds;
         if holds.is_empty() {
             self.writer.record(record);
+        } else if self.warnings.load(Ordering::Relaxed) {
+            self.writer.record(record);
+            let author = self.author.clone();
+            warnings::check_then_release(&self.writer, author, header, msg_id, holds);
         } else {
-            self.writer.record_then(
-                record,
-                Box::new(move || {
-                    for hold in holds {
-                        let _ = hold.send(());
-                    }
-                }),
-            );
+            self.writer
+                .record_then(record, Box::new(move || warnings::release(holds, None)));
         }
     }
 }

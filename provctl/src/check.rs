@@ -8,7 +8,7 @@ use std::io::Write;
 
 use provstore::Store;
 
-use crate::output::{text, Failure, Json};
+use crate::output::{answer, Failure, Json};
 
 /// Prints the findings of `trial` (or, with `rules`, the list of rules).
 pub(crate) fn run(
@@ -19,10 +19,9 @@ pub(crate) fn run(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let report = store.check(trial)?;
-    match json {
-        Some(j) => j.write(out, &report.findings)?,
-        None => text(out, &provrender::render_checks(&report).text)?,
-    }
+    answer(out, json, &report.findings, || {
+        provrender::render_checks(&report).text
+    })?;
     if strict && !report.findings.is_empty() {
         out.flush()?;
         return Err(Failure::Exit {
@@ -40,8 +39,5 @@ pub(crate) fn run(
 /// Prints the rules, each with what it finds and a line of Python that triggers it.
 pub(crate) fn rules(json: Option<Json>, out: &mut impl Write) -> Result<(), Failure> {
     let rendered = provrender::render_rules(provstore::RULES);
-    match json {
-        Some(j) => j.write(out, &rendered.json),
-        None => text(out, &rendered.text),
-    }
+    answer(out, json, &rendered.json, || rendered.text.clone())
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use provstore::Store;
 
-use crate::output::{text, Failure, Json};
+use crate::output::{answer, Failure, Json};
 
 /// Prints the expectations of `trial`.
 pub(crate) fn run(
@@ -17,14 +17,8 @@ pub(crate) fn run(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let expectations = store.expectations(trial)?;
-    match json {
-        Some(j) => j.write(out, &expectations),
-        None => {
-            let summary = store.trial(trial)?;
-            text(
-                out,
-                &provrender::render_expectations(&summary, &expectations).text,
-            )
-        }
-    }
+    let summary = store.trial(trial)?;
+    answer(out, json, &expectations, || {
+        provrender::render_expectations(&summary, &expectations).text
+    })
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use provstore::Store;
 
-use crate::output::{text, Failure, Json};
+use crate::output::{answer, Failure, Json};
 
 /// Prints the files of `trial`.
 pub(crate) fn run(
@@ -16,12 +16,11 @@ pub(crate) fn run(
     json: Option<Json>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let answer = store.trial_files(trial)?;
-    if let Some(message) = provrender::files_not_recorded(&answer) {
+    let files = store.trial_files(trial)?;
+    if let Some(message) = provrender::files_not_recorded(&files) {
         return Err(Failure::Exit { code: 1, message });
     }
-    match json {
-        Some(j) => j.write(out, &answer.accesses),
-        None => text(out, &provrender::render_files(&answer).text),
-    }
+    answer(out, json, &files.accesses, || {
+        provrender::render_files(&files).text
+    })
 }

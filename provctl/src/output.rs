@@ -85,6 +85,19 @@ pub(crate) fn save(
     Ok(true)
 }
 
+/// Prints an answer: `data` with `--json`, else the text `render` makes (only then).
+pub(crate) fn answer<T: serde::Serialize>(
+    out: &mut impl Write,
+    json: Option<Json>,
+    data: &T,
+    render: impl FnOnce() -> String,
+) -> Result<(), Failure> {
+    match json {
+        Some(j) => j.write(out, data),
+        None => text(out, &render()),
+    }
+}
+
 pub(crate) fn text(out: &mut impl Write, text: &str) -> Result<(), Failure> {
     Ok(out.write_all(text.as_bytes())?)
 }

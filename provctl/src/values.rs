@@ -6,7 +6,7 @@ use std::io::Write;
 
 use provstore::Store;
 
-use crate::output::{text, Failure, Json};
+use crate::output::{answer, Failure, Json};
 
 /// Prints the values of `variable`. A name never captured is exit 2 with similar names.
 pub(crate) fn run(
@@ -16,8 +16,7 @@ pub(crate) fn run(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let entries = store.var_values(variable)?;
-    match json {
-        Some(j) => j.write(out, &entries),
-        None => text(out, &provrender::render_var_values(variable, &entries).text),
-    }
+    answer(out, json, &entries, || {
+        provrender::render_var_values(variable, &entries).text
+    })
 }

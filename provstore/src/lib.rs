@@ -110,6 +110,9 @@
 //! Files are left out of `dependencies`' and `execution_names`' readers that list variables;
 //! a read of an earlier execution's write is a `dependencies` row like a variable's.
 //!
+//! A later version adds an index on `executions (trial_id, cell_id, seq)`: the runs of a cell,
+//! which the live checks ([`Store::live_findings`]) ask for after every execution.
+//!
 //! A store of version 3 to 6 that cannot be written is read as it is: empty temporary tables
 //! stand in for the newer tables, since none of its executions refers to them.
 //!

@@ -8,7 +8,15 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 7] = [V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: [&str; 8] = [V1, V2, V3, V4, V5, V6, V7, CELL_RUNS];
+
+/// The runs of one cell in a trial, found by index: the live checks (`PROV_WARN`, `%prov_warn`)
+/// ask, after each execution, for the earlier runs of its cell and whether a reader's run is
+/// its cell's latest, which must not read every execution of a long trial. Only an index:
+/// readers of a store without it get the same answers.
+const CELL_RUNS: &str = r#"
+CREATE INDEX IF NOT EXISTS executions_by_cell ON executions (trial_id, cell_id, seq);
+"#;
 
 /// Version 7: the files an execution's code read and wrote (`file_accesses`, one row per file,
 /// access and statement, from the probe's `files` note; never their content), found by
@@ -304,8 +312,8 @@ CREATE TABLE trial_packages (
 /// [`has_fingerprints`]), or add tables a read-only reader of an older store stands in for
 /// with empty temporary ones (version 6: `code_analysis`, `code_statements`, `name_set_members`,
 /// `execution_name_sets`, `read_set_members`, `execution_read_sets`; version 7:
-/// `file_accesses`; see [`stand_in_for_newer_tables`]): every execution of such a store keeps its facts in its
-/// own rows.
+/// `file_accesses`; see [`stand_in_for_newer_tables`]), or add only an index (the runs of a
+/// cell): every execution of such a store keeps its facts in its own rows.
 const READABLE_FROM: i64 = 3;
 
 /// What [`migrate`] found.

@@ -174,6 +174,31 @@ impl Store {
     /// The dataflow facts of a trial's executions, in execution order: what a trial's
     /// dependency graph is rebuilt from.
     pub fn dataflow_rows(&self, trial: i64) -> Result<Vec<crate::DataflowRow>> {
+        self.dataflow_rows_of("e.trial_id = ?1", [trial])
+    }
+
+    /// The dataflow facts of execution `execution` and of every execution it read from,
+    /// transitively (the `dependencies` rows), in execution order: what one execution's result
+    /// rests on, without reading the rest of its trial.
+    pub(crate) fn dataflow_rows_upstream_of(
+        &self,
+        execution: i64,
+    ) -> Result<Vec<crate::DataflowRow>> {
+        self.dataflow_rows_of(
+            "e.id IN (WITH RECURSIVE up(id) AS (
+                 VALUES (?1)
+                 UNION SELECT d.depends_on_id
+                   FROM up CROSS JOIN dependencies d ON d.execution_id = up.id
+             ) SELECT id FROM up)",
+            [execution],
+        )
+    }
+
+    fn dataflow_rows_of(
+        &self,
+        which: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<crate::DataflowRow>> {
         self.rows(
             &format!(
                 "SELECT e.id, e.execution_count, e.cell_id, c.text, {ANALYSIS_SQL}, d.runtime,
@@ -181,9 +206,9 @@ impl Store {
              FROM executions e
              JOIN code c ON c.id = e.code_id
              JOIN execution_dataflow d ON d.execution_id = e.id
-             WHERE e.trial_id = ?1 ORDER BY e.seq"
+             WHERE {which} ORDER BY e.seq"
             ),
-            [trial],
+            params,
             |r| {
                 Ok(crate::DataflowRow {
                     execution_id: r.get(0)?,

@@ -250,6 +250,32 @@ impl WriterHandle {
             .unwrap_or_else(|_| Err(self.no_answer()))
     }
 
+    /// Calls `f` on the writer thread with the store and the trial's id once everything sent
+    /// before is committed, or with why there is none. Never blocks (for reads whose answer
+    /// someone awaits elsewhere: the live warnings); if the thread is gone, `f` is dropped
+    /// uncalled.
+    pub fn then_read<F>(&self, f: F)
+    where
+        F: FnOnce(Result<(&Store, i64)>) + Send + 'static,
+    {
+        let shared = Arc::clone(&self.shared);
+        let path = self.path.clone();
+        let run = move |store: Result<&mut Store>| {
+            let trial = match &*shared.slot.lock().unwrap_or_else(|p| p.into_inner()) {
+                TrialSlot::Ready(handle) => Some(handle.id),
+                _ => None,
+            };
+            f(store.and_then(|s| {
+                let id = trial.ok_or(StoreError::Unavailable {
+                    path,
+                    reason: "the trial could not be begun".into(),
+                })?;
+                Ok((&*s, id))
+            }))
+        };
+        let _ = self.tx.send(Command::Run(Box::new(run)));
+    }
+
     /// Calls `written` on the writer thread once everything sent before is committed (or
     /// dropped). Never blocks; if the thread is gone, `written` is dropped uncalled.
     pub fn after_written(&self, written: Written) {

@@ -2,13 +2,32 @@
 //! on a tint, the rule, the executions involved and the message; "no findings" said plainly,
 //! with the rules that ran. JSON: the array of findings (the `provctl check --json` contract).
 //! Also the list of rules (`%prov_check --rules`, `provctl check --rules`), each with a line
-//! of Python that triggers it.
+//! of Python that triggers it. And whether the live warnings are on (`%prov_warn`).
 
 use provstore::{CheckReport, Rule};
+use serde_json::json;
 
 use crate::doc::{Block, Doc};
 use crate::table::{Cell, Table};
-use crate::{plural, to_json, trial_named, Rendered};
+use crate::{plural, render_confirmation, to_json, trial_named, Rendered};
+
+/// Whether the live warnings are on (`%prov_warn`; `changed`: the call just turned them so).
+/// JSON: `{"live_warnings": on, "message": …}`.
+pub fn render_live_warnings(on: bool, changed: bool) -> Rendered {
+    let message = match (on, changed) {
+        (true, true) => {
+            "Live warnings are now on: a cell whose run makes another cell's result stale, or \
+             that fits a model on test data, says so on stderr under it (%prov_warn off to stop)."
+        }
+        (true, false) => "Live warnings are on (%prov_warn off to turn them off).",
+        (false, true) => "Live warnings are now off (%prov_warn on to turn them on).",
+        (false, false) => {
+            "Live warnings are off (%prov_warn on, or PROV_WARN=1 in the kernel's environment, \
+             to turn them on)."
+        }
+    };
+    render_confirmation(message, json!({ "live_warnings": on }))
+}
 
 /// The findings of one trial.
 pub fn render_checks(report: &CheckReport) -> Rendered {

@@ -26,7 +26,8 @@
 //! Expectations: [`render_expectations`] (each `assert` of a trial with its latest outcome and
 //! a ✓✗ row across trials).
 //! Checks: [`render_checks`] (a trial's findings: severity, rule, executions, message) and
-//! [`render_rules`] (the rules, each with a line that triggers it).
+//! [`render_rules`] (the rules, each with a line that triggers it), [`render_live_warnings`]
+//! (whether `%prov_warn` is on).
 
 #![warn(missing_docs)]
 
@@ -48,7 +49,7 @@ mod tags;
 mod text;
 mod values;
 
-pub use checks::{render_checks, render_rules};
+pub use checks::{render_checks, render_live_warnings, render_rules};
 pub use deps::{
     deps_text, graph_dot, graph_text, render_deps, render_graph, render_slice, slice_code,
     slice_notebook, slice_script,

@@ -53,8 +53,8 @@ pub(crate) struct IopubInbox {
 pub(crate) struct IdleWait {
     /// Its cell's magics' outputs, published just before it.
     outputs: Option<oneshot::Receiver<Vec<RawMessage>>>,
-    /// Its execution's commit.
-    committed: oneshot::Receiver<()>,
+    /// Its execution's commit, with what to publish just before the idle (live warnings).
+    committed: oneshot::Receiver<Vec<RawMessage>>,
     /// Its commit comes after a slow cell's: it may wait for that cell's magics too.
     behind_magic: bool,
 }
@@ -225,11 +225,12 @@ impl Relay {
     }
 }
 
-/// Waits for a held idle's magics' outputs (returned), then for its execution's commit.
-/// Released at once for an idle that ends no execution, or when the store cannot be written;
-/// the limits cover a magic that never ends and a store locked by another process for long.
+/// Waits for a held idle's magics' outputs, then for its execution's commit; returns what goes
+/// out before the idle: those outputs, then the commit's warnings. Released at once for an
+/// idle that ends no execution, or when the store cannot be written; the limits cover a magic
+/// that never ends and a store locked by another process for long.
 async fn wait_for(wait: IdleWait) -> Vec<RawMessage> {
-    let outputs = match wait.outputs {
+    let mut outputs = match wait.outputs {
         None => Vec::new(),
         Some(outputs) => match tokio::time::timeout(MAGIC_TIME_LIMIT, outputs).await {
             Ok(Ok(outputs)) => outputs,
@@ -248,11 +249,13 @@ async fn wait_for(wait: IdleWait) -> Vec<RawMessage> {
     } else {
         HOLD_LIMIT
     };
-    if tokio::time::timeout(limit, wait.committed).await.is_err() {
-        warn!(
+    match tokio::time::timeout(limit, wait.committed).await {
+        Ok(Ok(warnings)) => outputs.extend(warnings),
+        Ok(Err(_)) => {} // released without a word: no execution to wait for
+        Err(_) => warn!(
             "the store took longer than {} s to record an execution; its idle goes out first",
             limit.as_secs()
-        );
+        ),
     }
     outputs
 }

@@ -15,6 +15,14 @@ use clap::{Args, ColorChoice, Command, FromArgMatches};
 #[derive(Args, Debug)]
 pub(super) struct NoArgs {}
 
+/// `[T]`: the trial a magic answers about (`%files`, `%expectations`, `%prov_check`).
+#[derive(Args, Debug)]
+pub(super) struct TrialArg {
+    /// The trial: id, name or UUID (default: this kernel's trial).
+    #[arg(value_name = "T")]
+    pub(super) trial: Option<String>,
+}
+
 /// Parses `words` as `spec`'s arguments `A`, then runs the magic with them. A request for help
 /// is the help, as the magic's answer; wrong arguments are the message for the cell.
 pub(super) fn parse_then<A: Args + FromArgMatches>(

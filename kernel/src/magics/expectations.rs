@@ -4,9 +4,8 @@
 //! renderer. Outcomes come from what the store recorded (status, error, the failing line),
 //! never from code added to the cell, so a failing assert looks exactly as in plain Python.
 
-use super::args;
-use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
-use clap::Args;
+use super::args::{self, TrialArg};
+use super::spec::{trial_query, MagicContext, MagicResult, MagicSpec};
 
 /// The `%expectations` magic.
 pub const SPEC: MagicSpec = MagicSpec {
@@ -16,38 +15,11 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-/// `%expectations [T]`.
-#[derive(Args, Debug)]
-struct ExpectationsArgs {
-    /// The trial: id, name or UUID (default: this kernel's trial).
-    #[arg(value_name = "T")]
-    trial: Option<String>,
-}
-
-fn run(context: &MagicContext, asked: ExpectationsArgs) -> MagicResult {
-    // This kernel's trial, unless one is typed.
-    let own = match &asked.trial {
-        Some(_) => None,
-        None => Some(
-            context
-                .writer
-                .trial()
-                .ok_or("the store is not available, so no expectations were recorded")?
-                .id,
-        ),
-    };
-    let typed = asked.trial;
-    let (trial, expectations) = context
-        .writer
-        .query(move |store| {
-            let trial = match (typed, own) {
-                (Some(typed), _) => store.resolve_trial(&typed)?,
-                (None, id) => store.trial(id.unwrap_or_default())?,
-            };
-            let expectations = store.expectations(trial.id)?;
-            Ok((trial, expectations))
-        })
-        .map_err(store_error)?;
+fn run(context: &MagicContext, asked: TrialArg) -> MagicResult {
+    let unavailable = "the store is not available, so no expectations were recorded";
+    let (trial, expectations) = trial_query(context, asked.trial, unavailable, |store, trial| {
+        Ok((store.trial(trial)?, store.expectations(trial)?))
+    })?;
     Ok(provrender::render_expectations(&trial, &expectations))
 }
 
@@ -57,8 +29,9 @@ mod tests {
 
     /// `In[n]` of cell `c` running `code`, failed by an AssertionError at `line` when given.
     fn cell(n: i64, code: &str, failed_at: Option<i64>) -> provstore::ExecutionRecord {
-        let at = chrono::Utc::now();
-        let error = failed_at.map(|line| provstore::ErrorInfo {
+        let mut cell = crate::magics::tests::record(n, code);
+        cell.cell_id = Some("c".into());
+        cell.error = failed_at.map(|line| provstore::ErrorInfo {
             ename: "AssertionError".into(),
             evalue: "too small".into(),
             traceback: vec![
@@ -66,27 +39,13 @@ mod tests {
                 "AssertionError".into(),
             ],
         });
-        provstore::ExecutionRecord {
-            code_replaced: false,
-            msg_id: format!("m{n}"),
-            execution_count: Some(n),
-            cell_id: Some("c".into()),
-            code: code.into(),
-            started_at: at,
-            ended_at: at,
-            status: if error.is_some() {
-                provstore::ExecStatus::Error
-            } else {
-                provstore::ExecStatus::Ok
-            },
-            error,
-            outputs: vec![],
-            dataflow: Some(provstore::DataflowRecord {
-                analysis: String::new(),
-                runtime: None,
-                failed_line: failed_at,
-            }),
+        if cell.error.is_some() {
+            cell.status = provstore::ExecStatus::Error;
         }
+        if let Some(dataflow) = cell.dataflow.as_mut() {
+            dataflow.failed_line = failed_at;
+        }
+        cell
     }
 
     #[test]

@@ -2,9 +2,8 @@
 //! who opened it, size, content hash and whether the content changed between accesses: the
 //! answer of `provctl files [--trial T]`, from the same renderer.
 
-use super::args;
-use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
-use clap::Args;
+use super::args::{self, TrialArg};
+use super::spec::{trial_query, MagicContext, MagicResult, MagicSpec};
 
 /// The `%files` magic.
 pub const SPEC: MagicSpec = MagicSpec {
@@ -14,43 +13,11 @@ pub const SPEC: MagicSpec = MagicSpec {
     run: |context, words| args::parse_then(&SPEC, words, |asked| run(context, asked)),
 };
 
-/// `%files [T]`.
-#[derive(Args, Debug)]
-struct FilesArgs {
-    /// The trial: id, name or UUID (default: this kernel's trial).
-    #[arg(value_name = "T")]
-    trial: Option<String>,
-}
-
-/// The trial asked about.
-enum Trial {
-    /// As typed: an id, name or UUID.
-    Named(String),
-    /// This kernel's.
-    Current(i64),
-}
-
-fn run(context: &MagicContext, asked: FilesArgs) -> MagicResult {
-    let trial = match asked.trial {
-        Some(typed) => Trial::Named(typed),
-        None => Trial::Current(
-            context
-                .writer
-                .trial()
-                .ok_or("the store is not available, so no files were recorded")?
-                .id,
-        ),
-    };
-    let answer = context
-        .writer
-        .query(move |store| {
-            let id = match &trial {
-                Trial::Named(typed) => store.resolve_trial(typed)?.id,
-                Trial::Current(id) => *id,
-            };
-            store.trial_files(id)
-        })
-        .map_err(store_error)?;
+fn run(context: &MagicContext, asked: TrialArg) -> MagicResult {
+    let unavailable = "the store is not available, so no files were recorded";
+    let answer = trial_query(context, asked.trial, unavailable, |store, trial| {
+        store.trial_files(trial)
+    })?;
     if let Some(why) = provrender::files_not_recorded(&answer) {
         return Err(why);
     }
@@ -59,39 +26,20 @@ fn run(context: &MagicContext, asked: FilesArgs) -> MagicResult {
 
 #[cfg(test)]
 mod tests {
-    use crate::magics::parse;
-
-    fn run(context: &super::MagicContext, line: &str) -> super::MagicResult {
-        let call = parse::split_cell(line, crate::magics::is_prov_magic)
-            .unwrap()
-            .calls
-            .remove(0);
-        crate::magics::run(context, &call)
-    }
+    use crate::magics::tests::run_line as run;
 
     /// `In[1]` writing `out.csv`, as the probe notes it.
     fn writing_cell() -> provstore::ExecutionRecord {
-        let at = chrono::Utc::now();
         let note = serde_json::json!({"bound": [], "deleted": [], "files": [{
             "path": "out.csv", "resolved": "/w/out.csv", "access": "write", "line": 1,
             "size": 12, "mtime": 1.0, "sha256": "ab".repeat(32), "sampled": false}]});
-        provstore::ExecutionRecord {
-            code_replaced: false,
-            msg_id: "m1".into(),
-            execution_count: Some(1),
-            cell_id: None,
-            code: "open('out.csv', 'w').write('hello world\\n')".into(),
-            started_at: at,
-            ended_at: at,
-            status: provstore::ExecStatus::Ok,
-            error: None,
-            outputs: vec![],
-            dataflow: Some(provstore::DataflowRecord {
-                analysis: String::new(),
-                runtime: Some(note.to_string()),
-                failed_line: None,
-            }),
+        let mut cell =
+            crate::magics::tests::record(1, "open('out.csv', 'w').write('hello world\\n')");
+        cell.cell_id = None;
+        if let Some(dataflow) = cell.dataflow.as_mut() {
+            dataflow.runtime = Some(note.to_string());
         }
+        cell
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod parse;
 mod prov;
 mod prov_check;
 mod prov_export;
+mod prov_warn;
 mod slice;
 mod spec;
 mod tag_cell;
@@ -65,6 +66,7 @@ impl MagicContext {
             writer,
             tags: Mutex::default(),
             magics: MAGICS,
+            live_warnings: Arc::default(),
         }
     }
 
@@ -103,6 +105,7 @@ pub const MAGICS: &[&MagicSpec] = &[
     &expectations::SPEC,
     &prov_check::SPEC,
     &prov_export::SPEC,
+    &prov_warn::SPEC,
 ];
 
 /// The magic called `name` (or one of its aliases).
@@ -148,6 +151,28 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         (dir, MagicContext::new(writer))
+    }
+
+    /// `In[n]` running `code` in cell `cell-n`, ok, for the store to analyse.
+    pub(crate) fn record(n: i64, code: &str) -> provstore::ExecutionRecord {
+        let at = chrono::Utc::now();
+        provstore::ExecutionRecord {
+            code_replaced: false,
+            msg_id: format!("m{n}"),
+            execution_count: Some(n),
+            cell_id: Some(format!("cell-{n}")),
+            code: code.into(),
+            started_at: at,
+            ended_at: at,
+            status: provstore::ExecStatus::Ok,
+            error: None,
+            outputs: vec![],
+            dataflow: Some(provstore::DataflowRecord {
+                analysis: String::new(),
+                runtime: None,
+                failed_line: None,
+            }),
+        }
     }
 
     /// The first magic call of a cell.

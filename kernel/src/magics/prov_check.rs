@@ -3,8 +3,8 @@
 //! severity, the executions involved and what to do: the answer of `provctl check [T]`, from
 //! the same renderer; `--rules` lists the rules.
 
-use super::args;
-use super::spec::{store_error, MagicContext, MagicResult, MagicSpec};
+use super::args::{self, TrialArg};
+use super::spec::{trial_query, MagicContext, MagicResult, MagicSpec};
 use clap::Args;
 
 /// The `%prov_check` magic.
@@ -18,9 +18,8 @@ pub const SPEC: MagicSpec = MagicSpec {
 /// `%prov_check [T] [--rules]`.
 #[derive(Args, Debug)]
 struct CheckArgs {
-    /// The trial: id, name or UUID (default: this kernel's trial).
-    #[arg(value_name = "T")]
-    trial: Option<String>,
+    #[command(flatten)]
+    trial: TrialArg,
     /// List the rules, each with a line of Python that triggers it.
     #[arg(long, conflicts_with = "trial")]
     rules: bool,
@@ -30,51 +29,16 @@ fn run(context: &MagicContext, asked: CheckArgs) -> MagicResult {
     if asked.rules {
         return Ok(provrender::render_rules(provstore::RULES));
     }
-    let current = context.writer.trial().map(|t| t.id);
-    let typed = asked.trial;
-    if typed.is_none() && current.is_none() {
-        return Err("the store is not available, so there is nothing to check".into());
-    }
-    let report = context
-        .writer
-        .query(move |store| {
-            let id = match (&typed, current) {
-                (Some(typed), _) => store.resolve_trial(typed)?.id,
-                (None, Some(id)) => id,
-                (None, None) => unreachable!("checked above"),
-            };
-            store.check(id)
-        })
-        .map_err(store_error)?;
+    let unavailable = "the store is not available, so there is nothing to check";
+    let report = trial_query(context, asked.trial.trial, unavailable, |store, trial| {
+        store.check(trial)
+    })?;
     Ok(provrender::render_checks(&report))
 }
 
 #[cfg(test)]
 mod tests {
-    fn run(context: &super::MagicContext, line: &str) -> super::MagicResult {
-        crate::magics::run(context, &crate::magics::tests::call(line))
-    }
-
-    fn cell(count: i64, code: &str) -> provstore::ExecutionRecord {
-        let at = chrono::Utc::now();
-        provstore::ExecutionRecord {
-            code_replaced: false,
-            msg_id: format!("m{count}"),
-            execution_count: Some(count),
-            cell_id: Some(format!("cell-{count}")),
-            code: code.into(),
-            started_at: at,
-            ended_at: at,
-            status: provstore::ExecStatus::Ok,
-            error: None,
-            outputs: vec![],
-            dataflow: Some(provstore::DataflowRecord {
-                analysis: String::new(),
-                runtime: None,
-                failed_line: None,
-            }),
-        }
-    }
+    use crate::magics::tests::{record, run_line as run};
 
     #[test]
     fn prov_check_shows_findings_or_says_there_are_none() {
@@ -83,11 +47,13 @@ mod tests {
         assert!(clean.text.contains("no findings"), "{}", clean.text);
         assert!(clean.text.contains("data-leakage"), "{}", clean.text);
         assert_eq!(clean.json, serde_json::json!([]));
-        context.writer.record(cell(
+        context.writer.record(record(
             1,
             "X_train, X_test, y_train, y_test = train_test_split(X, y)",
         ));
-        context.writer.record(cell(2, "model.fit(X_test, y_test)"));
+        context
+            .writer
+            .record(record(2, "model.fit(X_test, y_test)"));
         let answer = run(&context, "%prov_check").unwrap();
         assert!(
             answer.text.contains("error  data-leakage  In[1] In[2]"),

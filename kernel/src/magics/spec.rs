@@ -5,6 +5,7 @@
 use provrender::Rendered;
 use provstore::WriterHandle;
 use std::collections::BTreeSet;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 /// What a magic may use: the store, through the recorder's writer thread, so a magic sees
@@ -17,6 +18,9 @@ pub struct MagicContext {
     /// Every magic prov answers (`%prov help` lists them). Carried here, not imported,
     /// so a magic's file depends on this one and never on the table that names it.
     pub magics: &'static [&'static MagicSpec],
+    /// Whether the live warnings are on (`%prov_warn`): shared with the recorder, which shows
+    /// them.
+    pub live_warnings: Arc<AtomicBool>,
 }
 
 impl MagicContext {
@@ -94,6 +98,40 @@ pub fn store_error(e: provstore::StoreError) -> String {
     e.to_string()
 }
 
+/// The trial a magic asks about.
+enum Trial {
+    /// As typed: an id, name or UUID.
+    Named(String),
+    /// This kernel's.
+    Current(i64),
+}
+
+/// Asks the store about trial `typed` (an id, name or UUID) or, when none is typed, this
+/// kernel's: `query` runs on the writer thread, so it sees everything recorded before, with
+/// the trial's id. `unavailable` says why there is nothing to ask about when the store is not
+/// available; an unknown trial is the store's message.
+pub fn trial_query<T: Send + 'static>(
+    context: &MagicContext,
+    typed: Option<String>,
+    unavailable: &str,
+    query: impl FnOnce(&provstore::Store, i64) -> provstore::Result<T> + Send + 'static,
+) -> Result<T, String> {
+    let trial = match typed {
+        Some(typed) => Trial::Named(typed),
+        None => Trial::Current(context.writer.trial().ok_or(unavailable)?.id),
+    };
+    context
+        .writer
+        .query(move |store| {
+            let id = match &trial {
+                Trial::Named(typed) => store.resolve_trial(typed)?.id,
+                Trial::Current(id) => *id,
+            };
+            query(store, id)
+        })
+        .map_err(store_error)
+}
+
 /// Answers a dataflow magic about `var` in this kernel's trial: asks the store's `query` on the
 /// writer thread (so it sees everything recorded before), then `render`s the answer. An unknown
 /// variable is the store's message, which lists similar names.
@@ -103,14 +141,9 @@ pub fn variable_answer<T: Send + 'static>(
     query: fn(&provstore::Store, i64, &str) -> provstore::Result<T>,
     render: impl FnOnce(&T) -> Rendered,
 ) -> MagicResult {
-    let trial = context
-        .writer
-        .trial()
-        .ok_or("the store is not available, so nothing was recorded to ask about")?
-        .id;
-    context
-        .writer
-        .query(move |store| query(store, trial, &var))
-        .map(|answer| render(&answer))
-        .map_err(store_error)
+    let unavailable = "the store is not available, so nothing was recorded to ask about";
+    trial_query(context, None, unavailable, move |store, trial| {
+        query(store, trial, &var)
+    })
+    .map(|answer| render(&answer))
 }

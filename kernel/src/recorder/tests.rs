@@ -22,6 +22,7 @@ fn recorder(dir: &std::path::Path) -> (TapSender, Arc<WriterHandle>) {
         Arc::clone(&writer),
         Author::new(Signer::new(SECRET)),
         publish,
+        Arc::default(),
     );
     (tx, writer)
 }

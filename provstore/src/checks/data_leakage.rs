@@ -12,13 +12,17 @@
 //! its arguments. What is not seen: a value reaching a fit through a notebook function's body
 //! (`def f(): return X_test`), an attribute or container holding a tainted value under
 //! another name, and splits made by anything but `train_test_split`.
+//!
+//! Live (after each execution, when warnings are on): an execution whose code calls a fit is
+//! followed the same way over only what it rests on (itself and the executions it read from,
+//! transitively), and only its own fits are reported; any other execution causes nothing.
 
 use std::collections::HashMap;
 
 use pyflow::CellAnalysis;
 
-use super::rule::{cell, Finding, Rule, Severity};
-use crate::{Result, Store, TrialSummary};
+use super::rule::{cell, Executed, Finding, Rule, Severity};
+use crate::{DataflowRow, Result, Store, TrialSummary};
 
 /// The rule.
 pub(super) static RULE: Rule = Rule {
@@ -27,6 +31,7 @@ pub(super) static RULE: Rule = Rule {
     help: "a value derived from the test part of train_test_split flows into .fit/.fit_transform",
     example: "X_train, X_test, y_train, y_test = train_test_split(X, y); model.fit(X_test, y_test)",
     find,
+    live: Some(live),
 };
 
 /// Where a tainted name's test data came from: the split's execution and line.
@@ -39,9 +44,23 @@ struct Origin {
 const FITS: [&str; 3] = [".fit(", ".fit_transform(", ".partial_fit("];
 
 fn find(store: &Store, trial: &TrialSummary) -> Result<Vec<Finding>> {
+    Ok(follow(&store.dataflow_rows(trial.id)?, None))
+}
+
+fn live(store: &Store, x: &Executed) -> Result<Vec<Finding>> {
+    if !FITS.iter().any(|fit| x.code.contains(fit)) {
+        return Ok(Vec::new());
+    }
+    Ok(follow(&store.dataflow_rows_upstream_of(x.id)?, Some(x.id)))
+}
+
+/// Follows the taint through `rows` in order; the fits on tainted values (only those of
+/// execution `only`, when given).
+fn follow(rows: &[DataflowRow], only: Option<i64>) -> Vec<Finding> {
     let mut tainted: HashMap<String, Origin> = HashMap::new();
     let mut findings = Vec::new();
-    for row in store.dataflow_rows(trial.id)? {
+    for row in rows {
+        let reporting = only.is_none_or(|id| id == row.execution_id);
         let Ok(analysis) = serde_json::from_str::<CellAnalysis>(&row.analysis) else {
             continue;
         };
@@ -74,7 +93,7 @@ fn find(store: &Store, trial: &TrialSummary) -> Result<Vec<Finding>> {
                 }
                 continue;
             }
-            for (callee, args) in fit_calls(text) {
+            for (callee, args) in fit_calls(text).into_iter().filter(|_| reporting) {
                 let line = st.line_start + text[..args.0].matches('\n').count();
                 let arguments = &text[args.0..args.1];
                 let leaked: Vec<&(&str, Origin)> = used
@@ -120,7 +139,7 @@ fn find(store: &Store, trial: &TrialSummary) -> Result<Vec<Finding>> {
             }
         }
     }
-    Ok(findings)
+    findings
 }
 
 /// The targets of `a, b, c, d = train_test_split(...)` in order (`_` included, so positions

@@ -6,7 +6,7 @@
 //! each assert. The message names the last earlier trial where the same assert passed, so the
 //! user can ask the trial diff what changed upstream of it.
 
-use super::rule::{cell, Finding, Rule, Severity};
+use super::rule::{cell, per_latest_outcome, Finding, Rule, Severity};
 use crate::{Outcome, Result, Store, TrialSummary};
 
 /// The rule.
@@ -16,17 +16,11 @@ pub(super) static RULE: Rule = Rule {
     help: "an assert failed in the trial's last run of its cell",
     example: "assert acc > 0.9, 'accuracy too low'  # raised AssertionError",
     find,
+    live: None,
 };
 
 fn find(store: &Store, trial: &TrialSummary) -> Result<Vec<Finding>> {
-    let mut findings = Vec::new();
-    for e in store.expectations(trial.id)? {
-        let Some(run) = e.latest_in(trial.id) else {
-            continue;
-        };
-        if run.outcome != Outcome::Failed {
-            continue;
-        }
+    per_latest_outcome(store, trial, Outcome::Failed, |e, run| {
         let why = match run.message.as_deref().filter(|m| !m.is_empty()) {
             Some(m) => format!(": {m}"),
             None => String::new(),
@@ -39,14 +33,15 @@ fn find(store: &Store, trial: &TrialSummary) -> Result<Vec<Finding>> {
             .map(|r| r.trial);
         let next = match passed_before {
             Some(t) => format!(
-                " It passed in trial {t}: `%trial_diff {t} {}` shows what changed upstream of it.",
+                " It passed in trial {t}: `%trial_diff {t} {}` shows what changed upstream \
+                     of it.",
                 trial.id
             ),
             None => " It has not passed in an earlier trial: check the values it reads \
-                      (`%backwards_deps` on them)."
+                          (`%backwards_deps` on them)."
                 .to_string(),
         };
-        findings.push(RULE.finding(
+        RULE.finding(
             format!(
                 "`{}` failed in {} (line {}){why}.{next}",
                 e.source,
@@ -54,7 +49,6 @@ fn find(store: &Store, trial: &TrialSummary) -> Result<Vec<Finding>> {
                 e.line
             ),
             run.execution_count.into_iter().collect(),
-        ));
-    }
-    Ok(findings)
+        )
+    })
 }

@@ -6,7 +6,7 @@
 //! Reads the expectations (`crate::Store::expectations`). A nested assert (in a branch, loop or
 //! function) that did not fail counts as passed there, so it is never reported here.
 
-use super::rule::{cell, Finding, Rule, Severity};
+use super::rule::{cell, per_latest_outcome, Finding, Rule, Severity};
 use crate::{Outcome, Result, Store, TrialSummary};
 
 /// The rule.
@@ -16,27 +16,20 @@ pub(super) static RULE: Rule = Rule {
     help: "an assert did not run: its cell stopped before it",
     example: "df = load()  # raised, with assert len(df) > 0 below it in the cell",
     find,
+    live: None,
 };
 
 fn find(store: &Store, trial: &TrialSummary) -> Result<Vec<Finding>> {
-    let mut findings = Vec::new();
-    for e in store.expectations(trial.id)? {
-        let Some(run) = e.latest_in(trial.id) else {
-            continue;
-        };
-        if run.outcome != Outcome::NotReached {
-            continue;
-        }
-        findings.push(RULE.finding(
+    per_latest_outcome(store, trial, Outcome::NotReached, |e, run| {
+        RULE.finding(
             format!(
                 "`{}` (line {}) was not checked in {}: the cell stopped before it. Fix what \
-                 raised above it and run the cell again.",
+                     raised above it and run the cell again.",
                 e.source,
                 e.line,
                 cell(run.execution_count)
             ),
             run.execution_count.into_iter().collect(),
-        ));
-    }
-    Ok(findings)
+        )
+    })
 }

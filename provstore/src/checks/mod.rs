@@ -6,6 +6,10 @@
 //! A rule is one file here: its [`Rule`] (id, severity, one-line help, a one-line Python
 //! example of what triggers it) and the function that finds it. Adding a rule is that file
 //! plus one line in [`RULES`].
+//!
+//! Live: a rule that can say which findings one execution causes, without reading the whole
+//! trial, has a `live` function; [`Store::live_findings`] runs those after each execution
+//! when the kernel's warnings are on (`%prov_warn`, `PROV_WARN=1`).
 
 use serde::Serialize;
 
@@ -19,6 +23,7 @@ mod rule;
 mod stale_result;
 mod unseeded_randomness;
 
+use rule::Executed;
 pub use rule::{Finding, Rule, Severity};
 
 /// Every rule, in the order they run and are listed.
@@ -59,5 +64,35 @@ impl Store {
             trial: summary,
             findings,
         })
+    }
+    /// The findings the latest execution of request `msg_id` in trial `trial` causes, by the
+    /// rules that can tell them for one execution (`data-leakage`, `stale-result`), reading
+    /// only what that execution rests on. None when no such execution was recorded.
+    pub fn live_findings(&self, trial: i64, msg_id: &str) -> Result<Vec<Finding>> {
+        let executed = self.row_opt(
+            "SELECT e.id, e.seq, e.execution_count, e.cell_id, e.code_id, c.text
+               FROM executions e JOIN code c ON c.id = e.code_id
+              WHERE e.msg_id = ?1 AND e.trial_id = ?2 ORDER BY e.seq DESC LIMIT 1",
+            (msg_id, trial),
+            |r| {
+                Ok(Executed {
+                    id: r.get(0)?,
+                    trial,
+                    seq: r.get(1)?,
+                    count: r.get(2)?,
+                    cell: r.get(3)?,
+                    code_id: r.get(4)?,
+                    code: r.get(5)?,
+                })
+            },
+        )?;
+        let Some(executed) = executed else {
+            return Ok(Vec::new());
+        };
+        let mut findings = Vec::new();
+        for live in RULES.iter().filter_map(|rule| rule.live) {
+            findings.extend(live(self, &executed)?);
+        }
+        Ok(findings)
     }
 }

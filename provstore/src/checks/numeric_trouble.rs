@@ -25,6 +25,7 @@ pub(super) static RULE: Rule = Rule {
     help: "a tagged array or frame gains NaN/inf values, or a frame has a constant column",
     example: "%tag_var z then z = np.log(np.array([1.0, 0.0]))",
     find,
+    live: None,
 };
 
 fn find(store: &Store, trial: &TrialSummary) -> Result<Vec<Finding>> {

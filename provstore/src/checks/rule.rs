@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{Result, Store, TrialSummary};
+use crate::{Expectation, ExpectationRun, Outcome, Result, Store, TrialSummary};
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -52,6 +52,23 @@ pub struct Rule {
     /// One line of Python that triggers it.
     pub example: &'static str,
     pub(crate) find: fn(&Store, &TrialSummary) -> Result<Vec<Finding>>,
+    /// The findings one execution just recorded causes, read without going over the whole
+    /// trial (the live warnings); None for a rule that only judges whole trials.
+    pub(crate) live: Option<LiveFind>,
+}
+
+/// A rule's findings caused by one execution (see [`Rule`]'s `live`).
+pub(crate) type LiveFind = fn(&Store, &Executed) -> Result<Vec<Finding>>;
+
+/// One execution just recorded, as a live rule reads it.
+pub(crate) struct Executed {
+    pub(crate) id: i64,
+    pub(crate) trial: i64,
+    pub(crate) seq: i64,
+    pub(crate) count: Option<i64>,
+    pub(crate) cell: Option<String>,
+    pub(crate) code_id: i64,
+    pub(crate) code: String,
 }
 
 impl Rule {
@@ -77,4 +94,22 @@ pub(crate) fn cell(n: Option<i64>) -> String {
         Some(n) => format!("In[{n}]"),
         None => "In[?]".into(),
     }
+}
+
+/// A finding (`f`) for each expectation of `trial` whose latest run there had `outcome`, with
+/// that run: the expectation rules' common loop.
+pub(crate) fn per_latest_outcome(
+    store: &Store,
+    trial: &TrialSummary,
+    outcome: Outcome,
+    f: impl Fn(&Expectation, &ExpectationRun) -> Finding,
+) -> Result<Vec<Finding>> {
+    Ok(store
+        .expectations(trial.id)?
+        .iter()
+        .filter_map(|e| {
+            let run = e.latest_in(trial.id)?;
+            (run.outcome == outcome).then(|| f(e, run))
+        })
+        .collect())
 }

@@ -22,6 +22,7 @@ pub(super) static RULE: Rule = Rule {
     help: "the same code, inputs and environment as an earlier trial, yet tagged values or outputs differ",
     example: "%tag_var acc then acc = np.random.rand() (the notebook run twice)",
     find,
+    live: None,
 };
 
 /// How many earlier trials are compared, newest first.
