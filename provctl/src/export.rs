@@ -56,19 +56,23 @@ pub(crate) fn run(
                 "path": written.path,
                 "files": written.files,
                 "bytes": written.bytes,
+                "notes": written.notes,
             }),
         ),
-        None => text(
-            out,
-            &format!(
+        None => {
+            let mut said = format!(
                 "wrote trial {trial} as {} to {} ({} file{}, {} bytes)\n",
                 args.format,
                 written.path.display(),
                 written.files,
                 if written.files == 1 { "" } else { "s" },
                 written.bytes
-            ),
-        ),
+            );
+            for note in &written.notes {
+                said.push_str(&format!("note: {note}\n"));
+            }
+            text(out, &said)
+        }
     }
 }
 

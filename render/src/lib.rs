@@ -27,6 +27,10 @@
 //! a ✓✗ row across trials).
 //! Checks: [`render_checks`] (a trial's findings: severity, rule, executions, message) and
 //! [`render_rules`] (the rules, each with a line that triggers it).
+//!
+//! Notebooks: [`notebook_of`] and [`notebook_code_cell`], the nbformat 4.5 skeleton for the
+//! `python-prov` kernel that a slice ([`slice_notebook`]) and `provexport`'s whole-trial
+//! notebook are both written on.
 
 #![warn(missing_docs)]
 
@@ -37,6 +41,7 @@ mod doc;
 mod expectations;
 mod files;
 mod html;
+mod notebook;
 mod pictures;
 mod plot;
 mod png;
@@ -55,6 +60,7 @@ pub use deps::{
 pub use diff::{render_intersection, render_trial_diff, trial_diff_view};
 pub use expectations::render_expectations;
 pub use files::{files_not_recorded, render_files};
+pub use notebook::{notebook_code_cell, notebook_of, source_lines};
 pub use plot::render_var_evolution;
 pub use png::svg_to_png;
 pub use rendered::{Picture, Rendered};
