@@ -11,7 +11,7 @@ use crate::types::ExportError;
 
 mod outputs;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// The trial as a notebook (nbformat 4.5), one code cell per execution with its outputs, for
 /// the `Python (prov)` kernel.
