@@ -23,6 +23,10 @@ use super::requirements::distribution;
 pub(super) const NOTEBOOK: &str = "notebook.ipynb";
 pub(super) const PROV: &str = "prov.json";
 pub(super) const REQUIREMENTS: &str = "requirements.txt";
+pub(super) const README: &str = "README.md";
+const LICENSE: &str = "#license";
+const COMPLETED: &str = "http://schema.org/CompletedActionStatus";
+const FAILED: &str = "http://schema.org/FailedActionStatus";
 
 const RO_CRATE: &str = "https://w3id.org/ro/crate/1.1";
 const WORKFLOW_RO_CRATE: &str = "https://w3id.org/workflowhub/workflow-ro-crate/1.0";
@@ -72,6 +76,16 @@ pub(super) fn document(f: &Facts<'_>) -> Value {
             "conformsTo": [id(RO_CRATE), id(WORKFLOW_RO_CRATE)],
         }),
         root(f),
+        json!({
+            "@id": LICENSE, "@type": "CreativeWork", "name": "No license given",
+            "description": "prov does not know the terms under which this trial may be shared: \
+                            whoever publishes the crate should name a license here (for \
+                            instance an https://spdx.org/licenses/ URL).",
+        }),
+        json!({
+            "@id": README, "@type": "File", "name": README, "about": id("./"),
+            "encodingFormat": "text/markdown",
+        }),
     ];
     graph.extend(PROFILES.iter().map(|(uri, name)| {
         json!({ "@id": uri, "@type": "CreativeWork", "name": name, "version": "0.5" })
@@ -105,14 +119,16 @@ pub(super) fn document(f: &Facts<'_>) -> Value {
         "description": "The Python (prov) Jupyter kernel, which ran the notebook's cells \
                         through ipykernel and recorded them.",
     }));
-    graph.push(json!({
+    let mut engine_run = json!({
         "@id": "#prov-kernel-run", "@type": "OrganizeAction",
         "name": format!("prov-kernel running {}", trial_words(f.trial)),
         "instrument": id(ENGINE),
-        "object": (1..=f.executions.len()).map(|i| id(&format!("#control-{i}"))).collect::<Vec<_>>(),
         "result": id(RUN),
-        "startTime": f.trial.started_at,
-    }));
+        "startTime": time(&f.trial.started_at),
+    });
+    let controls = (1..=f.executions.len()).map(|i| id(&format!("#control-{i}")));
+    set(&mut engine_run, "object", controls.collect());
+    graph.push(engine_run);
     graph.extend(f.files.iter().map(file));
     json!({
         "@context": [
@@ -127,16 +143,44 @@ fn id(s: &str) -> Value {
     json!({ "@id": s })
 }
 
+/// A property's value: one value as itself, several as a list (RO-Crate 1.1 prefers no
+/// one-element lists); None for none.
+fn one_or_many(mut values: Vec<Value>) -> Option<Value> {
+    match values.len() {
+        0 => None,
+        1 => values.pop(),
+        _ => Some(Value::Array(values)),
+    }
+}
+
+/// Sets `key` of `entity` to [`one_or_many`] of `values`, or leaves it out when there are none.
+fn set(entity: &mut Value, key: &str, values: Vec<Value>) {
+    if let Some(v) = one_or_many(values) {
+        entity[key] = v;
+    }
+}
+
+/// A store timestamp (`…T16:30:02.630Z`) in the profiles' ISO 8601 form, with an offset
+/// (`…T16:30:02.630+00:00`).
+fn time(t: &str) -> String {
+    match t.strip_suffix('Z') {
+        Some(utc) => format!("{utc}+00:00"),
+        None => t.to_string(),
+    }
+}
+
 fn trial_words(t: &TrialSummary) -> String {
     crate::notebook::trial_words(t)
 }
 
-/// The root dataset: what the crate is, what it holds, the run it describes.
+/// The root dataset: what the crate is, what it holds, the runs it describes.
 fn root(f: &Facts<'_>) -> Value {
-    let mut parts = vec![id(NOTEBOOK)];
+    let mut parts = vec![id(NOTEBOOK), id(README)];
     parts.extend(f.code_paths.iter().map(|p| id(p)));
     parts.extend([id(PROV), id(REQUIREMENTS)]);
     parts.extend(f.files.iter().filter(|l| l.included).map(|l| id(&l.id)));
+    let mut mentions = vec![id(RUN)];
+    mentions.extend((1..=f.executions.len()).map(|i| id(&format!("#execution-{i}"))));
     let gone = f.files.iter().filter(|l| l.file.now == Now::Gone).count();
     let mut description = format!(
         "The record of {} ({}): {} execution{} of the notebook in the order they ran, with \
@@ -155,37 +199,46 @@ fn root(f: &Facts<'_>) -> Value {
     }
     let mut conforms: Vec<Value> = PROFILES.iter().map(|(uri, _)| id(uri)).collect();
     conforms.push(id(WORKFLOW_RO_CRATE));
-    json!({
+    let mut root = json!({
         "@id": "./",
         "@type": "Dataset",
         "name": format!("prov {}", trial_words(f.trial)),
         "description": description,
         "datePublished": f.published,
+        "license": id(LICENSE),
         "identifier": format!("urn:uuid:{}", f.trial.uuid),
         "conformsTo": conforms,
         "hasPart": parts,
         "mainEntity": id(NOTEBOOK),
-        "mentions": [id(RUN)],
-    })
+    });
+    set(&mut root, "mentions", mentions);
+    root
 }
 
 /// The notebook: the workflow, its steps and parts, what it needs installed.
 fn workflow(f: &Facts<'_>) -> Value {
+    let name = match &f.trial.notebook {
+        Some(notebook) => notebook.clone(),
+        None => format!("the notebook of {}", trial_words(f.trial)),
+    };
     let mut w = json!({
         "@id": NOTEBOOK,
         "@type": ["File", "SoftwareSourceCode", "ComputationalWorkflow", "HowTo"],
-        "name": f.trial.notebook.clone().unwrap_or_else(|| format!("{}.ipynb", trial_words(f.trial))),
+        "name": name,
         "description": "Every execution of the trial as a code cell, in the order they ran, \
                         with its outputs (nbformat 4.5, kernel Python (prov)).",
         "encodingFormat": "application/x-ipynb+json",
         "programmingLanguage": id(PYTHON),
-        "hasPart": f.code_paths.iter().map(|p| id(p)).collect::<Vec<_>>(),
-        "step": (1..=f.executions.len()).map(|i| id(&format!("#step-{i}"))).collect::<Vec<_>>(),
-        "softwareRequirements": f.packages.iter().map(|(n, _)| id(&package_id(n))).collect::<Vec<_>>(),
     });
-    if f.executions.is_empty() {
-        w["hasPart"] = json!([]);
-    }
+    set(
+        &mut w,
+        "hasPart",
+        f.code_paths.iter().map(|p| id(p)).collect(),
+    );
+    let steps = (1..=f.executions.len()).map(|i| id(&format!("#step-{i}")));
+    set(&mut w, "step", steps.collect());
+    let packages = f.packages.iter().map(|(n, _)| id(&package_id(n)));
+    set(&mut w, "softwareRequirements", packages.collect());
     w
 }
 
@@ -221,26 +274,36 @@ fn execution(f: &Facts<'_>, i: usize, e: &ExecutionDetail) -> Vec<Value> {
         Some(c) if e.status != ExecStatus::Aborted => format!("In [{c}]"),
         _ => "In [ ]".to_string(),
     };
+    let first_line = e.code.lines().map(str::trim).find(|l| !l.is_empty());
     let mut action = json!({
         "@id": format!("#execution-{n}"), "@type": "CreateAction",
         "name": format!("{label} of {}", trial_words(f.trial)),
+        "description": format!(
+            "Execution {n} of the trial, {label}: `{}`", first_line.unwrap_or_default()
+        ),
         "instrument": id(code),
-        "startTime": e.started_at, "endTime": e.ended_at,
-        "object": files_of(f, |t| t.read_by.contains(&e.order)),
-        "result": files_of(f, |t| t.written_by.contains(&e.order)),
+        "startTime": time(&e.started_at), "endTime": time(&e.ended_at),
     });
+    set(
+        &mut action,
+        "object",
+        files_of(f, |t| t.read_by.contains(&e.order)),
+    );
+    set(
+        &mut action,
+        "result",
+        files_of(f, |t| t.written_by.contains(&e.order)),
+    );
     match (&e.status, &e.error) {
-        (ExecStatus::Ok, _) => {
-            action["actionStatus"] = id("http://schema.org/CompletedActionStatus");
-        }
+        (ExecStatus::Ok, _) => action["actionStatus"] = json!(COMPLETED),
         (ExecStatus::Error, err) => {
-            action["actionStatus"] = id("http://schema.org/FailedActionStatus");
+            action["actionStatus"] = json!(FAILED);
             if let Some(err) = err {
                 action["error"] = json!(format!("{}: {}", err.ename, err.evalue));
             }
         }
         (ExecStatus::Aborted, _) => {
-            action["actionStatus"] = id("http://schema.org/FailedActionStatus");
+            action["actionStatus"] = json!(FAILED);
             action["error"] = json!("aborted: the kernel skipped it, the code never ran");
         }
     }
@@ -284,19 +347,15 @@ fn run(f: &Facts<'_>) -> Value {
         ),
         "identifier": format!("urn:uuid:{}", f.trial.uuid),
         "instrument": id(NOTEBOOK),
-        "startTime": f.trial.started_at,
-        "object": files_of(f, |t| t.input),
-        "result": files_of(f, |t| !t.written_by.is_empty()),
+        "startTime": time(&f.trial.started_at),
     });
+    set(&mut r, "object", files_of(f, |t| t.input));
+    set(&mut r, "result", files_of(f, |t| !t.written_by.is_empty()));
     if let Some(end) = &f.trial.ended_at {
-        r["endTime"] = json!(end);
+        r["endTime"] = json!(time(end));
     }
     let failed = f.executions.iter().any(|e| e.status != ExecStatus::Ok);
-    r["actionStatus"] = id(if failed {
-        "http://schema.org/FailedActionStatus"
-    } else {
-        "http://schema.org/CompletedActionStatus"
-    });
+    r["actionStatus"] = json!(if failed { FAILED } else { COMPLETED });
     r
 }
 
@@ -345,6 +404,9 @@ fn file(l: &Listed<'_>) -> Value {
     }
     if let Some(size) = t.size {
         e["contentSize"] = json!(size.to_string());
+    }
+    if let Some(mime) = mime_guess::from_path(&t.path).first_raw() {
+        e["encodingFormat"] = json!(mime);
     }
     e
 }

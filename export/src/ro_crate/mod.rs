@@ -2,6 +2,7 @@
 //! a folder, or a zip when the path ends in `.zip`, holding
 //!
 //! - `ro-crate-metadata.json`: the crate's JSON-LD graph (`metadata.rs`);
+//! - `README.md`: the same for a person, with every file the trial used (`readme.rs`);
 //! - `notebook.ipynb`: the trial's whole history with outputs (the workflow);
 //! - `code/exec-NNNN.py`: the code of each execution, as it ran;
 //! - `prov.json`: the trial in W3C PROV-JSON;
@@ -24,6 +25,7 @@ use crate::types::{ExportError, Options, Written};
 mod files;
 mod metadata;
 mod payload;
+mod readme;
 mod requirements;
 mod sink;
 #[cfg(test)]
@@ -122,6 +124,11 @@ fn gather(
         });
     }
     let notes = notes(&versions, options.include_data);
+    let shown: Vec<(&TrialFile, bool)> = listed.iter().map(|l| (l.file, l.included)).collect();
+    payloads.push(Payload::bytes(
+        metadata::README,
+        readme::readme(&summary, executions.len(), &shown),
+    ));
 
     let published = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let document = metadata::document(&Facts {

@@ -81,12 +81,12 @@ fn graph(doc: &Value) -> HashMap<String, Value> {
         .collect()
 }
 
+/// The `@id`s a property refers to: one, or a list.
 fn ids(v: &Value) -> Vec<&str> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["@id"].as_str().unwrap())
-        .collect()
+    match v.as_array() {
+        Some(list) => list.iter().map(|r| r["@id"].as_str().unwrap()).collect(),
+        None => vec![v["@id"].as_str().unwrap()],
+    }
 }
 
 fn read_folder(root: &Path) -> Vec<String> {
@@ -118,6 +118,7 @@ fn a_folder_crate_describes_the_run_and_lists_every_file() {
     assert_eq!(
         files,
         [
+            "README.md",
             "code/exec-0001.py",
             "code/exec-0002.py",
             "code/exec-0003.py",
@@ -181,6 +182,14 @@ fn a_folder_crate_describes_the_run_and_lists_every_file() {
         .unwrap()
         .contains("Gone: nothing was at"));
 
+    let readme = std::fs::read_to_string(path.join("README.md")).unwrap();
+    assert!(
+        readme.contains(&format!(
+            "| `gone.csv` | 2 /  | `{}` | **gone** |",
+            sha(b"old")
+        )),
+        "{readme}"
+    );
     let requirements = std::fs::read_to_string(path.join("requirements.txt")).unwrap();
     assert!(
         requirements.contains("# Python 3.12.3, ipykernel 7.0.1\n"),
