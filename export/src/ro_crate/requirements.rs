@@ -8,7 +8,7 @@
 use provstore::TrialSummary;
 
 /// Import name -> distribution name, where they differ (sorted by import name).
-const DISTRIBUTIONS: &[(&str, &str)] = &[
+pub(super) const DISTRIBUTIONS: &[(&str, &str)] = &[
     ("Bio", "biopython"),
     ("Crypto", "pycryptodome"),
     ("OpenSSL", "pyOpenSSL"),
@@ -19,12 +19,21 @@ const DISTRIBUTIONS: &[(&str, &str)] = &[
     ("dateutil", "python-dateutil"),
     ("docx", "python-docx"),
     ("dotenv", "python-dotenv"),
+    ("gi", "PyGObject"),
     ("git", "GitPython"),
+    ("grpc", "grpcio"),
+    ("jose", "python-jose"),
     ("jwt", "PyJWT"),
     ("magic", "python-magic"),
+    ("mpl_toolkits", "matplotlib"),
+    ("multipart", "python-multipart"),
+    ("nacl", "PyNaCl"),
+    ("pkg_resources", "setuptools"),
     ("serial", "pyserial"),
     ("skimage", "scikit-image"),
     ("sklearn", "scikit-learn"),
+    ("slugify", "python-slugify"),
+    ("websocket", "websocket-client"),
     ("yaml", "PyYAML"),
     ("zmq", "pyzmq"),
 ];

@@ -283,12 +283,26 @@ fn requirements_name_what_pip_installs() {
         ("sklearn".to_string(), "1.5.2".to_string()),
         ("numpy".to_string(), "2.1.0".to_string()),
         ("PIL".to_string(), "11.0".to_string()),
+        ("matplotlib".to_string(), "3.9.2".to_string()),
+        ("mpl_toolkits".to_string(), "3.9.2".to_string()),
     ];
     let text = super::requirements::requirements_txt(&summary, &packages);
     let pins: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(
+        super::requirements::DISTRIBUTIONS
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0),
+        "sorted, for the binary search"
+    );
+    // mpl_toolkits ships inside matplotlib: one line for both.
     assert_eq!(
         pins,
-        ["numpy==2.1.0", "pillow==11.0", "scikit-learn==1.5.2"]
+        [
+            "matplotlib==3.9.2",
+            "numpy==2.1.0",
+            "pillow==11.0",
+            "scikit-learn==1.5.2"
+        ]
     );
 }
 
