@@ -174,7 +174,7 @@ def test_the_script_runs_under_plain_python(recorded, tmp_path):
                          text=True, timeout=300, env=dict(os.environ, MPLBACKEND="Agg"))
     assert ran.returncode == 0, ran.stderr
     printed = "".join(o.get("text", "") for c in example.cells if c.cell_type == "code"
-                      for o in c.outputs if o.output_type == "stream")
+                      for o in c.outputs if o.output_type == "stream" and o.name == "stdout")
     assert ran.stdout == printed
 
 
