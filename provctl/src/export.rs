@@ -39,6 +39,16 @@ pub(crate) fn run(
     json: Option<Json>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
+    if args.include_data && args.format != Format::RoCrate {
+        return Err(Failure::Exit {
+            code: 2,
+            message: format!(
+                "--include-data copies input files into an RO-Crate: it needs --format ro-crate, \
+                 not {}",
+                args.format
+            ),
+        });
+    }
     let Some(path) = &args.output else {
         let contents = provexport::export_text(store, trial, args.format).map_err(failure)?;
         return text(out, &contents);

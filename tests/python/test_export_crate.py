@@ -210,3 +210,11 @@ def test_a_crate_needs_an_output_and_never_overwrites(recorded, tmp_path):
     refused = provctl(db, "export", "1", "--format", "ro-crate", "-o", str(tmp_path), check=False)
     assert refused.returncode == 2 and "is not empty" in refused.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+
+
+def test_include_data_is_for_a_crate(recorded, tmp_path):
+    db, _, _ = recorded
+    refused = provctl(db, "export", "2", "--format", "ipynb", "--include-data",
+                      "-o", str(tmp_path / "t.ipynb"), check=False)
+    assert refused.returncode == 2 and "needs --format ro-crate" in refused.stderr
+    assert not list(tmp_path.iterdir())
