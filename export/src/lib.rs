@@ -116,6 +116,7 @@ pub fn export(
         path: path.to_path_buf(),
         files: 1,
         bytes: contents.len() as u64,
+        notes: Vec::new(),
     })
 }
 

@@ -56,4 +56,7 @@ pub struct Written {
     pub files: usize,
     /// Bytes written in all.
     pub bytes: u64,
+    /// What the person exporting should know about it (an RO-Crate's input file that is gone
+    /// or changed, listed by its recorded hash only), one sentence each.
+    pub notes: Vec<String>,
 }

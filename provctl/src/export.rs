@@ -39,6 +39,16 @@ pub(crate) fn run(
     json: Option<Json>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
+    if args.include_data && args.format != Format::RoCrate {
+        return Err(Failure::Exit {
+            code: 2,
+            message: format!(
+                "--include-data copies input files into an RO-Crate: it needs --format ro-crate, \
+                 not {}",
+                args.format
+            ),
+        });
+    }
     let Some(path) = &args.output else {
         let contents = provexport::export_text(store, trial, args.format).map_err(failure)?;
         return text(out, &contents);
@@ -56,19 +66,23 @@ pub(crate) fn run(
                 "path": written.path,
                 "files": written.files,
                 "bytes": written.bytes,
+                "notes": written.notes,
             }),
         ),
-        None => text(
-            out,
-            &format!(
+        None => {
+            let mut said = format!(
                 "wrote trial {trial} as {} to {} ({} file{}, {} bytes)\n",
                 args.format,
                 written.path.display(),
                 written.files,
                 if written.files == 1 { "" } else { "s" },
                 written.bytes
-            ),
-        ),
+            );
+            for note in &written.notes {
+                said.push_str(&format!("note: {note}\n"));
+            }
+            text(out, &said)
+        }
     }
 }
 

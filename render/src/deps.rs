@@ -12,6 +12,7 @@ use provstore::{
 use serde_json::{json, Value};
 
 use crate::html::{self, badge, esc, Html};
+use crate::notebook::{notebook_code_cell, notebook_of};
 use crate::text::in_label;
 use crate::{plural, to_json, Rendered};
 
@@ -414,47 +415,24 @@ pub fn slice_notebook(answer: &SliceAnswer) -> Value {
                 .map(|t| t.trim_end_matches('\n'))
                 .collect::<Vec<_>>()
                 .join("\n");
-            json!({
-                "cell_type": "code",
-                "id": format!("prov-slice-{}", i + 1),
-                "execution_count": null,
-                "metadata": { "prov": { "execution_id": id, "execution_count": count } },
-                "outputs": [],
-                "source": source_lines(&source),
-            })
+            notebook_code_cell(
+                &format!("prov-slice-{}", i + 1),
+                None,
+                &source,
+                Vec::new(),
+                json!({ "execution_id": id, "execution_count": count }),
+            )
         })
         .collect();
-    json!({
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {
-            "kernelspec": {
-                "name": "python-prov",
-                "display_name": "Python (prov)",
-                "language": "python"
-            },
-            "language_info": { "name": "python" },
-            "prov": {
-                "slice_of": answer.variable,
-                "inputs": answer.inputs,
-                "trial": answer.trial.id,
-                "trial_uuid": answer.trial.uuid,
-            }
-        },
-        "cells": cells,
-    })
-}
-
-/// A notebook's multi-line string: lines keeping their `\n`, the last one
-/// without.
-fn source_lines(s: &str) -> Vec<String> {
-    let mut lines: Vec<String> = s.split_inclusive('\n').map(String::from).collect();
-    if let Some(last) = lines.last_mut() {
-        if last.ends_with('\n') {
-            last.pop();
-        }
-    }
-    lines
+    notebook_of(
+        cells,
+        json!({
+            "slice_of": answer.variable,
+            "inputs": answer.inputs,
+            "trial": answer.trial.id,
+            "trial_uuid": answer.trial.uuid,
+        }),
+    )
 }
 
 /// A trial's whole dataflow graph (`provctl graph`): text, the

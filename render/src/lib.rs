@@ -28,6 +28,10 @@
 //! Checks: [`render_checks`] (a trial's findings: severity, rule, executions, message) and
 //! [`render_rules`] (the rules, each with a line that triggers it), [`render_live_warnings`]
 //! (whether `%prov_warn` is on).
+//!
+//! Notebooks: [`notebook_of`] and [`notebook_code_cell`], the nbformat 4.5 skeleton for the
+//! `python-prov` kernel that a slice ([`slice_notebook`]) and `provexport`'s whole-trial
+//! notebook are both written on.
 
 #![warn(missing_docs)]
 
@@ -39,6 +43,7 @@ mod expectations;
 mod export;
 mod files;
 mod html;
+mod notebook;
 mod pictures;
 mod plot;
 mod png;
@@ -58,6 +63,7 @@ pub use diff::{render_intersection, render_trial_diff, trial_diff_view};
 pub use expectations::render_expectations;
 pub use export::{render_export_text, render_export_written};
 pub use files::{files_not_recorded, render_files};
+pub use notebook::{notebook_code_cell, notebook_of, source_lines};
 pub use plot::render_var_evolution;
 pub use png::svg_to_png;
 pub use rendered::{Picture, Rendered};
