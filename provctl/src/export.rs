@@ -57,32 +57,16 @@ pub(crate) fn run(
         include_data: args.include_data,
     };
     let written = provexport::export(store, trial, args.format, path, &options).map_err(failure)?;
+    let rendered = provrender::render_export_written(
+        trial,
+        args.format.name(),
+        &written.path.display().to_string(),
+        (written.files, written.bytes),
+        &written.notes,
+    );
     match json {
-        Some(j) => j.write(
-            out,
-            &serde_json::json!({
-                "trial": trial,
-                "format": args.format.name(),
-                "path": written.path,
-                "files": written.files,
-                "bytes": written.bytes,
-                "notes": written.notes,
-            }),
-        ),
-        None => {
-            let mut said = format!(
-                "wrote trial {trial} as {} to {} ({} file{}, {} bytes)\n",
-                args.format,
-                written.path.display(),
-                written.files,
-                if written.files == 1 { "" } else { "s" },
-                written.bytes
-            );
-            for note in &written.notes {
-                said.push_str(&format!("note: {note}\n"));
-            }
-            text(out, &said)
-        }
+        Some(j) => j.write(out, &rendered.json),
+        None => text(out, &rendered.text),
     }
 }
 

@@ -7,14 +7,16 @@ use serde_json::json;
 use crate::html::{self, esc, Html};
 use crate::rendered::Rendered;
 
-/// What was written: `path` holding `files` files, `bytes` in all. JSON as `provctl export
-/// --json`: `{"trial", "format", "path", "files", "bytes"}`.
+/// What was written: `path` holding `files` files, `bytes` in all, and `notes` on what the
+/// export could not hold as recorded (an RO-Crate's input that is gone), one `note:` line each.
+/// The same for `%prov_export` and `provctl export`; JSON as `provctl export --json`:
+/// `{"trial", "format", "path", "files", "bytes", "notes"}`.
 pub fn render_export_written(
     trial: i64,
     format: &str,
     path: &str,
-    files: usize,
-    bytes: u64,
+    (files, bytes): (usize, u64),
+    notes: &[String],
 ) -> Rendered {
     let message = format!(
         "Wrote trial {trial} as {format} to {path} ({files} file{}, {bytes} bytes).",
@@ -22,10 +24,16 @@ pub fn render_export_written(
     );
     let mut html = Html::new();
     html.note(&message);
+    let mut text = format!("{message}\n");
+    for note in notes {
+        html.note(&format!("note: {note}"));
+        text.push_str(&format!("note: {note}\n"));
+    }
     Rendered {
-        text: format!("{message}\n"),
+        text,
         html: html.finish(),
-        json: json!({"trial": trial, "format": format, "path": path, "files": files, "bytes": bytes}),
+        json: json!({"trial": trial, "format": format, "path": path, "files": files,
+                     "bytes": bytes, "notes": notes}),
         svg: None,
     }
 }
@@ -58,11 +66,18 @@ mod tests {
 
     #[test]
     fn written_says_where_and_text_is_the_document() {
-        let w = render_export_written(3, "prov-n", "out dir/t.provn", 1, 120);
+        let w = render_export_written(3, "prov-n", "out dir/t.provn", (1, 120), &[]);
         assert_eq!(
             w.text,
             "Wrote trial 3 as prov-n to out dir/t.provn (1 file, 120 bytes).\n"
         );
+        let gone = ["data.csv is gone: listed by its recorded sha256".to_string()];
+        let c = render_export_written(3, "ro-crate", "c.zip", (4, 900), &gone);
+        assert!(c
+            .text
+            .ends_with("\nnote: data.csv is gone: listed by its recorded sha256\n"));
+        assert!(c.html.contains("data.csv is gone"), "{}", c.html);
+        assert_eq!(c.json["notes"][0], gone[0]);
         assert!(w.html.contains("out dir/t.provn"), "{}", w.html);
         assert_eq!(w.json["path"], "out dir/t.provn");
         let doc = "document\n  entity(a:b, [x=\"<i>\"])\nendDocument\n";

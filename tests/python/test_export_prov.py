@@ -62,7 +62,7 @@ def export_all(db: Path, folder: Path, trial: str = "1") -> dict[str, Path]:
     for fmt, ext in FORMATS.items():
         paths[fmt] = folder / f"trial.{ext}"
         out = provctl(db, "export", trial, "--format", fmt, "-o", str(paths[fmt])).stdout
-        assert out.startswith(f"wrote trial {trial} as {fmt} to "), out
+        assert out.startswith(f"Wrote trial {trial} as {fmt} to "), out
     return paths
 
 

@@ -73,8 +73,8 @@ fn run(context: &MagicContext, asked: ExportArgs) -> MagicResult {
             id,
             format.name(),
             &w.path.display().to_string(),
-            w.files,
-            w.bytes,
+            (w.files, w.bytes),
+            &w.notes,
         ),
     })
 }
