@@ -8,7 +8,14 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 7] = [V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: [&str; 8] = [V1, V2, V3, V4, V5, V6, V7, REPLAY_OF];
+
+/// Replays (`provctl replay`): the UUID of the trial a trial re-executed (`trials.replay_of`,
+/// from the kernel's `$PROV_REPLAY_OF`), NULL for a trial a person ran. A UUID, not an id, so
+/// it still names the right trial when stores are merged.
+const REPLAY_OF: &str = r#"
+ALTER TABLE trials ADD COLUMN replay_of TEXT;
+"#;
 
 /// Version 7: the files an execution's code read and wrote (`file_accesses`, one row per file,
 /// access and statement, from the probe's `files` note; never their content), found by
@@ -407,6 +414,14 @@ pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<(
 /// version 3 or 4 is read without it.
 pub(crate) fn has_fingerprints(conn: &Connection) -> rusqlite::Result<bool> {
     Ok(user_version(conn)? >= 5)
+}
+
+/// Whether the store has `trials.replay_of` (the replays' migration): a read-only store of an
+/// older version has no replays.
+pub(crate) fn has_replays(conn: &Connection) -> rusqlite::Result<bool> {
+    let mut stmt =
+        conn.prepare("SELECT 1 FROM pragma_table_info('trials') WHERE name = 'replay_of'")?;
+    stmt.exists([])
 }
 
 /// The schema version recorded in the file (0 for a new, empty file).
