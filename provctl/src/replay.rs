@@ -87,7 +87,12 @@ pub(crate) fn run(
     if let Some(path) = &args.output {
         let what = format!("the replay report of trial {}", report.source_trial);
         // The text (or JSON) follows either way: the verdict belongs on the terminal too.
-        save(out, json, path, rendered.html.as_bytes(), &what)?;
+        let page = format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>replay of trial {}\
+             </title></head>\n<body style=\"font-family:sans-serif\">\n{}\n</body></html>\n",
+            report.source_trial, rendered.html
+        );
+        save(out, json, path, page.as_bytes(), &what)?;
     }
     match json {
         Some(j) => j.write(out, &rendered.json)?,

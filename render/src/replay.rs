@@ -82,12 +82,19 @@ pub fn render_replay(report: &ReplayReport) -> Rendered {
         .replay_name
         .clone()
         .unwrap_or_else(|| report.replay_trial.to_string());
+    let floats = if report.tolerance > 0.0 {
+        format!(
+            "floats in text compared within a relative tolerance of {:e}",
+            report.tolerance
+        )
+    } else {
+        "text compared exactly (--tolerance 0)".to_string()
+    };
     doc.note(
         0,
         format!(
-            "floats in text compared within a relative tolerance of {}; the whole diff: \
-             %trial_diff {} {right}",
-            report.tolerance, report.source_trial
+            "{floats}; the whole diff: %trial_diff {} {right}",
+            report.source_trial
         ),
     );
     doc.rendered(to_json(report))

@@ -129,9 +129,7 @@ impl Kernel {
         let text = String::from_utf8_lossy(&text);
         let lines: Vec<&str> = text
             .lines()
-            .filter(|l| {
-                !l.trim().is_empty() && !(l.starts_with("[prov-kernel") && l.contains(" INFO]"))
-            })
+            .filter(|l| !l.trim().is_empty() && !is_progress(l))
             .collect();
         let tail = lines[lines.len().saturating_sub(6)..].join("\n");
         (!tail.is_empty()).then_some(tail)
@@ -160,6 +158,12 @@ impl Kernel {
         let _ = self.child.start_kill();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
     }
+}
+
+/// Whether a log line is prov-kernel's own progress (`[prov-kernel … INFO] …`), not news of
+/// a death.
+fn is_progress(line: &str) -> bool {
+    line.starts_with("[prov-kernel") && line.contains(" INFO]")
 }
 
 /// Five free TCP ports on the loopback interface: each bound by us, its number noted, then

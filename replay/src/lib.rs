@@ -100,7 +100,15 @@ pub fn replay(db: &Path, source: i64, options: &Options) -> Result<ReplayReport,
         )));
     }
     let name = match &options.name {
-        Some(n) => n.clone(),
+        Some(n) => {
+            if store.resolve_trial(n).is_ok() {
+                return Err(ReplayError::Usage(format!(
+                    "cannot name the replay {n:?}: a trial is called that already (an id, a \
+                     name or a UUID); choose another --name"
+                )));
+            }
+            n.clone()
+        }
         None => free_name(&store, &trial)?,
     };
     let before = store.latest_trial()?.map_or(0, |t| t.id);

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -193,3 +194,19 @@ def test_a_kernel_that_dies_is_reported_not_waited_for(tmp_path: Path, monkeypat
     assert first["cause"]["kind"] == "replay-failed"
     assert "the kernel died while running In[2]" in first["cause"]["message"]
     assert report["executions"][2]["differences"][0]["kind"] == "not-run"
+
+
+def test_an_execution_over_the_timeout_stops_the_replay(tmp_path: Path, monkeypatch):
+    db = tmp_path / "prov.db"
+    record(["import pathlib, time", "if pathlib.Path('slow').exists(): time.sleep(120)",
+            "print('after')"], tmp_path, db, monkeypatch)
+    (tmp_path / "slow").write_text("")
+    started = time.monotonic()
+    report = replay_json(db, "1", "--timeout", "3")
+    assert time.monotonic() - started < 60
+    assert [e["status"] for e in report["executions"]] == ["reproduced", "error", "error"]
+    assert "no answer within 3 s" in report["executions"][1]["differences"][0]["got"]
+    assert report["first_divergence"]["cause"]["kind"] == "replay-failed"
+    # A name already taken is refused before anything starts.
+    taken = provctl(db, "replay", "1", "--name", "replay-of-1")
+    assert taken.returncode == 2 and "a trial is called that already" in taken.stderr

@@ -62,7 +62,7 @@ fn a_divergence_shows_what_differs_and_its_cause() {
         "output stdout: expected 0.1, got 0.7 <b>",
         "likely cause (unseeded-randomness): In[2] draws random numbers without a seed",
         "not replayed (aborted in the source, never ran): In [7]",
-        "%trial_diff 3 replay-of-3",
+        "within a relative tolerance of 1e-9; the whole diff: %trial_diff 3 replay-of-3",
     ] {
         assert!(text.contains(part), "{part:?} in {text}");
     }
