@@ -1,4 +1,4 @@
-//! Replays (`provctl replay`): which trial re-executed which (`trials.replay_of`), what a
+//! Replays (`provctl replay`): which trial re-executed which (`trial_replays`), what a
 //! replay compares of each execution (its status, error, outputs and captured values, read
 //! back as plain data), and the report's types (`model.rs`, the JSON contract). The replay
 //! itself (a Jupyter client) is the crate `provreplay`; the report's text and HTML are
@@ -59,13 +59,11 @@ impl Store {
     /// Records that `trial` is a replay of the trial with UUID `source` (the kernel, from
     /// `$PROV_REPLAY_OF`).
     pub fn set_replay_of(&mut self, trial: i64, source: &str) -> Result<()> {
-        let n = self.execute(
-            "UPDATE trials SET replay_of = ?2 WHERE id = ?1",
+        self.trial(trial)?;
+        self.execute(
+            "INSERT OR REPLACE INTO trial_replays (trial_id, replay_of) VALUES (?1, lower(?2))",
             (trial, source),
         )?;
-        if n == 0 {
-            return Err(self.trial_not_found(&trial.to_string()));
-        }
         Ok(())
     }
 
@@ -76,7 +74,8 @@ impl Store {
             return Ok(Vec::new());
         }
         self.rows(
-            "SELECT id, pid FROM trials WHERE replay_of = lower(?1) ORDER BY id DESC",
+            "SELECT t.id, t.pid FROM trial_replays r JOIN trials t ON t.id = r.trial_id
+              WHERE r.replay_of = lower(?1) ORDER BY t.id DESC",
             [source],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -88,11 +87,11 @@ impl Store {
         if !self.read(schema::has_replays)? {
             return Ok(None);
         }
-        Ok(self
-            .row_opt("SELECT replay_of FROM trials WHERE id = ?1", [trial], |r| {
-                r.get(0)
-            })?
-            .flatten())
+        Ok(self.row_opt(
+            "SELECT replay_of FROM trial_replays WHERE trial_id = ?1",
+            [trial],
+            |r| r.get(0),
+        )?)
     }
 
     /// The executions of `trial` in order, as a replay compares them.

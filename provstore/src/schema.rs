@@ -10,11 +10,16 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// append: a released migration never changes.
 const MIGRATIONS: [&str; 8] = [V1, V2, V3, V4, V5, V6, V7, REPLAY_OF];
 
-/// Replays (`provctl replay`): the UUID of the trial a trial re-executed (`trials.replay_of`,
-/// from the kernel's `$PROV_REPLAY_OF`), NULL for a trial a person ran. A UUID, not an id, so
-/// it still names the right trial when stores are merged.
+/// Replays (`provctl replay`): for a trial that re-executed another, the UUID of that trial
+/// (`trial_replays`, from the kernel's `$PROV_REPLAY_OF`); a trial a person ran has no row. A
+/// UUID, not an id, so it still names the right trial when stores are merged. A table of its
+/// own, created only if missing, so the migration is safe to run on any store.
 const REPLAY_OF: &str = r#"
-ALTER TABLE trials ADD COLUMN replay_of TEXT;
+CREATE TABLE IF NOT EXISTS trial_replays (
+    trial_id  INTEGER PRIMARY KEY REFERENCES trials (id) ON DELETE CASCADE,
+    replay_of TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trial_replays_by_source ON trial_replays (replay_of);
 "#;
 
 /// Version 7: the files an execution's code read and wrote (`file_accesses`, one row per file,
@@ -416,11 +421,10 @@ pub(crate) fn has_fingerprints(conn: &Connection) -> rusqlite::Result<bool> {
     Ok(user_version(conn)? >= 5)
 }
 
-/// Whether the store has `trials.replay_of` (the replays' migration): a read-only store of an
+/// Whether the store has `trial_replays` (the replays' migration): a read-only store of an
 /// older version has no replays.
 pub(crate) fn has_replays(conn: &Connection) -> rusqlite::Result<bool> {
-    let mut stmt =
-        conn.prepare("SELECT 1 FROM pragma_table_info('trials') WHERE name = 'replay_of'")?;
+    let mut stmt = conn.prepare("SELECT 1 FROM pragma_table_info('trial_replays') LIMIT 1")?;
     stmt.exists([])
 }
 
