@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use provreplay::{Options, ReplayError, DEFAULT_TOLERANCE};
+use provreplay::{Options, ReplayError};
 use provstore::Store;
 
 use crate::output::{bad_extension, extension, save, text, Failure, Json};
@@ -32,7 +32,7 @@ pub(crate) struct ReplayArgs {
     pub(crate) strict: bool,
     /// How far apart two floats printed in text (or captured) may be and still match:
     /// |a - b| <= X * max(|a|, |b|, 1). 0 compares text exactly.
-    #[arg(long, value_name = "X", default_value_t = DEFAULT_TOLERANCE)]
+    #[arg(long, value_name = "X", default_value = "1e-9")]
     pub(crate) tolerance: f64,
     /// The longest one execution may take, in seconds; then the kernel is stopped and the
     /// rest is not run.

@@ -27,7 +27,7 @@ mod plan;
 mod session;
 mod verdict;
 
-pub use options::{Options, DEFAULT_TOLERANCE};
+pub use options::Options;
 
 /// Why a replay did not produce a report.
 #[derive(Debug)]

@@ -19,6 +19,3 @@ pub struct Options {
     /// The replay trial's name (default: `replay-of-<source>`, made unique).
     pub name: Option<String>,
 }
-
-/// The default tolerance for floats.
-pub const DEFAULT_TOLERANCE: f64 = 1e-9;

@@ -191,8 +191,11 @@ def test_a_kernel_that_dies_is_reported_not_waited_for(tmp_path: Path, monkeypat
     assert statuses == ["reproduced", "error", "error"], report
     first = report["first_divergence"]
     assert first["execution_count"] == 2
+    # Whether the store got the dead cell's record before the kernel went is a race: either
+    # way the cause is the failed replay at In[2].
     assert first["cause"]["kind"] == "replay-failed"
-    assert "the kernel died while running In[2]" in first["cause"]["message"]
+    assert ("the kernel died while running In[2]" in first["cause"]["message"]
+            or "could not run In[2]" in first["cause"]["message"]), first["cause"]
     assert report["executions"][2]["differences"][0]["kind"] == "not-run"
 
 
