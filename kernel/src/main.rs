@@ -5,7 +5,7 @@
 //!
 //! The modules are layered; each uses only those of the lines before its own (and a folder's
 //! files their `mod.rs`), never one after, so the crate has no import circle:
-//! 1. `log`, `wire`, `connection`, `guard`, `flag`: formats and primitives;
+//! 1. `log`, `wire` (the crate `provwire`), `connection`, `guard`, `flag`: formats and primitives;
 //! 2. `edit`, `pending`, `messages`, `frontdoor`, `child`, `upstream`, `probe`: one message or
 //!    one socket at a time;
 //! 3. `link` (the child link), `recorder` (the tap), `magics` (`jobs`, `cell`): the relay's
@@ -31,7 +31,7 @@ mod probe;
 mod proxy;
 mod recorder;
 mod upstream;
-mod wire;
+use provwire as wire;
 
 use anyhow::{Context, Result};
 use child::ChildCommand;

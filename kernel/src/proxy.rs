@@ -73,6 +73,7 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
     let (tap, tap_rx) = recorder::tap();
     let writer = Arc::new(start_writer(tap.clone())?);
     name_trial_from_env(&writer);
+    mark_replay_from_env(&writer);
     let runtime = RuntimeDir::create()?;
     let child_info = info.for_child(&runtime)?;
     let child_file = runtime.write_connection(&child_info)?;
@@ -321,6 +322,33 @@ fn name_trial_from_env(writer: &Arc<WriterHandle>) {
         });
     if let Err(e) = spawned {
         warn!("cannot name the trial from {ENV_TRIAL_NAME}: {e}");
+    }
+}
+
+/// The environment variable `provctl replay` starts the kernel with: the UUID of the trial
+/// this one re-executes, recorded as the trial's `replay_of`.
+pub const ENV_REPLAY_OF: &str = "PROV_REPLAY_OF";
+
+/// Records `$PROV_REPLAY_OF` as the trial's `replay_of`, on a thread of its own (it waits for
+/// the store). A value that is not a UUID is logged and ignored, never fatal.
+fn mark_replay_from_env(writer: &Arc<WriterHandle>) {
+    let Some(source) = std::env::var(ENV_REPLAY_OF).ok().filter(|n| !n.is_empty()) else {
+        return;
+    };
+    if uuid::Uuid::parse_str(&source).is_err() {
+        warn!("ignoring {ENV_REPLAY_OF}={source:?}: not a trial's UUID");
+        return;
+    }
+    let writer = Arc::clone(writer);
+    let spawned = std::thread::Builder::new()
+        .name("prov-replay-of".into())
+        .spawn(move || {
+            if let Err(e) = writer.mark_replay_of(&source.to_ascii_lowercase()) {
+                warn!("cannot record {ENV_REPLAY_OF}={source:?}: {e}");
+            }
+        });
+    if let Err(e) = spawned {
+        warn!("cannot record {ENV_REPLAY_OF}: {e}");
     }
 }
 

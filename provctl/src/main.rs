@@ -237,7 +237,18 @@ enum Command {
     )]
     Export(export::ExportArgs),
     /// Re-execute a trial in a fresh kernel and report, execution by execution, what
-    /// reproduced.
+    /// reproduced: outputs, captured values, status; the first divergence and its likely cause.
+    #[command(
+        after_help = "The kernel starts in T's working folder and records into the same store, \
+                      as a new trial (a replay of T) named replay-of-<T>, so `provctl diff T \
+                      replay-of-<T>` and %trial_diff compare them. A file T read from outside \
+                      that is gone stops the replay before it starts. With --json: \
+                      {\"source_trial\", \"replay_trial\", \"summary\": {\"reproduced\", \
+                      \"differs\", \"error\"}, \"executions\": [{\"execution_count\", \
+                      \"status\", \"differences\"}], \"first_divergence\"}. Exit status 0 \
+                      when the replay ran, whatever the verdict; with --strict 1 when anything \
+                      did not reproduce."
+    )]
     Replay(replay::ReplayArgs),
 }
 

@@ -101,6 +101,14 @@ use algorithm::{
     prov_magics_only, reads, replaced,
 };
 use inputs::compare_inputs;
+pub use volatile::WIDGET_VIEW_MIME;
+
+/// `text` with what differs from run to run by nature (a cell's temporary file, memory
+/// addresses, timings) replaced by placeholders, as the diff compares outputs; `provctl replay`
+/// compares the same way.
+pub fn without_volatile(text: &str) -> std::borrow::Cow<'_, str> {
+    volatile::normalise(text, &mut Vec::new())
+}
 
 impl Store {
     /// Compares trial `left` with trial `right` (ids): code, input files, values, environment,

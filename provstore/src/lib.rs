@@ -41,6 +41,7 @@
 //! | --- | --- | --- |
 //! | `store_info` | fact about the store | `key`, `value` (`store_uuid`, `created_at`, `created_by`) |
 //! | `trials` | kernel process (a restart starts a new trial) | `id` (1, 2, 3… for people), `uuid` (for merging stores), `name` (optional, unique), `status` (`running`, `finished`, `crashed`), `started_at`, `ended_at`, `notebook` (from `JPY_SESSION_NAME`), `cwd`, `python_version`, `ipykernel_version`, `platform`, `hostname`, `pid`, `pid_start` (identity of the process start, so a reused pid is not taken for the kernel) |
+//! | `trial_replays` | a trial that re-executed another (`provctl replay`) | `trial_id`, `replay_of` (the UUID of the trial it replayed, from the kernel's `PROV_REPLAY_OF`) |
 //! | `code` | distinct cell source | `id`, `sha256` (unique), `text`: re-running a cell stores no new text |
 //! | `executions` | `execute_request` that went idle | `id`, `trial_id`, `seq` (order within the trial, 1, 2, 3…; unique per trial), `msg_id`, `execution_count`, `cell_id` (JupyterLab's `metadata.cellId`), `code_id`, `started_at`, `ended_at`, `duration_ms`, `status` (`ok`, `error`, `aborted`), `error_name`, `error_value`, `error_traceback` (JSON array of lines), `code_replaced` (1 when the request was not valid UTF-8: its invalid bytes are recorded as U+FFFD, as the child decoded them) |
 //! | `outputs` | iopub output of an execution | `id`, `execution_id`, `seq` (order within the execution), `output_type` (`stream`, `display_data`, `update_display_data`, `execute_result`, `error`, `clear_output`), `stream_name` (`stdout`/`stderr` for streams) |
@@ -234,6 +235,7 @@ mod files;
 mod paths;
 mod process;
 mod query;
+mod replay;
 mod role;
 mod schema;
 mod shared_lists;
@@ -246,8 +248,9 @@ mod writer;
 pub use captured::{CapturedValue, Judgement, Statistic};
 pub use checks::{CheckReport, Finding, Rule, Severity, RULES};
 pub use compare::{
-    CodeOp, CodeOpKind, DiffStatus, EnvDiff, ExpectationDiff, Figure, InputDiff, InputSide,
-    IntersectionDiff, OutputDiff, OutputEntry, OutputSide, TrialDiff, ValueDiff, MAGIC_ANSWER_MIME,
+    without_volatile, CodeOp, CodeOpKind, DiffStatus, EnvDiff, ExpectationDiff, Figure, InputDiff,
+    InputSide, IntersectionDiff, OutputDiff, OutputEntry, OutputSide, TrialDiff, ValueDiff,
+    MAGIC_ANSWER_MIME, WIDGET_VIEW_MIME,
 };
 pub use deps::{
     DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, FileInput, FileVersion, GraphAnswer,
@@ -260,6 +263,10 @@ pub use paths::{default_db_path, discover_db, DB_DIR, DB_FILE, ENV_DB};
 pub use process::{hostname, platform};
 /// Whether a dataflow name is a file's (its resolved path) rather than a variable.
 pub use pyflow::is_file_name;
+pub use replay::{
+    Cause, Difference, FirstDivergence, ReplayExecution, ReplayOutput, ReplayReport, ReplayStatus,
+    ReplaySummary, ReplayedExecution,
+};
 pub use schema::SCHEMA_VERSION;
 pub use store::{StagedExecutions, Store, DEFAULT_PAYLOAD_CAP};
 pub use tags::{StageTag, TagsAnswer, VariableTag};

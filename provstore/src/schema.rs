@@ -8,7 +8,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 8] = [V1, V2, V3, V4, V5, V6, V7, CELL_RUNS];
+const MIGRATIONS: [&str; 9] = [V1, V2, V3, V4, V5, V6, V7, CELL_RUNS, REPLAY_OF];
 
 /// The runs of one cell in a trial, found by index: the live checks (`PROV_WARN`, `%prov_warn`)
 /// ask, after each execution, for the earlier runs of its cell and whether a reader's run is
@@ -16,6 +16,18 @@ const MIGRATIONS: [&str; 8] = [V1, V2, V3, V4, V5, V6, V7, CELL_RUNS];
 /// readers of a store without it get the same answers.
 const CELL_RUNS: &str = r#"
 CREATE INDEX IF NOT EXISTS executions_by_cell ON executions (trial_id, cell_id, seq);
+"#;
+
+/// Replays (`provctl replay`): for a trial that re-executed another, the UUID of that trial
+/// (`trial_replays`, from the kernel's `$PROV_REPLAY_OF`); a trial a person ran has no row. A
+/// UUID, not an id, so it still names the right trial when stores are merged. A table of its
+/// own, created only if missing, so the migration is safe to run on any store.
+const REPLAY_OF: &str = r#"
+CREATE TABLE IF NOT EXISTS trial_replays (
+    trial_id  INTEGER PRIMARY KEY REFERENCES trials (id) ON DELETE CASCADE,
+    replay_of TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trial_replays_by_source ON trial_replays (replay_of);
 "#;
 
 /// Version 7: the files an execution's code read and wrote (`file_accesses`, one row per file,
@@ -415,6 +427,13 @@ pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<(
 /// version 3 or 4 is read without it.
 pub(crate) fn has_fingerprints(conn: &Connection) -> rusqlite::Result<bool> {
     Ok(user_version(conn)? >= 5)
+}
+
+/// Whether the store has `trial_replays` (the replays' migration): a read-only store of an
+/// older version has no replays.
+pub(crate) fn has_replays(conn: &Connection) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare("SELECT 1 FROM pragma_table_info('trial_replays') LIMIT 1")?;
+    stmt.exists([])
 }
 
 /// The schema version recorded in the file (0 for a new, empty file).

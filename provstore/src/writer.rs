@@ -187,6 +187,13 @@ impl WriterHandle {
         self.modify(move |store, trial| store.name_trial_uniquely(trial, &base))
     }
 
+    /// Records that the trial is a replay of the trial with UUID `source` (`provctl replay`
+    /// starts the kernel with `$PROV_REPLAY_OF`). Blocks for the answer.
+    pub fn mark_replay_of(&self, source: &str) -> Result<()> {
+        let source = source.to_string();
+        self.modify(move |store, trial| store.set_replay_of(trial, &source))
+    }
+
     /// Tags variable `name` of the trial (`%tag_var`), with an optional label; a tagged
     /// variable gets the new label. After everything recorded before; blocks for the answer
     /// (whether it was tagged before).

@@ -49,10 +49,10 @@ pub(crate) fn esc(s: &str) -> String {
 /// (the text keeps the theme's colour).
 pub(crate) fn badge(status: &str) -> String {
     let tint = match status {
-        "ok" | "finished" | "passed" => "rgba(46,160,67,0.22)",
+        "ok" | "finished" | "passed" | "reproduced" => "rgba(46,160,67,0.22)",
         "error" | "crashed" | "failed" => "rgba(229,83,75,0.25)",
         "running" => "rgba(56,139,253,0.22)",
-        "warning" => "rgba(210,153,34,0.28)",
+        "warning" | "differs" => "rgba(210,153,34,0.28)",
         _ => "rgba(128,128,128,0.22)",
     };
     on_tint(tint, status)

@@ -48,6 +48,7 @@ mod pictures;
 mod plot;
 mod png;
 mod rendered;
+mod replay;
 mod svg;
 mod table;
 mod tags;
@@ -67,6 +68,7 @@ pub use notebook::{notebook_code_cell, notebook_of, source_lines};
 pub use plot::render_var_evolution;
 pub use png::svg_to_png;
 pub use rendered::{Picture, Rendered};
+pub use replay::render_replay;
 pub use tags::{render_stage_marked, render_tagged, render_tags, render_untagged, tags_text};
 pub use values::{render_trial_overviews, render_var_values, trial_overviews_text};
 

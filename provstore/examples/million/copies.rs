@@ -208,6 +208,11 @@ pub(crate) const COPIES: &[Copy] = &[
         ],
     },
     Copy {
+        table: "trial_replays",
+        rows: "trial_id = :base",
+        columns: &[("trial_id", ":trial"), ("replay_of", "replay_of")],
+    },
+    Copy {
         table: "file_accesses",
         rows: OF_EXECUTIONS,
         columns: &[

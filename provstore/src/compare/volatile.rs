@@ -12,7 +12,7 @@ use regex::Regex;
 /// A widget view's payload: `{"version_major", "version_minor", "model_id"}` only, a reference
 /// to the widget's model by an id that is new every run (the model's state travels on comms,
 /// not in the output); its hash is not compared.
-pub(crate) const WIDGET_VIEW_MIME: &str = "application/vnd.jupyter.widget-view+json";
+pub const WIDGET_VIEW_MIME: &str = "application/vnd.jupyter.widget-view+json";
 
 /// The kind a widget view's differing payload counts as.
 pub(crate) const WIDGET_MODEL_ID: &str = "widget model id";
