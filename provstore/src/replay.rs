@@ -87,11 +87,11 @@ impl Store {
         if !self.read(schema::has_replays)? {
             return Ok(None);
         }
-        Ok(self.row_opt(
+        self.row_opt(
             "SELECT replay_of FROM trial_replays WHERE trial_id = ?1",
             [trial],
             |r| r.get(0),
-        )?)
+        )
     }
 
     /// The executions of `trial` in order, as a replay compares them.
