@@ -234,11 +234,10 @@ impl Store {
     fn file_start_statements(&self, trial: i64, file: &str, every: bool) -> Result<Vec<StmtKey>> {
         let sql = if every {
             "SELECT execution_id, statement FROM dataflow_versions
-             INDEXED BY dataflow_versions_by_name WHERE trial_id = ?1 AND name = ?2"
+             WHERE trial_id = ?1 AND name = ?2"
         } else {
-            "SELECT execution_id, statement FROM dataflow_versions
-             INDEXED BY dataflow_versions_current
-             WHERE trial_id = ?1 AND name = ?2 AND current = 1"
+            "SELECT execution_id, statement FROM current_versions
+             WHERE trial_id = ?1 AND name = ?2"
         };
         self.rows(sql, (trial, file), |r| Ok((r.get(0)?, r.get(1)?)))
     }
@@ -255,13 +254,11 @@ impl Store {
                 return Ok(Vec::new());
             };
             let sql = if every {
-                "SELECT symbol, execution_id, statement
-                 FROM dataflow_versions INDEXED BY dataflow_versions_by_name
+                "SELECT symbol, execution_id, statement FROM dataflow_versions
                  WHERE trial_id = ?1 AND name = ?2"
             } else {
-                "SELECT symbol, execution_id, statement
-                 FROM dataflow_versions INDEXED BY dataflow_versions_current
-                 WHERE trial_id = ?1 AND name = ?2 AND current = 1"
+                "SELECT symbol, execution_id, statement FROM current_versions
+                 WHERE trial_id = ?1 AND name = ?2"
             };
             let mut stmt = conn.prepare_cached(sql)?;
             let mut rows = stmt.query((trial, &symbol.base))?;
@@ -280,10 +277,8 @@ impl Store {
     /// The error for a variable the trial does not have (now).
     fn unknown_variable(&self, trial: i64, var: &str, base: Option<String>) -> StoreError {
         let lookup = self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT DISTINCT name FROM dataflow_versions INDEXED BY dataflow_versions_current
-                 WHERE trial_id = ?1 AND current = 1",
-            )?;
+            let mut stmt = conn
+                .prepare_cached("SELECT DISTINCT name FROM current_versions WHERE trial_id = ?1")?;
             // Files are not variables: no suggestion names one.
             let names = stmt
                 .query_map([trial], |r| r.get::<_, String>(0))?

@@ -8,7 +8,94 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 7] = [V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: [&str; 8] = [V1, V2, V3, V4, V5, V6, V7, LEAN_REPEATS];
+
+/// Re-running unchanged code adds no per-name rows: the versions an execution made and the
+/// values the probe captured after it are lists stored once per distinct content, as the names
+/// and reads of version 6 are. `dataflow_versions` and `captured_values` become views of the
+/// same columns over the rows kept per execution until now (`version_rows`,
+/// `captured_value_rows`) and the shared lists: `version_sets` / `version_set_members` (a
+/// version's number is its execution's `base` plus its `position` in the list) with
+/// `execution_version_sets`, and `value_sets` / `value_set_members` with
+/// `execution_value_sets`. Which versions are current is a table of its own
+/// (`current_versions`, the whole row of each), so re-running moves those rows instead of
+/// flagging a row per version. Nothing here assumes the number this migration gets.
+const LEAN_REPEATS: &str = r#"
+ALTER TABLE dataflow_versions RENAME TO version_rows;
+CREATE TABLE current_versions (
+    trial_id     INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+    version      INTEGER NOT NULL,
+    name         TEXT NOT NULL,
+    symbol       TEXT NOT NULL,
+    execution_id INTEGER NOT NULL,
+    statement    INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    PRIMARY KEY (trial_id, version)
+) WITHOUT ROWID;
+CREATE INDEX current_versions_by_name ON current_versions (trial_id, name);
+INSERT INTO current_versions (trial_id, version, name, symbol, execution_id, statement, kind)
+    SELECT trial_id, version, name, symbol, execution_id, statement, kind
+    FROM version_rows WHERE current = 1;
+CREATE TABLE version_sets (
+    id     INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE
+);
+CREATE TABLE version_set_members (
+    set_id    INTEGER NOT NULL REFERENCES version_sets (id),
+    position  INTEGER NOT NULL,
+    name      TEXT NOT NULL,
+    symbol    TEXT NOT NULL,
+    statement INTEGER NOT NULL,
+    kind      TEXT NOT NULL,
+    PRIMARY KEY (set_id, position)
+) WITHOUT ROWID;
+CREATE INDEX version_set_members_by_name ON version_set_members (name, set_id);
+CREATE TABLE execution_version_sets (
+    execution_id INTEGER PRIMARY KEY REFERENCES executions (id) ON DELETE CASCADE,
+    trial_id     INTEGER NOT NULL,
+    set_id       INTEGER NOT NULL REFERENCES version_sets (id),
+    base         INTEGER NOT NULL
+);
+CREATE INDEX execution_version_sets_by_trial ON execution_version_sets (trial_id);
+CREATE INDEX execution_version_sets_by_set ON execution_version_sets (set_id, trial_id);
+CREATE VIEW dataflow_versions AS
+    SELECT trial_id, version, name, symbol, execution_id, statement, kind, current
+    FROM version_rows
+    UNION ALL
+    SELECT x.trial_id, x.base + m.position, m.name, m.symbol, x.execution_id, m.statement,
+           m.kind,
+           EXISTS (SELECT 1 FROM current_versions c
+                   WHERE c.trial_id = x.trial_id AND c.version = x.base + m.position)
+    FROM execution_version_sets x JOIN version_set_members m ON m.set_id = x.set_id;
+ALTER TABLE captured_values RENAME TO captured_value_rows;
+CREATE TABLE value_sets (
+    id     INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE
+);
+CREATE TABLE value_set_members (
+    set_id           INTEGER NOT NULL REFERENCES value_sets (id),
+    position         INTEGER NOT NULL,
+    name             TEXT NOT NULL,
+    type_name        TEXT NOT NULL,
+    value_json       TEXT,
+    summary_json     TEXT,
+    fingerprint_json TEXT,
+    PRIMARY KEY (set_id, position)
+) WITHOUT ROWID;
+CREATE INDEX value_set_members_by_name ON value_set_members (name, set_id);
+CREATE TABLE execution_value_sets (
+    execution_id INTEGER PRIMARY KEY REFERENCES executions (id) ON DELETE CASCADE,
+    set_id       INTEGER NOT NULL REFERENCES value_sets (id)
+);
+CREATE INDEX execution_value_sets_by_set ON execution_value_sets (set_id);
+CREATE VIEW captured_values AS
+    SELECT id, execution_id, name, type_name, value_json, summary_json, fingerprint_json
+    FROM captured_value_rows
+    UNION ALL
+    SELECT m.position + 1, x.execution_id, m.name, m.type_name, m.value_json, m.summary_json,
+           m.fingerprint_json
+    FROM execution_value_sets x JOIN value_set_members m ON m.set_id = x.set_id;
+"#;
 
 /// Version 7: the files an execution's code read and wrote (`file_accesses`, one row per file,
 /// access and statement, from the probe's `files` note; never their content), found by
@@ -366,9 +453,23 @@ pub(crate) fn migrate(
 
 /// Creates empty temporary tables standing in for the tables of versions 6 and 7 in a store
 /// read as it is at an older version, so one set of queries reads both: no execution of such
-/// a store refers to them.
+/// a store refers to them. `current_versions` (the lean store's) stands in as a view of the
+/// flagged rows.
 pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<()> {
     let version = user_version(conn)?;
+    // Found by name, not by version: the lean store's migration has no fixed number.
+    let lean: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'current_versions')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !lean {
+        conn.execute_batch(
+            "CREATE TEMP VIEW current_versions AS
+                 SELECT trial_id, version, name, symbol, execution_id, statement, kind
+                 FROM dataflow_versions WHERE current = 1;",
+        )?;
+    }
     if version < 7 {
         conn.execute_batch(
             "CREATE TEMP TABLE file_accesses (

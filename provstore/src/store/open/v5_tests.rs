@@ -47,6 +47,7 @@ const CELLS: [&str; 4] = [
 /// Rewrites a store of schema 6 whose executions all have their own analysis as schema 5
 /// kept it: names and inner reads as rows of each execution, no table of version 6.
 fn downgrade_to_v5(db: &Path) {
+    super::lean_tests::undo_lean(db);
     let conn = Connection::open(db).unwrap();
     conn.execute_batch(
         "INSERT INTO execution_names (execution_id, name, role)

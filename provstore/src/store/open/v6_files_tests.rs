@@ -33,6 +33,7 @@ fn a_schema_6_store_read_as_it_is_says_it_recorded_no_files() {
         .record_execution(trial, &cell(1, "open('a.txt').read()", None))
         .unwrap();
     drop(store);
+    super::lean_tests::undo_lean(&db);
     Connection::open(&db)
         .unwrap()
         .execute_batch("DROP TABLE file_accesses; PRAGMA user_version = 6;")
