@@ -144,11 +144,13 @@ impl Store {
                 }
             }
             {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT v.execution_id, v.name, v.type_name, v.value_json FROM executions e
-                     JOIN captured_values v ON v.execution_id = e.id
-                     WHERE e.trial_id = ?1 ORDER BY v.id",
-                )?;
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT execution_id, name, type_name, value_json FROM ({})
+                         ORDER BY execution_id, id",
+                    crate::shared_lists::values_of(
+                        "(SELECT id FROM executions WHERE trial_id = ?1) e"
+                    )
+                ))?;
                 let mut rows = stmt.query([trial])?;
                 while let Some(r) = rows.next()? {
                     let Some(&i) = at.get(&r.get(0)?) else {
@@ -232,9 +234,13 @@ impl Store {
     /// The statements that made the versions of file `file` (its resolved path): its current
     /// one, or `every` one (a negative statement: content from outside).
     fn file_start_statements(&self, trial: i64, file: &str, every: bool) -> Result<Vec<StmtKey>> {
+        let every_sql;
         let sql = if every {
-            "SELECT execution_id, statement FROM dataflow_versions
-             WHERE trial_id = ?1 AND name = ?2"
+            every_sql = format!(
+                "SELECT execution_id, statement FROM ({})",
+                crate::shared_lists::VERSIONS_NAMED
+            );
+            &every_sql
         } else {
             "SELECT execution_id, statement FROM current_versions
              WHERE trial_id = ?1 AND name = ?2"
@@ -254,8 +260,7 @@ impl Store {
                 return Ok(Vec::new());
             };
             let sql = if every {
-                "SELECT symbol, execution_id, statement FROM dataflow_versions
-                 WHERE trial_id = ?1 AND name = ?2"
+                crate::shared_lists::VERSIONS_NAMED
             } else {
                 "SELECT symbol, execution_id, statement FROM current_versions
                  WHERE trial_id = ?1 AND name = ?2"
@@ -468,12 +473,11 @@ fn dep_executions(
         }
     }
     {
-        let mut stmt = conn.prepare_cached(
-            "SELECT v.execution_id, v.name, v.type_name, v.value_json
-                 FROM json_each(?1) j
-                 JOIN captured_values v ON v.execution_id = j.value
-                 ORDER BY v.id",
-        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT execution_id, name, type_name, value_json FROM ({})
+                 ORDER BY execution_id, id",
+            crate::shared_lists::values_of("(SELECT value AS id FROM json_each(?1)) e")
+        ))?;
         let mut rows = stmt.query([&list])?;
         while let Some(r) = rows.next()? {
             let Some(&i) = at.get(&r.get(0)?) else {

@@ -386,12 +386,12 @@ CREATE TABLE trial_packages (
 "#;
 
 /// The oldest version a read-only reader can read as it is: later migrations only add what
-/// readers do not ask for (version 4: `executions.code_replaced`), ask for only after
-/// checking the version (version 5: `captured_values.fingerprint_json`, see
-/// [`has_fingerprints`]), or add tables a read-only reader of an older store stands in for
-/// with empty temporary ones (version 6: `code_analysis`, `code_statements`, `name_set_members`,
-/// `execution_name_sets`, `read_set_members`, `execution_read_sets`; version 7:
-/// `file_accesses`; see [`stand_in_for_newer_tables`]): every execution of such a store keeps its facts in its
+/// readers do not ask for (version 4: `executions.code_replaced`), or add what a read-only
+/// reader of an older store stands in for with temporary tables and views (version 5:
+/// `captured_values.fingerprint_json`, read as NULL; version 6: `code_analysis`,
+/// `code_statements`, `name_set_members`, `execution_name_sets`, `read_set_members`,
+/// `execution_read_sets`; version 7: `file_accesses`; the lean store's tables; see
+/// [`stand_in_for_newer_tables`]): every execution of such a store keeps its facts in its
 /// own rows.
 const READABLE_FROM: i64 = 3;
 
@@ -453,8 +453,8 @@ pub(crate) fn migrate(
 
 /// Creates empty temporary tables standing in for the tables of versions 6 and 7 in a store
 /// read as it is at an older version, so one set of queries reads both: no execution of such
-/// a store refers to them. `current_versions` (the lean store's) stands in as a view of the
-/// flagged rows.
+/// a store refers to them. Of the lean store's, `current_versions`, `version_rows` and
+/// `captured_value_rows` stand in as views of the old tables, its lists as empty tables.
 pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<()> {
     let version = user_version(conn)?;
     // Found by name, not by version: the lean store's migration has no fixed number.
@@ -464,11 +464,34 @@ pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<(
         |r| r.get(0),
     )?;
     if !lean {
-        conn.execute_batch(
+        let fingerprint = if version >= 5 {
+            "fingerprint_json"
+        } else {
+            "NULL AS fingerprint_json"
+        };
+        conn.execute_batch(&format!(
             "CREATE TEMP VIEW current_versions AS
                  SELECT trial_id, version, name, symbol, execution_id, statement, kind
-                 FROM dataflow_versions WHERE current = 1;",
-        )?;
+                 FROM dataflow_versions WHERE current = 1;
+             CREATE TEMP VIEW version_rows AS SELECT * FROM dataflow_versions;
+             CREATE TEMP TABLE version_set_members (
+                 set_id INTEGER NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
+                 symbol TEXT NOT NULL, statement INTEGER NOT NULL, kind TEXT NOT NULL,
+                 PRIMARY KEY (set_id, position)) WITHOUT ROWID;
+             CREATE TEMP TABLE execution_version_sets (
+                 execution_id INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL,
+                 set_id INTEGER NOT NULL, base INTEGER NOT NULL);
+             CREATE TEMP VIEW captured_value_rows AS
+                 SELECT id, execution_id, name, type_name, value_json, summary_json,
+                        {fingerprint}
+                 FROM captured_values;
+             CREATE TEMP TABLE value_set_members (
+                 set_id INTEGER NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
+                 type_name TEXT NOT NULL, value_json TEXT, summary_json TEXT,
+                 fingerprint_json TEXT, PRIMARY KEY (set_id, position)) WITHOUT ROWID;
+             CREATE TEMP TABLE execution_value_sets (
+                 execution_id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL);"
+        ))?;
     }
     if version < 7 {
         conn.execute_batch(
@@ -502,12 +525,6 @@ pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<(
          CREATE TEMP TABLE execution_read_sets (
              execution_id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL);",
     )
-}
-
-/// Whether the store has `captured_values.fingerprint_json` (version 5): a read-only store of
-/// version 3 or 4 is read without it.
-pub(crate) fn has_fingerprints(conn: &Connection) -> rusqlite::Result<bool> {
-    Ok(user_version(conn)? >= 5)
 }
 
 /// The schema version recorded in the file (0 for a new, empty file).

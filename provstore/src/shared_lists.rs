@@ -310,3 +310,45 @@ pub(crate) fn write_values(
         .execute((id, set))?;
     Ok(())
 }
+
+/// SQL for the captured values of the executions `e` (as in [`names_of`]): rows
+/// `(execution_id, id, name, type_name, value_json, summary_json, fingerprint_json)`, in order
+/// within each execution when sorted by `(execution_id, id)`. What the view `captured_values`
+/// holds, but reached from the executions: SQLite materialises a compound view joined to
+/// another table whole.
+pub(crate) fn values_of(e: &str) -> String {
+    format!(
+        "SELECT v.execution_id, v.id, v.name, v.type_name, v.value_json, v.summary_json,
+                v.fingerprint_json
+         FROM {e} JOIN captured_value_rows v ON v.execution_id = e.id
+         UNION ALL
+         SELECT x.execution_id, m.position + 1, m.name, m.type_name, m.value_json,
+                m.summary_json, m.fingerprint_json
+         FROM {e} JOIN execution_value_sets x ON x.execution_id = e.id
+         JOIN value_set_members m ON m.set_id = x.set_id"
+    )
+}
+
+/// SQL for the captured values of the names `n` (`{n}`: a `FROM` source naming `n`, with a
+/// `name` column), in every execution: rows as in [`values_of`].
+pub(crate) fn values_named(n: &str) -> String {
+    format!(
+        "SELECT v.execution_id, v.id, v.name, v.type_name, v.value_json, v.summary_json,
+                v.fingerprint_json
+         FROM {n} JOIN captured_value_rows v ON v.name = n.name
+         UNION ALL
+         SELECT x.execution_id, m.position + 1, m.name, m.type_name, m.value_json,
+                m.summary_json, m.fingerprint_json
+         FROM {n} JOIN value_set_members m ON m.name = n.name
+         JOIN execution_value_sets x ON x.set_id = m.set_id"
+    )
+}
+
+/// SQL for the versions of name `?2` in trial `?1`: rows `(symbol, execution_id, statement)`.
+/// Through the name's lists first: the trial may have made thousands of others.
+pub(crate) const VERSIONS_NAMED: &str = "
+    SELECT symbol, execution_id, statement FROM version_rows WHERE trial_id = ?1 AND name = ?2
+    UNION ALL
+    SELECT m.symbol, x.execution_id, m.statement
+    FROM version_set_members m CROSS JOIN execution_version_sets x
+    WHERE m.name = ?2 AND x.set_id = m.set_id AND x.trial_id = ?1";
