@@ -292,14 +292,14 @@ impl Store {
         // Each code's analysis, read and parsed once (a trial re-runs its cells).
         let mut analyses: HashMap<i64, CellAnalysis> = HashMap::new();
         for row in &rows {
-            if !analyses.contains_key(&row.code_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = analyses.entry(row.code_id) {
                 let (code, shared) = self
                     .row_opt(
                         &format!(
                             "SELECT c.text, {ANALYSIS_SQL} FROM code c
-                         JOIN executions e ON e.code_id = c.id
-                         LEFT JOIN execution_dataflow d ON d.execution_id = e.id
-                         WHERE e.id = ?1"
+                             JOIN executions e ON e.code_id = c.id
+                             LEFT JOIN execution_dataflow d ON d.execution_id = e.id
+                             WHERE e.id = ?1"
                         ),
                         [row.execution_id],
                         |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
@@ -310,7 +310,7 @@ impl Store {
                     .as_deref()
                     .or(shared.as_deref())
                     .filter(|a| !a.is_empty());
-                analyses.insert(row.code_id, parse_analysis(analysis, &code));
+                slot.insert(parse_analysis(analysis, &code));
             }
         }
         // The trial's own executions name the expectations; the others only add history.

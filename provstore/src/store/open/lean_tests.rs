@@ -57,6 +57,9 @@ fn chain(n: usize) -> (String, Vec<(String, u64, i64)>) {
     (code, bound)
 }
 
+/// A `dataflow_versions` row: trial, version, name, symbol, execution, statement, kind, current.
+type VersionRow = (i64, i64, String, String, i64, i64, String, bool);
+
 /// What the queries answer about the trial: deps of some names, every version's row, each
 /// name's values across trials.
 fn answers(store: &Store, trial: i64) -> Vec<String> {
@@ -74,7 +77,7 @@ fn answers(store: &Store, trial: i64) -> Vec<String> {
     for var in ["x3", "y"] {
         all.push(serde_json::to_string(&store.var_values(var).unwrap()).unwrap());
     }
-    let versions: Vec<(i64, i64, String, String, i64, i64, String, bool)> = store
+    let versions: Vec<VersionRow> = store
         .rows(
             "SELECT trial_id, version, name, symbol, execution_id, statement, kind, current
              FROM dataflow_versions ORDER BY trial_id, version",
