@@ -317,30 +317,36 @@ pub(crate) fn write_values(
 /// holds, but reached from the executions: SQLite materialises a compound view joined to
 /// another table whole.
 pub(crate) fn values_of(e: &str) -> String {
-    format!(
-        "SELECT v.execution_id, v.id, v.name, v.type_name, v.value_json, v.summary_json,
-                v.fingerprint_json
-         FROM {e} JOIN captured_value_rows v ON v.execution_id = e.id
-         UNION ALL
-         SELECT x.execution_id, m.position + 1, m.name, m.type_name, m.value_json,
-                m.summary_json, m.fingerprint_json
-         FROM {e} JOIN execution_value_sets x ON x.execution_id = e.id
-         JOIN value_set_members m ON m.set_id = x.set_id"
+    values_from(
+        e,
+        "v.execution_id = e.id",
+        "JOIN execution_value_sets x ON x.execution_id = e.id
+         JOIN value_set_members m ON m.set_id = x.set_id",
     )
 }
 
 /// SQL for the captured values of the names `n` (`{n}`: a `FROM` source naming `n`, with a
 /// `name` column), in every execution: rows as in [`values_of`].
 pub(crate) fn values_named(n: &str) -> String {
+    values_from(
+        n,
+        "v.name = n.name",
+        "JOIN value_set_members m ON m.name = n.name
+         JOIN execution_value_sets x ON x.set_id = m.set_id",
+    )
+}
+
+/// The two halves of [`values_of`] and [`values_named`]: the rows of `source` joined `on`, and
+/// the lists joined through `lists` (which names `x` and `m`).
+fn values_from(source: &str, on: &str, lists: &str) -> String {
     format!(
         "SELECT v.execution_id, v.id, v.name, v.type_name, v.value_json, v.summary_json,
                 v.fingerprint_json
-         FROM {n} JOIN captured_value_rows v ON v.name = n.name
+         FROM {source} JOIN captured_value_rows v ON {on}
          UNION ALL
          SELECT x.execution_id, m.position + 1, m.name, m.type_name, m.value_json,
                 m.summary_json, m.fingerprint_json
-         FROM {n} JOIN value_set_members m ON m.name = n.name
-         JOIN execution_value_sets x ON x.set_id = m.set_id"
+         FROM {source} {lists}"
     )
 }
 
