@@ -10,10 +10,10 @@ use rusqlite::Connection;
 use super::{Access, Mapping};
 use crate::{ExecutionRecord, Store};
 
-/// Rewrites a lean store as the schema before it kept the same facts: `dataflow_versions` and
+/// Rewrites a lean store as the schema before it kept the same facts, its notes too: `dataflow_versions` and
 /// `captured_values` as tables holding every row (the views' rows, the `current` flag
 /// included), no table of the lean store, every note as text; `user_version` 7.
-pub(super) fn undo_lean(db: &Path) {
+fn undo_lean(db: &Path) {
     let conn = Connection::open(db).unwrap();
     let notes: Vec<(i64, Option<String>)> = conn
         .prepare("SELECT execution_id, runtime FROM execution_dataflow")
@@ -29,8 +29,7 @@ pub(super) fn undo_lean(db: &Path) {
         )
         .unwrap();
     }
-    conn.execute_batch(include_str!("../../../tests/common/undo_lean.sql"))
-        .unwrap();
+    conn.execute_batch(super::v5_tests::UNDO_LEAN).unwrap();
 }
 
 /// `In[n]` running `code`, the probe noting `bound` as `(name, id, value)` ints.
