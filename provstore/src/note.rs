@@ -25,25 +25,20 @@ pub(crate) fn stored(note: &str) -> Value {
     Value::Blob(z.finish().expect("deflating into memory"))
 }
 
-/// The note a `runtime` column holds: None for NULL, and for anything that is not a note
-/// (a BLOB that does not inflate to UTF-8 text is reported as a conversion error).
+/// The note a `runtime` column holds: None for NULL, and for anything that is not a note (a
+/// number, a BLOB that does not inflate to UTF-8 text), skipped as a malformed note is.
 pub(crate) fn read(column: ValueRef<'_>) -> rusqlite::Result<Option<String>> {
-    match column {
-        ValueRef::Null => Ok(None),
-        ValueRef::Text(t) => Ok(Some(String::from_utf8_lossy(t).into_owned())),
+    Ok(match column {
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => {
             let mut text = String::new();
-            ZlibDecoder::new(b).read_to_string(&mut text).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(0, column.data_type(), Box::new(e))
-            })?;
-            Ok(Some(text))
+            ZlibDecoder::new(b)
+                .read_to_string(&mut text)
+                .ok()
+                .map(|_| text)
         }
-        other => Err(rusqlite::Error::InvalidColumnType(
-            0,
-            "runtime".into(),
-            other.data_type(),
-        )),
-    }
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -81,6 +76,7 @@ mod tests {
             Some(small)
         );
         assert_eq!(read(ValueRef::Null).unwrap(), None);
-        assert!(read(ValueRef::Blob(b"not a zlib stream")).is_err());
+        assert_eq!(read(ValueRef::Blob(b"not a zlib stream")).unwrap(), None);
+        assert_eq!(read(ValueRef::Integer(7)).unwrap(), None);
     }
 }
