@@ -145,17 +145,18 @@ fn replicate(tx: &Transaction<'_>, base: i64, k: i64, uuid: &str) -> rusqlite::R
         let names: Vec<&str> = copy.columns.iter().map(|(c, _)| *c).collect();
         let exprs: Vec<&str> = copy.columns.iter().map(|(_, e)| *e).collect();
         // New ids in the original's order (readers order by them, e.g. a statement's names).
-        let order = if names.contains(&"id") {
-            " ORDER BY id"
-        } else {
-            ""
+        // A view's ids are its rows' order within each execution.
+        let order = match (names.contains(&"id"), copy.from) {
+            (false, _) => "",
+            (true, None) => " ORDER BY id",
+            (true, Some(_)) => " ORDER BY execution_id, id",
         };
         let sql = format!(
             "INSERT INTO {} ({}) SELECT {} FROM {} WHERE {}{order}",
             copy.table,
             names.join(", "),
             exprs.join(", "),
-            copy.table,
+            copy.from.unwrap_or(copy.table),
             copy.rows
         );
         let mut stmt = tx.prepare_cached(&sql)?;

@@ -202,7 +202,7 @@ pub(crate) fn stored_rows(
             code: r.get(3)?,
             status: r.get(4)?,
             analysis: r.get(5)?,
-            runtime: r.get(6)?,
+            runtime: crate::note::read(r.get_ref(6)?)?,
             failed_line: r.get(7)?,
             shared: r.get(8)?,
         })
@@ -278,17 +278,15 @@ pub(crate) fn index_execution(
 /// `fingerprint_json`.
 /// Anything malformed in the notes is skipped.
 pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM captured_values WHERE execution_id = ?1")?
-        .execute([id])?;
     let runtime: Option<String> = conn
         .prepare_cached("SELECT runtime FROM execution_dataflow WHERE execution_id = ?1")?
-        .query_row([id], |r| r.get(0))
+        .query_row([id], |r| crate::note::read(r.get_ref(0)?))
         .optional()?
         .flatten();
     let note = runtime.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok());
     crate::files::write_files(conn, id, note.as_ref(), || analysis_of(conn, id))?;
     let Some(v) = note else {
-        return Ok(());
+        return crate::shared_lists::write_values(conn, id, &[]);
     };
     let mut rows: std::collections::BTreeMap<&str, &serde_json::Map<String, serde_json::Value>> =
         std::collections::BTreeMap::new();
@@ -356,11 +354,7 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
             }
         }
     }
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO captured_values
-             (execution_id, name, type_name, value_json, summary_json, fingerprint_json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
+    let mut values: Vec<crate::shared_lists::NewValue> = Vec::with_capacity(rows.len());
     for (name, info) in rows {
         let type_name = info.get("type").and_then(|t| t.as_str()).unwrap_or("");
         let value = info.get("value").map(|v| v.to_string());
@@ -378,8 +372,9 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
             .filter(|f| f.is_object())
             .or_else(|| fingerprints.get(name).copied())
             .map(|f| f.to_string());
-        insert.execute((id, name, row.0, row.1, row.2, fingerprint))?;
+        values.push((name.to_string(), row.0, row.1, row.2, fingerprint));
     }
+    crate::shared_lists::write_values(conn, id, &values)?;
     if let Some(packages) = v.get("packages").and_then(|p| p.as_object()) {
         let mut insert = conn.prepare_cached(
             "INSERT OR REPLACE INTO trial_packages (trial_id, name, version)
@@ -439,17 +434,11 @@ fn write_delta(
     analysis: Option<&CellAnalysis>,
     delta: &ExecutionDelta,
 ) -> rusqlite::Result<()> {
-    let mut retire = conn.prepare_cached(
-        "UPDATE dataflow_versions SET current = 0 WHERE trial_id = ?1 AND version = ?2",
-    )?;
-    for v in &delta.retired {
-        retire.execute((trial, v))?;
+    for &v in &delta.retired {
+        crate::shared_lists::retire_version(conn, trial, v as i64)?;
     }
-    let mut version = conn.prepare_cached(
-        "INSERT INTO dataflow_versions
-             (trial_id, version, name, symbol, execution_id, statement, kind, current)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
+    let mut versions: Vec<crate::shared_lists::NewVersion> =
+        Vec::with_capacity(delta.versions.len());
     let mut named: Vec<(String, Role)> = Vec::new();
     // What `named` holds, for a look-up per name instead of a scan (a cell may touch
     // thousands).
@@ -457,16 +446,14 @@ fn write_delta(
     for v in &delta.versions {
         if let Some(k) = v.external {
             // A file's content from outside: made by no statement, touched by no execution.
-            version.execute(rusqlite::params![
-                trial,
-                v.version,
-                v.symbol.base,
-                v.symbol.base,
-                id,
+            versions.push((
+                v.version as i64,
+                v.symbol.base.to_string(),
+                v.symbol.base.to_string(),
                 external_statement(k),
                 EXTERNAL_KIND,
-                v.current
-            ])?;
+                v.current,
+            ));
             continue;
         }
         let kind = if v.mutation {
@@ -482,16 +469,14 @@ fn write_delta(
         } else {
             kind.as_str()
         };
-        version.execute(rusqlite::params![
-            trial,
-            v.version,
-            v.symbol.base,
-            symbol,
-            id,
+        versions.push((
+            v.version as i64,
+            v.symbol.base.to_string(),
+            symbol.clone(),
             v.statement as i64,
             version_kind,
-            v.current
-        ])?;
+            v.current,
+        ));
         if seen.insert((symbol.clone(), kind)) {
             named.push((symbol, kind));
         }
@@ -507,6 +492,7 @@ fn write_delta(
     for d in &delta.flow.deletes {
         named.push((d.to_string(), Role::Deleted));
     }
+    crate::shared_lists::write_versions(conn, trial, id, &versions)?;
     crate::shared_lists::write_names(conn, id, &named)?;
     let mut dep = conn.prepare_cached(
         "INSERT INTO dependencies (execution_id, depends_on_id, name) VALUES (?1, ?2, ?3)",

@@ -144,11 +144,13 @@ impl Store {
                 }
             }
             {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT v.execution_id, v.name, v.type_name, v.value_json FROM executions e
-                     JOIN captured_values v ON v.execution_id = e.id
-                     WHERE e.trial_id = ?1 ORDER BY v.id",
-                )?;
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT execution_id, name, type_name, value_json FROM ({})
+                         ORDER BY execution_id, id",
+                    crate::shared_lists::values_of(
+                        "(SELECT id FROM executions WHERE trial_id = ?1) e"
+                    )
+                ))?;
                 let mut rows = stmt.query([trial])?;
                 while let Some(r) = rows.next()? {
                     let Some(&i) = at.get(&r.get(0)?) else {
@@ -232,13 +234,16 @@ impl Store {
     /// The statements that made the versions of file `file` (its resolved path): its current
     /// one, or `every` one (a negative statement: content from outside).
     fn file_start_statements(&self, trial: i64, file: &str, every: bool) -> Result<Vec<StmtKey>> {
+        let every_sql;
         let sql = if every {
-            "SELECT execution_id, statement FROM dataflow_versions
-             INDEXED BY dataflow_versions_by_name WHERE trial_id = ?1 AND name = ?2"
+            every_sql = format!(
+                "SELECT execution_id, statement FROM ({})",
+                crate::shared_lists::VERSIONS_NAMED
+            );
+            &every_sql
         } else {
-            "SELECT execution_id, statement FROM dataflow_versions
-             INDEXED BY dataflow_versions_current
-             WHERE trial_id = ?1 AND name = ?2 AND current = 1"
+            "SELECT execution_id, statement FROM current_versions
+             WHERE trial_id = ?1 AND name = ?2"
         };
         self.rows(sql, (trial, file), |r| Ok((r.get(0)?, r.get(1)?)))
     }
@@ -255,13 +260,10 @@ impl Store {
                 return Ok(Vec::new());
             };
             let sql = if every {
-                "SELECT symbol, execution_id, statement
-                 FROM dataflow_versions INDEXED BY dataflow_versions_by_name
-                 WHERE trial_id = ?1 AND name = ?2"
+                crate::shared_lists::VERSIONS_NAMED
             } else {
-                "SELECT symbol, execution_id, statement
-                 FROM dataflow_versions INDEXED BY dataflow_versions_current
-                 WHERE trial_id = ?1 AND name = ?2 AND current = 1"
+                "SELECT symbol, execution_id, statement FROM current_versions
+                 WHERE trial_id = ?1 AND name = ?2"
             };
             let mut stmt = conn.prepare_cached(sql)?;
             let mut rows = stmt.query((trial, &symbol.base))?;
@@ -280,10 +282,8 @@ impl Store {
     /// The error for a variable the trial does not have (now).
     fn unknown_variable(&self, trial: i64, var: &str, base: Option<String>) -> StoreError {
         let lookup = self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT DISTINCT name FROM dataflow_versions INDEXED BY dataflow_versions_current
-                 WHERE trial_id = ?1 AND current = 1",
-            )?;
+            let mut stmt = conn
+                .prepare_cached("SELECT DISTINCT name FROM current_versions WHERE trial_id = ?1")?;
             // Files are not variables: no suggestion names one.
             let names = stmt
                 .query_map([trial], |r| r.get::<_, String>(0))?
@@ -473,12 +473,11 @@ fn dep_executions(
         }
     }
     {
-        let mut stmt = conn.prepare_cached(
-            "SELECT v.execution_id, v.name, v.type_name, v.value_json
-                 FROM json_each(?1) j
-                 JOIN captured_values v ON v.execution_id = j.value
-                 ORDER BY v.id",
-        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT execution_id, name, type_name, value_json FROM ({})
+                 ORDER BY execution_id, id",
+            crate::shared_lists::values_of("(SELECT value AS id FROM json_each(?1)) e")
+        ))?;
         let mut rows = stmt.query([&list])?;
         while let Some(r) = rows.next()? {
             let Some(&i) = at.get(&r.get(0)?) else {

@@ -198,8 +198,9 @@ struct Row {
     trial: i64,
     execution_count: Option<i64>,
     cell_id: Option<String>,
-    code: String,
-    analysis: Option<String>,
+    code_id: i64,
+    /// Its own analysis (an execution recorded before analyses were kept per code).
+    own: Option<String>,
     facts: RunFacts,
 }
 
@@ -226,20 +227,43 @@ impl Store {
     /// its outcome in every execution of its cell across all trials, oldest first. Unknown
     /// trial: [`crate::StoreError::TrialNotFound`].
     pub fn expectations(&self, trial: i64) -> Result<Vec<Expectation>> {
+        self.expectations_among(trial, None)
+    }
+
+    /// [`Store::expectations`] with the history from trials `among` only (the trial diff's
+    /// two): their executions are found by trial, not by a scan of every trial's.
+    pub(crate) fn expectations_among(
+        &self,
+        trial: i64,
+        among: Option<[i64; 2]>,
+    ) -> Result<Vec<Expectation>> {
         self.trial(trial)?;
+        let scope = if among.is_some() {
+            "e.trial_id IN (?2, ?3) AND"
+        } else {
+            ""
+        };
+        let [a, b] = among.unwrap_or_default();
+        let params = [trial, a, b];
+        let params = if among.is_some() {
+            &params[..]
+        } else {
+            &params[..1]
+        };
         let rows = self.rows(
             &format!(
-                "SELECT e.id, e.trial_id, e.execution_count, e.cell_id, c.text, {ANALYSIS_SQL},
+                "SELECT e.id, e.trial_id, e.execution_count, e.cell_id, e.code_id,
+                        NULLIF(d.analysis, ''),
                         e.status, e.error_name, e.error_value, e.error_traceback, d.failed_line
                    FROM executions e
-                   JOIN code c ON c.id = e.code_id
                    LEFT JOIN execution_dataflow d ON d.execution_id = e.id
-                  WHERE e.cell_id IN (SELECT cell_id FROM executions WHERE trial_id = ?1)
-                     OR (e.cell_id IS NULL AND EXISTS (SELECT 1 FROM executions
-                             WHERE trial_id = ?1 AND cell_id IS NULL))
+                  WHERE {scope}
+                        (e.cell_id IN (SELECT cell_id FROM executions WHERE trial_id = ?1)
+                         OR (e.cell_id IS NULL AND EXISTS (SELECT 1 FROM executions
+                             WHERE trial_id = ?1 AND cell_id IS NULL)))
                   ORDER BY e.trial_id, e.seq"
             ),
-            [trial],
+            rusqlite::params_from_iter(params),
             |r| {
                 let traceback: Option<String> = r.get(9)?;
                 let inner_line = traceback
@@ -250,8 +274,8 @@ impl Store {
                     trial: r.get(1)?,
                     execution_count: r.get(2)?,
                     cell_id: r.get(3)?,
-                    code: r.get(4)?,
-                    analysis: r.get::<_, Option<String>>(5)?.filter(|a| !a.is_empty()),
+                    code_id: r.get(4)?,
+                    own: r.get(5)?,
                     facts: RunFacts {
                         status: r.get(6)?,
                         error_name: r.get(7)?,
@@ -265,12 +289,33 @@ impl Store {
 
         let mut order: Vec<Key> = Vec::new();
         let mut found: HashMap<Key, Expectation> = HashMap::new();
-        let mut analyses: HashMap<String, CellAnalysis> = HashMap::new();
+        // Each code's analysis, read and parsed once (a trial re-runs its cells).
+        let mut analyses: HashMap<i64, CellAnalysis> = HashMap::new();
+        for row in &rows {
+            if let std::collections::hash_map::Entry::Vacant(slot) = analyses.entry(row.code_id) {
+                let (code, shared) = self
+                    .row_opt(
+                        &format!(
+                            "SELECT c.text, {ANALYSIS_SQL} FROM code c
+                             JOIN executions e ON e.code_id = c.id
+                             LEFT JOIN execution_dataflow d ON d.execution_id = e.id
+                             WHERE e.id = ?1"
+                        ),
+                        [row.execution_id],
+                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+                    )?
+                    .unwrap_or_default();
+                let analysis = row
+                    .own
+                    .as_deref()
+                    .or(shared.as_deref())
+                    .filter(|a| !a.is_empty());
+                slot.insert(parse_analysis(analysis, &code));
+            }
+        }
         // The trial's own executions name the expectations; the others only add history.
         for row in rows.iter().filter(|r| r.trial == trial) {
-            let analysis = analyses
-                .entry(row.code.clone())
-                .or_insert_with(|| parse_analysis(row.analysis.as_deref(), &row.code));
+            let analysis = &analyses[&row.code_id];
             for (key, a) in keyed(&row.cell_id, analysis) {
                 let entry = found.entry(key.clone()).or_insert_with(|| {
                     order.push(key);
@@ -289,9 +334,7 @@ impl Store {
             }
         }
         for row in &rows {
-            let analysis = analyses
-                .entry(row.code.clone())
-                .or_insert_with(|| parse_analysis(row.analysis.as_deref(), &row.code));
+            let analysis = &analyses[&row.code_id];
             for (key, a) in keyed(&row.cell_id, analysis) {
                 let Some(expectation) = found.get_mut(&key) else {
                     continue;

@@ -114,8 +114,30 @@
 //! A later version adds an index on `executions (trial_id, cell_id, seq)`: the runs of a cell,
 //! which the live checks ([`Store::live_findings`]) ask for after every execution.
 //!
+//! The lean store (the migration after version 7; its number depends on the order migrations
+//! were merged) stops adding a row per name when unchanged code runs again. The versions an
+//! execution made and the values captured after it become lists stored once per distinct
+//! content, like the names and reads of version 6, and `dataflow_versions` and
+//! `captured_values` become views with the same columns as before over both forms (a set's
+//! value rows have as `id` their position in the list plus one):
+//!
+//! | table | one row per | columns |
+//! | --- | --- | --- |
+//! | `version_rows`, `captured_value_rows` | version, captured value, indexed before the lean store (the former tables, renamed) | as `dataflow_versions`, `captured_values` |
+//! | `version_sets` | distinct list of versions one execution made | `id`, `sha256` |
+//! | `version_set_members` | version of such a list | `set_id`, `position` (its number minus the execution's `base`), `name`, `symbol`, `statement`, `kind` |
+//! | `execution_version_sets` | execution that made versions | `execution_id`, `trial_id`, `set_id`, `base` (the number of its first version) |
+//! | `current_versions` | version that is part of its symbol's current value | `trial_id`, `version`, `name`, `symbol`, `execution_id`, `statement`, `kind` (the view's `current` is 1 exactly for these) |
+//! | `value_sets` | distinct list of values captured after one execution | `id`, `sha256` |
+//! | `value_set_members` | value of such a list | `set_id`, `position`, `name`, `type_name`, `value_json`, `summary_json`, `fingerprint_json` |
+//! | `execution_value_sets` | execution with captured values | `execution_id`, `set_id` |
+//!
+//! From then on `execution_dataflow.runtime` holds a note longer than 4 KiB deflated (a zlib
+//! stream, as a BLOB); a shorter one stays JSON text.
+//!
 //! A store of version 3 to 6 that cannot be written is read as it is: empty temporary tables
-//! stand in for the newer tables, since none of its executions refers to them.
+//! stand in for the newer tables, since none of its executions refers to them, and a view of
+//! its flagged versions for `current_versions`.
 //!
 //! # Captured values
 //!
@@ -232,6 +254,7 @@ mod deps;
 mod error;
 mod expectations;
 mod files;
+mod note;
 mod paths;
 mod process;
 mod query;

@@ -134,18 +134,12 @@ impl Store {
                 }
             }
         }
-        let fingerprints = self.read(schema::has_fingerprints)?;
-        let sql = format!(
-            "SELECT e.seq, v.name, v.type_name, v.value_json, v.summary_json, {}
-               FROM captured_values v JOIN executions e ON e.id = v.execution_id
-              WHERE e.trial_id = ?1 ORDER BY e.seq, v.id",
-            if fingerprints {
-                "v.fingerprint_json"
-            } else {
-                "NULL"
-            }
-        );
-        let values = self.rows(&sql, [trial], |r| {
+        // A read-only store of schema 3 or 4 reads its fingerprints as NULL (a stand-in view).
+        let sql = "SELECT e.seq, v.name, v.type_name, v.value_json, v.summary_json,
+                          v.fingerprint_json
+                     FROM captured_values v JOIN executions e ON e.id = v.execution_id
+                    WHERE e.trial_id = ?1 ORDER BY e.seq, v.id";
+        let values = self.rows(sql, [trial], |r| {
             let value = CapturedValue::from_columns(r.get(2)?, r.get(3)?, r.get(4)?)
                 .with_fingerprint(r.get(5)?);
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, value))

@@ -8,7 +8,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 9] = [V1, V2, V3, V4, V5, V6, V7, CELL_RUNS, REPLAY_OF];
+const MIGRATIONS: [&str; 10] = [V1, V2, V3, V4, V5, V6, V7, CELL_RUNS, REPLAY_OF, LEAN_REPEATS];
 
 /// The runs of one cell in a trial, found by index: the live checks (`PROV_WARN`, `%prov_warn`)
 /// ask, after each execution, for the earlier runs of its cell and whether a reader's run is
@@ -28,6 +28,93 @@ CREATE TABLE IF NOT EXISTS trial_replays (
     replay_of TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS trial_replays_by_source ON trial_replays (replay_of);
+"#;
+
+/// Re-running unchanged code adds no per-name rows: the versions an execution made and the
+/// values the probe captured after it are lists stored once per distinct content, as the names
+/// and reads of version 6 are. `dataflow_versions` and `captured_values` become views of the
+/// same columns over the rows kept per execution until now (`version_rows`,
+/// `captured_value_rows`) and the shared lists: `version_sets` / `version_set_members` (a
+/// version's number is its execution's `base` plus its `position` in the list) with
+/// `execution_version_sets`, and `value_sets` / `value_set_members` with
+/// `execution_value_sets`. Which versions are current is a table of its own
+/// (`current_versions`, the whole row of each), so re-running moves those rows instead of
+/// flagging a row per version. Nothing here assumes the number this migration gets.
+const LEAN_REPEATS: &str = r#"
+ALTER TABLE dataflow_versions RENAME TO version_rows;
+CREATE TABLE current_versions (
+    trial_id     INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+    version      INTEGER NOT NULL,
+    name         TEXT NOT NULL,
+    symbol       TEXT NOT NULL,
+    execution_id INTEGER NOT NULL,
+    statement    INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    PRIMARY KEY (trial_id, version)
+) WITHOUT ROWID;
+CREATE INDEX current_versions_by_name ON current_versions (trial_id, name);
+INSERT INTO current_versions (trial_id, version, name, symbol, execution_id, statement, kind)
+    SELECT trial_id, version, name, symbol, execution_id, statement, kind
+    FROM version_rows WHERE current = 1;
+CREATE TABLE version_sets (
+    id     INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE
+);
+CREATE TABLE version_set_members (
+    set_id    INTEGER NOT NULL REFERENCES version_sets (id),
+    position  INTEGER NOT NULL,
+    name      TEXT NOT NULL,
+    symbol    TEXT NOT NULL,
+    statement INTEGER NOT NULL,
+    kind      TEXT NOT NULL,
+    PRIMARY KEY (set_id, position)
+) WITHOUT ROWID;
+CREATE INDEX version_set_members_by_name ON version_set_members (name, set_id);
+CREATE TABLE execution_version_sets (
+    execution_id INTEGER PRIMARY KEY REFERENCES executions (id) ON DELETE CASCADE,
+    trial_id     INTEGER NOT NULL,
+    set_id       INTEGER NOT NULL REFERENCES version_sets (id),
+    base         INTEGER NOT NULL
+);
+CREATE INDEX execution_version_sets_by_trial ON execution_version_sets (trial_id);
+CREATE INDEX execution_version_sets_by_set ON execution_version_sets (set_id, trial_id);
+CREATE VIEW dataflow_versions AS
+    SELECT trial_id, version, name, symbol, execution_id, statement, kind, current
+    FROM version_rows
+    UNION ALL
+    SELECT x.trial_id, x.base + m.position, m.name, m.symbol, x.execution_id, m.statement,
+           m.kind,
+           EXISTS (SELECT 1 FROM current_versions c
+                   WHERE c.trial_id = x.trial_id AND c.version = x.base + m.position)
+    FROM execution_version_sets x JOIN version_set_members m ON m.set_id = x.set_id;
+ALTER TABLE captured_values RENAME TO captured_value_rows;
+CREATE TABLE value_sets (
+    id     INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE
+);
+CREATE TABLE value_set_members (
+    set_id           INTEGER NOT NULL REFERENCES value_sets (id),
+    position         INTEGER NOT NULL,
+    name             TEXT NOT NULL,
+    type_name        TEXT NOT NULL,
+    value_json       TEXT,
+    summary_json     TEXT,
+    fingerprint_json TEXT,
+    PRIMARY KEY (set_id, position)
+) WITHOUT ROWID;
+CREATE INDEX value_set_members_by_name ON value_set_members (name, set_id);
+CREATE TABLE execution_value_sets (
+    execution_id INTEGER PRIMARY KEY REFERENCES executions (id) ON DELETE CASCADE,
+    set_id       INTEGER NOT NULL REFERENCES value_sets (id)
+);
+CREATE INDEX execution_value_sets_by_set ON execution_value_sets (set_id);
+CREATE VIEW captured_values AS
+    SELECT id, execution_id, name, type_name, value_json, summary_json, fingerprint_json
+    FROM captured_value_rows
+    UNION ALL
+    SELECT m.position + 1, x.execution_id, m.name, m.type_name, m.value_json, m.summary_json,
+           m.fingerprint_json
+    FROM execution_value_sets x JOIN value_set_members m ON m.set_id = x.set_id;
 "#;
 
 /// Version 7: the files an execution's code read and wrote (`file_accesses`, one row per file,
@@ -319,13 +406,14 @@ CREATE TABLE trial_packages (
 "#;
 
 /// The oldest version a read-only reader can read as it is: later migrations only add what
-/// readers do not ask for (version 4: `executions.code_replaced`), ask for only after
-/// checking the version (version 5: `captured_values.fingerprint_json`, see
-/// [`has_fingerprints`]), or add tables a read-only reader of an older store stands in for
-/// with empty temporary ones (version 6: `code_analysis`, `code_statements`, `name_set_members`,
-/// `execution_name_sets`, `read_set_members`, `execution_read_sets`; version 7:
-/// `file_accesses`; see [`stand_in_for_newer_tables`]), or add only an index (the runs of a
-/// cell): every execution of such a store keeps its facts in its own rows.
+/// readers do not ask for (version 4: `executions.code_replaced`), or add what a read-only
+/// reader of an older store stands in for with temporary tables and views (version 5:
+/// `captured_values.fingerprint_json`, read as NULL; version 6: `code_analysis`,
+/// `code_statements`, `name_set_members`, `execution_name_sets`, `read_set_members`,
+/// `execution_read_sets`; version 7: `file_accesses`; the lean store's tables; see
+/// [`stand_in_for_newer_tables`]), or add only an index (the runs of a cell) or a table
+/// looked for by name (replays, [`has_replays`]): every execution of such a store keeps its
+/// facts in its own rows.
 const READABLE_FROM: i64 = 3;
 
 /// What [`migrate`] found.
@@ -386,9 +474,46 @@ pub(crate) fn migrate(
 
 /// Creates empty temporary tables standing in for the tables of versions 6 and 7 in a store
 /// read as it is at an older version, so one set of queries reads both: no execution of such
-/// a store refers to them.
+/// a store refers to them. Of the lean store's, `current_versions`, `version_rows` and
+/// `captured_value_rows` stand in as views of the old tables, its lists as empty tables.
 pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<()> {
     let version = user_version(conn)?;
+    // Found by name, not by version: the lean store's migration has no fixed number.
+    let lean: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'current_versions')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !lean {
+        let fingerprint = if version >= 5 {
+            "fingerprint_json"
+        } else {
+            "NULL AS fingerprint_json"
+        };
+        conn.execute_batch(&format!(
+            "CREATE TEMP VIEW current_versions AS
+                 SELECT trial_id, version, name, symbol, execution_id, statement, kind
+                 FROM dataflow_versions WHERE current = 1;
+             CREATE TEMP VIEW version_rows AS SELECT * FROM dataflow_versions;
+             CREATE TEMP TABLE version_set_members (
+                 set_id INTEGER NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
+                 symbol TEXT NOT NULL, statement INTEGER NOT NULL, kind TEXT NOT NULL,
+                 PRIMARY KEY (set_id, position)) WITHOUT ROWID;
+             CREATE TEMP TABLE execution_version_sets (
+                 execution_id INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL,
+                 set_id INTEGER NOT NULL, base INTEGER NOT NULL);
+             CREATE TEMP VIEW captured_value_rows AS
+                 SELECT id, execution_id, name, type_name, value_json, summary_json,
+                        {fingerprint}
+                 FROM captured_values;
+             CREATE TEMP TABLE value_set_members (
+                 set_id INTEGER NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL,
+                 type_name TEXT NOT NULL, value_json TEXT, summary_json TEXT,
+                 fingerprint_json TEXT, PRIMARY KEY (set_id, position)) WITHOUT ROWID;
+             CREATE TEMP TABLE execution_value_sets (
+                 execution_id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL);"
+        ))?;
+    }
     if version < 7 {
         conn.execute_batch(
             "CREATE TEMP TABLE file_accesses (
@@ -421,12 +546,6 @@ pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<(
          CREATE TEMP TABLE execution_read_sets (
              execution_id INTEGER PRIMARY KEY, set_id INTEGER NOT NULL);",
     )
-}
-
-/// Whether the store has `captured_values.fingerprint_json` (version 5): a read-only store of
-/// version 3 or 4 is read without it.
-pub(crate) fn has_fingerprints(conn: &Connection) -> rusqlite::Result<bool> {
-    Ok(user_version(conn)? >= 5)
 }
 
 /// Whether the store has `trial_replays` (the replays' migration): a read-only store of an

@@ -2,7 +2,9 @@
 //! touches the same names, and whose statements read each other the same way, adds one row
 //! per list (`execution_name_sets`, `execution_read_sets`), not one per name or read.
 //! Executions indexed before v6 keep their rows in `execution_names` and `dataflow_reads`; the
-//! readers here answer for both.
+//! readers here answer for both. The lean store's migration does the same for the versions an
+//! execution made and the values captured after it ([`write_versions`], [`write_values`]),
+//! read through the views `dataflow_versions` and `captured_values`.
 
 use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
@@ -41,27 +43,35 @@ impl Lists {
         conn.prepare_cached(&format!("DELETE FROM {links} WHERE execution_id = ?1"))?
             .execute([id])?;
         let Some(sha) = sha else { return Ok(()) };
-        let sets = self.sets;
-        let found: Option<i64> = conn
-            .prepare_cached(&format!("SELECT id FROM {sets} WHERE sha256 = ?1"))?
-            .query_row([&sha], |r| r.get(0))
-            .optional()?;
-        let set = match found {
-            Some(set) => set,
-            None => {
-                conn.prepare_cached(&format!("INSERT INTO {sets} (sha256) VALUES (?1)"))?
-                    .execute([&sha])?;
-                let set = conn.last_insert_rowid();
-                fill(set)?;
-                set
-            }
-        };
+        let set = set_for(conn, self.sets, &sha, fill)?;
         conn.prepare_cached(&format!(
             "INSERT INTO {links} (execution_id, set_id) VALUES (?1, ?2)"
         ))?
         .execute((id, set))?;
         Ok(())
     }
+}
+
+/// The id of the list in table `sets` whose content hashes to `sha`, calling `fill(set_id)` to
+/// write the members of a list not seen before.
+fn set_for(
+    conn: &Connection,
+    sets: &str,
+    sha: &str,
+    fill: impl FnOnce(i64) -> rusqlite::Result<()>,
+) -> rusqlite::Result<i64> {
+    let found: Option<i64> = conn
+        .prepare_cached(&format!("SELECT id FROM {sets} WHERE sha256 = ?1"))?
+        .query_row([sha], |r| r.get(0))
+        .optional()?;
+    if let Some(set) = found {
+        return Ok(set);
+    }
+    conn.prepare_cached(&format!("INSERT INTO {sets} (sha256) VALUES (?1)"))?
+        .execute([sha])?;
+    let set = conn.last_insert_rowid();
+    fill(set)?;
+    Ok(set)
 }
 
 /// The hash of a list of text fields, each field's length first so no two lists collide by
@@ -157,3 +167,194 @@ pub(crate) fn reads_of(e: &str) -> String {
          JOIN read_set_members m ON m.set_id = x.set_id"
     )
 }
+
+/// A version an execution made, as [`write_versions`] takes it: `(version, name, symbol,
+/// statement, kind, current)`.
+pub(crate) type NewVersion = (i64, String, String, i64, &'static str, bool);
+
+/// Records the versions execution `id` of `trial` made: a list shared by every execution that
+/// made the same versions (numbered from its own `base`), and the current ones in
+/// `current_versions`.
+pub(crate) fn write_versions(
+    conn: &Connection,
+    trial: i64,
+    id: i64,
+    versions: &[NewVersion],
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM execution_version_sets WHERE execution_id = ?1")?
+        .execute([id])?;
+    let Some(base) = versions.iter().map(|v| v.0).min() else {
+        return Ok(());
+    };
+    let numbers: Vec<[u8; 16]> = versions
+        .iter()
+        .map(|v| {
+            let mut both = [0; 16];
+            both[..8].copy_from_slice(&(v.0 - base).to_le_bytes());
+            both[8..].copy_from_slice(&v.3.to_le_bytes());
+            both
+        })
+        .collect();
+    let fields = versions
+        .iter()
+        .zip(&numbers)
+        .flat_map(|(v, n)| [&n[..], v.1.as_bytes(), v.2.as_bytes(), v.4.as_bytes()]);
+    let sha = hash_fields(versions.len(), fields).expect("the list is not empty");
+    let set = set_for(conn, "version_sets", &sha, |set| {
+        let mut member = conn.prepare_cached(
+            "INSERT INTO version_set_members (set_id, position, name, symbol, statement, kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (version, name, symbol, statement, kind, _) in versions {
+            member.execute((set, version - base, name, symbol, statement, kind))?;
+        }
+        Ok(())
+    })?;
+    conn.prepare_cached(
+        "INSERT INTO execution_version_sets (execution_id, trial_id, set_id, base)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute((id, trial, set, base))?;
+    let mut current = conn.prepare_cached(
+        "INSERT OR REPLACE INTO current_versions
+             (trial_id, version, name, symbol, execution_id, statement, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (version, name, symbol, statement, kind, is_current) in versions {
+        if *is_current {
+            current.execute((trial, version, name, symbol, id, statement, kind))?;
+        }
+    }
+    Ok(())
+}
+
+/// Marks `version` of `trial` as no longer current.
+pub(crate) fn retire_version(conn: &Connection, trial: i64, version: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM current_versions WHERE trial_id = ?1 AND version = ?2")?
+        .execute((trial, version))?;
+    // A version kept in a row of its own (indexed before the lean store) carries the flag too.
+    conn.prepare_cached(
+        "UPDATE version_rows SET current = 0 WHERE trial_id = ?1 AND version = ?2",
+    )?
+    .execute((trial, version))?;
+    Ok(())
+}
+
+/// A captured value as [`write_values`] takes it: `(name, type_name, value_json, summary_json,
+/// fingerprint_json)`.
+pub(crate) type NewValue = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Records the values captured after execution `id` (in this order), replacing any recorded
+/// before: a list shared by every execution after which the same values were captured.
+pub(crate) fn write_values(
+    conn: &Connection,
+    id: i64,
+    values: &[NewValue],
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM captured_value_rows WHERE execution_id = ?1")?
+        .execute([id])?;
+    conn.prepare_cached("DELETE FROM execution_value_sets WHERE execution_id = ?1")?
+        .execute([id])?;
+    // A missing text and an empty one must not hash alike: each optional field is marked.
+    let field = |t: &Option<String>| -> Vec<u8> {
+        t.as_ref().map_or_else(Vec::new, |t| {
+            let mut b = Vec::with_capacity(t.len() + 1);
+            b.push(b'+');
+            b.extend_from_slice(t.as_bytes());
+            b
+        })
+    };
+    let optional: Vec<[Vec<u8>; 3]> = values
+        .iter()
+        .map(|v| [field(&v.2), field(&v.3), field(&v.4)])
+        .collect();
+    let fields = values.iter().zip(&optional).flat_map(|(v, o)| {
+        [
+            v.0.as_bytes(),
+            v.1.as_bytes(),
+            o[0].as_slice(),
+            o[1].as_slice(),
+            o[2].as_slice(),
+        ]
+    });
+    let Some(sha) = hash_fields(values.len(), fields) else {
+        return Ok(());
+    };
+    let set = set_for(conn, "value_sets", &sha, |set| {
+        let mut member = conn.prepare_cached(
+            "INSERT INTO value_set_members
+                 (set_id, position, name, type_name, value_json, summary_json, fingerprint_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (position, (name, type_name, value, summary, fingerprint)) in values.iter().enumerate()
+        {
+            member.execute(rusqlite::params![
+                set,
+                position as i64,
+                name,
+                type_name,
+                value,
+                summary,
+                fingerprint
+            ])?;
+        }
+        Ok(())
+    })?;
+    conn.prepare_cached("INSERT INTO execution_value_sets (execution_id, set_id) VALUES (?1, ?2)")?
+        .execute((id, set))?;
+    Ok(())
+}
+
+/// SQL for the captured values of the executions `e` (as in [`names_of`]): rows
+/// `(execution_id, id, name, type_name, value_json, summary_json, fingerprint_json)`, in order
+/// within each execution when sorted by `(execution_id, id)`. What the view `captured_values`
+/// holds, but reached from the executions: SQLite materialises a compound view joined to
+/// another table whole.
+pub(crate) fn values_of(e: &str) -> String {
+    values_from(
+        e,
+        "v.execution_id = e.id",
+        "JOIN execution_value_sets x ON x.execution_id = e.id
+         JOIN value_set_members m ON m.set_id = x.set_id",
+    )
+}
+
+/// SQL for the captured values of the names `n` (`{n}`: a `FROM` source naming `n`, with a
+/// `name` column), in every execution: rows as in [`values_of`].
+pub(crate) fn values_named(n: &str) -> String {
+    values_from(
+        n,
+        "v.name = n.name",
+        "JOIN value_set_members m ON m.name = n.name
+         JOIN execution_value_sets x ON x.set_id = m.set_id",
+    )
+}
+
+/// The two halves of [`values_of`] and [`values_named`]: the rows of `source` joined `on`, and
+/// the lists joined through `lists` (which names `x` and `m`).
+fn values_from(source: &str, on: &str, lists: &str) -> String {
+    format!(
+        "SELECT v.execution_id, v.id, v.name, v.type_name, v.value_json, v.summary_json,
+                v.fingerprint_json
+         FROM {source} JOIN captured_value_rows v ON {on}
+         UNION ALL
+         SELECT x.execution_id, m.position + 1, m.name, m.type_name, m.value_json,
+                m.summary_json, m.fingerprint_json
+         FROM {source} {lists}"
+    )
+}
+
+/// SQL for the versions of name `?2` in trial `?1`: rows `(symbol, execution_id, statement)`.
+/// Through the name's lists first: the trial may have made thousands of others.
+pub(crate) const VERSIONS_NAMED: &str = "
+    SELECT symbol, execution_id, statement FROM version_rows WHERE trial_id = ?1 AND name = ?2
+    UNION ALL
+    SELECT m.symbol, x.execution_id, m.statement
+    FROM version_set_members m CROSS JOIN execution_version_sets x
+    WHERE m.name = ?2 AND x.set_id = m.set_id AND x.trial_id = ?1";

@@ -150,7 +150,7 @@ impl Store {
             let Some(id) = id else { return Ok(()) };
             tx.execute(
                 "UPDATE execution_dataflow SET runtime = ?2 WHERE execution_id = ?1",
-                (id, runtime),
+                (id, crate::note::stored(runtime)),
             )?;
             let pending = live.as_ref().is_some_and(|l| {
                 l.trial == trial && l.pending.as_ref().is_some_and(|(m, _)| m == msg_id)
@@ -216,7 +216,7 @@ impl Store {
                     cell_id: r.get(2)?,
                     code: r.get(3)?,
                     analysis: r.get(4)?,
-                    runtime: r.get(5)?,
+                    runtime: crate::note::read(r.get_ref(5)?)?,
                     failed_line: r.get(6)?,
                 })
             },

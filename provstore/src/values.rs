@@ -199,19 +199,12 @@ impl Store {
     /// query whatever the trial's size. Unknown trial: [`StoreError::TrialNotFound`].
     pub fn trial_values(&self, trial: i64) -> Result<Vec<TrialValue>> {
         self.trial(trial)?;
-        // A read-only store of schema 3 or 4 has no fingerprint column.
-        let fingerprint = if self.read(crate::schema::has_fingerprints)? {
-            "v.fingerprint_json"
-        } else {
-            "NULL"
-        };
+        // A read-only store of schema 3 or 4 reads its fingerprints as NULL (a stand-in view).
         self.rows(
-            &format!(
-                "SELECT v.execution_id, v.name, v.type_name, v.value_json, v.summary_json,
-                        {fingerprint}
-                 FROM executions e JOIN captured_values v ON v.execution_id = e.id
-                 WHERE e.trial_id = ?1 ORDER BY e.seq, v.id"
-            ),
+            "SELECT v.execution_id, v.name, v.type_name, v.value_json, v.summary_json,
+                    v.fingerprint_json
+             FROM executions e JOIN captured_values v ON v.execution_id = e.id
+             WHERE e.trial_id = ?1 ORDER BY e.seq, v.id",
             [trial],
             |r| {
                 Ok(TrialValue {
@@ -269,16 +262,19 @@ impl Store {
         // (SQLite takes the bare columns from the row with the MAX). Walking each trial's
         // executions backwards instead costs the whole trial for a tag never captured.
         let captures = self.rows(
-            "SELECT e.trial_id, v.name, v.type_name, v.value_json, v.summary_json,
+            &format!(
+                "SELECT e.trial_id, v.name, v.type_name, v.value_json, v.summary_json,
                         MAX(e.seq * 4294967296 + v.id)
-                 FROM captured_values v
+                 FROM ({}) v
                  JOIN executions e ON e.id = v.execution_id
-                 WHERE v.name IN (SELECT name FROM variable_tags
-                                  WHERE trial_id BETWEEN ?1 AND ?2)
-                   AND e.trial_id BETWEEN ?1 AND ?2
+                 WHERE e.trial_id BETWEEN ?1 AND ?2
                    AND EXISTS (SELECT 1 FROM variable_tags g
                                WHERE g.trial_id = e.trial_id AND g.name = v.name)
                  GROUP BY e.trial_id, v.name",
+                crate::shared_lists::values_named(
+                    "(SELECT DISTINCT name FROM variable_tags WHERE trial_id BETWEEN ?1 AND ?2) n"
+                )
+            ),
             ids,
             |r| {
                 let captured = CapturedValue::from_columns(r.get(2)?, r.get(3)?, r.get(4)?);

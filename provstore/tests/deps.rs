@@ -286,7 +286,8 @@ fn a_failed_cell_is_indexed_even_when_its_notes_never_come() {
 fn forget_graph(db: &Path) {
     let conn = common::raw(db);
     conn.execute_batch(
-        "DELETE FROM dataflow_versions; DELETE FROM dataflow_reads;
+        "DELETE FROM version_rows; DELETE FROM execution_version_sets;
+         DELETE FROM current_versions; DELETE FROM dataflow_reads;
          DELETE FROM dataflow_statements; DELETE FROM dataflow_indexed;
          DELETE FROM execution_names; DELETE FROM dependencies;",
     )

@@ -9,14 +9,18 @@ use common::*;
 use provstore::{ExecStatus, OutputRecord, Store, StoreError, TrialStatus, SCHEMA_VERSION};
 
 /// The tables whose rows belong to a trial: deleting the trial deletes them.
-const TRIAL_TABLES: [&str; 8] = [
+const TRIAL_TABLES: [&str; 11] = [
     "executions",
     "outputs",
     "execution_names",
     "dependencies",
     "variable_tags",
     "cell_stages",
-    "captured_values",
+    // `captured_values` is a view over these rows and the shared lists.
+    "captured_value_rows",
+    "execution_value_sets",
+    "execution_version_sets",
+    "current_versions",
     "trial_packages",
 ];
 
@@ -435,7 +439,7 @@ fn the_schema_has_room_for_later_features() {
          INSERT INTO dependencies (execution_id, depends_on_id, name) VALUES ({e2}, {e1}, 'x');
          INSERT INTO variable_tags (trial_id, name, label, execution_id, tagged_at) VALUES ({t}, 'y', 'result', {e2}, '2026-11-21T16:31:00.000Z');
          INSERT INTO cell_stages (trial_id, cell_id, stage, tagged_at) VALUES ({t}, 'cell-1', 'load', '2026-11-21T16:31:00.000Z');
-         INSERT INTO captured_values (execution_id, name, type_name, value_json) VALUES ({e2}, 'y', 'int', '2');
+         INSERT INTO captured_value_rows (execution_id, name, type_name, value_json) VALUES ({e2}, 'y', 'int', '2');
          INSERT INTO trial_packages (trial_id, name, version) VALUES ({t}, 'numpy', '2.1.0');",
         t = t.id
     ))

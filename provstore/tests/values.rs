@@ -25,7 +25,7 @@ fn captured(
     let conn = raw(db);
     for (name, ty, value, summary) in values {
         conn.execute(
-            "INSERT INTO captured_values (execution_id, name, type_name, value_json, summary_json)
+            "INSERT INTO captured_value_rows (execution_id, name, type_name, value_json, summary_json)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             (id, name, ty, value, summary),
         )

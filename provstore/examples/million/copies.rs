@@ -8,6 +8,8 @@ use rusqlite::Connection;
 /// trial, `:exec` and `:output` the id offsets, `:k` the copy's number).
 pub(crate) struct Copy {
     pub(crate) table: &'static str,
+    /// The table or view the rows are read from, when not `table` itself.
+    pub(crate) from: Option<&'static str>,
     pub(crate) rows: &'static str,
     pub(crate) columns: &'static [(&'static str, &'static str)],
 }
@@ -21,6 +23,7 @@ pub(crate) const OF_EXECUTIONS: &str =
 pub(crate) const COPIES: &[Copy] = &[
     Copy {
         table: "executions",
+        from: None,
         rows: "trial_id = :base",
         columns: &[
             ("id", "id + :exec"),
@@ -48,6 +51,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "execution_dataflow",
+        from: None,
         rows: OF_EXECUTIONS,
         columns: &[
             ("execution_id", "execution_id + :exec"),
@@ -58,6 +62,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "outputs",
+        from: None,
         rows: OF_EXECUTIONS,
         columns: &[
             ("id", "id + :output"),
@@ -69,6 +74,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "output_data",
+        from: None,
         rows: "output_id IN (SELECT o.id FROM outputs o JOIN executions e ON e.id = o.execution_id
                               WHERE e.trial_id = :base)",
         columns: &[
@@ -80,6 +86,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "execution_names",
+        from: None,
         rows: OF_EXECUTIONS,
         columns: &[
             ("id", "NULL"),
@@ -91,6 +98,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "dependencies",
+        from: None,
         rows: OF_EXECUTIONS,
         columns: &[
             ("id", "NULL"),
@@ -101,7 +109,8 @@ pub(crate) const COPIES: &[Copy] = &[
         ],
     },
     Copy {
-        table: "dataflow_versions",
+        table: "version_rows",
+        from: None,
         rows: "trial_id = :base",
         columns: &[
             ("trial_id", ":trial"),
@@ -115,7 +124,33 @@ pub(crate) const COPIES: &[Copy] = &[
         ],
     },
     Copy {
+        table: "execution_version_sets",
+        from: None,
+        rows: OF_EXECUTIONS,
+        columns: &[
+            ("execution_id", "execution_id + :exec"),
+            ("trial_id", ":trial"),
+            ("set_id", "set_id"),
+            ("base", "base"),
+        ],
+    },
+    Copy {
+        table: "current_versions",
+        from: None,
+        rows: "trial_id = :base",
+        columns: &[
+            ("trial_id", ":trial"),
+            ("version", "version"),
+            ("name", "name"),
+            ("symbol", "symbol"),
+            ("execution_id", "execution_id + :exec"),
+            ("statement", "statement"),
+            ("kind", "kind"),
+        ],
+    },
+    Copy {
         table: "dataflow_reads",
+        from: None,
         rows: OF_EXECUTIONS,
         columns: &[
             ("execution_id", "execution_id + :exec"),
@@ -127,6 +162,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "dataflow_statements",
+        from: None,
         rows: OF_EXECUTIONS,
         columns: &[
             ("execution_id", "execution_id + :exec"),
@@ -139,6 +175,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "execution_name_sets",
+        from: None,
         rows: OF_EXECUTIONS,
         columns: &[
             ("execution_id", "execution_id + :exec"),
@@ -147,6 +184,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "execution_read_sets",
+        from: None,
         rows: OF_EXECUTIONS,
         columns: &[
             ("execution_id", "execution_id + :exec"),
@@ -155,11 +193,15 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "dataflow_indexed",
+        from: None,
         rows: "trial_id = :base",
         columns: &[("trial_id", ":trial"), ("through_id", "through_id + :exec")],
     },
     Copy {
-        table: "captured_values",
+        // Every value in a row of its own, each copy's ints shifted by its number, so the
+        // trials' values differ (the originals' shared lists would make them all alike).
+        table: "captured_value_rows",
+        from: Some("captured_values"),
         rows: OF_EXECUTIONS,
         columns: &[
             ("id", "NULL"),
@@ -177,6 +219,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "variable_tags",
+        from: None,
         rows: "trial_id = :base",
         columns: &[
             ("id", "NULL"),
@@ -189,6 +232,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "cell_stages",
+        from: None,
         rows: "trial_id = :base",
         columns: &[
             ("id", "NULL"),
@@ -200,6 +244,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "trial_packages",
+        from: None,
         rows: "trial_id = :base",
         columns: &[
             ("trial_id", ":trial"),
@@ -214,6 +259,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "file_accesses",
+        from: None,
         rows: OF_EXECUTIONS,
         columns: &[
             ("execution_id", "execution_id + :exec"),
@@ -233,8 +279,14 @@ pub(crate) const COPIES: &[Copy] = &[
 
 /// Tables no trial owns: never copied (facts stored once per code, lists stored once per
 /// distinct content, which copies refer to as their originals do).
-pub(crate) const SHARED: [&str; 10] = [
+pub(crate) const SHARED: [&str; 15] = [
     "store_info",
+    "version_sets",
+    "version_set_members",
+    "value_sets",
+    "value_set_members",
+    // Copied through the view `captured_values` into `captured_value_rows`.
+    "execution_value_sets",
     "trials",
     "code",
     "blobs",

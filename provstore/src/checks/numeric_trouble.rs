@@ -30,10 +30,13 @@ pub(super) static RULE: Rule = Rule {
 
 fn find(store: &Store, trial: &TrialSummary) -> Result<Vec<Finding>> {
     let rows = store.rows(
-        "SELECT e.execution_count, v.name, v.summary_json FROM captured_values v
-           JOIN executions e ON e.id = v.execution_id
-          WHERE e.trial_id = ?1 AND v.summary_json IS NOT NULL
-          ORDER BY e.seq, v.name",
+        &format!(
+            "SELECT e.execution_count, v.name, v.summary_json FROM ({}) v
+               JOIN executions e ON e.id = v.execution_id
+              WHERE v.summary_json IS NOT NULL
+              ORDER BY e.seq, v.name",
+            crate::shared_lists::values_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
+        ),
         [trial.id],
         |r| {
             Ok((

@@ -16,7 +16,11 @@ impl Store {
         values: &[ValueDiff],
         inputs: &[InputDiff],
     ) -> Result<Vec<ExpectationDiff>> {
-        let (l, r) = (self.expectations(left)?, self.expectations(right)?);
+        let among = Some([left, right]);
+        let (l, r) = (
+            self.expectations_among(left, among)?,
+            self.expectations_among(right, among)?,
+        );
         let same =
             |a: &Expectation, b: &Expectation| a.cell_id == b.cell_id && a.source == b.source;
         let mut out = Vec::new();

@@ -57,15 +57,11 @@ impl Store {
 /// in a store that has them: a read-only store of schema 3 or 4 is read without).
 fn last_captures(conn: &Connection, trial: i64) -> rusqlite::Result<HashMap<String, (i64, Final)>> {
     let mut captured: HashMap<String, (i64, Final)> = HashMap::new();
-    let fingerprint = if crate::schema::has_fingerprints(conn)? {
-        "v.fingerprint_json"
-    } else {
-        "NULL"
-    };
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT e.seq, v.name, v.type_name, v.value_json, v.summary_json, {fingerprint}
-         FROM executions e JOIN captured_values v ON v.execution_id = e.id
-         WHERE e.trial_id = ?1 ORDER BY e.seq, v.id"
+        "SELECT e.seq, v.name, v.type_name, v.value_json, v.summary_json, v.fingerprint_json
+         FROM ({}) v JOIN executions e ON e.id = v.execution_id
+         ORDER BY e.seq, v.id",
+        crate::shared_lists::values_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
     ))?;
     let mut rows = stmt.query([trial])?;
     while let Some(r) = rows.next()? {
@@ -464,26 +460,37 @@ mod tests {
     /// A read-only store of schema 4 cannot gain the column: its captures read without it.
     #[test]
     fn captures_of_a_schema_4_store_read_without_fingerprints() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(
-            "CREATE TABLE executions (id INTEGER PRIMARY KEY, trial_id INTEGER, seq INTEGER);
-             CREATE TABLE captured_values (id INTEGER PRIMARY KEY, execution_id INTEGER,
-                 name TEXT, type_name TEXT, value_json TEXT, summary_json TEXT);
-             INSERT INTO executions VALUES (1, 7, 1);
-             INSERT INTO captured_values VALUES (1, 1, 'x', 'numpy.ndarray', NULL, NULL);
-             PRAGMA user_version = 4;",
-        )
-        .unwrap();
-        let read = last_captures(&conn, 7).unwrap();
+        // A read-only store of `version`, as the reader sees it (with the stand-ins).
+        let store = |version: i64| {
+            let conn = Connection::open_in_memory().unwrap();
+            let fingerprint = if version >= 5 {
+                ", fingerprint_json TEXT"
+            } else {
+                ""
+            };
+            let value = if version >= 5 {
+                ", '{\"sha256\": \"aa\"}'"
+            } else {
+                ""
+            };
+            conn.execute_batch(&format!(
+                "CREATE TABLE executions (id INTEGER PRIMARY KEY, trial_id INTEGER, seq INTEGER);
+                 CREATE TABLE dataflow_versions (trial_id, version, name, symbol, execution_id,
+                     statement, kind, current);
+                 CREATE TABLE captured_values (id INTEGER PRIMARY KEY, execution_id INTEGER,
+                     name TEXT, type_name TEXT, value_json TEXT, summary_json TEXT{fingerprint});
+                 INSERT INTO executions VALUES (1, 7, 1);
+                 INSERT INTO captured_values VALUES (1, 1, 'x', 'numpy.ndarray', NULL, NULL{value});
+                 PRAGMA user_version = {version};"
+            ))
+            .unwrap();
+            crate::schema::stand_in_for_newer_tables(&conn).unwrap();
+            conn
+        };
+        let read = last_captures(&store(4), 7).unwrap();
         assert_eq!(read["x"].1.type_name, "numpy.ndarray");
         assert_eq!(read["x"].1.fingerprint_json, None);
-        conn.execute_batch(
-            "ALTER TABLE captured_values ADD COLUMN fingerprint_json TEXT;
-             UPDATE captured_values SET fingerprint_json = '{\"sha256\": \"aa\"}';
-             PRAGMA user_version = 5;",
-        )
-        .unwrap();
-        let read = last_captures(&conn, 7).unwrap();
+        let read = last_captures(&store(5), 7).unwrap();
         assert_eq!(
             read["x"].1.fingerprint_json.as_deref(),
             Some("{\"sha256\": \"aa\"}")

@@ -30,7 +30,7 @@ pub(super) fn notes(
          WHERE instr(analysis, '\"unknown\":true') > 0"
     ))?;
     let mut assumed = conn.prepare_cached(
-        "SELECT 1 FROM dataflow_versions INDEXED BY dataflow_versions_by_name
+        "SELECT 1 FROM dataflow_versions
              WHERE trial_id = ?1 AND name = ?2 AND execution_id = ?3 AND statement = ?4
                  AND kind = ?5
              LIMIT 1",

@@ -249,7 +249,12 @@ fn insert_execution(
             "INSERT INTO execution_dataflow (execution_id, analysis, runtime, failed_line)
              VALUES (?1, ?2, ?3, ?4)",
         )?
-        .execute((execution_id, own, &d.runtime, d.failed_line))?;
+        .execute((
+            execution_id,
+            own,
+            d.runtime.as_deref().map(crate::note::stored),
+            d.failed_line,
+        ))?;
     }
     for (i, out) in e.outputs.iter().enumerate() {
         tx.prepare_cached(

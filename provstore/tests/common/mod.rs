@@ -59,6 +59,14 @@ pub fn raw(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
 
+/// Rewrites the store at `path` as the schema before the lean store kept it (versions and
+/// captured values as tables of rows; see `undo_lean.sql`).
+pub fn undo_lean(path: &Path) {
+    raw(path)
+        .execute_batch(include_str!("undo_lean.sql"))
+        .unwrap();
+}
+
 /// One integer from a query.
 pub fn count(path: &Path, sql: &str) -> i64 {
     raw(path).query_row(sql, [], |r| r.get(0)).unwrap()

@@ -74,6 +74,7 @@ fn a_store_of_schema_4_is_migrated_and_compares_as_before() {
     record_model_run(&mut store, a, 1.0, 0.9);
     record_model_run(&mut store, b, 0.001, 0.5);
     drop(store);
+    common::undo_lean(&db);
     let conn = raw(&db);
     conn.execute_batch(
         "ALTER TABLE captured_values DROP COLUMN fingerprint_json; PRAGMA user_version = 4;",

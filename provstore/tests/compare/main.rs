@@ -472,11 +472,18 @@ fn damaged_captures_and_empty_trials_do_not_stop_the_diff() {
     store
         .record_execution(b, &cell(1, "x = 1", "", Some(&bound(&[("x", float(1.0))]))))
         .unwrap();
+    // The last execution's values, out of the list it shares with the other trial's, as rows
+    // of its own, damaged.
     raw(&db)
-        .execute(
-            "UPDATE captured_values SET value_json = '{broken', summary_json = '[1' \
-             WHERE name = 'x' AND execution_id = (SELECT MAX(id) FROM executions)",
-            [],
+        .execute_batch(
+            "INSERT INTO captured_value_rows
+                 (execution_id, name, type_name, value_json, summary_json, fingerprint_json)
+             SELECT execution_id, name, type_name,
+                    CASE name WHEN 'x' THEN '{broken' ELSE value_json END,
+                    CASE name WHEN 'x' THEN '[1' ELSE summary_json END, fingerprint_json
+             FROM captured_values WHERE execution_id = (SELECT MAX(id) FROM executions);
+             DELETE FROM execution_value_sets
+             WHERE execution_id = (SELECT MAX(id) FROM executions);",
         )
         .unwrap();
     let diff = store.trial_diff(a, b).unwrap();

@@ -37,6 +37,9 @@ pub(super) fn cell(n: i64, code: &str, own_analysis: bool) -> ExecutionRecord {
     }
 }
 
+/// The lean store rewritten as the schema before it (`tests/common/undo_lean.sql`).
+pub(super) const UNDO_LEAN: &str = include_str!("../../../tests/common/undo_lean.sql");
+
 const CELLS: [&str; 4] = [
     "a = 1\nb = a + 1\ntmp = b\ndel tmp",
     "c = [a, b]\nc.append(a)",
@@ -48,6 +51,8 @@ const CELLS: [&str; 4] = [
 /// kept it: names and inner reads as rows of each execution, no table of version 6.
 fn downgrade_to_v5(db: &Path) {
     let conn = Connection::open(db).unwrap();
+    // First as before the lean store (its notes are small: none is deflated).
+    conn.execute_batch(UNDO_LEAN).unwrap();
     conn.execute_batch(
         "INSERT INTO execution_names (execution_id, name, role)
              SELECT x.execution_id, m.name, m.role FROM execution_name_sets x

@@ -33,10 +33,11 @@ fn a_schema_6_store_read_as_it_is_says_it_recorded_no_files() {
         .record_execution(trial, &cell(1, "open('a.txt').read()", None))
         .unwrap();
     drop(store);
-    Connection::open(&db)
-        .unwrap()
-        .execute_batch("DROP TABLE file_accesses; PRAGMA user_version = 6;")
+    let conn = Connection::open(&db).unwrap();
+    conn.execute_batch(super::v5_tests::UNDO_LEAN).unwrap();
+    conn.execute_batch("DROP TABLE file_accesses; PRAGMA user_version = 6;")
         .unwrap();
+    drop(conn);
 
     let reader = Store::connect_as(&db, Access::Uri("mode=ro"), Mapping::Read).unwrap();
     let answer = reader.trial_files(trial).unwrap();
