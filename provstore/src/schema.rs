@@ -8,7 +8,18 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 10] = [V1, V2, V3, V4, V5, V6, V7, CELL_RUNS, REPLAY_OF, LEAN_REPEATS];
+const MIGRATIONS: [&str; 10] = [
+    V1,
+    V2,
+    V3,
+    V4,
+    V5,
+    V6,
+    V7,
+    CELL_RUNS,
+    REPLAY_OF,
+    LEAN_REPEATS,
+];
 
 /// The runs of one cell in a trial, found by index: the live checks (`PROV_WARN`, `%prov_warn`)
 /// ask, after each execution, for the earlier runs of its cell and whether a reader's run is

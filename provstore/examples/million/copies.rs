@@ -254,6 +254,7 @@ pub(crate) const COPIES: &[Copy] = &[
     },
     Copy {
         table: "trial_replays",
+        from: None,
         rows: "trial_id = :base",
         columns: &[("trial_id", ":trial"), ("replay_of", "replay_of")],
     },
