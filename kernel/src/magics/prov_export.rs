@@ -91,28 +91,15 @@ mod tests {
         crate::magics::run(context, &call)
     }
 
-    fn cell(n: i64, code: &str) -> provstore::ExecutionRecord {
-        let at = chrono::Utc::now();
-        provstore::ExecutionRecord {
-            code_replaced: false,
-            msg_id: format!("m{n}"),
-            execution_count: Some(n),
-            cell_id: None,
-            code: code.into(),
-            started_at: at,
-            ended_at: at,
-            status: provstore::ExecStatus::Ok,
-            error: None,
-            outputs: vec![],
-            dataflow: Some(provstore::DataflowRecord::default()),
-        }
-    }
-
     #[test]
     fn shows_the_document_or_says_where_it_wrote() {
         let (dir, context) = crate::magics::tests::context();
-        context.writer.record(cell(1, "x = 1"));
-        context.writer.record(cell(2, "y = x + 1"));
+        context
+            .writer
+            .record(crate::magics::tests::record(1, "x = 1"));
+        context
+            .writer
+            .record(crate::magics::tests::record(2, "y = x + 1"));
         let shown = run(&context, "%prov_export --format prov-n").unwrap();
         assert!(shown.text.starts_with("document\n"), "{}", shown.text);
         assert!(
