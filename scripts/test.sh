@@ -12,6 +12,10 @@
 #   PROV_E2E_TIMEOUT  seconds the whole real-browser suite may take (default 600)
 #   PROV_SKIP_WHEEL   1 skips tests/python/test_wheel.py (builds the pip wheel and
 #                     installs it with jupyterlab into a fresh venv: minutes)
+#   PROV_TEST_PG      a PostgreSQL server for the team-store tests (a URL without password;
+#                     PGPASSFILE gives it). Unset: a throwaway server is started in
+#                     target/pg (scripts/pg.sh; apt-get installs postgresql when missing) and
+#                     stopped at the end.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -58,12 +62,26 @@ run_e2e() {
     esac
 }
 
+# A real PostgreSQL for the team store's tests (cargo and pytest both read $PROV_TEST_PG).
+start_postgresql() {
+    if [ -n "${PROV_TEST_PG:-}" ]; then
+        step "PostgreSQL for the team-store tests: \$PROV_TEST_PG"
+        return
+    fi
+    step "PostgreSQL for the team-store tests (scripts/pg.sh, in target/pg)"
+    local env
+    env="$(bash "$ROOT/scripts/pg.sh" env "$ROOT/target/pg")" || die "could not start PostgreSQL (scripts/pg.sh)."
+    eval "$env"
+    trap 'bash "$ROOT/scripts/pg.sh" stop "$ROOT/target/pg"' EXIT
+}
+
 main() {
     check_tools
     build_kernel
     ensure_venv
     install_kernelspec
     check_module_circles
+    start_postgresql
     run_cargo_tests
     run_pytest "$@"
     run_e2e
