@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 
-from benchmarks import PROVCTL, deps_store, median_ms_row, need_binary, provctl, store_bytes, timed_process
-from harness import BenchError, Context, Row, benchmark
+from deps import deps_store
+from stores import PROVCTL, median_ms_row, need_binary, provctl, store_bytes, time_rounds
+from harness import BenchError, Context
+from rows import Row, benchmark
 
 FORMATS = ["prov-json", "prov-n", "prov-o"]
 
@@ -28,10 +30,7 @@ def export_prov(ctx: Context, executions: int, runs: int) -> list[Row]:
         sizes[fmt] = len(out.encode())
         if fmt == "prov-json" and len(json.loads(out)["activity"]) != executions + 1:
             raise BenchError(f"the PROV-JSON of {executions:,} executions lacks activities")
-    samples: dict[str, list[float]] = {fmt: [] for fmt in FORMATS}
-    for round_index in range(runs):
-        for fmt in FORMATS if round_index % 2 == 0 else FORMATS[::-1]:
-            samples[fmt].append(timed_process(argv + [fmt], f"provctl export --format {fmt}"))
+    samples = time_rounds({fmt: argv + [fmt] for fmt in FORMATS}, runs, "provctl export --format")
     label = f"provctl export (W3C PROV), {executions:,} executions"
     return [
         median_ms_row(label, f"median, {fmt}", times, fmt,

@@ -7,16 +7,15 @@ PROV_FILE_HASH_LIMIT (16 MiB), from 64 evenly spaced 64 KiB chunks above it. A c
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks import evaluate, own_pair, rows_with_cost, timed_rounds
-from harness import SIDE_LABELS, BenchError, Context, Row, benchmark, percentile
+from pairs import evaluate, own_pair, rows_with_cost, stored, timed_rounds
+from harness import SIDE_LABELS, BenchError, Context
+from rows import Row, benchmark, percentile
 
 READ_CSV_LABEL = "cell reading a 100 MB CSV (pandas)"
 CSV_NAME = "houses.csv"
@@ -69,11 +68,9 @@ def read_csv(ctx: Context, mb: int, runs: int, warmup: int, overhead_ms: float) 
             rows = evaluate(kernels[label], "df.shape[0]")
             if int(rows) < 1000:
                 raise BenchError(f"{label} kernel read {rows} rows from {CSV_NAME}")
-    db = cwd / ".prov" / "prov.db"
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        notes = [json.loads(r) for (r,) in conn.execute(
-            "SELECT d.runtime FROM execution_dataflow d JOIN executions e ON e.id = d.execution_id"
-            " JOIN code c ON c.id = e.code_id WHERE c.text = ? AND d.runtime IS NOT NULL", (code,))]
+    notes = [json.loads(r) for r in stored(
+        cwd, "SELECT d.runtime FROM execution_dataflow d JOIN executions e ON e.id = d.execution_id"
+        " JOIN code c ON c.id = e.code_id WHERE c.text = ? AND d.runtime IS NOT NULL", (code,))]
     reads = [f for note in notes for f in note.get("files", []) if f.get("path") == CSV_NAME]
     if len(reads) != runs + warmup:
         raise BenchError(f"prov noted {len(reads)} reads of {CSV_NAME}, want {runs + warmup}")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks import PROVCTL, REPO_ROOT, cached_store, need_binary, provctl, store_bytes, timed_process
-from harness import BenchError, Context, Row, benchmark, median, percentile, prov_row
+from stores import EXAMPLES_BIN, PROVCTL, cached_store, need_binary, provctl, store_bytes, time_rounds
+from harness import BenchError, Context
+from rows import Row, benchmark, median, percentile, prov_row
 
-SYNTH_MILLION = REPO_ROOT / "target" / "release" / "examples" / "synth_million"
+SYNTH_MILLION = EXAMPLES_BIN / "synth_million"
 # What decides the store's bytes: the generator (and the sessions it shares with synth_deps and
 # synth_diff), provstore's writer and schema, pyflow's analysis.
 MILLION_SOURCES = ["provstore/examples/synth_million.rs", "provstore/examples/million", "provstore/examples/common", "provstore/src", "pyflow/src"]
@@ -33,17 +34,6 @@ def build_log(db: Path) -> str:
     """What synth_million printed when it built ``db`` (its timings and checks), on one line."""
     log = db.parent / "complete"
     return "; ".join(line.strip() for line in log.read_text(encoding="utf-8").splitlines() if line.strip())
-
-
-def time_rounds(commands: dict[str, list[str]], runs: int) -> dict[str, list[float]]:
-    """``runs`` timed runs of each command, the commands in turn (reversed every other round,
-    so drift of the machine lands on all of them alike)."""
-    samples: dict[str, list[float]] = {name: [] for name in commands}
-    names = list(commands)
-    for round_index in range(runs):
-        for name in names if round_index % 2 == 0 else names[::-1]:
-            samples[name].append(timed_process(commands[name], name))
-    return samples
 
 
 def ms_rows(label: str, times: list[float], target: float | None, note: str) -> list[Row]:

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness import Row
+from rows import Row
 
 JSON_SCHEMA_VERSION = 1
 
@@ -418,10 +418,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         "## Adding a benchmark",
         "",
-        "Write a function in `bench/benchmarks.py` decorated with",
-        "`@benchmark(name, full={...}, quick={...})`; it gets a `Context` and its",
-        "settings and returns `Row`s (or in a module of its own that `bench/bench.py`",
-        "imports, as `bench/million.py`).  It then appears here and in the JSON.",
+        "Write a function decorated with `@benchmark(name, full={...}, quick={...})`",
+        "in the file under `bench/` of its concern (`bench/benchmarks.py` imports them",
+        "in order), or in a module of its own that `bench/bench.py` imports, as",
+        "`bench/million.py`; it gets a `Context` and its settings and returns `Row`s.",
+        "It then appears here and in the JSON.",
         "",
     ]
     paths = report.get("local_paths") or {report.get("repo_root", ""): "."}

@@ -33,6 +33,17 @@ fn findings_with_notes(cells: &[(&str, &str, Option<String>)], rule: &str) -> Ve
         .collect()
 }
 
+/// Asserts that the message of `finding` says each of `parts`.
+fn says(finding: &Finding, parts: &[&str]) {
+    for part in parts {
+        assert!(
+            finding.message.contains(part),
+            "{part:?} not in {:?}",
+            finding.message
+        );
+    }
+}
+
 fn check(store: &Store, trial: i64) -> Vec<Finding> {
     let report = store.check(trial).unwrap();
     assert_eq!(
@@ -66,13 +77,14 @@ fn leakage_is_found_through_derived_values_and_named_with_its_lines() {
     assert_eq!(found.len(), 1, "{found:?}");
     let f = &found[0];
     assert_eq!(f.executions, [2, 4]);
-    assert!(f.message.contains("In[4] line 2"), "{}", f.message);
-    assert!(f.message.contains("`both`"), "{}", f.message);
-    assert!(f.message.contains("In[2] line 2"), "{}", f.message);
-    assert!(
-        f.message.contains("model.fit(both, y_train)"),
-        "{}",
-        f.message
+    says(
+        &f,
+        &[
+            "In[4] line 2",
+            "`both`",
+            "In[2] line 2",
+            "model.fit(both, y_train)",
+        ],
     );
     assert_eq!(
         serde_json::to_value(f)
@@ -134,15 +146,9 @@ fn a_result_from_a_cell_edited_and_rerun_since_is_stale() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].executions, [2, 1, 3]);
     assert_eq!(found[0].severity, provstore::Severity::Warning);
-    assert!(
-        found[0].message.contains("In[2] used `x` from In[1]"),
-        "{}",
-        found[0].message
-    );
-    assert!(
-        found[0].message.contains("re-run In[2]'s cell"),
-        "{}",
-        found[0].message
+    says(
+        &found[0],
+        &["In[2] used `x` from In[1]", "re-run In[2]'s cell"],
     );
 }
 
@@ -185,15 +191,9 @@ fn reads_in_a_circle_between_cells_are_out_of_order() {
         .filter(|f| f.message.starts_with("out-of-order"))
         .collect();
     assert_eq!(circle.len(), 1, "{found:?}");
-    assert!(
-        circle[0].message.contains("In[3] read `y` from In[2]"),
-        "{}",
-        circle[0].message
-    );
-    assert!(
-        circle[0].message.contains("In[2] read `x` from In[1]"),
-        "{}",
-        circle[0].message
+    says(
+        &circle[0],
+        &["In[3] read `y` from In[2]", "In[2] read `x` from In[1]"],
     );
 }
 
@@ -245,18 +245,9 @@ fn a_tagged_value_gaining_nan_or_inf_and_a_constant_column_are_numeric_trouble()
     );
     assert_eq!(found.len(), 2, "{found:?}");
     assert_eq!(found[0].executions, [2]);
-    assert!(found[0].message.contains("2 NaN"), "{}", found[0].message);
-    assert!(
-        found[0].message.contains("inf values"),
-        "{}",
-        found[0].message
-    );
+    says(&found[0], &["2 NaN", "inf values"]);
     assert_eq!(found[1].executions, [4]);
-    assert!(
-        found[1].message.contains("column `b` of `df`"),
-        "{}",
-        found[1].message
-    );
+    says(&found[1], &["column `b` of `df`"]);
 }
 
 #[test]
@@ -325,17 +316,14 @@ fn equal_trials_that_disagree_are_unseeded_randomness() {
     let found = twins(["acc = rand()"; 2], [0.5, 0.75]);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].executions, [1, 2]);
-    assert!(found[0].message.contains("trial 2"), "{}", found[0].message);
-    assert!(found[0].message.contains("trial 1"), "{}", found[0].message);
-    assert!(
-        found[0].message.contains("`acc` (0.5 → 0.75)"),
-        "{}",
-        found[0].message
-    );
-    assert!(
-        found[0].message.contains("the output of In[2]"),
-        "{}",
-        found[0].message
+    says(
+        &found[0],
+        &[
+            "trial 2",
+            "trial 1",
+            "`acc` (0.5 → 0.75)",
+            "the output of In[2]",
+        ],
     );
 }
 
@@ -384,7 +372,7 @@ fn a_failing_assert_is_found_with_the_trial_where_it_passed() {
         "{}",
         f.message
     );
-    assert!(f.message.contains("%trial_diff 1 2"), "{}", f.message);
+    says(&f, &["%trial_diff 1 2"]);
     assert_eq!(not_reached.len(), 1, "{not_reached:?}");
     assert!(
         not_reached[0]

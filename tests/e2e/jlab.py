@@ -148,6 +148,15 @@ class Lab:
         nb.wait_status("Idle")
         return nb
 
+    def run_cells(self, workspace: str, name: str, sources: list[str],
+                  kernel: str = "python-prov") -> tuple["Notebook", list[Locator]]:
+        """Writes a notebook of one empty cell, opens it, then types and runs each of SOURCES
+        in turn as a person would (Shift+Enter, each waited for); the notebook and the cells
+        that ran, in order."""
+        write_notebook(self.server.root / name, kernel, [""])
+        nb = self.open_notebook(workspace, name, kernel)
+        return nb, [nb.run(code) for code in sources]
+
     def run_all(self, workspace: str, name: str, kernel: str, sources: list[str]) -> "Notebook":
         """Writes a notebook of SOURCES, opens it, runs all its cells from the Run menu and
         waits until every cell ran and the kernel is idle again."""
@@ -159,6 +168,14 @@ class Lab:
             nb.wait_done(nb.cells.nth(i), timeout=KERNEL_TIMEOUT)
         nb.wait_status("Idle")
         return nb
+
+    @contextlib.contextmanager
+    def answer(self, name: str, cell: Locator) -> Iterator[Locator]:
+        """Step NAME on CELL, scrolled into view and shot: yields the cell's HTML answer
+        (`Notebook.html_answer`) for the step to check."""
+        cell.scroll_into_view_if_needed()
+        with self.step(name, target=cell):
+            yield Notebook.html_answer(cell)
 
     def menu(self, menu: str, command: str) -> None:
         """Click MENU in the menu bar, then the item running COMMAND."""
@@ -217,6 +234,32 @@ class Notebook:
     @staticmethod
     def outputs(cell: Locator) -> Locator:
         return cell.locator(".jp-OutputArea-output")
+
+    @staticmethod
+    def html_answer(cell: Locator) -> Locator:
+        """The cell's only output, checked to be a magic's HTML answer (not JupyterLab's JSON
+        tree of it)."""
+        outs = Notebook.outputs(cell)
+        expect(outs).to_have_count(1)
+        assert not outs.locator(".jp-RenderedJSON").count(), "a JSON tree, not the answer"
+        assert outs.first.get_attribute("data-mime-type") == "text/html"
+        return outs.first
+
+    @staticmethod
+    def expect_rows(table: Locator, rows: list[list[str]]) -> None:
+        """TABLE's body has as many rows as ROWS, each showing every text of its entry."""
+        shown = table.locator("tbody tr")
+        expect(shown).to_have_count(len(rows))
+        for i, texts in enumerate(rows):
+            for text in texts:
+                expect(shown.nth(i)).to_contain_text(text)
+
+    @staticmethod
+    def only_table(answer: Locator) -> tuple[Locator, list[str]]:
+        """The one table in ANSWER, checked to be the only one, and its header cells' texts."""
+        tables = answer.locator("table")
+        expect(tables).to_have_count(1)
+        return tables.first, tables.first.locator("th").all_inner_texts()
 
     def clear_last(self) -> None:
         """Empty the last cell's editor (after a completion or tooltip try)."""

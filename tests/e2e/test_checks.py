@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from jlab import Lab, Notebook, write_notebook
+from jlab import Lab, Notebook
 
 NAME = "checks.ipynb"
 CELLS = [
@@ -22,47 +22,33 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def check_cells(lab: Lab):
-    write_notebook(lab.server.root / NAME, "python-prov", [""])
     with lab.step("checks-run"):
-        nb = lab.open_notebook("e2e-checks", NAME, "python-prov")
-        for code in CELLS:
-            nb.run(code)
-        found = nb.run("%prov_check")
-        rules = nb.run("%prov_check --rules")
-    return found, rules
+        _, ran = lab.run_cells("e2e-checks", NAME, CELLS + ["%prov_check", "%prov_check --rules"])
+    return ran[-2], ran[-1]
 
 
 def test_prov_check_shows_the_finding_as_html(lab: Lab, check_cells):
     cell, _ = check_cells
-    outs = Notebook.outputs(cell)
-    cell.scroll_into_view_if_needed()
-    with lab.step("checks-answer", target=cell):
-        expect(outs).to_have_count(1)
-        assert not outs.locator(".jp-RenderedJSON").count(), "a JSON tree, not the answer"
-        assert outs.first.get_attribute("data-mime-type") == "text/html"
-        expect(outs.first).to_contain_text("checks of trial")
-        expect(outs.first).to_contain_text("1 finding")
-        heading = outs.first.locator("span", has_text="data-leakage")
+    with lab.answer("checks-answer", cell) as answer:
+        expect(answer).to_contain_text("checks of trial")
+        expect(answer).to_contain_text("1 finding")
+        heading = answer.locator("span", has_text="data-leakage")
         expect(heading).to_have_count(1)
         expect(heading).to_contain_text("error")
         expect(heading).to_contain_text("In[2] In[3]")
-        expect(outs.first).to_contain_text("In[3] line 2: `model.fit(X_test, y_test)`")
-        expect(outs.first).to_contain_text("rules that ran: data-leakage, stale-result")
+        expect(answer).to_contain_text("In[3] line 2: `model.fit(X_test, y_test)`")
+        expect(answer).to_contain_text("rules that ran: data-leakage, stale-result")
 
 
 def test_prov_check_rules_is_a_table(lab: Lab, check_cells):
     _, cell = check_cells
-    outs = Notebook.outputs(cell)
-    cell.scroll_into_view_if_needed()
-    with lab.step("checks-rules", target=cell):
-        expect(outs).to_have_count(1)
-        table = outs.first.locator("table")
-        expect(table).to_have_count(1)
-        assert table.locator("th").all_inner_texts() == ["rule", "severity", "finds"]
+    with lab.answer("checks-rules", cell) as answer:
+        table, header = Notebook.only_table(answer)
+        assert header == ["rule", "severity", "finds"], header
         expect(table.locator("tbody tr")).to_have_count(6)
         expect(table.locator("tbody tr").first).to_contain_text("data-leakage")
         expect(table.locator("tbody tr").last).to_contain_text("expectation-not-reached")
-        expect(outs.first).to_contain_text("data-leakage: X_train, X_test, y_train, y_test = "
-                                            "train_test_split(X, y); model.fit(X_test, y_test)")
-        clipped = outs.first.evaluate("o => o.scrollWidth > o.clientWidth + 1")
+        expect(answer).to_contain_text("data-leakage: X_train, X_test, y_train, y_test = "
+                                       "train_test_split(X, y); model.fit(X_test, y_test)")
+        clipped = answer.evaluate("o => o.scrollWidth > o.clientWidth + 1")
         assert not clipped, "the rules are cut off at the right edge"

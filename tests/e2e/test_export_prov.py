@@ -11,7 +11,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from jlab import Lab, Notebook, write_notebook
+from jlab import Lab
 
 NAME = "export.ipynb"
 CELLS = ["x = 1", "y = x + 1\nprint(y)"]
@@ -19,29 +19,17 @@ CELLS = ["x = 1", "y = x + 1\nprint(y)"]
 
 @pytest.fixture(scope="module")
 def export_cells(lab: Lab):
-    write_notebook(lab.server.root / NAME, "python-prov", [""])
     with lab.step("export-run"):
-        nb = lab.open_notebook("e2e-export", NAME, "python-prov")
-        for code in CELLS:
-            nb.run(code)
-        shown = nb.run("%prov_export --format prov-n")
-        written = nb.run("%prov_export --format prov-json -o e2e_trial.json")
-    return shown, written
-
-
-def only_html_output(cell):
-    outs = Notebook.outputs(cell)
-    expect(outs).to_have_count(1)
-    assert not outs.locator(".jp-RenderedJSON").count(), "a JSON tree, not the answer"
-    assert outs.first.get_attribute("data-mime-type") == "text/html"
-    return outs.first
+        _, ran = lab.run_cells("e2e-export", NAME, CELLS + [
+            "%prov_export --format prov-n",
+            "%prov_export --format prov-json -o e2e_trial.json",
+        ])
+    return ran[-2], ran[-1]
 
 
 def test_prov_export_shows_the_document(lab: Lab, export_cells):
     cell, _ = export_cells
-    cell.scroll_into_view_if_needed()
-    with lab.step("export-shown", target=cell):
-        out = only_html_output(cell)
+    with lab.answer("export-shown", cell) as out:
         expect(out).to_contain_text("as prov-n (")
         pre = out.locator("pre")
         expect(pre).to_have_count(1)
@@ -58,10 +46,8 @@ def test_prov_export_shows_the_document(lab: Lab, export_cells):
 
 def test_prov_export_says_where_it_wrote(lab: Lab, export_cells):
     _, cell = export_cells
-    cell.scroll_into_view_if_needed()
     path = lab.server.root / "e2e_trial.json"
-    with lab.step("export-written", target=cell):
-        out = only_html_output(cell)
+    with lab.answer("export-written", cell) as out:
         size = path.stat().st_size
         expect(out).to_contain_text(f"as prov-json to e2e_trial.json (1 file, {size} bytes).")
     doc = json.loads(path.read_text())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from jlab import Lab, Notebook, write_notebook
+from jlab import Lab, Notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 from file_rows import Access, indexed_execution, recorded_rows  # noqa: E402
@@ -26,10 +26,8 @@ READ_AGAIN = "again = open('e2e_houses.csv').read()"
 def files_cell(lab: Lab):
     """The `%files` cell, after the cells above ran."""
     root = lab.server.root
-    write_notebook(root / NAME, "python-prov", [""])
     with lab.step("files-run"):
-        nb = lab.open_notebook("e2e-files", NAME, "python-prov")
-        nb.run(WRITE)
+        nb, _ = lab.run_cells("e2e-files", NAME, [WRITE])
         written = (root / "e2e_houses.csv").read_bytes()
         nb.run(READ)
         nb.run(CHANGE)
@@ -47,24 +45,15 @@ def files_cell(lab: Lab):
 
 
 def check_page(lab: Lab, cell) -> None:
-    outs = Notebook.outputs(cell)
-    cell.scroll_into_view_if_needed()
-    with lab.step("files-answer", target=cell):
-        expect(outs).to_have_count(1)
-        assert not outs.locator(".jp-RenderedJSON").count(), "a JSON tree, not the answer"
-        assert outs.first.get_attribute("data-mime-type") == "text/html"
-        tables = outs.locator("table")
-        expect(tables).to_have_count(1)
-        header = tables.first.locator("th").all_inner_texts()
+    with lab.answer("files-answer", cell) as answer:
+        table, header = Notebook.only_table(answer)
         assert header[:2] == ["execution", "access"], header
-        rows = tables.first.locator("tbody tr")
-        expect(rows).to_have_count(3)
-        expect(rows.nth(0)).to_contain_text("In[1]")
-        expect(rows.nth(0)).to_contain_text("write")
-        expect(rows.nth(1)).to_contain_text("as In[1] wrote it")
-        expect(rows.nth(2)).to_contain_text("In[4]")
-        expect(rows.nth(2)).to_contain_text("! changed outside since In[1] wrote it")
-        expect(outs.first).to_contain_text("e2e_houses.csv → /")
+        Notebook.expect_rows(table, [
+            ["In[1]", "write"],
+            ["as In[1] wrote it"],
+            ["In[4]", "! changed outside since In[1] wrote it"],
+        ])
+        expect(answer).to_contain_text("e2e_houses.csv → /")
 
 
 def test_files_answer_is_a_table_per_file(lab: Lab, files_cell):

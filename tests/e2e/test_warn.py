@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from jlab import Lab, Notebook, write_notebook
+from jlab import Lab, Notebook
 
 NAME = "warn.ipynb"
 SPLIT = (
@@ -23,17 +23,17 @@ STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]
 
 @pytest.fixture(scope="module")
 def warned(lab: Lab):
-    write_notebook(lab.server.root / NAME, "python-prov", [""])
     with lab.step("warn-run"):
-        nb = lab.open_notebook("e2e-warn", NAME, "python-prov")
-        on = nb.run("%prov_warn on")
-        split = nb.run(SPLIT)
-        train = nb.run("model = Model()\n_ = model.fit(X_train, y_train)")
-        leak = nb.run("print('fitting on', len(X_test), 'rows')\n_ = model.fit(X_test, y_test)")
-        first = nb.run("a = 1")
-        reader = nb.run("b = a * 2")
+        nb, ran = lab.run_cells("e2e-warn", NAME, [
+            "%prov_warn on",
+            SPLIT,
+            "model = Model()\n_ = model.fit(X_train, y_train)",
+            "print('fitting on', len(X_test), 'rows')\n_ = model.fit(X_test, y_test)",
+            "a = 1",
+            "b = a * 2",
+        ])
         nb.wait_status("Idle")
-    return nb, on, split, train, leak, first, reader
+    return nb, *ran
 
 
 def test_the_leaking_cell_shows_the_warning_under_its_output(lab: Lab, warned):

@@ -14,6 +14,29 @@ pub(crate) struct Copy {
     pub(crate) columns: &'static [(&'static str, &'static str)],
 }
 
+/// The columns of a version row, which `version_rows` and `current_versions` share (the
+/// former adds whether the version is current), followed by EXTRA.
+macro_rules! version_columns {
+    ($($extra:expr),*) => {
+        &[
+            ("trial_id", ":trial"),
+            ("version", "version"),
+            ("name", "name"),
+            ("symbol", "symbol"),
+            ("execution_id", "execution_id + :exec"),
+            ("statement", "statement"),
+            ("kind", "kind"),
+            $($extra),*
+        ]
+    };
+}
+
+/// The columns of a table that gives an execution one shared list (of names, of reads).
+const SET_OF_EXECUTION: &[(&str, &str)] = &[
+    ("execution_id", "execution_id + :exec"),
+    ("set_id", "set_id"),
+];
+
 pub(crate) const OF_EXECUTIONS: &str =
     "execution_id IN (SELECT id FROM executions WHERE trial_id = :base)";
 
@@ -112,16 +135,7 @@ pub(crate) const COPIES: &[Copy] = &[
         table: "version_rows",
         from: None,
         rows: "trial_id = :base",
-        columns: &[
-            ("trial_id", ":trial"),
-            ("version", "version"),
-            ("name", "name"),
-            ("symbol", "symbol"),
-            ("execution_id", "execution_id + :exec"),
-            ("statement", "statement"),
-            ("kind", "kind"),
-            ("current", "current"),
-        ],
+        columns: version_columns!(("current", "current")),
     },
     Copy {
         table: "execution_version_sets",
@@ -138,15 +152,7 @@ pub(crate) const COPIES: &[Copy] = &[
         table: "current_versions",
         from: None,
         rows: "trial_id = :base",
-        columns: &[
-            ("trial_id", ":trial"),
-            ("version", "version"),
-            ("name", "name"),
-            ("symbol", "symbol"),
-            ("execution_id", "execution_id + :exec"),
-            ("statement", "statement"),
-            ("kind", "kind"),
-        ],
+        columns: version_columns!(),
     },
     Copy {
         table: "dataflow_reads",
@@ -177,19 +183,13 @@ pub(crate) const COPIES: &[Copy] = &[
         table: "execution_name_sets",
         from: None,
         rows: OF_EXECUTIONS,
-        columns: &[
-            ("execution_id", "execution_id + :exec"),
-            ("set_id", "set_id"),
-        ],
+        columns: SET_OF_EXECUTION,
     },
     Copy {
         table: "execution_read_sets",
         from: None,
         rows: OF_EXECUTIONS,
-        columns: &[
-            ("execution_id", "execution_id + :exec"),
-            ("set_id", "set_id"),
-        ],
+        columns: SET_OF_EXECUTION,
     },
     Copy {
         table: "dataflow_indexed",
@@ -301,13 +301,10 @@ pub(crate) const SHARED: [&str; 15] = [
 
 /// Refuses a schema [`COPIES`] does not describe exactly (a table or a column it would miss).
 pub(crate) fn check_schema(conn: &Connection) -> Result<(), String> {
-    let mut stmt = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-        .map_err(|e| e.to_string())?;
-    let tables: Vec<String> = stmt
-        .query_map([], |r| r.get(0))
-        .and_then(|rows| rows.collect())
-        .map_err(|e| e.to_string())?;
+    let tables = names(
+        conn,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    )?;
     for table in &tables {
         if SHARED.contains(&table.as_str()) {
             continue;
@@ -317,13 +314,10 @@ pub(crate) fn check_schema(conn: &Connection) -> Result<(), String> {
                 "replicate() does not know table {table}: add it to COPIES"
             ));
         };
-        let mut cols = conn
-            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
-            .map_err(|e| e.to_string())?;
-        let found: Vec<String> = cols
-            .query_map([], |r| r.get(0))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| e.to_string())?;
+        let found = names(
+            conn,
+            &format!("SELECT name FROM pragma_table_info('{table}')"),
+        )?;
         let listed: Vec<&str> = copy.columns.iter().map(|(c, _)| *c).collect();
         if found != listed {
             return Err(format!(
@@ -332,4 +326,11 @@ pub(crate) fn check_schema(conn: &Connection) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The first column of every row `sql` gives.
+fn names(conn: &Connection, sql: &str) -> Result<Vec<String>, String> {
+    conn.prepare(sql)
+        .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| e.to_string())
 }

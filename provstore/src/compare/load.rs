@@ -197,15 +197,20 @@ fn read_files(
             resolved: r.get(2)?,
             write: r.get_ref(3)?.as_str().unwrap_or("") == "write",
             statement: r.get(4)?,
-            content: Content {
-                size: r.get(5)?,
-                mtime: r.get(6)?,
-                sha256: r.get(7)?,
-                sampled: r.get(8)?,
-            },
+            content: content_at(r, 5)?,
         });
     }
     Ok(())
+}
+
+/// A file's content from the columns `size, mtime, sha256, sampled`, the first at `first`.
+fn content_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Content> {
+    Ok(Content {
+        size: r.get(first)?,
+        mtime: r.get(first + 1)?,
+        sha256: r.get(first + 2)?,
+        sampled: r.get(first + 3)?,
+    })
 }
 
 /// Calls `f(execution_id, name)` for every name the executions of `trial` deleted.
