@@ -30,7 +30,6 @@ impl Walker {
             }
         }
         let saved_owner = self.owner;
-        let saved_scope = self.owner_scope;
         if let Some(name) = named {
             let id = self.accs.open(name, CallableKind::Lambda);
             if let Some(parameters) = &l.parameters {
@@ -38,14 +37,7 @@ impl Walker {
             }
             self.owner = Some(id);
         }
-        let scope_id = self.scopes.push(scope);
-        if named.is_some() {
-            self.owner_scope = Some(scope_id);
-        }
-        self.load(&l.body);
-        self.scopes.pop();
-        self.owner = saved_owner;
-        self.owner_scope = saved_scope;
+        self.in_callable_scope(scope, named.is_some(), saved_owner, |w| w.load(&l.body));
     }
 
     /// Comprehension rule: a comprehension is a scope of its own whose

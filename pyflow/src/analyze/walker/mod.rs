@@ -20,7 +20,7 @@ use ruff_text_size::TextRange;
 
 use super::collect::{AccId, Accs, GlobalEffects, StmtAcc};
 use super::known_names::DYNAMIC_CALLS;
-use super::scope::{Bind, Resolution, ScopeId, ScopeKind, Scopes};
+use super::scope::{Bind, Resolution, Scope, ScopeId, ScopeKind, Scopes};
 use crate::collections::FxHashSet as HashSet;
 use crate::facts::StatementFacts;
 use crate::symbol::Symbol;
@@ -98,6 +98,27 @@ impl Walker {
     pub(super) fn finish_statement(&mut self) -> StatementFacts {
         let functions = self.accs.finish();
         self.st.finish(functions)
+    }
+
+    /// Walks a callable's body (`walk`) in its own `scope`, pushed for the walk; when `owned`
+    /// (the walker opened a fact for this callable), its parameters are the ones calls map
+    /// arguments to. Afterwards the owner is `saved_owner` again, as it was before the callable.
+    fn in_callable_scope(
+        &mut self,
+        scope: Scope,
+        owned: bool,
+        saved_owner: Option<AccId>,
+        walk: impl FnOnce(&mut Self),
+    ) {
+        let saved_scope = self.owner_scope;
+        let scope_id = self.scopes.push(scope);
+        if owned {
+            self.owner_scope = Some(scope_id);
+        }
+        walk(self);
+        self.scopes.pop();
+        self.owner = saved_owner;
+        self.owner_scope = saved_scope;
     }
 
     fn innermost(&self) -> ScopeKind {

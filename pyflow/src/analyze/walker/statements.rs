@@ -395,15 +395,7 @@ impl Walker {
         scope.locals = bindings.locals;
         scope.globals = bindings.globals;
         scope.nonlocals = bindings.nonlocals;
-        let scope_id = self.scopes.push(scope);
-        let saved_scope = self.owner_scope;
-        if opened.is_some() {
-            self.owner_scope = Some(scope_id);
-        }
-        self.body(&f.body);
-        self.scopes.pop();
-        self.owner = saved_owner;
-        self.owner_scope = saved_scope;
+        self.in_callable_scope(scope, opened.is_some(), saved_owner, |w| w.body(&f.body));
         if pushed {
             self.scopes.pop();
         }
