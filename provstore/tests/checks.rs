@@ -78,7 +78,7 @@ fn leakage_is_found_through_derived_values_and_named_with_its_lines() {
     let f = &found[0];
     assert_eq!(f.executions, [2, 4]);
     says(
-        &f,
+        f,
         &[
             "In[4] line 2",
             "`both`",
@@ -192,7 +192,7 @@ fn reads_in_a_circle_between_cells_are_out_of_order() {
         .collect();
     assert_eq!(circle.len(), 1, "{found:?}");
     says(
-        &circle[0],
+        circle[0],
         &["In[3] read `y` from In[2]", "In[2] read `x` from In[1]"],
     );
 }
@@ -372,7 +372,7 @@ fn a_failing_assert_is_found_with_the_trial_where_it_passed() {
         "{}",
         f.message
     );
-    says(&f, &["%trial_diff 1 2"]);
+    says(f, &["%trial_diff 1 2"]);
     assert_eq!(not_reached.len(), 1, "{not_reached:?}");
     assert!(
         not_reached[0]
