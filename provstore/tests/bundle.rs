@@ -430,6 +430,24 @@ fn hostile_bundles_are_refused_and_change_nothing() {
         assert!(err.to_string().contains(expect), "{path:?}: {err}");
         assert_eq!(size(target.path()), before, "{path:?}");
     }
+    // A bundle whose rows name a payload it does not hold, or whose trial id is taken.
+    let broken = tmp.path().join("broken.prov");
+    source.extract_trial(ids[1], &broken).unwrap();
+    common::raw(&broken)
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             DELETE FROM blobs WHERE sha256 IN (SELECT sha256 FROM blobs LIMIT 1)",
+        )
+        .unwrap();
+    let err = target.absorb_trial(&broken, None).unwrap_err();
+    assert!(matches!(err, StoreError::Bundle { .. }), "{err:?}");
+    assert!(err.to_string().contains("do not fit together"), "{err}");
+    let other = tmp.path().join("other.prov");
+    source.extract_trial(ids[2], &other).unwrap();
+    let err = target.absorb_trial(&other, Some(1)).unwrap_err();
+    assert!(err.to_string().contains("trial id 1 is taken"), "{err}");
+    assert_eq!(size(target.path()), before);
+    assert_eq!(target.trials().unwrap().len(), 1);
     // A bundle is always a new file.
     let err = source.extract_trial(ids[1], &good).unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
