@@ -484,18 +484,23 @@ fn a_trial_this_stores_live_kernel_records_is_never_replaced() {
     );
 }
 
+/// The source store, its first trial's bundle, and an empty store to absorb it into.
+fn first_trial_bundle(tmp: &Path) -> (Store, i64, PathBuf, Store) {
+    let (_, source, ids) = source_store(&tmp.join("source"));
+    let bundle = tmp.join("first.prov");
+    source.extract_trial(ids[0], &bundle).unwrap();
+    let target = Store::open(&tmp.join("target.db")).unwrap();
+    (source, ids[0], bundle, target)
+}
+
 #[test]
 fn a_bundle_of_an_older_schema_is_migrated_on_a_copy_and_absorbed() {
     let tmp = tempfile::tempdir().unwrap();
-    let (_, source, ids) = source_store(&tmp.path().join("source"));
-    let bundle = tmp.path().join("old.prov");
-    source.extract_trial(ids[0], &bundle).unwrap();
+    let (source, first, bundle, target) = first_trial_bundle(tmp.path());
     // The layout before the lean store (and before trials had a user), version 7.
     common::undo_lean(&bundle);
     assert_eq!(count(&bundle, "PRAGMA user_version"), 7);
     let old_bytes = std::fs::read(&bundle).unwrap();
-
-    let target = Store::open(&tmp.path().join("target.db")).unwrap();
     let got = target.absorb_trial(&bundle, None).unwrap();
     assert_eq!(got.outcome, AbsorbOutcome::Added);
     // The bundle itself is left as it was: the migration ran on a copy.
@@ -519,7 +524,7 @@ fn a_bundle_of_an_older_schema_is_migrated_on_a_copy_and_absorbed() {
     };
     assert_same(
         &without_user(answers(&target, got.trial_id, got.trial_id)),
-        &without_user(answers(&source, ids[0], ids[0])),
+        &without_user(answers(&source, first, first)),
         "absorbed from an old bundle",
     );
     assert_eq!(
@@ -531,13 +536,10 @@ fn a_bundle_of_an_older_schema_is_migrated_on_a_copy_and_absorbed() {
 #[test]
 fn a_bundle_of_a_newer_schema_is_too_new() {
     let tmp = tempfile::tempdir().unwrap();
-    let (_, source, ids) = source_store(&tmp.path().join("source"));
-    let bundle = tmp.path().join("new.prov");
-    source.extract_trial(ids[0], &bundle).unwrap();
+    let (_source, _, bundle, target) = first_trial_bundle(tmp.path());
     common::raw(&bundle)
         .pragma_update(None, "user_version", provstore::SCHEMA_VERSION + 1)
         .unwrap();
-    let target = Store::open(&tmp.path().join("target.db")).unwrap();
     let err = target.absorb_trial(&bundle, None).unwrap_err();
     assert!(matches!(err, StoreError::TooNew { .. }), "{err:?}");
     assert!(target.trials().unwrap().is_empty());
