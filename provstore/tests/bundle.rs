@@ -29,7 +29,13 @@ fn note(entries: &[(&str, Value)], first: i64, files: &[(&str, &str, &str)]) -> 
 
 /// A run of a small model notebook in trial `trial`: parameters, a file read, a fit, a score
 /// (values `c` and `acc`), a figure, an assert, a failing cell, tags and a stage.
-fn record_run(store: &mut Store, trial: i64, c: f64, acc: f64, data_sha: &str) {
+/// After each execution, `meanwhile` records what another kernel did at the same time.
+fn record_run(
+    store: &mut Store,
+    trial: i64,
+    (c, acc, data_sha): (f64, f64, &str),
+    meanwhile: &mut dyn FnMut(&mut Store),
+) {
     let float = |x: f64| json!({"type": "float", "value": x});
     let typed = |t: &str| json!({ "type": t });
     let base = trial * 1000;
@@ -92,6 +98,7 @@ fn record_run(store: &mut Store, trial: i64, c: f64, acc: f64, data_sha: &str) {
             });
         }
         store.record_execution(trial, &e).unwrap();
+        meanwhile(store);
         if n == 2 {
             store.tag_variable(trial, "C", Some("param")).unwrap();
         }
@@ -164,17 +171,26 @@ fn assert_same(got: &Value, want: &Value, what: &str) {
     }
 }
 
-/// A store of three trials (the third still running), recorded one after another.
+/// A store of three trials of a model notebook (the third still running), each recorded while
+/// another kernel (trial 1) ran cells of its own into the same store, so the trials'
+/// execution and output ids have gaps, as with two notebooks open at once.
 fn source_store(dir: &Path) -> (PathBuf, Store, Vec<i64>) {
     let db = db_in(dir);
     let mut store = Store::open(&db).unwrap();
+    let other = store.begin_trial(&this_trial(dir)).unwrap().id;
+    let mut n = 0;
+    let mut meanwhile = |store: &mut Store| {
+        n += 1;
+        let e = exec(n, &format!("t = {n}"), &format!("{n}\n"));
+        store.record_execution(other, &e).unwrap();
+    };
     let mut ids = Vec::new();
-    for (k, (c, acc, sha)) in [(1.0, 0.9, "d1"), (0.01, 0.5, "d2"), (1.0, 0.9, "d1")]
+    for (k, run) in [(1.0, 0.9, "d1"), (0.01, 0.5, "d2"), (1.0, 0.9, "d1")]
         .into_iter()
         .enumerate()
     {
         let trial = store.begin_trial(&this_trial(dir)).unwrap().id;
-        record_run(&mut store, trial, c, acc, sha);
+        record_run(&mut store, trial, run, &mut meanwhile);
         if k < 2 {
             store.end_trial(trial, TrialStatus::Finished).unwrap();
         }
@@ -273,10 +289,10 @@ fn every_trial_travels_and_answers_the_same() {
         })
         .collect();
 
-    // Into an empty store, in order: the same ids, so the same answers exactly.
+    // Into an empty store, under the same trial ids.
     let empty = Store::open(&tmp.path().join("empty.db")).unwrap();
     for (bundle, &t) in bundles.iter().zip(&ids) {
-        let got = empty.absorb_trial(bundle, None).unwrap();
+        let got = empty.absorb_trial(bundle, Some(t)).unwrap();
         assert_eq!(got.outcome, AbsorbOutcome::Added);
         assert_eq!(got.trial_id, t);
         assert_eq!(got.uuid, source.trial(t).unwrap().uuid);
