@@ -294,6 +294,16 @@ fn every_trial_travels_and_answers_the_same() {
         })
         .collect();
 
+    // Each bundle is one file: no partial file, log or shared-memory file left beside it.
+    let mut beside: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "source")
+        .collect();
+    beside.sort();
+    let mut want: Vec<String> = ids.iter().map(|t| format!("trial-{t}.prov")).collect();
+    want.sort();
+    assert_eq!(beside, want);
     // Into an empty store, under the same trial ids.
     let empty = Store::open(&tmp.path().join("empty.db")).unwrap();
     for (bundle, &t) in bundles.iter().zip(&ids) {
