@@ -8,7 +8,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; 11] = [
     V1,
     V2,
     V3,
@@ -19,7 +19,16 @@ const MIGRATIONS: [&str; 10] = [
     CELL_RUNS,
     REPLAY_OF,
     LEAN_REPEATS,
+    TRIAL_USER,
 ];
+
+/// Who ran a trial (`trials.user_name`: `$USER`, else `$LOGNAME`, else the account name of the
+/// kernel's uid), so a team store can tell everyone's trials apart. NULL for trials recorded
+/// before. A store read as it is at an older version gets a view standing in
+/// ([`stand_in_for_newer_tables`]).
+const TRIAL_USER: &str = r#"
+ALTER TABLE trials ADD COLUMN user_name TEXT;
+"#;
 
 /// The runs of one cell in a trial, found by index: the live checks (`PROV_WARN`, `%prov_warn`)
 /// ask, after each execution, for the earlier runs of its cell and whether a reader's run is
@@ -423,8 +432,8 @@ CREATE TABLE trial_packages (
 /// `code_statements`, `name_set_members`, `execution_name_sets`, `read_set_members`,
 /// `execution_read_sets`; version 7: `file_accesses`; the lean store's tables; see
 /// [`stand_in_for_newer_tables`]), or add only an index (the runs of a cell) or a table
-/// looked for by name (replays, [`has_replays`]): every execution of such a store keeps its
-/// facts in its own rows.
+/// looked for by name (replays, [`has_replays`]), or a column of `trials` a view stands in
+/// for (`user_name`): every execution of such a store keeps its facts in its own rows.
 const READABLE_FROM: i64 = 3;
 
 /// What [`migrate`] found.
@@ -486,9 +495,22 @@ pub(crate) fn migrate(
 /// Creates empty temporary tables standing in for the tables of versions 6 and 7 in a store
 /// read as it is at an older version, so one set of queries reads both: no execution of such
 /// a store refers to them. Of the lean store's, `current_versions`, `version_rows` and
-/// `captured_value_rows` stand in as views of the old tables, its lists as empty tables.
+/// `captured_value_rows` stand in as views of the old tables, its lists as empty tables; a
+/// temporary view of `trials` adds `user_name` (NULL) where the store has no such column.
 pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<()> {
     let version = user_version(conn)?;
+    // Found by name, like the lean store: a temporary view is read before the table of the
+    // same name, so every query of `trials` sees the column.
+    let has_user: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('trials') WHERE name = 'user_name')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_user {
+        conn.execute_batch(
+            "CREATE TEMP VIEW trials AS SELECT *, NULL AS user_name FROM main.trials;",
+        )?;
+    }
     // Found by name, not by version: the lean store's migration has no fixed number.
     let lean: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'current_versions')",
