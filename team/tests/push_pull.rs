@@ -329,3 +329,71 @@ fn a_remote_that_is_down_is_a_clear_error_within_the_timeout() {
     );
     drop(silent);
 }
+
+#[test]
+fn a_later_state_is_pulled_again_and_never_pushed_over() {
+    let Some(db) = TestDb::new() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (path, ids) = store_with(dir.path(), 1, 3);
+    let mut team = Team::connect(&db.url).unwrap();
+    team.push(&Store::open_existing(&path).unwrap(), &[])
+        .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let copy = Store::open(&elsewhere.path().join("prov.db")).unwrap();
+    assert_eq!(team.pull(&copy, &[]).unwrap().len(), 1);
+
+    // The trial goes on where it was recorded, and is pushed again.
+    let mut writer = Store::open(&path).unwrap();
+    common::fill(&mut writer, ids[0], 1, chrono::Utc::now());
+    drop(writer);
+    let origin = Store::open_existing(&path).unwrap();
+    let uuid = origin.trial(ids[0]).unwrap().uuid;
+    assert_eq!(team.push(&origin, &[]).unwrap()[0].executions, 4);
+
+    // The copy's earlier state never replaces it, even named explicitly...
+    let copied = copy.resolve_trial(&uuid).unwrap().id;
+    assert!(team.pending(&copy).unwrap().is_empty());
+    let pushed = team.push(&copy, &[copied]).unwrap();
+    assert_eq!(pushed[0].outcome, PushStatus::RemoteNewer);
+    assert_eq!(db.count("SELECT sum(executions) FROM prov_trials"), 4);
+    assert_eq!(db.count("SELECT count(*) FROM prov_executions"), 4);
+    // ...and a pull takes the later state in.
+    let pulled = team.pull(&copy, &[]).unwrap();
+    assert_eq!(pulled.len(), 1);
+    assert_eq!(pulled[0].outcome, AbsorbOutcome::Replaced);
+    assert_eq!(copy.resolve_trial(&uuid).unwrap().executions, 4);
+    assert!(team.pull(&copy, &[]).unwrap().is_empty());
+}
+
+#[test]
+fn text_postgresql_cannot_hold_is_pushed_replaced_and_kept_whole_in_the_bundle() {
+    let Some(db) = TestDb::new() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prov.db");
+    let mut store = Store::open(&path).unwrap();
+    let t = common::new_trial(dir.path(), 0);
+    let started = t.started_at;
+    let trial = store.begin_trial(&t).unwrap().id;
+    let mut r = common::record(1, "x = 1", started, 3);
+    r.cell_id = Some("cell\0with-nul".into());
+    store.record_executions(trial, &[r]).unwrap();
+    drop(store);
+    let store = Store::open_existing(&path).unwrap();
+    let mut team = Team::connect(&db.url).unwrap();
+    let pushed = team.push(&store, &[]).unwrap();
+    assert_eq!(pushed[0].outcome, PushStatus::Pushed);
+    let cell: String = db
+        .client()
+        .query_one("SELECT cell_id FROM prov_executions", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(cell, "cell\u{FFFD}with-nul");
+    // Unchanged the second time, and the bundle keeps the exact id.
+    assert!(team.pending(&store).unwrap().is_empty());
+    let other = tempfile::tempdir().unwrap();
+    let copy = Store::open(&other.path().join("prov.db")).unwrap();
+    team.pull(&copy, &[]).unwrap();
+    let back = copy.latest_trial().unwrap().unwrap();
+    let execs = copy.executions(back.id).unwrap();
+    assert_eq!(execs[0].cell_id.as_deref(), Some("cell\0with-nul"));
+}
