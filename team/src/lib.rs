@@ -36,7 +36,7 @@ pub use error::TeamError;
 pub use postgres;
 pub use pull::TeamTrialRef;
 pub use push::{PushOutcome, PushStatus};
-pub use schema::TEAM_SCHEMA_VERSION;
+pub use schema::{TEAM_SCHEMA_VERSION, VALUES_COVERED};
 
 /// A bare connection to the PostgreSQL server at `url` (libpq's conventions, as
 /// [`Team::connect`]) that touches no table: for administration and tests.

@@ -80,6 +80,10 @@ pub(crate) struct Prepared {
     ended: Option<DateTime<Utc>>,
 }
 
+/// The longest variable name (in bytes) `prov_values` takes: its indexes' entries are bounded
+/// (about 2.7 KB); a longer one (no Python code has it) stays in the bundle only.
+pub(crate) const MAX_NAME_BYTES: usize = 1000;
+
 /// The advisory lock of a trial: the first 8 bytes of a hash of its UUID (the same on every
 /// laptop and every PostgreSQL version).
 pub(crate) fn trial_lock(uuid: &str) -> i64 {
@@ -366,9 +370,11 @@ fn copy_values(tx: &mut Transaction<'_>, id: i64, p: &Prepared) -> Result<(), po
         .iter()
         .map(|e| (e.id, i32::try_from(e.order).unwrap_or(i32::MAX)))
         .collect();
+    let exec_of: std::collections::HashMap<i64, &ExecutionDetail> =
+        p.executions.iter().map(|e| (e.id, e)).collect();
     let sink = tx.copy_in(
         "COPY prov_values (trial_id, seq, position, name, type_name, value_json, summary_json,
-             tagged, label) FROM STDIN (FORMAT binary)",
+             tagged, label, execution_count, started_at) FROM STDIN (FORMAT binary)",
     )?;
     let mut w = BinaryCopyInWriter::new(
         sink,
@@ -382,6 +388,8 @@ fn copy_values(tx: &mut Transaction<'_>, id: i64, p: &Prepared) -> Result<(), po
             Type::TEXT,
             Type::BOOL,
             Type::TEXT,
+            Type::INT4,
+            Type::TIMESTAMPTZ,
         ],
     );
     let mut last: Option<(i64, i32)> = None;
@@ -394,10 +402,19 @@ fn copy_values(tx: &mut Transaction<'_>, id: i64, p: &Prepared) -> Result<(), po
             _ => 0,
         };
         last = Some((v.execution_id, position));
+        // A name too long for an index entry stays in the bundle only.
+        if v.name.len() > MAX_NAME_BYTES {
+            continue;
+        }
+        let exec = exec_of.get(&v.execution_id);
+        let count = exec
+            .and_then(|e| e.execution_count)
+            .and_then(|c| i32::try_from(c).ok());
+        let started = exec.and_then(|e| time(&e.started_at));
         let tag = p.tagged.iter().find(|(n, _)| *n == v.name);
         let value_json = v.captured.value.as_ref().map(|j| j.to_string());
         let summary_json = v.captured.summary.as_ref().map(|j| j.to_string());
-        let row: [&(dyn ToSql + Sync); 9] = [
+        let row: [&(dyn ToSql + Sync); 11] = [
             &id,
             &seq,
             &position,
@@ -407,6 +424,8 @@ fn copy_values(tx: &mut Transaction<'_>, id: i64, p: &Prepared) -> Result<(), po
             &summary_json,
             &tag.is_some(),
             &tag.and_then(|(_, label)| label.clone()),
+            &count,
+            &started,
         ];
         w.write(&row)?;
     }

@@ -49,6 +49,14 @@ fn the_schema_is_made_on_first_push_and_a_trial_lands_whole() {
         ),
         10
     );
+    // Each value carries its execution's In[n] and start.
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM prov_values v JOIN prov_executions e USING (trial_id, seq)
+             WHERE v.execution_count = e.execution_count AND v.started_at = e.started_at"
+        ),
+        10
+    );
     let local = store.trial(ids[0]).unwrap();
     let row = db
         .client()
@@ -256,10 +264,13 @@ fn an_older_team_schema_is_migrated_and_a_newer_one_refused() {
     provteam::create_schema_up_to(&mut client, 1).unwrap();
     // A trial pushed by a build of version 1, before the columns of version 2.
     client
-        .execute(
-            "INSERT INTO prov_trials (uuid, status, started_at, host, executions, store_schema,
-                 bundle_sha256) VALUES ('old-trial', 'finished', now(), 'h', 0, 1, 'x')",
-            &[],
+        .batch_execute(
+            "INSERT INTO prov_trials (id, uuid, status, started_at, host, executions, store_schema,
+                 bundle_sha256) VALUES (1, 'old-trial', 'finished', now(), 'h', 1, 1, 'x');
+             INSERT INTO prov_executions (trial_id, seq, execution_count, code_sha256, status,
+                 started_at, duration_ms) VALUES (1, 1, 7, 'c', 'ok', now(), 3);
+             INSERT INTO prov_values (trial_id, seq, position, name, value_json, tagged)
+                 VALUES (1, 1, 0, 'acc', '0.5', true);",
         )
         .unwrap();
     assert!(client
@@ -278,6 +289,48 @@ fn an_older_team_schema_is_migrated_and_a_newer_one_refused() {
     assert_eq!(row.get::<_, String>(0), TEAM_SCHEMA_VERSION.to_string());
     assert_eq!(row.get::<_, i64>(1), 1, "the old trial kept");
     assert_eq!(row.get::<_, i64>(2), 0, "the new column is there, empty");
+    // Version 3 carried each value's execution over, and a values query uses its index.
+    let count: Option<i32> = team
+        .client()
+        .query_one("SELECT execution_count FROM prov_values", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(count, Some(7));
+    let plan: Vec<String> = team
+        .client()
+        .query(
+            &format!(
+                "EXPLAIN SELECT trial_id, seq, value_json, execution_count FROM prov_values
+                 WHERE name = 'acc' AND {}",
+                provteam::VALUES_COVERED
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    team.client()
+        .batch_execute("SET enable_seqscan = off")
+        .unwrap();
+    let plan_no_seq: Vec<String> = team
+        .client()
+        .query(
+            &format!(
+                "EXPLAIN SELECT trial_id, seq, value_json, execution_count FROM prov_values
+                 WHERE name = 'acc' AND {}",
+                provteam::VALUES_COVERED
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        plan_no_seq.join("\n").contains("prov_values_covering"),
+        "{plan:?} / {plan_no_seq:?}"
+    );
 
     client
         .execute(
