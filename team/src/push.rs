@@ -321,28 +321,40 @@ pub(crate) fn push_prepared(client: &mut Client, p: &Prepared) -> Result<PushOut
     Ok(outcome(id, PushStatus::Pushed))
 }
 
+/// A binary COPY into `table`'s `columns` (name and type, in the order rows give them).
+fn copy_writer<'t>(
+    tx: &'t mut Transaction<'_>,
+    table: &str,
+    columns: &[(&str, Type)],
+) -> Result<BinaryCopyInWriter<'t>, postgres::Error> {
+    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    let types: Vec<Type> = columns.iter().map(|(_, t)| t.clone()).collect();
+    let sink = tx.copy_in(&format!(
+        "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+        names.join(", ")
+    ))?;
+    Ok(BinaryCopyInWriter::new(sink, &types))
+}
+
 fn copy_executions(
     tx: &mut Transaction<'_>,
     id: i64,
     executions: &[ExecutionDetail],
 ) -> Result<(), postgres::Error> {
-    let sink = tx.copy_in(
-        "COPY prov_executions (trial_id, seq, execution_count, cell_id, code_sha256, status,
-             started_at, duration_ms) FROM STDIN (FORMAT binary)",
-    )?;
-    let mut w = BinaryCopyInWriter::new(
-        sink,
+    let mut w = copy_writer(
+        tx,
+        "prov_executions",
         &[
-            Type::INT8,
-            Type::INT4,
-            Type::INT4,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TIMESTAMPTZ,
-            Type::INT8,
+            ("trial_id", Type::INT8),
+            ("seq", Type::INT4),
+            ("execution_count", Type::INT4),
+            ("cell_id", Type::TEXT),
+            ("code_sha256", Type::TEXT),
+            ("status", Type::TEXT),
+            ("started_at", Type::TIMESTAMPTZ),
+            ("duration_ms", Type::INT8),
         ],
-    );
+    )?;
     for e in executions {
         let seq = i32::try_from(e.order).unwrap_or(i32::MAX);
         let count = e.execution_count.and_then(|c| i32::try_from(c).ok());
@@ -365,38 +377,31 @@ fn copy_executions(
 }
 
 fn copy_values(tx: &mut Transaction<'_>, id: i64, p: &Prepared) -> Result<(), postgres::Error> {
-    let seq_of: std::collections::HashMap<i64, i32> = p
-        .executions
-        .iter()
-        .map(|e| (e.id, i32::try_from(e.order).unwrap_or(i32::MAX)))
-        .collect();
     let exec_of: std::collections::HashMap<i64, &ExecutionDetail> =
         p.executions.iter().map(|e| (e.id, e)).collect();
-    let sink = tx.copy_in(
-        "COPY prov_values (trial_id, seq, position, name, type_name, value_json, summary_json,
-             tagged, label, execution_count, started_at) FROM STDIN (FORMAT binary)",
-    )?;
-    let mut w = BinaryCopyInWriter::new(
-        sink,
+    let mut w = copy_writer(
+        tx,
+        "prov_values",
         &[
-            Type::INT8,
-            Type::INT4,
-            Type::INT4,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::BOOL,
-            Type::TEXT,
-            Type::INT4,
-            Type::TIMESTAMPTZ,
+            ("trial_id", Type::INT8),
+            ("seq", Type::INT4),
+            ("position", Type::INT4),
+            ("name", Type::TEXT),
+            ("type_name", Type::TEXT),
+            ("value_json", Type::TEXT),
+            ("summary_json", Type::TEXT),
+            ("tagged", Type::BOOL),
+            ("label", Type::TEXT),
+            ("execution_count", Type::INT4),
+            ("started_at", Type::TIMESTAMPTZ),
         ],
-    );
+    )?;
     let mut last: Option<(i64, i32)> = None;
     for v in &p.values {
-        let Some(&seq) = seq_of.get(&v.execution_id) else {
+        let Some(exec) = exec_of.get(&v.execution_id) else {
             continue;
         };
+        let seq = i32::try_from(exec.order).unwrap_or(i32::MAX);
         let position = match last {
             Some((exec, pos)) if exec == v.execution_id => pos + 1,
             _ => 0,
@@ -406,11 +411,8 @@ fn copy_values(tx: &mut Transaction<'_>, id: i64, p: &Prepared) -> Result<(), po
         if v.name.len() > MAX_NAME_BYTES {
             continue;
         }
-        let exec = exec_of.get(&v.execution_id);
-        let count = exec
-            .and_then(|e| e.execution_count)
-            .and_then(|c| i32::try_from(c).ok());
-        let started = exec.and_then(|e| time(&e.started_at));
+        let count = exec.execution_count.and_then(|c| i32::try_from(c).ok());
+        let started = time(&exec.started_at);
         let tag = p.tagged.iter().find(|(n, _)| *n == v.name);
         let value_json = v.captured.value.as_ref().map(|j| j.to_string());
         let summary_json = v.captured.summary.as_ref().map(|j| j.to_string());
