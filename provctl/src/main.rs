@@ -276,7 +276,8 @@ enum Command {
     /// only one; every trial it lacks or has in another state). One transaction per trial.
     Push(push::SyncArgs),
     /// Take trials of a team store into this store: `pull [NAME] [T…]` (T: team numbers or
-    /// UUIDs; default: every trial this store lacks). The store is created if there is none.
+    /// UUIDs; default: every trial this store lacks or has in an earlier state). The store is
+    /// created if there is none.
     Pull(push::SyncArgs),
 }
 
