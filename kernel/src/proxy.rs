@@ -137,6 +137,7 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
         author.clone(),
         publish.clone(),
         warnings,
+        None,
     );
 
     let (shell_out, shell_in) = shell_front.split();
