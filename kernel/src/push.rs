@@ -19,6 +19,7 @@ mod tests;
 
 use crate::{debug, info, warn};
 use schedule::{Change, Schedule, Timing};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,8 @@ pub(crate) trait Remote: Send + 'static {
 struct State {
     /// Something was committed since the last successful push began.
     dirty: bool,
+    /// Something was ever committed: a trial without executions is not pushed.
+    committed: bool,
     /// The kernel is ending: push once more, then stop.
     finishing: bool,
     /// The thread has stopped.
@@ -90,13 +93,16 @@ impl Pusher {
     pub(crate) fn on_commit(&self) -> impl Fn() + Send + Sync + 'static {
         let shared = Arc::clone(&self.shared);
         move || {
-            shared.lock().dirty = true;
+            let mut state = shared.lock();
+            state.dirty = true;
+            state.committed = true;
             shared.changed.notify_all();
         }
     }
 
-    /// Asks for one last push and waits for it at most `deadline`; then the thread is left to
-    /// itself (it ends with the process). Blocks: call it off the relay's thread.
+    /// Asks for one last push (none when nothing was ever committed) and waits for it at most
+    /// `deadline`; then the thread is left to itself (it ends with the process). Blocks: call
+    /// it off the relay's thread.
     pub(crate) fn finish(&self, deadline: Duration) {
         let until = Instant::now() + deadline;
         let mut state = self.shared.lock();
@@ -121,8 +127,17 @@ impl Pusher {
 fn run(shared: &Shared, mut remote: impl Remote, timing: Timing) {
     let mut schedule = Schedule::new(timing);
     loop {
-        let finishing = wait_for_work(shared, &schedule);
-        let result = remote.push();
+        let finishing = match wait_for_work(shared, &schedule) {
+            Work::Push => false,
+            Work::Last => true,
+            Work::Stop => {
+                end(shared);
+                return;
+            }
+        };
+        // A bug in the push must not end the thread and leave the trial unpushed for good.
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| remote.push()))
+            .unwrap_or_else(|_| Err("the push failed unexpectedly (a bug in prov)".into()));
         let now = Instant::now();
         match result {
             Ok(()) => {
@@ -151,29 +166,45 @@ fn run(shared: &Shared, mut remote: impl Remote, timing: Timing) {
             }
         }
         if finishing {
-            shared.lock().done = true;
-            shared.changed.notify_all();
+            end(shared);
             return;
         }
     }
 }
 
+/// Tells [`Pusher::finish`] that the thread is done.
+fn end(shared: &Shared) {
+    shared.lock().done = true;
+    shared.changed.notify_all();
+}
+
+/// What the thread does next.
+enum Work {
+    Push,
+    /// The kernel is ending: the last push.
+    Last,
+    /// The kernel is ending and nothing was ever committed.
+    Stop,
+}
+
 /// Sleeps until a push is due: something was committed and the schedule allows one, or the
-/// kernel is ending (whatever the backoff says: the last chance before exit). Returns whether
-/// it is the last push.
-fn wait_for_work(shared: &Shared, schedule: &Schedule) -> bool {
+/// kernel is ending (whatever the backoff says: the last chance before exit).
+fn wait_for_work(shared: &Shared, schedule: &Schedule) -> Work {
     let mut state = shared.lock();
     loop {
         if state.finishing {
             state.dirty = false;
-            return true;
+            return match state.committed {
+                true => Work::Last,
+                false => Work::Stop,
+            };
         }
         let now = Instant::now();
         let wait = match state.dirty {
             true => match schedule.wait(now) {
                 None => {
                     state.dirty = false;
-                    return false;
+                    return Work::Push;
                 }
                 Some(wait) => wait,
             },

@@ -144,3 +144,11 @@ fn finishing_waits_for_a_hung_remote_only_until_the_deadline() {
         "finish returned after {waited:?}, not after the remote's 30 s"
     );
 }
+
+#[test]
+fn a_trial_without_commits_is_not_pushed_at_the_end() {
+    let remote = Counting::default();
+    let pusher = Pusher::start(remote.clone(), fast()).expect("a thread");
+    pusher.finish(FINAL_DEADLINE);
+    assert_eq!(remote.tries.load(Ordering::SeqCst), 0);
+}
