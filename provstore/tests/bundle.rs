@@ -29,7 +29,13 @@ fn note(entries: &[(&str, Value)], first: i64, files: &[(&str, &str, &str)]) -> 
 
 /// A run of a small model notebook in trial `trial`: parameters, a file read, a fit, a score
 /// (values `c` and `acc`), a figure, an assert, a failing cell, tags and a stage.
-fn record_run(store: &mut Store, trial: i64, c: f64, acc: f64, data_sha: &str) {
+/// After each execution, `meanwhile` records what another kernel did at the same time.
+fn record_run(
+    store: &mut Store,
+    trial: i64,
+    (c, acc, data_sha): (f64, f64, &str),
+    meanwhile: &mut dyn FnMut(&mut Store),
+) {
     let float = |x: f64| json!({"type": "float", "value": x});
     let typed = |t: &str| json!({ "type": t });
     let base = trial * 1000;
@@ -92,6 +98,7 @@ fn record_run(store: &mut Store, trial: i64, c: f64, acc: f64, data_sha: &str) {
             });
         }
         store.record_execution(trial, &e).unwrap();
+        meanwhile(store);
         if n == 2 {
             store.tag_variable(trial, "C", Some("param")).unwrap();
         }
@@ -164,17 +171,26 @@ fn assert_same(got: &Value, want: &Value, what: &str) {
     }
 }
 
-/// A store of three trials (the third still running), recorded one after another.
+/// A store of three trials of a model notebook (the third still running), each recorded while
+/// another kernel (trial 1) ran cells of its own into the same store, so the trials'
+/// execution and output ids have gaps, as with two notebooks open at once.
 fn source_store(dir: &Path) -> (PathBuf, Store, Vec<i64>) {
     let db = db_in(dir);
     let mut store = Store::open(&db).unwrap();
+    let other = store.begin_trial(&this_trial(dir)).unwrap().id;
+    let mut n = 0;
+    let mut meanwhile = |store: &mut Store| {
+        n += 1;
+        let e = exec(n, &format!("t = {n}"), &format!("{n}\n"));
+        store.record_execution(other, &e).unwrap();
+    };
     let mut ids = Vec::new();
-    for (k, (c, acc, sha)) in [(1.0, 0.9, "d1"), (0.01, 0.5, "d2"), (1.0, 0.9, "d1")]
+    for (k, run) in [(1.0, 0.9, "d1"), (0.01, 0.5, "d2"), (1.0, 0.9, "d1")]
         .into_iter()
         .enumerate()
     {
         let trial = store.begin_trial(&this_trial(dir)).unwrap().id;
-        record_run(&mut store, trial, c, acc, sha);
+        record_run(&mut store, trial, run, &mut meanwhile);
         if k < 2 {
             store.end_trial(trial, TrialStatus::Finished).unwrap();
         }
@@ -273,10 +289,10 @@ fn every_trial_travels_and_answers_the_same() {
         })
         .collect();
 
-    // Into an empty store, in order: the same ids, so the same answers exactly.
+    // Into an empty store, under the same trial ids.
     let empty = Store::open(&tmp.path().join("empty.db")).unwrap();
     for (bundle, &t) in bundles.iter().zip(&ids) {
-        let got = empty.absorb_trial(bundle, None).unwrap();
+        let got = empty.absorb_trial(bundle, Some(t)).unwrap();
         assert_eq!(got.outcome, AbsorbOutcome::Added);
         assert_eq!(got.trial_id, t);
         assert_eq!(got.uuid, source.trial(t).unwrap().uuid);
@@ -430,6 +446,24 @@ fn hostile_bundles_are_refused_and_change_nothing() {
         assert!(err.to_string().contains(expect), "{path:?}: {err}");
         assert_eq!(size(target.path()), before, "{path:?}");
     }
+    // A bundle whose rows name a payload it does not hold, or whose trial id is taken.
+    let broken = tmp.path().join("broken.prov");
+    source.extract_trial(ids[1], &broken).unwrap();
+    common::raw(&broken)
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             DELETE FROM blobs WHERE sha256 IN (SELECT sha256 FROM blobs LIMIT 1)",
+        )
+        .unwrap();
+    let err = target.absorb_trial(&broken, None).unwrap_err();
+    assert!(matches!(err, StoreError::Bundle { .. }), "{err:?}");
+    assert!(err.to_string().contains("do not fit together"), "{err}");
+    let other = tmp.path().join("other.prov");
+    source.extract_trial(ids[2], &other).unwrap();
+    let err = target.absorb_trial(&other, Some(1)).unwrap_err();
+    assert!(err.to_string().contains("trial id 1 is taken"), "{err}");
+    assert_eq!(size(target.path()), before);
+    assert_eq!(target.trials().unwrap().len(), 1);
     // A bundle is always a new file.
     let err = source.extract_trial(ids[1], &good).unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
@@ -464,4 +498,65 @@ fn a_trial_this_stores_live_kernel_records_is_never_replaced() {
         source.absorb_trial(&grown, None).unwrap().outcome,
         AbsorbOutcome::Unchanged
     );
+}
+
+/// The source store, its first trial's bundle, and an empty store to absorb it into.
+fn first_trial_bundle(tmp: &Path) -> (Store, i64, PathBuf, Store) {
+    let (_, source, ids) = source_store(&tmp.join("source"));
+    let bundle = tmp.join("first.prov");
+    source.extract_trial(ids[0], &bundle).unwrap();
+    let target = Store::open(&tmp.join("target.db")).unwrap();
+    (source, ids[0], bundle, target)
+}
+
+#[test]
+fn a_bundle_of_an_older_schema_is_migrated_on_a_copy_and_absorbed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (source, first, bundle, target) = first_trial_bundle(tmp.path());
+    // The layout before the lean store (and before trials had a user), version 7.
+    common::undo_lean(&bundle);
+    assert_eq!(count(&bundle, "PRAGMA user_version"), 7);
+    let old_bytes = std::fs::read(&bundle).unwrap();
+    let got = target.absorb_trial(&bundle, None).unwrap();
+    assert_eq!(got.outcome, AbsorbOutcome::Added);
+    // The bundle itself is left as it was: the migration ran on a copy.
+    assert_eq!(std::fs::read(&bundle).unwrap(), old_bytes);
+    // Everything answers as in the source; only who ran it was not kept then.
+    assert_eq!(target.trial(got.trial_id).unwrap().user, None);
+    let without_user = |mut v: Value| {
+        fn drop_user(v: &mut Value) {
+            match v {
+                Value::Object(map) => {
+                    map.remove("user");
+                    map.values_mut().for_each(drop_user);
+                }
+                Value::Array(items) => items.iter_mut().for_each(drop_user),
+                _ => {}
+            }
+        }
+        drop_user(&mut v);
+        v.as_object_mut().unwrap().remove("expectations");
+        v
+    };
+    assert_same(
+        &without_user(answers(&target, got.trial_id, got.trial_id)),
+        &without_user(answers(&source, first, first)),
+        "absorbed from an old bundle",
+    );
+    assert_eq!(
+        target.absorb_trial(&bundle, None).unwrap().outcome,
+        AbsorbOutcome::Unchanged
+    );
+}
+
+#[test]
+fn a_bundle_of_a_newer_schema_is_too_new() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_source, _, bundle, target) = first_trial_bundle(tmp.path());
+    common::raw(&bundle)
+        .pragma_update(None, "user_version", provstore::SCHEMA_VERSION + 1)
+        .unwrap();
+    let err = target.absorb_trial(&bundle, None).unwrap_err();
+    assert!(matches!(err, StoreError::TooNew { .. }), "{err:?}");
+    assert!(target.trials().unwrap().is_empty());
 }

@@ -38,6 +38,8 @@ impl Store {
     /// given a suffix (` (2)`, ` (3)`…).
     pub fn absorb_trial(&self, bundle: &Path, as_id: Option<i64>) -> Result<Absorbed> {
         let (readable, incoming) = check_bundle(bundle)?;
+        // Left attached only if a process died between the two statements: never, but cheap.
+        let _ = self.conn.execute_batch(&format!("DETACH DATABASE {DB}"));
         let attach = self
             .conn
             .execute(
@@ -56,6 +58,7 @@ impl Store {
                 }
                 Ok(answer)
             })
+            .map_err(|e| misfit(e, bundle))
             .and_then(|answer| {
                 answer.map_err(|reason| StoreError::Bundle {
                     path: bundle.to_path_buf(),
@@ -70,6 +73,25 @@ impl Store {
         detach?;
         drop(readable);
         Ok(answer)
+    }
+}
+
+/// A constraint the bundle's rows break while they are copied (a payload or code they name
+/// but do not hold, two rows with one key) is the bundle's fault, not the store's.
+fn misfit(e: StoreError, bundle: &Path) -> StoreError {
+    match e {
+        StoreError::Sqlite { source, .. }
+            if source.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) =>
+        {
+            StoreError::Bundle {
+                path: bundle.to_path_buf(),
+                reason: format!(
+                    "its rows do not fit together ({source}): not a bundle made by prov, or \
+                     altered since; nothing was taken in"
+                ),
+            }
+        }
+        other => other,
     }
 }
 
@@ -197,6 +219,29 @@ fn migrated_copy(bundle: &Path) -> std::result::Result<tempfile::TempPath, Strin
     }
 }
 
+/// The trial of the same UUID this store has.
+struct Here {
+    id: i64,
+    status: TrialStatus,
+    executions: i64,
+    host: String,
+    pid: i64,
+    pid_start: Option<String>,
+}
+
+impl Here {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Here> {
+        Ok(Here {
+            id: r.get(0)?,
+            status: r.get(1)?,
+            executions: r.get(2)?,
+            host: r.get(3)?,
+            pid: r.get(4)?,
+            pid_start: r.get(5)?,
+        })
+    }
+}
+
 /// Decides and, unless nothing changes, copies the trial in (inside the caller's transaction).
 /// The inner error is a refusal, said to the user as it is.
 fn absorb_in(
@@ -204,27 +249,21 @@ fn absorb_in(
     incoming: &Incoming,
     as_id: Option<i64>,
 ) -> rusqlite::Result<std::result::Result<Absorbed, String>> {
-    let here: Option<(i64, TrialStatus, i64, String, i64, Option<String>)> = tx
+    let here = tx
         .query_row(
             "SELECT t.id, t.status, (SELECT COUNT(*) FROM executions e WHERE e.trial_id = t.id),
                     t.hostname, t.pid, t.pid_start
              FROM main.trials t WHERE t.uuid = ?1",
             [&incoming.uuid],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
+            Here::from_row,
         )
         .optional()?;
     let (trial, outcome) = match here {
         None => {
             let id = match as_id {
+                Some(id) if id < 1 => {
+                    return Ok(Err(format!("trial id {id} is not a trial id (1 or more)")))
+                }
                 Some(id) => {
                     let taken: bool = tx.query_row(
                         "SELECT EXISTS (SELECT 1 FROM main.trials WHERE id = ?1)",
@@ -246,7 +285,14 @@ fn absorb_in(
             };
             (id, AbsorbOutcome::Added)
         }
-        Some((id, status, executions, host, pid, pid_start)) => {
+        Some(Here {
+            id,
+            status,
+            executions,
+            host,
+            pid,
+            pid_start,
+        }) => {
             let grown = incoming.executions > executions;
             let ended = incoming.executions == executions
                 && status == TrialStatus::Running

@@ -61,12 +61,19 @@ impl Store {
         conn.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
             .map_err(dest_err)?;
         conn.close().map_err(|(_, e)| dest_err(e))?;
-        std::fs::hard_link(&partial.path, dest).map_err(|source| StoreError::Io {
+        // A link fails when `dest` appeared meanwhile; where links are not supported, a rename
+        // (which would replace such a file) is the next best.
+        let placed = match std::fs::hard_link(&partial.path, dest) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                std::fs::rename(&partial.path, dest)
+            }
+            other => other,
+        };
+        placed.map_err(|source| StoreError::Io {
             path: dest.to_path_buf(),
             action: "write the bundle",
             source,
-        })?;
-        Ok(())
+        })
     }
 }
 
