@@ -14,6 +14,7 @@
 //! for it at most a short deadline: a slow remote never delays the kernel's exit beyond that.
 
 pub(crate) mod schedule;
+pub(crate) mod team;
 #[cfg(test)]
 mod tests;
 
