@@ -106,6 +106,54 @@ def log_lines(log: Path, text: str) -> list[str]:
     return [line for line in log.read_text(errors="replace").splitlines() if text in line]
 
 
+def test_two_kernels_push_into_one_team_store_and_their_trials_compare(tmp_path, pg_db):
+    alice_db = new_store(tmp_path / "alice", {"team": pg_db.url})
+    bob_db = new_store(tmp_path / "bob", {"team": pg_db.url})
+    alice = pushing_kernel(alice_db, "alice", tmp_path / "alice.log")
+    bob = None
+    try:
+        bob = pushing_kernel(bob_db, "bob", tmp_path / "bob.log")
+        alice.run("lr = 0.1")
+        bob.run("lr = 0.5")
+        for k in (alice, bob):
+            assert k.run("print(lr * 2)").strip() in ("0.2", "1.0")
+        uuids = {}
+        for name, db in (("alice", alice_db), ("bob", bob_db)):
+            trial = wait_for(lambda: local(db)["trial"], what=f"{name}'s trial")
+            uuids[name] = trial["uuid"]
+            wait_for(lambda: pushed(pg_db, trial["uuid"], 2), timeout=30,
+                     what=f"{name}'s two executions in the team store, pushed by the kernel")
+    finally:
+        for k in (bob, alice):
+            if k is not None:
+                stop_kernel(k)
+
+    # The kernels' last pushes carry the trials' end.
+    for name in ("alice", "bob"):
+        wait_for(lambda: pushed(pg_db, uuids[name], 2, "finished"), timeout=30,
+                 what=f"{name}'s trial finished in the team store")
+
+    listed = json.loads(provctl(alice_db, "trials", "--remote", "team", "--json").stdout)
+    by_user = {t["user"]: t for t in listed}
+    assert set(by_user) == {"alice", "bob"}, listed
+    for name in ("alice", "bob"):
+        assert by_user[name]["uuid"] == uuids[name]
+        assert by_user[name]["host"] == socket.gethostname()
+    text = provctl(alice_db, "trials", "--remote", "team").stdout
+    print(text)
+    assert "alice" in text and "bob" in text, text
+
+    a, b = by_user["alice"]["id"], by_user["bob"]["id"]
+    remote_diff = provctl(bob_db, "--remote", "team", "diff", f"team:{a}", f"team:{b}").stdout
+    print(remote_diff)
+    assert "-lr = 0.1" in remote_diff and "+lr = 0.5" in remote_diff, remote_diff
+    # Alice's own trial against Bob's on the team store.
+    mixed = provctl(alice_db, "diff", "1", f"team:{b}").stdout
+    assert "-lr = 0.1" in mixed and "+lr = 0.5" in mixed, mixed
+    # Each kernel pushed its own trial once: one row per trial, each execution once.
+    assert [(t["rows"], t["distinct"]) for t in remote_trials(pg_db)] == [(2, 2), (2, 2)]
+
+
 def test_a_kernel_whose_team_store_is_unreachable_records_normally(tmp_path, pg_db):
     nowhere = f"postgresql://prov@127.0.0.1:{closed_port()}/prov"
     db = new_store(tmp_path / "work", {"team": nowhere, "live": pg_db.url})
