@@ -67,9 +67,9 @@ pub(crate) struct Pusher {
 }
 
 impl Pusher {
-    /// Starts the pushing thread for `remote`. The first push happens after the first commit
-    /// (or at [`Pusher::finish`]). None when the OS refuses a thread (logged): the kernel
-    /// records as usual and `provctl push` pushes later.
+    /// Starts the pushing thread for `remote`. The first push happens after the first commit.
+    /// None when the OS refuses a thread (logged): the kernel records as usual and
+    /// `provctl push` pushes later.
     pub(crate) fn start(remote: impl Remote, timing: Timing) -> Option<Pusher> {
         let shared = Arc::new(Shared::default());
         let thread_shared = Arc::clone(&shared);

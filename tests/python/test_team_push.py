@@ -258,3 +258,16 @@ def remote_trials_or_none(database) -> list[dict]:
         return remote_trials(database)
     except RuntimeError:  # the tables are made by the first push
         return []
+
+
+def test_a_push_to_an_unknown_remote_is_one_log_line_and_the_kernel_records(tmp_path):
+    db = new_store(tmp_path / "work", {})
+    log = tmp_path / "kernel.log"
+    kernel = pushing_kernel(db, "frank", log)  # PROV_PUSH=team, and no remote `team`
+    try:
+        assert kernel.run("print(6 * 7)").strip() == "42"
+        wait_for(lambda: len(local(db)["executions"]) == 1, what="the cell recorded")
+    finally:
+        stop_kernel(kernel)
+    said = log_lines(log, "not pushed to a team store")
+    assert len(said) == 1 and "team" in said[0], log.read_text(errors="replace")
