@@ -8,8 +8,8 @@
 //! 1. `log`, `wire` (the crate `provwire`), `connection`, `guard`, `flag`: formats and primitives;
 //! 2. `edit`, `pending`, `messages`, `frontdoor`, `child`, `upstream`, `probe`: one message or
 //!    one socket at a time;
-//! 3. `link` (the child link), `recorder` (the tap), `magics` (`jobs`, `cell`): the relay's
-//!    state, one concern each;
+//! 3. `link` (the child link), `recorder` (the tap), `magics` (`jobs`, `cell`), `push` (the
+//!    background push to a team store): the relay's state, one concern each;
 //! 4. `execute`: the rewriting of execute requests and replies;
 //! 5. `channels` (`frames`, `outbox`, then one file per channel): the relay tasks;
 //! 6. `proxy`: builds the state, runs the tasks, ends them.
@@ -29,6 +29,7 @@ mod messages;
 mod pending;
 mod probe;
 mod proxy;
+mod push;
 mod recorder;
 mod upstream;
 use provwire as wire;

@@ -13,6 +13,9 @@ use crate::magics::cell::CellMagics;
 use crate::magics::MagicContext;
 use crate::messages::Author;
 use crate::pending::PendingBook;
+use crate::push::schedule::Timing;
+use crate::push::team::TeamStore;
+use crate::push::{self, Pusher};
 use crate::recorder::{self, Tap, TapSender};
 use crate::upstream::{connect_upstream, STARTUP_TIMEOUT};
 use crate::wire::{RawMessage, Signer};
@@ -131,12 +134,17 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
     let shutdown_requested = Arc::new(Flag::default());
     let (publish, created) = mpsc::unbounded_channel();
     let (flush_iopub, flushes) = mpsc::unbounded_channel();
+    let pusher = TeamStore::configured(&writer).and_then(|r| Pusher::start(r, Timing::default()));
+    let on_commit = pusher
+        .as_ref()
+        .map(|p| Arc::new(p.on_commit()) as recorder::OnCommit);
     recorder::spawn(
         tap_rx,
         writer.clone(),
         author.clone(),
         publish.clone(),
         warnings,
+        on_commit,
     );
 
     let (shell_out, shell_in) = shell_front.split();
@@ -270,6 +278,10 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
     let _ = tokio::time::timeout(DRAIN_TIME, flushed).await;
     let status = ending.trial_status();
     tokio::task::spawn_blocking(move || writer.finish(status)).await?;
+    if let Some(pusher) = pusher {
+        // The trial's end goes to the team store too, if it answers quickly.
+        tokio::task::spawn_blocking(move || pusher.finish(push::FINAL_DEADLINE)).await?;
+    }
     // The relay tasks (and the magics they run) end here, not at some later exit.
     relays.abort_all();
     while relays.join_next().await.is_some() {}

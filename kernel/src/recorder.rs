@@ -57,6 +57,10 @@ const LATE_NOTES: usize = 64;
 /// warnings) just before the idle.
 pub type Hold = oneshot::Sender<Vec<RawMessage>>;
 
+/// Called on the writer thread after each execution's commit (or its drop by a store that
+/// cannot be written): the background push's wake-up (`push.rs`). Must return at once.
+pub type OnCommit = Arc<dyn Fn() + Send + Sync>;
+
 /// What the relay shows the recorder.
 pub enum Tap {
     /// An `execute_request` as forwarded; `typed_code` is the cell as the user typed it when
@@ -162,13 +166,15 @@ pub fn tap() -> (TapSender, TapReceiver) {
 
 /// Runs the recorder until every tap sender is gone. A store problem is shown once, as stderr
 /// in the running cell (or the next one to start), through `publish`. While `warnings` is on,
-/// each execution's live warnings are shown in its cell (`warnings.rs`).
+/// each execution's live warnings are shown in its cell (`warnings.rs`). `on_commit` hears of
+/// every commit.
 pub fn spawn(
     TapReceiver(mut rx): TapReceiver,
     writer: Arc<WriterHandle>,
     author: Author,
     publish: mpsc::UnboundedSender<RawMessage>,
     warnings: Arc<AtomicBool>,
+    on_commit: Option<OnCommit>,
 ) {
     tokio::spawn(async move {
         let mut recorder = Recorder {
@@ -184,6 +190,7 @@ pub fn spawn(
             warned_full: false,
             barriers: Vec::new(),
             warnings,
+            on_commit,
         };
         loop {
             let deadline = recorder.next_deadline();
@@ -237,6 +244,7 @@ struct Recorder {
     barriers: Vec<(u64, oneshot::Sender<()>)>,
     /// Whether live warnings are on (`%prov_warn`, `PROV_WARN`).
     warnings: Arc<AtomicBool>,
+    on_commit: Option<OnCommit>,
 }
 
 impl Recorder {
@@ -574,15 +582,24 @@ impl Recorder {
             dataflow: Some(dataflow),
         };
         let holds = exec.holds;
-        if holds.is_empty() {
-            self.writer.record(record);
-        } else if self.warnings.load(Ordering::Relaxed) {
-            self.writer.record(record);
-            let author = self.author.clone();
-            warnings::check_then_release(&self.writer, author, header, msg_id, holds);
+        let on_commit = self.on_commit.clone();
+        if holds.is_empty() || self.warnings.load(Ordering::Relaxed) {
+            match on_commit {
+                Some(told) => self.writer.record_then(record, Box::new(move || told())),
+                None => self.writer.record(record),
+            }
+            if !holds.is_empty() {
+                let author = self.author.clone();
+                warnings::check_then_release(&self.writer, author, header, msg_id, holds);
+            }
         } else {
-            self.writer
-                .record_then(record, Box::new(move || warnings::release(holds, None)));
+            let released = move || {
+                warnings::release(holds, None);
+                if let Some(told) = on_commit {
+                    told();
+                }
+            };
+            self.writer.record_then(record, Box::new(released));
         }
     }
 }

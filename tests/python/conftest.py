@@ -332,3 +332,42 @@ def no_message(get, timeout: float) -> bool:
     except Empty:
         return True
     return False
+
+
+# --------------------------------------------------------------------------
+# A real PostgreSQL for the team-store tests (tests/python/pg.py).
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator["Server"]:
+    """The session's PostgreSQL: $PROV_TEST_PG (with $PGPASSFILE), else a throwaway one; a
+    failure under CI=true, a skip with the reason otherwise."""
+    from pg import shared_server
+
+    server, private, why = shared_server()
+    if server is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(why)
+        pytest.skip(why)
+    old = os.environ.get("PGPASSFILE")
+    # Kernels and provctl started by the tests inherit it.
+    os.environ["PGPASSFILE"] = str(server.passfile)
+    try:
+        yield server
+    finally:
+        if old is None:
+            os.environ.pop("PGPASSFILE", None)
+        else:
+            os.environ["PGPASSFILE"] = old
+        if private is not None:
+            private.remove()
+
+
+@pytest.fixture
+def pg_db(pg_server) -> Iterator["Database"]:
+    """A database of this test's own on the session's PostgreSQL, dropped afterwards."""
+    db = pg_server.create_database()
+    try:
+        yield db
+    finally:
+        db.drop()

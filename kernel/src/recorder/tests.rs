@@ -8,6 +8,14 @@ const SECRET: &[u8] = b"secret";
 
 /// A recorder over a new store in `dir`, its tap, and the writer (to read what it recorded).
 fn recorder(dir: &std::path::Path) -> (TapSender, Arc<WriterHandle>) {
+    recorder_telling(dir, None)
+}
+
+/// [`recorder`], telling `on_commit` of each commit.
+fn recorder_telling(
+    dir: &std::path::Path,
+    on_commit: Option<OnCommit>,
+) -> (TapSender, Arc<WriterHandle>) {
     let writer = provstore::Writer::start(
         &dir.join("prov.db"),
         provstore::NewTrial::for_this_process(dir),
@@ -23,6 +31,7 @@ fn recorder(dir: &std::path::Path) -> (TapSender, Arc<WriterHandle>) {
         Author::new(Signer::new(SECRET)),
         publish,
         Arc::default(),
+        on_commit,
     );
     (tx, writer)
 }
@@ -135,4 +144,26 @@ async fn a_barrier_for_an_unknown_request_waits_for_everything_in_flight() {
     let (done, opened) = oneshot::channel();
     tap.send(Tap::Barrier("b".into(), done));
     opened.await.expect("the barrier opens");
+}
+
+#[tokio::test]
+async fn each_commit_is_told_after_it_is_in_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (told, mut commits) = mpsc::unbounded_channel();
+    let db = dir.path().join("prov.db");
+    // What another connection to the store (the background push's) sees when told.
+    let on_commit: OnCommit = Arc::new(move || {
+        let store = provstore::Store::open_existing(&db).expect("the store opens");
+        let trial = store.trials().expect("trials")[0].id;
+        let _ = told.send(store.executions(trial).expect("executions").len());
+    });
+    let (tap, _writer) = recorder_telling(dir.path(), Some(on_commit));
+    for (n, id) in ["a", "b"].into_iter().enumerate() {
+        tap.send(request(id, "x = 1"));
+        tap.send(status(id, "busy"));
+        tap.send(status(id, "idle"));
+        tap.send(reply(id));
+        let seen = tokio::time::timeout(Duration::from_secs(10), commits.recv()).await;
+        assert_eq!(seen.expect("told within 10 s"), Some(n + 1));
+    }
 }
