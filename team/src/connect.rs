@@ -169,6 +169,18 @@ pub(crate) fn target(url: &str) -> Result<Target, TeamError> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(connect_timeout(env("PGCONNECT_TIMEOUT").as_deref()));
     }
+    // A network that drops packets without closing the connection must not hold a push (or a
+    // magic) for TCP's default two idle hours: probe after 30 s, give up after three misses.
+    // Values the URL sets (`keepalives_idle=` …) stay.
+    if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+        config.keepalives_idle(Duration::from_secs(30));
+    }
+    if config.get_keepalives_interval().is_none() {
+        config.keepalives_interval(Duration::from_secs(10));
+    }
+    if config.get_keepalives_retries().is_none() {
+        config.keepalives_retries(3);
+    }
     let mut pgpass_note = None;
     if config.get_password().is_none() {
         if let Some(pw) = env("PGPASSWORD") {
@@ -392,5 +404,7 @@ mod tests {
         let bare = target("postgresql://127.0.0.1/prov").unwrap();
         assert!(bare.config.get_user().is_some(), "the OS user by default");
         assert!(bare.config.get_connect_timeout().is_some());
+        assert_eq!(bare.config.get_keepalives_idle(), Duration::from_secs(30));
+        assert_eq!(bare.config.get_keepalives_retries(), Some(3));
     }
 }
