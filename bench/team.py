@@ -41,10 +41,10 @@ SYNTH_DIFF = REPO_ROOT / "target" / "release" / "examples" / "synth_diff"
 DATABASE = "prov_team_bench"
 REMOTE = "team"
 EXPLAIN_FILE = OUT_DIR / "team-explain.txt"
-# What decides the team store's contents: this file (the SQL fill), the push (provteam), the
-# bundle and schema (provstore), the real trials' generator.
+# What decides the team store's contents: this file (the SQL fill), the push and the PostgreSQL
+# schema (provteam), the bundle (provstore), the real trials' generator.
 TEAM_SOURCES = ["bench/team.py", "team/src", "provstore/src", "provstore/examples/synth_diff.rs",
-                "provstore/examples/common", "provctl/src"]
+                "provstore/examples/common"]
 # The variable every clone captures twice (a tagged score), the cross-trial query's subject.
 VALUE = "acc"
 
@@ -139,6 +139,7 @@ class Server:
         self.directory = directory
         self.env: dict[str, str] = {}
         self.url = ""
+        self.saved_passfile: str | None = None
 
     def __enter__(self) -> "Server":
         done = subprocess.run(["bash", str(PG_SH), "env", str(self.directory)], capture_output=True,
@@ -148,14 +149,22 @@ class Server:
         exports = dict(re.findall(r"export (\w+)=(\S+)", done.stdout))
         if "PROV_TEST_PG" not in exports or "PGPASSFILE" not in exports:
             raise BenchError(f"scripts/pg.sh env printed no URL: {done.stdout!r}")
-        # %q-quoted by bash; these paths and URLs have nothing to unquote.
-        self.env = dict(os.environ, PGPASSFILE=exports["PGPASSFILE"].strip("'"))
+        # %q-quoted by bash; these paths and URLs have nothing to unquote.  The password file
+        # goes into this process's environment while the server runs, so every child finds it
+        # (million.time_rounds starts its processes with the inherited environment).
+        self.saved_passfile = os.environ.get("PGPASSFILE")
+        os.environ["PGPASSFILE"] = exports["PGPASSFILE"].strip("'")
+        self.env = dict(os.environ)
         self.env.pop("PROV_DB", None)
         self.env.pop("PROV_PUSH", None)
         self.url = exports["PROV_TEST_PG"].strip("'")
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        if self.saved_passfile is None:
+            os.environ.pop("PGPASSFILE", None)
+        else:
+            os.environ["PGPASSFILE"] = self.saved_passfile
         stop_server(self.directory)
 
     @property
