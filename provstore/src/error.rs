@@ -103,6 +103,14 @@ pub enum StoreError {
         /// Captured variables with a similar name, best first.
         similar: Vec<String>,
     },
+    /// A trial's bundle cannot be made or taken in (not a prov bundle, damaged, more than one
+    /// trial, a trial this store is recording): nothing was written.
+    Bundle {
+        /// The bundle file.
+        path: PathBuf,
+        /// What is wrong with it, and what to do.
+        reason: String,
+    },
     /// The store cannot be reached right now (the writer is in trouble or
     /// gone); the reason was already reported once.
     Unavailable {
@@ -150,6 +158,7 @@ impl StoreError {
                 | StoreError::InvalidTag { .. }
                 | StoreError::NotTagged { .. }
                 | StoreError::NoValues { .. }
+                | StoreError::Bundle { .. }
         )
     }
 }
@@ -208,6 +217,9 @@ impl fmt::Display for StoreError {
                 } else {
                     write!(f, "; tagged: {}", tagged.join(", "))
                 }
+            }
+            StoreError::Bundle { path, reason } => {
+                write!(f, "trial bundle {}: {reason}", path.display())
             }
             StoreError::NoValues { name, similar } => {
                 write!(f, "no value of `{name}` was recorded in any trial of this store")?;

@@ -246,6 +246,7 @@
 
 #![warn(missing_docs)]
 
+mod bundle;
 mod captured;
 mod checks;
 mod compare;
@@ -268,6 +269,7 @@ mod types;
 mod values;
 mod writer;
 
+pub use bundle::{AbsorbOutcome, Absorbed};
 pub use captured::{CapturedValue, Judgement, Statistic};
 pub use checks::{CheckReport, Finding, Rule, Severity, RULES};
 pub use compare::{
@@ -283,7 +285,7 @@ pub use error::StoreError;
 pub use expectations::{Expectation, ExpectationRun, Outcome};
 pub use files::{FileAccessRow, TrialFiles, FILES_SCHEMA};
 pub use paths::{default_db_path, discover_db, DB_DIR, DB_FILE, ENV_DB};
-pub use process::{hostname, platform};
+pub use process::{hostname, platform, user_name};
 /// Whether a dataflow name is a file's (its resolved path) rather than a variable.
 pub use pyflow::is_file_name;
 pub use replay::{

@@ -24,6 +24,46 @@ pub fn hostname() -> String {
         .unwrap_or_else(|_| "unknown-host".into())
 }
 
+/// Who runs this process, for the trials it records: `$USER`, else `$LOGNAME`, else the account
+/// name of its uid (a service or container may set neither variable). None when nothing
+/// names it.
+pub fn user_name() -> Option<String> {
+    let from_env = ["USER", "LOGNAME"]
+        .into_iter()
+        .filter_map(|var| std::env::var(var).ok())
+        .find(|name| !name.trim().is_empty());
+    from_env.or_else(account_name)
+}
+
+#[cfg(unix)]
+fn account_name() -> Option<String> {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: passwd is plain data; getpwuid_r writes into it and into `buf` (of the length
+    // given) and sets `found` to it on success, leaving it null otherwise.
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    let rc = unsafe {
+        libc::getpwuid_r(
+            libc::getuid(),
+            &mut pw,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut found,
+        )
+    };
+    if rc != 0 || found.is_null() || pw.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pw.pw_name) };
+    Some(name.to_string_lossy().into_owned()).filter(|s| !s.is_empty())
+}
+
+#[cfg(not(unix))]
+fn account_name() -> Option<String> {
+    None
+}
+
 /// Operating system, machine and (on Unix) kernel release, e.g.
 /// `linux-x86_64 6.8.0-45-generic`: enough to tell where a trial ran.
 pub fn platform() -> String {
@@ -154,6 +194,8 @@ mod tests {
     #[test]
     fn host_and_platform_are_not_empty() {
         assert!(!hostname().is_empty());
+        #[cfg(unix)]
+        assert!(account_name().is_some_and(|n| !n.is_empty()));
         assert!(platform().contains(std::env::consts::OS));
     }
 }

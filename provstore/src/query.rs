@@ -17,7 +17,7 @@ use crate::{
 /// never deleted one by one), read from the `(trial_id, seq)` index instead of counted.
 const TRIAL_COLUMNS: &str = "t.id, t.uuid, t.name, t.started_at, t.ended_at, t.status, t.notebook,
     (SELECT COALESCE(MAX(e.seq), 0) FROM executions e WHERE e.trial_id = t.id),
-    t.cwd, t.python_version, t.ipykernel_version, t.platform, t.hostname, t.pid";
+    t.cwd, t.python_version, t.ipykernel_version, t.platform, t.hostname, t.pid, t.user_name";
 
 fn trial_from_row(r: &Row<'_>) -> rusqlite::Result<TrialSummary> {
     Ok(TrialSummary {
@@ -35,6 +35,7 @@ fn trial_from_row(r: &Row<'_>) -> rusqlite::Result<TrialSummary> {
         platform: r.get(11)?,
         hostname: r.get(12)?,
         pid: r.get(13)?,
+        user: r.get(14)?,
     })
 }
 

@@ -8,7 +8,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; 11] = [
     V1,
     V2,
     V3,
@@ -19,7 +19,16 @@ const MIGRATIONS: [&str; 10] = [
     CELL_RUNS,
     REPLAY_OF,
     LEAN_REPEATS,
+    TRIAL_USER,
 ];
+
+/// Who ran a trial (`trials.user_name`: `$USER`, else `$LOGNAME`, else the account name of the
+/// kernel's uid), so a team store can tell everyone's trials apart. NULL for trials recorded
+/// before. A store read as it is at an older version gets a view standing in
+/// ([`stand_in_for_newer_tables`]).
+const TRIAL_USER: &str = r#"
+ALTER TABLE trials ADD COLUMN user_name TEXT;
+"#;
 
 /// The runs of one cell in a trial, found by index: the live checks (`PROV_WARN`, `%prov_warn`)
 /// ask, after each execution, for the earlier runs of its cell and whether a reader's run is
@@ -489,6 +498,18 @@ pub(crate) fn migrate(
 /// `captured_value_rows` stand in as views of the old tables, its lists as empty tables.
 pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<()> {
     let version = user_version(conn)?;
+    // Found by name, like the lean store: a temporary view is read before the table of the
+    // same name, so every query of `trials` sees the column.
+    let has_user: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM pragma_table_info('trials') WHERE name = 'user_name')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_user {
+        conn.execute_batch(
+            "CREATE TEMP VIEW trials AS SELECT *, NULL AS user_name FROM main.trials;",
+        )?;
+    }
     // Found by name, not by version: the lean store's migration has no fixed number.
     let lean: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'current_versions')",

@@ -16,6 +16,7 @@ mod sql;
 
 use crate::{process, timestamp, NewTrial, Result, StoreError, TrialHandle, TrialStatus};
 pub(crate) use code_facts::ANALYSIS_SQL;
+pub(crate) use open::file_uri;
 pub use record::StagedExecutions;
 
 /// Payloads larger than this (1 MiB) are recorded by hash and size only,
@@ -89,8 +90,9 @@ impl Store {
         let uuid = uuid::Uuid::new_v4().to_string();
         let pid_start = process::start_identity(t.pid);
         self.execute(
-            "INSERT INTO trials (uuid, status, started_at, notebook, cwd, platform, hostname, pid, pid_start)
-             VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO trials (uuid, status, started_at, notebook, cwd, platform, hostname, pid, pid_start,
+                                 user_name)
+             VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             (
                 &uuid,
                 timestamp(t.started_at),
@@ -100,6 +102,7 @@ impl Store {
                 &t.hostname,
                 i64::from(t.pid),
                 pid_start,
+                &t.user,
             ),
         )?;
         Ok(TrialHandle {

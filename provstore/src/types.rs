@@ -32,11 +32,13 @@ pub struct NewTrial {
     pub hostname: String,
     /// When the kernel started.
     pub started_at: DateTime<Utc>,
+    /// Who runs the kernel ([`crate::user_name`]): a team store tells everyone's trials apart.
+    pub user: Option<String>,
 }
 
 impl NewTrial {
     /// The trial of the calling process: notebook from `JPY_SESSION_NAME`,
-    /// this process's pid, this host, now. Saves the kernel from gathering
+    /// this process's pid, this host and user, now. Saves the kernel from gathering
     /// the fields one by one.
     pub fn for_this_process(cwd: &Path) -> NewTrial {
         NewTrial {
@@ -48,6 +50,7 @@ impl NewTrial {
             pid: std::process::id(),
             hostname: crate::hostname(),
             started_at: Utc::now(),
+            user: crate::user_name(),
         }
     }
 }
@@ -248,6 +251,8 @@ pub struct TrialSummary {
     pub hostname: String,
     /// The kernel's process id on that host.
     pub pid: i64,
+    /// Who ran it (the kernel's user name), None for trials recorded before it was kept.
+    pub user: Option<String>,
 }
 
 /// Hash, size and presence of one payload of an output.

@@ -108,12 +108,11 @@ pub struct TrialValue {
 }
 
 /// A trial with what is tagged in it and the values its tagged variables ended with
-/// (`%trials`, `provctl trials --json`: every key of [`TrialSummary`] plus `tags` and
-/// `key_values`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// (`%trials`, `provctl trials --json`: every key of [`TrialSummary`] plus `host` (the same as
+/// `hostname`: the name the team store's trial list uses), `tags` and `key_values`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct TrialOverview {
     /// The trial.
-    #[serde(flatten)]
     pub trial: TrialSummary,
     /// Its tagged variables, in the order they were tagged.
     pub tags: Vec<TrialTag>,
@@ -139,6 +138,27 @@ pub struct KeyValue {
     pub value: Value,
     /// The value in one short line ([`CapturedValue::one_line`]).
     pub text: String,
+}
+
+impl Serialize for TrialOverview {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// The JSON of an overview: `host` is a key of its own, not a field to keep equal.
+        #[derive(Serialize)]
+        struct Json<'a> {
+            #[serde(flatten)]
+            trial: &'a TrialSummary,
+            host: &'a str,
+            tags: &'a [TrialTag],
+            key_values: &'a [KeyValue],
+        }
+        Json {
+            trial: &self.trial,
+            host: &self.trial.hostname,
+            tags: &self.tags,
+            key_values: &self.key_values,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl TrialOverview {

@@ -145,6 +145,7 @@ fn trials_doc(trials: &[TrialSummary], current: Option<i64>, extra: &[String]) -
         "ended (UTC)",
         "executions",
         "notebook",
+        "by",
     ];
     if marked {
         headers.insert(0, "");
@@ -163,6 +164,7 @@ fn trials_doc(trials: &[TrialSummary], current: Option<i64>, extra: &[String]) -
             Cell::opt(t.ended_at.as_deref().map(when).as_deref()),
             Cell::number(t.executions),
             Cell::opt(t.notebook.as_deref()),
+            Cell::plain(by(t)),
         ];
         if marked {
             row.insert(0, Cell::plain(if Some(t.id) == current { "*" } else { "" }));
@@ -180,6 +182,15 @@ fn trials_doc(trials: &[TrialSummary], current: Option<i64>, extra: &[String]) -
         doc.note(0, THIS_KERNEL);
     }
     Some(doc)
+}
+
+/// Who ran a trial and where, `user@host` (the host alone for a trial recorded before users
+/// were kept): in a team store's list, what tells everyone's trials apart.
+fn by(t: &TrialSummary) -> String {
+    match &t.user {
+        Some(user) => format!("{user}@{}", t.hostname),
+        None => t.hostname.clone(),
+    }
 }
 
 /// The JSON of one trial with its executions (`provctl show --json`):

@@ -21,6 +21,7 @@ pub(crate) fn trial(id: i64, name: Option<&str>) -> TrialSummary {
         platform: "linux-x86_64".into(),
         hostname: "box".into(),
         pid: 4242,
+        user: Some("ada".into()),
     }
 }
 

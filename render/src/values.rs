@@ -176,4 +176,39 @@ mod tests {
         assert_eq!(r.json[0]["key_values"][0]["value"], json!(0.93));
         assert_eq!(trial_overviews_text(&[overview], Some(1)), r.text);
     }
+
+    #[test]
+    fn trial_list_says_who_ran_each_trial_and_where() {
+        let mut old = crate::tests::trial(2, None);
+        old.user = None;
+        let overviews: Vec<TrialOverview> = [crate::tests::trial(1, None), old]
+            .into_iter()
+            .map(|trial| TrialOverview {
+                trial,
+                tags: vec![],
+                key_values: vec![],
+            })
+            .collect();
+        let r = render_trial_overviews(&overviews, None);
+        assert_shows(&r.text, &["by", "ada@box"]);
+        assert_shows(&r.html, &["ada@box"]);
+        let json = &r.json[0];
+        assert_eq!(
+            (&json["uuid"], &json["user"], &json["host"]),
+            (
+                &json!("00000000-0000-4000-8000-000000000001"),
+                &json!("ada"),
+                &json!("box")
+            )
+        );
+        assert_eq!(
+            (&r.json[1]["user"], &r.json[1]["host"]),
+            (&json!(null), &json!("box"))
+        );
+        let second = r.text.lines().find(|l| l.starts_with(" 2 ")).unwrap();
+        assert!(
+            second.trim_end().ends_with("box") && !second.contains('@'),
+            "{second}"
+        );
+    }
 }

@@ -142,7 +142,7 @@ enum Mapping {
 
 /// `path` as an SQLite `file:` URI: absolute, every byte outside the unreserved set and `/`
 /// percent-encoded (so `?`, `#` and `%` in folder names stay part of the path).
-fn file_uri(path: &Path) -> String {
+pub(crate) fn file_uri(path: &Path) -> String {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     #[cfg(unix)]
     let bytes = std::os::unix::ffi::OsStrExt::as_bytes(absolute.as_os_str()).to_vec();
@@ -189,6 +189,7 @@ fn test_trial() -> crate::NewTrial {
         pid: 1,
         hostname: "test".into(),
         started_at: Utc::now(),
+        user: None,
     }
 }
 

@@ -19,6 +19,7 @@ pub fn trial_at(cwd: &Path, started_at: DateTime<Utc>) -> NewTrial {
         pid: std::process::id(),
         hostname: provstore::hostname(),
         started_at,
+        user: Some("ada".into()),
     }
 }
 

@@ -1,0 +1,467 @@
+//! Trials' bundles (`Store::extract_trial`, `Store::absorb_trial`) on stores recorded through
+//! the store's own writing path: every trial of a store extracted and absorbed into an empty
+//! store and into one that holds other trials answers every query as the original does
+//! (modulo ids); absorbing again changes nothing; a grown trial replaces its earlier state;
+//! hostile bundles are refused with the target untouched.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{binding_note, cell, count, db_in, exec, failing, this_trial};
+use provstore::{AbsorbOutcome, OutputRecord, Store, StoreError, TrialStatus};
+use serde_json::{json, Value};
+
+/// The probe's note of a cell that bound `entries` (ids from `first`), read `files` and
+/// imported `packages`.
+fn note(entries: &[(&str, Value)], first: i64, files: &[(&str, &str, &str)]) -> String {
+    let mut note: Value = serde_json::from_str(&binding_note(entries, first)).unwrap();
+    note["files"] = files
+        .iter()
+        .map(|(path, access, sha)| {
+            json!({"path": path, "resolved": format!("/data/{path}"), "access": access,
+                   "line": 1, "size": 10, "mtime": 1765000000.5, "sha256": sha,
+                   "sampled": false})
+        })
+        .collect();
+    note.to_string()
+}
+
+/// A run of a small model notebook in trial `trial`: parameters, a file read, a fit, a score
+/// (values `c` and `acc`), a figure, an assert, a failing cell, tags and a stage.
+fn record_run(store: &mut Store, trial: i64, c: f64, acc: f64, data_sha: &str) {
+    let float = |x: f64| json!({"type": "float", "value": x});
+    let typed = |t: &str| json!({ "type": t });
+    let base = trial * 1000;
+    let cells: Vec<(String, String)> = vec![
+        (
+            "import lib\nfrom lib import fit, score".into(),
+            note(
+                &[("fit", typed("function")), ("score", typed("function"))],
+                base,
+                &[],
+            ),
+        ),
+        (
+            format!("C = {c:?}"),
+            note(&[("C", float(c))], base + 10, &[]),
+        ),
+        (
+            "X = open('data.csv').read()".into(),
+            note(
+                &[("X", typed("str"))],
+                base + 20,
+                &[("data.csv", "read", data_sha)],
+            ),
+        ),
+        (
+            "model = fit(C, X)".into(),
+            note(
+                &[(
+                    "model",
+                    json!({"type": "lib.Model", "fingerprint": {"sha256": format!("m{c}"), "sampled": false}}),
+                )],
+                base + 30,
+                &[],
+            ),
+        ),
+        (
+            "acc = score(model, X)\nprint(acc)".into(),
+            note(&[("acc", float(acc))], base + 40, &[]),
+        ),
+        (
+            "assert acc > 0.6, 'too low'".into(),
+            note(&[], base + 50, &[]),
+        ),
+        (
+            "open('out.txt', 'w').write(str(acc))".into(),
+            note(&[], base + 60, &[("out.txt", "write", "o1")]),
+        ),
+    ];
+    for (i, (code, runtime)) in cells.iter().enumerate() {
+        let n = i as i64 + 1;
+        let mut e = cell(n, code, &format!("{n}\n"), Some(runtime));
+        if n == 5 {
+            e.outputs.push(OutputRecord {
+                output_type: "display_data".into(),
+                name: None,
+                payloads: vec![
+                    ("image/png".into(), format!("PNG {c}").into_bytes()),
+                    ("text/plain".into(), b"<Figure>".to_vec()),
+                ],
+            });
+        }
+        store.record_execution(trial, &e).unwrap();
+        if n == 2 {
+            store.tag_variable(trial, "C", Some("param")).unwrap();
+        }
+        if n == 5 {
+            store.tag_variable(trial, "acc", None).unwrap();
+            store.mark_stage(trial, "evaluate").unwrap();
+        }
+    }
+    store.record_execution(trial, &failing(8)).unwrap();
+    store.record_execution(trial, &exec(9, "pass", "")).unwrap();
+}
+
+/// A store with two trials of another notebook (nothing in common with [`source_store`]'s
+/// but the trial name "baseline"), the store trials are absorbed into beside its own.
+fn busy_store(dir: &Path) -> Store {
+    let mut store = Store::open(&db_in(dir)).unwrap();
+    for k in 0..2 {
+        let trial = store.begin_trial(&this_trial(dir)).unwrap().id;
+        store
+            .record_execution(
+                trial,
+                &cell(1, &format!("k = {k}"), "", Some(&note(&[], 1, &[]))),
+            )
+            .unwrap();
+        store
+            .record_execution(trial, &exec(2, "print(k)", "0\n"))
+            .unwrap();
+        store.end_trial(trial, TrialStatus::Finished).unwrap();
+    }
+    store.set_trial_name(1, "baseline").unwrap();
+    store
+}
+
+/// Asserts two answers are equal, showing the first difference.
+fn assert_same(got: &Value, want: &Value, what: &str) {
+    if got != want {
+        if let Ok(dir) = std::env::var("BUNDLE_TEST_DUMP") {
+            std::fs::write(
+                format!("{dir}/got.json"),
+                serde_json::to_string_pretty(got).unwrap(),
+            )
+            .unwrap();
+            std::fs::write(
+                format!("{dir}/want.json"),
+                serde_json::to_string_pretty(want).unwrap(),
+            )
+            .unwrap();
+        }
+        let (g, w) = (
+            serde_json::to_string_pretty(got).unwrap(),
+            serde_json::to_string_pretty(want).unwrap(),
+        );
+        let at = g
+            .lines()
+            .zip(w.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        let around = |text: &str| {
+            text.lines()
+                .skip(at.saturating_sub(8))
+                .take(16)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        panic!(
+            "{what} differs at line {at}:\n--- got\n{}\n--- want\n{}",
+            around(&g),
+            around(&w)
+        );
+    }
+}
+
+/// A store of three trials (the third still running), recorded one after another.
+fn source_store(dir: &Path) -> (PathBuf, Store, Vec<i64>) {
+    let db = db_in(dir);
+    let mut store = Store::open(&db).unwrap();
+    let mut ids = Vec::new();
+    for (k, (c, acc, sha)) in [(1.0, 0.9, "d1"), (0.01, 0.5, "d2"), (1.0, 0.9, "d1")]
+        .into_iter()
+        .enumerate()
+    {
+        let trial = store.begin_trial(&this_trial(dir)).unwrap().id;
+        record_run(&mut store, trial, c, acc, sha);
+        if k < 2 {
+            store.end_trial(trial, TrialStatus::Finished).unwrap();
+        }
+        ids.push(trial);
+    }
+    store.set_trial_name(ids[0], "baseline").unwrap();
+    (db, store, ids)
+}
+
+/// Every per-trial answer of `store` about `trial`, as JSON, with the ids that are the
+/// store's own (trial and row ids) taken out: what must not change when a trial travels.
+fn answers(store: &Store, trial: i64, other: i64) -> Value {
+    let mut all = json!({
+        "trial": store.trial(trial).unwrap(),
+        "executions": store.executions(trial).unwrap(),
+        "deps": store.backwards_deps(trial, "acc").unwrap(),
+        "slice": store.slice(trial, "acc").unwrap(),
+        "values": store.trial_values(trial).unwrap(),
+        "tags": store.tags(trial).unwrap(),
+        "files": store.trial_files(trial).unwrap(),
+        "expectations": store.expectations(trial).unwrap(),
+        "graph": store.dataflow_graph(trial).unwrap(),
+        "check": store.check(trial).unwrap(),
+        "diff": store.trial_diff(trial, other).unwrap(),
+        "packages": store.trial_packages(trial).unwrap(),
+    });
+    strip_ids(&mut all);
+    all
+}
+
+/// Replaces every number under a key that names a store's own id (a trial's, an
+/// execution's) with 0, and trial numbers in text with `#`.
+fn strip_ids(v: &mut Value) {
+    const IDS: [&str; 6] = ["id", "trial", "from", "to", "read_by", "written_by"];
+    match v {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if IDS.contains(&key.as_str()) || key.ends_with("_id") {
+                    zero_numbers(value);
+                } else {
+                    strip_ids(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_ids),
+        Value::String(text) => {
+            let numbered = regex_lite_trial(text);
+            *text = numbered;
+        }
+        _ => {}
+    }
+}
+
+fn zero_numbers(v: &mut Value) {
+    match v {
+        Value::Number(_) => *v = json!(0),
+        Value::Array(items) => items.iter_mut().for_each(zero_numbers),
+        _ => strip_ids(v),
+    }
+}
+
+/// `text` with every `trial N` as `trial #`.
+fn regex_lite_trial(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("trial ") {
+        out.push_str(&rest[..at + 6]);
+        rest = &rest[at + 6..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 {
+            out.push('#');
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `provctl values`' answer for `name` across the store, ids and trial names out.
+fn var_values(store: &Store, name: &str) -> Value {
+    let mut v = serde_json::to_value(store.var_values(name).unwrap()).unwrap();
+    strip_ids(&mut v);
+    v
+}
+
+#[test]
+fn every_trial_travels_and_answers_the_same() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, source, ids) = source_store(&tmp.path().join("source"));
+    let bundles: Vec<PathBuf> = ids
+        .iter()
+        .map(|&t| {
+            let path = tmp.path().join(format!("trial-{t}.prov"));
+            source.extract_trial(t, &path).unwrap();
+            path
+        })
+        .collect();
+
+    // Into an empty store, in order: the same ids, so the same answers exactly.
+    let empty = Store::open(&tmp.path().join("empty.db")).unwrap();
+    for (bundle, &t) in bundles.iter().zip(&ids) {
+        let got = empty.absorb_trial(bundle, None).unwrap();
+        assert_eq!(got.outcome, AbsorbOutcome::Added);
+        assert_eq!(got.trial_id, t);
+        assert_eq!(got.uuid, source.trial(t).unwrap().uuid);
+    }
+    for &t in &ids {
+        assert_same(
+            &answers(&empty, t, ids[0]),
+            &answers(&source, t, ids[0]),
+            "empty",
+        );
+    }
+    assert_same(
+        &var_values(&empty, "acc"),
+        &var_values(&source, "acc"),
+        "values",
+    );
+
+    // Into a store that has trials of its own: other ids, the same answers.
+    let mut busy = busy_store(&tmp.path().join("busy"));
+    let absorbed: Vec<i64> = bundles
+        .iter()
+        .map(|b| busy.absorb_trial(b, None).unwrap().trial_id)
+        .collect();
+    assert_eq!(absorbed, vec![3, 4, 5]);
+    // The name "baseline" is the busy store's own trial 1's: the newcomer gets a suffix.
+    assert_eq!(busy.trial(3).unwrap().name.as_deref(), Some("baseline (2)"));
+    busy.set_trial_name(1, "old").unwrap();
+    busy.set_trial_name(3, "baseline").unwrap();
+    for (&new, &old) in absorbed.iter().zip(&ids) {
+        assert_same(
+            &answers(&busy, new, absorbed[1]),
+            &answers(&source, old, ids[1]),
+            &format!("trial {old} absorbed as {new}"),
+        );
+    }
+    assert_same(
+        &var_values(&busy, "acc"),
+        &var_values(&source, "acc"),
+        "values",
+    );
+    // Shared content is not duplicated: one row per distinct code and payload.
+    for table in ["code", "blobs", "name_sets", "value_sets", "version_sets"] {
+        let sql = format!("SELECT COUNT(*) - COUNT(DISTINCT sha256) FROM {table}");
+        assert_eq!(count(busy.path(), &sql), 0, "{table}");
+    }
+}
+
+#[test]
+fn absorbing_twice_changes_nothing_and_a_grown_trial_replaces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (source_db, mut source, ids) = source_store(&tmp.path().join("source"));
+    let running = ids[2];
+    // Recorded on another machine: this host's live kernels are not the ones recording it.
+    common::raw(&source_db)
+        .execute(
+            "UPDATE trials SET hostname = 'laptop-b' WHERE id = ?1",
+            [running],
+        )
+        .unwrap();
+    let first = tmp.path().join("first.prov");
+    source.extract_trial(running, &first).unwrap();
+
+    let target = Store::open(&tmp.path().join("target.db")).unwrap();
+    let tables = |path: &Path| -> Vec<(String, i64)> {
+        let conn = common::raw(path);
+        let names: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        names
+            .into_iter()
+            .map(|n| {
+                let c = conn
+                    .query_row(&format!("SELECT COUNT(*) FROM \"{n}\""), [], |r| r.get(0))
+                    .unwrap();
+                (n, c)
+            })
+            .collect()
+    };
+    let added = target.absorb_trial(&first, Some(412)).unwrap();
+    assert_eq!((added.trial_id, added.outcome), (412, AbsorbOutcome::Added));
+    let counts = tables(target.path());
+    let again = target.absorb_trial(&first, None).unwrap();
+    assert_eq!(
+        (again.trial_id, again.outcome),
+        (412, AbsorbOutcome::Unchanged)
+    );
+    assert_eq!(tables(target.path()), counts);
+
+    // The trial goes on and ends: the new bundle replaces the old state, in place.
+    source
+        .record_execution(running, &exec(10, "y = 2", ""))
+        .unwrap();
+    source.end_trial(running, TrialStatus::Finished).unwrap();
+    let grown = tmp.path().join("grown.prov");
+    source.extract_trial(running, &grown).unwrap();
+    let replaced = target.absorb_trial(&grown, None).unwrap();
+    assert_eq!(
+        (replaced.trial_id, replaced.outcome),
+        (412, AbsorbOutcome::Replaced)
+    );
+    let t = target.trial(412).unwrap();
+    assert_eq!((t.executions, t.status), (10, TrialStatus::Finished));
+    // The expectations' history spans the store's trials: the source has two more.
+    let without_history = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("expectations");
+        v
+    };
+    assert_same(
+        &without_history(answers(&target, 412, 412)),
+        &without_history(answers(&source, running, running)),
+        "replaced",
+    );
+    // The older bundle is stale now: nothing goes back.
+    let stale = target.absorb_trial(&first, None).unwrap();
+    assert_eq!(stale.outcome, AbsorbOutcome::Unchanged);
+    assert_eq!(target.trial(412).unwrap().executions, 10);
+}
+
+#[test]
+fn hostile_bundles_are_refused_and_change_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (source_db, source, ids) = source_store(&tmp.path().join("source"));
+    let good = tmp.path().join("good.prov");
+    source.extract_trial(ids[0], &good).unwrap();
+    let target = Store::open(&tmp.path().join("target.db")).unwrap();
+    target.absorb_trial(&good, None).unwrap();
+    let size = |p: &Path| count(p, "SELECT COUNT(*) FROM executions");
+    let before = size(target.path());
+
+    let text = tmp.path().join("text.prov");
+    std::fs::write(&text, "not a database at all, just some text\n").unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+    let truncated = tmp.path().join("truncated.prov");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let empty = tmp.path().join("empty.prov");
+    std::fs::write(&empty, b"").unwrap();
+    for (path, expect) in [
+        (text.as_path(), "not a prov bundle"),
+        (truncated.as_path(), "not a prov bundle"),
+        (empty.as_path(), "not a prov bundle"),
+        // A whole store of three trials is no bundle.
+        (source_db.as_path(), "more than one trial"),
+        (tmp.path().join("missing.prov").as_path(), "no such file"),
+    ] {
+        let err = target.absorb_trial(path, None).unwrap_err();
+        assert!(matches!(err, StoreError::Bundle { .. }), "{err:?}");
+        assert!(err.to_string().contains(expect), "{path:?}: {err}");
+        assert_eq!(size(target.path()), before, "{path:?}");
+    }
+    // A bundle is always a new file.
+    let err = source.extract_trial(ids[1], &good).unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+}
+
+#[test]
+fn a_trial_this_stores_live_kernel_records_is_never_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (source_db, mut source, ids) = source_store(&tmp.path().join("source"));
+    let running = ids[2];
+    // A copy of the store as it is now: its trial 3 is recorded by a live kernel of this
+    // host (this process), which has not written what comes next yet.
+    let copy = tmp.path().join("copy.db");
+    common::raw(&source_db)
+        .execute("VACUUM INTO ?1", [copy.to_str().unwrap()])
+        .unwrap();
+    source
+        .record_execution(running, &exec(10, "y = 2", ""))
+        .unwrap();
+    let grown = tmp.path().join("grown.prov");
+    source.extract_trial(running, &grown).unwrap();
+
+    let live = Store::open(&copy).unwrap();
+    assert_eq!(live.trial(running).unwrap().status, TrialStatus::Running);
+    let before = count(&copy, "SELECT COUNT(*) FROM executions");
+    let err = live.absorb_trial(&grown, None).unwrap_err();
+    assert!(matches!(err, StoreError::Bundle { .. }), "{err:?}");
+    assert!(err.to_string().contains("live kernel"), "{err}");
+    assert_eq!(count(&copy, "SELECT COUNT(*) FROM executions"), before);
+    // The store that has it all already takes nothing in.
+    assert_eq!(
+        source.absorb_trial(&grown, None).unwrap().outcome,
+        AbsorbOutcome::Unchanged
+    );
+}
