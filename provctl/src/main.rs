@@ -29,6 +29,8 @@ use provstore::{Store, StoreError, ENV_DB};
 
 mod output;
 mod plot;
+mod push;
+mod remote;
 mod replay;
 mod values;
 
@@ -250,6 +252,15 @@ enum Command {
                       did not reproduce."
     )]
     Replay(replay::ReplayArgs),
+    /// The team stores (PostgreSQL) this store pushes to and pulls from: `remote add NAME
+    /// URL`, `remote list`.
+    Remote(remote::RemoteArgs),
+    /// Send trials to a team store: `push [NAME] [T…]` (default: the push remote, else the
+    /// only one; every trial it lacks or has in another state). One transaction per trial.
+    Push(push::SyncArgs),
+    /// Take trials of a team store into this store: `pull [NAME] [T…]` (T: team numbers or
+    /// UUIDs; default: every trial this store lacks). The store is created if there is none.
+    Pull(push::SyncArgs),
 }
 
 /// How many trials `provctl trials` lists unless told.
@@ -292,7 +303,21 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
         message: format!("cannot read the current directory: {e}"),
     })?;
     let env_db = std::env::var_os(ENV_DB).filter(|v| !v.is_empty());
-    let db = resolve_db(cli.db.as_deref(), env_db.as_deref().map(Path::new), &cwd)?;
+    let json = cli.json.then(|| Json {
+        pretty: std::io::stdout().is_terminal(),
+    });
+    let db = resolve_db(cli.db.as_deref(), env_db.as_deref().map(Path::new), &cwd);
+    // The team commands before opening the store: they may run before there is one.
+    let here = || cwd.join(provstore::DB_DIR).join(provstore::DB_FILE);
+    match &cli.command {
+        Command::Remote(args) => {
+            return remote::run(args, &db.unwrap_or_else(|_| here()), json, out)
+        }
+        Command::Push(args) => return push::push(&db?, args, json, out),
+        Command::Pull(args) => return push::pull(&db.unwrap_or_else(|_| here()), args, json, out),
+        _ => {}
+    }
+    let db = db?;
     let store = Store::open_existing(&db).map_err(|e| match e {
         StoreError::Missing { path } => Failure::Exit {
             code: 2,
@@ -305,9 +330,6 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
         },
         other => other.into(),
     })?;
-    let json = cli.json.then(|| Json {
-        pretty: std::io::stdout().is_terminal(),
-    });
     match &cli.command {
         Command::Trials { limit, before, all } => {
             let (trials, older) = if *all {
@@ -424,6 +446,7 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
             let trial = pick_trial(&store, args.trial.as_deref())?;
             replay::run(&store, trial, args, json, out)
         }
+        Command::Remote(_) | Command::Push(_) | Command::Pull(_) => unreachable!("answered above"),
         Command::Graph { trial, dot, output } => {
             let trial = pick_trial(&store, trial.as_deref())?;
             let answer = store.dataflow_graph(trial)?;

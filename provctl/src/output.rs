@@ -31,6 +31,15 @@ impl From<StoreError> for Failure {
     }
 }
 
+impl From<provteam::TeamError> for Failure {
+    fn from(e: provteam::TeamError) -> Failure {
+        Failure::Exit {
+            code: e.exit_code(),
+            message: e.to_string(),
+        }
+    }
+}
+
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Failure {
         Failure::Output(e)

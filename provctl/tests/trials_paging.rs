@@ -104,3 +104,20 @@ fn bad_paging_flags_are_refused() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn every_trial_says_its_uuid_user_and_host() {
+    let tmp = tempfile::tempdir().unwrap();
+    store_of(tmp.path(), 2);
+    let page = json(&provctl(tmp.path(), &["trials", "--json", "--all"]));
+    for trial in page.as_array().unwrap() {
+        assert_eq!(trial["uuid"].as_str().map(str::len), Some(36), "{trial}");
+        assert_eq!(trial["user"], json!("ada"), "{trial}");
+        assert_eq!(trial["host"], json!(provstore::hostname()), "{trial}");
+    }
+    let text = ok_stdout(&provctl(tmp.path(), &["trials", "--all"]));
+    assert!(
+        text.contains(&format!("ada@{}", provstore::hostname())),
+        "{text}"
+    );
+}

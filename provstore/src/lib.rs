@@ -17,6 +17,9 @@
 //! - [`Store::trial_diff`] and [`Store::intersection_diff`] compare two trials
 //!   (code in execution order, final values, environment, outputs; see the
 //!   `compare` module for how values known only by type are judged).
+//! - [`Store::extract_trial`] writes one trial as a bundle (a store file of its own holding
+//!   that trial and what it refers to) and [`Store::absorb_trial`] takes one in, by UUID: what
+//!   travels to and from a team store (the `bundle` module).
 //! - [`Store::check`] runs the checks ([`RULES`]: data leakage, stale results, numeric
 //!   trouble, unseeded randomness; one file per rule in the `checks` module) over a trial and returns their
 //!   [`Finding`]s.
@@ -134,6 +137,11 @@
 //!
 //! From then on `execution_dataflow.runtime` holds a note longer than 4 KiB deflated (a zlib
 //! stream, as a BLOB); a shorter one stays JSON text.
+//!
+//! A later migration adds `trials.user_name`: who ran the trial (`$USER`, else `$LOGNAME`,
+//! else the account name of the kernel's uid; NULL for trials recorded before), so a team
+//! store can tell everyone's trials apart. A store read as it is at an older version reads it
+//! as NULL through a temporary view of `trials`.
 //!
 //! A store of version 3 to 6 that cannot be written is read as it is: empty temporary tables
 //! stand in for the newer tables, since none of its executions refers to them, and a view of

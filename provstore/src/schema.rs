@@ -432,8 +432,8 @@ CREATE TABLE trial_packages (
 /// `code_statements`, `name_set_members`, `execution_name_sets`, `read_set_members`,
 /// `execution_read_sets`; version 7: `file_accesses`; the lean store's tables; see
 /// [`stand_in_for_newer_tables`]), or add only an index (the runs of a cell) or a table
-/// looked for by name (replays, [`has_replays`]): every execution of such a store keeps its
-/// facts in its own rows.
+/// looked for by name (replays, [`has_replays`]), or a column of `trials` a view stands in
+/// for (`user_name`): every execution of such a store keeps its facts in its own rows.
 const READABLE_FROM: i64 = 3;
 
 /// What [`migrate`] found.
@@ -495,7 +495,8 @@ pub(crate) fn migrate(
 /// Creates empty temporary tables standing in for the tables of versions 6 and 7 in a store
 /// read as it is at an older version, so one set of queries reads both: no execution of such
 /// a store refers to them. Of the lean store's, `current_versions`, `version_rows` and
-/// `captured_value_rows` stand in as views of the old tables, its lists as empty tables.
+/// `captured_value_rows` stand in as views of the old tables, its lists as empty tables; a
+/// temporary view of `trials` adds `user_name` (NULL) where the store has no such column.
 pub(crate) fn stand_in_for_newer_tables(conn: &Connection) -> rusqlite::Result<()> {
     let version = user_version(conn)?;
     // Found by name, like the lean store: a temporary view is read before the table of the

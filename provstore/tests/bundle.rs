@@ -430,6 +430,24 @@ fn hostile_bundles_are_refused_and_change_nothing() {
         assert!(err.to_string().contains(expect), "{path:?}: {err}");
         assert_eq!(size(target.path()), before, "{path:?}");
     }
+    // A bundle whose rows name a payload it does not hold, or whose trial id is taken.
+    let broken = tmp.path().join("broken.prov");
+    source.extract_trial(ids[1], &broken).unwrap();
+    common::raw(&broken)
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             DELETE FROM blobs WHERE sha256 IN (SELECT sha256 FROM blobs LIMIT 1)",
+        )
+        .unwrap();
+    let err = target.absorb_trial(&broken, None).unwrap_err();
+    assert!(matches!(err, StoreError::Bundle { .. }), "{err:?}");
+    assert!(err.to_string().contains("do not fit together"), "{err}");
+    let other = tmp.path().join("other.prov");
+    source.extract_trial(ids[2], &other).unwrap();
+    let err = target.absorb_trial(&other, Some(1)).unwrap_err();
+    assert!(err.to_string().contains("trial id 1 is taken"), "{err}");
+    assert_eq!(size(target.path()), before);
+    assert_eq!(target.trials().unwrap().len(), 1);
     // A bundle is always a new file.
     let err = source.extract_trial(ids[1], &good).unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
@@ -464,4 +482,63 @@ fn a_trial_this_stores_live_kernel_records_is_never_replaced() {
         source.absorb_trial(&grown, None).unwrap().outcome,
         AbsorbOutcome::Unchanged
     );
+}
+
+#[test]
+fn a_bundle_of_an_older_schema_is_migrated_on_a_copy_and_absorbed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, source, ids) = source_store(&tmp.path().join("source"));
+    let bundle = tmp.path().join("old.prov");
+    source.extract_trial(ids[0], &bundle).unwrap();
+    // The layout before the lean store (and before trials had a user), version 7.
+    common::undo_lean(&bundle);
+    assert_eq!(count(&bundle, "PRAGMA user_version"), 7);
+    let old_bytes = std::fs::read(&bundle).unwrap();
+
+    let target = Store::open(&tmp.path().join("target.db")).unwrap();
+    let got = target.absorb_trial(&bundle, None).unwrap();
+    assert_eq!(got.outcome, AbsorbOutcome::Added);
+    // The bundle itself is left as it was: the migration ran on a copy.
+    assert_eq!(std::fs::read(&bundle).unwrap(), old_bytes);
+    // Everything answers as in the source; only who ran it was not kept then.
+    assert_eq!(target.trial(got.trial_id).unwrap().user, None);
+    let without_user = |mut v: Value| {
+        fn drop_user(v: &mut Value) {
+            match v {
+                Value::Object(map) => {
+                    map.remove("user");
+                    map.values_mut().for_each(drop_user);
+                }
+                Value::Array(items) => items.iter_mut().for_each(drop_user),
+                _ => {}
+            }
+        }
+        drop_user(&mut v);
+        v.as_object_mut().unwrap().remove("expectations");
+        v
+    };
+    assert_same(
+        &without_user(answers(&target, got.trial_id, got.trial_id)),
+        &without_user(answers(&source, ids[0], ids[0])),
+        "absorbed from an old bundle",
+    );
+    assert_eq!(
+        target.absorb_trial(&bundle, None).unwrap().outcome,
+        AbsorbOutcome::Unchanged
+    );
+}
+
+#[test]
+fn a_bundle_of_a_newer_schema_is_too_new() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, source, ids) = source_store(&tmp.path().join("source"));
+    let bundle = tmp.path().join("new.prov");
+    source.extract_trial(ids[0], &bundle).unwrap();
+    common::raw(&bundle)
+        .pragma_update(None, "user_version", provstore::SCHEMA_VERSION + 1)
+        .unwrap();
+    let target = Store::open(&tmp.path().join("target.db")).unwrap();
+    let err = target.absorb_trial(&bundle, None).unwrap_err();
+    assert!(matches!(err, StoreError::TooNew { .. }), "{err:?}");
+    assert!(target.trials().unwrap().is_empty());
 }

@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pwd
 import signal
+import socket
 import sqlite3
 import subprocess
 import threading
@@ -86,6 +88,10 @@ def test_notebook_run_is_recorded_cell_by_cell(tmp_path: Path, monkeypatch: pyte
     assert len(trials) == 1
     assert trials[0]["status"] == "finished"
     assert trials[0]["executions"] == len(cells)
+    # Who ran it and where, as the kernel found them at its start.
+    user = next((os.environ[v] for v in ("USER", "LOGNAME") if os.environ.get(v, "").strip()),
+                None) or pwd.getpwuid(os.getuid()).pw_name
+    assert (trials[0]["user"], trials[0]["host"]) == (user, socket.gethostname())
 
     executions = recorded(db)
     assert [e["code"] for e in executions] == [c.source for c in cells]

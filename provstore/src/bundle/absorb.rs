@@ -38,6 +38,8 @@ impl Store {
     /// given a suffix (` (2)`, ` (3)`…).
     pub fn absorb_trial(&self, bundle: &Path, as_id: Option<i64>) -> Result<Absorbed> {
         let (readable, incoming) = check_bundle(bundle)?;
+        // Left attached only if a process died between the two statements: never, but cheap.
+        let _ = self.conn.execute_batch(&format!("DETACH DATABASE {DB}"));
         let attach = self
             .conn
             .execute(
@@ -56,6 +58,7 @@ impl Store {
                 }
                 Ok(answer)
             })
+            .map_err(|e| misfit(e, bundle))
             .and_then(|answer| {
                 answer.map_err(|reason| StoreError::Bundle {
                     path: bundle.to_path_buf(),
@@ -70,6 +73,25 @@ impl Store {
         detach?;
         drop(readable);
         Ok(answer)
+    }
+}
+
+/// A constraint the bundle's rows break while they are copied (a payload or code they name
+/// but do not hold, two rows with one key) is the bundle's fault, not the store's.
+fn misfit(e: StoreError, bundle: &Path) -> StoreError {
+    match e {
+        StoreError::Sqlite { source, .. }
+            if source.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) =>
+        {
+            StoreError::Bundle {
+                path: bundle.to_path_buf(),
+                reason: format!(
+                    "its rows do not fit together ({source}): not a bundle made by prov, or \
+                     altered since; nothing was taken in"
+                ),
+            }
+        }
+        other => other,
     }
 }
 
@@ -225,6 +247,9 @@ fn absorb_in(
     let (trial, outcome) = match here {
         None => {
             let id = match as_id {
+                Some(id) if id < 1 => {
+                    return Ok(Err(format!("trial id {id} is not a trial id (1 or more)")))
+                }
                 Some(id) => {
                     let taken: bool = tx.query_row(
                         "SELECT EXISTS (SELECT 1 FROM main.trials WHERE id = ?1)",
