@@ -17,7 +17,8 @@ rewritten with its rows), `--only team` runs it alone.  What it does:
    statement of the real binary) to bench/out/team-explain.txt.
 
 Until `provctl` reads remotes (team-read), the list and values rows time the design's SQL
-through `psql` instead, and say so in their label.
+through `psql` instead and say so in their note; the diff is then not measured (the size row
+says so).
 """
 
 from __future__ import annotations
@@ -412,11 +413,10 @@ def measure(server: Server, folder: Path, facts: dict[str, Any], origin: str, ru
         commands = {
             "trials": provctl_argv(pair, "trials", "--remote", REMOTE),
             "values": provctl_argv(pair, "values", VALUE, "--remote", REMOTE),
+            "diff": provctl_argv(pair, "diff", f"{REMOTE}:{left}", f"{REMOTE}:{right}", "--json"),
         }
     else:
         commands = sql_stand_ins(server, 50)
-    if real:
-        commands["diff"] = provctl_argv(pair, "diff", f"{REMOTE}:{left}", f"{REMOTE}:{right}", "--json")
     commands["start"] = [str(PROVCTL), "--version"]
     check_answers(server, commands, real, facts)
     samples = time_rounds(commands, runs)
@@ -486,6 +486,7 @@ def rows_of(samples: dict[str, list[float]], pushes: list[float], facts: dict[st
               f"{origin}; build {facts['build_s']:.0f} s: record {facts['record_s']:.1f} s, real push "
               f"{facts['push_real_s']:.1f} s, SQL fill {facts['fill_s']:.0f} s, indexes {facts['index_s']:.0f} s "
               f"({', '.join(facts['indexes'])}), vacuum+analyze {facts['vacuum_s']:.0f} s; plans of the reads "
-              "(auto_explain): bench/out/team-explain.txt"),
+              "(auto_explain): bench/out/team-explain.txt"
+              + ("" if real else "; the diff of remote trials not measured: provctl cannot read remotes yet")),
     ))
     return rows
