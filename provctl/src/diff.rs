@@ -1,4 +1,5 @@
-//! `provctl diff T1 T2 [--all]`: two trials compared — code (unified diffs, in execution
+//! `provctl diff T1 T2 [--all]`: two trials compared (local or remote: `source.rs` puts them in
+//! one store) — code (unified diffs, in execution
 //! order), input files, values, environment, outputs. Only what differs unless `--all`;
 //! `--json` prints the `provctl diff` contract (`{"left", "right", "code", "inputs", "values",
 //! "environment", "outputs"}`),
@@ -10,27 +11,21 @@ use provstore::Store;
 
 use crate::output::{text, Failure, Json};
 
-/// Compares the two trials of `args` (ids, names or UUIDs) and writes the answer.
+/// Compares trials `left` and `right` of `store` and writes the answer.
 pub(crate) fn run(
     store: &Store,
-    args: &provargs::DiffArgs,
+    left: i64,
+    right: i64,
+    all: bool,
     json: Option<Json>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let all = args.all;
-    let left = store.resolve_trial(&args.trials.left)?.id;
-    // provctl's `diff` requires the right trial (`mut_arg` in main.rs), which a magic may leave out.
-    let right = args.trials.right.as_deref().ok_or_else(|| Failure::Exit {
-        code: 2,
-        message: "name two trials (provctl trials lists them)".into(),
-    })?;
-    let right = store.resolve_trial(right)?.id;
     if left == right {
         return Err(Failure::Exit {
             code: 2,
             message: format!(
-                "both sides are trial {left}: there is nothing to compare
-  fix: name two                  different trials (provctl trials lists them)"
+                "both sides are trial {left}: there is nothing to compare\n  fix: name two \
+                 different trials (provctl trials lists them)"
             ),
         });
     }

@@ -9,6 +9,11 @@
 //! trials (`values`, `plot`: in `values.rs` and `plot.rs`). Every subcommand
 //! takes `--json` for exactly one JSON document on stdout.
 //!
+//! Every read command also reads a team store (`--remote NAME`, `--db postgresql://…`), and a
+//! trial may be named `NAME:ID` (`team:412`) anywhere: `source.rs` says where a command reads
+//! from (the trial list and values across trials in PostgreSQL, one trial's queries on a
+//! scratch store of its bundle). `show`, `deps`, `slice`, `tags` and `graph` are in `trial.rs`.
+//!
 //! Exit codes: 0 success; 2 a bad argument, no store, no such trial or
 //! variable; 1 a store that cannot be read (damaged, too new, or too old for
 //! `files`: from before files were recorded, read-only) or an output
@@ -21,20 +26,23 @@ mod export;
 mod files;
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use provstore::{Store, StoreError, ENV_DB};
+use provteamread::TrialFilters;
 
 mod output;
 mod plot;
 mod push;
 mod remote;
 mod replay;
+mod source;
+mod trial;
 mod values;
 
-use output::{bad_extension, extension, png, save, text, Failure, Json};
+use output::{text, Failure, Json};
+use source::{Place, Sources};
 
 /// Command line of provctl.
 #[derive(Parser, Debug)]
@@ -43,12 +51,19 @@ use output::{bad_extension, extension, png, save, text, Failure, Json};
     version,
     about = "Read the provenance recorded by the \"Python (prov)\" kernel: trials, executions, outputs",
     after_help = "The store is --db PATH, else $PROV_DB, else the first .prov/prov.db found in the \
-                  current folder or one of its parents."
+                  current folder or one of its parents. A team store (PostgreSQL) is read with \
+                  --remote NAME (a remote of `provctl remote add`) or --db postgresql://URL; a \
+                  trial NAME:ID (team:412, team:<uuid>) is that remote's trial anywhere a \
+                  trial is taken."
 )]
 struct Cli {
-    /// The store to read (default: $PROV_DB, else .prov/prov.db here or in a parent folder).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The store to read: a file, or a team store's postgresql:// URL (default: $PROV_DB,
+    /// else .prov/prov.db here or in a parent folder).
+    #[arg(long, global = true, value_name = "PATH|URL")]
     db: Option<PathBuf>,
+    /// Read the team store of this remote (`provctl remote list`) instead of the local store.
+    #[arg(long, global = true, value_name = "NAME", conflicts_with = "db")]
+    remote: Option<String>,
     /// Print one JSON document on stdout instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -77,6 +92,8 @@ enum Command {
         /// List every trial, however many.
         #[arg(long, conflicts_with_all = ["limit", "before"])]
         all: bool,
+        #[command(flatten)]
+        filters: TrialFilters,
     },
     /// Show one trial and its executions in order: code, status, timing, outputs.
     Show {
@@ -259,7 +276,8 @@ enum Command {
     /// only one; every trial it lacks or has in another state). One transaction per trial.
     Push(push::SyncArgs),
     /// Take trials of a team store into this store: `pull [NAME] [T…]` (T: team numbers or
-    /// UUIDs; default: every trial this store lacks). The store is created if there is none.
+    /// UUIDs; default: every trial this store lacks or has in an earlier state). The store is
+    /// created if there is none.
     Pull(push::SyncArgs),
 }
 
@@ -267,12 +285,12 @@ enum Command {
 const TRIALS_PAGE: usize = 50;
 
 /// The line under a page of trials that leaves `older` trials out, the first listed being
-/// `first`.
-fn older_trials(older: usize, first: i64) -> String {
+/// `first`; `flags` repeats the store and filters asked for.
+fn older_trials(older: usize, first: i64, flags: &str) -> String {
     let trials = if older == 1 { "trial" } else { "trials" };
     format!(
-        "({older} older {trials} not listed: `provctl trials --before {first}` lists the page \
-         before, `provctl trials --all` every trial)\n"
+        "({older} older {trials} not listed: `provctl trials{flags} --before {first}` lists the \
+         page before, `provctl trials{flags} --all` every trial)\n"
     )
 }
 
@@ -302,238 +320,211 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<(), Failure> {
         code: 1,
         message: format!("cannot read the current directory: {e}"),
     })?;
-    let env_db = std::env::var_os(ENV_DB).filter(|v| !v.is_empty());
+    let env_db = source::env_db();
     let json = cli.json.then(|| Json {
         pretty: std::io::stdout().is_terminal(),
     });
-    let db = resolve_db(cli.db.as_deref(), env_db.as_deref().map(Path::new), &cwd);
-    // The team commands before opening the store: they may run before there is one.
+    // The team commands before any store is opened: they may run before there is one.
+    let db = || source::resolve_db(cli.db.as_deref(), env_db.as_deref(), &cwd);
     let here = || cwd.join(provstore::DB_DIR).join(provstore::DB_FILE);
     match &cli.command {
         Command::Remote(args) => {
-            return remote::run(args, &db.unwrap_or_else(|_| here()), json, out)
+            return remote::run(args, &db().unwrap_or_else(|_| here()), json, out)
         }
-        Command::Push(args) => return push::push(&db?, args, json, out),
-        Command::Pull(args) => return push::pull(&db.unwrap_or_else(|_| here()), args, json, out),
+        Command::Push(args) => return push::push(&db()?, args, json, out),
+        Command::Pull(args) => {
+            return push::pull(&db().unwrap_or_else(|_| here()), args, json, out)
+        }
         _ => {}
     }
-    let db = db?;
-    let store = Store::open_existing(&db).map_err(|e| match e {
-        StoreError::Missing { path } => Failure::Exit {
-            code: 2,
-            message: format!(
-                "no provenance store at {} ({})\n  fix: check the path, or run a notebook with the \
-                 \"Python (prov)\" kernel first",
-                path.display(),
-                if cli.db.is_some() { "from --db" } else { "from $PROV_DB" }
-            ),
-        },
-        other => other.into(),
-    })?;
+    let mut sources = Sources::new(
+        cli.db.as_deref(),
+        cli.remote.as_deref(),
+        env_db.as_deref(),
+        &cwd,
+    )?;
     match &cli.command {
-        Command::Trials { limit, before, all } => {
-            let (trials, older) = if *all {
-                (store.trial_overviews()?, 0)
-            } else {
-                store.trial_overviews_page(*limit, *before)?
+        Command::Trials {
+            limit,
+            before,
+            all,
+            filters,
+        } => {
+            let limit = (!*all).then_some(*limit);
+            let (trials, older) = match sources.team()? {
+                Some(client) => provteamread::team_page(client, filters, limit, *before)
+                    .map_err(source::team_failure)?,
+                None if filters.any() => {
+                    let trials = sources.local()?.trial_overviews()?;
+                    let kept = trials.into_iter().filter(|o| filters.keeps(o)).collect();
+                    provteamread::page(kept, |o| o.trial.id, limit.unwrap_or(usize::MAX), *before)
+                }
+                None => match limit {
+                    None => (sources.local()?.trial_overviews()?, 0),
+                    Some(limit) => sources.local()?.trial_overviews_page(limit, *before)?,
+                },
             };
             match json {
                 Some(j) => j.write(out, &trials),
                 None => {
                     text(out, &provrender::trial_overviews_text(&trials, None))?;
                     match trials.first() {
-                        Some(first) if older > 0 => text(out, &older_trials(older, first.trial.id)),
+                        Some(first) if older > 0 => {
+                            let flags = format!("{}{}", store_flags(cli), filters.flags());
+                            text(out, &older_trials(older, first.trial.id, &flags))
+                        }
                         _ => Ok(()),
                     }
                 }
             }
         }
-        Command::Show { trial } => {
-            let trial = store.trial(pick_trial(&store, trial.as_deref())?)?;
-            let executions = store.executions(trial.id)?;
-            match json {
-                Some(j) => {
-                    let show = provrender::TrialJson {
-                        trial: &trial,
-                        executions: &executions,
-                    };
-                    j.write(out, &show)
-                }
-                None => text(out, &provrender::trial_text(&trial, &executions)),
-            }
-        }
         Command::Log { limit } => {
-            let entries = store.log(*limit)?;
+            if sources.is_team() {
+                return Err(local_only("log"));
+            }
+            let entries = sources.local()?.log(*limit)?;
             match json {
                 Some(j) => j.write(out, &entries),
                 None => text(out, &provrender::log_text(&entries)),
             }
         }
-        Command::Deps { deps, trial } => {
-            let trial = pick_trial(&store, trial.as_deref())?;
-            let answer = store.backwards_deps(trial, &deps.variable)?;
-            match json {
-                Some(j) => j.write(out, &answer),
-                None => text(out, &provrender::deps_text(&answer, deps.statements)),
-            }
-        }
-        Command::Slice {
-            target,
-            trial,
-            output,
-        } => {
-            let trial = pick_trial(&store, trial.as_deref())?;
-            let answer = store.slice(trial, &target.variable)?;
-            if let Some(path) = output {
-                let contents = match extension(path).as_deref() {
-                    Some("ipynb") => {
-                        let nb = provrender::slice_notebook(&answer);
-                        let mut s = serde_json::to_string_pretty(&nb)
-                            .map_err(|e| Failure::Output(e.into()))?;
-                        s.push('\n');
-                        s
-                    }
-                    Some("py") => provrender::slice_script(&answer),
-                    _ => return Err(bad_extension(path, "FILE.ipynb or FILE.py")),
-                };
-                let what = format!(
-                    "the slice of {} ({})",
-                    answer.variable,
-                    count(answer.statements.len(), "statement")
-                );
-                if save(out, json, path, contents.as_bytes(), &what)? {
-                    return Ok(());
-                }
-            }
-            match json {
-                Some(j) => j.write(out, &answer),
-                None => text(out, &provrender::slice_code(&answer)),
-            }
-        }
-        Command::Tags { trial } => {
-            let trial = pick_trial(&store, trial.as_deref())?;
-            let answer = store.tags(trial)?;
-            match json {
-                Some(j) => j.write(out, &answer),
-                None => text(out, &provrender::tags_text(&answer)),
-            }
-        }
-        Command::Values { target } => values::run(&store, &target.variable, json, out),
+        Command::Values { target } => match sources.team()? {
+            Some(client) => values::team(client, &target.variable, json, out),
+            None => values::run(sources.local()?, &target.variable, json, out),
+        },
         Command::Plot { evolution, output } => {
-            plot::run(&store, evolution, output.as_deref(), json, out)
-        }
-        Command::Diff { diff } => diff::run(&store, diff, json, out),
-        Command::Files { trial } => {
-            files::run(&store, pick_trial(&store, trial.as_deref())?, json, out)
-        }
-        Command::Expectations { at, trial } => {
-            let trial = pick_trial(&store, trial.as_deref().or(at.as_deref()))?;
-            expectations::run(&store, trial, json, out)
+            let args = evolution;
+            let evolution = match sources.team()? {
+                Some(client) => {
+                    let values = provteamread::values(client, &args.variable)
+                        .map_err(source::team_failure)?;
+                    let entries: Vec<_> = values.into_iter().map(|v| v.entry).collect();
+                    provstore::evolution(
+                        &args.variable,
+                        &entries,
+                        args.stat,
+                        args.column.as_deref(),
+                    )
+                }
+                None => sources.local()?.var_evolution(
+                    &args.variable,
+                    args.stat,
+                    args.column.as_deref(),
+                )?,
+            };
+            plot::run(&args.variable, &evolution, output.as_deref(), json, out)
         }
         Command::Check { rules: true, .. } => check::rules(json, out),
-        Command::Check { trial, strict, .. } => check::run(
-            &store,
-            pick_trial(&store, trial.as_deref())?,
-            *strict,
-            json,
-            out,
-        ),
-        Command::Export(args) => {
-            let trial = pick_trial(&store, args.trial.as_deref())?;
-            export::run(&store, trial, args, json, out)
+        Command::Diff { diff } => {
+            let left = sources.place(Some(&diff.trials.left))?;
+            // provctl's `diff` requires the right trial (`mut_arg` above), which a magic may
+            // leave out.
+            let right = diff.trials.right.as_deref().ok_or_else(|| Failure::Exit {
+                code: 2,
+                message: "name two trials (provctl trials lists them)".into(),
+            })?;
+            let right = sources.place(Some(right))?;
+            let opened = sources.open(&[left, right])?;
+            diff::run(
+                opened.store(),
+                opened.ids[0],
+                opened.ids[1],
+                diff.all,
+                json,
+                out,
+            )
         }
-        Command::Replay(args) => {
-            let trial = pick_trial(&store, args.trial.as_deref())?;
-            replay::run(&store, trial, args, json, out)
-        }
-        Command::Remote(_) | Command::Push(_) | Command::Pull(_) => unreachable!("answered above"),
-        Command::Graph { trial, dot, output } => {
-            let trial = pick_trial(&store, trial.as_deref())?;
-            let answer = store.dataflow_graph(trial)?;
-            if let Some(path) = output {
-                let svg = || {
-                    provrender::render_graph(&answer)
-                        .svg
-                        .unwrap_or_else(|| EMPTY_SVG.into())
-                };
-                let contents = match extension(path).as_deref() {
-                    Some("svg") => svg().into_bytes(),
-                    Some("png") => png(&svg(), path)?,
-                    Some("dot" | "gv") => provrender::graph_dot(&answer).into_bytes(),
-                    _ => return Err(bad_extension(path, "FILE.svg, FILE.png or FILE.dot")),
-                };
-                let what = format!(
-                    "the graph of trial {} ({}, {})",
-                    answer.trial.id,
-                    count(answer.executions.len(), "execution"),
-                    count(answer.edges.len(), "dependency")
-                );
-                if save(out, json, path, &contents, &what)? {
-                    return Ok(());
-                }
+        Command::Replay(args) => match sources.place(args.trial.as_deref())? {
+            Place::Local(trial) => {
+                let opened = sources.open(&[Place::Local(trial)])?;
+                replay::run(opened.store(), trial, args, json, out)
             }
-            match json {
-                Some(j) => j.write(out, &answer),
-                None if *dot => text(out, &provrender::graph_dot(&answer)),
-                None => text(out, &provrender::graph_text(&answer)),
-            }
+            Place::Team { .. } => Err(local_only("replay")),
+        },
+        command => {
+            let place = sources.place(trial_of(command))?;
+            let opened = sources.open(&[place])?;
+            one_trial(command, opened.store(), opened.ids[0], json, out)
         }
     }
 }
 
-/// The picture of a trial with no executions.
-const EMPTY_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>";
-
-/// The trial asked for, else the latest one of the store.
-fn pick_trial(store: &Store, query: Option<&str>) -> Result<i64, Failure> {
-    if let Some(q) = query {
-        return Ok(store.resolve_trial(q)?.id);
-    }
-    // The latest trial alone: listing them all costs a lookup per trial (1,000 in a big store).
-    store
-        .latest_trial()?
-        .map(|t| t.id)
-        .ok_or_else(|| Failure::Exit {
-            code: 2,
-            message: "no trials recorded in this store yet\n  fix: run a notebook with the \
-                      \"Python (prov)\" kernel first"
-                .into(),
-        })
-}
-
-/// `1 statement`, `3 dependencies`.
-fn count(n: usize, word: &str) -> String {
-    match (n, word.strip_suffix('y')) {
-        (1, _) => format!("1 {word}"),
-        (_, Some(stem)) => format!("{n} {stem}ies"),
-        _ => format!("{n} {word}s"),
+/// The trial a one-trial command names (None: the latest).
+fn trial_of(command: &Command) -> Option<&str> {
+    match command {
+        Command::Show { trial }
+        | Command::Deps { trial, .. }
+        | Command::Slice { trial, .. }
+        | Command::Tags { trial }
+        | Command::Files { trial }
+        | Command::Check { trial, .. }
+        | Command::Graph { trial, .. } => trial.as_deref(),
+        Command::Expectations { at, trial } => trial.as_deref().or(at.as_deref()),
+        Command::Export(args) => args.trial.as_deref(),
+        _ => None,
     }
 }
 
-/// The store to read: `--db`, else `$PROV_DB` (relative to `cwd`), else
-/// the first `.prov/prov.db` in `cwd` or a parent. None found is exit 2
-/// with where we looked and how to fix it.
-fn resolve_db(flag: Option<&Path>, env: Option<&Path>, cwd: &Path) -> Result<PathBuf, Failure> {
-    if let Some(p) = flag.or(env) {
-        return Ok(cwd.join(p));
+/// Answers a command about one trial, `trial` of `store` (the local store, or a scratch store
+/// holding a remote trial's bundle).
+fn one_trial(
+    command: &Command,
+    store: &provstore::Store,
+    trial: i64,
+    json: Option<Json>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    match command {
+        Command::Show { .. } => trial::show(store, trial, json, out),
+        Command::Deps { deps, .. } => trial::deps(store, trial, deps, json, out),
+        Command::Slice { target, output, .. } => {
+            trial::slice(store, trial, &target.variable, output.as_deref(), json, out)
+        }
+        Command::Tags { .. } => trial::tags(store, trial, json, out),
+        Command::Files { .. } => files::run(store, trial, json, out),
+        Command::Expectations { .. } => expectations::run(store, trial, json, out),
+        Command::Check { strict, .. } => check::run(store, trial, *strict, json, out),
+        Command::Export(args) => export::run(store, trial, args, json, out),
+        Command::Graph { dot, output, .. } => {
+            trial::graph(store, trial, *dot, output.as_deref(), json, out)
+        }
+        Command::Trials { .. }
+        | Command::Log { .. }
+        | Command::Values { .. }
+        | Command::Plot { .. }
+        | Command::Diff { .. }
+        | Command::Replay(_)
+        | Command::Remote(_)
+        | Command::Push(_)
+        | Command::Pull(_) => unreachable!("answered by run"),
     }
-    provstore::discover_db(cwd).ok_or_else(|| Failure::Exit {
+}
+
+/// A command that reads only a local store, asked of a team store.
+fn local_only(command: &str) -> Failure {
+    Failure::Exit {
         code: 2,
         message: format!(
-            "no provenance store found\n  looked for: --db (not given), ${ENV_DB} (not set), \
-             {}/{} in {} and every parent folder\n  fix: run a notebook with the \"Python (prov)\" \
-             kernel first, or pass --db PATH",
-            provstore::DB_DIR,
-            provstore::DB_FILE,
-            cwd.display()
+            "`provctl {command}` reads a local store only\n  fix: leave out --remote and \
+             --db postgresql://…, or `provctl pull` the trial first"
         ),
-    })
+    }
+}
+
+/// `--remote NAME` or `--db URL`/`--db PATH` as given, for a hint that repeats the command.
+fn store_flags(cli: &Cli) -> String {
+    match (&cli.remote, &cli.db) {
+        (Some(name), _) => format!(" --remote {name}"),
+        (None, Some(db)) => format!(" --db {}", db.display()),
+        (None, None) => String::new(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use std::path::Path;
 
     #[test]
     fn the_command_line_is_consistent() {
@@ -580,19 +571,20 @@ mod tests {
         ));
         let latest = Cli::parse_from(["provctl", "show"]);
         assert!(matches!(latest.command, Command::Show { trial: None }));
-        assert_eq!(count(1, "dependency"), "1 dependency");
-        assert_eq!(count(3, "dependency"), "3 dependencies");
-        assert_eq!(count(2, "execution"), "2 executions");
+        assert_eq!(trial::count(1, "dependency"), "1 dependency");
+        assert_eq!(trial::count(3, "dependency"), "3 dependencies");
+        assert_eq!(trial::count(2, "execution"), "2 executions");
     }
 
     #[test]
     fn the_flag_beats_the_environment_and_discovery() {
         let cwd = Path::new("/nowhere/at/all");
-        let flag = resolve_db(Some(Path::new("a.db")), Some(Path::new("/b.db")), cwd).ok();
+        let flag = source::resolve_db(Some(Path::new("a.db")), Some(Path::new("/b.db")), cwd).ok();
         assert_eq!(flag, Some(PathBuf::from("/nowhere/at/all/a.db")));
-        let env = resolve_db(None, Some(Path::new("/b.db")), cwd).ok();
+        let env = source::resolve_db(None, Some(Path::new("/b.db")), cwd).ok();
         assert_eq!(env, Some(PathBuf::from("/b.db")));
-        let Some(Failure::Exit { code, message }) = resolve_db(None, None, cwd).err() else {
+        let Some(Failure::Exit { code, message }) = source::resolve_db(None, None, cwd).err()
+        else {
             panic!("no store is an exit");
         };
         assert_eq!(code, 2);

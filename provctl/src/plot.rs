@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use provstore::{SkippedTrial, Store};
+use provstore::{Evolution, SkippedTrial};
 
 use crate::output::{bad_extension, extension, png, save, text, Failure, Json};
 
@@ -13,13 +13,12 @@ use crate::output::{bad_extension, extension, png, save, text, Failure, Json};
 /// `VAR.svg`), then says where (or, with `--json`, prints the plotted numbers). No trial with a
 /// number is exit 2, saying why each was skipped.
 pub(crate) fn run(
-    store: &Store,
-    args: &provargs::EvolutionArgs,
+    variable: &str,
+    evolution: &Evolution,
     output: Option<&Path>,
     json: Option<Json>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let variable = args.variable.as_str();
     let output = output.map_or_else(|| default_output(variable), Path::to_path_buf);
     let output = output.as_path();
     let as_png = match extension(output).as_deref() {
@@ -27,8 +26,7 @@ pub(crate) fn run(
         Some("png") => true,
         _ => return Err(bad_extension(output, "FILE.svg or FILE.png")),
     };
-    let evolution = store.var_evolution(variable, args.stat, args.column.as_deref())?;
-    let rendered = provrender::render_var_evolution(&evolution);
+    let rendered = provrender::render_var_evolution(evolution);
     let Some(svg) = rendered.svg else {
         let mut message = format!("nothing to plot: no trial has a number for `{variable}`");
         for s in &evolution.skipped {
@@ -61,7 +59,7 @@ pub(crate) fn run(
         return Ok(());
     }
     match json {
-        Some(j) => j.write(out, &evolution),
+        Some(j) => j.write(out, evolution),
         None => Ok(()),
     }
 }

@@ -1,5 +1,6 @@
 //! Times a trial's bundle both ways: `extract_trial` of trial TRIAL of the store at SOURCE,
-//! then `absorb_trial` of that bundle into a new empty store, again (nothing to do), and, under
+//! then `absorb_trial` of that bundle into a new empty store, again (nothing to do), over an
+//! earlier state of the trial (replaced), and, under
 //! another UUID, into a copy of SOURCE (so every code, payload and shared list is found there by
 //! its hash). Prints milliseconds and sizes; writes only under WORKDIR (must not exist).
 //!
@@ -51,6 +52,24 @@ fn run(source: &Path, trial: i64, work: &Path) -> Result<(), String> {
         empty.trial(added.trial_id).map_err(err)?.executions,
         executions
     );
+
+    // An earlier state of the trial (its last execution not yet there), then the whole one.
+    let earlier = work.join("earlier.prov");
+    std::fs::copy(&bundle, &earlier).map_err(|e| e.to_string())?;
+    rusqlite::Connection::open(&earlier)
+        .and_then(|c| {
+            c.execute(
+                "DELETE FROM executions WHERE seq = (SELECT MAX(seq) FROM executions)",
+                [],
+            )
+        })
+        .map_err(|e| e.to_string())?;
+    let pushed = Store::open(&work.join("pushed.db")).map_err(err)?;
+    pushed.absorb_trial(&earlier, None).map_err(err)?;
+    let replaced = timed("absorb_trial of the grown trial (replaced)", || {
+        pushed.absorb_trial(&bundle, None).map_err(err)
+    })?;
+    assert_eq!(replaced.outcome, provstore::AbsorbOutcome::Replaced);
 
     // A store that has the same content under another trial: everything shared is found.
     let twin = work.join("twin.db");

@@ -14,6 +14,7 @@
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -213,7 +214,12 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), TeamError> {
         path: path.to_path_buf(),
         problem: format!("cannot write it: {e}"),
     };
-    fs::create_dir_all(dir).map_err(err)?;
+    // The store's folder is private (0700); made here first, it is made the same way.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(err)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".config.toml.")
         .tempfile_in(dir)

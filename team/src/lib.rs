@@ -36,7 +36,7 @@ pub use error::TeamError;
 pub use postgres;
 pub use pull::TeamTrialRef;
 pub use push::{PushOutcome, PushStatus};
-pub use schema::TEAM_SCHEMA_VERSION;
+pub use schema::{TEAM_SCHEMA_VERSION, VALUES_COVERED};
 
 /// A bare connection to the PostgreSQL server at `url` (libpq's conventions, as
 /// [`Team::connect`]) that touches no table: for administration and tests.
@@ -118,13 +118,14 @@ impl Team {
     }
 
     /// The local trials a push without names sends: those the team store lacks, or has with
-    /// another number of executions, status, name or tags (a pulled trial, the same there, is
-    /// not sent back).
+    /// another number of executions, status, name or tags, unless its state there is a later
+    /// one (a pulled trial, the same there, is not sent back).
     pub fn pending(&mut self, store: &Store) -> Result<Vec<i64>, TeamError> {
         push::pending(&mut self.client, store)
     }
 
-    /// Pulls `trials` into `store`; none given: every team trial whose UUID `store` lacks.
+    /// Pulls `trials` into `store`; none given: every team trial `store` lacks or holds in an
+    /// earlier state (fewer executions, or still running there).
     pub fn pull(
         &mut self,
         store: &Store,

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use postgres::Client;
-use provstore::{Absorbed, Store};
+use provstore::{Absorbed, Store, TrialStatus};
 use serde::Serialize;
 
 use crate::error::pg;
@@ -102,16 +102,31 @@ pub(crate) fn fetch_bundle(
     })
 }
 
-/// Every remote trial whose UUID the local store lacks, by team id.
+/// The team trials a pull without names takes, by team id: those whose UUID the local store
+/// lacks, and those it holds in an earlier state (fewer executions, or running where the team
+/// store's has ended).
 pub(crate) fn missing(client: &mut Client, store: &Store) -> Result<Vec<i64>, TeamError> {
-    let local: std::collections::HashSet<String> =
-        store.trials()?.into_iter().map(|t| t.uuid).collect();
+    let local: std::collections::HashMap<String, (i64, bool)> = store
+        .trials()?
+        .into_iter()
+        .map(|t| (t.uuid, (t.executions, t.status == TrialStatus::Running)))
+        .collect();
     let rows = client
-        .query("SELECT id, uuid FROM prov_trials ORDER BY id", &[])
+        .query(
+            "SELECT id, uuid, executions, status FROM prov_trials ORDER BY id",
+            &[],
+        )
         .map_err(pg("list the trials"))?;
     Ok(rows
         .iter()
-        .filter(|r| !local.contains(r.get::<_, &str>(1)))
+        .filter(|r| match local.get(r.get::<_, &str>(1)) {
+            None => true,
+            Some(&(executions, running)) => {
+                let theirs = i64::from(r.get::<_, i32>(2));
+                let ended = r.get::<_, &str>(3) != TrialStatus::Running.as_str();
+                theirs > executions || (theirs == executions && running && ended)
+            }
+        })
         .map(|r| r.get(0))
         .collect())
 }

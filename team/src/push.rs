@@ -76,7 +76,13 @@ pub(crate) struct Prepared {
     tagged: Vec<(String, Option<String>)>,
     /// Tagged variables and stage labels, without repeats.
     tags: Vec<String>,
+    started: DateTime<Utc>,
+    ended: Option<DateTime<Utc>>,
 }
+
+/// The longest variable name (in bytes) `prov_values` takes: its indexes' entries are bounded
+/// (about 2.7 KB); a longer one (no Python code has it) stays in the bundle only.
+pub(crate) const MAX_NAME_BYTES: usize = 1000;
 
 /// The advisory lock of a trial: the first 8 bytes of a hash of its UUID (the same on every
 /// laptop and every PostgreSQL version).
@@ -142,7 +148,13 @@ pub(crate) fn prepare(store: &Store, trial: i64) -> Result<Prepared, TeamError> 
         executions: executions.len() as i64,
         ..summary
     };
-    Ok(Prepared {
+    let started =
+        time(&summary.started_at).ok_or_else(|| bad_time(trial, "start", &summary.started_at))?;
+    let ended = match summary.ended_at.as_deref() {
+        Some(e) => Some(time(e).ok_or_else(|| bad_time(trial, "end", e))?),
+        None => None,
+    };
+    let mut p = Prepared {
         trial: summary,
         user,
         deflated,
@@ -152,16 +164,67 @@ pub(crate) fn prepare(store: &Store, trial: i64) -> Result<Prepared, TeamError> 
         values,
         tagged,
         tags,
-    })
+        started,
+        ended,
+    };
+    p.clean_text();
+    Ok(p)
+}
+
+impl Prepared {
+    /// PostgreSQL's text cannot hold NUL, which a cell id or a name from a hostile frontend
+    /// may: in the rows (never in the bundle, which keeps every byte) it becomes U+FFFD.
+    fn clean_text(&mut self) {
+        let t = &mut self.trial;
+        for s in [&mut t.uuid, &mut t.hostname, &mut t.cwd, &mut t.platform] {
+            clean(s);
+        }
+        for s in [
+            &mut t.name,
+            &mut t.notebook,
+            &mut t.python_version,
+            &mut t.ipykernel_version,
+            &mut self.user,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            clean(s);
+        }
+        self.tags.iter_mut().for_each(clean);
+        for (name, label) in &mut self.tagged {
+            clean(name);
+            label.iter_mut().for_each(clean);
+        }
+        for e in &mut self.executions {
+            e.cell_id.iter_mut().for_each(clean);
+        }
+        for v in &mut self.values {
+            clean(&mut v.name);
+            clean(&mut v.captured.type_name);
+        }
+    }
+}
+
+/// `s` with every NUL replaced by U+FFFD.
+pub(crate) fn clean(s: &mut String) {
+    if s.contains('\0') {
+        *s = s.replace('\0', "\u{FFFD}");
+    }
 }
 
 /// An RFC 3339 timestamp of the store as PostgreSQL's `timestamptz`.
-fn time(text: &str, what: &str) -> Result<DateTime<Utc>, TeamError> {
+fn time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
+        .ok()
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| TeamError::BadTeamStore {
-            problem: format!("{what} has the time {text:?}, which is not RFC 3339 ({e})"),
-        })
+}
+
+fn bad_time(trial: i64, what: &str, text: &str) -> TeamError {
+    TeamError::Store(provstore::StoreError::Bundle {
+        path: std::path::PathBuf::from(format!("trial {trial}")),
+        reason: format!("its {what} time {text:?} is not an RFC 3339 time"),
+    })
 }
 
 fn rank(status: &str) -> u8 {
@@ -200,12 +263,7 @@ pub(crate) fn push_prepared(client: &mut Client, p: &Prepared) -> Result<PushOut
             return Ok(outcome(id, PushStatus::RemoteNewer));
         }
     }
-    let started = time(&t.started_at, "the trial's start")?;
-    let ended = t
-        .ended_at
-        .as_deref()
-        .map(|e| time(e, "the trial's end"))
-        .transpose()?;
+    let (started, ended) = (p.started, p.ended);
     let executions = i32::try_from(t.executions).unwrap_or(i32::MAX);
     let id: i64 = tx
         .query_one(
@@ -288,10 +346,8 @@ fn copy_executions(
     for e in executions {
         let seq = i32::try_from(e.order).unwrap_or(i32::MAX);
         let count = e.execution_count.and_then(|c| i32::try_from(c).ok());
-        // A time the store could not have written is the trial's epoch rather than a failure.
-        let started = DateTime::parse_from_rfc3339(&e.started_at)
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_default();
+        // A time the store could not have written is the epoch rather than a failure.
+        let started = time(&e.started_at).unwrap_or_default();
         let row: [&(dyn ToSql + Sync); 8] = [
             &id,
             &seq,
@@ -314,9 +370,11 @@ fn copy_values(tx: &mut Transaction<'_>, id: i64, p: &Prepared) -> Result<(), po
         .iter()
         .map(|e| (e.id, i32::try_from(e.order).unwrap_or(i32::MAX)))
         .collect();
+    let exec_of: std::collections::HashMap<i64, &ExecutionDetail> =
+        p.executions.iter().map(|e| (e.id, e)).collect();
     let sink = tx.copy_in(
         "COPY prov_values (trial_id, seq, position, name, type_name, value_json, summary_json,
-             tagged, label) FROM STDIN (FORMAT binary)",
+             tagged, label, execution_count, started_at) FROM STDIN (FORMAT binary)",
     )?;
     let mut w = BinaryCopyInWriter::new(
         sink,
@@ -330,6 +388,8 @@ fn copy_values(tx: &mut Transaction<'_>, id: i64, p: &Prepared) -> Result<(), po
             Type::TEXT,
             Type::BOOL,
             Type::TEXT,
+            Type::INT4,
+            Type::TIMESTAMPTZ,
         ],
     );
     let mut last: Option<(i64, i32)> = None;
@@ -342,10 +402,19 @@ fn copy_values(tx: &mut Transaction<'_>, id: i64, p: &Prepared) -> Result<(), po
             _ => 0,
         };
         last = Some((v.execution_id, position));
+        // A name too long for an index entry stays in the bundle only.
+        if v.name.len() > MAX_NAME_BYTES {
+            continue;
+        }
+        let exec = exec_of.get(&v.execution_id);
+        let count = exec
+            .and_then(|e| e.execution_count)
+            .and_then(|c| i32::try_from(c).ok());
+        let started = exec.and_then(|e| time(&e.started_at));
         let tag = p.tagged.iter().find(|(n, _)| *n == v.name);
         let value_json = v.captured.value.as_ref().map(|j| j.to_string());
         let summary_json = v.captured.summary.as_ref().map(|j| j.to_string());
-        let row: [&(dyn ToSql + Sync); 9] = [
+        let row: [&(dyn ToSql + Sync); 11] = [
             &id,
             &seq,
             &position,
@@ -355,6 +424,8 @@ fn copy_values(tx: &mut Transaction<'_>, id: i64, p: &Prepared) -> Result<(), po
             &summary_json,
             &tag.is_some(),
             &tag.and_then(|(_, label)| label.clone()),
+            &count,
+            &started,
         ];
         w.write(&row)?;
     }
@@ -363,7 +434,7 @@ fn copy_values(tx: &mut Transaction<'_>, id: i64, p: &Prepared) -> Result<(), po
 }
 
 /// The trials of `store` a push without names sends: those the team store lacks or holds
-/// with another number of executions, status, name or tags.
+/// in another state (executions, status, name, tags) that is not a later one.
 pub(crate) fn pending(client: &mut Client, store: &Store) -> Result<Vec<i64>, TeamError> {
     let local = store.trials()?;
     let uuids: Vec<&str> = local.iter().map(|t| t.uuid.as_str()).collect();
@@ -380,10 +451,18 @@ pub(crate) fn pending(client: &mut Client, store: &Store) -> Result<Vec<i64>, Te
         let same = match remote.get(t.uuid.as_str()) {
             None => false,
             Some(r) => {
-                i64::from(r.get::<_, i32>(1)) == t.executions
-                    && r.get::<_, &str>(2) == t.status.as_str()
-                    && r.get::<_, Option<String>>(3) == t.name
-                    && r.get::<_, Vec<String>>(4) == tag_list(&store.tags(t.id)?)
+                let mut name = t.name.clone();
+                name.iter_mut().for_each(clean);
+                let mut tags = tag_list(&store.tags(t.id)?);
+                tags.iter_mut().for_each(clean);
+                let theirs = (i64::from(r.get::<_, i32>(1)), rank(r.get::<_, &str>(2)));
+                let ours = (t.executions, rank(t.status.as_str()));
+                // A later state there is not ours to overwrite: not pending either.
+                theirs > ours
+                    || (theirs == ours
+                        && r.get::<_, &str>(2) == t.status.as_str()
+                        && r.get::<_, Option<String>>(3) == name
+                        && r.get::<_, Vec<String>>(4) == tags)
             }
         };
         if !same {

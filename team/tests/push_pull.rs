@@ -49,6 +49,14 @@ fn the_schema_is_made_on_first_push_and_a_trial_lands_whole() {
         ),
         10
     );
+    // Each value carries its execution's In[n] and start.
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM prov_values v JOIN prov_executions e USING (trial_id, seq)
+             WHERE v.execution_count = e.execution_count AND v.started_at = e.started_at"
+        ),
+        10
+    );
     let local = store.trial(ids[0]).unwrap();
     let row = db
         .client()
@@ -256,10 +264,13 @@ fn an_older_team_schema_is_migrated_and_a_newer_one_refused() {
     provteam::create_schema_up_to(&mut client, 1).unwrap();
     // A trial pushed by a build of version 1, before the columns of version 2.
     client
-        .execute(
-            "INSERT INTO prov_trials (uuid, status, started_at, host, executions, store_schema,
-                 bundle_sha256) VALUES ('old-trial', 'finished', now(), 'h', 0, 1, 'x')",
-            &[],
+        .batch_execute(
+            "INSERT INTO prov_trials (id, uuid, status, started_at, host, executions, store_schema,
+                 bundle_sha256) VALUES (1, 'old-trial', 'finished', now(), 'h', 1, 1, 'x');
+             INSERT INTO prov_executions (trial_id, seq, execution_count, code_sha256, status,
+                 started_at, duration_ms) VALUES (1, 1, 7, 'c', 'ok', now(), 3);
+             INSERT INTO prov_values (trial_id, seq, position, name, value_json, tagged)
+                 VALUES (1, 1, 0, 'acc', '0.5', true);",
         )
         .unwrap();
     assert!(client
@@ -278,6 +289,48 @@ fn an_older_team_schema_is_migrated_and_a_newer_one_refused() {
     assert_eq!(row.get::<_, String>(0), TEAM_SCHEMA_VERSION.to_string());
     assert_eq!(row.get::<_, i64>(1), 1, "the old trial kept");
     assert_eq!(row.get::<_, i64>(2), 0, "the new column is there, empty");
+    // Version 3 carried each value's execution over, and a values query uses its index.
+    let count: Option<i32> = team
+        .client()
+        .query_one("SELECT execution_count FROM prov_values", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(count, Some(7));
+    let plan: Vec<String> = team
+        .client()
+        .query(
+            &format!(
+                "EXPLAIN SELECT trial_id, seq, value_json, execution_count FROM prov_values
+                 WHERE name = 'acc' AND {}",
+                provteam::VALUES_COVERED
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    team.client()
+        .batch_execute("SET enable_seqscan = off")
+        .unwrap();
+    let plan_no_seq: Vec<String> = team
+        .client()
+        .query(
+            &format!(
+                "EXPLAIN SELECT trial_id, seq, value_json, execution_count FROM prov_values
+                 WHERE name = 'acc' AND {}",
+                provteam::VALUES_COVERED
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        plan_no_seq.join("\n").contains("prov_values_covering"),
+        "{plan:?} / {plan_no_seq:?}"
+    );
 
     client
         .execute(
@@ -328,4 +381,72 @@ fn a_remote_that_is_down_is_a_clear_error_within_the_timeout() {
         "the password never shows: {text}"
     );
     drop(silent);
+}
+
+#[test]
+fn a_later_state_is_pulled_again_and_never_pushed_over() {
+    let Some(db) = TestDb::new() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (path, ids) = store_with(dir.path(), 1, 3);
+    let mut team = Team::connect(&db.url).unwrap();
+    team.push(&Store::open_existing(&path).unwrap(), &[])
+        .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let copy = Store::open(&elsewhere.path().join("prov.db")).unwrap();
+    assert_eq!(team.pull(&copy, &[]).unwrap().len(), 1);
+
+    // The trial goes on where it was recorded, and is pushed again.
+    let mut writer = Store::open(&path).unwrap();
+    common::fill(&mut writer, ids[0], 1, chrono::Utc::now());
+    drop(writer);
+    let origin = Store::open_existing(&path).unwrap();
+    let uuid = origin.trial(ids[0]).unwrap().uuid;
+    assert_eq!(team.push(&origin, &[]).unwrap()[0].executions, 4);
+
+    // The copy's earlier state never replaces it, even named explicitly...
+    let copied = copy.resolve_trial(&uuid).unwrap().id;
+    assert!(team.pending(&copy).unwrap().is_empty());
+    let pushed = team.push(&copy, &[copied]).unwrap();
+    assert_eq!(pushed[0].outcome, PushStatus::RemoteNewer);
+    assert_eq!(db.count("SELECT sum(executions) FROM prov_trials"), 4);
+    assert_eq!(db.count("SELECT count(*) FROM prov_executions"), 4);
+    // ...and a pull takes the later state in.
+    let pulled = team.pull(&copy, &[]).unwrap();
+    assert_eq!(pulled.len(), 1);
+    assert_eq!(pulled[0].outcome, AbsorbOutcome::Replaced);
+    assert_eq!(copy.resolve_trial(&uuid).unwrap().executions, 4);
+    assert!(team.pull(&copy, &[]).unwrap().is_empty());
+}
+
+#[test]
+fn text_postgresql_cannot_hold_is_pushed_replaced_and_kept_whole_in_the_bundle() {
+    let Some(db) = TestDb::new() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prov.db");
+    let mut store = Store::open(&path).unwrap();
+    let t = common::new_trial(dir.path(), 0);
+    let started = t.started_at;
+    let trial = store.begin_trial(&t).unwrap().id;
+    let mut r = common::record(1, "x = 1", started, 3);
+    r.cell_id = Some("cell\0with-nul".into());
+    store.record_executions(trial, &[r]).unwrap();
+    drop(store);
+    let store = Store::open_existing(&path).unwrap();
+    let mut team = Team::connect(&db.url).unwrap();
+    let pushed = team.push(&store, &[]).unwrap();
+    assert_eq!(pushed[0].outcome, PushStatus::Pushed);
+    let cell: String = db
+        .client()
+        .query_one("SELECT cell_id FROM prov_executions", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(cell, "cell\u{FFFD}with-nul");
+    // Unchanged the second time, and the bundle keeps the exact id.
+    assert!(team.pending(&store).unwrap().is_empty());
+    let other = tempfile::tempdir().unwrap();
+    let copy = Store::open(&other.path().join("prov.db")).unwrap();
+    team.pull(&copy, &[]).unwrap();
+    let back = copy.latest_trial().unwrap().unwrap();
+    let execs = copy.executions(back.id).unwrap();
+    assert_eq!(execs[0].cell_id.as_deref(), Some("cell\0with-nul"));
 }

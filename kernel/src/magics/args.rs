@@ -11,7 +11,7 @@ use super::spec::{MagicResult, MagicSpec};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, ColorChoice, Command, FromArgMatches};
 
-/// The arguments of a magic that takes none (`%trials`, `%tags`).
+/// The arguments of a magic that takes none (`%tags`).
 #[derive(Args, Debug)]
 pub(super) struct NoArgs {}
 
@@ -253,8 +253,8 @@ mod tests {
         let extra = wrong::<provargs::DiffArgs>("trial_diff", "1 2 3");
         assert!(extra.starts_with("unexpected argument '3'"), "{extra}");
         says(
-            &wrong::<NoArgs>("trials", "extra"),
-            &["'extra'", "usage: %trials\n"],
+            &wrong::<NoArgs>("tags", "extra"),
+            &["'extra'", "usage: %tags\n"],
         );
         let bad = wrong::<provargs::EvolutionArgs>("var_evolution", "acc --stat median");
         says(&bad, &["mean, min, max, len", "usage: %var_evolution VAR"]);

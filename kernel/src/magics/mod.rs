@@ -25,11 +25,17 @@ mod prov;
 mod prov_check;
 mod prov_export;
 mod prov_warn;
+mod remote;
 mod slice;
 mod spec;
 mod tag_cell;
 mod tag_var;
 mod tags;
+// The team store tests' helpers (a database of a test's own on `$PROV_TEST_PG`), for the remote
+// magics' tests.
+#[cfg(test)]
+#[path = "../../../team/tests/common/mod.rs"]
+mod teamdb;
 mod trial_diff;
 mod trial_intersection_diff;
 mod trial_name;

@@ -219,6 +219,29 @@ fn migrated_copy(bundle: &Path) -> std::result::Result<tempfile::TempPath, Strin
     }
 }
 
+/// The trial of the same UUID this store has.
+struct Here {
+    id: i64,
+    status: TrialStatus,
+    executions: i64,
+    host: String,
+    pid: i64,
+    pid_start: Option<String>,
+}
+
+impl Here {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Here> {
+        Ok(Here {
+            id: r.get(0)?,
+            status: r.get(1)?,
+            executions: r.get(2)?,
+            host: r.get(3)?,
+            pid: r.get(4)?,
+            pid_start: r.get(5)?,
+        })
+    }
+}
+
 /// Decides and, unless nothing changes, copies the trial in (inside the caller's transaction).
 /// The inner error is a refusal, said to the user as it is.
 fn absorb_in(
@@ -226,22 +249,13 @@ fn absorb_in(
     incoming: &Incoming,
     as_id: Option<i64>,
 ) -> rusqlite::Result<std::result::Result<Absorbed, String>> {
-    let here: Option<(i64, TrialStatus, i64, String, i64, Option<String>)> = tx
+    let here = tx
         .query_row(
             "SELECT t.id, t.status, (SELECT COUNT(*) FROM executions e WHERE e.trial_id = t.id),
                     t.hostname, t.pid, t.pid_start
              FROM main.trials t WHERE t.uuid = ?1",
             [&incoming.uuid],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
+            Here::from_row,
         )
         .optional()?;
     let (trial, outcome) = match here {
@@ -271,7 +285,14 @@ fn absorb_in(
             };
             (id, AbsorbOutcome::Added)
         }
-        Some((id, status, executions, host, pid, pid_start)) => {
+        Some(Here {
+            id,
+            status,
+            executions,
+            host,
+            pid,
+            pid_start,
+        }) => {
             let grown = incoming.executions > executions;
             let ended = incoming.executions == executions
                 && status == TrialStatus::Running

@@ -49,6 +49,12 @@ impl Store {
         // The trial's rows go in before the shared rows they refer to (found from them).
         conn.pragma_update(None, "foreign_keys", false)
             .map_err(dest_err)?;
+        // A file of its own, no write-ahead log beside it; not synced commit by commit: until
+        // it is linked into place it is nobody's, and it is synced once before that.
+        conn.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
+            .map_err(dest_err)?;
+        conn.pragma_update(None, "synchronous", "OFF")
+            .map_err(dest_err)?;
         conn.execute(
             "ATTACH DATABASE ?1 AS src",
             [format!("{}?mode=ro", crate::store::file_uri(self.path()))],
@@ -57,16 +63,27 @@ impl Store {
         copy_trial(&mut conn, trial).map_err(|e| self.err(e))?;
         conn.execute_batch("DETACH DATABASE src")
             .map_err(dest_err)?;
-        // A file of its own: no write-ahead log beside it.
-        conn.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
-            .map_err(dest_err)?;
         conn.close().map_err(|(_, e)| dest_err(e))?;
-        std::fs::hard_link(&partial.path, dest).map_err(|source| StoreError::Io {
+        std::fs::File::open(&partial.path)
+            .and_then(|f| f.sync_all())
+            .map_err(|source| StoreError::Io {
+                path: partial.path.clone(),
+                action: "write the bundle",
+                source,
+            })?;
+        // A link fails when `dest` appeared meanwhile; where links are not supported, a rename
+        // (which would replace such a file) is the next best.
+        let placed = match std::fs::hard_link(&partial.path, dest) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                std::fs::rename(&partial.path, dest)
+            }
+            other => other,
+        };
+        placed.map_err(|source| StoreError::Io {
             path: dest.to_path_buf(),
             action: "write the bundle",
             source,
-        })?;
-        Ok(())
+        })
     }
 }
 
