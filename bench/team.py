@@ -103,7 +103,7 @@ SELECT t.id, s, s, 'cell-' || ((s - 1) % 25),
 -- One captured value per execution (position 0: the cell's variable) and, at every 50th
 -- execution, the tagged score `acc` (position 1), rising over the months, per user, noisy.
 INSERT INTO prov_values (trial_id, seq, position, name, type_name, value_json, summary_json,
-                         tagged, label)
+                         tagged, label, execution_count, started_at)
 SELECT t.id, x.s, x.p,
        CASE WHEN x.p = 1 THEN 'acc' WHEN x.c < 8 THEN (ARRAY['lr', 'epochs', 'df', 'X', 'y',
             'model', 'history', 'loss'])[1 + x.c] ELSE 'v' || x.c END,
@@ -122,7 +122,8 @@ SELECT t.id, x.s, x.p,
                                           || ', 11], "dtype": "float64"}' END,
        x.p = 1 OR (x.c = 0 AND 'lr' = ANY (t.tags)),
        CASE WHEN x.p = 1 AND 'baseline' = ANY (t.tags) THEN 'baseline'
-            WHEN x.p = 1 AND 'best' = ANY (t.tags) THEN 'best' END
+            WHEN x.p = 1 AND 'best' = ANY (t.tags) THEN 'best' END,
+       x.s, t.started_at + x.s * interval '21 seconds'
   FROM prov_trials t
        CROSS JOIN LATERAL (SELECT s, p, (s - 1) % 25 AS c
                              FROM generate_series(1, t.executions) s, (VALUES (0), (1)) v (p)
