@@ -388,7 +388,7 @@ def sql_stand_ins(server: Server, page: int) -> dict[str, list[str]]:
 )
 def team(ctx: Context, users: int, per_user: int, executions: int, pair_executions: int,
          runs: int) -> list[Row]:
-    """A team store on PostgreSQL: 100 users x 1,000 trials x 100 executions (optional: --team)."""
+    """A team store on PostgreSQL: 100 users x 1,000 trials x 100 executions, queried and pushed to."""
     del ctx  # no kernels: provctl and PostgreSQL only
     parent = OUT_DIR / "team"
     parent.mkdir(parents=True, exist_ok=True)
