@@ -32,6 +32,7 @@ import benchmarks  # noqa: E402 - importing registers the benchmarks
 import million  # noqa: E402,F401 - the 1,000,000-execution store's, after the others
 import files  # noqa: E402,F401 - data files: a cell reading a 100 MB CSV
 import export_prov  # noqa: E402,F401 - W3C PROV export of a 1,000-execution trial
+import team  # noqa: E402,F401 - the team store on PostgreSQL, optional (--team)
 from harness import (  # noqa: E402
     REGISTRY,
     SIDE_LABELS,
@@ -60,6 +61,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="NAME",
         help=f"run only this benchmark (repeatable or comma-separated): {', '.join(REGISTRY)}",
     )
+    parser.add_argument(
+        "--team",
+        action="store_true",
+        help="also run the optional benchmarks: the team store on PostgreSQL (minutes)",
+    )
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     parser.add_argument(
         "--markdown", type=Path, help="report file to rewrite after a full run (e.g. BENCHMARKS.md)"
@@ -72,10 +78,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def select_benchmarks(only: list[str] | None) -> list[str]:
-    """Registry names to run, in registry order; unknown names are an error."""
+def select_benchmarks(only: list[str] | None, optional: bool = False) -> list[str]:
+    """Registry names to run, in registry order; unknown names are an error.
+
+    Without ``only``: every benchmark, the optional ones only if ``optional``.
+    """
     if not only:
-        return list(REGISTRY)
+        return [name for name, bench in REGISTRY.items() if optional or not bench.optional]
     wanted = {name.strip() for item in only for name in item.split(",") if name.strip()}
     unknown = sorted(wanted - REGISTRY.keys())
     if unknown:
@@ -190,12 +199,12 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.list:
         for name, bench in REGISTRY.items():
-            print(f"{name:12} {bench.description}")
+            print(f"{name:12} {bench.description}{' (optional)' if bench.optional else ''}")
         return 0
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, raise_keyboard_interrupt)
 
-    names = select_benchmarks(args.only)
+    names = select_benchmarks(args.only, args.team)
     kernel_list = [name.strip() for name in args.kernels.split(",")]
     if len(kernel_list) != len(SIDE_LABELS) or not all(kernel_list):
         raise BenchError(f"--kernels wants DIRECT,PROV, got {args.kernels!r}")
@@ -213,6 +222,8 @@ def main(argv: list[str]) -> int:
         "command": args.command or shlex.join([Path(sys.executable).name, *sys.argv]),
         "quick": args.quick,
         "benchmarks": names,
+        # Optional benchmarks left out, so the report can say how to run them.
+        "optional_skipped": {n: b.description for n, b in REGISTRY.items() if b.optional and n not in names},
         "settings": {n: (REGISTRY[n].quick if args.quick else REGISTRY[n].full) for n in names},
         "machine": machine_facts(REPO_ROOT),
         "kernels": kernels,

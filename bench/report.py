@@ -298,6 +298,15 @@ def render_markdown(report: dict[str, Any]) -> str:
             prov_table(rows),
             "",
         ]
+    skipped = report.get("optional_skipped") or {}
+    if skipped:
+        parts += [
+            "Not in this run: the optional benchmarks (minutes long; `bash scripts/bench.sh --team`",
+            "runs them with the others, `--only NAME` alone):",
+            "",
+            *[f"- {name}: {description}" for name, description in skipped.items()],
+            "",
+        ]
     if notes:
         parts += ["Notes:", "", *notes, ""]
     parts += open_targets_section(rows, report.get("open_targets", OPEN_TARGETS))
@@ -403,6 +412,20 @@ def render_markdown(report: dict[str, Any]) -> str:
         "  `trials` (its first page: the latest 50) are timed as whole processes,",
         "  stdout to /dev/null, in turn, after one untimed run each; `provctl",
         "  --version` alone is timed with them (process start-up, no store).",
+        "- team store on PostgreSQL (`team`, optional: `bash scripts/bench.sh --team`):",
+        "  a throwaway server (`scripts/pg.sh`, fsync off) under `bench/out/team/`, its",
+        "  store built once per hash of `bench/team.py`, `team/src`, `provstore/src`,",
+        "  `provctl/src` and synth_diff: synth_diff's two trials of 5,000 executions",
+        "  pushed by `provctl push`, then 100 users x 1,000 trials x 100 executions",
+        "  made in SQL (`INSERT … SELECT generate_series`; users, hosts, notebooks,",
+        "  tags and start times spread over 180 days; one captured value per",
+        "  execution and a tagged `acc` at every 50th).  The clones have no bundle:",
+        "  the list and `values` never read one.  `provctl trials --remote team`,",
+        "  `values acc --remote team` and `diff team:A team:B --json` (the pushed",
+        "  pair) are timed as whole processes in turn, after one untimed run each;",
+        "  `provctl push team 1` of a 5,000-execution trial after deleting its",
+        "  remote row (untimed) each time.  The plans PostgreSQL ran for them",
+        "  (auto_explain) are saved to `bench/out/team-explain.txt`.",
         "- The client's garbage collector is paused within a block and run between",
         "  blocks.  Kernels run in a scratch directory outside the repository, with",
         "  `PROV_DB` pointing into it, so prov records into a fresh store.",

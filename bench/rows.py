@@ -191,6 +191,7 @@ class Benchmark:
     ``needs_pair`` benchmarks share two long-lived kernels (one per side,
     both alive at once); the others start their own kernels and run after
     the shared pair is shut down, so idle kernels do not disturb them.
+    ``optional`` ones (minutes long) run only when asked for by name or flag.
     """
 
     name: str
@@ -199,6 +200,7 @@ class Benchmark:
     quick: dict[str, Any]
     needs_pair: bool
     description: str
+    optional: bool = False
 
 
 REGISTRY: dict[str, Benchmark] = {}
@@ -210,6 +212,7 @@ def benchmark(
     full: dict[str, Any],
     quick: dict[str, Any],
     needs_pair: bool = True,
+    optional: bool = False,
 ) -> Callable[[Callable[..., list[Row]]], Callable[..., list[Row]]]:
     """Register ``func(ctx, **settings) -> list[Row]`` under ``name``.
 
@@ -228,6 +231,7 @@ def benchmark(
             quick=quick,
             needs_pair=needs_pair,
             description=doc[0] if doc else "",
+            optional=optional,
         )
         return func
 

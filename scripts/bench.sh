@@ -13,6 +13,11 @@
 #                                               # + pip install ipyflow into bench/out)
 #   bash scripts/bench.sh --quick               # smoke run; BENCHMARKS.md left alone
 #   bash scripts/bench.sh --only execute,stream # some benchmarks; BENCHMARKS.md left alone
+#   bash scripts/bench.sh --team                # full run plus the optional team-store benchmark
+#                                               # (PostgreSQL through scripts/pg.sh; first run:
+#                                               # + minutes to build 10,000,000 executions, ~4 GB
+#                                               # under bench/out/team); rewrites BENCHMARKS.md
+#   bash scripts/bench.sh --only team           # the team-store benchmark alone
 # Arguments go to bench/bench.py (--help lists them). Raw results, every run:
 # bench/out/latest.json and bench/out/latest.md; kernel output: bench/out/kernels.log.
 set -euo pipefail
