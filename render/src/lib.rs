@@ -163,7 +163,7 @@ fn trials_doc(trials: &[TrialSummary], current: Option<i64>, extra: &[String]) -
             Cell::plain(when(&t.started_at)),
             Cell::opt(t.ended_at.as_deref().map(when).as_deref()),
             Cell::number(t.executions),
-            Cell::opt(t.notebook.as_deref()),
+            Cell::opt(notebook(t).as_deref()),
             Cell::plain(by(t)),
         ];
         if marked {
@@ -182,6 +182,18 @@ fn trials_doc(trials: &[TrialSummary], current: Option<i64>, extra: &[String]) -
         doc.note(0, THIS_KERNEL);
     }
     Some(doc)
+}
+
+/// The notebook as the list shows it: relative to the trial's folder when inside it (as Jupyter
+/// names it, and short enough that the table fits a notebook's width), else the whole path,
+/// which the JSON always has.
+fn notebook(t: &TrialSummary) -> Option<String> {
+    let path = std::path::Path::new(t.notebook.as_deref()?);
+    let shown = match path.strip_prefix(&t.cwd) {
+        Ok(inside) if !inside.as_os_str().is_empty() => inside,
+        _ => path,
+    };
+    Some(shown.display().to_string())
 }
 
 /// Who ran a trial and where, `user@host` (the host alone for a trial recorded before users

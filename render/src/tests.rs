@@ -96,6 +96,21 @@ fn trials_text_is_aligned_and_marks_this_kernel() {
 }
 
 #[test]
+fn trials_show_a_notebook_inside_its_folder_by_its_relative_path() {
+    let mut inside = trial(1, Some("inside"));
+    inside.notebook = Some("/home/me/project/runs/fit.ipynb".into());
+    let mut outside = trial(2, Some("outside"));
+    outside.notebook = Some("/srv/shared/fit.ipynb".into());
+    let r = render_trials(&[inside, outside], None);
+    assert!(r.text.contains(" runs/fit.ipynb "), "{}", r.text);
+    assert!(!r.text.contains("/home/me/project/runs"), "{}", r.text);
+    assert!(r.text.contains("/srv/shared/fit.ipynb"), "{}", r.text);
+    assert!(r.html.contains("runs/fit.ipynb") && !r.html.contains("/home/me/project/runs"));
+    // The JSON keeps the whole path: scripts get what was recorded.
+    assert_eq!(r.json[0]["notebook"], "/home/me/project/runs/fit.ipynb");
+}
+
+#[test]
 fn show_json_is_the_provctl_contract() {
     let mut failed = execution(2, "1/0", None);
     failed.status = ExecStatus::Error;
