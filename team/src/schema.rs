@@ -25,6 +25,10 @@
 //! `value_json`, `tagged`, `label`, `execution_count`, `started_at`, over the rows that fit a
 //! B-tree entry ([`VALUES_COVERED`]: a query repeats that condition to use it, and reads the
 //! rare other rows through `prov_values_name`).
+//!
+//! Version 4 indexes those rare other rows on their own (`prov_values_uncovered`, the negated
+//! condition): without it, finding that a name has none re-read every row of the name from the
+//! heap (0.8 s of 1.25 s for `values acc` over 200,000 values in the team benchmark).
 
 use postgres::{Client, Transaction};
 
@@ -32,7 +36,7 @@ use crate::error::pg;
 use crate::TeamError;
 
 /// The newest team schema this build knows.
-pub const TEAM_SCHEMA_VERSION: i64 = 3;
+pub const TEAM_SCHEMA_VERSION: i64 = 4;
 
 /// The rows of `prov_values` in the covering index (version 3): those small enough for a
 /// B-tree entry. A query on values adds this condition (as is) to be answered from the index.
@@ -127,6 +131,14 @@ CREATE INDEX prov_values_covering ON prov_values (name, trial_id, seq, position)
     INCLUDE (type_name, value_json, tagged, label, execution_count, started_at)
     WHERE octet_length(name) + coalesce(octet_length(type_name), 0)
      + coalesce(octet_length(value_json), 0) + coalesce(octet_length(label), 0) < 2000;
+",
+    },
+    Migration {
+        version: 4,
+        sql: "
+CREATE INDEX prov_values_uncovered ON prov_values (name, trial_id, seq, position)
+    WHERE NOT (octet_length(name) + coalesce(octet_length(type_name), 0)
+     + coalesce(octet_length(value_json), 0) + coalesce(octet_length(label), 0) < 2000);
 ",
     },
 ];
@@ -227,6 +239,16 @@ mod tests {
             words(v3.sql).contains(&format!("WHERE {};", words(VALUES_COVERED))),
             "{}",
             v3.sql
+        );
+    }
+
+    #[test]
+    fn the_uncovered_index_is_the_covering_condition_negated() {
+        let v4 = MIGRATIONS.iter().find(|m| m.version == 4).unwrap();
+        assert!(
+            words(v4.sql).contains(&format!("WHERE NOT ({});", words(VALUES_COVERED))),
+            "{}",
+            v4.sql
         );
     }
 

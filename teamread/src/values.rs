@@ -33,10 +33,11 @@ fn failed(action: &str) -> impl FnOnce(postgres::Error) -> TeamError + '_ {
 /// names most like it.
 pub fn values(client: &mut Client, name: &str) -> Result<Vec<TeamValue>, TeamError> {
     // One pass over the covering index `prov_values_covering` (team schema 3) for the rows it
-    // holds, the rare longer ones through the name index; a summary is read only where there
-    // is no scalar. JIT compiling costs more than this plan saves (measured by bench/team.py).
+    // holds, the rare longer ones through their own index (schema 4); a summary is read only
+    // where there is no scalar. JIT compiling costs more than this plan saves, and the sort of
+    // a name's every value should stay in memory (both measured by bench/team.py).
     client
-        .batch_execute("SET jit = off")
+        .batch_execute("SET jit = off; SET work_mem = '64MB'")
         .map_err(failed("set up the values query"))?;
     let columns = "trial_id, seq, position, execution_count, started_at, type_name, value_json, \
                    tagged, label";
