@@ -331,7 +331,10 @@ fn an_older_team_schema_is_migrated_and_a_newer_one_refused() {
         .collect();
     tx.rollback().unwrap();
     assert!(plan.join("\n").contains("prov_values_covering"), "{plan:?}");
-    assert!(rare.join("\n").contains("prov_values_uncovered"), "{rare:?}");
+    assert!(
+        rare.join("\n").contains("prov_values_uncovered"),
+        "{rare:?}"
+    );
 
     client
         .execute(
