@@ -19,7 +19,7 @@ pub(crate) fn run(
 ) -> Result<(), Failure> {
     let entries = store.var_values(variable)?;
     answer(out, json, &entries, || {
-        provrender::render_var_values(variable, &entries).text
+        provrender::var_values_text(variable, &entries)
     })
 }
 
@@ -35,7 +35,7 @@ pub(crate) fn team(
     let values = provteamread::values(client, variable).map_err(team_failure)?;
     answer(out, json, &values, || {
         let entries: Vec<_> = values.iter().map(|v| v.entry.clone()).collect();
-        let mut text = provrender::render_var_values(variable, &entries).text;
+        let mut text = provrender::var_values_text(variable, &entries);
         text.push_str(&run_by(&values));
         text
     })

@@ -70,7 +70,9 @@ pub use png::svg_to_png;
 pub use rendered::{Picture, Rendered};
 pub use replay::render_replay;
 pub use tags::{render_stage_marked, render_tagged, render_tags, render_untagged, tags_text};
-pub use values::{render_trial_overviews, render_var_values, trial_overviews_text};
+pub use values::{
+    render_trial_overviews, render_var_values, trial_overviews_text, var_values_text,
+};
 
 use provstore::{ExecutionDetail, LogEntry, TrialSummary};
 use serde::Serialize;

@@ -27,6 +27,13 @@ pub fn render_var_values(variable: &str, entries: &[ValueEntry]) -> Rendered {
     crate::titled_table(&title, table).rendered(json)
 }
 
+/// The text alone of [`render_var_values`], for provctl: a team store's values of a name run to
+/// hundreds of thousands, and the HTML and JSON nobody reads there cost as much as the text.
+pub fn var_values_text(variable: &str, entries: &[ValueEntry]) -> String {
+    let (title, table) = values_view(variable, entries);
+    crate::titled_table(&title, table).text()
+}
+
 fn values_view(variable: &str, entries: &[ValueEntry]) -> (String, Table) {
     let mut trials: Vec<i64> = entries.iter().map(|e| e.trial).collect();
     trials.dedup();
@@ -147,6 +154,8 @@ mod tests {
         assert_eq!(r.json[2]["type"], "numpy.ndarray");
         assert_eq!(r.json[2]["value"]["kind"], "ndarray");
         assert_eq!(r.json[0]["trial"], 1);
+        // provctl's text alone is the same text.
+        assert_eq!(var_values_text("acc", &entries), r.text);
     }
 
     #[test]
