@@ -301,40 +301,26 @@ fn an_older_team_schema_is_migrated_and_a_newer_one_refused() {
     let mut tx = team.client().transaction().unwrap();
     tx.batch_execute("DROP INDEX prov_values_name; SET LOCAL enable_seqscan = off")
         .unwrap();
-    let plan: Vec<String> = tx
-        .query(
-            &format!(
-                "EXPLAIN SELECT trial_id, seq, value_json, execution_count FROM prov_values
-                 WHERE name = 'acc' AND {}",
-                provteam::VALUES_COVERED
-            ),
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let plan = explain(
+        &mut tx,
+        &format!(
+            "SELECT trial_id, seq, value_json, execution_count FROM prov_values
+             WHERE name = 'acc' AND {}",
+            provteam::VALUES_COVERED
+        ),
+    );
     // And the rare rows the covering index leaves out have theirs (version 4), so looking
     // for them does not re-read the name's every row.
-    let rare: Vec<String> = tx
-        .query(
-            &format!(
-                "EXPLAIN SELECT trial_id, seq FROM prov_values
-                 WHERE name = 'acc' AND NOT ({})",
-                provteam::VALUES_COVERED
-            ),
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    tx.rollback().unwrap();
-    assert!(plan.join("\n").contains("prov_values_covering"), "{plan:?}");
-    assert!(
-        rare.join("\n").contains("prov_values_uncovered"),
-        "{rare:?}"
+    let rare = explain(
+        &mut tx,
+        &format!(
+            "SELECT trial_id, seq FROM prov_values WHERE name = 'acc' AND NOT ({})",
+            provteam::VALUES_COVERED
+        ),
     );
+    tx.rollback().unwrap();
+    assert!(plan.contains("prov_values_covering"), "{plan}");
+    assert!(rare.contains("prov_values_uncovered"), "{rare}");
 
     client
         .execute(
@@ -453,4 +439,11 @@ fn text_postgresql_cannot_hold_is_pushed_replaced_and_kept_whole_in_the_bundle()
     let back = copy.latest_trial().unwrap().unwrap();
     let execs = copy.executions(back.id).unwrap();
     assert_eq!(execs[0].cell_id.as_deref(), Some("cell\0with-nul"));
+}
+
+/// PostgreSQL's plan for `query`, one line per node.
+fn explain(tx: &mut provteam::postgres::Transaction<'_>, query: &str) -> String {
+    let rows = tx.query(&format!("EXPLAIN {query}"), &[]).unwrap();
+    let lines: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    lines.join("\n")
 }
