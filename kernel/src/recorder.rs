@@ -7,6 +7,11 @@
 //! the cell finished) until the writer has committed that execution, or given up on a store
 //! that cannot be written ([`Hold`]).
 //!
+//! Its length (just over 600 lines) is the one assembly read top to bottom: matching, holding
+//! and committing share the pending list. What is apart already is apart (`recorder/outputs.rs`,
+//! `recorder/warnings.rs`, the push's `OnCommit` hook in `push.rs`); the held-idle release is
+//! the next piece to move out when this file grows.
+//!
 //! Exact records: requests are kept in the order they were forwarded, and the child's traffic
 //! is matched to them in that order, because ipykernel runs shell requests one after the other.
 //! A request is recorded only if the child ran it (went busy for it, or replied), in the order

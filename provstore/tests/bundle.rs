@@ -3,6 +3,9 @@
 //! store and into one that holds other trials answers every query as the original does
 //! (modulo ids); absorbing again changes nothing; a grown trial replaces its earlier state;
 //! hostile bundles are refused with the target untouched.
+//!
+//! Past 600 lines because each test states its whole scenario (which trials, which store, which
+//! queries compared); what they share is already in `common` and the helpers below.
 
 mod common;
 
