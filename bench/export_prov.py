@@ -22,6 +22,7 @@ FORMATS = ["prov-json", "prov-n", "prov-o"]
 @benchmark("export_prov", full={"executions": 1000, "runs": 7}, quick={"executions": 1000, "runs": 2},
            needs_pair=False)
 def export_prov(ctx: Context, executions: int, runs: int) -> list[Row]:
+    """`provctl export 1 --format prov-json|prov-n|prov-o` of a 1,000-execution trial, as a whole process."""
     db, origin = deps_store(executions)
     argv = [str(need_binary(PROVCTL, "cargo build --release")), "--db", str(db), "export", "1", "--format"]
     sizes: dict[str, int] = {}
