@@ -100,6 +100,7 @@ use algorithm::{
     code_op, code_ops, compare_outputs, compare_values, is_picture, presence_status,
     prov_magics_only, reads, replaced,
 };
+use expectations::may_assert;
 use inputs::compare_inputs;
 pub use volatile::WIDGET_VIEW_MIME;
 
@@ -126,6 +127,11 @@ impl Store {
     /// either.
     pub fn trial_diff_with(&self, left: i64, right: i64, magic_answers: bool) -> Result<TrialDiff> {
         let ((left, mut l), (right, mut r)) = (self.diff_side(left)?, self.diff_side(right)?);
+        // Before prov's magics are set aside: an expectation's history counts every execution.
+        let [la, ra] = [&l, &r].map(|side| {
+            let execs = side.execs.iter().filter(|e| may_assert(&e.code));
+            execs.map(|e| e.seq).collect::<Vec<i64>>()
+        });
         if !magic_answers {
             for side in [&mut l, &mut r] {
                 side.execs.retain(|e| !prov_magics_only(e));
@@ -137,7 +143,8 @@ impl Store {
         let ops = self.code_ops_with_texts(&mut l, &mut r)?;
         let (inputs, seeds) = compare_inputs(&reads(&l), &reads(&r));
         let values = compare_values(&l, &r, &ops, &seeds);
-        let expectations = self.expectation_diffs(left.id, right.id, &values, &inputs)?;
+        let expectations =
+            self.expectation_diffs([left.id, right.id], [&la, &ra], &values, &inputs)?;
         let environment = self.environment_diff(&left, &right)?;
         let code = ops.iter().map(|op| code_op(op, &l, &r)).collect();
         let outputs = compare_outputs(&mut l.execs, &mut r.execs, &ops);

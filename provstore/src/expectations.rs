@@ -205,10 +205,10 @@ struct Row {
 }
 
 /// An expectation's identity: cell, normalised source, rank among equal asserts of the cell.
-type Key = (Option<String>, String, usize);
+pub(crate) type Key = (Option<String>, String, usize);
 
 /// The asserts of an analysis with their keys.
-fn keyed<'a>(
+pub(crate) fn keyed<'a>(
     cell_id: &Option<String>,
     analysis: &'a CellAnalysis,
 ) -> impl Iterator<Item = (Key, &'a AssertFact)> {
