@@ -88,6 +88,7 @@ mod model;
 mod statements;
 #[cfg(test)]
 mod test_support;
+mod versions;
 mod volatile;
 
 pub use model::{

@@ -11,7 +11,7 @@ use rusqlite::{params, Connection};
 use super::algorithm::{Exec, Final, Names, Side};
 use super::inputs::{Content, FileUse};
 use super::model::{OutputEntry, MAGIC_ANSWER_MIME};
-use super::statements::{Made, Read, Stmt};
+use super::statements::{Read, Stmt};
 use crate::role::Role;
 use crate::{Result, Store, StoreError, TrialSummary};
 
@@ -232,7 +232,7 @@ fn read_deleted(
 }
 
 /// Fills each execution's producing statements from the dependency index: the versions they
-/// made (`dataflow_versions`) and read (`dataflow_reads`), and whether the analysis found them
+/// made (`version_rows` and the shared lists, as the view `dataflow_versions` joins them) and read (`dataflow_reads`), and whether the analysis found them
 /// dynamic. Their texts are read only where the diff needs them
 /// ([`Store::fill_statement_texts`]).
 fn read_statements(
@@ -241,42 +241,7 @@ fn read_statements(
     at: &HashMap<i64, usize>,
     execs: &mut [Exec],
 ) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(
-        // A negative statement is a file's content from outside the trial (kind `external`),
-        // made by no statement: what the diff says of it comes from the files' hashes.
-        "SELECT execution_id, statement, name, symbol, current, kind FROM dataflow_versions
-         WHERE trial_id = ?1 AND statement >= 0",
-    )?;
-    let mut rows = stmt.query([trial])?;
-    while let Some(r) = rows.next()? {
-        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
-            continue;
-        };
-        let index: i64 = r.get(1)?;
-        let list = &mut execs[i].statements;
-        // Versions come in the order they were made: a statement's are together, but for the
-        // names only the probe saw, added to a statement at the end of their cell.
-        let s = match list.iter().rposition(|s| s.index == index) {
-            Some(s) => s,
-            None => {
-                list.push(Stmt {
-                    index,
-                    ..Stmt::default()
-                });
-                list.len() - 1
-            }
-        };
-        list[s].makes.push(Made {
-            name: r.get(2)?,
-            symbol: r.get(3)?,
-            current: r.get(4)?,
-            // `kind` is a role, or `assumed`: a change in place assumed rather than known.
-            mutation: matches!(
-                r.get_ref(5)?.as_str()?,
-                "mutated" | crate::dataflow_index::ASSUMED_KIND
-            ),
-        });
-    }
+    super::versions::read_versions(conn, trial, at, execs)?;
     for e in execs.iter_mut() {
         e.statements.sort_by_key(|s| s.index);
     }
