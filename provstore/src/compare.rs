@@ -98,7 +98,7 @@ pub use model::{
 
 use algorithm::Side;
 use algorithm::{
-    code_op, code_ops, compare_outputs, compare_values, is_picture, presence_status,
+    code_op, code_ops, compare_outputs, compare_values_wanting, is_picture, presence_status,
     prov_magics_only, reads, replaced,
 };
 use expectations::may_assert;
@@ -143,7 +143,7 @@ impl Store {
         }
         let ops = self.code_ops_with_texts(&mut l, &mut r)?;
         let (inputs, seeds) = compare_inputs(&reads(&l), &reads(&r));
-        let values = compare_values(&l, &r, &ops, &seeds);
+        let values = self.judged_values(&mut l, &mut r, &ops, &seeds)?;
         let expectations =
             self.expectation_diffs([left.id, right.id], [&la, &ra], &values, &inputs)?;
         let environment = self.environment_diff(&left, &right)?;
@@ -175,7 +175,8 @@ impl Store {
         let ((left, mut l), (right, mut r)) = (self.diff_side(left)?, self.diff_side(right)?);
         let ops = self.code_ops_with_texts(&mut l, &mut r)?;
         let (inputs, seeds) = compare_inputs(&reads(&l), &reads(&r));
-        let values = compare_values(&l, &r, &ops, &seeds)
+        let values = self
+            .judged_values(&mut l, &mut r, &ops, &seeds)?
             .into_iter()
             .filter(|v| v.left_type.is_some() && v.right_type.is_some())
             .collect();
@@ -189,6 +190,26 @@ impl Store {
             values,
             inputs,
         })
+    }
+
+    /// Each name's final value judged ([`compare_values_wanting`]), the statements'
+    /// dynamic flags read for the cells the walk asks about, until it asks for none it lacks.
+    fn judged_values(
+        &self,
+        l: &mut Side,
+        r: &mut Side,
+        ops: &[similar::DiffOp],
+        seeds: &[inputs::Seeds; 2],
+    ) -> Result<Vec<ValueDiff>> {
+        loop {
+            let (values, [wl, wr]) = compare_values_wanting(l, r, ops, seeds);
+            if wl.is_empty() && wr.is_empty() {
+                return Ok(values);
+            }
+            // Each round reads some cells' flags not read before, so the rounds end.
+            self.mark_dynamic(l, &wl)?;
+            self.mark_dynamic(r, &wr)?;
+        }
     }
 
     /// The code diff of two sides, with the statement texts of the executions it replaced
@@ -276,3 +297,6 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod lazy_tests;
