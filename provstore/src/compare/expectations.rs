@@ -12,9 +12,7 @@ use pyflow::CellAnalysis;
 use rusqlite::params;
 
 use super::model::{DiffStatus, ExpectationDiff, InputDiff, ValueDiff};
-use crate::dataflow_index::parse_analysis;
-use crate::expectations::{cell_frame_lines, keyed, outcome, Key, RunFacts};
-use crate::store::ANALYSIS_SQL;
+use crate::expectations::{keyed, outcome, run_facts, Key, RunFacts};
 use crate::{Outcome, Result, Store, StoreError};
 
 /// The word an assert is spelt with: code without it has none.
@@ -60,7 +58,7 @@ impl Store {
         let mut analyses: HashMap<i64, CellAnalysis> = HashMap::new();
         for run in &runs {
             if let std::collections::hash_map::Entry::Vacant(slot) = analyses.entry(run.code_id) {
-                slot.insert(self.run_analysis(run.id)?);
+                slot.insert(self.analysis_with(run.id, None)?);
             }
         }
         // Each trial's expectations in order, and each key's last outcome in each trial.
@@ -129,48 +127,18 @@ impl Store {
                  ORDER BY e.seq",
                 params![trial, seqs],
                 |r| {
-                    let traceback: Option<String> = r.get(6)?;
-                    let inner_line = traceback
-                        .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
-                        .and_then(|t| cell_frame_lines(&t).last().copied());
                     Ok(Run {
                         id: r.get(0)?,
                         trial,
                         cell_id: r.get(1)?,
                         code_id: r.get(2)?,
-                        facts: RunFacts {
-                            status: r.get(3)?,
-                            error_name: r.get(4)?,
-                            error_value: r.get(5)?,
-                            failed_line: r.get(7)?,
-                            inner_line,
-                        },
+                        facts: run_facts(r, 3)?,
                     })
                 },
             )?;
             runs.extend(rows);
         }
         Ok(runs)
-    }
-
-    /// The analysis of execution `id`'s code: its own, else its code's, else made afresh.
-    fn run_analysis(&self, id: i64) -> Result<CellAnalysis> {
-        let (code, analysis) = self
-            .row_opt(
-                &format!(
-                    "SELECT c.text, {ANALYSIS_SQL} FROM code c
-                     JOIN executions e ON e.code_id = c.id
-                     LEFT JOIN execution_dataflow d ON d.execution_id = e.id
-                     WHERE e.id = ?1"
-                ),
-                [id],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
-            )?
-            .unwrap_or_default();
-        Ok(parse_analysis(
-            analysis.as_deref().filter(|a| !a.is_empty()),
-            &code,
-        ))
     }
 
     /// The changed values and input files among `reads` and what their current values in

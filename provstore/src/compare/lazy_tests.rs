@@ -1,52 +1,16 @@
 //! The diff with the statements' dynamic flags read on demand equals the diff with every
 //! execution's flags read first (as the loader did before), on trials where the flags decide.
 
-use chrono::{Duration, Utc};
-
 use super::algorithm::{code_ops, reads};
+use super::test_support::recorded;
 use super::*;
-use crate::{DataflowRecord, ExecStatus, ExecutionRecord, NewTrial};
+use crate::NewTrial;
 
-/// `In[n]` running `code`, the probe having seen it bind `bound` (name, JSON value or None for
-/// a value known by its type only).
-fn cell(n: i64, code: &str, bound: &[(&str, Option<&str>)]) -> ExecutionRecord {
-    let at = Utc::now();
-    let bound: Vec<String> = bound
-        .iter()
-        .enumerate()
-        .map(|(k, (name, value))| {
-            let id = n * 100 + k as i64;
-            let info = match value {
-                Some(v) => format!(r#"{{"type": "int", "value": {v}}}"#),
-                None => r#"{"type": "lib.Model"}"#.to_string(),
-            };
-            format!(r#"["{name}", {id}, {info}]"#)
-        })
-        .collect();
-    ExecutionRecord {
-        code_replaced: false,
-        msg_id: format!("msg-{n}-{}", uuid::Uuid::new_v4()),
-        execution_count: Some(n),
-        cell_id: None,
-        code: code.into(),
-        started_at: at,
-        ended_at: at + Duration::milliseconds(3),
-        status: ExecStatus::Ok,
-        error: None,
-        outputs: vec![],
-        dataflow: Some(DataflowRecord {
-            analysis: serde_json::to_string(&pyflow::analyze_cell(code)).unwrap(),
-            runtime: Some(format!(
-                r#"{{"bound": [{}], "deleted": []}}"#,
-                bound.join(", ")
-            )),
-            failed_line: None,
-        }),
-    }
-}
+/// A cell's code and what the probe saw it bind.
+type Cell = (String, Vec<(&'static str, Option<String>)>);
 
 /// A trial with parameter `p` (in its first cell or, `late`, only from its middle on).
-fn cells(p: &str, late: bool) -> Vec<(String, Vec<(&'static str, Option<String>)>)> {
+fn cells(p: &str, late: bool) -> Vec<Cell> {
     let first = if late { "1" } else { p };
     let mut out = vec![(format!("p = {first}"), vec![("p", Some(first.to_string()))])];
     for round in 0..3 {
@@ -112,7 +76,7 @@ fn dynamic_flags_read_on_demand_give_the_diff_of_all_flags_read() {
             let bound: Vec<(&str, Option<&str>)> =
                 bound.iter().map(|(k, v)| (*k, v.as_deref())).collect();
             store
-                .record_execution(trial, &cell(n as i64 + 1, code, &bound))
+                .record_execution(trial, &recorded(n as i64 + 1, None, code, true, &bound))
                 .unwrap();
         }
         ids.push(trial);

@@ -2,10 +2,9 @@
 //! loader found by reading every execution of both trials (`Store::expectations_among`, kept as
 //! the reference below), on trials that rerun, edit, fail and drop their asserts.
 
-use chrono::{Duration, Utc};
-
 use super::*;
-use crate::{DataflowRecord, ErrorInfo, ExecStatus, ExecutionRecord, Expectation, NewTrial};
+use crate::compare::test_support::recorded;
+use crate::{ErrorInfo, ExecStatus, ExecutionRecord, Expectation, NewTrial};
 
 /// The diff's expectations as the earlier loader found them: every execution of both trials
 /// whose cell the trial ran, with its analysis, once per trial.
@@ -60,18 +59,13 @@ enum End {
 
 /// `In[n]` of cell `cell_id` running `code`, with its own analysis when `own`, else the code's.
 fn run(n: i64, cell_id: Option<&str>, code: &str, end: End, own: bool) -> ExecutionRecord {
-    let at = Utc::now();
-    let analysis = if own {
-        serde_json::to_string(&pyflow::analyze_cell(code)).unwrap()
-    } else {
-        String::new()
-    };
-    let (status, error, failed_line) = match end {
-        End::Ok => (ExecStatus::Ok, None, None),
-        End::Aborted => (ExecStatus::Aborted, None, None),
-        End::Failed(line, inner) => (
-            ExecStatus::Error,
-            Some(ErrorInfo {
+    let mut e = recorded(n, cell_id, code, own, &[]);
+    match end {
+        End::Ok => {}
+        End::Aborted => e.status = ExecStatus::Aborted,
+        End::Failed(line, inner) => {
+            e.status = ExecStatus::Error;
+            e.error = Some(ErrorInfo {
                 ename: "AssertionError".into(),
                 evalue: format!("at {inner}"),
                 traceback: vec![
@@ -79,27 +73,11 @@ fn run(n: i64, cell_id: Option<&str>, code: &str, end: End, own: bool) -> Execut
                     format!("Cell In[{n}], line {inner}, in f()"),
                     "AssertionError".into(),
                 ],
-            }),
-            Some(line),
-        ),
-    };
-    ExecutionRecord {
-        code_replaced: false,
-        msg_id: format!("msg-{n}-{}", uuid::Uuid::new_v4()),
-        execution_count: Some(n),
-        cell_id: cell_id.map(String::from),
-        code: code.into(),
-        started_at: at,
-        ended_at: at + Duration::milliseconds(3),
-        status,
-        error,
-        outputs: vec![],
-        dataflow: Some(DataflowRecord {
-            analysis,
-            runtime: None,
-            failed_line,
-        }),
+            });
+            e.dataflow.as_mut().expect("recorded with one").failed_line = Some(line);
+        }
     }
+    e
 }
 
 const SETUP: &str = "x = 1\ny = 2";

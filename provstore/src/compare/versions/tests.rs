@@ -2,10 +2,9 @@
 //! row by row (the earlier loader, kept as the reference below), for executions of shared
 //! lists and of rows of their own, rebinding, changing in place and names only the probe saw.
 
-use chrono::{Duration, Utc};
-
 use super::*;
-use crate::{DataflowRecord, ExecStatus, ExecutionRecord, NewTrial, Store};
+use crate::compare::test_support::recorded;
+use crate::{ExecutionRecord, NewTrial, Store};
 
 /// The versions as the earlier loader read them, through the view.
 fn reference(conn: &Connection, trial: i64, at: &HashMap<i64, usize>, execs: &mut [Exec]) {
@@ -32,35 +31,13 @@ fn reference(conn: &Connection, trial: i64, at: &HashMap<i64, usize>, execs: &mu
 
 /// `In[n]` running `code`, the probe having seen it bind `bound` (name, value).
 fn cell(n: i64, code: &str, bound: &[(&str, i64)]) -> ExecutionRecord {
-    let at = Utc::now();
-    let bound: Vec<String> = bound
+    let values: Vec<String> = bound.iter().map(|(_, v)| v.to_string()).collect();
+    let bound: Vec<(&str, Option<&str>)> = bound
         .iter()
-        .enumerate()
-        .map(|(k, (name, value))| {
-            let id = n * 100 + k as i64;
-            format!(r#"["{name}", {id}, {{"type": "int", "value": {value}}}]"#)
-        })
+        .zip(&values)
+        .map(|((name, _), v)| (*name, Some(v.as_str())))
         .collect();
-    ExecutionRecord {
-        code_replaced: false,
-        msg_id: format!("msg-{n}-{}", uuid::Uuid::new_v4()),
-        execution_count: Some(n),
-        cell_id: None,
-        code: code.into(),
-        started_at: at,
-        ended_at: at + Duration::milliseconds(3),
-        status: ExecStatus::Ok,
-        error: None,
-        outputs: vec![],
-        dataflow: Some(DataflowRecord {
-            analysis: serde_json::to_string(&pyflow::analyze_cell(code)).unwrap(),
-            runtime: Some(format!(
-                r#"{{"bound": [{}], "deleted": []}}"#,
-                bound.join(", ")
-            )),
-            failed_line: None,
-        }),
-    }
+    recorded(n, None, code, true, &bound)
 }
 
 const CELLS: [(&str, &[(&str, i64)]); 9] = [
