@@ -88,6 +88,7 @@ mod model;
 mod statements;
 #[cfg(test)]
 mod test_support;
+mod versions;
 mod volatile;
 
 pub use model::{
@@ -97,9 +98,10 @@ pub use model::{
 
 use algorithm::Side;
 use algorithm::{
-    code_op, code_ops, compare_outputs, compare_values, is_picture, presence_status,
+    code_op, code_ops, compare_outputs, compare_values_wanting, is_picture, presence_status,
     prov_magics_only, reads, replaced,
 };
+use expectations::may_assert;
 use inputs::compare_inputs;
 pub use volatile::WIDGET_VIEW_MIME;
 
@@ -126,6 +128,11 @@ impl Store {
     /// either.
     pub fn trial_diff_with(&self, left: i64, right: i64, magic_answers: bool) -> Result<TrialDiff> {
         let ((left, mut l), (right, mut r)) = (self.diff_side(left)?, self.diff_side(right)?);
+        // Before prov's magics are set aside: an expectation's history counts every execution.
+        let [la, ra] = [&l, &r].map(|side| {
+            let execs = side.execs.iter().filter(|e| may_assert(&e.code));
+            execs.map(|e| e.seq).collect::<Vec<i64>>()
+        });
         if !magic_answers {
             for side in [&mut l, &mut r] {
                 side.execs.retain(|e| !prov_magics_only(e));
@@ -136,8 +143,9 @@ impl Store {
         }
         let ops = self.code_ops_with_texts(&mut l, &mut r)?;
         let (inputs, seeds) = compare_inputs(&reads(&l), &reads(&r));
-        let values = compare_values(&l, &r, &ops, &seeds);
-        let expectations = self.expectation_diffs(left.id, right.id, &values, &inputs)?;
+        let values = self.judged_values(&mut l, &mut r, &ops, &seeds)?;
+        let expectations =
+            self.expectation_diffs([left.id, right.id], [&la, &ra], &values, &inputs)?;
         let environment = self.environment_diff(&left, &right)?;
         let code = ops.iter().map(|op| code_op(op, &l, &r)).collect();
         let outputs = compare_outputs(&mut l.execs, &mut r.execs, &ops);
@@ -167,7 +175,8 @@ impl Store {
         let ((left, mut l), (right, mut r)) = (self.diff_side(left)?, self.diff_side(right)?);
         let ops = self.code_ops_with_texts(&mut l, &mut r)?;
         let (inputs, seeds) = compare_inputs(&reads(&l), &reads(&r));
-        let values = compare_values(&l, &r, &ops, &seeds)
+        let values = self
+            .judged_values(&mut l, &mut r, &ops, &seeds)?
             .into_iter()
             .filter(|v| v.left_type.is_some() && v.right_type.is_some())
             .collect();
@@ -181,6 +190,26 @@ impl Store {
             values,
             inputs,
         })
+    }
+
+    /// Each name's final value judged ([`compare_values_wanting`]), the statements'
+    /// dynamic flags read for the cells the walk asks about, until it asks for none it lacks.
+    fn judged_values(
+        &self,
+        l: &mut Side,
+        r: &mut Side,
+        ops: &[similar::DiffOp],
+        seeds: &[inputs::Seeds; 2],
+    ) -> Result<Vec<ValueDiff>> {
+        loop {
+            let (values, [wl, wr]) = compare_values_wanting(l, r, ops, seeds);
+            if wl.is_empty() && wr.is_empty() {
+                return Ok(values);
+            }
+            // Each round reads some cells' flags not read before, so the rounds end.
+            self.mark_dynamic(l, &wl)?;
+            self.mark_dynamic(r, &wr)?;
+        }
     }
 
     /// The code diff of two sides, with the statement texts of the executions it replaced
@@ -268,3 +297,6 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod lazy_tests;

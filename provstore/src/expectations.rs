@@ -205,10 +205,10 @@ struct Row {
 }
 
 /// An expectation's identity: cell, normalised source, rank among equal asserts of the cell.
-type Key = (Option<String>, String, usize);
+pub(crate) type Key = (Option<String>, String, usize);
 
 /// The asserts of an analysis with their keys.
-fn keyed<'a>(
+pub(crate) fn keyed<'a>(
     cell_id: &Option<String>,
     analysis: &'a CellAnalysis,
 ) -> impl Iterator<Item = (Key, &'a AssertFact)> {
@@ -222,7 +222,43 @@ fn keyed<'a>(
     })
 }
 
+/// What [`outcome`] needs of a stored execution, from the columns `status, error_name,
+/// error_value, error_traceback, failed_line`, the first at `first` (the traceback is read only
+/// for its cell's innermost line).
+pub(crate) fn run_facts(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<RunFacts> {
+    let traceback: Option<String> = r.get(first + 3)?;
+    let inner_line = traceback
+        .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
+        .and_then(|t| cell_frame_lines(&t).last().copied());
+    Ok(RunFacts {
+        status: r.get(first)?,
+        error_name: r.get(first + 1)?,
+        error_value: r.get(first + 2)?,
+        failed_line: r.get(first + 4)?,
+        inner_line,
+    })
+}
+
 impl Store {
+    /// The analysis of execution `id`'s code: `own` (the execution's), else the one stored
+    /// for it, else its code analysed afresh.
+    pub(crate) fn analysis_with(&self, id: i64, own: Option<&str>) -> Result<CellAnalysis> {
+        let (code, shared) = self
+            .row_opt(
+                &format!(
+                    "SELECT c.text, {ANALYSIS_SQL} FROM code c
+                     JOIN executions e ON e.code_id = c.id
+                     LEFT JOIN execution_dataflow d ON d.execution_id = e.id
+                     WHERE e.id = ?1"
+                ),
+                [id],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+            )?
+            .unwrap_or_default();
+        let analysis = own.or(shared.as_deref()).filter(|a| !a.is_empty());
+        Ok(parse_analysis(analysis, &code))
+    }
+
     /// Every assert of the code trial `trial` ran, in the order the trial first ran each, with
     /// its outcome in every execution of its cell across all trials, oldest first. Unknown
     /// trial: [`crate::StoreError::TrialNotFound`].
@@ -265,10 +301,6 @@ impl Store {
             ),
             rusqlite::params_from_iter(params),
             |r| {
-                let traceback: Option<String> = r.get(9)?;
-                let inner_line = traceback
-                    .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
-                    .and_then(|t| cell_frame_lines(&t).last().copied());
                 Ok(Row {
                     execution_id: r.get(0)?,
                     trial: r.get(1)?,
@@ -276,13 +308,7 @@ impl Store {
                     cell_id: r.get(3)?,
                     code_id: r.get(4)?,
                     own: r.get(5)?,
-                    facts: RunFacts {
-                        status: r.get(6)?,
-                        error_name: r.get(7)?,
-                        error_value: r.get(8)?,
-                        failed_line: r.get(10)?,
-                        inner_line,
-                    },
+                    facts: run_facts(r, 6)?,
                 })
             },
         )?;
@@ -293,24 +319,7 @@ impl Store {
         let mut analyses: HashMap<i64, CellAnalysis> = HashMap::new();
         for row in &rows {
             if let std::collections::hash_map::Entry::Vacant(slot) = analyses.entry(row.code_id) {
-                let (code, shared) = self
-                    .row_opt(
-                        &format!(
-                            "SELECT c.text, {ANALYSIS_SQL} FROM code c
-                             JOIN executions e ON e.code_id = c.id
-                             LEFT JOIN execution_dataflow d ON d.execution_id = e.id
-                             WHERE e.id = ?1"
-                        ),
-                        [row.execution_id],
-                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
-                    )?
-                    .unwrap_or_default();
-                let analysis = row
-                    .own
-                    .as_deref()
-                    .or(shared.as_deref())
-                    .filter(|a| !a.is_empty());
-                slot.insert(parse_analysis(analysis, &code));
+                slot.insert(self.analysis_with(row.execution_id, row.own.as_deref())?);
             }
         }
         // The trial's own executions name the expectations; the others only add history.

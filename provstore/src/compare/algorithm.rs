@@ -12,7 +12,7 @@ use super::inputs::{unmatch_seeds, FileUse, Reads, Seeds};
 use super::model::{
     CodeOp, CodeOpKind, DiffStatus, OutputDiff, OutputEntry, OutputSide, ValueDiff,
 };
-use super::statements::{changed_names, matched_statements, Cell, Stmt};
+use super::statements::{changed_names_wanting, matched_statements, Cell, Stmt};
 use super::volatile::{same_but_volatile, WIDGET_MODEL_ID, WIDGET_VIEW_MIME};
 use crate::role::Role;
 use crate::CapturedValue;
@@ -20,6 +20,8 @@ use crate::CapturedValue;
 /// One execution of a trial, as the diff needs it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Exec {
+    /// Its row id.
+    pub(crate) id: i64,
     pub(crate) seq: i64,
     pub(crate) execution_count: Option<i64>,
     pub(crate) code: String,
@@ -31,6 +33,9 @@ pub(crate) struct Exec {
     pub(crate) statements: Vec<Stmt>,
     /// The files it read and wrote, in the order it first did.
     pub(crate) files: Vec<FileUse>,
+    /// Whether its statements' dynamic flags were read ([`super::Store::mark_dynamic`]);
+    /// until then they are all false.
+    pub(crate) dynamic_read: bool,
 }
 
 /// A name's final capture in a trial, before judging.
@@ -296,12 +301,25 @@ pub(crate) fn reads(side: &Side) -> Vec<Reads<'_>> {
 /// Judges every name either trial ends with (see the module docs); `seeds` are the statements
 /// of each trial that read an input file that differs (`inputs.rs`). Files are not variables:
 /// a name that is a path is never listed.
+#[cfg(test)]
 pub(crate) fn compare_values(
     l: &Side,
     r: &Side,
     ops: &[DiffOp],
     seeds: &[Seeds; 2],
 ) -> Vec<ValueDiff> {
+    compare_values_wanting(l, r, ops, seeds).0
+}
+
+/// [`compare_values`], with the executions of each side (positions) whose statements' dynamic
+/// flags the walk consulted before they were read: the answer holds once there are none.
+pub(crate) fn compare_values_wanting(
+    l: &Side,
+    r: &Side,
+    ops: &[DiffOp],
+    seeds: &[Seeds; 2],
+) -> (Vec<ValueDiff>, [Vec<usize>; 2]) {
+    let mut wanted: [Vec<usize>; 2] = Default::default();
     let names: BTreeSet<&String> = l
         .finals
         .keys()
@@ -362,8 +380,9 @@ pub(crate) fn compare_values(
         let (mut lm, mut rm) = matched_statements(&parts, &lc, &rc);
         unmatch_seeds(&seeds[0], &lc, &mut lm);
         unmatch_seeds(&seeds[1], &rc, &mut rm);
-        let mut tainted = changed_names(&lc, &lm, &judged);
-        tainted.extend(changed_names(&rc, &rm, &judged));
+        let [wl, wr] = &mut wanted;
+        let mut tainted = changed_names_wanting(&lc, &lm, &judged, wl);
+        tainted.extend(changed_names_wanting(&rc, &rm, &judged, wr));
         for i in undecided {
             if tainted.contains(entries[i].name.as_str()) {
                 entries[i].status = DiffStatus::Changed;
@@ -371,7 +390,7 @@ pub(crate) fn compare_values(
         }
     }
     entries.sort_by(|a, b| (a.status, &a.name).cmp(&(b.status, &b.name)));
-    entries
+    (entries, wanted)
 }
 
 /// Each execution's producing statements, in order.
@@ -381,6 +400,7 @@ fn cells(side: &Side) -> Vec<Cell<'_>> {
         .map(|e| Cell {
             seq: e.seq,
             statements: &e.statements,
+            dynamic_read: e.dynamic_read,
         })
         .collect()
 }

@@ -11,7 +11,7 @@ use rusqlite::{params, Connection};
 use super::algorithm::{Exec, Final, Names, Side};
 use super::inputs::{Content, FileUse};
 use super::model::{OutputEntry, MAGIC_ANSWER_MIME};
-use super::statements::{Made, Read, Stmt};
+use super::statements::{Read, Stmt};
 use crate::role::Role;
 use crate::{Result, Store, StoreError, TrialSummary};
 
@@ -118,6 +118,7 @@ fn load_execs(
             };
             at.insert(id, execs.len());
             execs.push(Exec {
+                id,
                 seq: r.get(1)?,
                 execution_count: r.get(2)?,
                 sha256: r.get(3)?,
@@ -126,6 +127,7 @@ fn load_execs(
                 outputs: Vec::new(),
                 statements: Vec::new(),
                 files: Vec::new(),
+                dynamic_read: false,
             });
             last_output = None;
         }
@@ -232,8 +234,8 @@ fn read_deleted(
 }
 
 /// Fills each execution's producing statements from the dependency index: the versions they
-/// made (`dataflow_versions`) and read (`dataflow_reads`), and whether the analysis found them
-/// dynamic. Their texts are read only where the diff needs them
+/// made (`version_rows` and the shared lists, as the view `dataflow_versions` joins them) and read (`dataflow_reads`); whether the analysis found them
+/// dynamic is read on demand ([`Store::mark_dynamic`]). Their texts are read only where the diff needs them
 /// ([`Store::fill_statement_texts`]).
 fn read_statements(
     conn: &Connection,
@@ -241,42 +243,7 @@ fn read_statements(
     at: &HashMap<i64, usize>,
     execs: &mut [Exec],
 ) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(
-        // A negative statement is a file's content from outside the trial (kind `external`),
-        // made by no statement: what the diff says of it comes from the files' hashes.
-        "SELECT execution_id, statement, name, symbol, current, kind FROM dataflow_versions
-         WHERE trial_id = ?1 AND statement >= 0",
-    )?;
-    let mut rows = stmt.query([trial])?;
-    while let Some(r) = rows.next()? {
-        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
-            continue;
-        };
-        let index: i64 = r.get(1)?;
-        let list = &mut execs[i].statements;
-        // Versions come in the order they were made: a statement's are together, but for the
-        // names only the probe saw, added to a statement at the end of their cell.
-        let s = match list.iter().rposition(|s| s.index == index) {
-            Some(s) => s,
-            None => {
-                list.push(Stmt {
-                    index,
-                    ..Stmt::default()
-                });
-                list.len() - 1
-            }
-        };
-        list[s].makes.push(Made {
-            name: r.get(2)?,
-            symbol: r.get(3)?,
-            current: r.get(4)?,
-            // `kind` is a role, or `assumed`: a change in place assumed rather than known.
-            mutation: matches!(
-                r.get_ref(5)?.as_str()?,
-                "mutated" | crate::dataflow_index::ASSUMED_KIND
-            ),
-        });
-    }
+    super::versions::read_versions(conn, trial, at, execs)?;
     for e in execs.iter_mut() {
         e.statements.sort_by_key(|s| s.index);
     }
@@ -313,7 +280,7 @@ fn read_statements(
             execs[i].statements[s].reads.push(read);
         }
     }
-    mark_dynamic(conn, trial, at, execs)
+    Ok(())
 }
 
 /// The position of statement `index` in a list sorted by index.
@@ -379,14 +346,54 @@ impl Store {
 /// What an analysis with a dynamic statement contains (an SQL string literal).
 const DYNAMIC: &str = "'\"dynamic\":true'";
 
-/// Marks the statements the stored analysis of their cell calls dynamic (`exec`, a magic, a
-/// star import). Only analyses that contain one are read, and only that flag of each statement.
-fn mark_dynamic(
-    conn: &Connection,
-    trial: i64,
-    at: &HashMap<i64, usize>,
-    execs: &mut [Exec],
-) -> rusqlite::Result<()> {
+impl Store {
+    /// Marks the statements the stored analysis of their cell calls dynamic (`exec`, a magic, a
+    /// star import), for the executions `which` (positions in `side.execs`) not read yet. Only
+    /// analyses that contain one are decoded, and only that flag of each statement. Read on
+    /// demand: the walk asks only for cells where a read changed (see
+    /// [`super::statements::changed_names_wanting`]), and reading every execution's analysis
+    /// was a sixth of a 5,000-execution diff.
+    pub(super) fn mark_dynamic(&self, side: &mut Side, which: &[usize]) -> Result<()> {
+        let which: Vec<usize> = which
+            .iter()
+            .copied()
+            .filter(|&i| !side.execs[i].dynamic_read)
+            .collect();
+        if which.is_empty() {
+            return Ok(());
+        }
+        let mut at: HashMap<i64, usize> = HashMap::new();
+        for &i in &which {
+            side.execs[i].dynamic_read = true;
+            at.insert(side.execs[i].id, i);
+        }
+        let ids = serde_json::to_string(&at.keys().collect::<Vec<_>>())
+            .expect("a list of integers serialises");
+        let found = self.read(|conn| {
+            // An execution with an analysis of its own, else its code's.
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT e.id, CASE WHEN d.analysis = '' THEN
+                        (SELECT a.analysis FROM code_analysis a WHERE a.code_id = e.code_id)
+                        ELSE d.analysis END AS analysis
+                 FROM json_each(?1) j CROSS JOIN executions e ON e.id = j.value
+                 JOIN execution_dataflow d ON d.execution_id = e.id
+                 WHERE instr(analysis, {DYNAMIC}) > 0"
+            ))?;
+            let rows =
+                stmt.query_map([ids], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        for (id, text) in found {
+            if let Some(&i) = at.get(&id) {
+                set_dynamic(&mut side.execs[i].statements, &text);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sets the dynamic flag of the statements the analysis `text` calls dynamic.
+fn set_dynamic(statements: &mut [Stmt], text: &str) {
     #[derive(serde::Deserialize)]
     struct Analysis {
         #[serde(default)]
@@ -397,37 +404,14 @@ fn mark_dynamic(
         #[serde(default)]
         dynamic: bool,
     }
-    // Executions with an analysis of their own, then those sharing their code's: each shared
-    // analysis is searched once, however many executions share it.
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT d.execution_id, d.analysis
-         FROM executions e JOIN execution_dataflow d ON d.execution_id = e.id
-         WHERE e.trial_id = ?1 AND instr(d.analysis, {DYNAMIC}) > 0
-         UNION ALL
-         SELECT e.id, a.analysis
-         FROM (SELECT code_id, analysis FROM code_analysis
-               WHERE code_id IN (SELECT code_id FROM executions WHERE trial_id = ?1)
-                   AND instr(analysis, {DYNAMIC}) > 0) a
-         JOIN executions e ON e.trial_id = ?1 AND e.code_id = a.code_id
-         JOIN execution_dataflow d ON d.execution_id = e.id AND d.analysis = ''"
-    ))?;
-    let mut rows = stmt.query([trial])?;
-    while let Some(r) = rows.next()? {
-        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
-            continue;
-        };
-        let text = r.get_ref(1)?.as_str().unwrap_or("");
-        let Ok(analysis) = serde_json::from_str::<Analysis>(text) else {
-            continue;
-        };
-        let statements = &mut execs[i].statements;
-        for (index, flag) in analysis.statements.iter().enumerate() {
-            if let Some(s) = statement_at(statements, index as i64).filter(|_| flag.dynamic) {
-                statements[s].dynamic = true;
-            }
+    let Ok(analysis) = serde_json::from_str::<Analysis>(text) else {
+        return;
+    };
+    for (index, flag) in analysis.statements.iter().enumerate() {
+        if let Some(s) = statement_at(statements, index as i64).filter(|_| flag.dynamic) {
+            statements[s].dynamic = true;
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -64,6 +64,8 @@ pub(crate) struct Made {
 pub(crate) struct Cell<'a> {
     pub(crate) seq: i64,
     pub(crate) statements: &'a [Stmt],
+    /// Whether its statements' dynamic flags were read (else they are all false for now).
+    pub(crate) dynamic_read: bool,
 }
 
 /// Which statements (by position in each execution's list) have a counterpart with the same
@@ -194,18 +196,27 @@ impl Walk<'_> {
     /// Whether statement `stmt` of execution `e` differs: its text has no counterpart, or it
     /// read a changed version (one the walk cannot place counts as changed), or, for a dynamic
     /// statement, anything its cell read was changed.
-    fn differs(&self, e: usize, stmt: &Stmt, matched: bool) -> bool {
-        !matched
+    /// The flag is consulted only where its cell read a changed version; a cell whose flags
+    /// were not read yet goes to `wanted`.
+    fn differs(&self, e: usize, stmt: &Stmt, matched: bool, wanted: &mut Vec<usize>) -> bool {
+        let differs = !matched
             || stmt
                 .reads
                 .iter()
-                .any(|r| self.version_changed(r).unwrap_or(true))
-            || (stmt.dynamic
-                && self.cells[e]
-                    .statements
-                    .iter()
-                    .flat_map(|s| &s.reads)
-                    .any(|r| self.version_changed(r) == Some(true)))
+                .any(|r| self.version_changed(r).unwrap_or(true));
+        if differs
+            || !self.cells[e]
+                .statements
+                .iter()
+                .flat_map(|s| &s.reads)
+                .any(|r| self.version_changed(r) == Some(true))
+        {
+            return differs;
+        }
+        if !self.cells[e].dynamic_read && wanted.last() != Some(&e) {
+            wanted.push(e);
+        }
+        stmt.dynamic
     }
 }
 
@@ -213,10 +224,22 @@ impl Walk<'_> {
 /// by a statement that differs. `cells` are the trial's executions in order (each its producing
 /// statements in order), `matched` what [`matched_statements`] said of them; names `judged` by
 /// their captured values carry that verdict to whatever reads their final value.
+#[cfg(test)]
 pub(crate) fn changed_names<'a>(
     cells: &'a [Cell<'a>],
     matched: &[Vec<bool>],
     judged: &'a HashMap<&'a str, bool>,
+) -> HashSet<&'a str> {
+    changed_names_wanting(cells, matched, judged, &mut Vec::new())
+}
+
+/// [`changed_names`], adding to `wanted` the cells (positions) whose dynamic flags the walk
+/// consulted before they were read: the answer holds once there are none.
+pub(crate) fn changed_names_wanting<'a>(
+    cells: &'a [Cell<'a>],
+    matched: &[Vec<bool>],
+    judged: &'a HashMap<&'a str, bool>,
+    wanted: &mut Vec<usize>,
 ) -> HashSet<&'a str> {
     let mut walk = Walk {
         cells,
@@ -231,7 +254,7 @@ pub(crate) fn changed_names<'a>(
             .push(Vec::with_capacity(cell.statements.len()));
         for (s, stmt) in cell.statements.iter().enumerate() {
             let is_matched = matched.get(e).and_then(|m| m.get(s)).copied();
-            let differs = walk.differs(e, stmt, is_matched.unwrap_or(false));
+            let differs = walk.differs(e, stmt, is_matched.unwrap_or(false), wanted);
             walk.different[e].push(differs);
             walk.note_births(e, s);
         }

@@ -181,3 +181,53 @@ pub(crate) fn changed(l: &Side, r: &Side) -> Vec<String> {
         .map(|(name, _, _)| name)
         .collect()
 }
+
+/// `In[n]` of cell `cell_id` running `code` (ok), recorded as the kernel would: with its own
+/// analysis when `own` (else the code's) and the probe's note of the names it bound (name,
+/// JSON value, or None for a value known by its type only).
+pub(crate) fn recorded(
+    n: i64,
+    cell_id: Option<&str>,
+    code: &str,
+    own: bool,
+    bound: &[(&str, Option<&str>)],
+) -> crate::ExecutionRecord {
+    let at = chrono::Utc::now();
+    let analysis = if own {
+        serde_json::to_string(&pyflow::analyze_cell(code)).expect("serialises")
+    } else {
+        String::new()
+    };
+    let bound: Vec<String> = bound
+        .iter()
+        .enumerate()
+        .map(|(k, (name, value))| {
+            let id = n * 100 + k as i64;
+            let info = match value {
+                Some(v) => format!(r#"{{"type": "int", "value": {v}}}"#),
+                None => r#"{"type": "lib.Model"}"#.to_string(),
+            };
+            format!(r#"["{name}", {id}, {info}]"#)
+        })
+        .collect();
+    crate::ExecutionRecord {
+        code_replaced: false,
+        msg_id: format!("msg-{n}-{}", uuid::Uuid::new_v4()),
+        execution_count: Some(n),
+        cell_id: cell_id.map(String::from),
+        code: code.into(),
+        started_at: at,
+        ended_at: at + chrono::Duration::milliseconds(3),
+        status: crate::ExecStatus::Ok,
+        error: None,
+        outputs: vec![],
+        dataflow: Some(crate::DataflowRecord {
+            analysis,
+            runtime: Some(format!(
+                r#"{{"bound": [{}], "deleted": []}}"#,
+                bound.join(", ")
+            )),
+            failed_line: None,
+        }),
+    }
+}

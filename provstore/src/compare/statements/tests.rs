@@ -32,6 +32,7 @@ fn cells(execs: &[Vec<Stmt>]) -> Vec<Cell<'_>> {
         .map(|(i, s)| Cell {
             seq: i as i64 + 1,
             statements: s,
+            dynamic_read: true,
         })
         .collect()
 }
