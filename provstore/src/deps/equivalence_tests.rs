@@ -1,6 +1,7 @@
-//! The dependency answers' executions read as now (`executions.rs`: each execution's rows in
-//! one pass, code and shared lists once each, analyses only where a version was assumed) equal
-//! what the reads before it gave (`reference.rs`), on a long random session of re-run cells
+//! The dependency answers read as now (the walk reading each execution's reads once;
+//! `executions.rs`: each execution's rows in one pass, code and shared lists once each,
+//! analyses only where a version was assumed) equal what the reads before gave
+//! (`reference.rs`), on a long random session of re-run cells
 //! with runtime values, unknown calls, deletions, failures, executions with their own analysis
 //! and with their code's, and on the same store rewritten as before the lean store.
 
@@ -81,7 +82,8 @@ fn record(n: usize, c: usize, code: &str, rng: &mut Rng) -> ExecutionRecord {
 }
 
 /// Every statement the walk reaches from each current version of the trial, one set per
-/// version (a variable's answer and every smaller one inside it).
+/// version (a variable's answer and every smaller one inside it); each walk equal to the
+/// recursive query's.
 fn walks(store: &Store, trial: i64) -> Vec<BTreeSet<StmtKey>> {
     let starts: Vec<StmtKey> = store
         .rows(
@@ -94,8 +96,15 @@ fn walks(store: &Store, trial: i64) -> Vec<BTreeSet<StmtKey>> {
     starts
         .iter()
         .map(|&start| {
+            let now = store.read(|conn| walk_from(conn, &[start])).unwrap();
             let list = serde_json::to_string(&[start]).unwrap();
-            store.read(|conn| walk_from(conn, &list)).unwrap().statements
+            let before = store
+                .read(|conn| reference::walk_from(conn, &list))
+                .unwrap();
+            assert_eq!(now.statements, before.statements, "{start:?}");
+            assert_eq!(now.edges, before.edges, "{start:?}");
+            assert_eq!(now.files, before.files, "{start:?}");
+            now.statements
         })
         .collect()
 }
@@ -148,7 +157,10 @@ fn the_answers_executions_are_read_as_before() {
         .unwrap();
     assert!(assumed[0] > 0, "the session has assumed changes to note");
     let lean = compare(&store, trial);
-    assert!(lean.0 > 500 && lean.1 > 0, "{lean:?} statements compared, noted");
+    assert!(
+        lean.0 > 500 && lean.1 > 0,
+        "{lean:?} statements compared, noted"
+    );
     drop(store);
 
     // The same facts as rows of each execution, as a store from before the lean store has
@@ -159,7 +171,9 @@ fn the_answers_executions_are_read_as_before() {
         .unwrap();
     let migrated = Store::open_existing(&db).unwrap();
     let rows = migrated
-        .rows("SELECT count(*) FROM version_rows", [], |r| r.get::<_, i64>(0))
+        .rows("SELECT count(*) FROM version_rows", [], |r| {
+            r.get::<_, i64>(0)
+        })
         .unwrap();
     assert!(rows[0] > 0);
     assert_eq!(compare(&migrated, trial), lean);

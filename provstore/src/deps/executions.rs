@@ -62,7 +62,10 @@ pub(super) fn dep_executions(
     names(conn, &list, &at, &mut executions)?;
     let spans = spans(conn, &list, &rows, &statements)?;
     let candidates = assumed::candidates(conn, &list, &rows_trials(&rows))?;
-    let mut notes = assumed::notes(conn, &json_list(&candidates), &statements)?;
+    let mut notes = match candidates.is_empty() {
+        true => HashMap::new(),
+        false => assumed::notes(conn, &json_list(&candidates), &statements)?,
+    };
     for &(e, s) in &statements {
         if let Some(&i) = at.get(&e) {
             let exec = &mut executions[i];
@@ -119,9 +122,8 @@ fn rows_trials(rows: &[Row]) -> Vec<(i64, Vec<i64>)> {
 fn code_texts(conn: &rusqlite::Connection, rows: &[Row]) -> rusqlite::Result<HashMap<i64, String>> {
     let ids: BTreeSet<i64> = rows.iter().map(|r| r.code_id).collect();
     let list = json_list(&ids.into_iter().collect::<Vec<_>>());
-    let mut stmt = conn.prepare_cached(
-        "SELECT c.id, c.text FROM json_each(?1) j JOIN code c ON c.id = j.value",
-    )?;
+    let mut stmt = conn
+        .prepare_cached("SELECT c.id, c.text FROM json_each(?1) j JOIN code c ON c.id = j.value")?;
     let texts = stmt
         .query_map([&list], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect();
@@ -259,7 +261,10 @@ fn spans(
         )?;
         let mut found = stmt.query([json_list(&codes.into_iter().collect::<Vec<_>>())])?;
         while let Some(r) = found.next()? {
-            of_code.insert((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?));
+            of_code.insert(
+                (r.get(0)?, r.get(1)?),
+                (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
+            );
         }
     }
     for row in by_code {

@@ -1,12 +1,14 @@
-//! The dependency answers' executions as they were read before `executions.rs` (three passes
-//! over `executions`, every execution's analysis read): kept for the tests only, as the
-//! reference the current queries must answer alike (`equivalence_tests.rs`).
+//! The dependency answers as they were read before: the walk as one recursive query, and the
+//! executions before `executions.rs` (three passes over `executions`, every execution's
+//! analysis read). Kept for the tests only, as the reference the current reads must answer
+//! alike (`equivalence_tests.rs`).
 
 use std::collections::{BTreeSet, HashMap};
 
 use super::answers::{DepExecution, DepValue};
 use super::assumed;
 use super::executions::{execution_row, statement_text, StmtKey};
+use super::Walk;
 use crate::shared_lists;
 
 /// A statement's recorded position: lines and bytes.
@@ -107,4 +109,50 @@ pub(super) fn dep_executions(
         }
     }
     Ok(executions)
+}
+
+/// The walk as one recursive query, from the statements `starts` (JSON pairs).
+pub(super) fn walk_from(conn: &rusqlite::Connection, starts: &str) -> rusqlite::Result<Walk> {
+    let mut walk = Walk::default();
+    {
+        let mut stmt = conn.prepare_cached(
+            "WITH RECURSIVE reach (e, s) AS (
+                 SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?1) j
+                 UNION
+                 SELECT r.dep_execution_id, r.dep_statement
+                 FROM reach JOIN dataflow_reads r ON r.execution_id = reach.e AND r.statement = reach.s
+                 UNION
+                 SELECT reach.e, m.dep_statement
+                 FROM reach JOIN execution_read_sets x ON x.execution_id = reach.e
+                 JOIN read_set_members m ON m.set_id = x.set_id AND m.statement = reach.s
+             )
+             SELECT reach.e, reach.s, r.dep_execution_id, r.dep_statement, r.symbol
+             FROM reach LEFT JOIN dataflow_reads r
+                 ON r.execution_id = reach.e AND r.statement = reach.s
+                 AND (r.dep_execution_id <> reach.e OR r.dep_statement < 0)
+             UNION ALL
+             SELECT reach.e, reach.s, reach.e, m.dep_statement, m.symbol
+             FROM reach JOIN execution_read_sets x ON x.execution_id = reach.e
+             JOIN read_set_members m ON m.set_id = x.set_id AND m.statement = reach.s
+             WHERE m.dep_statement < 0",
+        )?;
+        let mut rows = stmt.query([starts])?;
+        while let Some(r) = rows.next()? {
+            let at: StmtKey = (r.get(0)?, r.get(1)?);
+            walk.statements.insert(at);
+            let Some(dep) = r.get::<_, Option<i64>>(2)? else {
+                continue;
+            };
+            let (dep_statement, symbol): (i64, String) = (r.get(3)?, r.get(4)?);
+            // A read of a file's version: written by another execution, or from outside.
+            if dep_statement < 0 || pyflow::is_file_name(&symbol) {
+                let key = (dep, dep_statement, symbol.clone());
+                walk.files.entry(key).or_default().insert(at.0);
+            }
+            if dep != at.0 && dep_statement >= 0 {
+                walk.edges.entry((at.0, dep)).or_default().insert(symbol);
+            }
+        }
+    }
+    Ok(walk)
 }
