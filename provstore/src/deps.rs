@@ -421,13 +421,17 @@ impl Walk {
     }
 }
 
+/// A read in a row of the reading execution's own: `(statement, dep_execution, dep_statement,
+/// symbol)`.
+type OwnRead = (i64, i64, i64, String);
+
 /// The reads of the executions a walk reached, each read from the store once.
 struct ExecutionReads<'c> {
     own: rusqlite::CachedStatement<'c>,
     link: rusqlite::CachedStatement<'c>,
     members: rusqlite::CachedStatement<'c>,
-    /// Execution → its rows `(statement, dep_execution, dep_statement, symbol)` and its list.
-    executions: HashMap<i64, (Vec<(i64, i64, i64, String)>, Option<i64>)>,
+    /// Execution → its rows and its list.
+    executions: HashMap<i64, (Vec<OwnRead>, Option<i64>)>,
     /// List → its members `(statement, dep_statement, symbol)`.
     lists: HashMap<i64, Vec<(i64, i64, String)>>,
 }

@@ -55,7 +55,7 @@ fn record(n: usize, c: usize, code: &str, rng: &mut Rng) -> ExecutionRecord {
     } else {
         String::new()
     };
-    let runtime = (n % 2 == 0 && !fails).then(|| {
+    let runtime = (n.is_multiple_of(2) && !fails).then(|| {
         format!(r#"{{"bound": [["v{c}", {n}, {{"type": "int", "value": {n}}}]], "deleted": []}}"#)
     });
     ExecutionRecord {
