@@ -81,17 +81,7 @@ pub(super) fn candidates(
             found.extend(ids);
         }
     }
-    let mut links: Vec<(i64, i64)> = Vec::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT x.execution_id, x.set_id
-             FROM json_each(?1) j JOIN execution_version_sets x ON x.execution_id = j.value",
-        )?;
-        let mut rows = stmt.query([list])?;
-        while let Some(r) = rows.next()? {
-            links.push((r.get(0)?, r.get(1)?));
-        }
-    }
+    let links = list_links(conn, "execution_version_sets", list)?;
     let sets: BTreeSet<i64> = links.iter().map(|l| l.1).collect();
     let sets = serde_json::to_string(&sets).expect("a list of integers serialises");
     let assumed: BTreeSet<i64> = conn
@@ -109,4 +99,19 @@ pub(super) fn candidates(
             .map(|l| l.0),
     );
     Ok(found.into_iter().collect())
+}
+
+/// `(execution, list)` of each execution of the JSON list `list` that has a shared list in
+/// `links` (`execution_version_sets`, `execution_name_sets`).
+pub(super) fn list_links(
+    conn: &rusqlite::Connection,
+    links: &str,
+    list: &str,
+) -> rusqlite::Result<Vec<(i64, i64)>> {
+    conn.prepare_cached(&format!(
+        "SELECT x.execution_id, x.set_id
+         FROM json_each(?1) j JOIN {links} x ON x.execution_id = j.value"
+    ))?
+    .query_map([list], |r| Ok((r.get(0)?, r.get(1)?)))?
+    .collect()
 }

@@ -133,7 +133,10 @@ fn the_answers_executions_are_read_as_before() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("prov.db");
     let mut store = Store::open(&db).unwrap();
-    let trial = store.begin_trial(&new_trial()).unwrap().id;
+    let trial = store
+        .begin_trial(&crate::NewTrial::for_this_process(tmp.path()))
+        .unwrap()
+        .id;
     let mut rng = Rng(7);
     let codes: Vec<String> = (0..CELLS).map(|c| code(c, &mut rng)).collect();
     let mut n = 0;
@@ -177,16 +180,4 @@ fn the_answers_executions_are_read_as_before() {
         .unwrap();
     assert!(rows[0] > 0);
     assert_eq!(compare(&migrated, trial), lean);
-}
-
-fn new_trial() -> crate::NewTrial {
-    crate::NewTrial {
-        notebook: None,
-        cwd: "/".into(),
-        platform: "test".into(),
-        pid: 1,
-        hostname: "test".into(),
-        started_at: Utc::now(),
-        user: None,
-    }
 }

@@ -152,17 +152,7 @@ fn names(
                 .push((r.get(1)?, r.get(2)?, r.get(3)?));
         }
     }
-    let mut links: Vec<(i64, i64)> = Vec::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT x.execution_id, x.set_id
-             FROM json_each(?1) j JOIN execution_name_sets x ON x.execution_id = j.value",
-        )?;
-        let mut rows = stmt.query([list])?;
-        while let Some(r) = rows.next()? {
-            links.push((r.get(0)?, r.get(1)?));
-        }
-    }
+    let links = assumed::list_links(conn, "execution_name_sets", list)?;
     let sets: BTreeSet<i64> = links.iter().map(|l| l.1).collect();
     let mut members: HashMap<i64, Vec<(i64, String, Role)>> = HashMap::new();
     {
