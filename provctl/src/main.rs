@@ -296,7 +296,8 @@ fn older_trials(older: usize, first: i64, flags: &str) -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // 64 KiB at a time: an answer runs to hundreds of KB (`deps --json`).
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let result = run(&cli, &mut out).and_then(|()| out.flush().map_err(Failure::from));
     match result {
         Ok(()) => ExitCode::SUCCESS,

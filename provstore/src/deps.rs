@@ -7,14 +7,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rusqlite::OptionalExtension;
 
-use crate::role::Role;
 use crate::shared_lists;
 use crate::{Result, Store, StoreError, TrialSummary};
 
 mod answers;
 mod assumed;
 mod catch_up;
+#[cfg(test)]
+mod equivalence_tests;
+mod executions;
 mod files;
+#[cfg(test)]
+mod reference;
 
 pub use answers::{
     DepEdge, DepExecution, DepStatement, DepValue, DepsAnswer, FileInput, FileVersion, GraphAnswer,
@@ -23,8 +27,7 @@ pub use answers::{
 
 use crate::dataflow_index;
 
-/// A statement of the trial: (execution id, statement index).
-type StmtKey = (i64, i64);
+use executions::{execution_row, value_from_row, StmtKey};
 
 /// What a walk down the graph reached.
 #[derive(Default)]
@@ -324,11 +327,9 @@ impl Store {
         }
     }
 
-    /// Everything reachable from `starts` through what statements read: one recursive query,
-    /// bounded by the answer (each step is a range of `dataflow_reads`, clustered by statement).
+    /// Everything reachable from `starts` through what statements read, bounded by the answer.
     fn walk(&self, starts: &[StmtKey]) -> Result<Walk> {
-        let starts = serde_json::to_string(starts).expect("pairs of integers serialise");
-        self.read(|conn| walk_from(conn, &starts))
+        self.read(|conn| in_one_read(conn, |conn| walk_from(conn, starts)))
     }
 
     fn deps_answer(&self, var: &str, trial: TrialSummary, walk: Walk) -> Result<DepsAnswer> {
@@ -345,228 +346,133 @@ impl Store {
     }
 
     /// The executions of these statements, in execution order, with what they defined and
-    /// used, the probe's values and these statements: three queries for the whole answer.
+    /// used, the probe's values and these statements (`executions.rs`).
     fn dep_executions(&self, statements: &BTreeSet<StmtKey>) -> Result<Vec<DepExecution>> {
-        self.read(|conn| dep_executions(conn, statements))
+        self.read(|conn| in_one_read(conn, |conn| executions::dep_executions(conn, statements)))
     }
 }
 
-/// [`Store::walk`]'s one recursive query, from the statements `starts` (JSON pairs).
-fn walk_from(conn: &rusqlite::Connection, starts: &str) -> rusqlite::Result<Walk> {
+/// Runs `f` in one read transaction when none is open. Outside one, every statement takes and
+/// releases the WAL's read lock (two `fcntl`s and an `fstat`), and a walk runs thousands.
+fn in_one_read<T>(
+    conn: &rusqlite::Connection,
+    f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    if !conn.is_autocommit() {
+        return f(conn);
+    }
+    // Dropped at the end, so rolled back: nothing was written.
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Deferred)?;
+    f(&tx)
+}
+
+/// [`Store::walk`]: from the statements `starts`, every statement their reads lead to. A
+/// value's history is a chain through hundreds of executions, one or two statements each, so
+/// the walk reads each execution's reads once, as it reaches it, and each shared list of
+/// reads once (a recursive query looked each statement up twice: once to walk, once to list).
+fn walk_from(conn: &rusqlite::Connection, starts: &[StmtKey]) -> rusqlite::Result<Walk> {
     let mut walk = Walk::default();
-    {
-        let mut stmt = conn.prepare_cached(
-            "WITH RECURSIVE reach (e, s) AS (
-                 SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?1) j
-                 UNION
-                 SELECT r.dep_execution_id, r.dep_statement
-                 FROM reach JOIN dataflow_reads r ON r.execution_id = reach.e AND r.statement = reach.s
-                 UNION
-                 SELECT reach.e, m.dep_statement
-                 FROM reach JOIN execution_read_sets x ON x.execution_id = reach.e
-                 JOIN read_set_members m ON m.set_id = x.set_id AND m.statement = reach.s
-             )
-             SELECT reach.e, reach.s, r.dep_execution_id, r.dep_statement, r.symbol
-             FROM reach LEFT JOIN dataflow_reads r
-                 ON r.execution_id = reach.e AND r.statement = reach.s
-                 AND (r.dep_execution_id <> reach.e OR r.dep_statement < 0)
-             UNION ALL
-             SELECT reach.e, reach.s, reach.e, m.dep_statement, m.symbol
-             FROM reach JOIN execution_read_sets x ON x.execution_id = reach.e
-             JOIN read_set_members m ON m.set_id = x.set_id AND m.statement = reach.s
-             WHERE m.dep_statement < 0",
-        )?;
-        let mut rows = stmt.query([starts])?;
-        while let Some(r) = rows.next()? {
-            let at: StmtKey = (r.get(0)?, r.get(1)?);
-            walk.statements.insert(at);
-            let Some(dep) = r.get::<_, Option<i64>>(2)? else {
-                continue;
-            };
-            let (dep_statement, symbol): (i64, String) = (r.get(3)?, r.get(4)?);
-            // A read of a file's version: written by another execution, or from outside.
-            if dep_statement < 0 || pyflow::is_file_name(&symbol) {
-                let key = (dep, dep_statement, symbol.clone());
-                walk.files.entry(key).or_default().insert(at.0);
+    let mut reads = ExecutionReads::new(conn)?;
+    let mut queue: Vec<StmtKey> = Vec::new();
+    for &start in starts {
+        if walk.statements.insert(start) {
+            queue.push(start);
+        }
+    }
+    while let Some(at) = queue.pop() {
+        reads.load(at.0)?;
+        let (rows, list) = &reads.executions[&at.0];
+        for (_, dep, dep_statement, symbol) in rows.iter().filter(|r| r.0 == at.1) {
+            // A read within the execution (rows from before schema v6) only leads on.
+            if *dep != at.0 || *dep_statement < 0 {
+                walk.note(at, *dep, *dep_statement, symbol);
             }
-            if dep != at.0 && dep_statement >= 0 {
-                walk.edges.entry((at.0, dep)).or_default().insert(symbol);
+            if walk.statements.insert((*dep, *dep_statement)) {
+                queue.push((*dep, *dep_statement));
+            }
+        }
+        let members = list.and_then(|l| reads.lists.get(&l)).into_iter().flatten();
+        for (_, dep_statement, symbol) in members.filter(|m| m.0 == at.1) {
+            if *dep_statement < 0 {
+                walk.note(at, at.0, *dep_statement, symbol);
+            }
+            if walk.statements.insert((at.0, *dep_statement)) {
+                queue.push((at.0, *dep_statement));
             }
         }
     }
     Ok(walk)
 }
 
-/// [`Store::dep_executions`]' queries.
-fn dep_executions(
-    conn: &rusqlite::Connection,
-    statements: &BTreeSet<StmtKey>,
-) -> rusqlite::Result<Vec<DepExecution>> {
-    // A negative statement is a file's content from outside, no execution's code.
-    let statements: BTreeSet<StmtKey> = statements.iter().filter(|s| s.1 >= 0).copied().collect();
-    let statements = &statements;
-    let mut ids: Vec<i64> = statements.iter().map(|s| s.0).collect();
-    ids.dedup();
-    let list = serde_json::to_string(&ids).expect("a list of integers serialises");
-    let mut executions: Vec<DepExecution> = Vec::with_capacity(ids.len());
-    let mut at: HashMap<i64, usize> = HashMap::with_capacity(ids.len());
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT e.id, e.execution_count, e.cell_id, c.text, e.status
-                 FROM json_each(?1) j
-                 JOIN executions e ON e.id = j.value
-                 JOIN code c ON c.id = e.code_id
-                 ORDER BY e.id",
-        )?;
-        let mut rows = stmt.query([&list])?;
-        while let Some(r) = rows.next()? {
-            at.insert(r.get(0)?, executions.len());
-            executions.push(execution_row(r)?);
+impl Walk {
+    /// Statement `at` read `symbol` from statement `dep_statement` of execution `dep`.
+    fn note(&mut self, at: StmtKey, dep: i64, dep_statement: i64, symbol: &str) {
+        // A read of a file's version: written by another execution, or from outside.
+        if dep_statement < 0 || pyflow::is_file_name(symbol) {
+            let key = (dep, dep_statement, symbol.to_string());
+            self.files.entry(key).or_default().insert(at.0);
         }
-    }
-    {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT execution_id, name, role FROM ({})
-             WHERE role IN ('defined', 'mutated', 'used')
-             ORDER BY execution_id, position",
-            shared_lists::names_of("(SELECT j.value AS id FROM json_each(?1) j) e")
-        ))?;
-        let mut rows = stmt.query([&list])?;
-        while let Some(r) = rows.next()? {
-            let Some(&i) = at.get(&r.get(0)?) else {
-                continue;
-            };
-            executions[i].note(r.get(1)?, r.get(2)?);
-        }
-    }
-    let mut spans: HashMap<StmtKey, Span> = HashMap::new();
-    {
-        let mut stmt = conn.prepare_cached(
-            // An execution without statement rows of its own has its code's (schema v6).
-            "SELECT s.execution_id, s.statement, s.line_start, s.line_end, s.byte_start,
-                        s.byte_end
-                 FROM json_each(?1) j
-                 JOIN dataflow_statements s ON s.execution_id = j.value
-             UNION ALL
-             SELECT e.id, s.statement, s.line_start, s.line_end, s.byte_start, s.byte_end
-                 FROM json_each(?1) j
-                 JOIN executions e ON e.id = j.value
-                 JOIN code_statements s ON s.code_id = e.code_id
-                 WHERE NOT EXISTS
-                     (SELECT 1 FROM dataflow_statements o WHERE o.execution_id = e.id)",
-        )?;
-        let mut rows = stmt.query([&list])?;
-        while let Some(r) = rows.next()? {
-            let key: StmtKey = (r.get(0)?, r.get(1)?);
-            if statements.contains(&key) {
-                spans.insert(key, (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?));
-            }
-        }
-    }
-    let mut notes = assumed::notes(conn, &list, statements)?;
-    for &(e, s) in statements {
-        if let Some(&i) = at.get(&e) {
-            let exec = &mut executions[i];
-            let mut st = statement_text(s, spans.get(&(e, s)).copied(), &exec.code);
-            st.assumed = notes.remove(&(e, s)).unwrap_or_default();
-            exec.statements.push(st);
-        }
-    }
-    {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT execution_id, name, type_name, value_json FROM ({})
-                 ORDER BY execution_id, id",
-            crate::shared_lists::values_of("(SELECT value AS id FROM json_each(?1)) e")
-        ))?;
-        let mut rows = stmt.query([&list])?;
-        while let Some(r) = rows.next()? {
-            let Some(&i) = at.get(&r.get(0)?) else {
-                continue;
-            };
-            let value: Option<String> = r.get(3)?;
-            executions[i].values.push(DepValue {
-                name: r.get(1)?,
-                type_name: r.get(2)?,
-                value: value.and_then(|v| serde_json::from_str(&v).ok()),
-            });
-        }
-    }
-    Ok(executions)
-}
-
-impl DepExecution {
-    /// Notes a name the execution touched in `role` (once each); a deletion is not listed, nor
-    /// a file (not a variable: the answers' `files` show them).
-    fn note(&mut self, name: String, role: Role) {
-        if pyflow::is_file_name(&name) {
-            return;
-        }
-        let list = match role {
-            Role::Defined | Role::Mutated => &mut self.defines,
-            Role::Used => &mut self.uses,
-            Role::Deleted => return,
-        };
-        if !list.contains(&name) {
-            list.push(name);
+        if dep != at.0 && dep_statement >= 0 {
+            self.edges
+                .entry((at.0, dep))
+                .or_default()
+                .insert(symbol.to_string());
         }
     }
 }
 
-/// A statement's recorded position: lines and bytes (NULL for a cell that could not be
-/// analysed).
-type Span = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+/// A read in a row of the reading execution's own: `(statement, dep_execution, dep_statement,
+/// symbol)`.
+type OwnRead = (i64, i64, i64, String);
 
-/// A statement's position and exact text; with no recorded position (a cell that could not
-/// be analysed) the whole cell stands for it.
-fn statement_text(index: i64, span: Option<Span>, code: &str) -> DepStatement {
-    let whole = || DepStatement {
-        index: index as usize,
-        line_start: 1,
-        line_end: code.lines().count().max(1),
-        text: code.to_string(),
-        assumed: Vec::new(),
-    };
-    match span {
-        Some((Some(ls), Some(le), Some(bs), Some(be))) => {
-            match code.get(bs as usize..be as usize) {
-                Some(text) => DepStatement {
-                    index: index as usize,
-                    line_start: ls as usize,
-                    line_end: le as usize,
-                    text: text.to_string(),
-                    assumed: Vec::new(),
-                },
-                None => whole(),
-            }
-        }
-        _ => whole(),
+/// The reads of the executions a walk reached, each read from the store once.
+struct ExecutionReads<'c> {
+    own: rusqlite::CachedStatement<'c>,
+    link: rusqlite::CachedStatement<'c>,
+    members: rusqlite::CachedStatement<'c>,
+    /// Execution → its rows and its list.
+    executions: HashMap<i64, (Vec<OwnRead>, Option<i64>)>,
+    /// List → its members `(statement, dep_statement, symbol)`.
+    lists: HashMap<i64, Vec<(i64, i64, String)>>,
+}
+
+impl<'c> ExecutionReads<'c> {
+    fn new(conn: &'c rusqlite::Connection) -> rusqlite::Result<ExecutionReads<'c>> {
+        Ok(ExecutionReads {
+            own: conn.prepare_cached(
+                "SELECT statement, dep_execution_id, dep_statement, symbol FROM dataflow_reads
+                 WHERE execution_id = ?1",
+            )?,
+            link: conn
+                .prepare_cached("SELECT set_id FROM execution_read_sets WHERE execution_id = ?1")?,
+            members: conn.prepare_cached(
+                "SELECT statement, dep_statement, symbol FROM read_set_members WHERE set_id = ?1",
+            )?,
+            executions: HashMap::new(),
+            lists: HashMap::new(),
+        })
     }
-}
 
-/// A [`DepValue`] from `(execution_id, name, type_name, value_json)` of `captured_values`.
-fn value_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepValue> {
-    let value: Option<String> = r.get(3)?;
-    Ok(DepValue {
-        name: r.get(1)?,
-        type_name: r.get(2)?,
-        value: value.and_then(|v| serde_json::from_str(&v).ok()),
-    })
-}
-
-/// An execution from a row of `id, execution_count, cell_id, code, status`; its names,
-/// statements and values are filled in afterwards.
-fn execution_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DepExecution> {
-    Ok(DepExecution {
-        execution_id: r.get(0)?,
-        execution_count: r.get(1)?,
-        cell_id: r.get(2)?,
-        code: r.get(3)?,
-        status: r.get(4)?,
-        defines: Vec::new(),
-        uses: Vec::new(),
-        statements: Vec::new(),
-        values: Vec::new(),
-    })
+    /// Reads execution `e`'s reads and its list's members, unless read already.
+    fn load(&mut self, e: i64) -> rusqlite::Result<()> {
+        if self.executions.contains_key(&e) {
+            return Ok(());
+        }
+        let rows = self
+            .own
+            .query_map([e], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let list: Option<i64> = self.link.query_row([e], |r| r.get(0)).optional()?;
+        if let Some(list) = list.filter(|l| !self.lists.contains_key(l)) {
+            let members = self
+                .members
+                .query_map([list], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            self.lists.insert(list, members);
+        }
+        self.executions.insert(e, (rows, list));
+        Ok(())
+    }
 }
 
 fn edge_list(edges: BTreeMap<(i64, i64), BTreeSet<String>>) -> Vec<DepEdge> {

@@ -63,3 +63,55 @@ pub(super) fn notes(
     }
     Ok(notes)
 }
+
+/// The executions among `trials` (each trial with its executions of the JSON list `list`)
+/// that may have a note: those with an assumed version. The lean store keeps an execution's
+/// versions in a shared list, read once per list; a trial with versions in rows of their own
+/// (indexed before the lean store) has no index to find them by execution, so all of its
+/// executions are read as before.
+pub(super) fn candidates(
+    conn: &rusqlite::Connection,
+    list: &str,
+    trials: &[(i64, Vec<i64>)],
+) -> rusqlite::Result<Vec<i64>> {
+    let mut found: BTreeSet<i64> = BTreeSet::new();
+    let mut rows = conn.prepare_cached("SELECT 1 FROM version_rows WHERE trial_id = ?1 LIMIT 1")?;
+    for (trial, ids) in trials {
+        if rows.exists([trial])? {
+            found.extend(ids);
+        }
+    }
+    let links = list_links(conn, "execution_version_sets", list)?;
+    let sets: BTreeSet<i64> = links.iter().map(|l| l.1).collect();
+    let sets = serde_json::to_string(&sets).expect("a list of integers serialises");
+    let assumed: BTreeSet<i64> = conn
+        .prepare_cached(
+            "SELECT DISTINCT m.set_id FROM json_each(?1) j
+             JOIN version_set_members m ON m.set_id = j.value
+             WHERE m.kind = ?2",
+        )?
+        .query_map((&sets, ASSUMED_KIND), |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    found.extend(
+        links
+            .iter()
+            .filter(|(_, set)| assumed.contains(set))
+            .map(|l| l.0),
+    );
+    Ok(found.into_iter().collect())
+}
+
+/// `(execution, list)` of each execution of the JSON list `list` that has a shared list in
+/// `links` (`execution_version_sets`, `execution_name_sets`).
+pub(super) fn list_links(
+    conn: &rusqlite::Connection,
+    links: &str,
+    list: &str,
+) -> rusqlite::Result<Vec<(i64, i64)>> {
+    conn.prepare_cached(&format!(
+        "SELECT x.execution_id, x.set_id
+         FROM json_each(?1) j JOIN {links} x ON x.execution_id = j.value"
+    ))?
+    .query_map([list], |r| Ok((r.get(0)?, r.get(1)?)))?
+    .collect()
+}
