@@ -157,7 +157,7 @@ impl Cache {
             }
         }
         // Newest first: keep while within both bounds.
-        entries.sort_by(|a, b| b.0.cmp(&a.0));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.0));
         let mut total = 0u64;
         for (i, (_, size, path)) in entries.iter().enumerate() {
             total += size;
