@@ -433,6 +433,16 @@ fn absorbing_twice_changes_nothing_and_a_grown_trial_replaces() {
     assert_eq!(target.trial(412).unwrap().executions, 10);
 }
 
+/// Deletes one payload from the bundle at `path`, which its rows still name.
+fn lose_a_payload(path: &Path) {
+    common::raw(path)
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             DELETE FROM blobs WHERE sha256 IN (SELECT sha256 FROM blobs LIMIT 1)",
+        )
+        .unwrap();
+}
+
 #[test]
 fn hostile_bundles_are_refused_and_change_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -467,12 +477,7 @@ fn hostile_bundles_are_refused_and_change_nothing() {
     // A bundle whose rows name a payload it does not hold, or whose trial id is taken.
     let broken = tmp.path().join("broken.prov");
     source.extract_trial(ids[1], &broken).unwrap();
-    common::raw(&broken)
-        .execute_batch(
-            "PRAGMA foreign_keys = OFF;
-             DELETE FROM blobs WHERE sha256 IN (SELECT sha256 FROM blobs LIMIT 1)",
-        )
-        .unwrap();
+    lose_a_payload(&broken);
     let err = target.absorb_trial(&broken, None).unwrap_err();
     assert!(matches!(err, StoreError::Bundle { .. }), "{err:?}");
     assert!(err.to_string().contains("do not fit together"), "{err}");
@@ -515,12 +520,7 @@ fn a_scratch_store_absorbs_alike_and_still_rolls_back() {
     let broken = tmp.path().join("broken.prov");
     let (_, other, other_ids) = source_store(&tmp.path().join("other"));
     other.extract_trial(other_ids[0], &broken).unwrap();
-    common::raw(&broken)
-        .execute_batch(
-            "PRAGMA foreign_keys = OFF;
-             DELETE FROM blobs WHERE sha256 IN (SELECT sha256 FROM blobs LIMIT 1)",
-        )
-        .unwrap();
+    lose_a_payload(&broken);
     let err = scratch.absorb_trial(&broken, None).unwrap_err();
     assert!(err.to_string().contains("do not fit together"), "{err}");
     assert_eq!(size(scratch.path()), before);
