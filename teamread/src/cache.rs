@@ -89,6 +89,7 @@ impl Cache {
     /// Writes the store kept under `key` to `dest` (a new file) and marks it used; false when
     /// there is none, or it is damaged (then it is removed).
     pub(crate) fn load(&self, key: &[u8; 32], dest: &Path) -> bool {
+        use std::os::unix::fs::OpenOptionsExt;
         let path = self.entry(key);
         let Ok(bytes) = fs::read(&path) else {
             return false;
@@ -100,6 +101,7 @@ impl Cache {
         let written = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(dest)
             .and_then(|mut f| f.write_all(store));
         if written.is_err() {
@@ -260,6 +262,8 @@ mod tests {
         );
         assert!(cache.load(&k, &out("one")));
         assert_eq!(fs::read(out("one")).unwrap(), b"the store's bytes");
+        let mode = fs::metadata(out("one")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the copy is as private as the entry");
         // Another key never reads it.
         let other = key(&[identity(1, "ab")]);
         fs::copy(&entry, cache.entry(&other)).unwrap();
