@@ -23,6 +23,7 @@ says so).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -31,7 +32,7 @@ import sqlite3
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from benchmarks import OUT_DIR, PROVCTL, REPO_ROOT, need_binary, source_hash, timed_process
 from harness import BenchError, Context, Row, benchmark, median, prov_row
@@ -393,8 +394,25 @@ def team(ctx: Context, users: int, per_user: int, executions: int, pair_executio
     parent = OUT_DIR / "team"
     parent.mkdir(parents=True, exist_ok=True)
     folder, facts, origin = team_store(parent, users, per_user, executions, pair_executions)
-    with Server(folder / "pg") as server:
+    with Server(folder / "pg") as server, own_cache(folder / "cache", server):
         return measure(server, folder, facts, origin, runs, pair_executions)
+
+
+@contextlib.contextmanager
+def own_cache(cache: Path, server: Server) -> Iterator[None]:
+    """A cache folder of this run's own (XDG_CACHE_HOME), emptied first, for every provctl run:
+    the scratch stores provctl keeps of remote trials start from nothing, and the user's own
+    cache is neither read nor filled."""
+    shutil.rmtree(cache, ignore_errors=True)
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = server.env["XDG_CACHE_HOME"] = str(cache)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = saved
 
 
 def measure(server: Server, folder: Path, facts: dict[str, Any], origin: str, runs: int,
@@ -421,6 +439,13 @@ def measure(server: Server, folder: Path, facts: dict[str, Any], origin: str, ru
     commands["start"] = [str(PROVCTL), "--version"]
     check_answers(server, commands, real, facts)
     samples = time_rounds(commands, runs)
+    if "diff" in commands:
+        # The diff with nothing cached: each run fetches and absorbs both bundles again.
+        cold = []
+        for _ in range(3):
+            shutil.rmtree(os.environ["XDG_CACHE_HOME"], ignore_errors=True)
+            cold.append(timed_process(commands["diff"], "provctl diff, nothing cached"))
+        samples["diff_cold"] = cold
     pushes = []
     for _ in range(runs):
         server.psql(forget)
@@ -477,7 +502,10 @@ def rows_of(samples: dict[str, list[float]], pushes: list[float], facts: dict[st
     if "diff" in samples:
         rows += ms_rows(DIFF_LABEL, samples["diff"], 300.0,
                         f"`provctl diff {REMOTE}:A {REMOTE}:B --json`, {whole}; two pushed trials of "
-                        f"{pair_executions:,} executions: both bundles fetched, absorbed into a scratch store, diffed")
+                        f"{pair_executions:,} executions, diffed in the scratch store provctl keeps of them "
+                        "(the untimed first run fetched and absorbed both bundles and kept it in the cache); "
+                        f"nothing cached: median {median(samples['diff_cold']) * 1e3:.0f} ms over "
+                        f"{len(samples['diff_cold'])} runs")
     rows += ms_rows(PUSH_LABEL, pushes, 2000.0,
                     f"`provctl push {REMOTE} 1`, whole process; its remote row deleted (untimed) before each "
                     f"run, so each push writes the whole trial: bundle, {pair_executions:,} executions, values")

@@ -3,7 +3,8 @@
 //! trials named anywhere as `NAME:ID` (`team:412`). Cross-trial commands ask [`Sources::team`]
 //! for the team store's connection; per-trial ones get their trials' ids in a store from
 //! [`Sources::open`]: the local store itself when every trial is local, else a scratch store
-//! holding only the named trials' bundles (deleted after), so the same code answers.
+//! holding only the named trials' bundles (deleted after), so the same code answers; when all
+//! are remote, that store may come from the user's cache (`provteamread::Scratch::of_remotes`).
 
 use std::path::{Path, PathBuf};
 
@@ -213,6 +214,22 @@ impl Sources {
             let store = self.local.take().expect("opened above");
             return Ok(Opened {
                 store: Held::Local(store),
+                ids,
+            });
+        }
+        // Remote trials alone: a store the cache may hold already.
+        let remote: Option<Vec<(Remote, i64)>> = places
+            .iter()
+            .map(|p| match p {
+                Place::Team { remote, id } => Some((remote.clone(), *id)),
+                Place::Local(_) => None,
+            })
+            .collect();
+        if let Some(remote) = remote {
+            let (scratch, ids) =
+                Scratch::of_remotes(&mut self.teams, &remote).map_err(team_failure)?;
+            return Ok(Opened {
+                store: Held::Scratch(scratch),
                 ids,
             });
         }

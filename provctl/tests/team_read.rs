@@ -392,3 +392,129 @@ fn errors_say_what_to_fix() {
     assert_ne!(secret.status.code(), Some(0));
     assert!(!stderr(&secret).contains("s3cret"), "{}", stderr(&secret));
 }
+
+/// `provctl ARGS` in `cwd` with `cache` as the user's cache folder.
+fn provctl_cached(cwd: &Path, cache: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_provctl"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("PROV_DB")
+        .env("XDG_CACHE_HOME", cache)
+        .output()
+        .unwrap()
+}
+
+/// The scratch stores kept in the cache folder `cache`.
+fn cached_stores(cache: &Path) -> Vec<PathBuf> {
+    let dir = cache.join("prov").join("scratch");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    found.retain(|p| p.extension().is_some_and(|e| e == "db"));
+    found.sort();
+    found
+}
+
+#[test]
+fn a_cached_remote_diff_is_fresh_after_a_push_and_survives_a_damaged_entry() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(t) = team() else { return };
+    let ann = t.ann.path();
+    let cache = tempfile::tempdir().unwrap();
+    let diff = |left: &str, right: &str| {
+        let v = json(&provctl_cached(
+            ann,
+            cache.path(),
+            &["diff", left, right, "--all", "--json"],
+        ));
+        without(v, &["left", "right"])
+    };
+    let local = diff("ann-a", "ann-b");
+    assert_eq!(diff("team:1", "team:2"), local, "cold: fetched and kept");
+    let kept = cached_stores(cache.path());
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&kept[0]), 0o600);
+    assert_eq!(mode(kept[0].parent().unwrap()), 0o700);
+    assert_eq!(mode(&cache.path().join("prov")), 0o700);
+
+    // Warm: the answer comes from the cache, not the team store's bundles.
+    let mut server = provteam::connect_raw(&t.db.url).unwrap();
+    let saved = server
+        .query(
+            "SELECT trial_id, bytes FROM prov_bundles ORDER BY trial_id",
+            &[],
+        )
+        .unwrap();
+    server
+        .execute("UPDATE prov_bundles SET bytes = 'no bundle'", &[])
+        .unwrap();
+    assert_eq!(diff("team:1", "team:2"), local, "warm: read from the cache");
+    for row in &saved {
+        let (id, bytes): (i64, Vec<u8>) = (row.get(0), row.get(1));
+        server
+            .execute(
+                "UPDATE prov_bundles SET bytes = $2 WHERE trial_id = $1",
+                &[&id, &bytes],
+            )
+            .unwrap();
+    }
+
+    // Ann records one more cell in her first trial and pushes it again: its content digest
+    // changes, so the cached store is not used; the answer is the new local one.
+    let ann_db = ann.join(".prov").join("prov.db");
+    let mut store = Store::open(&ann_db).unwrap();
+    store
+        .record_execution(1, &acc_cell(3, "lr = 0.9\nacc = 1.4", 1.4))
+        .unwrap();
+    provteam::Team::connect(&t.db.url)
+        .unwrap()
+        .push(&store, &[1])
+        .unwrap();
+    drop(store);
+    let grown = diff("ann-a", "ann-b");
+    assert_ne!(grown, local);
+    assert_eq!(
+        diff("team:1", "team:2"),
+        grown,
+        "the re-pushed trial seen fresh"
+    );
+    let kept = cached_stores(cache.path());
+    assert_eq!(kept.len(), 2, "{kept:?}");
+
+    // A damaged entry is not read: it is built again from the bundles, and replaced.
+    for entry in &kept {
+        let mut bytes = std::fs::read(entry).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x55;
+        std::fs::write(entry, &bytes).unwrap();
+    }
+    let damaged: Vec<Vec<u8>> = kept.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    assert_eq!(diff("team:1", "team:2"), grown);
+    let now = cached_stores(cache.path());
+    assert_eq!(now.len(), 2, "{now:?}");
+    let replaced = now
+        .iter()
+        .filter(|p| !damaged.contains(&std::fs::read(p).unwrap()))
+        .count();
+    assert_eq!(replaced, 1, "the entry of the current pair was replaced");
+    assert_eq!(diff("team:1", "team:2"), grown, "and reads back");
+
+    // One remote trial alone has an entry of its own; without a home there is no cache.
+    let show = json(&provctl_cached(
+        ann,
+        cache.path(),
+        &["show", "team:4", "--json"],
+    ));
+    assert_eq!(show["trial"]["id"], 4);
+    assert_eq!(cached_stores(cache.path()).len(), 3);
+    let homeless = std::process::Command::new(env!("CARGO_BIN_EXE_provctl"))
+        .args(["diff", "team:1", "team:2", "--all", "--json"])
+        .current_dir(ann)
+        .env_remove("PROV_DB")
+        .env_remove("HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .output()
+        .unwrap();
+    assert_eq!(without(json(&homeless), &["left", "right"]), grown);
+}

@@ -433,6 +433,16 @@ fn absorbing_twice_changes_nothing_and_a_grown_trial_replaces() {
     assert_eq!(target.trial(412).unwrap().executions, 10);
 }
 
+/// Deletes one payload from the bundle at `path`, which its rows still name.
+fn lose_a_payload(path: &Path) {
+    common::raw(path)
+        .execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             DELETE FROM blobs WHERE sha256 IN (SELECT sha256 FROM blobs LIMIT 1)",
+        )
+        .unwrap();
+}
+
 #[test]
 fn hostile_bundles_are_refused_and_change_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -467,12 +477,7 @@ fn hostile_bundles_are_refused_and_change_nothing() {
     // A bundle whose rows name a payload it does not hold, or whose trial id is taken.
     let broken = tmp.path().join("broken.prov");
     source.extract_trial(ids[1], &broken).unwrap();
-    common::raw(&broken)
-        .execute_batch(
-            "PRAGMA foreign_keys = OFF;
-             DELETE FROM blobs WHERE sha256 IN (SELECT sha256 FROM blobs LIMIT 1)",
-        )
-        .unwrap();
+    lose_a_payload(&broken);
     let err = target.absorb_trial(&broken, None).unwrap_err();
     assert!(matches!(err, StoreError::Bundle { .. }), "{err:?}");
     assert!(err.to_string().contains("do not fit together"), "{err}");
@@ -485,6 +490,41 @@ fn hostile_bundles_are_refused_and_change_nothing() {
     // A bundle is always a new file.
     let err = source.extract_trial(ids[1], &good).unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
+}
+
+/// A scratch store (`Store::scratch_mode`: journal in memory, no syncs) takes bundles in as a
+/// normal store does, and a bundle that fails half-way still leaves nothing behind.
+#[test]
+fn a_scratch_store_absorbs_alike_and_still_rolls_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, source, ids) = source_store(&tmp.path().join("source"));
+    let normal = Store::open(&tmp.path().join("normal.db")).unwrap();
+    let scratch = Store::open(&tmp.path().join("scratch.db")).unwrap();
+    scratch.scratch_mode().unwrap();
+    for (i, &t) in ids.iter().enumerate() {
+        let bundle = tmp.path().join(format!("trial-{t}.prov"));
+        source.extract_trial(t, &bundle).unwrap();
+        let a = normal.absorb_trial(&bundle, None).unwrap();
+        let b = scratch.absorb_trial(&bundle, None).unwrap();
+        assert_eq!((a.trial_id, a.outcome), (b.trial_id, b.outcome));
+        let other = if i == 0 { b.trial_id } else { 1 };
+        assert_eq!(
+            answers(&scratch, b.trial_id, other),
+            answers(&normal, a.trial_id, other),
+            "trial {t}"
+        );
+    }
+    let size = |p: &Path| count(p, "SELECT COUNT(*) FROM executions");
+    let before = size(scratch.path());
+    // A new trial (another store's) whose bundle lost a payload: the copy fails part-way.
+    let broken = tmp.path().join("broken.prov");
+    let (_, other, other_ids) = source_store(&tmp.path().join("other"));
+    other.extract_trial(other_ids[0], &broken).unwrap();
+    lose_a_payload(&broken);
+    let err = scratch.absorb_trial(&broken, None).unwrap_err();
+    assert!(err.to_string().contains("do not fit together"), "{err}");
+    assert_eq!(size(scratch.path()), before);
+    assert_eq!(scratch.trials().unwrap().len(), ids.len());
 }
 
 #[test]

@@ -7,7 +7,10 @@
 //! - `refs.rs`: which store a trial typed on the command line lives in (`team:412`).
 //! - `scratch.rs`: the per-trial queries' store: a temporary SQLite file into which only the
 //!   named trials' bundles are absorbed, deleted afterwards.
+//! - `cache.rs`: scratch stores of remote trials kept in the user's cache, keyed by the
+//!   trials' content digests, so a repeated query on them neither fetches nor absorbs again.
 
+mod cache;
 mod filters;
 mod refs;
 mod scratch;

@@ -9,7 +9,8 @@
 //!   schema has nothing the list misses.
 //! - `extract.rs`: [`Store::extract_trial`](crate::Store::extract_trial) writes a bundle.
 //! - `absorb.rs`: [`Store::absorb_trial`](crate::Store::absorb_trial) takes one in, by UUID,
-//!   in one transaction.
+//!   in one transaction; [`Store::scratch_mode`](crate::Store::scratch_mode) readies a
+//!   throwaway store for it.
 
 use serde::Serialize;
 
@@ -19,6 +20,21 @@ mod tables;
 
 #[cfg(test)]
 mod tests;
+
+impl crate::Store {
+    /// Readies a store that lives for one query (a scratch store, into which remote trials'
+    /// bundles are absorbed, then deleted) for absorbing: its journal in memory instead of a
+    /// write-ahead log (absorbing wrote every page twice, to the log and back), no syncs, and
+    /// a page cache large enough that a bundle's pages are not spilled mid-transaction. A
+    /// transaction still rolls back; only a crash could damage the file, which nobody keeps.
+    pub fn scratch_mode(&self) -> crate::Result<()> {
+        self.conn
+            .query_row("PRAGMA journal_mode = MEMORY", [], |_| Ok(()))
+            .and_then(|()| self.conn.pragma_update(None, "synchronous", "OFF"))
+            .and_then(|()| self.conn.pragma_update(None, "cache_size", -65536))
+            .map_err(|e| self.err(e))
+    }
+}
 
 /// What [`Store::absorb_trial`](crate::Store::absorb_trial) did with a bundle's trial.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
