@@ -301,6 +301,53 @@ def test_the_installed_probe_leaves_the_users_namespace_alone(tmp_path):
     assert modules.strip() == repr(sorted(expected))
 
 
+@pytest.mark.prov
+def test_execute_replies_are_plain_ipykernels_whatever_user_expressions_were_sent(tmp_path):
+    """The probe's expression rides on every execute_request and its answer on every reply:
+    what a client gets back is still exactly what plain ipykernel sends for the same requests,
+    its own user_expressions included (values, rich reprs, errors, none at all), whether or
+    not a name is tagged (which changes the probe's expression), for cells that bind nothing,
+    bind names or fail."""
+    from conftest import KERNEL_NAME, REFERENCE_KERNEL, start_kernel, stop_kernel
+
+    requests = [
+        ("pass", {}),
+        ("pass", {"mine": "1 + 1"}),
+        ("x = [1, 2]", {"len": "len(x)", "repr": "x", "none": "None"}),
+        ("y = 3", {"bad": "1/0", "missing": "not_defined_anywhere", "syntax": "1 +"}),
+        ("x.append(3)", {"rich": "__import__('fractions').Fraction(1, 3)",
+                         "text": "'caf\u00e9 \\ \"q\"'"}),
+        ("1/0", {"never": "x"}),
+        ("z = 1", {"__prov_probe_not__": "z"}),
+    ]
+    seen = {}
+    for name in (KERNEL_NAME, REFERENCE_KERNEL):
+        k = start_kernel(name, tmp_path / f"{name}.db", cwd=tmp_path)
+        try:
+            replies = []
+            for tagged in (False, True):
+                if tagged and name == KERNEL_NAME:
+                    # Tags change the probe's expression; the tagging cell is not compared.
+                    k.run("%tag_var x", store_history=False)
+                for code, expressions in requests:
+                    reply, _ = k.execute(code, user_expressions=expressions)
+                    content = reply["content"]
+                    if content["status"] == "error":
+                        # ipykernel's traceback names its temporary cell file (its pid), and
+                        # engine_info its own uuid.
+                        content.pop("traceback")
+                        content["engine_info"].pop("engine_uuid")
+                    replies.append(content)
+        finally:
+            stop_kernel(k)
+        seen[name] = replies
+    assert seen[KERNEL_NAME] == seen[REFERENCE_KERNEL]
+    answered = [r["user_expressions"] for r in seen[KERNEL_NAME]]
+    assert answered[1] == {"mine": {"status": "ok", "data": {"text/plain": "2"}, "metadata": {}}}
+    assert answered[3]["bad"]["ename"] == "ZeroDivisionError"
+    assert answered[5] == {}, "a failed cell answers no expression"
+
+
 def test_fingerprints_follow_content_and_are_bounded():
     a = np.random.rand(1000)
     first = bound_info(a)["fingerprint"]
