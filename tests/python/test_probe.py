@@ -196,6 +196,48 @@ def test_ipython_names_are_not_the_users(probe_shell):
     assert [entry[0] for entry in bound] == ["x"], "_1, _i1, _, Out are IPython's"
 
 
+def test_the_snapshot_without_id_notes_exactly_what_id_would():
+    """Change detection tells objects apart by object.__hash__ (no audit event per name) where
+    that is the object's address, as in CPython; the same cells give the same bound and deleted
+    names, with the same ids, as a snapshot by id() does, whatever the values' own __hash__."""
+    import random
+
+    changes = load_probe().changes
+    assert changes._identity is object.__hash__, "CPython: the snapshot calls no id()"
+
+    class Hashed:
+        def __init__(self, h):
+            self.h = h
+
+        def __hash__(self):  # equal hashes for different objects must not hide a rebinding
+            return self.h
+
+    rng = random.Random(16)
+    kinds = [lambda: rng.random(), lambda: rng.randrange(-2**60, 2**60), lambda: [1, 2],
+             lambda: {"k": 1}, lambda: Hashed(1), lambda: Hashed(-1), lambda: None, lambda: "s",
+             lambda: (1, "x"), lambda: 10**30, lambda: rng.choice([True, False]), lambda: len]
+    ns = {"In": [], "_i1": "x = 1", "_": None}
+    new, old = changes.Bindings(ns), changes.Bindings(ns, identity=id)
+    noted = 0
+    for _ in range(300):
+        for _ in range(rng.randrange(0, 6)):
+            name = f"v{rng.randrange(40)}"
+            if rng.random() < 0.2:
+                ns.pop(name, None)
+            elif rng.random() < 0.2 and ns.get(name) is not None:
+                ns[f"v{rng.randrange(40)}"] = ns[name]  # an alias: the same object again
+            else:
+                ns[name] = rng.choice(kinds)()
+        if rng.random() < 0.1:
+            ns[f"_i{rng.randrange(2, 9)}"] = "pass"  # IPython's own, never noted
+        got, want = new.changes(ns), old.changes(ns)
+        assert got == want
+        noted += len(got[0]) + len(got[1])
+        for name, ident, _ in got[0]:
+            assert ident == id(ns[name])
+    assert noted > 300, "the cells bound and deleted names"
+
+
 def test_new_packages_are_noted_once_with_their_version(probe_shell):
     module = types.ModuleType("provfakepkg")
     module.__version__ = "3.1.4"
