@@ -196,6 +196,48 @@ def test_ipython_names_are_not_the_users(probe_shell):
     assert [entry[0] for entry in bound] == ["x"], "_1, _i1, _, Out are IPython's"
 
 
+def test_the_snapshot_without_id_notes_exactly_what_id_would():
+    """Change detection tells objects apart by object.__hash__ (no audit event per name) where
+    that is the object's address, as in CPython; the same cells give the same bound and deleted
+    names, with the same ids, as a snapshot by id() does, whatever the values' own __hash__."""
+    import random
+
+    changes = load_probe().changes
+    assert changes._identity is object.__hash__, "CPython: the snapshot calls no id()"
+
+    class Hashed:
+        def __init__(self, h):
+            self.h = h
+
+        def __hash__(self):  # equal hashes for different objects must not hide a rebinding
+            return self.h
+
+    rng = random.Random(16)
+    kinds = [lambda: rng.random(), lambda: rng.randrange(-2**60, 2**60), lambda: [1, 2],
+             lambda: {"k": 1}, lambda: Hashed(1), lambda: Hashed(-1), lambda: None, lambda: "s",
+             lambda: (1, "x"), lambda: 10**30, lambda: rng.choice([True, False]), lambda: len]
+    ns = {"In": [], "_i1": "x = 1", "_": None}
+    new, old = changes.Bindings(ns), changes.Bindings(ns, identity=id)
+    noted = 0
+    for _ in range(300):
+        for _ in range(rng.randrange(0, 6)):
+            name = f"v{rng.randrange(40)}"
+            if rng.random() < 0.2:
+                ns.pop(name, None)
+            elif rng.random() < 0.2 and ns.get(name) is not None:
+                ns[f"v{rng.randrange(40)}"] = ns[name]  # an alias: the same object again
+            else:
+                ns[name] = rng.choice(kinds)()
+        if rng.random() < 0.1:
+            ns[f"_i{rng.randrange(2, 9)}"] = "pass"  # IPython's own, never noted
+        got, want = new.changes(ns), old.changes(ns)
+        assert got == want
+        noted += len(got[0]) + len(got[1])
+        for name, ident, _ in got[0]:
+            assert ident == id(ns[name])
+    assert noted > 300, "the cells bound and deleted names"
+
+
 def test_new_packages_are_noted_once_with_their_version(probe_shell):
     module = types.ModuleType("provfakepkg")
     module.__version__ = "3.1.4"
@@ -299,6 +341,53 @@ def test_the_installed_probe_leaves_the_users_namespace_alone(tmp_path):
                                   (GOLDEN_DIR.parents[2] / "kernel" / "src" / "probe").glob("*.py")
                                   if p.stem != "__init__"]
     assert modules.strip() == repr(sorted(expected))
+
+
+@pytest.mark.prov
+def test_execute_replies_are_plain_ipykernels_whatever_user_expressions_were_sent(tmp_path):
+    """The probe's expression rides on every execute_request and its answer on every reply:
+    what a client gets back is still exactly what plain ipykernel sends for the same requests,
+    its own user_expressions included (values, rich reprs, errors, none at all), whether or
+    not a name is tagged (which changes the probe's expression), for cells that bind nothing,
+    bind names or fail."""
+    from conftest import KERNEL_NAME, REFERENCE_KERNEL, start_kernel, stop_kernel
+
+    requests = [
+        ("pass", {}),
+        ("pass", {"mine": "1 + 1"}),
+        ("x = [1, 2]", {"len": "len(x)", "repr": "x", "none": "None"}),
+        ("y = 3", {"bad": "1/0", "missing": "not_defined_anywhere", "syntax": "1 +"}),
+        ("x.append(3)", {"rich": "__import__('fractions').Fraction(1, 3)",
+                         "text": "'caf\u00e9 \\ \"q\"'"}),
+        ("1/0", {"never": "x"}),
+        ("z = 1", {"__prov_probe_not__": "z"}),
+    ]
+    seen = {}
+    for name in (KERNEL_NAME, REFERENCE_KERNEL):
+        k = start_kernel(name, tmp_path / f"{name}.db", cwd=tmp_path)
+        try:
+            replies = []
+            for tagged in (False, True):
+                if tagged and name == KERNEL_NAME:
+                    # Tags change the probe's expression; the tagging cell is not compared.
+                    k.run("%tag_var x", store_history=False)
+                for code, expressions in requests:
+                    reply, _ = k.execute(code, user_expressions=expressions)
+                    content = reply["content"]
+                    if content["status"] == "error":
+                        # ipykernel's traceback names its temporary cell file (its pid), and
+                        # engine_info its own uuid.
+                        content.pop("traceback")
+                        content["engine_info"].pop("engine_uuid")
+                    replies.append(content)
+        finally:
+            stop_kernel(k)
+        seen[name] = replies
+    assert seen[KERNEL_NAME] == seen[REFERENCE_KERNEL]
+    answered = [r["user_expressions"] for r in seen[KERNEL_NAME]]
+    assert answered[1] == {"mine": {"status": "ok", "data": {"text/plain": "2"}, "metadata": {}}}
+    assert answered[3]["bad"]["ename"] == "ZeroDivisionError"
+    assert answered[5] == {}, "a failed cell answers no expression"
 
 
 def test_fingerprints_follow_content_and_are_bounded():

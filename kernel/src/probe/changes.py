@@ -3,6 +3,14 @@ each bound one with its type and, for a small plain value, the value itself (`de
 
 Objects are told apart by id(): a name rebound to another object is noted, a mutation in place
 is not (the summaries of tagged names see those). IPython's own names are never the user's.
+
+The snapshot after each cell does not call id() itself: CPython raises the audit event
+`builtins.id` for every call, and with the probe's audit hook installed (files.py) each one
+runs that Python hook, which made the snapshot of a namespace of 1,000 names cost about twice
+what it does without. `object.__hash__` gives the same identity without an audit event (the
+object's address, rotated: one value per live object); id() is called only for the names a
+cell rebound, whose notes carry it. Where `object.__hash__` is not that (an interpreter that
+hashes objects otherwise), the snapshot uses id().
 """
 
 from .limits import MAX_STR, type_name
@@ -74,10 +82,42 @@ def describe(value):
     return info
 
 
-class Bindings:
-    """The user's globals as {name: id} after the last cell, and what the next cell changed."""
+def _identity_without_audit():
+    """object.__hash__ when it tells objects apart exactly as id() does (CPython: the address
+    rotated by 4 bits, the same bijection for every object, whatever its type's own __hash__),
+    else id()."""
+    try:
+        address = object.__hash__
+        bits = 8 * __import__("struct").calcsize("P")
+        mask = (1 << bits) - 1
 
-    def __init__(self, ns):
+        def as_id(h):
+            h &= mask
+            return ((h << 4) | (h >> (bits - 4))) & mask
+
+        class _Hashed:
+            def __hash__(self):
+                return 7
+
+        probes = [[], {}, 1.5, "s", object(), _Hashed(), None, len, 2**70, (1, 2)]
+        if all(as_id(address(o)) == id(o) for o in probes):
+            return address
+    except Exception:
+        pass
+    return id
+
+
+_identity = _identity_without_audit()
+
+
+class Bindings:
+    """The user's globals as {name: identity} after the last cell, and what the next cell
+    changed (identity: see the module's doc)."""
+
+    def __init__(self, ns, identity=None):
+        # How objects are told apart in the snapshot: `_identity` unless told (a test compares
+        # it with id()).
+        self.identity = identity or _identity
         # Every name seen, and those of them IPython's own (it adds _i<n> for every cell run):
         # each name is classified once, so the snapshot after each cell stays in C loops.
         self.seen = set()
@@ -85,14 +125,15 @@ class Bindings:
         self.before, _ = self._snapshot(ns)
 
     def _snapshot(self, ns):
-        """({name: id} of the user's names, {name: value} of every name) now."""
+        """({name: identity} of the user's names, {name: value} of every name) now."""
         ns = dict(ns)  # one atomic copy: another thread may bind names meanwhile
         new = ns.keys() - self.seen
         if new:
             self.seen.update(new)
             self.ipython.update(k for k in new if auto_name(k))
         ipython = self.ipython
-        return {k: id(v) for k, v in ns.items() if k not in ipython}, ns
+        identity = self.identity
+        return {k: identity(v) for k, v in ns.items() if k not in ipython}, ns
 
     def changes(self, ns):
         """([[name, id, describe(value)]] rebound or new, [name] deleted) since the last call."""
@@ -110,12 +151,12 @@ class Bindings:
                     # describe()'s common cases inline: a cell binding thousands of numbers
                     # pays this per name.
                     if kind is float:
-                        add([k, i, {"type": "float", "value": value if value == value and
-                                     value != _INF and value != _NINF else repr(value)}])
+                        add([k, id(value), {"type": "float", "value": value if value == value and
+                                            value != _INF and value != _NINF else repr(value)}])
                     elif kind is int:
-                        add([k, i, {"type": "int",
-                                    "value": value if -2**53 < value < 2**53 else repr(value)}])
+                        add([k, id(value), {"type": "int",
+                                            "value": value if -2**53 < value < 2**53 else repr(value)}])
                     else:
-                        add([k, i, describe(value)])
+                        add([k, id(value), describe(value)])
         deleted = [] if before.keys() <= after.keys() else [k for k in before if k not in after]
         return bound, deleted
