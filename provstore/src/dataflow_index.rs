@@ -62,6 +62,12 @@ pub(crate) struct Indexable {
     /// Whether its analysis is its code's (schema v6): its statements' positions are then
     /// those of the code (`code_statements`), not rows of its own.
     pub(crate) shared: bool,
+    /// The probe's note, parsed once: `input.runtime` was made from it, and its values and
+    /// files are written from it.
+    pub(crate) note: Option<serde_json::Value>,
+    /// Whether it has no index rows yet (the writer's own, indexed once): nothing to replace,
+    /// so none of the deletes a re-index needs.
+    pub(crate) fresh: bool,
 }
 
 /// The stored facts of one execution, as read back.
@@ -78,13 +84,17 @@ pub(crate) struct StoredRow {
     pub(crate) failed_line: Option<i64>,
 }
 
+/// The probe's note as JSON; None when it does not parse (skipped, like anything malformed).
+pub(crate) fn parse_note(json: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(json).ok()
+}
+
 /// The probe's notes (`{"bound": [[name, id, info]], "deleted": [names]}`) as pyflow facts
 /// (ids, deletions, and the types in `info`). The probe sends both in every note, empty when no
 /// name changed (which the engine uses: a `try` binding it did not see did not happen); a note
 /// with neither (from an older probe: only summaries or packages) says nothing about bindings:
 /// None, as when there was no note, so the engine falls back on the static analysis.
-pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+pub(crate) fn note_facts(v: &serde_json::Value) -> Option<RuntimeFacts> {
     if v.get("bound").is_none() && v.get("deleted").is_none() {
         return None;
     }
@@ -126,7 +136,7 @@ pub(crate) fn runtime_facts(json: &str) -> Option<RuntimeFacts> {
         bound,
         deleted,
         types,
-        files: crate::files::file_facts(&v),
+        files: crate::files::file_facts(v),
     })
 }
 
@@ -139,14 +149,15 @@ pub(crate) fn parse_analysis(analysis: Option<&str>, code: &str) -> CellAnalysis
         .unwrap_or_else(|| pyflow::analyze_cell(code))
 }
 
-/// The engine's input for an execution, from what the store keeps.
+/// The engine's input for an execution, from what the store keeps (`note`: the probe's,
+/// parsed).
 pub(crate) fn execution_input(
     execution_id: i64,
     execution_count: Option<i64>,
     cell_id: Option<String>,
     failed: bool,
     analysis: CellAnalysis,
-    runtime: Option<&str>,
+    note: Option<&serde_json::Value>,
     failed_line: Option<i64>,
 ) -> ExecutionInput {
     let failed_at_statement = failed_line
@@ -157,14 +168,16 @@ pub(crate) fn execution_input(
         execution_count,
         cell_id,
         failed_at_statement,
-        runtime: runtime.and_then(runtime_facts),
+        runtime: note.and_then(note_facts),
         failed,
         analysis,
     }
 }
 
 impl StoredRow {
-    pub(crate) fn input(&self) -> Indexable {
+    /// What the engine takes of this row; `fresh` when it has no index rows to replace.
+    pub(crate) fn input(&self, fresh: bool) -> Indexable {
+        let note = self.runtime.as_deref().and_then(parse_note);
         Indexable {
             input: execution_input(
                 self.execution_id,
@@ -172,15 +185,18 @@ impl StoredRow {
                 self.cell_id.clone(),
                 self.status == "error",
                 parse_analysis(self.analysis.as_deref(), &self.code),
-                self.runtime.as_deref(),
+                note.as_ref(),
                 self.failed_line,
             ),
             shared: self.shared,
+            note,
+            fresh,
         }
     }
 }
 
-/// The executions of a trial with dataflow facts, in order, after `after_id`.
+/// The executions of a trial with dataflow facts, in order, after `after_id`. (`CAST`: see
+/// `store/record.rs`, the planner would look at the bound trial id and plan again each time.)
 pub(crate) fn stored_rows(
     conn: &Connection,
     trial: i64,
@@ -192,7 +208,7 @@ pub(crate) fn stored_rows(
          FROM executions e
          JOIN code c ON c.id = e.code_id
          JOIN execution_dataflow d ON d.execution_id = e.id
-         WHERE e.trial_id = ?1 AND e.id > ?2 ORDER BY e.seq"
+         WHERE e.trial_id = CAST(?1 AS INTEGER) AND e.id > ?2 ORDER BY e.seq"
     ))?;
     let rows = stmt.query_map((trial, after_id), |r| {
         Ok(StoredRow {
@@ -227,19 +243,17 @@ pub(crate) fn catch_up(
     let mut flow = Dataflow::new();
     let start = through.unwrap_or(i64::MIN);
     for row in stored_rows(conn, trial, i64::MIN)? {
-        let item = row.input();
+        let item = row.input(false);
         if row.execution_id > start {
-            let analysis = (!item.shared).then(|| item.input.analysis.clone());
-            let delta = flow.add_execution_delta(item.input);
-            write_delta(conn, trial, row.execution_id, analysis.as_ref(), &delta)?;
-            write_values(conn, row.execution_id)?;
+            add_and_write(conn, trial, &mut flow, item)?;
         } else {
             flow.add_execution(item.input);
         }
     }
     conn.prepare_cached(
         "INSERT INTO dataflow_indexed (trial_id, through_id)
-         VALUES (?1, COALESCE((SELECT MAX(id) FROM executions WHERE trial_id = ?1), 0))
+         VALUES (?1, COALESCE(
+             (SELECT MAX(id) FROM executions WHERE trial_id = CAST(?1 AS INTEGER)), 0))
          ON CONFLICT (trial_id) DO UPDATE SET through_id = excluded.through_id",
     )?
     .execute([trial])?;
@@ -254,10 +268,7 @@ pub(crate) fn index_execution(
     item: Indexable,
 ) -> rusqlite::Result<()> {
     let id = item.input.execution_id;
-    let analysis = (!item.shared).then(|| item.input.analysis.clone());
-    let delta = flow.add_execution_delta(item.input);
-    write_delta(conn, trial, id, analysis.as_ref(), &delta)?;
-    write_values(conn, id)?;
+    add_and_write(conn, trial, flow, item)?;
     conn.prepare_cached(
         "INSERT INTO dataflow_indexed (trial_id, through_id) VALUES (?1, ?2)
          ON CONFLICT (trial_id) DO UPDATE SET through_id = MAX(through_id, excluded.through_id)",
@@ -266,127 +277,37 @@ pub(crate) fn index_execution(
     Ok(())
 }
 
-/// (Re)writes `captured_values` and `file_accesses` of execution `id` from its stored runtime
-/// notes, and adds the packages they name to `trial_packages` of its trial.
-///
-/// One row per name: the names the execution defined or mutated (from `bound`, by the
-/// analysis; and from `fingerprints`, values changed in place), the tagged names the probe summarised after it (`summaries`: the probe only
-/// sends those that were rebound or changed), and the names tagged during it (`tagged`: their
-/// value at tagging time). Each entry's info is `{"type", "value"?, "summary"?, "fingerprint"?}`:
-/// the type goes to `type_name`, a scalar's value to `value_json`, the summary object to
-/// `summary_json`, the fingerprint (a bound entry's, also when a summary replaced its info) to
-/// `fingerprint_json`.
-/// Anything malformed in the notes is skipped.
+/// Adds one execution to the engine and writes what it gained: its delta, its values and
+/// files; the rows an earlier index wrote for it replaced, unless it is fresh.
+fn add_and_write(
+    conn: &Connection,
+    trial: i64,
+    flow: &mut Dataflow,
+    item: Indexable,
+) -> rusqlite::Result<()> {
+    let id = item.input.execution_id;
+    if !item.fresh {
+        crate::shared_lists::forget_lists(conn, id)?;
+        crate::note_values::forget_values(conn, id)?;
+    }
+    let analysis = (!item.shared).then(|| item.input.analysis.clone());
+    let delta = flow.add_execution_delta(item.input);
+    write_delta(conn, trial, id, analysis.as_ref(), &delta)?;
+    crate::note_values::write_note_values(conn, id, item.note.as_ref(), || analysis_of(conn, id))
+}
+
+/// Rewrites `captured_values` and `file_accesses` of execution `id` from its stored runtime
+/// notes (they changed: late notes of a failed cell), and adds the packages they name to
+/// `trial_packages` of its trial: see [`crate::note_values::write_note_values`].
 pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     let runtime: Option<String> = conn
         .prepare_cached("SELECT runtime FROM execution_dataflow WHERE execution_id = ?1")?
         .query_row([id], |r| crate::note::read(r.get_ref(0)?))
         .optional()?
         .flatten();
-    let note = runtime.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok());
-    crate::files::write_files(conn, id, note.as_ref(), || analysis_of(conn, id))?;
-    let Some(v) = note else {
-        return crate::shared_lists::write_values(conn, id, &[]);
-    };
-    let mut rows: std::collections::BTreeMap<&str, &serde_json::Map<String, serde_json::Value>> =
-        std::collections::BTreeMap::new();
-    // Each bound name's fingerprint, kept for its row when a summary replaces its info.
-    let mut fingerprints: std::collections::BTreeMap<&str, &serde_json::Value> =
-        std::collections::BTreeMap::new();
-    let defined: HashSet<String> = if v.get("bound").is_some() || v.get("fingerprints").is_some() {
-        conn.prepare_cached(&format!(
-            "SELECT name FROM ({}) WHERE role IN ('defined', 'mutated')",
-            crate::shared_lists::names_of("(SELECT ?1 AS id) e")
-        ))?
-        .query_map([id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?
-    } else {
-        HashSet::new()
-    };
-    if let Some(bound) = v.get("bound").and_then(|b| b.as_array()) {
-        for entry in bound {
-            let entry = entry.as_array();
-            let name = entry.and_then(|e| e.first()).and_then(|n| n.as_str());
-            let info = entry.and_then(|e| e.get(2)).and_then(|i| i.as_object());
-            if let (Some(name), Some(info)) = (name, info) {
-                if defined.contains(name) {
-                    rows.insert(name, info);
-                    if let Some(f) = info.get("fingerprint").filter(|f| f.is_object()) {
-                        fingerprints.insert(name, f);
-                    }
-                }
-            }
-        }
-    }
-    // Values the cell changed in place (`model.fit(X)`): their new fingerprint, in a row of
-    // their own when the analysis says the execution mutated them.
-    if let Some(changed) = v.get("fingerprints").and_then(|f| f.as_object()) {
-        for (name, info) in changed {
-            let Some(info) = info.as_object() else {
-                continue;
-            };
-            if let Some(f) = info.get("fingerprint").filter(|f| f.is_object()) {
-                fingerprints.insert(name, f);
-            }
-            // `X[0] = 1` mutates the symbol `X[…]`, whose base is `X`.
-            let base = |d: &str| d.split(['[', '.']).next().unwrap_or("").to_string();
-            if defined.iter().any(|d| base(d) == *name) {
-                rows.entry(name).or_insert(info);
-            }
-        }
-    }
-    // Names whose only entry is the snapshot taken when they were tagged.
-    let mut snapshots: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    if let Some(tagged) = v.get("tagged").and_then(|t| t.as_object()) {
-        for (name, entry) in tagged {
-            if let Some(info) = entry.get(1).and_then(|i| i.as_object()) {
-                if rows.insert(name, info).is_none() {
-                    snapshots.insert(name);
-                }
-            }
-        }
-    }
-    if let Some(summaries) = v.get("summaries").and_then(|s| s.as_object()) {
-        for (name, info) in summaries {
-            if let Some(info) = info.as_object() {
-                rows.insert(name, info);
-                snapshots.remove(name.as_str());
-            }
-        }
-    }
-    let mut values: Vec<crate::shared_lists::NewValue> = Vec::with_capacity(rows.len());
-    for (name, info) in rows {
-        let type_name = info.get("type").and_then(|t| t.as_str()).unwrap_or("");
-        let value = info.get("value").map(|v| v.to_string());
-        let summary = info
-            .get("summary")
-            .filter(|s| s.is_object())
-            .map(|s| s.to_string());
-        let row: ValueColumns = (type_name.to_string(), value, summary);
-        // Tagging a scalar that is already recorded must not add a second, identical version.
-        if snapshots.contains(name) && previous_value(conn, id, name)?.as_ref() == Some(&row) {
-            continue;
-        }
-        let fingerprint = info
-            .get("fingerprint")
-            .filter(|f| f.is_object())
-            .or_else(|| fingerprints.get(name).copied())
-            .map(|f| f.to_string());
-        values.push((name.to_string(), row.0, row.1, row.2, fingerprint));
-    }
-    crate::shared_lists::write_values(conn, id, &values)?;
-    if let Some(packages) = v.get("packages").and_then(|p| p.as_object()) {
-        let mut insert = conn.prepare_cached(
-            "INSERT OR REPLACE INTO trial_packages (trial_id, name, version)
-             SELECT trial_id, ?2, ?3 FROM executions WHERE id = ?1",
-        )?;
-        for (name, version) in packages {
-            if let Some(version) = version.as_str() {
-                insert.execute((id, name, version))?;
-            }
-        }
-    }
-    Ok(())
+    crate::note_values::forget_values(conn, id)?;
+    let note = runtime.as_deref().and_then(parse_note);
+    crate::note_values::write_note_values(conn, id, note.as_ref(), || analysis_of(conn, id))
 }
 
 /// The analysis of execution `id` (its own, else its code's), to place a line in a statement.
@@ -402,27 +323,6 @@ fn analysis_of(conn: &Connection, id: i64) -> rusqlite::Result<Option<pyflow::Ce
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     Ok(row.map(|(code, analysis)| parse_analysis(analysis.as_deref(), &code)))
-}
-
-/// A `captured_values` row's content: `(type_name, value_json, summary_json)`.
-type ValueColumns = (String, Option<String>, Option<String>);
-
-/// The value of `name` last captured in the trial of execution `id` before it.
-fn previous_value(
-    conn: &Connection,
-    id: i64,
-    name: &str,
-) -> rusqlite::Result<Option<ValueColumns>> {
-    conn.prepare_cached(
-        "SELECT v.type_name, v.value_json, v.summary_json
-         FROM executions x
-         JOIN executions e ON e.trial_id = x.trial_id AND e.seq < x.seq
-         JOIN captured_values v ON v.execution_id = e.id AND v.name = ?2
-         WHERE x.id = ?1
-         ORDER BY e.seq DESC LIMIT 1",
-    )?
-    .query_row((id, name), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-    .optional()
 }
 
 /// Writes what the graph gained from execution `id`; its statements' positions only when it

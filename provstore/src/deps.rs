@@ -95,7 +95,7 @@ impl Store {
     pub fn replay_dataflow(&self, trial: i64) -> Result<pyflow::Dataflow> {
         let rows = self.read(|conn| dataflow_index::stored_rows(conn, trial, i64::MIN))?;
         Ok(pyflow::Dataflow::replay(
-            rows.iter().map(|r| r.input().input),
+            rows.iter().map(|r| r.input(false).input),
         ))
     }
 

@@ -50,7 +50,14 @@ pub(crate) fn file_facts(note: &serde_json::Value) -> Vec<FileAccess> {
         .collect()
 }
 
-/// (Re)writes `file_accesses` of execution `id` from its probe note; `analysis` gives the
+/// Removes the `file_accesses` of execution `id`, before they are written again.
+pub(crate) fn forget_files(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM file_accesses WHERE execution_id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// Writes `file_accesses` of execution `id`, which has none, from its probe note; `analysis` gives the
 /// execution's analysis (asked once, and only when an access has a line) to place each access
 /// in its statement. Anything malformed in the note is skipped.
 pub(crate) fn write_files(
@@ -59,8 +66,6 @@ pub(crate) fn write_files(
     note: Option<&serde_json::Value>,
     analysis: impl FnOnce() -> rusqlite::Result<Option<pyflow::CellAnalysis>>,
 ) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM file_accesses WHERE execution_id = ?1")?
-        .execute([id])?;
     let Some(note) = note else { return Ok(()) };
     let mut insert = None;
     let mut analysis = Some(analysis);

@@ -264,6 +264,7 @@ mod error;
 mod expectations;
 mod files;
 mod note;
+mod note_values;
 mod paths;
 mod process;
 mod query;

@@ -30,8 +30,9 @@ const READS: Lists = Lists {
 };
 
 impl Lists {
-    /// Makes execution `id` refer to the list whose content hashes to `sha` (None: no list),
-    /// calling `fill(set_id)` to write the members of a list not seen before.
+    /// Makes execution `id`, which refers to none yet, refer to the list whose content hashes
+    /// to `sha` (None: no list), calling `fill(set_id)` to write the members of a list not seen
+    /// before.
     fn refer(
         &self,
         conn: &Connection,
@@ -40,8 +41,6 @@ impl Lists {
         fill: impl FnOnce(i64) -> rusqlite::Result<()>,
     ) -> rusqlite::Result<()> {
         let links = self.links;
-        conn.prepare_cached(&format!("DELETE FROM {links} WHERE execution_id = ?1"))?
-            .execute([id])?;
         let Some(sha) = sha else { return Ok(()) };
         let set = set_for(conn, self.sets, &sha, fill)?;
         conn.prepare_cached(&format!(
@@ -86,6 +85,26 @@ fn hash_fields<'a>(items: usize, fields: impl Iterator<Item = &'a [u8]>) -> Opti
         hash.update(field);
     }
     Some(hex::encode(hash.finalize()))
+}
+
+/// Removes the lists execution `id` refers to (its names, inner reads and versions; the
+/// lists stay for the others), before its index is written again.
+pub(crate) fn forget_lists(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    for links in [NAMES.links, READS.links, "execution_version_sets"] {
+        conn.prepare_cached(&format!("DELETE FROM {links} WHERE execution_id = ?1"))?
+            .execute([id])?;
+    }
+    Ok(())
+}
+
+/// Removes the values recorded after execution `id` (its own rows and its list), before they
+/// are written again.
+pub(crate) fn forget_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM captured_value_rows WHERE execution_id = ?1")?
+        .execute([id])?;
+    conn.prepare_cached("DELETE FROM execution_value_sets WHERE execution_id = ?1")?
+        .execute([id])?;
+    Ok(())
 }
 
 /// Records that execution `id` touched `named` (in this order).
@@ -172,17 +191,15 @@ pub(crate) fn reads_of(e: &str) -> String {
 /// statement, kind, current)`.
 pub(crate) type NewVersion = (i64, String, String, i64, &'static str, bool);
 
-/// Records the versions execution `id` of `trial` made: a list shared by every execution that
-/// made the same versions (numbered from its own `base`), and the current ones in
-/// `current_versions`.
+/// Records the versions execution `id` of `trial` made (it has no list yet): a list shared by
+/// every execution that made the same versions (numbered from its own `base`), and the current
+/// ones in `current_versions`.
 pub(crate) fn write_versions(
     conn: &Connection,
     trial: i64,
     id: i64,
     versions: &[NewVersion],
 ) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM execution_version_sets WHERE execution_id = ?1")?
-        .execute([id])?;
     let Some(base) = versions.iter().map(|v| v.0).min() else {
         return Ok(());
     };
@@ -250,17 +267,14 @@ pub(crate) type NewValue = (
     Option<String>,
 );
 
-/// Records the values captured after execution `id` (in this order), replacing any recorded
-/// before: a list shared by every execution after which the same values were captured.
+/// Records the values captured after execution `id` (in this order; it has none recorded, see
+/// [`forget_values`]): a list shared by every execution after which the same values were
+/// captured.
 pub(crate) fn write_values(
     conn: &Connection,
     id: i64,
     values: &[NewValue],
 ) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM captured_value_rows WHERE execution_id = ?1")?
-        .execute([id])?;
-    conn.prepare_cached("DELETE FROM execution_value_sets WHERE execution_id = ?1")?
-        .execute([id])?;
     // A missing text and an empty one must not hash alike: each optional field is marked.
     let field = |t: &Option<String>| -> Vec<u8> {
         t.as_ref().map_or_else(Vec::new, |t| {

@@ -160,7 +160,8 @@ impl Store {
             });
             if let (true, Some(index)) = (pending, live.as_mut()) {
                 let (_, mut item) = index.pending.take().expect("checked above");
-                item.input.runtime = dataflow_index::runtime_facts(runtime);
+                item.note = dataflow_index::parse_note(runtime);
+                item.input.runtime = item.note.as_ref().and_then(dataflow_index::note_facts);
                 dataflow_index::index_execution(tx, index.trial, &mut index.flow, item)?;
             } else {
                 // Already in the graph (or never to be): the values still count.

@@ -70,6 +70,7 @@ impl Writer {
             problem: None,
             warned: false,
             dropped: 0,
+            unindexed: None,
         };
         let thread = std::thread::Builder::new()
             .name("prov-writer".into())
@@ -286,7 +287,7 @@ impl WriterHandle {
     /// Calls `written` on the writer thread once everything sent before is committed (or
     /// dropped). Never blocks; if the thread is gone, `written` is dropped uncalled.
     pub fn after_written(&self, written: Written) {
-        let _ = self.tx.send(Command::Run(Box::new(move |_| written())));
+        let _ = self.tx.send(Command::AfterCommit(written));
     }
 
     /// Waits until everything sent before is written (or dropped), at most

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use pyflow::CellAnalysis;
-use rusqlite::{OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 
 /// How many codes' analyses a writer keeps in memory: the cells being re-run.
 const KEPT: usize = 16;
@@ -44,7 +44,7 @@ impl CodeAnalyses {
 /// then keeps its analysis in its own row, so the analysis earlier executions refer to never
 /// changes under them.
 pub(crate) fn code_analysis(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     kept: &mut CodeAnalyses,
     code_id: i64,
     code: &str,

@@ -179,9 +179,9 @@ fn retry_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Resul
     }
 }
 
-/// A trial for tests of opening stores.
+/// A trial for tests of opening stores (and of recording into them).
 #[cfg(test)]
-fn test_trial() -> crate::NewTrial {
+pub(super) fn test_trial() -> crate::NewTrial {
     crate::NewTrial {
         notebook: None,
         cwd: "/".into(),

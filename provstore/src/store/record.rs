@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use pyflow::CellAnalysis;
-use rusqlite::{OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
+
+#[cfg(test)]
+mod tests;
 
 use super::code_facts::{self, CodeAnalyses};
 use super::{sha256_hex, Store};
@@ -147,6 +150,7 @@ impl Unbuilt {
             Ok(a) => CellAnalysis::clone(&a),
             Err((own, code)) => dataflow_index::parse_analysis(Some(&own), &code),
         };
+        let note = self.runtime.as_deref().and_then(dataflow_index::parse_note);
         Indexable {
             input: dataflow_index::execution_input(
                 self.id,
@@ -154,10 +158,13 @@ impl Unbuilt {
                 self.cell_id,
                 self.failed,
                 analysis,
-                self.runtime.as_deref(),
+                note.as_ref(),
                 self.failed_line,
             ),
             shared,
+            note,
+            // Stored just now by this writer, never indexed.
+            fresh: true,
         }
     }
 }
@@ -167,12 +174,34 @@ impl StagedExecutions {
     pub fn ids(&self) -> Vec<i64> {
         self.rows.iter().map(|(id, _)| *id).collect()
     }
+
+    /// How many executions wait for their index.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether none does.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Adds executions of the same trial staged after these, so one
+    /// [`Store::index_executions`] indexes both as two calls in a row would: a failed
+    /// execution last in these no longer waits for its notes (the next one is here, and
+    /// indexing it first took it out of waiting before).
+    pub fn append(&mut self, later: StagedExecutions) {
+        debug_assert_eq!(self.trial, later.trial, "one trial's executions");
+        if let Some((_, Some((_, _, wait)))) = self.rows.last_mut() {
+            *wait = false;
+        }
+        self.rows.extend(later.rows);
+    }
 }
 
 /// The live engine for `trial`, built from the store when this `Store` has none for it yet
 /// (a new trial starts empty; a reopened one is replayed, and its unindexed tail written).
 fn live_for<'a>(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     live: &'a mut Option<LiveIndex>,
     trial: i64,
 ) -> rusqlite::Result<&'a mut LiveIndex> {
@@ -191,14 +220,19 @@ fn live_for<'a>(
 /// Inserts one execution with its code and outputs inside `tx`. Returns its id and, when its
 /// analysis is its code's (`code_analysis`, see [`code_facts`]), that analysis.
 fn insert_execution(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     trial: i64,
     e: &ExecutionRecord,
     cap: usize,
     kept: &mut CodeAnalyses,
 ) -> rusqlite::Result<(i64, Option<Arc<CellAnalysis>>)> {
+    // `CAST`: with a bare `?1` SQLite's planner looks at the bound value, so each new binding
+    // (the statement cache clears them) made it parse and plan this statement again, the
+    // writer's largest single cost per execution. Same index, same answer.
     let seq: i64 = tx
-        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM executions WHERE trial_id = ?1")?
+        .prepare_cached(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM executions WHERE trial_id = CAST(?1 AS INTEGER)",
+        )?
         .query_row([trial], |r| r.get(0))?;
     let code_id = upsert_code(tx, &e.code)?;
     let duration_ms = (e.ended_at - e.started_at)
@@ -274,7 +308,7 @@ fn insert_execution(
 }
 
 /// The id of the `code` row holding `text`, inserting it if new.
-fn upsert_code(tx: &Transaction<'_>, text: &str) -> rusqlite::Result<i64> {
+fn upsert_code(tx: &Connection, text: &str) -> rusqlite::Result<i64> {
     let sha = sha256_hex(text.as_bytes());
     let found: Option<i64> = tx
         .prepare_cached("SELECT id FROM code WHERE sha256 = ?1")?
@@ -291,7 +325,7 @@ fn upsert_code(tx: &Transaction<'_>, text: &str) -> rusqlite::Result<i64> {
 /// The id of the `blobs` row for `bytes`, inserting it if new: with the
 /// bytes when within `cap`, else hash and size only. A payload first seen
 /// over the cap gets its bytes later if it shows up again under a larger cap.
-fn upsert_blob(tx: &Transaction<'_>, bytes: &[u8], cap: usize) -> rusqlite::Result<i64> {
+fn upsert_blob(tx: &Connection, bytes: &[u8], cap: usize) -> rusqlite::Result<i64> {
     let sha = sha256_hex(bytes);
     let keep = bytes.len() <= cap;
     let found: Option<(i64, bool)> = tx

@@ -19,8 +19,10 @@ pub(super) enum Command {
     SetEnvironment(Option<String>, Option<String>),
     /// Late runtime facts for an execution already sent: (msg_id, JSON).
     SetRuntimeFacts(String, String),
-    /// Runs after everything sent before it (flush, queries).
+    /// Runs after everything sent before it (flush, queries), once it is indexed too.
     Run(Job),
+    /// Called once everything sent before it is committed; needs no index (a late idle).
+    AfterCommit(Written),
     Finish(TrialStatus),
 }
 

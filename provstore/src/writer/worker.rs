@@ -2,16 +2,35 @@
 //! and living through a store that cannot be written (retried later, reported once).
 
 use std::path::PathBuf;
-use std::sync::mpsc::{self, TryRecvError};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::config::WriterConfig;
 use super::protocol::{Command, OnProblem, Shared, TrialSlot, Written};
-use crate::{ExecutionRecord, NewTrial, Result, Store, StoreError, TrialHandle, TrialStatus};
+use crate::{
+    ExecutionRecord, NewTrial, Result, StagedExecutions, Store, StoreError, TrialHandle,
+    TrialStatus,
+};
 
 /// At most this many executions go into one transaction.
 const MAX_BATCH: usize = 256;
+
+/// How long committed executions may wait for their dataflow index. Indexing them together,
+/// in one transaction of its own after their idles went out, costs one commit for all of them
+/// instead of a second commit per execution. Anything that reads the store through this
+/// thread (the magics, a flush) indexes them first; another process's query of a running
+/// trial waits for the index (`deps/catch_up.rs`), at most this long longer.
+const INDEX_AFTER: Duration = Duration::from_millis(50);
+
+/// At most this many executions wait for their index.
+const INDEX_BATCH: usize = 64;
+
+/// Executions committed, waiting for their dataflow index, and since when.
+pub(super) struct Unindexed {
+    staged: StagedExecutions,
+    since: Instant,
+}
 
 /// Executions received but not yet committed, and who waits for them.
 #[derive(Default)]
@@ -42,6 +61,8 @@ pub(super) struct Worker {
     pub(super) warned: bool,
     /// Executions dropped since the last failure began.
     pub(super) dropped: u64,
+    /// Committed executions whose dataflow index is not written yet.
+    pub(super) unindexed: Option<Unindexed>,
 }
 
 impl Worker {
@@ -49,7 +70,7 @@ impl Worker {
         self.ensure_ready(true);
         let mut pending = Batch::default();
         loop {
-            let Ok(first) = rx.recv() else {
+            let Some(first) = self.next_command(&rx) else {
                 self.finish(TrialStatus::Finished);
                 return;
             };
@@ -63,6 +84,10 @@ impl Worker {
                             self.write(&mut pending);
                         }
                     }
+                    Command::AfterCommit(written) => {
+                        self.write(&mut pending);
+                        written();
+                    }
                     Command::Finish(status) => {
                         self.write(&mut pending);
                         self.finish(status);
@@ -70,6 +95,9 @@ impl Worker {
                     }
                     other => {
                         self.write(&mut pending);
+                        // What follows may read the store (or, for late notes, the engine's
+                        // held-back execution): everything before it is indexed first.
+                        self.index();
                         self.handle(other);
                     }
                 }
@@ -114,7 +142,9 @@ impl Worker {
                     None => f(Err(self.unavailable())),
                 }
             }
-            Command::Record(..) | Command::Finish(_) => unreachable!("handled by run"),
+            Command::Record(..) | Command::AfterCommit(_) | Command::Finish(_) => {
+                unreachable!("handled by run")
+            }
         }
     }
 
@@ -159,15 +189,63 @@ impl Worker {
             written();
         }
         if let Some(staged) = staged {
-            let (store, _) = self.ready();
-            if let Err(e) = store.index_executions(staged) {
-                // No fact is lost: the index is caught up from the stored rows later.
-                self.fail(&e);
+            match &mut self.unindexed {
+                Some(waiting) => waiting.staged.append(staged),
+                None => {
+                    self.unindexed = Some(Unindexed {
+                        staged,
+                        since: Instant::now(),
+                    })
+                }
+            }
+        }
+        if self
+            .unindexed
+            .as_ref()
+            .is_some_and(|u| u.staged.len() >= INDEX_BATCH)
+        {
+            self.index();
+        }
+    }
+
+    /// The next command, once there is one; the executions waiting for their index are indexed
+    /// when their time comes first. None once every handle is gone.
+    fn next_command(&mut self, rx: &mpsc::Receiver<Command>) -> Option<Command> {
+        loop {
+            let Some(since) = self.unindexed.as_ref().map(|u| u.since) else {
+                return rx.recv().ok();
+            };
+            let left = INDEX_AFTER.saturating_sub(since.elapsed());
+            if left.is_zero() {
+                self.index();
+                continue;
+            }
+            match rx.recv_timeout(left) {
+                Ok(cmd) => return Some(cmd),
+                Err(RecvTimeoutError::Timeout) => self.index(),
+                Err(RecvTimeoutError::Disconnected) => return None,
             }
         }
     }
 
+    /// Writes the dataflow index of the executions committed and not indexed yet, in one
+    /// transaction.
+    fn index(&mut self) {
+        let Some(Unindexed { staged, .. }) = self.unindexed.take() else {
+            return;
+        };
+        if self.store.is_none() || self.trial.is_none() {
+            return;
+        }
+        let (store, _) = self.ready();
+        if let Err(e) = store.index_executions(staged) {
+            // No fact is lost: the index is caught up from the stored rows later.
+            self.fail(&e);
+        }
+    }
+
     fn finish(&mut self, status: TrialStatus) {
+        self.index();
         if self.ensure_ready(true) {
             let (store, trial) = self.ready();
             if let Err(e) = store.end_trial(trial, status) {
@@ -253,6 +331,8 @@ impl Worker {
     fn fail(&mut self, e: &StoreError) {
         let (reason, fix) = e.reason_and_fix();
         self.store = None;
+        // The next store's engine is rebuilt from the stored rows, these included.
+        self.unindexed = None;
         if self.failed_at.is_none() {
             self.dropped = 0;
         }
