@@ -6,8 +6,8 @@
 //! The modules are layered; each uses only those of the lines before its own (and a folder's
 //! files their `mod.rs`), never one after, so the crate has no import circle:
 //! 1. `log`, `wire` (the crate `provwire`), `connection`, `guard`, `flag`: formats and primitives;
-//! 2. `edit`, `pending`, `messages`, `frontdoor`, `child`, `upstream`, `probe`: one message or
-//!    one socket at a time;
+//! 2. `edit`, `pending`, `messages`, `child`, `upstream`, `probe`: one message or one socket at
+//!    a time;
 //! 3. `link` (the child link), `recorder` (the tap), `magics` (`jobs`, `cell`), `push` (the
 //!    background push to a team store): the relay's state, one concern each;
 //! 4. `execute`: the rewriting of execute requests and replies;
@@ -20,7 +20,6 @@ mod connection;
 mod edit;
 mod execute;
 mod flag;
-mod frontdoor;
 mod guard;
 mod link;
 mod log;
