@@ -9,7 +9,7 @@
 
 use crate::codec::{self, Command, Frame, ProtocolError};
 use crate::guard::{Violation, ZmtpGuard};
-use crate::peer::{Peer, Sent};
+use crate::peer::{Peer, Sent, When};
 use crate::socket::{Kind, Shared};
 use crate::Level;
 use bytes::{Bytes, BytesMut};
@@ -197,7 +197,8 @@ async fn run(
                 ready?;
                 peer.flush()?;
             }
-            _ = peer.wake.notified() => {}
+            // Handed over: written now, all together, as far as the socket takes it.
+            _ = peer.wake.notified() => peer.flush()?,
             _ = shared.inbound.closed() => return Err(End::Closed),
         }
     }
@@ -216,7 +217,12 @@ async fn take(
         return match codec::parse_command(&frame.body)? {
             Command::Ping(context) => {
                 let pong = codec::pong(&context);
-                let sent = peer.send(std::slice::from_ref(&pong), pong.len(), usize::MAX);
+                let sent = peer.send(
+                    std::slice::from_ref(&pong),
+                    pong.len(),
+                    usize::MAX,
+                    When::Now,
+                );
                 if sent == Sent::Closed {
                     return Err(End::Closed);
                 }

@@ -1,10 +1,11 @@
 //! One connected peer, as the sending side sees it: its TCP stream, what waits to be written to
 //! it, and (on XPUB) its subscriptions.
 //!
-//! Sending never waits. A message for a peer with nothing queued is written at once from the
-//! sender's task (`try_write_vectored`), so the usual reply or output costs no other task's
-//! wake-up; what the socket does not take is queued and the peer's own task
-//! (`connection.rs`) writes it when the socket is writable. The queue is bounded in bytes: a
+//! Sending never waits. A reply (`When::Now`) for a peer with nothing queued is written at once
+//! from the sender's task (`try_write_vectored`), so it costs no other task's wake-up. What
+//! the socket does not take, and what is published (`When::Soon`), is queued and the peer's
+//! own task (`connection.rs`) writes it as soon as the sender yields: messages published
+//! together (a cell's `busy` and `execute_input`) leave in one system call. The queue is bounded in bytes: a
 //! message that would take it past the bound is dropped for that peer (as ZeroMQ's PUB and
 //! ROUTER drop at their high-water mark), counted, and said once per slow spell; a message is
 //! never cut, and a peer with an empty queue always takes the next message whatever its size.
@@ -18,6 +19,15 @@ use tokio::sync::Notify;
 
 /// Pieces handed to one vectored write.
 const SLICES: usize = 64;
+
+/// When a message is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum When {
+    /// From the sender's task, if nothing waits before it.
+    Now,
+    /// By the peer's task, with whatever else is handed over before it runs.
+    Soon,
+}
 
 /// What became of a message handed to a peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,10 +111,16 @@ impl Peer {
 
     /// Hands an encoded message (`codec::encode_message`) to this peer; `bound` is the queue's
     /// bound in bytes.
-    pub(crate) fn send(&self, pieces: &[Bytes], total: usize, bound: usize) -> Sent {
+    pub(crate) fn send(&self, pieces: &[Bytes], total: usize, bound: usize, when: When) -> Sent {
         let mut out = lock(&self.out);
         if out.closed {
             return Sent::Closed;
+        }
+        if when == When::Soon && out.queued == 0 {
+            out.push(pieces, 0);
+            drop(out);
+            self.wake.notify_one();
+            return Sent::Taken;
         }
         if out.queued > 0 {
             if out.queued + total > bound {

@@ -2,7 +2,7 @@
 //! messages go, and the options. `router.rs`, `xpub.rs` and `rep.rs` are thin faces over it.
 
 use crate::connection;
-use crate::peer::{Peer, Sent};
+use crate::peer::{Peer, Sent, When};
 use crate::{Level, Options};
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -114,7 +114,7 @@ impl Shared {
             return false;
         };
         let (pieces, total) = crate::codec::encode_message(frames);
-        let sent = peer.send(&pieces, total, self.options.queue_bound);
+        let sent = peer.send(&pieces, total, self.options.queue_bound, When::Now);
         self.said(&sent);
         sent != Sent::Closed
     }

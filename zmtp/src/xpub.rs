@@ -6,6 +6,7 @@
 //! others, and the relay, never wait for it.
 
 use crate::codec;
+use crate::peer::When;
 use crate::socket::{self, Kind, Shared};
 use crate::Options;
 use bytes::Bytes;
@@ -49,7 +50,7 @@ impl XPub {
         let mut encoded = None;
         for peer in peers.iter().filter(|p| p.wants(first)) {
             let (pieces, total) = encoded.get_or_insert_with(|| codec::encode_message(message));
-            let sent = peer.send(pieces, *total, self.shared.options.queue_bound);
+            let sent = peer.send(pieces, *total, self.shared.options.queue_bound, When::Soon);
             self.shared.said(&sent);
         }
     }
