@@ -128,32 +128,25 @@ async fn a_peer_without_identity_gets_one_made_and_a_reconnect_takes_its_identit
     );
 }
 
+/// A SUB of the `zeromq` crate subscribed to `topic`, once `xpub` has told of it.
+async fn subscriber(xpub: &mut XPub, at: &str, topic: &str) -> zeromq::SubSocket {
+    let mut sub = zeromq::SubSocket::new();
+    sub.connect(at).await.unwrap();
+    sub.subscribe(topic).await.unwrap();
+    let told = within(xpub.recv()).await.unwrap();
+    assert_eq!(told, Bytes::from(format!("\x01{topic}")));
+    sub
+}
+
 #[tokio::test]
 async fn xpub_tells_every_subscription_and_publishes_by_prefix() {
     let mut xpub = XPub::bind("iopub", LOCAL, options(1 << 20)).await.unwrap();
     let at = endpoint(xpub.local_addr());
-    let mut all = zeromq::SubSocket::new();
-    all.connect(&at).await.unwrap();
-    all.subscribe("").await.unwrap();
-    assert_eq!(
-        within(xpub.recv()).await.unwrap(),
-        Bytes::from_static(b"\x01")
-    );
-    let mut some = zeromq::SubSocket::new();
-    some.connect(&at).await.unwrap();
-    some.subscribe("kernel.").await.unwrap();
-    assert_eq!(
-        within(xpub.recv()).await.unwrap(),
-        Bytes::from_static(b"\x01kernel.")
-    );
-    let mut again = zeromq::SubSocket::new();
-    again.connect(&at).await.unwrap();
-    again.subscribe("").await.unwrap();
-    assert_eq!(
-        within(xpub.recv()).await.unwrap(),
-        Bytes::from_static(b"\x01"),
-        "a second subscriber to the same topic is told too"
-    );
+    let all = subscriber(&mut xpub, &at, "").await;
+    let some = subscriber(&mut xpub, &at, "kernel.").await;
+    // A second subscriber to the same topic is told too.
+    let again = subscriber(&mut xpub, &at, "").await;
+    let (mut all, mut some, mut again) = (all, some, again);
 
     xpub.publish(&["other".into(), "1".into()]);
     xpub.publish(&["kernel.x".into(), "2".into()]);

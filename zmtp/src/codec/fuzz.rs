@@ -5,19 +5,19 @@
 
 use super::*;
 
-fn seed(default: u64) -> u64 {
-    std::env::var("PROV_FUZZ_SEED")
+/// The generator, its seed (`PROV_FUZZ_SEED`, else `default`) and the number of cases
+/// (`PROV_SOAK=1`: many more).
+fn seeded(default: u64) -> (fastrand::Rng, u64, usize) {
+    let seed = std::env::var("PROV_FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
-fn cases() -> usize {
-    if std::env::var_os("PROV_SOAK").is_some() {
+        .unwrap_or(default);
+    let cases = if std::env::var_os("PROV_SOAK").is_some() {
         100_000
     } else {
         2_000
-    }
+    };
+    (fastrand::Rng::with_seed(seed), seed, cases)
 }
 
 fn random_frame(rng: &mut fastrand::Rng) -> Bytes {
@@ -52,9 +52,8 @@ fn decode_in_pieces(rng: &mut fastrand::Rng, wire: &[u8]) -> Vec<Frame> {
 
 #[test]
 fn fuzz_messages_decode_back_unchanged_however_they_arrive() {
-    let seed = seed(0x5eed_2301);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    for case in 0..cases() {
+    let (mut rng, seed, cases) = seeded(0x5eed_2301);
+    for case in 0..cases {
         let messages: Vec<Vec<Bytes>> = (0..rng.usize(1..4))
             .map(|_| {
                 (0..rng.usize(1..8))
@@ -88,9 +87,8 @@ fn fuzz_messages_decode_back_unchanged_however_they_arrive() {
 
 #[test]
 fn fuzz_random_bytes_never_panic_the_decoder_or_the_command_reader() {
-    let seed = seed(0x5eed_2302);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    for _ in 0..cases() * 5 {
+    let (mut rng, _, cases) = seeded(0x5eed_2302);
+    for _ in 0..cases * 5 {
         let bytes: Vec<u8> = (0..rng.usize(0..300)).map(|_| rng.u8(..)).collect();
         let mut buf = BytesMut::from(&bytes[..]);
         while let Some(frame) = next_frame(&mut buf) {
@@ -117,9 +115,8 @@ fn fuzz_random_bytes_never_panic_the_decoder_or_the_command_reader() {
 
 #[test]
 fn fuzz_commands_we_write_read_back() {
-    let seed = seed(0x5eed_2303);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    for case in 0..cases() {
+    let (mut rng, seed, cases) = seeded(0x5eed_2303);
+    for case in 0..cases {
         let context: Vec<u8> = (0..rng.usize(0..=16)).map(|_| rng.u8(..)).collect();
         let mut ping = b"\x04PING".to_vec();
         ping.extend_from_slice(&rng.u16(..).to_be_bytes());
