@@ -129,7 +129,7 @@ fn run(args: RunArgs) -> Result<i32> {
         }
     };
     // One thread runs every relay task and the recorder: a message passes through several
-    // tasks (socket, relay, recorder, front door), and on a thread pool each hand-over could
+    // tasks (connection, relay, recorder), and on a thread pool each hand-over could
     // wake another worker (a futex call and a context switch, ~9 per `pass` measured with
     // strace; 2 on one thread). The store's writer thread and the magics' blocking pool stay
     // apart.

@@ -274,8 +274,8 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
             };
             orphans.answer(&shell_out, &control_out, &why).await;
             flush(&flush_iopub).await;
-            // Neither ZeroMQ nor the front door can say when bytes handed to them reached a
-            // frontend: the death replies get ZeroMQ's usual linger.
+            // A frontend's queue may still hold the death replies (a slow reader): they get a
+            // linger to be written before the process exits.
             tokio::time::sleep(DRAIN_TIME).await;
         }
     }

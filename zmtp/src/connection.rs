@@ -1,6 +1,6 @@
-//! One frontend connection, from accept to close, in one task: the handshake (greetings, READY
-//! both ways), then reading frames into whole messages for the relay and writing what its
-//! peer's queue holds when the socket takes it.
+//! Listening, and one frontend connection from accept to close in one task: the handshake
+//! (greetings, READY both ways), then reading frames into whole messages for the relay and
+//! writing what its peer's queue holds when the socket takes it.
 //!
 //! Every byte read passes the `ZmtpGuard` before anything looks at it, so a frame or message
 //! over the limit closes the connection (logged) before its header is decoded. The read
@@ -11,12 +11,13 @@ use crate::codec::{self, Command, Frame, ProtocolError};
 use crate::guard::{Violation, ZmtpGuard};
 use crate::peer::{Peer, Sent, When};
 use crate::socket::{Kind, Shared};
-use crate::Level;
+use crate::{Level, Options};
 use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 
 /// Read at once when nothing larger is expected.
 const CHUNK: usize = 64 * 1024;
@@ -26,6 +27,56 @@ const AHEAD: u64 = 4 << 20;
 const HANDSHAKE_TIME: Duration = Duration::from_secs(30);
 /// Distinct topics one subscriber may hold (Jupyter's subscribe to one: everything).
 const MAX_TOPICS: usize = 1024;
+/// Received messages waiting for the relay, per socket: a peer that sends faster than the relay
+/// reads waits (its TCP window fills), instead of growing a queue.
+const INBOUND: usize = 64;
+
+/// Binds `address` for a socket of `kind` and starts accepting; received messages come on the
+/// returned receiver.
+pub(crate) async fn bind(
+    kind: Kind,
+    channel: &'static str,
+    address: (&str, u16),
+    options: Options,
+) -> std::io::Result<(Arc<Shared>, mpsc::Receiver<Vec<Bytes>>, SocketAddr)> {
+    // ZeroMQ spells "every interface" `*`.
+    let host = if address.0 == "*" {
+        "0.0.0.0"
+    } else {
+        address.0
+    };
+    let listener = TcpListener::bind((host, address.1)).await?;
+    let local = listener.local_addr()?;
+    let (inbound, receiver) = mpsc::channel(INBOUND);
+    let shared = Arc::new(Shared {
+        kind,
+        channel,
+        options,
+        peers: Mutex::default(),
+        inbound,
+    });
+    tokio::spawn(accept(shared.clone(), listener));
+    Ok((shared, receiver, local))
+}
+
+/// Accepts connections until the socket's face is dropped.
+async fn accept(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, from)) => {
+                    tokio::spawn(serve(shared.clone(), stream, from));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    shared.say(Level::Warn, format_args!("cannot accept a {} connection: {e}", shared.channel));
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            },
+            _ = shared.inbound.closed() => return,
+        }
+    }
+}
 
 /// Why a connection ended.
 enum End {

@@ -2,7 +2,8 @@
 //! the peer's envelope (what comes up to the first empty frame: REQ sends just that empty
 //! frame); the reply goes back under the same envelope to the same peer.
 
-use crate::socket::{self, Kind, Shared};
+use crate::connection;
+use crate::socket::{Kind, Shared};
 use crate::Options;
 use bytes::Bytes;
 use std::net::SocketAddr;
@@ -30,7 +31,8 @@ impl Rep {
         address: (&str, u16),
         options: Options,
     ) -> std::io::Result<Rep> {
-        let (shared, inbound, local) = socket::bind(Kind::Rep, channel, address, options).await?;
+        let (shared, inbound, local) =
+            connection::bind(Kind::Rep, channel, address, options).await?;
         Ok(Rep {
             shared,
             inbound,

@@ -3,7 +3,8 @@
 //! `input_request` by it) or one we make. A received message comes with the peer's identity as
 //! its first frame; a sent one goes to the peer its first frame names, or nowhere.
 
-use crate::socket::{self, Kind, Shared};
+use crate::connection;
+use crate::socket::{Kind, Shared};
 use crate::Options;
 use bytes::Bytes;
 use std::net::SocketAddr;
@@ -37,7 +38,7 @@ impl Router {
         options: Options,
     ) -> std::io::Result<Router> {
         let (shared, inbound, local) =
-            socket::bind(Kind::Router, channel, address, options).await?;
+            connection::bind(Kind::Router, channel, address, options).await?;
         Ok(Router {
             sender: RouterSender { shared },
             receiver: RouterReceiver { inbound },

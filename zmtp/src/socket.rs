@@ -1,19 +1,13 @@
-//! What the three kinds of socket share: the listener, the peers by key, where received
-//! messages go, and the options. `router.rs`, `xpub.rs` and `rep.rs` are thin faces over it.
+//! What the three kinds of socket share: the peers by key, where received messages go, and
+//! the options. `router.rs`, `xpub.rs` and `rep.rs` are thin faces over it; `connection.rs`
+//! listens and serves the connections.
 
-use crate::connection;
 use crate::peer::{Peer, Sent, When};
 use crate::{Level, Options};
 use bytes::Bytes;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-
-/// Received messages waiting for the relay, per socket: a peer that sends faster than the relay
-/// reads waits (its TCP window fills), instead of growing a queue.
-const INBOUND: usize = 64;
 
 /// The kinds of socket a Jupyter kernel's frontends talk to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,53 +123,6 @@ impl Shared {
                     self.channel
                 ),
             );
-        }
-    }
-}
-
-/// Binds `address` for a socket of `kind` and starts accepting; received messages come on the
-/// returned receiver.
-pub(crate) async fn bind(
-    kind: Kind,
-    channel: &'static str,
-    address: (&str, u16),
-    options: Options,
-) -> std::io::Result<(Arc<Shared>, mpsc::Receiver<Vec<Bytes>>, SocketAddr)> {
-    // ZeroMQ spells "every interface" `*`.
-    let host = if address.0 == "*" {
-        "0.0.0.0"
-    } else {
-        address.0
-    };
-    let listener = TcpListener::bind((host, address.1)).await?;
-    let local = listener.local_addr()?;
-    let (inbound, receiver) = mpsc::channel(INBOUND);
-    let shared = Arc::new(Shared {
-        kind,
-        channel,
-        options,
-        peers: Mutex::default(),
-        inbound,
-    });
-    tokio::spawn(accept(shared.clone(), listener));
-    Ok((shared, receiver, local))
-}
-
-/// Accepts connections until the socket's face is dropped.
-async fn accept(shared: Arc<Shared>, listener: TcpListener) {
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, from)) => {
-                    tokio::spawn(connection::serve(shared.clone(), stream, from));
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: wait instead of spinning.
-                    shared.say(Level::Warn, format_args!("cannot accept a {} connection: {e}", shared.channel));
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-            },
-            _ = shared.inbound.closed() => return,
         }
     }
 }

@@ -6,8 +6,9 @@
 //! others, and the relay, never wait for it.
 
 use crate::codec;
+use crate::connection;
 use crate::peer::When;
-use crate::socket::{self, Kind, Shared};
+use crate::socket::{Kind, Shared};
 use crate::Options;
 use bytes::Bytes;
 use std::net::SocketAddr;
@@ -28,7 +29,8 @@ impl XPub {
         address: (&str, u16),
         options: Options,
     ) -> std::io::Result<XPub> {
-        let (shared, events, local) = socket::bind(Kind::XPub, channel, address, options).await?;
+        let (shared, events, local) =
+            connection::bind(Kind::XPub, channel, address, options).await?;
         Ok(XPub {
             shared,
             events,
