@@ -108,6 +108,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, from: SocketAd
     let mut reader = Reader {
         guard: ZmtpGuard::new(shared.options.limit),
         buf: BytesMut::new(),
+        framed: false,
     };
     let greeted =
         tokio::time::timeout(HANDSHAKE_TIME, handshake(&shared, &peer, &mut reader)).await;
@@ -153,12 +154,20 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, from: SocketAd
 struct Reader {
     guard: ZmtpGuard,
     buf: BytesMut,
+    /// Past the greeting: the buffer starts with a frame.
+    framed: bool,
 }
 
 impl Reader {
     /// Reads what the socket has (waiting until it has something) into the buffer.
     async fn fill(&mut self, stream: &TcpStream) -> Result<(), End> {
-        let want = codec::missing(&self.buf).clamp(CHUNK as u64, AHEAD) as usize;
+        // Only a frame's header says how much more is coming; a greeting is read in chunks.
+        let missing = if self.framed {
+            codec::missing(&self.buf)
+        } else {
+            0
+        };
+        let want = missing.clamp(CHUNK as u64, AHEAD) as usize;
         self.buf.reserve(want);
         loop {
             stream.readable().await?;
@@ -200,6 +209,7 @@ async fn handshake(
     }
     codec::check_greeting(&reader.buf)?;
     let _ = reader.buf.split_to(codec::GREETING_LEN);
+    reader.framed = true;
     write_all(&peer.stream, &codec::ready(shared.kind.name())).await?;
     loop {
         while let Some(frame) = codec::next_frame(&mut reader.buf) {
