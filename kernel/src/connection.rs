@@ -182,8 +182,8 @@ fn remove_stale(base: &Path) {
     }
 }
 
-/// The private directory of one proxy: the child's connection file, the child's Unix sockets and
-/// the inner ends of our frontend sockets. Removed when dropped, and at the next start of any
+/// The private directory of one proxy: the child's connection file and the child's Unix
+/// sockets. Removed when dropped, and at the next start of any
 /// proxy if this one could not (see `remove_stale`).
 pub struct RuntimeDir {
     path: PathBuf,
@@ -207,13 +207,6 @@ impl RuntimeDir {
             .create(&path)
             .with_context(|| format!("cannot create runtime directory {}", path.display()))?;
         Ok(RuntimeDir { path })
-    }
-
-    /// Where our ZeroMQ socket for a frontend channel listens (see `frontdoor.rs`).
-    pub(crate) fn inner_socket(&self, channel: Channel) -> Result<PathBuf> {
-        let path = self.path.join(format!("front-{}", channel.name()));
-        check_socket_path(&path)?;
-        Ok(path)
     }
 
     /// Writes the child's connection file, readable by the user only.

@@ -6,8 +6,8 @@
 //! The modules are layered; each uses only those of the lines before its own (and a folder's
 //! files their `mod.rs`), never one after, so the crate has no import circle:
 //! 1. `log`, `wire` (the crate `provwire`), `connection`, `guard`, `flag`: formats and primitives;
-//! 2. `edit`, `pending`, `messages`, `frontdoor`, `child`, `upstream`, `probe`: one message or
-//!    one socket at a time;
+//! 2. `edit`, `pending`, `messages`, `child`, `upstream`, `probe`: one message or one socket at
+//!    a time;
 //! 3. `link` (the child link), `recorder` (the tap), `magics` (`jobs`, `cell`), `push` (the
 //!    background push to a team store): the relay's state, one concern each;
 //! 4. `execute`: the rewriting of execute requests and replies;
@@ -20,7 +20,6 @@ mod connection;
 mod edit;
 mod execute;
 mod flag;
-mod frontdoor;
 mod guard;
 mod link;
 mod log;
@@ -130,7 +129,7 @@ fn run(args: RunArgs) -> Result<i32> {
         }
     };
     // One thread runs every relay task and the recorder: a message passes through several
-    // tasks (socket, relay, recorder, front door), and on a thread pool each hand-over could
+    // tasks (connection, relay, recorder), and on a thread pool each hand-over could
     // wake another worker (a futex call and a context switch, ~9 per `pass` measured with
     // strace; 2 on one thread). The store's writer thread and the magics' blocking pool stay
     // apart.

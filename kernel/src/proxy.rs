@@ -8,6 +8,7 @@ use crate::channels::{heartbeat, stdin};
 use crate::child::{self, ChildCommand};
 use crate::connection::{Channel, ConnectionInfo, RuntimeDir};
 use crate::flag::Flag;
+use crate::guard;
 use crate::link::ChildLink;
 use crate::magics::cell::CellMagics;
 use crate::magics::MagicContext;
@@ -20,9 +21,9 @@ use crate::recorder::{self, Tap, TapSender};
 use crate::upstream::{connect_upstream, STARTUP_TIMEOUT};
 use crate::wire::{RawMessage, Signer};
 use crate::{debug, info, warn};
-use crate::{frontdoor, guard};
 use anyhow::{anyhow, bail, Context, Result};
 use provstore::{NewTrial, TrialStatus, Writer, WriterConfig, WriterHandle};
+use provzmtp::{Rep, Router, RouterSender, XPub};
 use std::path::Path;
 use std::process::ExitStatus;
 use std::sync::atomic::Ordering;
@@ -31,7 +32,6 @@ use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
-use zeromq::{RepSocket, RouterSocket, Socket, SocketSend, XPubSocket};
 
 /// How long replies already in flight get to reach frontends once the child has exited.
 const DRAIN_TIME: Duration = Duration::from_millis(300);
@@ -81,18 +81,25 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
     let child_info = info.for_child(&runtime)?;
     let child_file = runtime.write_connection(&child_info)?;
 
-    let limit = guard::max_message_from_env();
-    let front = |channel| Front {
-        info: &info,
-        runtime: &runtime,
-        channel,
-        limit,
-    };
-    let shell_front = bind::<RouterSocket>(front(Channel::Shell)).await?;
-    let control_front = bind::<RouterSocket>(front(Channel::Control)).await?;
-    let stdin_front = bind::<RouterSocket>(front(Channel::Stdin)).await?;
-    let iopub_front = bind::<XPubSocket>(front(Channel::Iopub)).await?;
-    let hb_front = bind::<RepSocket>(front(Channel::Heartbeat)).await?;
+    // The frontends' sockets, on the TCP ports Jupyter asked for.
+    let options = guard::socket_options();
+    let at = |channel| (info.ip.as_str(), info.port(channel));
+    let bound = |channel| cannot_bind(&info, channel);
+    let shell_front = Router::bind(Channel::Shell.name(), at(Channel::Shell), options)
+        .await
+        .map_err(bound(Channel::Shell))?;
+    let control_front = Router::bind(Channel::Control.name(), at(Channel::Control), options)
+        .await
+        .map_err(bound(Channel::Control))?;
+    let stdin_front = Router::bind(Channel::Stdin.name(), at(Channel::Stdin), options)
+        .await
+        .map_err(bound(Channel::Stdin))?;
+    let iopub_front = XPub::bind(Channel::Iopub.name(), at(Channel::Iopub), options)
+        .await
+        .map_err(bound(Channel::Iopub))?;
+    let hb_front = Rep::bind(Channel::Heartbeat.name(), at(Channel::Heartbeat), options)
+        .await
+        .map_err(bound(Channel::Heartbeat))?;
 
     let mut child = child::spawn(&command, &child_file)?;
     let pid = child
@@ -267,8 +274,8 @@ pub async fn run(connection_file: &Path, command: ChildCommand) -> Result<i32> {
             };
             orphans.answer(&shell_out, &control_out, &why).await;
             flush(&flush_iopub).await;
-            // Neither ZeroMQ nor the front door can say when bytes handed to them reached a
-            // frontend: the death replies get ZeroMQ's usual linger.
+            // A frontend's queue may still hold the death replies (a slow reader): they get a
+            // linger to be written before the process exits.
             tokio::time::sleep(DRAIN_TIME).await;
         }
     }
@@ -461,12 +468,7 @@ struct Orphans<'a> {
 
 impl Orphans<'_> {
     /// Answers every request the dead child left waiting, so no frontend hangs.
-    async fn answer(
-        &self,
-        shell: &zeromq::RouterSendHalf,
-        control: &zeromq::RouterSendHalf,
-        why: &str,
-    ) {
+    async fn answer(&self, shell: &RouterSender, control: &RouterSender, why: &str) {
         self.magics.jobs.clear();
         for request in self.pending.drain() {
             if request.identities.is_empty() {
@@ -478,12 +480,12 @@ impl Orphans<'_> {
             }
             let reply = self.author.death_reply(&request, why);
             self.tap.send(Tap::Reply(reply.clone(), None, Vec::new()));
-            let mut socket = match request.channel {
-                Channel::Control => control.clone(),
-                _ => shell.clone(),
+            let socket = match request.channel {
+                Channel::Control => control,
+                _ => shell,
             };
-            if let Err(e) = socket.send(reply.into_zmq()).await {
-                warn!("cannot tell a frontend that the kernel died: {e}");
+            if !socket.send(&reply.into_frames()) {
+                warn!("cannot tell a frontend that the kernel died: it is gone");
             }
             let idle = self
                 .author
@@ -493,30 +495,17 @@ impl Orphans<'_> {
     }
 }
 
-/// Where and how one frontend socket listens.
-struct Front<'a> {
-    info: &'a ConnectionInfo,
-    runtime: &'a RuntimeDir,
+/// The error of a frontend socket that cannot listen on its port.
+fn cannot_bind(
+    info: &ConnectionInfo,
     channel: Channel,
-    limit: u64,
-}
-
-/// Binds one frontend socket: the ZeroMQ socket on a Unix socket in the runtime directory, and
-/// the guarded front door on the TCP port Jupyter's connection file names.
-async fn bind<S: Socket>(front: Front<'_>) -> Result<S> {
-    let Front {
-        info,
-        runtime,
-        channel,
-        limit,
-    } = front;
-    let inner = runtime.inner_socket(channel)?;
-    let mut socket = S::new();
-    let endpoint = format!("ipc://{}", inner.display());
-    socket
-        .bind(&endpoint)
-        .await
-        .with_context(|| format!("cannot bind the {} socket on {endpoint}", channel.name()))?;
-    frontdoor::open(channel, (&info.ip, info.port(channel)), inner, limit).await?;
-    Ok(socket)
+) -> impl FnOnce(std::io::Error) -> anyhow::Error + '_ {
+    move |e| {
+        anyhow::Error::new(e).context(format!(
+            "cannot bind the {} socket on {}:{}",
+            channel.name(),
+            info.ip,
+            info.port(channel)
+        ))
+    }
 }

@@ -68,7 +68,11 @@ pub struct HeaderFields {
 impl RawMessage {
     /// Splits a multipart message. `ZmqMessage` holds `Bytes`, so no frame is copied.
     pub fn parse(message: ZmqMessage) -> Result<RawMessage, WireError> {
-        let frames = message.into_vec();
+        RawMessage::parse_frames(message.into_vec())
+    }
+
+    /// Splits a multipart message given as its frames (as the kernel's own sockets give them).
+    pub fn parse_frames(frames: Vec<Bytes>) -> Result<RawMessage, WireError> {
         let delim = frames
             .iter()
             .position(|f| f.as_ref() == DELIMITER)
@@ -123,6 +127,11 @@ impl RawMessage {
 
     /// Joins the frames back into a multipart message, unchanged.
     pub fn into_zmq(self) -> ZmqMessage {
+        ZmqMessage::try_from(self.into_frames()).expect("a Jupyter message always has frames")
+    }
+
+    /// The message's frames, unchanged, in wire order.
+    pub fn into_frames(self) -> Vec<Bytes> {
         let mut frames = self.identities;
         frames.reserve(6 + self.buffers.len());
         frames.push(Bytes::from_static(DELIMITER));
@@ -134,7 +143,7 @@ impl RawMessage {
             self.content,
         ]);
         frames.extend(self.buffers);
-        ZmqMessage::try_from(frames).expect("a Jupyter message always has frames")
+        frames
     }
 
     /// The message's own id and type.

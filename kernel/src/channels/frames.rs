@@ -1,9 +1,11 @@
-//! What every relay task does with what it receives: read the next message off a socket (a
-//! closed socket ends the task, said once), and check a frontend's message before it goes on.
+//! What every relay task does with what it receives: read the next message off a socket
+//! towards the child (a closed socket ends the task, said once), and check a frontend's message
+//! before it goes on.
 
 use crate::connection::Channel;
 use crate::wire::{RawMessage, Signer};
 use crate::{debug, warn};
+use bytes::Bytes;
 use zeromq::{SocketRecv, ZmqMessage};
 
 /// The next message on `socket`; `None` once it closed (logged as `what`).
@@ -21,9 +23,9 @@ pub(crate) async fn next(socket: &mut impl SocketRecv, what: &str) -> Option<Zmq
 pub(crate) fn from_frontend(
     signer: &Signer,
     channel: Channel,
-    msg: ZmqMessage,
+    msg: Vec<Bytes>,
 ) -> Option<RawMessage> {
-    let raw = match RawMessage::parse(msg) {
+    let raw = match RawMessage::parse_frames(msg) {
         Ok(raw) => raw,
         Err(e) => {
             warn!(

@@ -2,15 +2,19 @@
 //! sees its pings answered knows the whole chain (proxy and ipykernel) is alive.
 
 use crate::{debug, warn};
-use zeromq::{RepSocket, ReqSocket, SocketRecv, SocketSend};
+use provzmtp::Rep;
+use zeromq::{ReqSocket, SocketRecv, SocketSend, ZmqMessage};
 
 /// Relays pings to the child's heartbeat and its echoes back, one at a time (REQ/REP lockstep).
-pub async fn relay(mut frontend: RepSocket, mut child: ReqSocket) {
+pub async fn relay(mut frontend: Rep, mut child: ReqSocket) {
     loop {
-        let Ok(ping) = frontend.recv().await else {
+        let Some(mut ping) = frontend.recv().await else {
             return;
         };
-        if let Err(e) = child.send(ping).await {
+        let Ok(body) = ZmqMessage::try_from(std::mem::take(&mut ping.body)) else {
+            continue; // never empty: the socket gives only requests with a body
+        };
+        if let Err(e) = child.send(body).await {
             warn!("heartbeat: cannot reach the child: {e}");
             return;
         }
@@ -19,9 +23,9 @@ pub async fn relay(mut frontend: RepSocket, mut child: ReqSocket) {
             debug!("heartbeat: the child stopped answering");
             return;
         };
-        if let Err(e) = frontend.send(pong).await {
+        if !frontend.reply(ping, pong.into_vec()) {
             // That frontend went away; keep answering the others.
-            warn!("heartbeat: cannot answer a frontend: {e}");
+            debug!("heartbeat: the frontend that pinged is gone");
         }
     }
 }

@@ -18,11 +18,13 @@ use crate::messages::Author;
 use crate::recorder::{Tap, TapSender};
 use crate::wire::{contains, RawMessage};
 use crate::{debug, warn};
+use bytes::Bytes;
+use provzmtp::XPub;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
-use zeromq::{SocketRecv, SocketSend, XPubSocket, ZmqMessage};
+use zeromq::{SocketRecv, ZmqMessage};
 
 /// The longest an idle waits for its execution to be committed.
 const HOLD_LIMIT: Duration = Duration::from_secs(5);
@@ -88,7 +90,7 @@ pub(crate) fn is_idle(msg: &RawMessage) -> bool {
 /// Runs the iopub relay until the child's socket closes.
 pub(crate) async fn relay(
     mut child: zeromq::SubSocket,
-    mut frontend: XPubSocket,
+    mut frontend: XPub,
     mut inbox: IopubInbox,
     side: IopubSide,
 ) {
@@ -104,7 +106,7 @@ pub(crate) async fn relay(
                 Ok(msg) => {
                     relay.side.first_traffic.raise();
                     if let Some(raw) = from_child(&relay.side.link.own, msg) {
-                        relay.arrive(&mut frontend, raw).await;
+                        relay.arrive(&frontend, raw).await;
                     }
                 }
                 Err(e) => {
@@ -112,24 +114,24 @@ pub(crate) async fn relay(
                     return;
                 }
             },
-            event = frontend.recv() => {
-                if let Some(topic) = event.as_ref().ok().and_then(subscription) {
+            Some(event) = frontend.recv() => {
+                if let Some(topic) = subscription(&event) {
                     debug!("iopub: new subscriber to {:?}", String::from_utf8_lossy(topic));
                     // A greeting is for subscribers, not part of any execution: not tapped.
-                    send(&mut frontend, relay.side.author.welcome(topic)).await;
+                    send(&frontend, relay.side.author.welcome(topic));
                 }
             },
-            Some(msg) = inbox.created.recv() => relay.arrive(&mut frontend, msg).await,
+            Some(msg) = inbox.created.recv() => relay.arrive(&frontend, msg).await,
             Some(done) = inbox.flushes.recv() => {
                 while let Ok(msg) = inbox.created.try_recv() {
-                    relay.arrive(&mut frontend, msg).await;
+                    relay.arrive(&frontend, msg).await;
                 }
                 relay.flushes.push(done);
                 relay.answer_flushes();
             },
             Some(waited) = relay.waits.join_next() => {
                 if let Ok((lane, outputs)) = waited {
-                    relay.release(&mut frontend, &lane, outputs).await;
+                    relay.release(&frontend, &lane, outputs);
                 }
             },
         }
@@ -149,7 +151,7 @@ struct Relay {
 impl Relay {
     /// One message to publish: shown to the recorder now, published now or once what it
     /// waits for is over.
-    async fn arrive(&mut self, frontend: &mut XPubSocket, raw: RawMessage) {
+    async fn arrive(&mut self, frontend: &XPub, raw: RawMessage) {
         let magics = !self.side.magics.jobs.is_empty();
         let idle = is_idle(&raw);
         if !idle && !magics && self.outbox.is_empty() {
@@ -157,7 +159,7 @@ impl Relay {
             self.side
                 .tap
                 .send(Tap::Iopub(raw.clone(), chrono::Utc::now(), None));
-            send(frontend, raw).await;
+            send(frontend, raw);
             return;
         }
         let header = raw.parent();
@@ -185,12 +187,12 @@ impl Relay {
             .send(Tap::Iopub(raw.clone(), chrono::Utc::now(), hold));
         match self.outbox.arrive(lane_of(&header), raw, wait, slow) {
             None => {}
-            Some(Step::Publish(raw)) => send(frontend, raw).await,
+            Some(Step::Publish(raw)) => send(frontend, raw),
             Some(Step::WaitInPlace(raw, wait)) => {
                 for output in wait_for(wait).await {
-                    send(frontend, output).await;
+                    send(frontend, output);
                 }
-                send(frontend, raw).await;
+                send(frontend, raw);
             }
             Some(Step::OpenLane(lane, wait)) => self.start_wait(lane, wait),
         }
@@ -202,13 +204,13 @@ impl Relay {
     }
 
     /// A lane's wait is over: its magics' outputs, then its idle and what followed it.
-    async fn release(&mut self, frontend: &mut XPubSocket, lane: &str, outputs: Vec<RawMessage>) {
+    fn release(&mut self, frontend: &XPub, lane: &str, outputs: Vec<RawMessage>) {
         for output in outputs {
-            send(frontend, output).await;
+            send(frontend, output);
         }
         let (out, next) = self.outbox.release(lane);
         for raw in out {
-            send(frontend, raw).await;
+            send(frontend, raw);
         }
         if let Some(wait) = next {
             self.start_wait(lane.to_string(), wait);
@@ -260,16 +262,15 @@ async fn wait_for(wait: IdleWait) -> Vec<RawMessage> {
     outputs
 }
 
-async fn send(frontend: &mut XPubSocket, msg: RawMessage) {
-    if let Err(e) = frontend.send(msg.into_zmq()).await {
-        warn!("iopub: cannot publish: {e}");
-    }
+/// Publishes to every subscriber: never waits (a subscriber that does not read loses messages
+/// past its queue's bound, as with ZeroMQ's PUB; see `provzmtp`'s `xpub.rs`).
+fn send(frontend: &XPub, msg: RawMessage) {
+    frontend.publish(&msg.into_frames());
 }
 
 /// The topic of a subscribe event (`\x01` + topic); `None` for unsubscribes and anything else.
-fn subscription(event: &ZmqMessage) -> Option<&[u8]> {
-    let frame = event.get(0)?;
-    (event.len() == 1 && frame.first() == Some(&1)).then(|| &frame[1..])
+fn subscription(event: &Bytes) -> Option<&[u8]> {
+    (event.first() == Some(&1)).then(|| &event[1..])
 }
 
 #[cfg(test)]
@@ -351,11 +352,10 @@ mod tests {
 
     #[test]
     fn subscriptions_are_told_from_other_events() {
-        let event = |frame: &'static [u8]| {
-            ZmqMessage::try_from(vec![bytes::Bytes::from_static(frame)]).unwrap()
-        };
+        let event = |frame: &'static [u8]| Bytes::from_static(frame);
         assert_eq!(subscription(&event(b"\x01")), Some(&b""[..]));
         assert_eq!(subscription(&event(b"\x01kernel")), Some(&b"kernel"[..]));
         assert_eq!(subscription(&event(b"\x00kernel")), None);
+        assert_eq!(subscription(&event(b"")), None);
     }
 }

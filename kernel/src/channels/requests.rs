@@ -14,11 +14,12 @@ use crate::pending::{Pending, PendingBook};
 use crate::recorder::{Tap, TapSender};
 use crate::wire::{RawMessage, Signer};
 use crate::{debug, warn};
+use provzmtp::{RouterReceiver, RouterSender};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
-use zeromq::{DealerRecvHalf, RouterRecvHalf, RouterSendHalf, SocketSend};
+use zeromq::DealerRecvHalf;
 
 /// What both directions of shell and control use.
 #[derive(Clone)]
@@ -37,11 +38,11 @@ pub(crate) struct ShellState {
 /// expected.
 pub(crate) async fn forward_requests(
     channel: Channel,
-    mut frontend: RouterRecvHalf,
+    mut frontend: RouterReceiver,
     side: ShellState,
     shutdown_requested: Arc<Flag>,
 ) {
-    while let Some(msg) = frames::next(&mut frontend, channel.name()).await {
+    while let Some(msg) = frontend.recv().await {
         let Some(raw) = frames::from_frontend(&side.signer, channel, msg) else {
             continue;
         };
@@ -93,7 +94,7 @@ pub(crate) async fn forward_requests(
 pub(crate) async fn forward_replies(
     channel: Channel,
     mut child: DealerRecvHalf,
-    mut frontend: RouterSendHalf,
+    frontend: RouterSender,
     side: ShellState,
 ) {
     let mut answering = JoinSet::new();
@@ -107,20 +108,20 @@ pub(crate) async fn forward_replies(
         };
         match take_reply(channel, msg, &side) {
             Reply::Ours => {}
-            Reply::Plain(raw) => deliver(channel, &mut frontend, raw).await,
+            Reply::Plain(raw) => deliver(channel, &frontend, raw),
             Reply::Execute(raw, notes, None) => {
                 side.tap.send(Tap::Reply(raw.clone(), notes, Vec::new()));
-                deliver(channel, &mut frontend, raw).await;
+                deliver(channel, &frontend, raw);
             }
             Reply::Execute(raw, notes, Some(ready)) => {
-                let (side, mut frontend) = (side.clone(), frontend.clone());
+                let (side, frontend) = (side.clone(), frontend.clone());
                 answering.spawn(async move {
                     earlier_cells_recorded(&side, &raw).await;
                     let answered = side.magics.answer(raw, ready).await;
                     let reply = answered.reply;
                     side.tap
                         .send(Tap::Reply(reply.clone(), notes, answered.outputs));
-                    deliver(channel, &mut frontend, reply).await;
+                    deliver(channel, &frontend, reply);
                 });
             }
         }
@@ -206,11 +207,11 @@ fn take_reply(channel: Channel, msg: zeromq::ZmqMessage, side: &ShellState) -> R
     Reply::Execute(raw, notes, side.magics.jobs.ready_to_run(&parent.msg_id))
 }
 
-async fn deliver(channel: Channel, frontend: &mut RouterSendHalf, raw: RawMessage) {
-    if let Err(e) = frontend.send(raw.into_zmq()).await {
+fn deliver(channel: Channel, frontend: &RouterSender, raw: RawMessage) {
+    if !frontend.send(&raw.into_frames()) {
         // The frontend went away; its reply has no one to go to.
         debug!(
-            "cannot deliver a {} reply (the frontend left): {e}",
+            "cannot deliver a {} reply (the frontend left)",
             channel.name()
         );
     }

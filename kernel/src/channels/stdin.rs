@@ -8,16 +8,17 @@ use crate::connection::Channel;
 use crate::link::ChildLink;
 use crate::warn;
 use crate::wire::Signer;
+use provzmtp::{RouterReceiver, RouterSender};
 use std::sync::Arc;
-use zeromq::{DealerRecvHalf, RouterRecvHalf, RouterSendHalf, SocketSend};
+use zeromq::DealerRecvHalf;
 
 /// Frontend → child: `input_reply`, after its signature is checked.
 pub(crate) async fn forward_input_replies(
-    mut frontend: RouterRecvHalf,
+    mut frontend: RouterReceiver,
     link: Arc<ChildLink>,
     signer: Signer,
 ) {
-    while let Some(msg) = frames::next(&mut frontend, "stdin").await {
+    while let Some(msg) = frontend.recv().await {
         let Some(raw) = frames::from_frontend(&signer, Channel::Stdin, msg) else {
             continue;
         };
@@ -28,17 +29,14 @@ pub(crate) async fn forward_input_replies(
 }
 
 /// Child → frontend: `input_request`, unchanged.
-pub(crate) async fn forward_input_requests(
-    mut child: DealerRecvHalf,
-    mut frontend: RouterSendHalf,
-) {
+pub(crate) async fn forward_input_requests(mut child: DealerRecvHalf, frontend: RouterSender) {
     while let Some(msg) = frames::next(&mut child, "child stdin").await {
         if msg.len() < 2 {
             warn!("dropping an input request with no route to a frontend");
             continue;
         }
-        if let Err(e) = frontend.send(msg).await {
-            warn!("cannot deliver an input request: {e}");
+        if !frontend.send(&msg.into_vec()) {
+            warn!("cannot deliver an input request: its frontend is gone");
         }
     }
 }
