@@ -18,12 +18,14 @@ mod records;
 #[allow(unused_imports)]
 pub use records::{binding_note, stream, with_notes, zero_division};
 
-/// `provctl ARGS` in `cwd`, with no `$PROV_DB` from the caller.
+/// `provctl ARGS` in `cwd`, with no `$PROV_DB` from the caller, and a cache folder inside
+/// `cwd`, so the scratch stores kept of remote trials never land in the user's own cache.
 pub fn provctl(cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_provctl"))
         .args(args)
         .current_dir(cwd)
         .env_remove("PROV_DB")
+        .env("XDG_CACHE_HOME", cwd.join(".cache"))
         .output()
         .unwrap()
 }
