@@ -16,12 +16,12 @@ use crate::{
 /// At most this many executions go into one transaction.
 const MAX_BATCH: usize = 256;
 
-/// How long committed executions may wait for their dataflow index. Indexing them together,
-/// in one transaction of its own after their idles went out, costs one commit for all of them
-/// instead of a second commit per execution. Anything that reads the store through this
-/// thread (the magics, a flush) indexes them first; another process's query of a running
-/// trial waits for the index (`deps/catch_up.rs`), at most this long longer.
-const INDEX_AFTER: Duration = Duration::from_millis(50);
+/// How long committed executions may wait for their dataflow index once the queue is empty.
+/// Zero: `provctl values` in another process reads the values of a cell the moment its idle
+/// went out (the index writes them), without waiting for the writer as a dependency query does;
+/// executions that arrive together are still indexed together, in one transaction, after their
+/// idles. Anything that reads through this thread (the magics, a flush) indexes first.
+const INDEX_AFTER: Duration = Duration::ZERO;
 
 /// At most this many executions wait for their index.
 const INDEX_BATCH: usize = 64;
