@@ -85,7 +85,7 @@ enum End {
     Io(std::io::Error),
     Violation(Violation),
     Protocol(ProtocolError),
-    /// Too many topics, a handshake too slow.
+    /// Too many topics, a handshake too slow, an identity in use.
     Refused(&'static str),
 }
 
@@ -115,12 +115,14 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, from: SocketAd
     let end = match greeted {
         Err(_) => End::Refused("no handshake in time"),
         Ok(Err(end)) => end,
-        Ok(Ok(identity)) => {
-            let key = shared.register(peer.clone(), identity);
-            let ended = run(&shared, &peer, &key, &mut reader).await;
-            shared.unregister(&key, &peer);
-            ended.err().unwrap_or(End::Closed)
-        }
+        Ok(Ok(identity)) => match shared.register(peer.clone(), identity) {
+            Some(key) => {
+                let ended = run(&shared, &peer, &key, &mut reader).await;
+                shared.unregister(&key, &peer);
+                ended.err().unwrap_or(End::Closed)
+            }
+            None => End::Refused("its identity is in use by another connection"),
+        },
     };
     peer.close();
     let channel = shared.channel;

@@ -70,14 +70,17 @@ impl Shared {
     }
 
     /// Registers a peer under the identity it asked for (ROUTER: a non-empty one not starting
-    /// with a zero byte, which ZeroMQ keeps for the ids it makes) or one we make. A peer asking
-    /// for an identity in use takes it over (a frontend reconnecting before its old
-    /// connection is seen closed); the old connection stays open but receives nothing more.
-    pub(crate) fn register(&self, peer: Arc<Peer>, asked: Option<Bytes>) -> Bytes {
+    /// with a zero byte, which ZeroMQ keeps for the ids it makes) or one we make. `None` when
+    /// the identity it asked for is in use: as libzmq's ROUTER (without handover) ignores such a
+    /// peer, it is refused, so no other local process can take a frontend's replies by naming
+    /// its session (which iopub shows to anyone). A frontend reconnecting before its old
+    /// connection is seen closed is refused once and gets in on its next try.
+    pub(crate) fn register(&self, peer: Arc<Peer>, asked: Option<Bytes>) -> Option<Bytes> {
         let mut peers = self.peers();
         let asked =
             asked.filter(|id| self.kind == Kind::Router && id.first().is_some_and(|&b| b != 0));
         let key = match asked {
+            Some(id) if peers.by_key.contains_key(&id) => return None,
             Some(id) => id,
             None => loop {
                 peers.generated = peers.generated.wrapping_add(1);
@@ -90,10 +93,10 @@ impl Shared {
             },
         };
         peers.by_key.insert(key.clone(), peer);
-        key
+        Some(key)
     }
 
-    /// Forgets a peer whose connection ended, unless another took its key over.
+    /// Forgets a peer whose connection ended.
     pub(crate) fn unregister(&self, key: &Bytes, peer: &Arc<Peer>) {
         let mut peers = self.peers();
         if peers.by_key.get(key).is_some_and(|p| Arc::ptr_eq(p, peer)) {

@@ -95,7 +95,7 @@ async fn router_routes_by_the_identity_each_peer_gave() {
 }
 
 #[tokio::test]
-async fn a_peer_without_identity_gets_one_made_and_a_reconnect_takes_its_identity_over() {
+async fn a_peer_without_identity_gets_one_made() {
     let router = Router::bind("control", LOCAL, options(1 << 20))
         .await
         .unwrap();
@@ -112,20 +112,62 @@ async fn a_peer_without_identity_gets_one_made_and_a_reconnect_takes_its_identit
         within(anonymous.recv()).await.unwrap().into_vec(),
         vec![Bytes::from("back")]
     );
+}
 
+/// A second connection naming an identity in use is refused (libzmq's ROUTER ignores it), so
+/// nobody takes a frontend's replies by naming its session; once the first is gone, the name
+/// is free again.
+#[tokio::test]
+async fn an_identity_in_use_is_refused_until_its_connection_ends() {
+    let router = Router::bind("shell", LOCAL, options(1 << 20))
+        .await
+        .unwrap();
+    let at = endpoint(router.local_addr());
+    let (tx, mut rx) = router.split();
     let mut first = dealer(Some("same"));
     first.connect(&at).await.unwrap();
     first.send(msg(&[b"1"])).await.unwrap();
-    within(rx.recv()).await.unwrap();
-    let mut second = dealer(Some("same"));
-    second.connect(&at).await.unwrap();
-    second.send(msg(&[b"2"])).await.unwrap();
-    assert_eq!(within(rx.recv()).await.unwrap()[1], Bytes::from("2"));
-    assert!(tx.send(&["same".into(), "for the newest".into()]));
+    assert_eq!(within(rx.recv()).await.unwrap()[1], Bytes::from("1"));
+
+    let mut thief = dealer(Some("same"));
+    thief.connect(&at).await.unwrap();
+    // What the refused peer sends never arrives (its connection is closed at the handshake).
+    let _ = tokio::time::timeout(Duration::from_millis(300), thief.send(msg(&[b"stolen"]))).await;
+    assert!(tx.send(&["same".into(), "for the first".into()]));
     assert_eq!(
-        within(second.recv()).await.unwrap().into_vec(),
-        vec![Bytes::from("for the newest")]
+        within(first.recv()).await.unwrap().into_vec(),
+        vec![Bytes::from("for the first")]
     );
+    first.send(msg(&[b"2"])).await.unwrap();
+    assert_eq!(
+        within(rx.recv()).await.unwrap(),
+        vec![Bytes::from("same"), "2".into()],
+        "only the first connection's messages come in"
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), thief.recv())
+            .await
+            .is_err(),
+        "the refused connection gets nothing"
+    );
+
+    drop(first);
+    drop(thief);
+    // The first connection's end is seen soon; a new one naming the identity then gets in.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut again = dealer(Some("same"));
+        again.connect(&at).await.unwrap();
+        let _ = tokio::time::timeout(Duration::from_millis(200), again.send(msg(&[b"3"]))).await;
+        if let Ok(Some(got)) = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
+            assert_eq!(got, vec![Bytes::from("same"), "3".into()]);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the identity stays taken after its connection ended"
+        );
+    }
 }
 
 /// A SUB of the `zeromq` crate subscribed to `topic`, once `xpub` has told of it.
