@@ -176,13 +176,25 @@ pub(crate) fn command(name: &str, data: &[u8]) -> Bytes {
     out.freeze()
 }
 
-/// Our READY: the socket type, and no identity (frontends never route to us by it).
+/// Our READY on the sockets frontends connect to: the socket type, and no identity (frontends
+/// never route to us by it).
 pub(crate) fn ready(socket_type: &str) -> Bytes {
-    let mut data = Vec::with_capacity(32);
-    data.push(11);
-    data.extend_from_slice(b"Socket-Type");
-    data.extend_from_slice(&(socket_type.len() as u32).to_be_bytes());
-    data.extend_from_slice(socket_type.as_bytes());
+    ready_as(socket_type, None)
+}
+
+/// A READY with the socket type and, if given, the identity we ask a ROUTER to know us by.
+pub(crate) fn ready_as(socket_type: &str, identity: Option<&[u8]>) -> Bytes {
+    let mut data = Vec::with_capacity(32 + identity.map_or(0, |i| 13 + i.len()));
+    let mut property = |name: &str, value: &[u8]| {
+        data.push(name.len() as u8);
+        data.extend_from_slice(name.as_bytes());
+        data.extend_from_slice(&(value.len() as u32).to_be_bytes());
+        data.extend_from_slice(value);
+    };
+    property("Socket-Type", socket_type.as_bytes());
+    if let Some(identity) = identity {
+        property("Identity", identity);
+    }
     command("READY", &data)
 }
 

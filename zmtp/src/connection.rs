@@ -2,27 +2,21 @@
 //! (greetings, READY both ways), then reading frames into whole messages for the relay and
 //! writing what its peer's queue holds when the socket takes it.
 //!
-//! Every byte read passes the `ZmtpGuard` before anything looks at it, so a frame or message
-//! over the limit closes the connection (logged) before its header is decoded. The read
-//! buffer grows only with bytes that arrived: at most `AHEAD` is reserved past them, whatever
-//! length a header announces.
+//! Every byte read passes the `ZmtpGuard` (`reader.rs`) before anything looks at it, so a frame
+//! or message over the limit closes the connection (logged) before its header is decoded.
 
 use crate::codec::{self, Command, Frame, ProtocolError};
-use crate::guard::{Violation, ZmtpGuard};
 use crate::peer::{Peer, Sent, When};
+use crate::reader::{write_all, End, Reader};
 use crate::socket::{Kind, Shared};
 use crate::{Level, Options};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-/// Read at once when nothing larger is expected.
-const CHUNK: usize = 64 * 1024;
-/// The most reserved ahead of the bytes received, for a long frame.
-const AHEAD: u64 = 4 << 20;
 /// How long a peer has to complete the handshake.
 const HANDSHAKE_TIME: Duration = Duration::from_secs(30);
 /// Distinct topics one subscriber may hold (Jupyter's subscribe to one: everything).
@@ -78,38 +72,11 @@ async fn accept(shared: Arc<Shared>, listener: TcpListener) {
     }
 }
 
-/// Why a connection ended.
-enum End {
-    /// The peer closed it, or the relay is gone.
-    Closed,
-    Io(std::io::Error),
-    Violation(Violation),
-    Protocol(ProtocolError),
-    /// Too many topics, a handshake too slow, an identity in use.
-    Refused(&'static str),
-}
-
-impl From<std::io::Error> for End {
-    fn from(e: std::io::Error) -> End {
-        End::Io(e)
-    }
-}
-
-impl From<ProtocolError> for End {
-    fn from(e: ProtocolError) -> End {
-        End::Protocol(e)
-    }
-}
-
 /// Serves one accepted connection until it ends.
 pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, from: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let peer = Arc::new(Peer::new(stream));
-    let mut reader = Reader {
-        guard: ZmtpGuard::new(shared.options.limit),
-        buf: BytesMut::new(),
-        framed: false,
-    };
+    let mut reader = Reader::new(shared.options.limit);
     let greeted =
         tokio::time::timeout(HANDSHAKE_TIME, handshake(&shared, &peer, &mut reader)).await;
     let end = match greeted {
@@ -150,51 +117,6 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, from: SocketAd
             format_args!("closing a {channel} connection from {from}: {why}"),
         ),
     }
-}
-
-/// The bytes read from one peer and the guard they passed.
-struct Reader {
-    guard: ZmtpGuard,
-    buf: BytesMut,
-    /// Past the greeting: the buffer starts with a frame.
-    framed: bool,
-}
-
-impl Reader {
-    /// Reads what the socket has (waiting until it has something) into the buffer.
-    async fn fill(&mut self, stream: &TcpStream) -> Result<(), End> {
-        // Only a frame's header says how much more is coming; a greeting is read in chunks.
-        let missing = if self.framed {
-            codec::missing(&self.buf)
-        } else {
-            0
-        };
-        let want = missing.clamp(CHUNK as u64, AHEAD) as usize;
-        self.buf.reserve(want);
-        loop {
-            stream.readable().await?;
-            let before = self.buf.len();
-            match stream.try_read_buf(&mut self.buf) {
-                Ok(0) => return Err(End::Closed),
-                Ok(_) => return self.guard.feed(&self.buf[before..]).map_err(End::Violation),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(End::Io(e)),
-            }
-        }
-    }
-}
-
-/// Writes all of `bytes`, waiting for the socket as needed (the handshake's few bytes).
-async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> Result<(), End> {
-    while !bytes.is_empty() {
-        stream.writable().await?;
-        match stream.try_write(bytes) {
-            Ok(n) => bytes = &bytes[n..],
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(End::Io(e)),
-        }
-    }
-    Ok(())
 }
 
 /// Greetings and READY both ways; returns the identity the peer asked for. Message frames a

@@ -1,29 +1,41 @@
-//! prov-kernel's frontend sockets, spoken directly on the TCP ports of Jupyter's connection
-//! file: ZMTP 3.x (RFC 23 and 37, NULL mechanism) with ROUTER (shell, control, stdin), XPUB
-//! (iopub) and REP (heartbeat) on top, so a frontend's bytes reach the relay in one hop.
+//! prov-kernel's sockets. Towards the frontends, spoken directly on the TCP ports of Jupyter's
+//! connection file: ZMTP 3.x (RFC 23 and 37, NULL mechanism) with ROUTER (shell, control,
+//! stdin), XPUB (iopub) and REP (heartbeat) on top, so a frontend's bytes reach the relay in one
+//! hop. Towards the child kernel, on the Unix sockets of its connection file: DEALER, SUB, REQ.
 //!
-//! Why our own: the relay needs little of ZeroMQ (three socket kinds, one transport, one
+//! Why our own: the relay needs little of ZeroMQ (six socket kinds, two transports, one
 //! mechanism), and it must bound what a peer can make it allocate (`guard.rs`: every frame and
-//! message against `PROV_MAX_MESSAGE`, before anything is reserved for it), send without
-//! waiting (a slow frontend never holds up the relay: `peer.rs`), and cost few wake-ups per
-//! message (one task per connection; a send writes straight to the socket when nothing waits).
+//! message against `PROV_MAX_MESSAGE`, before anything is reserved for it), send to a frontend
+//! without waiting (a slow frontend never holds up the relay: `peer.rs`), and cost few wake-ups
+//! per message (one task per frontend connection, a send writes straight to the socket when
+//! nothing waits; the child's connections are read in the receiving relay task itself).
 //!
-//! Layout: `codec.rs` (the wire format, pure), `guard.rs` (the limit, pure), `peer.rs` (one
-//! peer's sending side), `connection.rs` (one connection's task), `socket.rs` (what the kinds
-//! share), then the faces `router.rs`, `xpub.rs`, `rep.rs`.
+//! Layout: `codec.rs` (the wire format, pure), `guard.rs` (the limit, pure), `reader.rs`
+//! (reading a connection through the guard); the frontends' side: `peer.rs` (one peer's sending
+//! side), `connection.rs` (one connection's task), `socket.rs` (what the kinds share), then the
+//! faces `router.rs`, `xpub.rs`, `rep.rs`; the child's side: `client.rs` (one connection), then
+//! the faces `dealer.rs`, `sub.rs`, `req.rs`.
 
+mod client;
 mod codec;
 mod connection;
+mod dealer;
 mod guard;
 mod peer;
+mod reader;
 mod rep;
+mod req;
 mod router;
 mod socket;
+mod sub;
 mod xpub;
 
+pub use dealer::{Dealer, DealerReceiver, DealerSender};
 pub use guard::{Violation, DEFAULT_MAX_MESSAGE, ENV_MAX_MESSAGE};
 pub use rep::{Rep, Request};
+pub use req::Req;
 pub use router::{Router, RouterReceiver, RouterSender};
+pub use sub::Sub;
 pub use xpub::XPub;
 
 /// How much a log line matters.
@@ -59,5 +71,7 @@ impl Options {
     }
 }
 
+#[cfg(test)]
+mod client_tests;
 #[cfg(test)]
 mod tests;

@@ -9,12 +9,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 
-/// The kinds of socket a Jupyter kernel's frontends talk to.
+/// The kinds of socket a Jupyter kernel's frontends talk to, and the ones we talk to the child
+/// kernel with (`client.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Router,
     XPub,
     Rep,
+    Dealer,
+    Sub,
+    Req,
 }
 
 impl Kind {
@@ -24,6 +28,9 @@ impl Kind {
             Kind::Router => "ROUTER",
             Kind::XPub => "XPUB",
             Kind::Rep => "REP",
+            Kind::Dealer => "DEALER",
+            Kind::Sub => "SUB",
+            Kind::Req => "REQ",
         }
     }
 
@@ -33,6 +40,9 @@ impl Kind {
             Kind::Router => &[b"DEALER", b"REQ", b"ROUTER"],
             Kind::XPub => &[b"SUB", b"XSUB"],
             Kind::Rep => &[b"REQ", b"DEALER"],
+            Kind::Dealer => &[b"ROUTER", b"DEALER", b"REP"],
+            Kind::Sub => &[b"PUB", b"XPUB"],
+            Kind::Req => &[b"REP", b"ROUTER"],
         };
         allowed.contains(&peer)
     }
