@@ -91,17 +91,8 @@ impl ConnectionInfo {
         }
     }
 
-    /// The ZeroMQ endpoint of one channel. Over IPC, Jupyter's convention: the path is the `ip`
-    /// field, a dash and the "port".
-    pub fn endpoint(&self, channel: Channel) -> String {
-        let port = self.port(channel);
-        match self.transport.as_str() {
-            "ipc" => format!("ipc://{}-{port}", self.ip),
-            transport => format!("{transport}://{}:{port}", self.ip),
-        }
-    }
-
-    /// The Unix socket path of one channel of a connection over IPC.
+    /// The Unix socket path of one channel of a connection over IPC. Jupyter's convention: the
+    /// `ip` field, a dash and the "port".
     pub(crate) fn ipc_path(&self, channel: Channel) -> PathBuf {
         PathBuf::from(format!("{}-{}", self.ip, self.port(channel)))
     }

@@ -55,7 +55,6 @@ impl ContentEdit {
 pub(crate) mod tests {
     use super::*;
     use crate::wire::DELIMITER;
-    use zeromq::ZmqMessage;
 
     /// A signed message with these four dict frames, as a frontend or the child would send it.
     pub(crate) fn signed(signer: &Signer, identities: &[&str], dicts: [&str; 4]) -> RawMessage {
@@ -67,7 +66,7 @@ pub(crate) mod tests {
         frames.push(signer.sign(dicts.map(str::as_bytes)));
         frames.extend(dicts.map(|d| Bytes::from(d.to_string())));
         frames.push(Bytes::from_static(b"\x00binary buffer"));
-        RawMessage::parse(ZmqMessage::try_from(frames).unwrap()).unwrap()
+        RawMessage::parse_frames(frames).unwrap()
     }
 
     #[test]

@@ -7,11 +7,12 @@ use crate::debug;
 use crate::messages::Author;
 use crate::wire::RawMessage;
 use anyhow::{bail, Result};
+use bytes::Bytes;
+use provzmtp::DealerSender;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use tokio::sync::oneshot;
-use zeromq::{DealerSendHalf, SocketSend, ZmqMessage};
 
 /// The proxy's own requests in flight. Plain state, no socket: the relay's decisions about them
 /// are tested in-process.
@@ -84,15 +85,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Our request sockets towards the child, and our own requests on them.
 pub(crate) struct ChildLink {
-    shell: tokio::sync::Mutex<DealerSendHalf>,
-    control: tokio::sync::Mutex<DealerSendHalf>,
-    stdin: tokio::sync::Mutex<DealerSendHalf>,
+    shell: tokio::sync::Mutex<DealerSender>,
+    control: tokio::sync::Mutex<DealerSender>,
+    stdin: tokio::sync::Mutex<DealerSender>,
     author: Author,
     pub(crate) own: OwnRequests,
 }
 
 impl ChildLink {
-    pub(crate) fn new([shell, control, stdin]: [DealerSendHalf; 3], author: Author) -> ChildLink {
+    pub(crate) fn new([shell, control, stdin]: [DealerSender; 3], author: Author) -> ChildLink {
         ChildLink {
             shell: tokio::sync::Mutex::new(shell),
             control: tokio::sync::Mutex::new(control),
@@ -102,15 +103,16 @@ impl ChildLink {
         }
     }
 
-    /// Sends frames to the child on one of the request channels.
-    pub(crate) async fn send(&self, channel: Channel, msg: ZmqMessage) -> Result<()> {
+    /// Sends frames to the child on one of the request channels; waits while the child is not
+    /// reading (a request is never dropped).
+    pub(crate) async fn send(&self, channel: Channel, msg: Vec<Bytes>) -> Result<()> {
         let socket = match channel {
             Channel::Shell => &self.shell,
             Channel::Control => &self.control,
             Channel::Stdin => &self.stdin,
             other => bail!("{} is not a request channel", other.name()),
         };
-        socket.lock().await.send(msg).await?;
+        socket.lock().await.send(&msg).await?;
         Ok(())
     }
 
@@ -124,7 +126,7 @@ impl ChildLink {
     ) -> Result<oneshot::Receiver<RawMessage>> {
         let msg = self.author.message(msg_type, None, content, vec![]);
         let rx = self.own.note(msg.header().msg_id);
-        self.send(channel, msg.into_zmq()).await?;
+        self.send(channel, msg.into_frames()).await?;
         Ok(rx)
     }
 }

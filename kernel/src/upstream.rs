@@ -1,22 +1,25 @@
 //! Our side of the child kernel's sockets: wait until the child listens on its Unix sockets,
-//! then connect a DEALER, SUB or REQ to each.
+//! then connect a DEALER, SUB or REQ (`provzmtp`'s client faces) to each. What the child sends
+//! is held to the same limit as a frontend's messages (`$PROV_MAX_MESSAGE`): nothing larger
+//! enters the proxy from either side, and a message announced larger is never allocated.
 
 use crate::connection::{Channel, ConnectionInfo};
 use crate::debug;
 use anyhow::{bail, Context, Result};
+use provzmtp::{Dealer, Req, Sub};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use zeromq::{DealerSocket, ReqSocket, Socket, SocketOptions, SubSocket};
 
 /// How long the child may take to start answering before we give up.
 pub(crate) const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Our sockets towards the child.
 pub(crate) struct Upstream {
-    pub(crate) shell: DealerSocket,
-    pub(crate) control: DealerSocket,
-    pub(crate) stdin: DealerSocket,
-    pub(crate) iopub: SubSocket,
-    pub(crate) heartbeat: ReqSocket,
+    pub(crate) shell: Dealer,
+    pub(crate) control: Dealer,
+    pub(crate) stdin: Dealer,
+    pub(crate) iopub: Sub,
+    pub(crate) heartbeat: Req,
 }
 
 /// Connects to the child's five sockets once it listens on them.
@@ -29,22 +32,23 @@ pub(crate) async fn connect_upstream(
 ) -> Result<Upstream> {
     listening_child(info, child).await?;
     let identity = format!("prov-{}", uuid::Uuid::new_v4().simple()).into_bytes();
-    let with_identity = || {
-        let mut options = SocketOptions::default();
-        options.peer_identity(identity.clone().try_into().expect("a short identity"));
-        options
-    };
-    let mut iopub = SubSocket::new();
-    connect(&mut iopub, info, Channel::Iopub).await?;
-    iopub.subscribe("").await?;
-    let mut shell = DealerSocket::with_options(with_identity());
-    connect(&mut shell, info, Channel::Shell).await?;
-    let mut stdin = DealerSocket::with_options(with_identity());
-    connect(&mut stdin, info, Channel::Stdin).await?;
-    let mut control = DealerSocket::new();
-    connect(&mut control, info, Channel::Control).await?;
-    let mut heartbeat = ReqSocket::new();
-    connect(&mut heartbeat, info, Channel::Heartbeat).await?;
+    let limit = crate::guard::max_message_from_env();
+    let iopub = connect(info, Channel::Iopub, |path: PathBuf| async move {
+        Sub::connect(&path, limit).await
+    })
+    .await?;
+    let identity = identity.as_slice();
+    let known = |path: PathBuf| async move { Dealer::connect(&path, Some(identity), limit).await };
+    let shell = connect(info, Channel::Shell, known).await?;
+    let stdin = connect(info, Channel::Stdin, known).await?;
+    let control = connect(info, Channel::Control, |path: PathBuf| async move {
+        Dealer::connect(&path, None, limit).await
+    })
+    .await?;
+    let heartbeat = connect(info, Channel::Heartbeat, |path: PathBuf| async move {
+        Req::connect(&path, limit).await
+    })
+    .await?;
     Ok(Upstream {
         shell,
         control,
@@ -102,17 +106,22 @@ where
 
 /// Connects one socket, retrying a few times: a connection reset while the child is still
 /// setting up its sockets is transient.
-async fn connect<S: Socket>(socket: &mut S, info: &ConnectionInfo, channel: Channel) -> Result<()> {
-    let endpoint = info.endpoint(channel);
+async fn connect<S, F, Fut>(info: &ConnectionInfo, channel: Channel, open: F) -> Result<S>
+where
+    F: Fn(PathBuf) -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<S>>,
+{
+    let path = info.ipc_path(channel);
     let mut attempts = 0;
     loop {
-        match socket.connect(&endpoint).await {
-            Ok(()) => return Ok(()),
+        match open(path.clone()).await {
+            Ok(socket) => return Ok(socket),
             Err(e) if attempts < 20 => {
                 attempts += 1;
                 debug!(
-                    "connecting {} to {endpoint} failed ({e}); retrying",
-                    channel.name()
+                    "connecting {} to {} failed ({e}); retrying",
+                    channel.name(),
+                    path.display()
                 );
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }

@@ -6,16 +6,30 @@ use crate::connection::Channel;
 use crate::wire::{RawMessage, Signer};
 use crate::{debug, warn};
 use bytes::Bytes;
-use zeromq::{SocketRecv, ZmqMessage};
+use std::future::Future;
 
-/// The next message on `socket`; `None` once it closed (logged as `what`).
-pub(crate) async fn next(socket: &mut impl SocketRecv, what: &str) -> Option<ZmqMessage> {
-    match socket.recv().await {
+/// The message `recv` gives; `None` once its socket closed, logged as `what`: as a warning when
+/// the child broke the protocol or sent more than `$PROV_MAX_MESSAGE` (the channel is over),
+/// quietly when it exited.
+pub(crate) async fn next(
+    recv: impl Future<Output = std::io::Result<Vec<Bytes>>>,
+    what: &str,
+) -> Option<Vec<Bytes>> {
+    match recv.await {
         Ok(msg) => Some(msg),
         Err(e) => {
-            debug!("{what} socket closed: {e}");
+            ended(what, &e);
             None
         }
+    }
+}
+
+/// Says why a socket towards the child closed.
+pub(crate) fn ended(what: &str, e: &std::io::Error) {
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        warn!("{what} socket closed: {e}");
+    } else {
+        debug!("{what} socket closed: {e}");
     }
 }
 

@@ -2,28 +2,28 @@
 //! sees its pings answered knows the whole chain (proxy and ipykernel) is alive.
 
 use crate::{debug, warn};
-use provzmtp::Rep;
-use zeromq::{ReqSocket, SocketRecv, SocketSend, ZmqMessage};
+use provzmtp::{Rep, Req};
 
 /// Relays pings to the child's heartbeat and its echoes back, one at a time (REQ/REP lockstep).
-pub async fn relay(mut frontend: Rep, mut child: ReqSocket) {
+pub async fn relay(mut frontend: Rep, mut child: Req) {
     loop {
         let Some(mut ping) = frontend.recv().await else {
             return;
         };
-        let Ok(body) = ZmqMessage::try_from(std::mem::take(&mut ping.body)) else {
-            continue; // never empty: the socket gives only requests with a body
+        let body = std::mem::take(&mut ping.body);
+        let pong = match child.request(&body).await {
+            Ok(pong) => pong,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                warn!("heartbeat: the child broke the protocol: {e}");
+                return;
+            }
+            Err(e) => {
+                // The child exited; the proxy notices that through the process and says why.
+                debug!("heartbeat: the child stopped answering: {e}");
+                return;
+            }
         };
-        if let Err(e) = child.send(body).await {
-            warn!("heartbeat: cannot reach the child: {e}");
-            return;
-        }
-        let Ok(pong) = child.recv().await else {
-            // The child exited; the proxy notices that through the process and says why.
-            debug!("heartbeat: the child stopped answering");
-            return;
-        };
-        if !frontend.reply(ping, pong.into_vec()) {
+        if !frontend.reply(ping, pong) {
             // That frontend went away; keep answering the others.
             debug!("heartbeat: the frontend that pinged is gone");
         }

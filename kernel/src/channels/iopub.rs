@@ -24,7 +24,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
-use zeromq::{SocketRecv, ZmqMessage};
 
 /// The longest an idle waits for its execution to be committed.
 const HOLD_LIMIT: Duration = Duration::from_secs(5);
@@ -64,8 +63,8 @@ pub(crate) struct IdleWait {
 /// Decides whether a message the child published goes on to the frontends: `None` for a
 /// malformed one, the child's `iopub_welcome` (addressed to our SUB), and traffic about the
 /// proxy's own requests. What passes is the frames as received.
-pub(crate) fn from_child(own: &OwnRequests, msg: ZmqMessage) -> Option<RawMessage> {
-    let raw = match RawMessage::parse(msg) {
+pub(crate) fn from_child(own: &OwnRequests, msg: Vec<Bytes>) -> Option<RawMessage> {
+    let raw = match RawMessage::parse_frames(msg) {
         Ok(raw) => raw,
         Err(e) => {
             warn!("dropping a malformed iopub message from the child: {e}");
@@ -89,7 +88,7 @@ pub(crate) fn is_idle(msg: &RawMessage) -> bool {
 
 /// Runs the iopub relay until the child's socket closes.
 pub(crate) async fn relay(
-    mut child: zeromq::SubSocket,
+    mut child: provzmtp::Sub,
     mut frontend: XPub,
     mut inbox: IopubInbox,
     side: IopubSide,
@@ -110,7 +109,7 @@ pub(crate) async fn relay(
                     }
                 }
                 Err(e) => {
-                    debug!("child iopub closed: {e}");
+                    super::frames::ended("child iopub", &e);
                     return;
                 }
             },
@@ -279,8 +278,8 @@ mod tests {
     use crate::edit::tests::signed;
     use crate::wire::Signer;
 
-    fn frames(raw: &RawMessage) -> ZmqMessage {
-        raw.clone().into_zmq()
+    fn frames(raw: &RawMessage) -> Vec<Bytes> {
+        raw.clone().into_frames()
     }
 
     #[test]
@@ -298,7 +297,7 @@ mod tests {
             ],
         );
         let passed = from_child(&own, frames(&stream)).unwrap();
-        assert_eq!(passed.into_zmq().into_vec(), frames(&stream).into_vec());
+        assert_eq!(passed.into_frames(), frames(&stream));
 
         let welcome = signed(
             &signer,
@@ -326,7 +325,7 @@ mod tests {
             from_child(&own, frames(&status("idle"))).is_some(),
             "after our request's idle, that id is a frontend's again"
         );
-        let malformed = ZmqMessage::try_from(vec![bytes::Bytes::from_static(b"x")]).unwrap();
+        let malformed = vec![Bytes::from_static(b"x")];
         assert!(from_child(&own, malformed).is_none());
     }
 

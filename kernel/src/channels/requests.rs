@@ -14,12 +14,12 @@ use crate::pending::{Pending, PendingBook};
 use crate::recorder::{Tap, TapSender};
 use crate::wire::{RawMessage, Signer};
 use crate::{debug, warn};
-use provzmtp::{RouterReceiver, RouterSender};
+use bytes::Bytes;
+use provzmtp::{DealerReceiver, RouterReceiver, RouterSender};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
-use zeromq::DealerRecvHalf;
 
 /// What both directions of shell and control use.
 #[derive(Clone)]
@@ -78,7 +78,7 @@ pub(crate) async fn forward_requests(
                 msg_type: header.msg_type,
             },
         );
-        if let Err(e) = side.link.send(channel, raw.into_zmq()).await {
+        if let Err(e) = side.link.send(channel, raw.into_frames()).await {
             warn!(
                 "cannot forward a {} request to the child: {e}",
                 channel.name()
@@ -93,14 +93,14 @@ pub(crate) async fn forward_requests(
 /// those tasks end with this one.
 pub(crate) async fn forward_replies(
     channel: Channel,
-    mut child: DealerRecvHalf,
+    mut child: DealerReceiver,
     frontend: RouterSender,
     side: ShellState,
 ) {
     let mut answering = JoinSet::new();
     loop {
         let msg = tokio::select! {
-            msg = frames::next(&mut child, channel.name()) => match msg {
+            msg = frames::next(child.recv(), channel.name()) => match msg {
                 Some(msg) => msg,
                 None => break,
             },
@@ -166,8 +166,8 @@ enum Reply {
 type Notes = serde_json::Map<String, serde_json::Value>;
 
 /// Reads a reply from the child, notes it, and decides where it goes.
-fn take_reply(channel: Channel, msg: zeromq::ZmqMessage, side: &ShellState) -> Reply {
-    let raw = match RawMessage::parse(msg) {
+fn take_reply(channel: Channel, msg: Vec<Bytes>, side: &ShellState) -> Reply {
+    let raw = match RawMessage::parse_frames(msg) {
         Ok(raw) => raw,
         Err(e) => {
             warn!(

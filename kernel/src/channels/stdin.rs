@@ -8,9 +8,8 @@ use crate::connection::Channel;
 use crate::link::ChildLink;
 use crate::warn;
 use crate::wire::Signer;
-use provzmtp::{RouterReceiver, RouterSender};
+use provzmtp::{DealerReceiver, RouterReceiver, RouterSender};
 use std::sync::Arc;
-use zeromq::DealerRecvHalf;
 
 /// Frontend → child: `input_reply`, after its signature is checked.
 pub(crate) async fn forward_input_replies(
@@ -22,20 +21,20 @@ pub(crate) async fn forward_input_replies(
         let Some(raw) = frames::from_frontend(&signer, Channel::Stdin, msg) else {
             continue;
         };
-        if let Err(e) = link.send(Channel::Stdin, raw.into_zmq()).await {
+        if let Err(e) = link.send(Channel::Stdin, raw.into_frames()).await {
             warn!("cannot forward an input reply to the child: {e}");
         }
     }
 }
 
 /// Child → frontend: `input_request`, unchanged.
-pub(crate) async fn forward_input_requests(mut child: DealerRecvHalf, frontend: RouterSender) {
-    while let Some(msg) = frames::next(&mut child, "child stdin").await {
+pub(crate) async fn forward_input_requests(mut child: DealerReceiver, frontend: RouterSender) {
+    while let Some(msg) = frames::next(child.recv(), "child stdin").await {
         if msg.len() < 2 {
             warn!("dropping an input request with no route to a frontend");
             continue;
         }
-        if !frontend.send(&msg.into_vec()) {
+        if !frontend.send(&msg) {
             warn!("cannot deliver an input request: its frontend is gone");
         }
     }

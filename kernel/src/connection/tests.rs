@@ -14,10 +14,9 @@ fn child_connection_is_private_and_keeps_the_key() {
     let shell = child.ipc_path(Channel::Shell);
     assert!(shell.starts_with(&dir.path), "{}", shell.display());
     assert_eq!(
-        child.endpoint(Channel::Heartbeat),
-        format!("ipc://{}-5", dir.path.join("child").display())
+        child.ipc_path(Channel::Heartbeat).display().to_string(),
+        format!("{}-5", dir.path.join("child").display())
     );
-    assert_eq!(parent.endpoint(Channel::Iopub), "tcp://0.0.0.0:4");
     assert_eq!(child.key, "k");
     assert_eq!(child.extra["kernel_name"], "x");
     let file = dir.write_connection(&child).unwrap();
