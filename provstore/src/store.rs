@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::dataflow_index;
 
+mod checkpoint;
 mod code_facts;
 mod open;
 mod record;
@@ -33,6 +34,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// readers (provctl, the magics) each open their own.
 pub struct Store {
     pub(crate) conn: Connection,
+    /// The thread checkpointing this connection's WAL, once asked for
+    /// ([`Store::checkpoint_in_background`]).
+    checkpointer: Option<checkpoint::Checkpointer>,
     /// The live dataflow engine of the trial this store records, if any.
     pub(crate) live: std::cell::RefCell<Option<crate::dataflow_index::LiveIndex>>,
     /// The analyses of the codes recorded last (the writer's; see `code_facts`).

@@ -107,6 +107,7 @@ impl Store {
         }
         let mut store = Store {
             conn,
+            checkpointer: None,
             live: std::cell::RefCell::new(None),
             analyses: Default::default(),
             path: path.to_path_buf(),
