@@ -12,7 +12,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[i]` takes a store from version `i` to `i + 1`. Only ever
 /// append: a released migration never changes.
-const MIGRATIONS: [&str; 11] = [
+const MIGRATIONS: [&str; 12] = [
     V1,
     V2,
     V3,
@@ -24,7 +24,17 @@ const MIGRATIONS: [&str; 11] = [
     REPLAY_OF,
     LEAN_REPEATS,
     TRIAL_USER,
+    NO_MSG_ID_INDEX,
 ];
+
+/// The index of executions by request id goes: every execution wrote a page of it (a random
+/// leaf: request ids are UUIDs) for two look-ups that want the trial's latest execution of a
+/// request (the late notes of a failed cell, the live checks), which the trial's own index
+/// `(trial_id, seq)` finds walking back from its newest execution. Only an index: readers of
+/// a store with it get the same answers.
+const NO_MSG_ID_INDEX: &str = r#"
+DROP INDEX IF EXISTS executions_msg_id;
+"#;
 
 /// Who ran a trial (`trials.user_name`: `$USER`, else `$LOGNAME`, else the account name of the
 /// kernel's uid), so a team store can tell everyone's trials apart. NULL for trials recorded
@@ -437,7 +447,8 @@ CREATE TABLE trial_packages (
 /// `execution_read_sets`; version 7: `file_accesses`; the lean store's tables; see
 /// [`stand_in_for_newer_tables`]), or add only an index (the runs of a cell) or a table
 /// looked for by name (replays, [`has_replays`]), or a column of `trials` a view stands in
-/// for (`user_name`): every execution of such a store keeps its facts in its own rows.
+/// for (`user_name`), or drop an index (by request id): every execution of such a store keeps
+/// its facts in its own rows.
 const READABLE_FROM: i64 = 3;
 
 /// What [`migrate`] found.

@@ -222,6 +222,8 @@ mod tests {
 #[cfg(test)]
 mod lean_tests;
 #[cfg(test)]
+mod msg_id_tests;
+#[cfg(test)]
 mod v5_tests;
 #[cfg(test)]
 mod v6_files_tests;
