@@ -260,6 +260,7 @@
 
 mod bundle;
 mod captured;
+mod checkpoint;
 mod checks;
 mod compare;
 mod dataflow_index;

@@ -1,4 +1,4 @@
-//! The WAL's checkpoint off the writer's path. SQLite's automatic checkpoint runs inside the
+//! The WAL's checkpoint off the writer's path ([`crate::Store::checkpoint_in_background`]). SQLite's automatic checkpoint runs inside the
 //! commit that takes the WAL past 1,000 pages: copying them into the database and two `fsync`s,
 //! while the cell whose execution that commit holds waits for its idle. The kernel's writer
 //! instead hands the checkpoint to a thread of its own with a connection of its own; a `PASSIVE`
@@ -15,10 +15,8 @@ use std::sync::mpsc::{self, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use rusqlite::{Connection, OpenFlags};
-
-use super::{Store, BUSY_TIMEOUT};
-use crate::{Result, StoreError};
+use rusqlite::hooks::Wal;
+use rusqlite::Connection;
 
 /// Pages in the WAL at which the checkpoint thread is asked to run: SQLite's own default.
 pub(crate) const CHECKPOINT_AT: c_int = 1000;
@@ -43,39 +41,18 @@ pub(crate) struct CheckpointCounts {
     pub(crate) wal_pages: AtomicU64,
 }
 
-/// The checkpoint thread of one writing [`Store`]; stopped and joined when dropped.
+/// The checkpoint thread of one writing [`crate::Store`]; stopped and joined when dropped.
 pub(crate) struct Checkpointer {
     tx: SyncSender<Nudge>,
     thread: Option<JoinHandle<()>>,
-    /// Read by the tests.
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// Kept by the hook and the thread; read by the tests.
     pub(crate) counts: Arc<CheckpointCounts>,
 }
 
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        // Sent, not left to the channel's closing: the commit hook holds a sender too.
-        let _ = self.tx.send(Nudge::Stop);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Store {
-    /// Moves this connection's WAL checkpoints to a thread of their own (see the module's
-    /// docs): for the kernel's writer, whose commits an idle waits for. On error nothing
-    /// changed and SQLite's automatic checkpoint stays on.
-    pub fn checkpoint_in_background(&mut self) -> Result<()> {
-        if self.checkpointer.is_some() {
-            return Ok(());
-        }
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| self.err(e))?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| self.err(e))?;
+impl Checkpointer {
+    /// Starts the thread, which checkpoints through `conn` (a connection of its own to the
+    /// store) each time [`Checkpointer::hook`] asks.
+    pub(crate) fn start(conn: Connection) -> std::io::Result<Checkpointer> {
         let counts = Arc::new(CheckpointCounts::default());
         let (tx, rx) = mpsc::sync_channel::<Nudge>(1);
         let ran = Arc::clone(&counts);
@@ -88,37 +65,42 @@ impl Store {
                     let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
                     ran.background.fetch_add(1, Ordering::Relaxed);
                 }
-            })
-            .map_err(|source| StoreError::Io {
-                path: self.path.clone(),
-                action: "start the checkpoint thread for",
-                source,
             })?;
-        let hook_tx = tx.clone();
-        let inline = Arc::clone(&counts);
-        // Replaces SQLite's automatic checkpoint, which is this same hook.
-        let hooked =
-            self.conn
-                .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: c_int| {
-                    inline.wal_pages.store(pages as u64, Ordering::Relaxed);
-                    if pages >= CHECKPOINT_INLINE_AT {
-                        let _ = wal.checkpoint();
-                        inline.inline.fetch_add(1, Ordering::Relaxed);
-                    } else if pages >= CHECKPOINT_AT {
-                        // Full: a nudge is already waiting.
-                        let _ = hook_tx.try_send(Nudge::Run);
-                    }
-                    // The commit happened either way: an error here would only report it failed.
-                    Ok(())
-                }));
-        let checkpointer = Checkpointer {
+        Ok(Checkpointer {
             tx,
             thread: Some(thread),
             counts,
-        };
-        hooked.map_err(|e| self.err(e))?;
-        self.checkpointer = Some(checkpointer);
-        Ok(())
+        })
+    }
+
+    /// The writer connection's WAL hook (`Connection::wal_hook`), replacing SQLite's
+    /// automatic checkpoint, which is this same hook: past [`CHECKPOINT_AT`] pages it nudges
+    /// the thread, past [`CHECKPOINT_INLINE_AT`] it checkpoints in the commit.
+    pub(crate) fn hook(&self) -> impl FnMut(&mut Wal, c_int) -> rusqlite::Result<()> + Send {
+        let tx = self.tx.clone();
+        let counts = Arc::clone(&self.counts);
+        move |wal: &mut Wal, pages: c_int| {
+            counts.wal_pages.store(pages as u64, Ordering::Relaxed);
+            if pages >= CHECKPOINT_INLINE_AT {
+                let _ = wal.checkpoint();
+                counts.inline.fetch_add(1, Ordering::Relaxed);
+            } else if pages >= CHECKPOINT_AT {
+                // Full: a nudge is already waiting.
+                let _ = tx.try_send(Nudge::Run);
+            }
+            // The commit happened either way: an error here would only report it failed.
+            Ok(())
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        // Sent, not left to the channel's closing: the commit hook holds a sender too.
+        let _ = self.tx.send(Nudge::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -137,8 +119,19 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::store::open::test_trial;
-    use crate::{DataflowRecord, ExecStatus, ExecutionRecord};
+    use crate::{DataflowRecord, ExecStatus, ExecutionRecord, NewTrial, Store};
+
+    fn test_trial() -> NewTrial {
+        NewTrial {
+            notebook: None,
+            cwd: "/".into(),
+            platform: "test".into(),
+            pid: 1,
+            hostname: "test".into(),
+            started_at: chrono::Utc::now(),
+            user: None,
+        }
+    }
 
     fn pass(n: i64) -> ExecutionRecord {
         let at = chrono::Utc::now();
