@@ -7,10 +7,10 @@
 //! the cell finished) until the writer has committed that execution, or given up on a store
 //! that cannot be written ([`Hold`]).
 //!
-//! Its length (just over 600 lines) is the one assembly read top to bottom: matching, holding
-//! and committing share the pending list. What is apart already is apart (`recorder/outputs.rs`,
-//! `recorder/warnings.rs`, the push's `OnCommit` hook in `push.rs`); the held-idle release is
-//! the next piece to move out when this file grows.
+//! This file matches the child's traffic to the requests in flight; what is apart is apart:
+//! the hand-over to the writer and the held idles' release (`recorder/handover.rs`), the
+//! messages' fields (`recorder/outputs.rs`), the live warnings (`recorder/warnings.rs`), the
+//! push's `OnCommit` hook (`push.rs`).
 //!
 //! Exact records: requests are kept in the order they were forwarded, and the child's traffic
 //! is matched to them in that order, because ipykernel runs shell requests one after the other.
@@ -21,6 +21,7 @@
 //! Live warnings, when on (`warnings.rs`): a committed execution's stale-result and
 //! data-leakage findings go out in its cell just before its idle.
 
+mod handover;
 mod outputs;
 #[cfg(test)]
 mod tests;
@@ -32,13 +33,13 @@ use crate::{debug, warn};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use outputs::{
-    append_stream, dataflow_record, lossy_header, no_reply, output_record, ReplyContent,
-    RequestContent, RequestMetadata,
+    append_stream, lossy_header, no_reply, output_record, ReplyContent, RequestContent,
+    RequestMetadata,
 };
-use provstore::{ErrorInfo, ExecStatus, ExecutionRecord, OutputRecord, WriterHandle};
+use provstore::{ErrorInfo, ExecStatus, OutputRecord, WriterHandle};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -454,16 +455,6 @@ impl Recorder {
         }
     }
 
-    /// An idle of no execution in flight: if it is a late idle of one just recorded, it waits
-    /// until the writer has everything handed to it so far; otherwise it goes at once.
-    fn release_after_writer(&self, msg_id: &str, hold: Hold) {
-        if self.recent.iter().any(|id| id == msg_id) {
-            self.writer.after_written(Box::new(move || {
-                let _ = hold.send(Vec::new());
-            }));
-        }
-    }
-
     fn reply_seen(&mut self, msg_id: &str) {
         // Not a sign that earlier requests were passed over: a reply can overtake the iopub
         // traffic of an earlier cell (held while its execution is committed).
@@ -558,60 +549,4 @@ impl Recorder {
             }
         }
     }
-
-    fn record(&mut self, seq: u64) {
-        let Some(exec) = self.in_flight.remove(&seq) else {
-            return;
-        };
-        let (status, error) = exec.reply.unwrap_or((ExecStatus::Aborted, None));
-        let (header, msg_id) = (exec.header.clone(), exec.msg_id.clone());
-        let ended_at = exec.idle_at.map_or_else(Utc::now, |(at, _)| at);
-        let dataflow = dataflow_record(error.as_ref(), exec.runtime.as_ref());
-        if status == ExecStatus::Error && exec.runtime.is_none() {
-            push_bounded(&mut self.late_notes, exec.msg_id.clone(), LATE_NOTES);
-        }
-        push_bounded(&mut self.recent, exec.msg_id.clone(), LATE_NOTES);
-        let mut outputs = exec.outputs;
-        outputs.extend(exec.magic_outputs);
-        let record = ExecutionRecord {
-            msg_id: exec.msg_id,
-            execution_count: exec.execution_count,
-            cell_id: exec.cell_id,
-            code: exec.code,
-            code_replaced: exec.code_replaced,
-            started_at: exec.started_at.unwrap_or(exec.requested_at),
-            ended_at,
-            status,
-            error,
-            outputs,
-            dataflow: Some(dataflow),
-        };
-        let holds = exec.holds;
-        let on_commit = self.on_commit.clone();
-        if holds.is_empty() || self.warnings.load(Ordering::Relaxed) {
-            match on_commit {
-                Some(told) => self.writer.record_then(record, Box::new(move || told())),
-                None => self.writer.record(record),
-            }
-            if !holds.is_empty() {
-                let author = self.author.clone();
-                warnings::check_then_release(&self.writer, author, header, msg_id, holds);
-            }
-        } else {
-            let released = move || {
-                warnings::release(holds, None);
-                if let Some(told) = on_commit {
-                    told();
-                }
-            };
-            self.writer.record_then(record, Box::new(released));
-        }
-    }
-}
-
-fn push_bounded(queue: &mut VecDeque<String>, msg_id: String, max: usize) {
-    if queue.len() == max {
-        queue.pop_front();
-    }
-    queue.push_back(msg_id);
 }

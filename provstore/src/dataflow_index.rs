@@ -53,6 +53,9 @@ pub(crate) struct LiveIndex {
     pub(crate) flow: Dataflow,
     /// A failed execution waiting for its runtime notes: (msg_id, input).
     pub(crate) pending: Option<(String, Indexable)>,
+    /// Whether executions were stored and not indexed yet: later ones must wait for them, so
+    /// none is indexed with its rows (`store/record.rs`) until they are.
+    pub(crate) behind: bool,
 }
 
 /// An execution ready for the engine.

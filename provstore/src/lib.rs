@@ -143,6 +143,10 @@
 //! store can tell everyone's trials apart. A store read as it is at an older version reads it
 //! as NULL through a temporary view of `trials`.
 //!
+//! The next drops the index on `executions (msg_id)`: the two look-ups by request id want a
+//! trial's latest execution of it, which `executions (trial_id, seq)` finds from the newest
+//! back, and each execution no longer writes a page of it.
+//!
 //! A store of version 3 to 6 that cannot be written is read as it is: empty temporary tables
 //! stand in for the newer tables, since none of its executions refers to them, and a view of
 //! its flagged versions for `current_versions`.
@@ -256,6 +260,7 @@
 
 mod bundle;
 mod captured;
+mod checkpoint;
 mod checks;
 mod compare;
 mod dataflow_index;

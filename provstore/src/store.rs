@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::Utc;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use sha2::{Digest, Sha256};
 
+use crate::checkpoint::Checkpointer;
 use crate::dataflow_index;
 
 mod code_facts;
@@ -33,6 +34,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// readers (provctl, the magics) each open their own.
 pub struct Store {
     pub(crate) conn: Connection,
+    /// The thread checkpointing this connection's WAL, once asked for
+    /// ([`Store::checkpoint_in_background`]).
+    pub(crate) checkpointer: Option<crate::checkpoint::Checkpointer>,
     /// The live dataflow engine of the trial this store records, if any.
     pub(crate) live: std::cell::RefCell<Option<crate::dataflow_index::LiveIndex>>,
     /// The analyses of the codes recorded last (the writer's; see `code_facts`).
@@ -53,6 +57,30 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
+    /// Moves this connection's WAL checkpoints to a thread of their own (`checkpoint.rs`): for
+    /// the kernel's writer, whose commits an idle waits for. On error nothing changed and
+    /// SQLite's automatic checkpoint stays on.
+    pub fn checkpoint_in_background(&mut self) -> Result<()> {
+        if self.checkpointer.is_some() {
+            return Ok(());
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| self.err(e))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| self.err(e))?;
+        let checkpointer = Checkpointer::start(conn).map_err(|source| StoreError::Io {
+            path: self.path.clone(),
+            action: "start the checkpoint thread for",
+            source,
+        })?;
+        let hook = checkpointer.hook();
+        self.conn.wal_hook(Some(hook)).map_err(|e| self.err(e))?;
+        self.checkpointer = Some(checkpointer);
+        Ok(())
+    }
+
     /// The file this store was opened from.
     pub fn path(&self) -> &Path {
         &self.path

@@ -107,6 +107,7 @@ impl Store {
         }
         let mut store = Store {
             conn,
+            checkpointer: None,
             live: std::cell::RefCell::new(None),
             analyses: Default::default(),
             path: path.to_path_buf(),
@@ -220,6 +221,8 @@ mod tests {
 
 #[cfg(test)]
 mod lean_tests;
+#[cfg(test)]
+mod msg_id_tests;
 #[cfg(test)]
 mod v5_tests;
 #[cfg(test)]

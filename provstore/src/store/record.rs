@@ -1,5 +1,7 @@
 //! Recording executions: their rows first, then their dataflow index (two transactions, so
-//! a waiting idle pays only for the first; see [`Store::store_executions`]).
+//! a waiting idle pays only for the first; see [`Store::store_executions`]). A batch of light
+//! executions (a `pass`, a short cell: see [`LIGHT_STATEMENTS`]) is indexed in its rows' own
+//! transaction instead: its index costs less than a second commit.
 
 use std::sync::Arc;
 
@@ -13,6 +15,15 @@ use super::code_facts::{self, CodeAnalyses};
 use super::{sha256_hex, Store};
 use crate::dataflow_index::{self, Indexable, LiveIndex};
 use crate::{timestamp, ExecStatus, ExecutionRecord, Result};
+
+/// An execution whose code's analysis has at most this many statements, and whose probe
+/// notes at most [`LIGHT_NOTE`] bytes, is indexed with its rows: its index is a few rows
+/// (often only the trial's `dataflow_indexed`), less work than the commit a second
+/// transaction costs. Anything larger keeps its index off the idle's path.
+const LIGHT_STATEMENTS: usize = 16;
+
+/// See [`LIGHT_STATEMENTS`].
+const LIGHT_NOTE: usize = 4096;
 
 impl Store {
     /// Records one finished execution of `trial` and returns its row id. The
@@ -47,10 +58,12 @@ impl Store {
     ) -> Result<StagedExecutions> {
         let cap = self.payload_cap;
         let mut kept = self.analyses.borrow_mut();
+        let mut live = self.live.borrow_mut();
         let result = self.write(|tx| {
             let mut staged = StagedExecutions {
                 trial,
                 rows: Vec::with_capacity(records.len()),
+                indexed: false,
             };
             for (i, e) in records.iter().enumerate() {
                 let (id, shared) = insert_execution(tx, trial, e, cap, &mut kept)?;
@@ -72,11 +85,33 @@ impl Store {
                 });
                 staged.rows.push((id, input));
             }
+            // Only into an engine already built for this trial (building one replays the
+            // trial) and caught up with what was stored before.
+            if let Some(index) = live.as_mut().filter(|l| l.trial == trial) {
+                let light = staged
+                    .rows
+                    .iter()
+                    .all(|(_, i)| i.as_ref().is_none_or(is_light));
+                if light && !index.behind {
+                    index_rows(tx, index, &mut staged)?;
+                    staged.indexed = true;
+                }
+            }
             Ok(staged)
         });
-        if result.is_err() {
-            // The code rows the kept analyses stand for may have been rolled back.
-            kept.clear();
+        match &result {
+            Ok(staged) if !staged.indexed => {
+                if let Some(index) = live.as_mut().filter(|l| l.trial == trial) {
+                    index.behind = true;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => {
+                // The code rows the kept analyses stand for may have been rolled back, and the
+                // engine may be ahead of what was.
+                kept.clear();
+                *live = None;
+            }
         }
         result
     }
@@ -87,26 +122,19 @@ impl Store {
         let trial = staged.trial;
         let mut live = self.live.borrow_mut();
         let caught_up = live.as_ref().is_none_or(|l| l.trial != trial);
+        let mut staged = staged;
+        if staged.indexed && !caught_up {
+            // Indexed with their rows already (light): no transaction.
+            return Ok(());
+        }
         let result = self.write(|tx| {
             let index = live_for(tx, &mut live, trial)?;
             if caught_up {
                 // Rebuilding the engine replayed every stored row, these included.
                 return Ok(());
             }
-            if let Some((_, input)) = index.pending.take() {
-                dataflow_index::index_execution(tx, trial, &mut index.flow, input)?;
-            }
-            for (_, input) in staged.rows {
-                let Some((msg_id, input, wait)) = input else {
-                    continue;
-                };
-                let input = input.build();
-                if wait {
-                    index.pending = Some((msg_id, input));
-                } else {
-                    dataflow_index::index_execution(tx, trial, &mut index.flow, input)?;
-                }
-            }
+            index_rows(tx, index, &mut staged)?;
+            index.behind = false;
             Ok(())
         });
         if result.is_err() {
@@ -117,6 +145,48 @@ impl Store {
     }
 }
 
+/// Whether a staged execution is indexed with its rows (see [`LIGHT_STATEMENTS`]).
+fn is_light(input: &StagedInput) -> bool {
+    let (_, unbuilt, _) = input;
+    let statements = match &unbuilt.analysis {
+        Ok(shared) => shared.statements.len(),
+        // The execution's own analysis, as JSON: parsing it is the engine's larger part.
+        Err(_) => return false,
+    };
+    statements <= LIGHT_STATEMENTS
+        && unbuilt
+            .runtime
+            .as_ref()
+            .is_none_or(|n| n.len() <= LIGHT_NOTE)
+}
+
+/// Adds the staged executions to the live engine and writes what it gained, inside `tx`: first
+/// the failed execution held back for its notes (they did not come before the next one), then
+/// these in order, the last held back in turn when it failed without notes. Takes the inputs,
+/// so a later [`Store::index_executions`] of the same executions has nothing left to do.
+fn index_rows(
+    tx: &Connection,
+    index: &mut LiveIndex,
+    staged: &mut StagedExecutions,
+) -> rusqlite::Result<()> {
+    let trial = index.trial;
+    if let Some((_, input)) = index.pending.take() {
+        dataflow_index::index_execution(tx, trial, &mut index.flow, input)?;
+    }
+    for (_, input) in &mut staged.rows {
+        let Some((msg_id, input, wait)) = input.take() else {
+            continue;
+        };
+        let input = input.build();
+        if wait {
+            index.pending = Some((msg_id, input));
+        } else {
+            dataflow_index::index_execution(tx, trial, &mut index.flow, input)?;
+        }
+    }
+    Ok(())
+}
+
 /// Executions committed by [`Store::store_executions`], waiting for
 /// [`Store::index_executions`].
 #[derive(Debug)]
@@ -124,6 +194,8 @@ pub struct StagedExecutions {
     trial: i64,
     /// Each row id, with what its dataflow needs (None: the record had no dataflow).
     rows: Vec<(i64, Option<StagedInput>)>,
+    /// Whether they were indexed in their rows' transaction (light: see [`LIGHT_STATEMENTS`]).
+    indexed: bool,
 }
 
 /// One staged execution's dataflow input: (msg_id, input, whether it waits for its notes).
@@ -195,6 +267,7 @@ impl StagedExecutions {
             *wait = false;
         }
         self.rows.extend(later.rows);
+        self.indexed &= later.indexed;
     }
 }
 
@@ -212,6 +285,7 @@ fn live_for<'a>(
             trial,
             flow,
             pending: None,
+            behind: false,
         });
     }
     Ok(live.as_mut().expect("set above"))

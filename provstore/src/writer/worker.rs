@@ -296,6 +296,11 @@ impl Worker {
         if self.store.is_none() {
             let mut store = Store::open(&self.path)?;
             store.set_payload_cap(self.config.payload_cap);
+            // The WAL's checkpoint off the commits an idle waits for; without the thread,
+            // SQLite's own checkpoint stays on and the kernel records all the same.
+            if let Err(e) = store.checkpoint_in_background() {
+                eprintln!("prov: checkpointing in the commits: {e}");
+            }
             self.store = Some(store);
         }
         let store = self.store.as_mut().expect("opened above");
