@@ -1,7 +1,9 @@
 //! Our side of the child kernel's sockets: wait until the child listens on its Unix sockets,
 //! then connect a DEALER, SUB or REQ (`provzmtp`'s client faces) to each. What the child sends
-//! is held to the same limit as a frontend's messages (`$PROV_MAX_MESSAGE`): nothing larger
-//! enters the proxy from either side, and a message announced larger is never allocated.
+//! has no size limit: the child is our own process on sockets in a private directory, and plain
+//! Python 3 lets a cell publish an output of any size, so `$PROV_MAX_MESSAGE` (a bound on what
+//! any local process may send to the TCP ports) would end an honest cell's channel. The reader
+//! still allocates only bytes that arrived, never a length a frame announces.
 
 use crate::connection::{Channel, ConnectionInfo};
 use crate::debug;
@@ -32,7 +34,7 @@ pub(crate) async fn connect_upstream(
 ) -> Result<Upstream> {
     listening_child(info, child).await?;
     let identity = format!("prov-{}", uuid::Uuid::new_v4().simple()).into_bytes();
-    let limit = crate::guard::max_message_from_env();
+    let limit = u64::MAX;
     let iopub = connect(info, Channel::Iopub, |path: PathBuf| async move {
         Sub::connect(&path, limit).await
     })

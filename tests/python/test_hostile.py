@@ -145,6 +145,33 @@ def test_real_client_under_the_limit_works_and_over_it_is_cut_off(logged_kernel)
     answers_kernel_info(k)
 
 
+@pytest.mark.parametrize("logged_kernel", [{"PROV_MAX_MESSAGE": "1M"}], indirect=True)
+def test_an_output_over_the_limit_still_reaches_the_client(logged_kernel):
+    """The limit is on what local processes send to the ports, not on the child: a cell that
+    prints or returns more than PROV_MAX_MESSAGE behaves as in plain Python 3."""
+    k, log = logged_kernel
+    msg_id = k.kc.execute("print('b' * 3_000_000)\n'c' * 2_000_000")
+    assert reply_to(k.kc.get_shell_msg, msg_id)["content"]["status"] == "ok"
+    printed, result, idle = 0, None, False
+    deadline = time.monotonic() + TIMEOUT
+    while not idle:
+        assert time.monotonic() < deadline, "no idle after a large output"
+        msg = k.kc.get_iopub_msg(timeout=TIMEOUT)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            printed += content["text"].count("b")
+        elif kind == "execute_result":
+            result = content["data"]["text/plain"]
+        elif kind == "status" and content["execution_state"] == "idle":
+            idle = True
+    assert printed == 3_000_000
+    assert result is not None and result.count("c") == 2_000_000
+    assert "is over PROV_MAX_MESSAGE" not in log_text(log)
+    answers_kernel_info(k)
+
+
 # ------------------------------------------------------------------ fuzz
 
 
