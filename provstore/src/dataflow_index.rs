@@ -295,8 +295,18 @@ fn add_and_write(
     }
     let analysis = (!item.shared).then(|| item.input.analysis.clone());
     let delta = flow.add_execution_delta(item.input);
-    write_delta(conn, trial, id, analysis.as_ref(), &delta)?;
-    crate::note_values::write_note_values(conn, id, item.note.as_ref(), || analysis_of(conn, id))
+    let named = write_delta(conn, trial, id, analysis.as_ref(), &delta)?;
+    // The names it defined or mutated, as just written: its values need no query for them.
+    let defined = crate::note_values::Defined::Known(
+        named
+            .iter()
+            .filter(|(_, role)| matches!(role, Role::Defined | Role::Mutated))
+            .map(|(name, _)| name.as_str())
+            .collect(),
+    );
+    crate::note_values::write_note_values(conn, id, item.note.as_ref(), defined, || {
+        analysis_of(conn, id)
+    })
 }
 
 /// Rewrites `captured_values` and `file_accesses` of execution `id` from its stored runtime
@@ -310,7 +320,13 @@ pub(crate) fn write_values(conn: &Connection, id: i64) -> rusqlite::Result<()> {
         .flatten();
     crate::note_values::forget_values(conn, id)?;
     let note = runtime.as_deref().and_then(parse_note);
-    crate::note_values::write_note_values(conn, id, note.as_ref(), || analysis_of(conn, id))
+    crate::note_values::write_note_values(
+        conn,
+        id,
+        note.as_ref(),
+        crate::note_values::Defined::Stored,
+        || analysis_of(conn, id),
+    )
 }
 
 /// The analysis of execution `id` (its own, else its code's), to place a line in a statement.
@@ -329,17 +345,17 @@ fn analysis_of(conn: &Connection, id: i64) -> rusqlite::Result<Option<pyflow::Ce
 }
 
 /// Writes what the graph gained from execution `id`; its statements' positions only when it
-/// has an `analysis` of its own (else its code's `code_statements` hold them).
+/// has an `analysis` of its own (else its code's `code_statements` hold them). Returns the
+/// names it touched, with their roles, as written.
 fn write_delta(
     conn: &Connection,
     trial: i64,
     id: i64,
     analysis: Option<&CellAnalysis>,
     delta: &ExecutionDelta,
-) -> rusqlite::Result<()> {
-    for &v in &delta.retired {
-        crate::shared_lists::retire_version(conn, trial, v as i64)?;
-    }
+) -> rusqlite::Result<Vec<(String, Role)>> {
+    let retired: Vec<i64> = delta.retired.iter().map(|&v| v as i64).collect();
+    crate::shared_lists::retire_versions(conn, trial, &retired)?;
     let mut versions: Vec<crate::shared_lists::NewVersion> =
         Vec::with_capacity(delta.versions.len());
     let mut named: Vec<(String, Role)> = Vec::new();
@@ -448,5 +464,5 @@ fn write_delta(
         read.execute((id, statement, dep_execution_id, dep_statement, symbol))?;
     }
     crate::shared_lists::write_inner_reads(conn, id, &inner.into_iter().collect::<Vec<_>>())?;
-    Ok(())
+    Ok(named)
 }

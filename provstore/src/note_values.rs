@@ -13,9 +13,19 @@ pub(crate) fn forget_values(conn: &Connection, id: i64) -> rusqlite::Result<()> 
     crate::shared_lists::forget_values(conn, id)
 }
 
+/// The names an execution defined or mutated, by its dataflow index: only those get a value
+/// row from the `bound` entries of its note.
+pub(crate) enum Defined<'a> {
+    /// As the index just wrote them (the writer indexing the execution).
+    Known(HashSet<&'a str>),
+    /// To be read from the store (late notes of an execution indexed before).
+    Stored,
+}
+
 /// Writes `captured_values` and `file_accesses` of execution `id`, which has none, from its
-/// probe's `note`, and adds the packages it names to `trial_packages` of its trial (`analysis`
-/// gives the execution's analysis, to place a file's access in its statement).
+/// probe's `note`, and adds the packages it names to `trial_packages` of its trial (`defined`:
+/// see [`Defined`]; `analysis` gives the execution's analysis, to place a file's access in its
+/// statement).
 ///
 /// One row per name: the names the execution defined or mutated (from `bound`, by the
 /// analysis; and from `fingerprints`, values changed in place), the tagged names the probe summarised after it (`summaries`: the probe only
@@ -29,6 +39,7 @@ pub(crate) fn write_note_values(
     conn: &Connection,
     id: i64,
     note: Option<&serde_json::Value>,
+    defined: Defined<'_>,
     analysis: impl FnOnce() -> rusqlite::Result<Option<CellAnalysis>>,
 ) -> rusqlite::Result<()> {
     crate::files::write_files(conn, id, note, analysis)?;
@@ -45,15 +56,20 @@ pub(crate) fn write_note_values(
         None => false,
     };
     // A cell that bound nothing (a `pass`) has nothing to look up.
-    let defined: HashSet<String> = if has("bound") || has("fingerprints") {
-        conn.prepare_cached(&format!(
-            "SELECT name FROM ({}) WHERE role IN ('defined', 'mutated')",
-            crate::shared_lists::names_of("(SELECT ?1 AS id) e")
-        ))?
-        .query_map([id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?
-    } else {
-        HashSet::new()
+    let stored: HashSet<String>;
+    let defined: HashSet<&str> = match defined {
+        Defined::Known(names) => names,
+        Defined::Stored if has("bound") || has("fingerprints") => {
+            stored = conn
+                .prepare_cached(&format!(
+                    "SELECT name FROM ({}) WHERE role IN ('defined', 'mutated')",
+                    crate::shared_lists::names_of("(SELECT ?1 AS id) e")
+                ))?
+                .query_map([id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            stored.iter().map(String::as_str).collect()
+        }
+        Defined::Stored => HashSet::new(),
     };
     if let Some(bound) = v.get("bound").and_then(|b| b.as_array()) {
         for entry in bound {

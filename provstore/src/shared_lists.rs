@@ -245,15 +245,36 @@ pub(crate) fn write_versions(
     Ok(())
 }
 
-/// Marks `version` of `trial` as no longer current.
-pub(crate) fn retire_version(conn: &Connection, trial: i64, version: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM current_versions WHERE trial_id = ?1 AND version = ?2")?
-        .execute((trial, version))?;
+/// Marks `versions` of `trial` as no longer current.
+pub(crate) fn retire_versions(
+    conn: &Connection,
+    trial: i64,
+    versions: &[i64],
+) -> rusqlite::Result<()> {
+    if versions.is_empty() {
+        return Ok(());
+    }
+    // One statement per version: a range (`BETWEEN`) over the consecutive numbers a re-run
+    // retires costs more, SQLite collecting the rows before deleting them.
+    let mut delete =
+        conn.prepare_cached("DELETE FROM current_versions WHERE trial_id = ?1 AND version = ?2")?;
+    for &version in versions {
+        delete.execute((trial, version))?;
+    }
     // A version kept in a row of its own (indexed before the lean store) carries the flag too.
-    conn.prepare_cached(
-        "UPDATE version_rows SET current = 0 WHERE trial_id = ?1 AND version = ?2",
-    )?
-    .execute((trial, version))?;
+    // Only a trial begun before the lean store has such rows, and none are added since: asked
+    // once, so a cell rebinding thousands of names in a newer trial runs no update per name.
+    let legacy: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM version_rows WHERE trial_id = ?1)")?
+        .query_row([trial], |r| r.get(0))?;
+    if legacy {
+        let mut update = conn.prepare_cached(
+            "UPDATE version_rows SET current = 0 WHERE trial_id = ?1 AND version = ?2",
+        )?;
+        for &version in versions {
+            update.execute((trial, version))?;
+        }
+    }
     Ok(())
 }
 

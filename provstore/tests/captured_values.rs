@@ -237,3 +237,89 @@ fn a_value_changed_in_place_gets_a_row_with_its_new_fingerprint() {
     assert_eq!(names, ["arr", "model"], "{got:?}");
     assert!(got[1].1.as_deref().unwrap().contains("after"));
 }
+
+/// Every captured row of the execution with `execution_count` n, in order.
+fn all_rows(db: &std::path::Path, n: i64) -> Vec<(String, String, Option<String>, Option<String>)> {
+    raw(db)
+        .prepare(
+            "SELECT v.name, v.type_name, v.value_json, v.fingerprint_json FROM captured_values v
+             JOIN executions e ON e.id = v.execution_id
+             WHERE e.execution_count = ?1 ORDER BY v.id",
+        )
+        .unwrap()
+        .query_map([n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn values_written_when_indexed_are_those_the_stored_names_give() {
+    // The writer takes the names an execution defined or mutated from the index it has just
+    // written; late notes read them back from the store. Both must pick the same entries:
+    // names the cell bound or changed in place, not those it only read or deleted.
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let trial = trials[0].id;
+    let fp = |sha: &str| format!(r#"{{"type": "m.M", "fingerprint": {{"sha256": "{sha}"}}}}"#);
+    store
+        .record_execution(trial, &cell(1, "y = 1\narr = f()\nold = 2", "", None))
+        .unwrap();
+    let code = "x = y + 1\narr[0] = x\nprint(y)\ndel old\nfor i in range(2):\n    z = i";
+    let note = format!(
+        r#"{{"bound": [["x", 7, {{"type": "int", "value": 2}}],
+                      ["i", 9, {{"type": "int", "value": 1}}],
+                      ["z", 10, {{"type": "int", "value": 1}}],
+                      ["q", 11, {{"type": "int", "value": 5}}]],
+             "deleted": ["old"], "fingerprints": {{"arr": {}, "y": {}}}}}"#,
+        fp("a2"),
+        fp("y2")
+    );
+    store
+        .record_execution(trial, &cell(2, code, "", Some(&note)))
+        .unwrap();
+    let indexed = all_rows(&db, 2);
+    let names: Vec<&str> = indexed.iter().map(|r| r.0.as_str()).collect();
+    // `q`: bound by the probe though the analysis saw no binding (the engine trusts the probe);
+    // `y`: only read, its fingerprint noted all the same.
+    assert_eq!(names, ["arr", "i", "q", "x", "z"], "{indexed:?}");
+    // The same note again, late: written from the names the store holds.
+    store.set_runtime_facts(trial, "msg-2", &note).unwrap();
+    assert_eq!(all_rows(&db, 2), indexed);
+}
+
+#[test]
+fn rebinding_some_names_retires_only_their_versions() {
+    // Retiring is per version: `y`'s, numbered between `x`'s and `z`'s, stays current when a
+    // cell rebinds only `x`, `z` and `w`; `x` rebound again retires only its own.
+    let (_tmp, db, mut store, trials) = store_with_trials(1);
+    let trial = trials[0].id;
+    store
+        .record_execution(trial, &cell(1, "x = 1\ny = 2\nz = 3\nw = 4", "", None))
+        .unwrap();
+    store
+        .record_execution(trial, &cell(2, "x = 5\nz = 6\nw = 7", "", None))
+        .unwrap();
+    store
+        .record_execution(trial, &cell(3, "x = 8", "", None))
+        .unwrap();
+    let current: Vec<(String, i64)> = raw(&db)
+        .prepare(
+            "SELECT v.name, e.execution_count FROM dataflow_versions v
+             JOIN executions e ON e.id = v.execution_id
+             WHERE v.current = 1 ORDER BY v.name",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let want = [("w", 2), ("x", 3), ("y", 1), ("z", 2)].map(|(n, c)| (n.to_string(), c));
+    assert_eq!(current, want);
+    assert_eq!(
+        raw(&db)
+            .query_row("SELECT COUNT(*) FROM current_versions", [], |r| r
+                .get::<_, i64>(0))
+            .unwrap(),
+        4
+    );
+}
