@@ -15,6 +15,11 @@ use super::statements::{Read, Stmt};
 use crate::role::Role;
 use crate::{Result, Store, StoreError, TrialSummary};
 
+#[cfg(test)]
+mod equivalence_tests;
+#[cfg(test)]
+mod reference;
+
 impl Store {
     /// Loads what the diff needs of one trial, in a fixed number of queries.
     pub(super) fn diff_side(&self, trial: i64) -> Result<(TrialSummary, Side)> {
@@ -54,91 +59,203 @@ impl Store {
 }
 
 /// Each name's last capture in `trial`, with the `seq` of its execution (and its fingerprint,
-/// in a store that has them: a read-only store of schema 3 or 4 is read without).
+/// in a store that has them: a read-only store of schema 3 or 4 is read without). Each shared
+/// list of values is read and decoded once, however many executions link to it, and walked
+/// from the trial's end, so only each name's last capture is kept (reading every execution's
+/// captures in order, sorted, was an eighth of loading a 5,000-execution side).
 fn last_captures(conn: &Connection, trial: i64) -> rusqlite::Result<HashMap<String, (i64, Final)>> {
-    let mut captured: HashMap<String, (i64, Final)> = HashMap::new();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT e.seq, v.name, v.type_name, v.value_json, v.summary_json, v.fingerprint_json
-         FROM ({}) v JOIN executions e ON e.id = v.execution_id
-         ORDER BY e.seq, v.id",
-        crate::shared_lists::values_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
-    ))?;
-    let mut rows = stmt.query([trial])?;
-    while let Some(r) = rows.next()? {
-        let seq: i64 = r.get(0)?;
-        let name: String = r.get(1)?;
-        let fin = Final {
-            type_name: r.get(2)?,
-            value_json: r.get(3)?,
-            summary_json: r.get(4)?,
-            fingerprint_json: r.get(5)?,
+    // Row id → a capture, as both kinds of rows give it: (seq, id within, name, value).
+    type Capture = (i64, i64, String, Final);
+    let final_at = |r: &rusqlite::Row<'_>, first: usize| -> rusqlite::Result<Final> {
+        Ok(Final {
+            type_name: r.get(first)?,
+            value_json: r.get(first + 1)?,
+            summary_json: r.get(first + 2)?,
+            fingerprint_json: r.get(first + 3)?,
             stale: false,
-        };
-        captured.insert(name, (seq, fin));
+        })
+    };
+    // Captures in rows of their own (a store recorded before the shared lists): few or none.
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.seq, v.id, v.name, v.type_name, v.value_json, v.summary_json,
+                v.fingerprint_json
+         FROM executions e JOIN captured_value_rows v ON v.execution_id = e.id
+         WHERE e.trial_id = ?1",
+    )?;
+    let mut own: Vec<Capture> = stmt
+        .query_map([trial], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, final_at(r, 3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.seq, x.set_id FROM executions e
+         JOIN execution_value_sets x ON x.execution_id = e.id WHERE e.trial_id = ?1",
+    )?;
+    let mut links: Vec<(i64, i64)> = stmt
+        .query_map([trial], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut sets: Vec<i64> = links.iter().map(|l| l.1).collect();
+    sets.sort_unstable();
+    sets.dedup();
+    let ids = serde_json::to_string(&sets).expect("a list of integers serialises");
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.set_id, m.position + 1, m.name, m.type_name, m.value_json, m.summary_json,
+                m.fingerprint_json
+         FROM json_each(?1) j CROSS JOIN value_set_members m ON m.set_id = j.value",
+    )?;
+    let mut lists: HashMap<i64, Vec<Capture>> = HashMap::new();
+    let mut rows = stmt.query([ids])?;
+    while let Some(r) = rows.next()? {
+        let list = lists.entry(r.get(0)?).or_default();
+        list.push((0, r.get(1)?, r.get(2)?, final_at(r, 3)?));
+    }
+    // From the end: executions by seq, within one its captures by id (rows of its own before
+    // its list's on a tie), the first met of each name is its last.
+    own.sort_by_key(|c| (c.0, c.1));
+    links.sort_unstable();
+    for list in lists.values_mut() {
+        list.sort_by_key(|c| c.1);
+    }
+    let mut captured: HashMap<String, (i64, Final)> = HashMap::new();
+    let mut keep = |seq: i64, c: &Capture| {
+        if !captured.contains_key(&c.2) {
+            captured.insert(c.2.clone(), (seq, c.3.clone()));
+        }
+    };
+    let mut own = own.iter().rev().peekable();
+    for &(seq, set) in links.iter().rev() {
+        let list = lists.get(&set).map(Vec::as_slice).unwrap_or_default();
+        // Rows of later executions first.
+        while let Some(c) = own.next_if(|c| c.0 > seq) {
+            keep(c.0, c);
+        }
+        let mut members = list.iter().rev().peekable();
+        loop {
+            match (own.peek().filter(|c| c.0 == seq), members.peek()) {
+                (Some(o), Some(m)) if o.1 > m.1 => keep(seq, own.next().expect("peeked")),
+                (_, Some(_)) => keep(seq, members.next().expect("peeked")),
+                (Some(_), None) => keep(seq, own.next().expect("peeked")),
+                (None, None) => break,
+            }
+        }
+    }
+    for c in own {
+        keep(c.0, c);
     }
     Ok(captured)
 }
 
 /// The executions of `trial` in order, with their code and outputs, and (in `at`) the index
-/// of each by its row id. One query, reading only what the diff uses (not the times, ids and
-/// tracebacks `Store::executions` reads for `provctl show`).
+/// of each by its row id, reading only what the diff uses (not the times, ids and tracebacks
+/// `Store::executions` reads for `provctl show`). Each code once by its id, and the outputs by
+/// a range of execution ids: one query joining all of them repeated each execution's code in
+/// every row of its output payloads (a third of loading a 5,000-execution side).
 fn load_execs(
     conn: &Connection,
     trial: i64,
     at: &mut HashMap<i64, usize>,
 ) -> rusqlite::Result<Vec<Exec>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT e.id, e.seq, e.execution_count, c.sha256, c.text, e.error_name, e.error_value,
-                o.id, o.output_type, o.stream_name, d.mime_type, b.sha256,
-                CASE WHEN d.mime_type IN ('text/plain', ?2) THEN b.data END
-         FROM executions e
-         JOIN code c ON c.id = e.code_id
-         LEFT JOIN outputs o ON o.execution_id = e.id
-         LEFT JOIN output_data d ON d.output_id = o.id
-         LEFT JOIN blobs b ON b.id = d.blob_id
-         WHERE e.trial_id = ?1
-         ORDER BY e.seq, o.seq, d.position",
+        "SELECT id, seq, execution_count, code_id, error_name, error_value
+         FROM executions WHERE trial_id = ?1 ORDER BY seq",
     )?;
-    let mut rows = stmt.query(params![trial, MAGIC_ANSWER_MIME])?;
+    let mut rows = stmt.query([trial])?;
     let mut execs: Vec<Exec> = Vec::new();
-    let (mut last_exec, mut last_output): (Option<i64>, Option<i64>) = (None, None);
+    // Code id → the executions (positions) that ran it.
+    let mut ran: HashMap<i64, Vec<usize>> = HashMap::new();
     while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        if last_exec != Some(id) {
-            last_exec = Some(id);
-            let ename: Option<String> = r.get(5)?;
-            let evalue: Option<String> = r.get(6)?;
-            let error = match (ename, evalue) {
-                (None, None) => None,
-                (n, v) => Some(format!(
-                    "{}: {}",
-                    n.unwrap_or_default(),
-                    v.unwrap_or_default()
-                )),
-            };
-            at.insert(id, execs.len());
-            execs.push(Exec {
-                id,
-                seq: r.get(1)?,
-                execution_count: r.get(2)?,
-                sha256: r.get(3)?,
-                code: r.get(4)?,
-                error,
-                outputs: Vec::new(),
-                statements: Vec::new(),
-                files: Vec::new(),
-                dynamic_read: false,
-            });
-            last_output = None;
-        }
-        let Some(output_id) = r.get::<_, Option<i64>>(7)? else {
+        let ename: Option<String> = r.get(4)?;
+        let evalue: Option<String> = r.get(5)?;
+        let error = match (ename, evalue) {
+            (None, None) => None,
+            (n, v) => Some(format!(
+                "{}: {}",
+                n.unwrap_or_default(),
+                v.unwrap_or_default()
+            )),
+        };
+        ran.entry(r.get(3)?).or_default().push(execs.len());
+        execs.push(Exec {
+            id: r.get(0)?,
+            seq: r.get(1)?,
+            execution_count: r.get(2)?,
+            error,
+            ..Exec::default()
+        });
+    }
+    let found = read_code(conn, &ran, &mut execs)?;
+    // An execution without its code row (damage the foreign key forbids) is left out, as the
+    // join left it out.
+    if found.contains(&false) {
+        let mut kept = found.into_iter();
+        execs.retain(|_| kept.next().unwrap_or(false));
+    }
+    at.extend(execs.iter().enumerate().map(|(i, e)| (e.id, i)));
+    read_outputs(conn, at, &mut execs)?;
+    Ok(execs)
+}
+
+/// Sets the code (text and hash) of the executions `ran` lists by code id, reading each code
+/// once; whether each execution (by position) found its code.
+fn read_code(
+    conn: &Connection,
+    ran: &HashMap<i64, Vec<usize>>,
+    execs: &mut [Exec],
+) -> rusqlite::Result<Vec<bool>> {
+    let ids = serde_json::to_string(&ran.keys().collect::<Vec<_>>())
+        .expect("a list of integers serialises");
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, c.sha256, c.text FROM json_each(?1) j CROSS JOIN code c ON c.id = j.value",
+    )?;
+    let mut rows = stmt.query([ids])?;
+    let mut found = vec![false; execs.len()];
+    while let Some(r) = rows.next()? {
+        let Some(users) = ran.get(&r.get::<_, i64>(0)?) else {
             continue;
         };
-        let outputs = &mut execs.last_mut().expect("pushed above").outputs;
+        let (sha256, text): (String, String) = (r.get(1)?, r.get(2)?);
+        for &i in users {
+            execs[i].sha256.clone_from(&sha256);
+            execs[i].code.clone_from(&text);
+            found[i] = true;
+        }
+    }
+    Ok(found)
+}
+
+/// Fills the outputs of the executions `at` holds (by row id) from one range of the outputs'
+/// key, from the first execution id to the last (rows of another trial's executions in that
+/// range, run at the same time, are passed over). Each output's payloads in order; the
+/// `text/plain` payload's text, and the magic line of prov's own answers.
+fn read_outputs(
+    conn: &Connection,
+    at: &HashMap<i64, usize>,
+    execs: &mut [Exec],
+) -> rusqlite::Result<()> {
+    let (Some(first), Some(last)) = (at.keys().min(), at.keys().max()) else {
+        return Ok(());
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.execution_id, o.id, o.output_type, o.stream_name, d.mime_type, b.sha256,
+                CASE WHEN d.mime_type IN ('text/plain', ?3) THEN b.data END
+         FROM outputs o
+         LEFT JOIN output_data d ON d.output_id = o.id
+         LEFT JOIN blobs b ON b.id = d.blob_id
+         WHERE o.execution_id BETWEEN ?1 AND ?2
+         ORDER BY o.execution_id, o.seq, d.position",
+    )?;
+    let mut rows = stmt.query(params![first, last, MAGIC_ANSWER_MIME])?;
+    let mut last_output: Option<i64> = None;
+    while let Some(r) = rows.next()? {
+        let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
+            continue;
+        };
+        let output_id: i64 = r.get(1)?;
+        let outputs = &mut execs[i].outputs;
         if last_output != Some(output_id) {
             outputs.push(OutputEntry {
-                output_type: r.get(8)?,
-                name: r.get(9)?,
+                output_type: r.get(2)?,
+                name: r.get(3)?,
                 mime_types: Vec::new(),
                 text: None,
                 sha256: Vec::new(),
@@ -147,10 +264,10 @@ fn load_execs(
             last_output = Some(output_id);
         }
         let out = outputs.last_mut().expect("pushed above");
-        let Some(mime) = r.get::<_, Option<String>>(10)? else {
+        let Some(mime) = r.get::<_, Option<String>>(4)? else {
             continue;
         };
-        let stored = match r.get_ref(12)? {
+        let stored = match r.get_ref(6)? {
             ValueRef::Blob(bytes) | ValueRef::Text(bytes) => {
                 Some(String::from_utf8_lossy(bytes).into_owned())
             }
@@ -165,10 +282,10 @@ fn load_execs(
         }
         // A payload row without its blob would be damage: it compares as an empty hash.
         out.sha256
-            .push(r.get::<_, Option<String>>(11)?.unwrap_or_default());
+            .push(r.get::<_, Option<String>>(5)?.unwrap_or_default());
         out.mime_types.push(mime);
     }
-    Ok(execs)
+    Ok(())
 }
 
 /// Fills each execution's file accesses (`file_accesses`, schema 7; a store read as an older
@@ -352,15 +469,16 @@ impl Store {
     /// analyses that contain one are decoded, and only that flag of each statement. Read on
     /// demand: the walk asks only for cells where a read changed (see
     /// [`super::statements::changed_names_wanting`]), and reading every execution's analysis
-    /// was a sixth of a 5,000-execution diff.
-    pub(super) fn mark_dynamic(&self, side: &mut Side, which: &[usize]) -> Result<()> {
+    /// was a sixth of a 5,000-execution diff. Whether any statement was marked: when none
+    /// was, a walk that asked for these flags would answer as it did.
+    pub(super) fn mark_dynamic(&self, side: &mut Side, which: &[usize]) -> Result<bool> {
         let which: Vec<usize> = which
             .iter()
             .copied()
             .filter(|&i| !side.execs[i].dynamic_read)
             .collect();
         if which.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let mut at: HashMap<i64, usize> = HashMap::new();
         for &i in &which {
@@ -383,17 +501,19 @@ impl Store {
                 stmt.query_map([ids], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
+        let mut marked = false;
         for (id, text) in found {
             if let Some(&i) = at.get(&id) {
-                set_dynamic(&mut side.execs[i].statements, &text);
+                marked |= set_dynamic(&mut side.execs[i].statements, &text);
             }
         }
-        Ok(())
+        Ok(marked)
     }
 }
 
-/// Sets the dynamic flag of the statements the analysis `text` calls dynamic.
-fn set_dynamic(statements: &mut [Stmt], text: &str) {
+/// Sets the dynamic flag of the statements the analysis `text` calls dynamic; whether it set
+/// any (of a statement the index has).
+fn set_dynamic(statements: &mut [Stmt], text: &str) -> bool {
     #[derive(serde::Deserialize)]
     struct Analysis {
         #[serde(default)]
@@ -405,13 +525,16 @@ fn set_dynamic(statements: &mut [Stmt], text: &str) {
         dynamic: bool,
     }
     let Ok(analysis) = serde_json::from_str::<Analysis>(text) else {
-        return;
+        return false;
     };
+    let mut set = false;
     for (index, flag) in analysis.statements.iter().enumerate() {
         if let Some(s) = statement_at(statements, index as i64).filter(|_| flag.dynamic) {
             statements[s].dynamic = true;
+            set = true;
         }
     }
+    set
 }
 
 #[cfg(test)]
