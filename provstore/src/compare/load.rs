@@ -226,7 +226,9 @@ fn read_code(
 /// Fills the outputs of the executions `at` holds (by row id) from one range of the outputs'
 /// key, from the first execution id to the last (rows of another trial's executions in that
 /// range, run at the same time, are passed over). Each output's payloads in order; the
-/// `text/plain` payload's text, and the magic line of prov's own answers.
+/// `text/plain` payload's text, and the magic line of prov's own answers. Each distinct blob's
+/// hash (and text) is read once: a trial's outputs repeat a few hundred payloads thousands of
+/// times.
 fn read_outputs(
     conn: &Connection,
     at: &HashMap<i64, usize>,
@@ -236,15 +238,15 @@ fn read_outputs(
         return Ok(());
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT o.execution_id, o.id, o.output_type, o.stream_name, d.mime_type, b.sha256,
-                CASE WHEN d.mime_type IN ('text/plain', ?3) THEN b.data END
+        "SELECT o.execution_id, o.id, o.output_type, o.stream_name, d.mime_type, d.blob_id
          FROM outputs o
          LEFT JOIN output_data d ON d.output_id = o.id
-         LEFT JOIN blobs b ON b.id = d.blob_id
          WHERE o.execution_id BETWEEN ?1 AND ?2
          ORDER BY o.execution_id, o.seq, d.position",
     )?;
-    let mut rows = stmt.query(params![first, last, MAGIC_ANSWER_MIME])?;
+    let mut rows = stmt.query([first, last])?;
+    // Each payload: (execution, output, blob, whether its text is kept, magic or text).
+    let mut payloads: Vec<(usize, usize, i64, Option<bool>)> = Vec::new();
     let mut last_output: Option<i64> = None;
     while let Some(r) = rows.next()? {
         let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
@@ -263,29 +265,82 @@ fn read_outputs(
             });
             last_output = Some(output_id);
         }
-        let out = outputs.last_mut().expect("pushed above");
         let Some(mime) = r.get::<_, Option<String>>(4)? else {
             continue;
         };
-        let stored = match r.get_ref(6)? {
+        let blob: i64 = r.get(5)?;
+        let kept = match mime.as_str() {
+            MAGIC_ANSWER_MIME => Some(true),
+            "text/plain" => Some(false),
+            _ => None,
+        };
+        payloads.push((i, outputs.len() - 1, blob, kept));
+        if kept != Some(true) {
+            let out = outputs.last_mut().expect("pushed above");
+            out.mime_types.push(mime);
+        }
+    }
+    let (hashes, texts) = read_blobs(conn, &payloads)?;
+    for (i, o, blob, kept) in payloads {
+        let out = &mut execs[i].outputs[o];
+        let text = || texts.get(&blob).cloned().flatten();
+        match kept {
+            Some(true) => out.magic = Some(text().unwrap_or_default()),
+            Some(false) => {
+                if let Some(text) = text() {
+                    out.text = Some(text);
+                }
+            }
+            None => {}
+        }
+        if kept != Some(true) {
+            // A payload row without its blob would be damage: it compares as an empty hash.
+            out.sha256
+                .push(hashes.get(&blob).cloned().unwrap_or_default());
+        }
+    }
+    Ok(())
+}
+
+/// The hash of each blob of `payloads`, and the stored text of those whose text is kept (none
+/// for a payload stored by its hash alone), each read once.
+#[allow(clippy::type_complexity)]
+fn read_blobs(
+    conn: &Connection,
+    payloads: &[(usize, usize, i64, Option<bool>)],
+) -> rusqlite::Result<(HashMap<i64, String>, HashMap<i64, Option<String>>)> {
+    let mut all: Vec<i64> = payloads.iter().map(|p| p.2).collect();
+    all.sort_unstable();
+    all.dedup();
+    let mut kept: Vec<i64> = payloads
+        .iter()
+        .filter(|p| p.3.is_some())
+        .map(|p| p.2)
+        .collect();
+    kept.sort_unstable();
+    kept.dedup();
+    let list = |ids: &[i64]| serde_json::to_string(ids).expect("a list of integers serialises");
+    let mut stmt = conn.prepare_cached(
+        "SELECT b.id, b.sha256 FROM json_each(?1) j CROSS JOIN blobs b ON b.id = j.value",
+    )?;
+    let hashes = stmt
+        .query_map([list(&all)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT b.id, b.data FROM json_each(?1) j CROSS JOIN blobs b ON b.id = j.value",
+    )?;
+    let mut texts = HashMap::new();
+    let mut rows = stmt.query([list(&kept)])?;
+    while let Some(r) = rows.next()? {
+        let text = match r.get_ref(1)? {
             ValueRef::Blob(bytes) | ValueRef::Text(bytes) => {
                 Some(String::from_utf8_lossy(bytes).into_owned())
             }
             _ => None,
         };
-        if mime == MAGIC_ANSWER_MIME {
-            out.magic = Some(stored.unwrap_or_default());
-            continue;
-        }
-        if stored.is_some() {
-            out.text = stored;
-        }
-        // A payload row without its blob would be damage: it compares as an empty hash.
-        out.sha256
-            .push(r.get::<_, Option<String>>(5)?.unwrap_or_default());
-        out.mime_types.push(mime);
+        texts.insert(r.get(0)?, text);
     }
-    Ok(())
+    Ok((hashes, texts))
 }
 
 /// Fills each execution's file accesses (`file_accesses`, schema 7; a store read as an older
