@@ -33,7 +33,8 @@ impl Store {
         let side = self.read(|conn| {
             let mut at: HashMap<i64, usize> = HashMap::new();
             let mut execs = load_execs(conn, trial, &mut at)?;
-            read_statements(conn, trial, &at, &mut execs)?;
+            let among = Among::of(trial, &at);
+            read_statements(conn, trial, among, &at, &mut execs)?;
             read_files(conn, &at, &mut execs)?;
             // What each execution made is in its statements; only deletions are read apart.
             let mut names = Names::default();
@@ -42,12 +43,12 @@ impl Store {
                     names.note(e.seq, &made.symbol, Role::Defined);
                 }
             }
-            read_deleted(conn, trial, |id, name| {
+            read_deleted(conn, among, |id, name| {
                 if let Some(&i) = at.get(&id) {
                     names.note(execs[i].seq, name, Role::Deleted);
                 }
             })?;
-            let captured = last_captures(conn, trial)?;
+            let captured = last_captures(conn, among, &at, &execs)?;
             Ok(Side {
                 id: trial,
                 execs,
@@ -58,12 +59,51 @@ impl Store {
     }
 }
 
+/// How a side's queries find the rows of its executions in tables keyed by execution id.
+#[derive(Clone, Copy, Debug)]
+enum Among {
+    /// By the trial's executions, one probe of the table's key each.
+    Trial(i64),
+    /// By one range of the key, from the trial's first execution id to its last, when its
+    /// executions are most of that range: a 5,000-execution side's reads took a third of the
+    /// time by probes. Rows of executions of other trials in the range are passed over.
+    Range(i64, i64),
+}
+
+impl Among {
+    fn of(trial: i64, at: &HashMap<i64, usize>) -> Among {
+        match (at.keys().min(), at.keys().max()) {
+            // Trials run at the same time interleave their ids: a range over a few times the
+            // trial's executions costs less than probing for each.
+            (Some(&first), Some(&last)) if last - first < 4 * at.len() as i64 + 256 => {
+                Among::Range(first, last)
+            }
+            _ => Among::Trial(trial),
+        }
+    }
+
+    /// Of the two forms of a query, the one this takes (`trial` reads the trial's id as `?1`,
+    /// `range` the first and last ids as `?1` and `?2`), and its leading parameters.
+    fn pick<'q>(self, trial: &'q str, range: &'q str) -> (&'q str, Vec<i64>) {
+        match self {
+            Among::Trial(t) => (trial, vec![t]),
+            Among::Range(first, last) => (range, vec![first, last]),
+        }
+    }
+}
+
 /// Each name's last capture in `trial`, with the `seq` of its execution (and its fingerprint,
 /// in a store that has them: a read-only store of schema 3 or 4 is read without). Each shared
 /// list of values is read and decoded once, however many executions link to it, and walked
 /// from the trial's end, so only each name's last capture is kept (reading every execution's
 /// captures in order, sorted, was an eighth of loading a 5,000-execution side).
-fn last_captures(conn: &Connection, trial: i64) -> rusqlite::Result<HashMap<String, (i64, Final)>> {
+fn last_captures(
+    conn: &Connection,
+    among: Among,
+    at: &HashMap<i64, usize>,
+    execs: &[Exec],
+) -> rusqlite::Result<HashMap<String, (i64, Final)>> {
+    let seq_of = |id: i64| at.get(&id).map(|&i| execs[i].seq);
     // Row id → a capture, as both kinds of rows give it: (seq, id within, name, value).
     type Capture = (i64, i64, String, Final);
     let final_at = |r: &rusqlite::Row<'_>, first: usize| -> rusqlite::Result<Final> {
@@ -76,24 +116,37 @@ fn last_captures(conn: &Connection, trial: i64) -> rusqlite::Result<HashMap<Stri
         })
     };
     // Captures in rows of their own (a store recorded before the shared lists): few or none.
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.seq, v.id, v.name, v.type_name, v.value_json, v.summary_json,
+    let (sql, args) = among.pick(
+        "SELECT v.execution_id, v.id, v.name, v.type_name, v.value_json, v.summary_json,
                 v.fingerprint_json
          FROM executions e JOIN captured_value_rows v ON v.execution_id = e.id
          WHERE e.trial_id = ?1",
-    )?;
-    let mut own: Vec<Capture> = stmt
-        .query_map([trial], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, final_at(r, 3)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.seq, x.set_id FROM executions e
+        "SELECT v.execution_id, v.id, v.name, v.type_name, v.value_json, v.summary_json,
+                v.fingerprint_json
+         FROM captured_value_rows v WHERE v.execution_id BETWEEN ?1 AND ?2",
+    );
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut own: Vec<Capture> = Vec::new();
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    while let Some(r) = rows.next()? {
+        if let Some(seq) = seq_of(r.get(0)?) {
+            own.push((seq, r.get(1)?, r.get(2)?, final_at(r, 3)?));
+        }
+    }
+    let (sql, args) = among.pick(
+        "SELECT x.execution_id, x.set_id FROM executions e
          JOIN execution_value_sets x ON x.execution_id = e.id WHERE e.trial_id = ?1",
-    )?;
-    let mut links: Vec<(i64, i64)> = stmt
-        .query_map([trial], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+        "SELECT execution_id, set_id FROM execution_value_sets
+         WHERE execution_id BETWEEN ?1 AND ?2",
+    );
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut links: Vec<(i64, i64)> = Vec::new();
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    while let Some(r) = rows.next()? {
+        if let Some(seq) = seq_of(r.get(0)?) {
+            links.push((seq, r.get(1)?));
+        }
+    }
     let mut sets: Vec<i64> = links.iter().map(|l| l.1).collect();
     sets.sort_unstable();
     sets.dedup();
@@ -390,14 +443,24 @@ fn content_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Content> 
 /// Calls `f(execution_id, name)` for every name the executions of `trial` deleted.
 fn read_deleted(
     conn: &Connection,
-    trial: i64,
+    among: Among,
     mut f: impl FnMut(i64, &str),
 ) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT execution_id, name FROM ({}) WHERE role = ?2",
+    let by_trial = format!(
+        "SELECT execution_id, name FROM ({}) WHERE role = 'deleted'",
         crate::shared_lists::names_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
-    ))?;
-    let mut rows = stmt.query(params![trial, Role::Deleted])?;
+    );
+    let (sql, args) = among.pick(
+        &by_trial,
+        "SELECT n.execution_id, n.name FROM execution_names n
+         WHERE n.execution_id BETWEEN ?1 AND ?2 AND n.role = 'deleted'
+         UNION ALL
+         SELECT x.execution_id, m.name FROM execution_name_sets x
+         JOIN name_set_members m ON m.set_id = x.set_id
+         WHERE x.execution_id BETWEEN ?1 AND ?2 AND m.role = 'deleted'",
+    );
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         f(id, r.get_ref(1)?.as_str().unwrap_or(""));
@@ -412,6 +475,7 @@ fn read_deleted(
 fn read_statements(
     conn: &Connection,
     trial: i64,
+    among: Among,
     at: &HashMap<i64, usize>,
     execs: &mut [Exec],
 ) -> rusqlite::Result<()> {
@@ -421,10 +485,19 @@ fn read_statements(
     }
     // Unsorted: each statement's reads of earlier executions come first, then those of its
     // own execution, each in key order, which is the order of a sort by (dep_execution_id, …).
-    let mut stmt = conn.prepare_cached(&crate::shared_lists::reads_of(
-        "(SELECT id FROM executions WHERE trial_id = ?1) e",
-    ))?;
-    let mut rows = stmt.query([trial])?;
+    let by_trial =
+        crate::shared_lists::reads_of("(SELECT id FROM executions WHERE trial_id = ?1) e");
+    let (sql, args) = among.pick(
+        &by_trial,
+        "SELECT r.execution_id, r.statement, r.dep_execution_id, r.dep_statement, r.symbol
+         FROM dataflow_reads r WHERE r.execution_id BETWEEN ?1 AND ?2
+         UNION ALL
+         SELECT x.execution_id, m.statement, x.execution_id, m.dep_statement, m.symbol
+         FROM execution_read_sets x JOIN read_set_members m ON m.set_id = x.set_id
+         WHERE x.execution_id BETWEEN ?1 AND ?2",
+    );
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
     while let Some(r) = rows.next()? {
         let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
             continue;
@@ -654,10 +727,19 @@ mod tests {
             crate::schema::stand_in_for_newer_tables(&conn).unwrap();
             conn
         };
-        let read = last_captures(&store(4), 7).unwrap();
-        assert_eq!(read["x"].1.type_name, "numpy.ndarray");
-        assert_eq!(read["x"].1.fingerprint_json, None);
-        let read = last_captures(&store(5), 7).unwrap();
+        let execs = [Exec {
+            id: 1,
+            seq: 1,
+            ..Exec::default()
+        }];
+        let at = HashMap::from([(1, 0)]);
+        let read = |conn: &Connection, among: Among| last_captures(conn, among, &at, &execs);
+        for among in [Among::Trial(7), Among::of(7, &at)] {
+            let read = read(&store(4), among).unwrap();
+            assert_eq!(read["x"].1.type_name, "numpy.ndarray");
+            assert_eq!(read["x"].1.fingerprint_json, None);
+        }
+        let read = read(&store(5), Among::of(7, &at)).unwrap();
         assert_eq!(
             read["x"].1.fingerprint_json.as_deref(),
             Some("{\"sha256\": \"aa\"}")

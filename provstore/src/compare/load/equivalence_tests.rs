@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::super::test_support::recorded;
 use super::super::MAGIC_ANSWER_MIME;
-use super::{last_captures, load_execs, reference};
+use super::{last_captures, load_execs, read_deleted, read_statements, reference, Among};
 use crate::{ErrorInfo, ExecStatus, NewTrial, OutputRecord, Store};
 
 /// An output of `kind` with these payloads.
@@ -154,10 +154,13 @@ fn last_captures_are_those_of_every_capture_read_in_order() {
         })
         .unwrap();
     for &trial in &trials {
-        let (new, old) = store
+        let (new, by_trial, old) = store
             .read(|conn| {
+                let mut at = HashMap::new();
+                let execs = load_execs(conn, trial, &mut at)?;
                 Ok((
-                    last_captures(conn, trial)?,
+                    last_captures(conn, Among::of(trial, &at), &at, &execs)?,
+                    last_captures(conn, Among::Trial(trial), &at, &execs)?,
                     reference::last_captures(conn, trial)?,
                 ))
             })
@@ -167,11 +170,62 @@ fn last_captures_are_those_of_every_capture_read_in_order() {
             v.sort();
             v
         };
-        let (new, old) = (sorted(new), sorted(old));
+        let (new, by_trial, old) = (sorted(new), sorted(by_trial), sorted(old));
         assert_eq!(new, old);
+        assert_eq!(by_trial, old);
         if trial == trials[0] {
             assert!(new.iter().any(|e| e.contains("\"late\"")), "{new:?}");
             assert!(new.len() >= 6, "{new:?}");
+        }
+    }
+}
+
+#[test]
+fn statements_and_deletions_read_by_range_as_by_trial() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, trials) = interleaved(tmp.path());
+    // Deletions in rows of their own, as a store recorded before the shared lists keeps them.
+    store
+        .read(|conn| {
+            conn.execute_batch(
+                "INSERT INTO execution_names (execution_id, name, role)
+                 SELECT id, 'm', 'deleted' FROM executions WHERE seq % 9 = 4;",
+            )
+        })
+        .unwrap();
+    for &trial in &trials {
+        let (by_range, by_trial, deleted) = store
+            .read(|conn| {
+                let mut at = HashMap::new();
+                let execs = load_execs(conn, trial, &mut at)?;
+                let range = Among::of(trial, &at);
+                let mut deleted: [Vec<(i64, String)>; 2] = Default::default();
+                let mut sides = Vec::new();
+                for (k, among) in [range, Among::Trial(trial)].into_iter().enumerate() {
+                    let mut side = execs.clone();
+                    read_statements(conn, trial, among, &at, &mut side)?;
+                    sides.push(format!("{side:#?}"));
+                    read_deleted(conn, among, |id, name| {
+                        if at.contains_key(&id) {
+                            deleted[k].push((id, name.to_string()));
+                        }
+                    })?;
+                    deleted[k].sort();
+                }
+                if trial != trials[2] {
+                    assert!(matches!(range, Among::Range(..)));
+                }
+                Ok((sides.remove(0), sides.remove(0), deleted))
+            })
+            .unwrap();
+        assert_eq!(by_range, by_trial);
+        assert_eq!(deleted[0], deleted[1]);
+        if trial != trials[2] {
+            assert!(
+                by_range.contains("reads: [\n"),
+                "some statement read something"
+            );
+            assert_eq!(deleted[0].len(), 5);
         }
     }
 }
