@@ -194,6 +194,8 @@ impl Store {
 
     /// Each name's final value judged ([`compare_values_wanting`]), the statements'
     /// dynamic flags read for the cells the walk asks about, until it asks for none it lacks.
+    /// A walk that asked only for flags that turn out unset (an unread flag is unset) needs
+    /// no second run: it would walk the same way and ask for the same, now read, cells.
     fn judged_values(
         &self,
         l: &mut Side,
@@ -207,8 +209,11 @@ impl Store {
                 return Ok(values);
             }
             // Each round reads some cells' flags not read before, so the rounds end.
-            self.mark_dynamic(l, &wl)?;
-            self.mark_dynamic(r, &wr)?;
+            let marked_left = self.mark_dynamic(l, &wl)?;
+            let marked_right = self.mark_dynamic(r, &wr)?;
+            if !marked_left && !marked_right {
+                return Ok(values);
+            }
         }
     }
 

@@ -5,15 +5,25 @@
 
 use std::collections::HashMap;
 
-use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection};
 
-use super::algorithm::{Exec, Final, Names, Side};
+use super::algorithm::{Exec, Names, Side};
 use super::inputs::{Content, FileUse};
-use super::model::{OutputEntry, MAGIC_ANSWER_MIME};
 use super::statements::{Read, Stmt};
 use crate::role::Role;
 use crate::{Result, Store, StoreError, TrialSummary};
+
+mod among;
+mod captures;
+#[cfg(test)]
+mod equivalence_tests;
+mod execs;
+#[cfg(test)]
+mod reference;
+
+use among::Among;
+use captures::last_captures;
+use execs::load_execs;
 
 impl Store {
     /// Loads what the diff needs of one trial, in a fixed number of queries.
@@ -28,7 +38,8 @@ impl Store {
         let side = self.read(|conn| {
             let mut at: HashMap<i64, usize> = HashMap::new();
             let mut execs = load_execs(conn, trial, &mut at)?;
-            read_statements(conn, trial, &at, &mut execs)?;
+            let among = Among::of(trial, &at);
+            read_statements(conn, trial, among, &at, &mut execs)?;
             read_files(conn, &at, &mut execs)?;
             // What each execution made is in its statements; only deletions are read apart.
             let mut names = Names::default();
@@ -37,12 +48,12 @@ impl Store {
                     names.note(e.seq, &made.symbol, Role::Defined);
                 }
             }
-            read_deleted(conn, trial, |id, name| {
+            read_deleted(conn, among, |id, name| {
                 if let Some(&i) = at.get(&id) {
                     names.note(execs[i].seq, name, Role::Deleted);
                 }
             })?;
-            let captured = last_captures(conn, trial)?;
+            let captured = last_captures(conn, among, &at, &execs)?;
             Ok(Side {
                 id: trial,
                 execs,
@@ -51,124 +62,6 @@ impl Store {
         })?;
         Ok((summary, side))
     }
-}
-
-/// Each name's last capture in `trial`, with the `seq` of its execution (and its fingerprint,
-/// in a store that has them: a read-only store of schema 3 or 4 is read without).
-fn last_captures(conn: &Connection, trial: i64) -> rusqlite::Result<HashMap<String, (i64, Final)>> {
-    let mut captured: HashMap<String, (i64, Final)> = HashMap::new();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT e.seq, v.name, v.type_name, v.value_json, v.summary_json, v.fingerprint_json
-         FROM ({}) v JOIN executions e ON e.id = v.execution_id
-         ORDER BY e.seq, v.id",
-        crate::shared_lists::values_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
-    ))?;
-    let mut rows = stmt.query([trial])?;
-    while let Some(r) = rows.next()? {
-        let seq: i64 = r.get(0)?;
-        let name: String = r.get(1)?;
-        let fin = Final {
-            type_name: r.get(2)?,
-            value_json: r.get(3)?,
-            summary_json: r.get(4)?,
-            fingerprint_json: r.get(5)?,
-            stale: false,
-        };
-        captured.insert(name, (seq, fin));
-    }
-    Ok(captured)
-}
-
-/// The executions of `trial` in order, with their code and outputs, and (in `at`) the index
-/// of each by its row id. One query, reading only what the diff uses (not the times, ids and
-/// tracebacks `Store::executions` reads for `provctl show`).
-fn load_execs(
-    conn: &Connection,
-    trial: i64,
-    at: &mut HashMap<i64, usize>,
-) -> rusqlite::Result<Vec<Exec>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT e.id, e.seq, e.execution_count, c.sha256, c.text, e.error_name, e.error_value,
-                o.id, o.output_type, o.stream_name, d.mime_type, b.sha256,
-                CASE WHEN d.mime_type IN ('text/plain', ?2) THEN b.data END
-         FROM executions e
-         JOIN code c ON c.id = e.code_id
-         LEFT JOIN outputs o ON o.execution_id = e.id
-         LEFT JOIN output_data d ON d.output_id = o.id
-         LEFT JOIN blobs b ON b.id = d.blob_id
-         WHERE e.trial_id = ?1
-         ORDER BY e.seq, o.seq, d.position",
-    )?;
-    let mut rows = stmt.query(params![trial, MAGIC_ANSWER_MIME])?;
-    let mut execs: Vec<Exec> = Vec::new();
-    let (mut last_exec, mut last_output): (Option<i64>, Option<i64>) = (None, None);
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        if last_exec != Some(id) {
-            last_exec = Some(id);
-            let ename: Option<String> = r.get(5)?;
-            let evalue: Option<String> = r.get(6)?;
-            let error = match (ename, evalue) {
-                (None, None) => None,
-                (n, v) => Some(format!(
-                    "{}: {}",
-                    n.unwrap_or_default(),
-                    v.unwrap_or_default()
-                )),
-            };
-            at.insert(id, execs.len());
-            execs.push(Exec {
-                id,
-                seq: r.get(1)?,
-                execution_count: r.get(2)?,
-                sha256: r.get(3)?,
-                code: r.get(4)?,
-                error,
-                outputs: Vec::new(),
-                statements: Vec::new(),
-                files: Vec::new(),
-                dynamic_read: false,
-            });
-            last_output = None;
-        }
-        let Some(output_id) = r.get::<_, Option<i64>>(7)? else {
-            continue;
-        };
-        let outputs = &mut execs.last_mut().expect("pushed above").outputs;
-        if last_output != Some(output_id) {
-            outputs.push(OutputEntry {
-                output_type: r.get(8)?,
-                name: r.get(9)?,
-                mime_types: Vec::new(),
-                text: None,
-                sha256: Vec::new(),
-                magic: None,
-            });
-            last_output = Some(output_id);
-        }
-        let out = outputs.last_mut().expect("pushed above");
-        let Some(mime) = r.get::<_, Option<String>>(10)? else {
-            continue;
-        };
-        let stored = match r.get_ref(12)? {
-            ValueRef::Blob(bytes) | ValueRef::Text(bytes) => {
-                Some(String::from_utf8_lossy(bytes).into_owned())
-            }
-            _ => None,
-        };
-        if mime == MAGIC_ANSWER_MIME {
-            out.magic = Some(stored.unwrap_or_default());
-            continue;
-        }
-        if stored.is_some() {
-            out.text = stored;
-        }
-        // A payload row without its blob would be damage: it compares as an empty hash.
-        out.sha256
-            .push(r.get::<_, Option<String>>(11)?.unwrap_or_default());
-        out.mime_types.push(mime);
-    }
-    Ok(execs)
 }
 
 /// Fills each execution's file accesses (`file_accesses`, schema 7; a store read as an older
@@ -218,14 +111,24 @@ fn content_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Content> 
 /// Calls `f(execution_id, name)` for every name the executions of `trial` deleted.
 fn read_deleted(
     conn: &Connection,
-    trial: i64,
+    among: Among,
     mut f: impl FnMut(i64, &str),
 ) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT execution_id, name FROM ({}) WHERE role = ?2",
+    let by_trial = format!(
+        "SELECT execution_id, name FROM ({}) WHERE role = 'deleted'",
         crate::shared_lists::names_of("(SELECT id FROM executions WHERE trial_id = ?1) e")
-    ))?;
-    let mut rows = stmt.query(params![trial, Role::Deleted])?;
+    );
+    let (sql, args) = among.pick(
+        &by_trial,
+        "SELECT n.execution_id, n.name FROM execution_names n
+         WHERE n.execution_id BETWEEN ?1 AND ?2 AND n.role = 'deleted'
+         UNION ALL
+         SELECT x.execution_id, m.name FROM execution_name_sets x
+         JOIN name_set_members m ON m.set_id = x.set_id
+         WHERE x.execution_id BETWEEN ?1 AND ?2 AND m.role = 'deleted'",
+    );
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         f(id, r.get_ref(1)?.as_str().unwrap_or(""));
@@ -240,6 +143,7 @@ fn read_deleted(
 fn read_statements(
     conn: &Connection,
     trial: i64,
+    among: Among,
     at: &HashMap<i64, usize>,
     execs: &mut [Exec],
 ) -> rusqlite::Result<()> {
@@ -249,10 +153,19 @@ fn read_statements(
     }
     // Unsorted: each statement's reads of earlier executions come first, then those of its
     // own execution, each in key order, which is the order of a sort by (dep_execution_id, …).
-    let mut stmt = conn.prepare_cached(&crate::shared_lists::reads_of(
-        "(SELECT id FROM executions WHERE trial_id = ?1) e",
-    ))?;
-    let mut rows = stmt.query([trial])?;
+    let by_trial =
+        crate::shared_lists::reads_of("(SELECT id FROM executions WHERE trial_id = ?1) e");
+    let (sql, args) = among.pick(
+        &by_trial,
+        "SELECT r.execution_id, r.statement, r.dep_execution_id, r.dep_statement, r.symbol
+         FROM dataflow_reads r WHERE r.execution_id BETWEEN ?1 AND ?2
+         UNION ALL
+         SELECT x.execution_id, m.statement, x.execution_id, m.dep_statement, m.symbol
+         FROM execution_read_sets x JOIN read_set_members m ON m.set_id = x.set_id
+         WHERE x.execution_id BETWEEN ?1 AND ?2",
+    );
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
     while let Some(r) = rows.next()? {
         let Some(&i) = at.get(&r.get::<_, i64>(0)?) else {
             continue;
@@ -352,15 +265,16 @@ impl Store {
     /// analyses that contain one are decoded, and only that flag of each statement. Read on
     /// demand: the walk asks only for cells where a read changed (see
     /// [`super::statements::changed_names_wanting`]), and reading every execution's analysis
-    /// was a sixth of a 5,000-execution diff.
-    pub(super) fn mark_dynamic(&self, side: &mut Side, which: &[usize]) -> Result<()> {
+    /// was a sixth of a 5,000-execution diff. Whether any statement was marked: when none
+    /// was, a walk that asked for these flags would answer as it did.
+    pub(super) fn mark_dynamic(&self, side: &mut Side, which: &[usize]) -> Result<bool> {
         let which: Vec<usize> = which
             .iter()
             .copied()
             .filter(|&i| !side.execs[i].dynamic_read)
             .collect();
         if which.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         let mut at: HashMap<i64, usize> = HashMap::new();
         for &i in &which {
@@ -383,17 +297,19 @@ impl Store {
                 stmt.query_map([ids], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
+        let mut marked = false;
         for (id, text) in found {
             if let Some(&i) = at.get(&id) {
-                set_dynamic(&mut side.execs[i].statements, &text);
+                marked |= set_dynamic(&mut side.execs[i].statements, &text);
             }
         }
-        Ok(())
+        Ok(marked)
     }
 }
 
-/// Sets the dynamic flag of the statements the analysis `text` calls dynamic.
-fn set_dynamic(statements: &mut [Stmt], text: &str) {
+/// Sets the dynamic flag of the statements the analysis `text` calls dynamic; whether it set
+/// any (of a statement the index has).
+fn set_dynamic(statements: &mut [Stmt], text: &str) -> bool {
     #[derive(serde::Deserialize)]
     struct Analysis {
         #[serde(default)]
@@ -405,13 +321,16 @@ fn set_dynamic(statements: &mut [Stmt], text: &str) {
         dynamic: bool,
     }
     let Ok(analysis) = serde_json::from_str::<Analysis>(text) else {
-        return;
+        return false;
     };
+    let mut set = false;
     for (index, flag) in analysis.statements.iter().enumerate() {
         if let Some(s) = statement_at(statements, index as i64).filter(|_| flag.dynamic) {
             statements[s].dynamic = true;
+            set = true;
         }
     }
+    set
 }
 
 #[cfg(test)]
@@ -444,45 +363,5 @@ mod tests {
             .map(|f| (f.path.as_str(), f.write, f.statement))
             .collect();
         assert_eq!(got, [("a.csv", false, Some(1))]);
-    }
-
-    /// A read-only store of schema 4 cannot gain the column: its captures read without it.
-    #[test]
-    fn captures_of_a_schema_4_store_read_without_fingerprints() {
-        // A read-only store of `version`, as the reader sees it (with the stand-ins).
-        let store = |version: i64| {
-            let conn = Connection::open_in_memory().unwrap();
-            let fingerprint = if version >= 5 {
-                ", fingerprint_json TEXT"
-            } else {
-                ""
-            };
-            let value = if version >= 5 {
-                ", '{\"sha256\": \"aa\"}'"
-            } else {
-                ""
-            };
-            conn.execute_batch(&format!(
-                "CREATE TABLE executions (id INTEGER PRIMARY KEY, trial_id INTEGER, seq INTEGER);
-                 CREATE TABLE dataflow_versions (trial_id, version, name, symbol, execution_id,
-                     statement, kind, current);
-                 CREATE TABLE captured_values (id INTEGER PRIMARY KEY, execution_id INTEGER,
-                     name TEXT, type_name TEXT, value_json TEXT, summary_json TEXT{fingerprint});
-                 INSERT INTO executions VALUES (1, 7, 1);
-                 INSERT INTO captured_values VALUES (1, 1, 'x', 'numpy.ndarray', NULL, NULL{value});
-                 PRAGMA user_version = {version};"
-            ))
-            .unwrap();
-            crate::schema::stand_in_for_newer_tables(&conn).unwrap();
-            conn
-        };
-        let read = last_captures(&store(4), 7).unwrap();
-        assert_eq!(read["x"].1.type_name, "numpy.ndarray");
-        assert_eq!(read["x"].1.fingerprint_json, None);
-        let read = last_captures(&store(5), 7).unwrap();
-        assert_eq!(
-            read["x"].1.fingerprint_json.as_deref(),
-            Some("{\"sha256\": \"aa\"}")
-        );
     }
 }
