@@ -8,8 +8,8 @@ pub(super) enum Among {
     /// By the trial's executions, one probe of the table's key each.
     Trial(i64),
     /// By one range of the key, from the trial's first execution id to its last, when its
-    /// executions are most of that range: a 5,000-execution side's reads took a third of the
-    /// time by probes. Rows of executions of other trials in the range are passed over.
+    /// executions are most of that range: a 5,000-execution side's reads took three times as
+    /// long by probes. Rows of executions of other trials in the range are passed over.
     Range(i64, i64),
 }
 
