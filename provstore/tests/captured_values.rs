@@ -9,12 +9,18 @@ use common::{cell, raw, store_with_trials};
 /// The captured rows of the execution with `execution_count` n: (name, type, value, summary).
 type Row = (String, String, Option<String>, Option<String>);
 fn rows(db: &std::path::Path, n: i64) -> Vec<Row> {
+    captured(db, n, "summary_json", "name")
+}
+
+/// The captured rows of the execution with `execution_count` n: name, type, value and the
+/// column `fourth`, ordered by `order`.
+fn captured(db: &std::path::Path, n: i64, fourth: &str, order: &str) -> Vec<Row> {
     raw(db)
-        .prepare(
-            "SELECT v.name, v.type_name, v.value_json, v.summary_json FROM captured_values v
+        .prepare(&format!(
+            "SELECT v.name, v.type_name, v.value_json, v.{fourth} FROM captured_values v
              JOIN executions e ON e.id = v.execution_id
-             WHERE e.execution_count = ?1 ORDER BY v.name",
-        )
+             WHERE e.execution_count = ?1 ORDER BY v.{order}"
+        ))
         .unwrap()
         .query_map([n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
@@ -238,19 +244,10 @@ fn a_value_changed_in_place_gets_a_row_with_its_new_fingerprint() {
     assert!(got[1].1.as_deref().unwrap().contains("after"));
 }
 
-/// Every captured row of the execution with `execution_count` n, in order.
-fn all_rows(db: &std::path::Path, n: i64) -> Vec<(String, String, Option<String>, Option<String>)> {
-    raw(db)
-        .prepare(
-            "SELECT v.name, v.type_name, v.value_json, v.fingerprint_json FROM captured_values v
-             JOIN executions e ON e.id = v.execution_id
-             WHERE e.execution_count = ?1 ORDER BY v.id",
-        )
-        .unwrap()
-        .query_map([n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+/// Every captured row of the execution with `execution_count` n, in order, with its
+/// fingerprint.
+fn all_rows(db: &std::path::Path, n: i64) -> Vec<Row> {
+    captured(db, n, "fingerprint_json", "id")
 }
 
 #[test]

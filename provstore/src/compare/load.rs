@@ -21,7 +21,7 @@ mod execs;
 #[cfg(test)]
 mod reference;
 
-use among::Among;
+use among::{id_span, Among};
 use captures::last_captures;
 use execs::load_execs;
 
@@ -74,7 +74,7 @@ fn read_files(
     at: &HashMap<i64, usize>,
     execs: &mut [Exec],
 ) -> rusqlite::Result<()> {
-    let (Some(first), Some(last)) = (at.keys().min(), at.keys().max()) else {
+    let Some((first, last)) = id_span(at) else {
         return Ok(());
     };
     let mut stmt = conn.prepare_cached(

@@ -13,12 +13,17 @@ pub(super) enum Among {
     Range(i64, i64),
 }
 
+/// The first and last execution ids `at` holds (by row id), if it holds any.
+pub(super) fn id_span(at: &HashMap<i64, usize>) -> Option<(i64, i64)> {
+    Some((*at.keys().min()?, *at.keys().max()?))
+}
+
 impl Among {
     pub(super) fn of(trial: i64, at: &HashMap<i64, usize>) -> Among {
-        match (at.keys().min(), at.keys().max()) {
+        match id_span(at) {
             // Trials run at the same time interleave their ids: a range over a few times the
             // trial's executions costs less than probing for each.
-            (Some(&first), Some(&last)) if last - first < 4 * at.len() as i64 + 256 => {
+            Some((first, last)) if last - first < 4 * at.len() as i64 + 256 => {
                 Among::Range(first, last)
             }
             _ => Among::Trial(trial),

@@ -8,6 +8,7 @@ use rusqlite::Connection;
 
 use super::super::algorithm::Exec;
 use super::super::model::{OutputEntry, MAGIC_ANSWER_MIME};
+use super::among::id_span;
 
 /// The executions of `trial` in order, with their code and outputs, and (in `at`) the index
 /// of each by its row id, reading only what the diff uses (not the times, ids and tracebacks
@@ -98,7 +99,7 @@ fn read_outputs(
     at: &HashMap<i64, usize>,
     execs: &mut [Exec],
 ) -> rusqlite::Result<()> {
-    let (Some(first), Some(last)) = (at.keys().min(), at.keys().max()) else {
+    let Some((first, last)) = id_span(at) else {
         return Ok(());
     };
     let mut stmt = conn.prepare_cached(
