@@ -9,8 +9,8 @@ use bytes::Bytes;
 use std::future::Future;
 
 /// The message `recv` gives; `None` once its socket closed, logged as `what`: as a warning when
-/// the child broke the protocol or sent more than `$PROV_MAX_MESSAGE` (the channel is over),
-/// quietly when it exited.
+/// the child broke the protocol (the channel is over), quietly when it exited. (The child is
+/// not held to `$PROV_MAX_MESSAGE`: `upstream.rs`.)
 pub(crate) async fn next(
     recv: impl Future<Output = std::io::Result<Vec<Bytes>>>,
     what: &str,
