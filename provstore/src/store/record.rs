@@ -59,61 +59,70 @@ impl Store {
         let cap = self.payload_cap;
         let mut kept = self.analyses.borrow_mut();
         let mut live = self.live.borrow_mut();
-        let result = self.write(|tx| {
-            let mut staged = StagedExecutions {
-                trial,
-                rows: Vec::with_capacity(records.len()),
-                indexed: false,
-            };
-            for (i, e) in records.iter().enumerate() {
-                let (id, shared) = insert_execution(tx, trial, e, cap, &mut kept)?;
-                let input = e.dataflow.as_ref().map(|d| {
-                    let input = Unbuilt {
-                        id,
-                        execution_count: e.execution_count,
-                        cell_id: e.cell_id.clone(),
-                        failed: e.status == ExecStatus::Error,
-                        analysis: shared.ok_or_else(|| (d.analysis.clone(), e.code.clone())),
-                        runtime: d.runtime.clone(),
-                        failed_line: d.failed_line,
-                    };
-                    // A failed cell's runtime notes come with the next execution: wait for them.
-                    let wait = e.status == ExecStatus::Error
-                        && d.runtime.is_none()
-                        && i + 1 == records.len();
-                    (e.msg_id.clone(), input, wait)
-                });
-                staged.rows.push((id, input));
-            }
-            // Only into an engine already built for this trial (building one replays the
-            // trial) and caught up with what was stored before.
-            if let Some(index) = live.as_mut().filter(|l| l.trial == trial) {
-                let light = staged
-                    .rows
-                    .iter()
-                    .all(|(_, i)| i.as_ref().is_none_or(is_light));
-                if light && !index.behind {
-                    index_rows(tx, index, &mut staged)?;
-                    staged.indexed = true;
+        // A failed light index must not cost the rows: the transaction is tried once more
+        // without it (the engine is dropped then, so the second try stages them only).
+        loop {
+            let mut tried_light = false;
+            let result = self.write(|tx| {
+                let mut staged = StagedExecutions {
+                    trial,
+                    rows: Vec::with_capacity(records.len()),
+                    indexed: false,
+                };
+                for (i, e) in records.iter().enumerate() {
+                    let (id, shared) = insert_execution(tx, trial, e, cap, &mut kept)?;
+                    let input = e.dataflow.as_ref().map(|d| {
+                        let input = Unbuilt {
+                            id,
+                            execution_count: e.execution_count,
+                            cell_id: e.cell_id.clone(),
+                            failed: e.status == ExecStatus::Error,
+                            analysis: shared.ok_or_else(|| (d.analysis.clone(), e.code.clone())),
+                            runtime: d.runtime.clone(),
+                            failed_line: d.failed_line,
+                        };
+                        // A failed cell's runtime notes come with the next execution: wait for them.
+                        let wait = e.status == ExecStatus::Error
+                            && d.runtime.is_none()
+                            && i + 1 == records.len();
+                        (e.msg_id.clone(), input, wait)
+                    });
+                    staged.rows.push((id, input));
                 }
-            }
-            Ok(staged)
-        });
-        match &result {
-            Ok(staged) if !staged.indexed => {
+                // Only into an engine already built for this trial (building one replays the
+                // trial) and caught up with what was stored before.
                 if let Some(index) = live.as_mut().filter(|l| l.trial == trial) {
-                    index.behind = true;
+                    let light = staged
+                        .rows
+                        .iter()
+                        .all(|(_, i)| i.as_ref().is_none_or(is_light));
+                    if light && !index.behind {
+                        tried_light = true;
+                        index_rows(tx, index, &mut staged)?;
+                        staged.indexed = true;
+                    }
+                }
+                Ok(staged)
+            });
+            match &result {
+                Ok(staged) if !staged.indexed => {
+                    if let Some(index) = live.as_mut().filter(|l| l.trial == trial) {
+                        index.behind = true;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    // The code rows the kept analyses stand for may have been rolled back, and the
+                    // engine may be ahead of what was.
+                    kept.clear();
+                    *live = None;
+                    if tried_light {
+                        continue;
+                    }
                 }
             }
-            Ok(_) => {}
-            Err(_) => {
-                // The code rows the kept analyses stand for may have been rolled back, and the
-                // engine may be ahead of what was.
-                kept.clear();
-                *live = None;
-            }
+            return result;
         }
-        result
     }
 
     /// The second half of [`Store::record_executions`]: adds executions already stored to the

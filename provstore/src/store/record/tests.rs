@@ -85,3 +85,51 @@ fn recording_prepares_each_statement_once() {
     let again: Vec<_> = statements.iter().filter(|(_, n)| *n > 0).collect();
     assert!(again.is_empty(), "prepared again: {again:?}");
 }
+
+#[test]
+fn a_failing_light_index_does_not_cost_the_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("prov.db");
+    let mut store = Store::open(&db).unwrap();
+    let trial = store
+        .begin_trial(&super::super::open::test_trial())
+        .unwrap()
+        .id;
+    // In[1] and In[2] build the trial's live engine and keep the analysis of `pass`, so In[4]
+    // (a `pass` again) is light: indexed in its rows' transaction.
+    for n in [1, 2] {
+        let staged = store.store_executions(trial, &[execution(n)]).unwrap();
+        store.index_executions(staged).unwrap();
+    }
+    // From now on every write of the index fails.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER no_index_update BEFORE UPDATE ON dataflow_indexed
+             BEGIN SELECT RAISE(ABORT, 'the index cannot be written'); END;
+             CREATE TRIGGER no_index_insert BEFORE INSERT ON dataflow_indexed
+             BEGIN SELECT RAISE(ABORT, 'the index cannot be written'); END;",
+        )
+        .unwrap();
+    let staged = store
+        .store_executions(trial, &[execution(4)])
+        .expect("the rows are stored even though their index fails");
+    assert!(
+        !staged.indexed,
+        "stored without the index it could not write"
+    );
+    let ids = staged.ids();
+    assert!(
+        store.index_executions(staged).is_err(),
+        "the index still fails"
+    );
+    let stored: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM executions WHERE id = ?1 AND execution_count = 4",
+            [ids[0]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 1);
+}
